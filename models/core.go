@@ -1,0 +1,77 @@
+// Package models holds the GORM models and the database setup.
+package models
+
+import "time"
+
+// Sync statuses of an event and of a record, also used as the SyncStatus search attribute.
+const (
+	SyncPending    = "pending"
+	SyncSynced     = "synced"
+	SyncRejected   = "rejected"
+	SyncSkipped    = "skipped"
+	SyncSuperseded = "superseded"
+)
+
+// InboundEvent is one accepted vendor callback, stored raw. (Vendor, EventKey)
+// is unique, so a redelivered callback can never become a second row.
+type InboundEvent struct {
+	ID         uint64    `gorm:"primaryKey"`
+	Vendor     string    `gorm:"size:32;not null;uniqueIndex:ux_event_key,priority:1"`
+	EventKey   string    `gorm:"size:191;not null;uniqueIndex:ux_event_key,priority:2"`
+	EventType  string    `gorm:"size:128;not null"`
+	Kind       string    `gorm:"size:64;not null;index:ix_event_record,priority:2"`
+	ExternalID string    `gorm:"size:128;not null;index:ix_event_record,priority:3"`
+	Version    int64     `gorm:"not null"`
+	OccurredAt time.Time `gorm:"not null"`
+	BodySHA256 string    `gorm:"size:64;not null"`
+	Body       []byte    `gorm:"type:mediumblob;not null"`
+	WorkflowID string    `gorm:"size:255;not null"`
+	// Applied is true when this event was the newest state of its record when persisted.
+	Applied    bool   `gorm:"not null"`
+	Revision   int64  `gorm:"not null"` // record revision this event produced (0 when not applied)
+	SyncStatus string `gorm:"size:16;not null;index"`
+	SyncDetail string `gorm:"size:1024;not null;default:''"`
+	SyncedAt   *time.Time
+	ReceivedAt time.Time `gorm:"not null"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// RecordState is the newest known state of one vendor record (an order) and
+// what of it the ERP has. Revision grows by one each time a newer state is
+// applied; SyncedRevision is the revision the ERP last accepted (or an
+// operator skipped).
+type RecordState struct {
+	ID             uint64    `gorm:"primaryKey"`
+	Vendor         string    `gorm:"size:32;not null;uniqueIndex:ux_record,priority:1"`
+	Kind           string    `gorm:"size:64;not null;uniqueIndex:ux_record,priority:2"`
+	ExternalID     string    `gorm:"size:128;not null;uniqueIndex:ux_record,priority:3"`
+	Version        int64     `gorm:"not null"`
+	Revision       int64     `gorm:"not null"`
+	EventKey       string    `gorm:"size:191;not null"`
+	OccurredAt     time.Time `gorm:"not null"`
+	Data           string    `gorm:"type:mediumtext;not null"`
+	DataSHA256     string    `gorm:"size:64;not null"`
+	SyncedRevision int64     `gorm:"not null;default:0"`
+	SyncedVersion  int64     `gorm:"not null;default:0"`
+	SyncStatus     string    `gorm:"size:16;not null"`
+	LastError      string    `gorm:"size:1024;not null;default:''"`
+	SyncedAt       *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// SyncAttempt is one answer of the ERP to one record send, kept for audit.
+type SyncAttempt struct {
+	ID             uint64 `gorm:"primaryKey"`
+	Vendor         string `gorm:"size:32;not null;index:ix_attempt_record,priority:1"`
+	Kind           string `gorm:"size:64;not null;index:ix_attempt_record,priority:2"`
+	ExternalID     string `gorm:"size:128;not null;index:ix_attempt_record,priority:3"`
+	Revision       int64  `gorm:"not null"`
+	Version        int64  `gorm:"not null"`
+	IdempotencyKey string `gorm:"size:255;not null"`
+	Outcome        string `gorm:"size:16;not null"` // accepted, retry, rejected
+	HTTPStatus     int    `gorm:"not null"`
+	Detail         string `gorm:"size:1024;not null;default:''"`
+	CreatedAt      time.Time
+}

@@ -1,0 +1,111 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// All lists every table the service owns, in migration order.
+func All() []any {
+	out := []any{&InboundEvent{}, &RecordState{}, &SyncAttempt{}}
+	out = append(out, autox3Models...)
+	return append(out, fenbeitongModels...)
+}
+
+// Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
+// the embedded SQLite file at sqlitePath otherwise.
+func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
+	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if mysqlDSN != "" {
+		dsn, err := normaliseMySQLDSN(mysqlDSN)
+		if err != nil {
+			return nil, err
+		}
+		db, err := gorm.Open(mysql.Open(dsn), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open mysql: %w", err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(8)
+		sqlDB.SetConnMaxLifetime(5 * time.Minute)
+		return db, nil
+	}
+	if sqlitePath == "" {
+		return nil, fmt.Errorf("open database: neither MYSQL_DSN nor a SQLite path is set")
+	}
+	if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o755); err != nil {
+		return nil, fmt.Errorf("create sqlite directory: %w", err)
+	}
+	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// SQLite has one writer; one connection turns lock contention into queueing.
+	sqlDB.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// normaliseMySQLDSN adds the options the service relies on (UTC times parsed
+// into time.Time, utf8mb4) unless the DSN sets them itself.
+func normaliseMySQLDSN(dsn string) (string, error) {
+	if !strings.Contains(dsn, "/") {
+		return "", fmt.Errorf("MYSQL_DSN %q is not in go-sql-driver form (user:pass@tcp(host:port)/db)", redactDSN(dsn))
+	}
+	want := map[string]string{"parseTime": "true", "charset": "utf8mb4", "loc": "UTC", "collation": "utf8mb4_unicode_ci"}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	for k, v := range want {
+		if !strings.Contains(dsn, k+"=") {
+			dsn += sep + k + "=" + v
+			sep = "&"
+		}
+	}
+	return dsn, nil
+}
+
+// redactDSN hides the password of a DSN for error messages.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	colon := strings.Index(dsn, ":")
+	if at > 0 && colon >= 0 && colon < at {
+		return dsn[:colon] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// Migrate creates or updates every table.
+func Migrate(ctx context.Context, db *gorm.DB) error {
+	if err := db.WithContext(ctx).AutoMigrate(All()...); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}

@@ -1,0 +1,4 @@
+package models
+
+// fenbeitongModels lists the Fenbeitong tables for migration.
+var fenbeitongModels = []any{}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+// refusal is a callback the API will not take, with the HTTP status and the metric outcome.
+type refusal struct {
+	status  int
+	outcome string
+	msg     string
+}
+
+func (r *refusal) Error() string { return r.msg }
+
+func refuse(status int, outcome, format string, args ...any) *refusal {
+	return &refusal{status: status, outcome: outcome, msg: fmt.Sprintf(format, args...)}
+}
+
+// autox3 receives an AutoX3 callback. AutoX3 stops redelivering on
+// HTTP 200 with {"data":null,"errorInfo":"","status":0}.
+func (h *handlers) autox3(c *gin.Context) {
+	start := time.Now()
+	c.Set("vendor", vendors.AutoX3)
+	eventType, dup, err := h.acceptAutoX3(c)
+	h.answer(c, vendors.AutoX3, eventType, start, dup, err, func(status int, msg string) {
+		code := 0
+		if status != http.StatusOK {
+			code = status
+		}
+		c.JSON(status, gin.H{"data": nil, "errorInfo": msg, "status": code})
+	})
+}
+
+func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
+	if h.Config.AutoX3AppSecret == "" {
+		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "AutoX3 callbacks are refused: no app secret is configured")
+	}
+	body, err := h.readBody(c)
+	if err != nil {
+		return "", false, err
+	}
+	env, err := autox3.ParseEnvelope(body)
+	if err != nil {
+		return "", false, classify(err)
+	}
+	c.Set("msg_id", env.MsgID)
+	if err := env.Verify(h.Config.AutoX3AppSecret); err != nil {
+		// An unauthenticated msgType is attacker-chosen: keep it out of metric labels.
+		return "", false, classify(err)
+	}
+	dup, err := h.start(c, flow.EventInput{Vendor: vendors.AutoX3, EventKey: env.MsgID, EventType: env.MsgType, Body: body, ReceivedAt: time.Now().UTC()})
+	return env.MsgType, dup, err
+}
+
+// fenbeitong receives a Fenbeitong push. Fenbeitong signs nothing, so the
+// secret token in the configured URL (and optionally the source address)
+// authenticates it.
+func (h *handlers) fenbeitong(c *gin.Context) {
+	start := time.Now()
+	c.Set("vendor", vendors.Fenbeitong)
+	eventType, dup, err := h.acceptFenbeitong(c)
+	h.answer(c, vendors.Fenbeitong, eventType, start, dup, err, func(status int, msg string) {
+		code := 0
+		if status != http.StatusOK {
+			code = status
+		} else {
+			msg = "success"
+		}
+		c.JSON(status, gin.H{"code": code, "msg": msg, "data": nil})
+	})
+}
+
+func (h *handlers) acceptFenbeitong(c *gin.Context) (string, bool, error) {
+	if h.Config.FenbeitongToken == "" {
+		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "Fenbeitong pushes are refused: no token is configured")
+	}
+	token := c.Query("token")
+	if token == "" {
+		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "missing token query parameter")
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(h.Config.FenbeitongToken)) != 1 {
+		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "token query parameter does not match")
+	}
+	if len(h.Config.FenbeitongAllowedIPs) > 0 {
+		addr, err := netip.ParseAddr(c.ClientIP())
+		if err != nil || !allowed(h.Config.FenbeitongAllowedIPs, addr.Unmap()) {
+			return "", false, refuse(http.StatusForbidden, "forbidden", "source address is not in FENBEITONG_ALLOWED_IPS")
+		}
+	}
+	body, err := h.readBody(c)
+	if err != nil {
+		return "", false, err
+	}
+	push, err := fenbeitong.ParsePush(body)
+	if err != nil {
+		return "", false, classify(err)
+	}
+	key := push.EventKey()
+	c.Set("msg_id", key)
+	dup, err := h.start(c, flow.EventInput{Vendor: vendors.Fenbeitong, EventKey: key, EventType: push.CategoryName(), Body: body, ReceivedAt: time.Now().UTC()})
+	return push.CategoryName(), dup, err
+}
+
+func allowed(prefixes []netip.Prefix, addr netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// readBody enforces the media type and the size limit, then reads the raw bytes.
+func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
+	if h.Draining() {
+		return nil, refuse(http.StatusServiceUnavailable, "unavailable", "shutting down; deliver again")
+	}
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !jsonLike(mt) {
+			return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type %q is not JSON; send application/json", ct)
+		}
+	}
+	limit := h.Config.MaxBodyBytes
+	if c.Request.ContentLength > limit {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body of %d bytes is over the limit of %d bytes", c.Request.ContentLength, limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body is over the limit of %d bytes", limit)
+		}
+		return nil, refuse(http.StatusBadRequest, "malformed", "could not read body: %v", err)
+	}
+	if len(body) == 0 {
+		return nil, refuse(http.StatusBadRequest, "malformed", "empty body")
+	}
+	return body, nil
+}
+
+// jsonLike accepts JSON media types, and text/plain which some senders use for JSON bodies.
+func jsonLike(mt string) bool {
+	switch {
+	case mt == "application/json", mt == "text/json", mt == "text/plain", strings.HasSuffix(mt, "+json"):
+		return true
+	}
+	return false
+}
+
+// classify maps a vendor parser's error to a refusal.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, vendors.ErrUnauthorized):
+		return refuse(http.StatusUnauthorized, "unauthorized", "%s", err.Error())
+	case errors.Is(err, vendors.ErrMalformed):
+		return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
+	default:
+		var ce *vendors.ContentError
+		if errors.As(err, &ce) {
+			return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
+		}
+		return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
+	}
+}
+
+// start starts the event's workflow and returns once Temporal has recorded it.
+// It reports a duplicate when a workflow with the same id exists or existed.
+func (h *handlers) start(c *gin.Context, in flow.EventInput) (bool, error) {
+	id := flow.EventWorkflowID(in.Vendor, in.EventKey)
+	c.Set("workflow_id", id)
+	opts := client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: h.Config.TaskQueue,
+		// One message, one run, ever: a redelivery after the first run closed
+		// must not start a second one (REJECT_DUPLICATE), nor one while it is
+		// open (FAIL), and the SDK must say so instead of returning the running
+		// execution (WorkflowExecutionErrorWhenAlreadyStarted).
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			flow.AttrVendor.ValueSet(in.Vendor), flow.AttrEventType.ValueSet(in.EventType),
+			flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
+		Memo: map[string]any{"vendor": in.Vendor, "event_type": in.EventType, "received_at": in.ReceivedAt.Format(time.RFC3339)},
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
+	defer cancel()
+	if h.Temporal == nil {
+		return false, refuse(http.StatusServiceUnavailable, "unavailable", "workflow engine not configured; deliver again later")
+	}
+	_, err := h.Temporal.ExecuteWorkflow(ctx, opts, workflows.EventWorkflow, in)
+	if err == nil {
+		return false, nil
+	}
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return true, nil
+	}
+	if h.Logger != nil {
+		h.Logger.Error("could not start workflow", "vendor", in.Vendor, "workflow_id", id, "error", err)
+	}
+	return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not record the callback durably; deliver again later")
+}
+
+// answer writes the vendor's reply and counts the outcome.
+func (h *handlers) answer(c *gin.Context, vendor, eventType string, start time.Time, dup bool, err error, reply func(int, string)) {
+	outcome, status, msg := "accepted", http.StatusOK, ""
+	if dup {
+		outcome = "duplicate"
+		h.Metrics.Duplicates.WithLabelValues(vendor).Inc()
+	}
+	if err != nil {
+		var r *refusal
+		if !errors.As(err, &r) {
+			r = refuse(http.StatusInternalServerError, "error", "internal error")
+		}
+		outcome, status, msg = r.outcome, r.status, r.msg
+	}
+	if eventType == "" {
+		eventType = "unknown"
+	}
+	c.Set("outcome", outcome)
+	h.Metrics.Callbacks.WithLabelValues(vendor, eventType, outcome).Inc()
+	h.Metrics.AckSeconds.WithLabelValues(vendor, outcome).Observe(time.Since(start).Seconds())
+	reply(status, msg)
+}

@@ -1,0 +1,234 @@
+// Package flow is the vocabulary shared by the API, the workflows and the
+// activities: workflow ids and type names, signal and query names, search
+// attributes and the small payloads that travel through Temporal.
+package flow
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Workflow type names, registered by the worker under these names.
+const (
+	EventWorkflowName  = "EventWorkflow"
+	RecordWorkflowName = "RecordWorkflow"
+)
+
+// Signal and query names.
+const (
+	// SignalPersisted tells a record workflow that a newer state was persisted.
+	SignalPersisted = "persisted"
+	// SignalOutcome tells an event workflow what became of its state at the ERP.
+	SignalOutcome = "sync-outcome"
+	// SignalRetry asks a parked (rejected) sync to send again.
+	SignalRetry = "retry"
+	// SignalSkip closes a parked (rejected) sync as skipped.
+	SignalSkip = "skip"
+	// QueryStatus returns a Status.
+	QueryStatus = "status"
+)
+
+// Search attributes, all Keyword. SearchAttributeNames lists them for registration.
+var (
+	AttrVendor     = temporal.NewSearchAttributeKeyKeyword("Vendor")
+	AttrEventType  = temporal.NewSearchAttributeKeyKeyword("EventType")
+	AttrOrderID    = temporal.NewSearchAttributeKeyKeyword("OrderID")
+	AttrSyncStatus = temporal.NewSearchAttributeKeyKeyword("SyncStatus")
+)
+
+// SearchAttributeNames are the Keyword search attributes erpbridge needs on its namespace.
+var SearchAttributeNames = []string{"Vendor", "EventType", "OrderID", "SyncStatus"}
+
+// Error types of non-retryable failures, named so retry policies and
+// operators can tell them apart.
+const (
+	// ErrInvalidContent: the vendor's content failed schema or business validation.
+	ErrInvalidContent = "InvalidContent"
+	// ErrERPRejected: the ERP answered a 4xx other than 408/429.
+	ErrERPRejected = "ERPRejected"
+)
+
+// Sync outcomes an event workflow can end with, also the SyncStatus values.
+const (
+	StatusPending    = "pending"
+	StatusSynced     = "synced"
+	StatusRejected   = "rejected"
+	StatusSkipped    = "skipped"
+	StatusSuperseded = "superseded"
+	StatusInvalid    = "invalid"
+)
+
+// EventWorkflowID is the workflow id of one vendor message: the vendor and its
+// deduplication key (AutoX3 msgId, Fenbeitong derived key). Starting a second
+// workflow with the same id is refused, which is what makes a redelivery a no-op.
+func EventWorkflowID(vendor, eventKey string) string { return vendor + ":" + eventKey }
+
+// RecordWorkflowID is the workflow id of the one entity workflow that syncs a
+// vendor record (an order) to the ERP, serialising its sends.
+func RecordWorkflowID(vendor, kind, externalID string) string {
+	return "record:" + vendor + ":" + kind + ":" + externalID
+}
+
+// EventInput starts an EventWorkflow. Body is the callback exactly as received;
+// it is encrypted at rest by the payload codec.
+type EventInput struct {
+	Vendor     string
+	EventKey   string
+	EventType  string
+	Body       []byte
+	ReceivedAt time.Time
+}
+
+// EventSummary is what verification learned about an event.
+type EventSummary struct {
+	Kind       string
+	ExternalID string
+	Version    int64
+	OccurredAt time.Time
+	Generic    bool // an unknown message type kept raw
+}
+
+// PersistInput asks for an event to be stored and applied.
+type PersistInput struct {
+	Event      EventInput
+	WorkflowID string
+}
+
+// PersistResult says whether the event became the newest state of its record.
+type PersistResult struct {
+	Kind       string
+	ExternalID string
+	Version    int64
+	Applied    bool  // the event is the record's newest state
+	Revision   int64 // record revision it produced; 0 when not applied
+}
+
+// SyncPolicy is how long and how often the ERP sync retries.
+type SyncPolicy struct {
+	RetryBudget     time.Duration // total time an ERP send keeps retrying
+	AttemptTimeout  time.Duration // one attempt
+	InitialInterval time.Duration
+	MaximumInterval time.Duration
+}
+
+// RecordInput starts a RecordWorkflow.
+type RecordInput struct {
+	Vendor     string
+	Kind       string
+	ExternalID string
+	Policy     SyncPolicy
+	// IdleTimeout is how long a caught-up record workflow waits for news before closing.
+	IdleTimeout time.Duration
+	// Carry is the state handed over by continue-as-new.
+	Carry *RecordCarry `json:",omitempty"`
+}
+
+// RecordCarry is a record workflow's state across continue-as-new.
+type RecordCarry struct {
+	Target  int64
+	Synced  int64
+	Waiters []Waiter
+	Parked  *Rejection
+	Attempt int
+}
+
+// Waiter is an event workflow waiting for the outcome of one revision.
+type Waiter struct {
+	WorkflowID string
+	Revision   int64
+}
+
+// NotifyInput asks for a record workflow to be told of a persisted revision
+// (signal-with-start).
+type NotifyInput struct {
+	Vendor          string
+	Kind            string
+	ExternalID      string
+	Revision        int64
+	EventWorkflowID string
+}
+
+// PersistedSignal is sent to a record workflow after a newer state was persisted.
+type PersistedSignal struct {
+	Revision        int64
+	EventWorkflowID string
+}
+
+// OperatorSignal is the payload of retry and skip; every field is optional.
+type OperatorSignal struct {
+	Reason    string `json:"reason,omitempty"`
+	Requester string `json:"requester,omitempty"` // event workflow id forwarding the operator's signal
+}
+
+// OutcomeSignal tells an event workflow what became of its revision.
+type OutcomeSignal struct {
+	Revision       int64
+	Status         string // synced, superseded, rejected, skipped
+	SyncedRevision int64
+	Attempts       int
+	Detail         string
+}
+
+// SyncInput asks for the newest state of a record to be sent to the ERP.
+type SyncInput struct {
+	Vendor     string
+	Kind       string
+	ExternalID string
+}
+
+// SyncResult is what a sync did.
+type SyncResult struct {
+	Sent            bool  // a send was made (false: the ERP already had the newest state)
+	SentRevision    int64 // revision sent
+	SentVersion     int64
+	SyncedRevision  int64 // revision the ERP has now
+	CurrentRevision int64 // newest revision persisted, read after the send
+	Attempt         int32
+}
+
+// Rejection is the ERP's refusal of a revision, carried as the details of an
+// ErrERPRejected failure and kept by a parked record workflow.
+type Rejection struct {
+	Revision   int64
+	Version    int64
+	HTTPStatus int
+	Reason     string
+	Attempts   int
+}
+
+// SkipInput records an operator's skip of a rejected revision.
+type SkipInput struct {
+	Vendor     string
+	Kind       string
+	ExternalID string
+	Revision   int64
+	Reason     string
+}
+
+// OutcomeInput records the final (or current) sync status of an event in the database.
+type OutcomeInput struct {
+	Vendor   string
+	EventKey string
+	Status   string
+	Detail   string
+}
+
+// InvalidInput records an event whose content failed verification, kept raw.
+type InvalidInput struct {
+	Event      EventInput
+	WorkflowID string
+	Problem    string
+}
+
+// Status is what the status query answers, for event and record workflows.
+type Status struct {
+	State      string `json:"state"`       // verifying, persisting, syncing, waiting-operator, done, failed
+	SyncStatus string `json:"sync_status"` // pending, synced, rejected, skipped, superseded, invalid
+	Kind       string `json:"kind,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+	Revision   int64  `json:"revision,omitempty"`
+	Synced     int64  `json:"synced_revision,omitempty"`
+	Attempts   int    `json:"attempts"`
+	LastError  string `json:"last_error,omitempty"`
+}

@@ -1,0 +1,348 @@
+// Package app wires erpbridge's commands: it reads the configuration once and
+// builds each component with its dependencies passed explicitly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+// commands lists every subcommand with its one-line help.
+var commands = map[string]string{
+	"dev":          "run everything locally: Temporal dev server + UI, ERP simulator, codec server, API and worker",
+	"api":          "serve the webhooks, /healthz, /readyz and /metrics",
+	"worker":       "run the Temporal worker (scale by running more of them)",
+	"all":          "api and worker in one process",
+	"migrate":      "create or update the database schema, then exit",
+	"setup":        "register the search attributes on the Temporal namespace, then exit",
+	"codec-server": "serve the payload codec for the Temporal Web UI and CLI",
+	"erpsim":       "run the ERP simulator",
+}
+
+// Main runs the command named by args[0] and returns the process exit code.
+func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	name := args[0]
+	if _, ok := commands[name]; !ok {
+		fmt.Fprintf(stderr, "erpbridge: unknown command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if name == "dev" {
+		err = runDev(ctx, getenv, stdout, stderr)
+	} else {
+		var cfg config.Config
+		cfg, err = config.FromEnv(getenv)
+		if err == nil {
+			log := newLogger(stderr, cfg.LogLevel)
+			err = run(ctx, name, cfg, log)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "erpbridge %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: erpbridge <command>\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n])
+	}
+	fmt.Fprintln(w, "\nconfiguration is read from the environment; see README.md")
+}
+
+func run(ctx context.Context, name string, cfg config.Config, log *slog.Logger) error {
+	switch name {
+	case "migrate":
+		db, err := openDB(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		log.Info("schema migrated", "store", cfg.StoreName())
+		return closeDB(db)
+	case "setup":
+		c, err := worker.Dial(ctx, cfg, worker.DialOptions{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		added, err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
+		if err != nil {
+			return err
+		}
+		log.Info("search attributes ready", "namespace", cfg.TemporalNamespace, "added", added)
+		return nil
+	case "codec-server":
+		return serveCodec(ctx, cfg, log)
+	case "erpsim":
+		return serveERPSim(ctx, cfg, log)
+	case "api", "worker", "all":
+		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
+	}
+	return fmt.Errorf("unknown command %q", name)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openDB opens the configured store and migrates it.
+func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
+	db, err := models.Open(cfg.MySQLDSN, cfg.SQLitePath)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.Migrate(ctx, db); err != nil {
+		_ = closeDB(db)
+		return nil, err
+	}
+	return db, nil
+}
+
+func closeDB(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// dataConverter encrypts payloads with PAYLOAD_KEY; running without one must be asked for.
+func dataConverter(cfg config.Config) (converter.DataConverter, *codec.Keyring, error) {
+	if cfg.PayloadKey == "" {
+		if cfg.AllowUnencrypted {
+			return nil, nil, nil
+		}
+		return nil, nil, errors.New("PAYLOAD_KEY is not set: set it to base64 of 32 random bytes (openssl rand -base64 32), or set ALLOW_UNENCRYPTED_PAYLOADS=true to store payloads in Temporal in clear text")
+	}
+	k, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return codec.DataConverter(k), k, nil
+}
+
+// syncPolicy turns the configuration into the ERP retry policy.
+func syncPolicy(cfg config.Config) flow.SyncPolicy {
+	return flow.SyncPolicy{
+		RetryBudget:     cfg.ERPRetryBudget,
+		AttemptTimeout:  cfg.ERPTimeout + 15*time.Second,
+		InitialInterval: time.Second,
+		MaximumInterval: 10 * time.Minute,
+	}
+}
+
+// Bridge is a running API and/or worker.
+type Bridge struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *gorm.DB
+	temporal client.Client
+	metrics  *metrics.Metrics
+	draining atomic.Bool
+}
+
+// serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
+func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withAPI, withWorker bool) error {
+	dc, _, err := dataConverter(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.AutoX3AppSecret == "" && withAPI {
+		log.Warn("AUTOX3_APP_SECRET is not set: every AutoX3 callback will be refused")
+	}
+	if cfg.FenbeitongToken == "" && withAPI {
+		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	m := metrics.New()
+	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	b := &Bridge{cfg: cfg, log: log, db: db, temporal: c, metrics: m}
+	return b.Run(ctx, withAPI, withWorker)
+}
+
+// Run serves until ctx ends. On shutdown the API first refuses new callbacks
+// (503, so vendors redeliver), lets in-flight requests finish, then the
+// worker drains its running activities.
+func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
+	errc := make(chan error, 2)
+	var w interface{ Stop() }
+	if withWorker {
+		acts := &activities.Activities{
+			DB: b.db, ERP: erp.NewClient(b.cfg.ERPURL, b.cfg.ERPToken, b.cfg.ERPTimeout), Temporal: b.temporal,
+			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+		}
+		wk := worker.New(b.temporal, b.cfg, acts)
+		if err := wk.Start(); err != nil {
+			return fmt.Errorf("start worker on task queue %s: %w", b.cfg.TaskQueue, err)
+		}
+		w = wk
+		b.log.Info("worker started", "task_queue", b.cfg.TaskQueue, "namespace", b.cfg.TemporalNamespace, "store", b.cfg.StoreName())
+	}
+	var srv *http.Server
+	if withAPI {
+		router, err := api.NewRouter(api.Deps{Config: b.cfg, Temporal: b.temporal, DB: b.db, Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load})
+		if err != nil {
+			return err
+		}
+		srv = &http.Server{Addr: b.cfg.HTTPAddr, Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	} else {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
+		srv = &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		if w != nil {
+			w.Stop()
+		}
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	if withAPI {
+		b.log.Info("api listening", "addr", ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	b.draining.Store(true)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("http shutdown: %w", err)
+	}
+	if w != nil {
+		w.Stop() // waits for running activities up to WorkerStopTimeout
+	}
+	b.log.Info("stopped")
+	return runErr
+}
+
+func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if cfg.PayloadKey == "" {
+		return errors.New("PAYLOAD_KEY is not set: the codec server needs the key the workers encrypt with")
+	}
+	k, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(k), cfg.CodecServerToken, cfg.CodecCORSOrigins), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("codec server listening", "addr", cfg.CodecAddr, "key_id", k.ActiveKeyID(), "token_required", cfg.CodecServerToken != "")
+	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+}
+
+func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	sim, err := erpsim.New(cfg.ERPSimData, cfg.ERPToken)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	srv := &http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("ERP simulator listening", "addr", cfg.ERPSimAddr, "data", cfg.ERPSimData)
+	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+}
+
+// serveUntil serves srv until ctx ends, then shuts it down gracefully.
+func serveUntil(ctx context.Context, srv *http.Server, grace time.Duration) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// localURL turns a listen address like ":8080" into a URL a person can open.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// absData resolves a path inside the data directory.
+func absData(dir, name string) string {
+	p := filepath.Join(dir, name)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,260 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+// devSecretsFile keeps the dev command's generated secrets, so a second run
+// resumes with the same ones.
+const devSecretsFile = "dev-secrets.env"
+
+// runDev runs the whole stack on this machine, keeping every piece of state
+// under DATA_DIR (.data): the Temporal dev server's database, the SQLite
+// store (unless MYSQL_DSN is set), the ERP simulator's records, the payload
+// key and the generated secrets. Ctrl-C stops everything; running it again
+// resumes with the same data.
+func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	dataDir := getenv("DATA_DIR")
+	if dataDir == "" {
+		dataDir = ".data"
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dataDir, err)
+	}
+	secrets, err := loadDevSecrets(filepath.Join(dataDir, devSecretsFile))
+	if err != nil {
+		return err
+	}
+	key, err := codec.LoadOrCreateKeyFile(filepath.Join(dataDir, "payload.key"))
+	if err != nil {
+		return err
+	}
+	env := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		switch k {
+		case "PAYLOAD_KEY":
+			return key
+		case "SQLITE_PATH":
+			return filepath.Join(dataDir, "erpbridge.db")
+		case "ERPSIM_DATA":
+			return filepath.Join(dataDir, "erpsim.jsonl")
+		case "LOG_LEVEL":
+			return "warn"
+		}
+		return secrets[k]
+	}
+	cfg, err := config.FromEnv(env)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+
+	// The pinned Temporal CLI: found, or built once from the Go module proxy.
+	say("erpbridge dev: preparing (state in %s/)", dataDir)
+	cli, err := devstack.FindOrInstallTemporalCLI(ctx, absData("bin", ""), stdout)
+	if err != nil {
+		return err
+	}
+
+	// Codec server first: the Web UI is pointed at it to show decoded payloads.
+	keyring, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	if err != nil {
+		return err
+	}
+	codecURL := localURL(cfg.CodecAddr)
+	codecSrv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(keyring), cfg.CodecServerToken, cfg.CodecCORSOrigins), ReadHeaderTimeout: 10 * time.Second}
+	stopCodec, err := startHTTP(codecSrv)
+	if err != nil {
+		return fmt.Errorf("codec server: %w", err)
+	}
+	defer stopCodec()
+
+	host, portText, err := net.SplitHostPort(cfg.TemporalAddress)
+	if err != nil {
+		return fmt.Errorf("TEMPORAL_ADDRESS %q: %w", cfg.TemporalAddress, err)
+	}
+	port, _ := strconv.Atoi(portText)
+	uiPort := 8233
+	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
+		if uiPort, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("TEMPORAL_UI_PORT %q is not a port number", v)
+		}
+	}
+	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, uiPort)
+	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{
+		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), IP: host, Port: port, UIPort: uiPort,
+		Namespace: cfg.TemporalNamespace, CodecEndpoint: codecURL, SearchAttributes: flow.SearchAttributeNames,
+		LogFile: absData(dataDir, "temporal.log"),
+	})
+	if err != nil {
+		return err
+	}
+	defer ds.Stop()
+
+	sim, err := erpsim.New(cfg.ERPSimData, cfg.ERPToken)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	stopSim, err := startHTTP(&http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
+	if err != nil {
+		return fmt.Errorf("ERP simulator: %w", err)
+	}
+	defer stopSim()
+	if getenv("ERP_URL") == "" {
+		cfg.ERPURL = localURL(cfg.ERPSimAddr)
+	}
+
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	m := metrics.New()
+	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+
+	printDevBanner(stdout, cfg, ds.UIURL(), codecURL)
+	b := &Bridge{cfg: cfg, log: log, db: db, temporal: c, metrics: m}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-ds.Done():
+			log.Error("the Temporal dev server stopped; shutting down", "error", ds.Err())
+			cancel()
+		case <-runCtx.Done():
+		}
+	}()
+	err = b.Run(runCtx, true, true)
+	say("erpbridge dev: stopping...")
+	if ctx.Err() == nil && err == nil {
+		err = errors.New("the Temporal dev server stopped unexpectedly; see " + filepath.Join(dataDir, "temporal.log"))
+	}
+	return err
+}
+
+// printDevBanner tells a newcomer where everything is and how to send a first callback.
+func printDevBanner(w io.Writer, cfg config.Config, uiURL, codecURL string) {
+	api := localURL(cfg.HTTPAddr)
+	now := time.Now()
+	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), cfg.AutoX3AppSecret)
+	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(fenbeitong.ChinaZone()).Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(w, `
+erpbridge dev is running. Ctrl-C stops everything; run it again to resume.
+
+  AutoX3 webhook      %[1]s/webhooks/autox3
+  Fenbeitong webhook  %[1]s/webhooks/fenbeitong?token=%[2]s
+  Temporal Web UI     %[3]s   (payloads decoded through the codec server %[4]s)
+  ERP simulator       %[5]s   (records at %[5]s/records, faults at %[5]s/faults)
+  Health, metrics     %[1]s/readyz  %[1]s/metrics
+  Store               %[6]s
+
+Send a correctly signed AutoX3 callback (reception order 6482):
+
+  curl -sS -X POST %[1]s/webhooks/autox3 -H 'Content-Type: application/json' --data-binary %[7]s
+
+Send a Fenbeitong car-order push:
+
+  curl -sS -X POST '%[1]s/webhooks/fenbeitong?token=%[2]s' -H 'Content-Type: application/json' --data-binary %[8]s
+
+Then search OrderID="6482" in the Web UI, and see the record at %[5]s/records.
+
+`, api, cfg.FenbeitongToken, uiURL, codecURL, localURL(cfg.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
+}
+
+// compact removes the newlines of a JSON sample so it pastes as one argument.
+func compact(b []byte) string {
+	return strings.Join(strings.Fields(string(b)), " ")
+}
+
+// startHTTP listens and serves in the background; the returned func shuts it down.
+func startHTTP(srv *http.Server) (func(), error) {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// loadDevSecrets reads KEY=value lines, generating the dev secrets on first use.
+func loadDevSecrets(path string) (map[string]string, error) {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	switch {
+	case err == nil:
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && !strings.HasPrefix(k, "#") {
+				out[k] = v
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	changed := false
+	for _, k := range []string{"AUTOX3_APP_SECRET", "FENBEITONG_TOKEN", "ERP_TOKEN"} {
+		if out[k] == "" {
+			b := make([]byte, 16)
+			if _, err := rand.Read(b); err != nil {
+				return nil, err
+			}
+			out[k] = hex.EncodeToString(b)
+			changed = true
+		}
+	}
+	if changed {
+		var sb strings.Builder
+		sb.WriteString("# secrets generated by erpbridge dev for local use only\n")
+		for _, k := range []string{"AUTOX3_APP_SECRET", "FENBEITONG_TOKEN", "ERP_TOKEN"} {
+			sb.WriteString(k + "=" + out[k] + "\n")
+		}
+		if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return out, nil
+}

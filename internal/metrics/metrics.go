@@ -1,0 +1,57 @@
+// Package metrics holds erpbridge's Prometheus metrics, all prefixed erpbridge_.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the service's own instruments, registered on one registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Callbacks counts callbacks by vendor, event type and outcome
+	// (accepted, duplicate, unauthorized, malformed, too_large, unsupported_media_type, unavailable).
+	Callbacks *prometheus.CounterVec
+	// AckSeconds is the time from request to answer, by vendor and outcome.
+	AckSeconds *prometheus.HistogramVec
+	// Duplicates counts redeliveries that started nothing, by vendor.
+	Duplicates *prometheus.CounterVec
+	// ERPSyncs counts ERP send outcomes (accepted, duplicate, retry, rejected) by source and kind.
+	ERPSyncs *prometheus.CounterVec
+	// ERPSyncSeconds is the latency of ERP sends by outcome.
+	ERPSyncSeconds *prometheus.HistogramVec
+	// Persisted counts persisted events by vendor and whether they were applied as newest state.
+	Persisted *prometheus.CounterVec
+}
+
+// New creates the metrics on a fresh registry that also carries the Go and process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		Callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_callbacks_total", Help: "Vendor callbacks received, by vendor, event type and outcome.",
+		}, []string{"vendor", "event_type", "outcome"}),
+		AckSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "erpbridge_callback_ack_seconds", Help: "Time from receiving a callback to answering it.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"vendor", "outcome"}),
+		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
+		}, []string{"vendor"}),
+		ERPSyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_erp_sync_total", Help: "ERP send outcomes: accepted, duplicate, retry, rejected.",
+		}, []string{"source", "kind", "outcome"}),
+		ERPSyncSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "erpbridge_erp_sync_seconds", Help: "Latency of ERP sends.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"outcome"}),
+		Persisted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_events_persisted_total", Help: "Events persisted, by vendor and whether they became the newest state.",
+		}, []string{"vendor", "applied"}),
+	}
+	reg.MustRegister(m.Callbacks, m.AckSeconds, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted)
+	return m
+}

@@ -1,0 +1,110 @@
+// Package worker connects to Temporal and runs erpbridge's worker: the
+// workflows and activities on the configured task queue. More load means
+// more replicas of this process, all polling the same queue.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+	"go.temporal.io/sdk/converter"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+// DialOptions are what a Temporal connection needs beyond the config.
+type DialOptions struct {
+	DataConverter converter.DataConverter // nil: Temporal's default (unencrypted)
+	Registerer    prom.Registerer         // where the SDK's own metrics go; nil: none
+	Logger        *slog.Logger
+}
+
+// Dial connects to the configured Temporal frontend and namespace.
+func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client, error) {
+	opts := client.Options{
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		DataConverter: o.DataConverter,
+	}
+	if o.Logger != nil {
+		opts.Logger = sdklog.NewStructuredLogger(o.Logger.With("component", "temporal-sdk"))
+	}
+	if o.Registerer != nil {
+		reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: o.Registerer})
+		scope, _ := tally.NewRootScope(tally.ScopeOptions{
+			CachedReporter:  reporter,
+			Separator:       "_",
+			SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		}, time.Second)
+		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	return c, nil
+}
+
+// New builds a worker on the configured task queue with every workflow and activity registered.
+func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
+		// Let in-flight activities finish on shutdown before the process exits.
+		WorkerStopTimeout: cfg.ShutdownTimeout,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Register adds erpbridge's workflows and activities to a worker (or a test environment).
+func Register(r interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+	RegisterActivity(any)
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
+	r.RegisterActivity(acts)
+}
+
+// EnsureSearchAttributes registers erpbridge's Keyword search attributes on
+// the namespace, adding only the missing ones, so it can run at every start.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) ([]string, error) {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return nil, fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
+	}
+	missing := map[string]enums.IndexedValueType{}
+	var added []string
+	for _, name := range flow.SearchAttributeNames {
+		if t, ok := have.GetCustomAttributes()[name]; ok {
+			if t != enums.INDEXED_VALUE_TYPE_KEYWORD {
+				return nil, fmt.Errorf("search attribute %s exists on namespace %s with type %s, want Keyword", name, namespace, t)
+			}
+			continue
+		}
+		missing[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+		added = append(added, name)
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	if _, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing}); err != nil {
+		return nil, fmt.Errorf("add search attributes %v to namespace %s: %w", added, namespace, err)
+	}
+	return added, nil
+}

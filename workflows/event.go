@@ -1,0 +1,167 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/flow"
+)
+
+// renotifyAfter is how long an event waits for its record workflow's answer
+// before telling it again (which restarts it if an operator terminated it).
+const renotifyAfter = 24 * time.Hour
+
+// EventResult is how an event workflow ended.
+type EventResult struct {
+	Status   string
+	Revision int64
+	Detail   string
+}
+
+// EventWorkflow carries one vendor message from verification to the ERP:
+// Verify → Persist → hand the new state to its record workflow → wait for the
+// outcome (and, if the ERP rejected it, for an operator's retry or skip).
+func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error) {
+	var a *activities.Activities
+	info := workflow.GetInfo(ctx)
+	st := flow.Status{State: "verifying", SyncStatus: flow.StatusPending}
+	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, func() (flow.Status, error) { return st, nil }); err != nil {
+		return EventResult{}, err
+	}
+	local := localStepOptions(ctx)
+
+	// Verify: schema and business validation; invalid content fails the run visibly.
+	var sum flow.EventSummary
+	if err := workflow.ExecuteActivity(local, a.Verify, in).Get(ctx, &sum); err != nil {
+		st.State, st.SyncStatus, st.LastError = "failed", flow.StatusInvalid, err.Error()
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == flow.ErrInvalidContent {
+			_ = setSyncStatus(ctx, flow.StatusInvalid)
+			// Keep the raw callback in the database too, so nothing is lost.
+			rec := flow.InvalidInput{Event: in, WorkflowID: info.WorkflowExecution.ID, Problem: appErr.Message()}
+			if rerr := workflow.ExecuteActivity(local, a.RecordInvalid, rec).Get(ctx, nil); rerr != nil {
+				return EventResult{}, rerr
+			}
+		}
+		return EventResult{}, err
+	}
+	st.Kind, st.ExternalID = sum.Kind, sum.ExternalID
+	if !sum.Generic {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, flow.AttrOrderID.ValueSet(sum.ExternalID)); err != nil {
+			return EventResult{}, err
+		}
+	}
+
+	// Persist: raw event plus normalised rows, applied only if newer than what is stored.
+	st.State = "persisting"
+	var p flow.PersistResult
+	if err := workflow.ExecuteActivity(local, a.Persist, flow.PersistInput{Event: in, WorkflowID: info.WorkflowExecution.ID}).Get(ctx, &p); err != nil {
+		return EventResult{}, err
+	}
+	st.Revision = p.Revision
+	if !p.Applied {
+		// A newer (or the same) state of this record is already stored; its own
+		// event brings it to the ERP, so this one has nothing to send.
+		return finishEvent(ctx, in, &st, flow.OutcomeSignal{Status: flow.StatusSuperseded, Detail: "a newer state of the record was already stored"})
+	}
+
+	// Hand over to the record workflow, the only sender for this record.
+	st.State = "syncing"
+	notify := flow.NotifyInput{Vendor: in.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, EventWorkflowID: info.WorkflowExecution.ID}
+	if err := workflow.ExecuteActivity(local, a.NotifyRecord, notify).Get(ctx, nil); err != nil {
+		return EventResult{}, err
+	}
+	recordID := flow.RecordWorkflowID(in.Vendor, p.Kind, p.ExternalID)
+
+	outcomes := workflow.GetSignalChannel(ctx, flow.SignalOutcome)
+	retries := workflow.GetSignalChannel(ctx, flow.SignalRetry)
+	skips := workflow.GetSignalChannel(ctx, flow.SignalSkip)
+	for {
+		var done *flow.OutcomeSignal
+		var forward string
+		var fwd flow.OperatorSignal
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(outcomes, func(c workflow.ReceiveChannel, _ bool) {
+			var o flow.OutcomeSignal
+			c.Receive(ctx, &o)
+			if o.Revision != 0 && o.Revision != p.Revision {
+				return // an answer about another revision of this record
+			}
+			st.Attempts, st.Synced = o.Attempts, o.SyncedRevision
+			if o.Status == flow.StatusRejected {
+				st.State, st.SyncStatus, st.LastError = "waiting-operator", flow.StatusRejected, o.Detail
+				return
+			}
+			done = &o
+		})
+		sel.AddReceive(retries, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, &fwd)
+			forward = flow.SignalRetry
+		})
+		sel.AddReceive(skips, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, &fwd)
+			forward = flow.SignalSkip
+		})
+		sel.AddFuture(workflow.NewTimer(timerCtx, renotifyAfter), func(workflow.Future) {
+			forward = "renotify"
+		})
+		prevStatus := st.SyncStatus
+		sel.Select(ctx)
+		cancelTimer()
+
+		switch {
+		case done != nil:
+			return finishEvent(ctx, in, &st, *done)
+		case forward == "renotify":
+			if err := workflow.ExecuteActivity(local, a.NotifyRecord, notify).Get(ctx, nil); err != nil {
+				return EventResult{}, err
+			}
+		case forward != "":
+			// An operator's retry or skip: the record workflow owns the sync, so pass it on.
+			fwd.Requester = info.WorkflowExecution.ID
+			if err := workflow.SignalExternalWorkflow(ctx, recordID, "", forward, fwd).Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Warn("forwarding operator signal failed", "signal", forward, "error", err)
+			}
+			if forward == flow.SignalRetry {
+				st.State, st.SyncStatus = "syncing", flow.StatusPending
+			}
+		}
+		if st.SyncStatus != prevStatus {
+			if err := setSyncStatus(ctx, st.SyncStatus); err != nil {
+				return EventResult{}, err
+			}
+			if st.SyncStatus == flow.StatusRejected {
+				out := flow.OutcomeInput{Vendor: in.Vendor, EventKey: in.EventKey, Status: flow.StatusRejected, Detail: st.LastError}
+				if err := workflow.ExecuteActivity(local, a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
+					return EventResult{}, err
+				}
+			}
+		}
+	}
+}
+
+// finishEvent records the event's final sync status in the database and the search attributes.
+func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, o flow.OutcomeSignal) (EventResult, error) {
+	var a *activities.Activities
+	st.State, st.SyncStatus, st.LastError = "done", o.Status, ""
+	if o.Status == flow.StatusSkipped {
+		st.LastError = o.Detail
+	}
+	out := flow.OutcomeInput{Vendor: in.Vendor, EventKey: in.EventKey, Status: o.Status, Detail: o.Detail}
+	if err := workflow.ExecuteActivity(localStepOptions(ctx), a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
+		return EventResult{}, err
+	}
+	if err := setSyncStatus(ctx, o.Status); err != nil {
+		return EventResult{}, err
+	}
+	return EventResult{Status: o.Status, Revision: st.Revision, Detail: o.Detail}, nil
+}
+
+func setSyncStatus(ctx workflow.Context, status string) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, flow.AttrSyncStatus.ValueSet(status))
+}

@@ -1,0 +1,63 @@
+// Package workflows holds erpbridge's Temporal workflows: EventWorkflow (one
+// per vendor message) and RecordWorkflow (one per vendor record, the only
+// place that sends that record to the ERP).
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/flow"
+)
+
+// localStepOptions covers the short database and Temporal steps (verify,
+// persist, notify, record outcomes): quick attempts, retried until the
+// dependency is back, but never for invalid content.
+func localStepOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{flow.ErrInvalidContent},
+		},
+	})
+}
+
+// syncOptions covers the ERP send: each attempt bounded, retried with
+// exponential backoff for the whole retry budget (days, not a handful of
+// attempts); an ERP rejection is final and parks the record for an operator.
+func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
+	p = withDefaults(p)
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    p.AttemptTimeout,
+		ScheduleToCloseTimeout: p.RetryBudget,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        p.InitialInterval,
+			BackoffCoefficient:     2,
+			MaximumInterval:        p.MaximumInterval,
+			NonRetryableErrorTypes: []string{flow.ErrERPRejected, flow.ErrInvalidContent},
+		},
+	})
+}
+
+// withDefaults fills a policy's zero fields.
+func withDefaults(p flow.SyncPolicy) flow.SyncPolicy {
+	if p.RetryBudget <= 0 {
+		p.RetryBudget = 7 * 24 * time.Hour
+	}
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = 45 * time.Second
+	}
+	if p.InitialInterval <= 0 {
+		p.InitialInterval = time.Second
+	}
+	if p.MaximumInterval <= 0 {
+		p.MaximumInterval = 10 * time.Minute
+	}
+	return p
+}

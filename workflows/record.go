@@ -1,0 +1,238 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/flow"
+)
+
+// defaultIdleTimeout is how long a caught-up record workflow lingers for news.
+const defaultIdleTimeout = 10 * time.Minute
+
+// RecordWorkflow is the single sender of one vendor record (an order) to the
+// ERP. Event workflows persist newer states and signal it; it sends the
+// newest persisted state, one send at a time, and sends again whenever a
+// newer revision appeared meanwhile. Because sends are serialised here and
+// always carry the newest state, the ERP never receives a stale state after a
+// newer one and always ends on the newest. A rejected send parks the record
+// until an operator signals retry or skip, or a newer state arrives.
+func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
+	var a *activities.Activities
+	s := recordState{in: in}
+	if in.Carry != nil {
+		s.RecordCarry = *in.Carry
+	}
+	if s.in.IdleTimeout <= 0 {
+		s.in.IdleTimeout = defaultIdleTimeout
+	}
+	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, s.status); err != nil {
+		return err
+	}
+	persisted := workflow.GetSignalChannel(ctx, flow.SignalPersisted)
+	retries := workflow.GetSignalChannel(ctx, flow.SignalRetry)
+	skips := workflow.GetSignalChannel(ctx, flow.SignalSkip)
+	syncCtx := syncOptions(ctx, in.Policy)
+	local := localStepOptions(ctx)
+	lastStatus := ""
+
+	for {
+		// Take in everything that has arrived, without blocking.
+		for s.receive(ctx, persisted, retries, skips, false) {
+		}
+		if s.skipRequested != nil && s.Parked != nil {
+			skip := flow.SkipInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: s.Parked.Revision, Reason: s.skipRequested.Reason}
+			if err := workflow.ExecuteActivity(local, a.MarkSkipped, skip).Get(ctx, nil); err != nil {
+				return err
+			}
+			s.Synced = max(s.Synced, s.Parked.Revision)
+			s.notify(ctx, flow.StatusSkipped, "skipped by operator: "+s.skipRequested.Reason, false)
+			s.Parked, s.lastErr = nil, ""
+		}
+		s.skipRequested = nil
+
+		if status := s.syncStatus(); status != lastStatus {
+			if err := setSyncStatus(ctx, status); err != nil {
+				return err
+			}
+			lastStatus = status
+		}
+
+		switch {
+		case s.Parked == nil && s.Target > s.Synced:
+			// Send the newest state. Signals that arrive meanwhile raise Target
+			// and the loop sends again.
+			s.state = "syncing"
+			var res flow.SyncResult
+			err := workflow.ExecuteActivity(syncCtx, a.SyncRecord, flow.SyncInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID}).Get(ctx, &res)
+			if err == nil {
+				s.Attempt = int(res.Attempt)
+				s.Synced = max(s.Synced, res.SyncedRevision)
+				s.Target = max(s.Target, res.CurrentRevision)
+				s.lastErr = ""
+				s.notify(ctx, "", "", false)
+				continue
+			}
+			s.park(err)
+			s.notify(ctx, "", "", true)
+		case s.Parked != nil:
+			s.state = "waiting-operator"
+			s.receive(ctx, persisted, retries, skips, true)
+		default:
+			s.state = "idle"
+			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				next := in
+				carry := s.RecordCarry
+				next.Carry = &carry
+				return workflow.NewContinueAsNewError(ctx, RecordWorkflow, next)
+			}
+			timerCtx, cancel := workflow.WithCancel(ctx)
+			timedOut := false
+			sel := workflow.NewSelector(ctx)
+			s.addReceivers(ctx, sel, persisted, retries, skips)
+			sel.AddFuture(workflow.NewTimer(timerCtx, s.in.IdleTimeout), func(workflow.Future) { timedOut = true })
+			sel.Select(ctx)
+			cancel()
+			if timedOut && persisted.Len() == 0 && retries.Len() == 0 && skips.Len() == 0 && len(s.Waiters) == 0 {
+				s.state = "done"
+				return nil
+			}
+		}
+	}
+}
+
+// recordState is a RecordWorkflow's working state.
+type recordState struct {
+	flow.RecordCarry
+	in            flow.RecordInput
+	state         string
+	lastErr       string
+	skipRequested *flow.OperatorSignal
+}
+
+func (s *recordState) status() (flow.Status, error) {
+	st := flow.Status{State: s.state, SyncStatus: s.syncStatus(), Kind: s.in.Kind, ExternalID: s.in.ExternalID,
+		Revision: s.Target, Synced: s.Synced, Attempts: s.Attempt, LastError: s.lastErr}
+	if s.Parked != nil {
+		st.Attempts = s.Parked.Attempts
+		st.LastError = s.Parked.Reason
+	}
+	return st, nil
+}
+
+func (s *recordState) syncStatus() string {
+	switch {
+	case s.Parked != nil:
+		return flow.StatusRejected
+	case s.Target > s.Synced:
+		return flow.StatusPending
+	default:
+		return flow.StatusSynced
+	}
+}
+
+// receive handles one signal; it blocks for one when wait is set and reports
+// whether a signal was handled.
+func (s *recordState) receive(ctx workflow.Context, persisted, retries, skips workflow.ReceiveChannel, wait bool) bool {
+	sel := workflow.NewSelector(ctx)
+	s.addReceivers(ctx, sel, persisted, retries, skips)
+	if !wait {
+		if !sel.HasPending() {
+			return false
+		}
+	}
+	sel.Select(ctx)
+	return true
+}
+
+func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, persisted, retries, skips workflow.ReceiveChannel) {
+	sel.AddReceive(persisted, func(c workflow.ReceiveChannel, _ bool) {
+		var p flow.PersistedSignal
+		c.Receive(ctx, &p)
+		s.Target = max(s.Target, p.Revision)
+		if p.EventWorkflowID != "" {
+			s.Waiters = append(s.Waiters, flow.Waiter{WorkflowID: p.EventWorkflowID, Revision: p.Revision})
+		}
+		if s.Parked != nil && p.Revision > s.Parked.Revision {
+			s.Parked = nil // a newer state may well be acceptable: try it
+		}
+		// A late signal for a revision the parked rejection covers hears "rejected" too.
+		s.notify(ctx, "", "", s.Parked != nil && p.Revision <= s.Parked.Revision)
+	})
+	sel.AddReceive(retries, func(c workflow.ReceiveChannel, _ bool) {
+		var o flow.OperatorSignal
+		c.Receive(ctx, &o)
+		// Only a parked record has anything to retry; the others are already
+		// sending or caught up.
+		if s.Parked != nil {
+			s.Parked, s.lastErr = nil, ""
+		}
+	})
+	sel.AddReceive(skips, func(c workflow.ReceiveChannel, _ bool) {
+		var o flow.OperatorSignal
+		c.Receive(ctx, &o)
+		if o.Reason == "" {
+			o.Reason = "no reason given"
+		}
+		s.skipRequested = &o
+	})
+}
+
+// park records a failed send: an ERP rejection, or a retry budget run out.
+func (s *recordState) park(err error) {
+	r := flow.Rejection{Revision: s.Target, Reason: err.Error()}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == flow.ErrERPRejected && appErr.HasDetails() {
+		var d flow.Rejection
+		if appErr.Details(&d) == nil {
+			r = d
+		}
+	} else {
+		r.Reason = fmt.Sprintf("gave up after the retry budget: %v", err)
+	}
+	if r.Revision == 0 {
+		r.Revision = s.Target
+	}
+	s.Parked = &r
+	s.lastErr = r.Reason
+}
+
+// notify tells waiting event workflows what became of their revisions:
+// settled ones (at or below the synced revision) are answered and dropped;
+// when tellRejected is set (just parked), the ones the rejection covers hear
+// "rejected" and keep waiting.
+func (s *recordState) notify(ctx workflow.Context, settle string, detail string, tellRejected bool) {
+	keep := s.Waiters[:0]
+	for _, w := range s.Waiters {
+		var o *flow.OutcomeSignal
+		switch {
+		case w.Revision <= s.Synced:
+			status := flow.StatusSynced
+			if settle != "" {
+				status = settle
+			} else if w.Revision < s.Synced {
+				status = flow.StatusSuperseded
+			}
+			o = &flow.OutcomeSignal{Revision: w.Revision, Status: status, SyncedRevision: s.Synced, Attempts: s.Attempt, Detail: detail}
+			if status == flow.StatusSuperseded {
+				o.Detail = fmt.Sprintf("the ERP has revision %d, newer than this event's", s.Synced)
+			}
+		case tellRejected && s.Parked != nil && w.Revision <= s.Parked.Revision:
+			o = &flow.OutcomeSignal{Revision: w.Revision, Status: flow.StatusRejected, SyncedRevision: s.Synced, Attempts: s.Parked.Attempts,
+				Detail: s.Parked.Reason}
+			keep = append(keep, w)
+		default:
+			keep = append(keep, w)
+		}
+		if o != nil {
+			// A closed event workflow has nothing left to learn; ignore failures.
+			_ = workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o)
+		}
+	}
+	s.Waiters = keep
+}

@@ -179,14 +179,40 @@ func syncPolicy(cfg config.Config) flow.SyncPolicy {
 	}
 }
 
-// Bridge is a running API and/or worker.
+// Bridge is the API and/or the worker over one database and one Temporal client.
 type Bridge struct {
 	cfg      config.Config
 	log      *slog.Logger
 	db       *gorm.DB
 	temporal client.Client
 	metrics  *metrics.Metrics
+	erp      activities.ERPSender
+	listener net.Listener
 	draining atomic.Bool
+}
+
+// BridgeDeps are a Bridge's dependencies; Config is the only required part
+// besides DB and Temporal.
+type BridgeDeps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *gorm.DB
+	Temporal client.Client
+	Metrics  *metrics.Metrics // nil: a fresh registry
+	// Listener, when set, is where the HTTP side serves instead of HTTP_ADDR / METRICS_ADDR.
+	Listener net.Listener
+}
+
+// NewBridge builds a Bridge from its dependencies.
+func NewBridge(d BridgeDeps) *Bridge {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
+	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
+		erp: erp.NewClient(d.Config.ERPURL, d.Config.ERPToken, d.Config.ERPTimeout)}
 }
 
 // serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
@@ -212,8 +238,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 		return err
 	}
 	defer c.Close()
-	b := &Bridge{cfg: cfg, log: log, db: db, temporal: c, metrics: m}
-	return b.Run(ctx, withAPI, withWorker)
+	return NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m}).Run(ctx, withAPI, withWorker)
 }
 
 // Run serves until ctx ends. On shutdown the API first refuses new callbacks
@@ -224,7 +249,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	var w interface{ Stop() }
 	if withWorker {
 		acts := &activities.Activities{
-			DB: b.db, ERP: erp.NewClient(b.cfg.ERPURL, b.cfg.ERPToken, b.cfg.ERPTimeout), Temporal: b.temporal,
+			DB: b.db, ERP: b.erp, Temporal: b.temporal,
 			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		wk := worker.New(b.temporal, b.cfg, acts)
@@ -247,12 +272,15 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
 		srv = &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		if w != nil {
-			w.Stop()
+	ln := b.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", srv.Addr); err != nil {
+			if w != nil {
+				w.Stop()
+			}
+			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 		}
-		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -2,9 +2,11 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,7 +151,7 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 
 	printDevBanner(stdout, cfg, ds.UIURL(), codecURL)
-	b := &Bridge{cfg: cfg, log: log, db: db, temporal: c, metrics: m}
+	b := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -197,9 +199,13 @@ Then search OrderID="6482" in the Web UI, and see the record at %[5]s/records.
 `, api, cfg.FenbeitongToken, uiURL, codecURL, localURL(cfg.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
 }
 
-// compact removes the newlines of a JSON sample so it pastes as one argument.
+// compact removes the insignificant white space of a JSON sample so it pastes as one argument.
 func compact(b []byte) string {
-	return strings.Join(strings.Fields(string(b)), " ")
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return string(b)
+	}
+	return buf.String()
 }
 
 // startHTTP listens and serves in the background; the returned func shuts it down.

@@ -62,7 +62,7 @@ func Decode(vendor string, body []byte) (*vendors.Event, error) {
 
 // decodeForActivity maps a content problem to a non-retryable, typed failure.
 func decodeForActivity(in flow.EventInput) (*vendors.Event, error) {
-	ev, err := Decode(in.Vendor, in.Body)
+	ev, err := Decode(in.Vendor, []byte(in.Body))
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
 	}
@@ -96,14 +96,14 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 	if err != nil {
 		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError("encode normalised record: "+err.Error(), flow.ErrInvalidContent, err)
 	}
-	bodySum := sha256.Sum256(in.Event.Body)
+	bodySum := sha256.Sum256([]byte(in.Event.Body))
 	dataSum := sha256.Sum256(data)
 	res := flow.PersistResult{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version}
 
 	err = a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := models.InboundEvent{
 			Vendor: ev.Vendor, EventKey: ev.EventKey, EventType: ev.EventType, Kind: ev.Kind, ExternalID: ev.ExternalID,
-			Version: ev.Version, OccurredAt: ev.OccurredAt.UTC(), BodySHA256: hex.EncodeToString(bodySum[:]), Body: in.Event.Body,
+			Version: ev.Version, OccurredAt: ev.OccurredAt.UTC(), BodySHA256: hex.EncodeToString(bodySum[:]), Body: []byte(in.Event.Body),
 			WorkflowID: in.WorkflowID, SyncStatus: flow.StatusPending, ReceivedAt: in.Event.ReceivedAt.UTC(),
 		}
 		ins := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
@@ -165,10 +165,10 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 // RecordInvalid keeps the raw body of a callback whose content failed
 // verification, so an operator can inspect it; the workflow still fails.
 func (a *Activities) RecordInvalid(ctx context.Context, in flow.InvalidInput) error {
-	sum := sha256.Sum256(in.Event.Body)
+	sum := sha256.Sum256([]byte(in.Event.Body))
 	row := models.InboundEvent{
 		Vendor: in.Event.Vendor, EventKey: in.Event.EventKey, EventType: in.Event.EventType, Kind: "invalid",
-		OccurredAt: in.Event.ReceivedAt.UTC(), BodySHA256: hex.EncodeToString(sum[:]), Body: in.Event.Body,
+		OccurredAt: in.Event.ReceivedAt.UTC(), BodySHA256: hex.EncodeToString(sum[:]), Body: []byte(in.Event.Body),
 		WorkflowID: in.WorkflowID, SyncStatus: flow.StatusInvalid, SyncDetail: truncate(in.Problem, 1024), ReceivedAt: in.Event.ReceivedAt.UTC(),
 	}
 	if err := a.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/enums/v1"
@@ -70,7 +71,7 @@ func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
 		// An unauthenticated msgType is attacker-chosen: keep it out of metric labels.
 		return "", false, classify(err)
 	}
-	dup, err := h.start(c, flow.EventInput{Vendor: vendors.AutoX3, EventKey: env.MsgID, EventType: env.MsgType, Body: body, ReceivedAt: time.Now().UTC()})
+	dup, err := h.start(c, flow.EventInput{Vendor: vendors.AutoX3, EventKey: env.MsgID, EventType: env.MsgType, Body: string(body), ReceivedAt: time.Now().UTC()})
 	return env.MsgType, dup, err
 }
 
@@ -119,7 +120,7 @@ func (h *handlers) acceptFenbeitong(c *gin.Context) (string, bool, error) {
 	}
 	key := push.EventKey()
 	c.Set("msg_id", key)
-	dup, err := h.start(c, flow.EventInput{Vendor: vendors.Fenbeitong, EventKey: key, EventType: push.CategoryName(), Body: body, ReceivedAt: time.Now().UTC()})
+	dup, err := h.start(c, flow.EventInput{Vendor: vendors.Fenbeitong, EventKey: key, EventType: push.CategoryName(), Body: string(body), ReceivedAt: time.Now().UTC()})
 	return push.CategoryName(), dup, err
 }
 
@@ -157,6 +158,9 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 	}
 	if len(body) == 0 {
 		return nil, refuse(http.StatusBadRequest, "malformed", "empty body")
+	}
+	if !utf8.Valid(body) {
+		return nil, refuse(http.StatusBadRequest, "malformed", "body is not valid UTF-8 (JSON must be UTF-8)")
 	}
 	return body, nil
 }

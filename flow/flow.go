@@ -70,13 +70,14 @@ func RecordWorkflowID(vendor, kind, externalID string) string {
 	return "record:" + vendor + ":" + kind + ":" + externalID
 }
 
-// EventInput starts an EventWorkflow. Body is the callback exactly as received;
-// it is encrypted at rest by the payload codec.
+// EventInput starts an EventWorkflow. Body is the callback exactly as
+// received (valid UTF-8 JSON, so a string keeps it byte for byte and an
+// operator reads it as text in the Web UI); the payload codec encrypts it.
 type EventInput struct {
 	Vendor     string
 	EventKey   string
 	EventType  string
-	Body       []byte
+	Body       string
 	ReceivedAt time.Time
 }
 

@@ -1,0 +1,448 @@
+package autox3
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+const testStaff = `{"staffId":380,"storeId":84,"brandId":114}`
+
+func build(msgType, content string, asString bool) []byte {
+	return BuildBody("m-1", msgType, 1700000000000, json.RawMessage(testStaff), json.RawMessage(content), asString, "k")
+}
+
+func decodeOK(t *testing.T, b []byte) *vendors.Event {
+	t.Helper()
+	ev, err := Decode(b)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if ev.Vendor != vendors.AutoX3 {
+		t.Fatalf("vendor = %q", ev.Vendor)
+	}
+	if _, err := json.Marshal(ev.Data); err != nil {
+		t.Fatalf("data does not marshal: %v", err)
+	}
+	return ev
+}
+
+// dataMap returns the event's data as the ERP will see it.
+func dataMap(t *testing.T, ev *vendors.Event) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(ev.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDecodeReceptionSeed(t *testing.T) {
+	ev := decodeOK(t, readSeed(t))
+	if ev.Kind != KindReceptionOrder || ev.ExternalID != "6482" || ev.EventKey != seedMsgID ||
+		ev.EventType != MsgTypeReceptionCreate || ev.Version != 1616502610117 {
+		t.Fatalf("event = %+v", ev)
+	}
+	if want := time.Date(2021, 3, 23, 12, 30, 10, 117e6, time.UTC); !ev.OccurredAt.Equal(want) || ev.OccurredAt.Location() != time.UTC {
+		t.Fatalf("occurred at %v, want %v UTC", ev.OccurredAt, want)
+	}
+	if ev.Save == nil {
+		t.Fatal("no Save")
+	}
+	o := ev.Data.(ReceptionOrder)
+	if o.ReceiveBaseID != 6482 || o.Car.Brand != "BMW" || o.Car.Plate != "JING" || o.Car.VIN != "123456" ||
+		o.Car.OwnerFirstName != "xiaohaha" || o.Car.OwnerLastName != "Brown" || o.Car.OwnerGender != "FEMALE" ||
+		o.Car.OwnerMobile != "" || o.Car.Style != "5" {
+		t.Fatalf("car = %+v", o.Car)
+	}
+	if o.Car.ProductionDate == nil || !o.Car.ProductionDate.Equal(time.Date(2012, 1, 1, 0, 0, 0, 0, time.FixedZone("", 8*3600))) {
+		t.Fatalf("production date = %v", o.Car.ProductionDate)
+	}
+	if *o.PreCheck.Odometer != "67000" || *o.PreCheck.OilGauge != "100" || o.PreCheck.Remark != "老客户了" {
+		t.Fatalf("pre-check = %+v", o.PreCheck)
+	}
+	if got := jsonOf(t, o.PreCheck.WarningLights); got !=
+		`[{"code":20,"name":"发动机故障"},{"code":16,"name":"机油不足"},{"code":1,"name":"门窗未关闭"},{"code":15,"name":"水温异常"},{"code":19,"name":"安全气囊故障"}]` {
+		t.Fatalf("warning lights = %s", got)
+	}
+	if got := jsonOf(t, o.PreCheck.PaintDamages); got !=
+		`[{"position":"sys_feature_0013_01","position_name":"右前叶子板","describe":"凹陷","images":["${url}"]}]` {
+		t.Fatalf("paint damages = %s", got)
+	}
+	if got := jsonOf(t, o.PreCheck.PersonalItems); got != `["面包","饮用水","海百合"]` {
+		t.Fatalf("personal items = %s", got)
+	}
+	if got := jsonOf(t, o.Operator); got !=
+		`{"store_id":3,"user_id":18,"brand_id":1,"user_name":"yang xing xingxing2","mobile":"15010524574","area_code":"+44"}` {
+		t.Fatalf("operator = %s", got)
+	}
+	if got := jsonOf(t, o.Staff); got != `{"staff_id":380,"store_id":84,"brand_id":114}` {
+		t.Fatalf("staff = %s", got)
+	}
+	m := dataMap(t, ev)
+	if m["receive_base_id"] != float64(6482) {
+		t.Fatalf("receive_base_id = %v", m["receive_base_id"])
+	}
+	car := m["car"].(map[string]any)
+	if car["production_date"] != "2011-12-31T16:00:00Z" {
+		t.Fatalf("production_date = %v", car["production_date"])
+	}
+	pre := m["pre_check"].(map[string]any)
+	if pre["odometer"] != "67000" || pre["oil_gauge"] != "100" {
+		t.Fatalf("pre_check = %v", pre)
+	}
+}
+
+func TestDecodeReceptionLenientInput(t *testing.T) {
+	content := `{"receiveBaseId":"6483","carInfo":{"carNum":12345,"carProductionDate":"1325347200000"},` +
+		`"preCheckInfo":{"odograph":"67000.46","oilGauge":"37.5","lightInfo":["仪表盘异常","7_",null,"x_y","1234567890_长"],` +
+		`"paintsInfo":[null,{"position":"p"}],"personalItemList":null}}`
+	ev := decodeOK(t, build(MsgTypeReceptionCreate, content, false))
+	o := ev.Data.(ReceptionOrder)
+	if ev.ExternalID != "6483" || o.Car.Plate != "12345" || o.Car.ProductionDate == nil {
+		t.Fatalf("order = %+v", o)
+	}
+	if *o.PreCheck.Odometer != "67000.5" || *o.PreCheck.OilGauge != "37.5" {
+		t.Fatalf("odometer %s oil %s", *o.PreCheck.Odometer, *o.PreCheck.OilGauge)
+	}
+	if got := jsonOf(t, o.PreCheck.WarningLights); got !=
+		`[{"code":null,"name":"仪表盘异常"},{"code":7,"name":""},{"code":null,"name":"x_y"},{"code":null,"name":"1234567890_长"}]` {
+		t.Fatalf("warning lights = %s", got)
+	}
+	if got := jsonOf(t, o.PreCheck.PaintDamages); got != `[{"position":"p","position_name":"","describe":"","images":[]}]` {
+		t.Fatalf("paint damages = %s", got)
+	}
+	if o.PreCheck.PersonalItems == nil || len(o.PreCheck.PersonalItems) != 0 {
+		t.Fatalf("personal items = %#v", o.PreCheck.PersonalItems)
+	}
+	if o.Staff.StaffID == nil || *o.Staff.StaffID != 380 {
+		t.Fatalf("staff = %+v", o.Staff)
+	}
+
+	// Only receiveBaseId is required; a content sent as a JSON string is read too.
+	ev = decodeOK(t, build(MsgTypeReceptionCreate, `{"receiveBaseId":1}`, true))
+	o = ev.Data.(ReceptionOrder)
+	if ev.ExternalID != "1" || o.PreCheck.Odometer != nil || o.Car.ProductionDate != nil {
+		t.Fatalf("minimal order = %+v", o)
+	}
+	if got := jsonOf(t, o.PreCheck); got != `{"odometer":null,"oil_gauge":null,"remark":"","warning_lights":[],"paint_damages":[],"personal_items":[]}` {
+		t.Fatalf("minimal pre-check = %s", got)
+	}
+
+	// A null envelope staffInfo leaves the staff ids null.
+	b := BuildBody("m-9", MsgTypeReceptionCreate, 5, nil, json.RawMessage(`{"receiveBaseId":2}`), false, "k")
+	o = decodeOK(t, b).Data.(ReceptionOrder)
+	if o.Staff.StaffID != nil {
+		t.Fatalf("staff = %+v", o.Staff)
+	}
+}
+
+func TestDecodeReport(t *testing.T) {
+	ev := decodeOK(t, SampleReportBody("r-1", 7001, 1700000000000, "sec"))
+	if ev.Kind != KindInspectionReport || ev.ExternalID != "7001" || ev.EventKey != "r-1" || ev.Version != 1700000000000 {
+		t.Fatalf("event = %+v", ev)
+	}
+	r := ev.Data.(InspectionReport)
+	if r.Plate != "JING" || *r.DetectionPercentage != "85.5" || r.WorkBaseStatus != "FINISH" || r.ServiceBaseName != "常规保养" || len(r.Items) != 2 {
+		t.Fatalf("report = %+v", r)
+	}
+	if string(r.Items[0]) != `{"checkItemName":"机油","checkResult":"正常","images":[],"level":1}` {
+		t.Fatalf("item kept as given? %s", r.Items[0])
+	}
+	m := dataMap(t, ev)
+	if m["detection_percentage"] != "85.5" || m["work_base_status"] != "FINISH" || len(m["items"].([]any)) != 2 {
+		t.Fatalf("data = %v", m)
+	}
+
+	// reportJson as a JSON string, a percentage as text, the plate only inside the report.
+	content := `{"receiveBaseId":7002,"detectionPercentage":"90%","reportJson":` +
+		jsonString(`{"carNum":"ABC","workBaseStatus":2,"serviceBaseName":"检测","list":[{"a":1}]}`) + `}`
+	r = decodeOK(t, build(MsgTypeReport, content, false)).Data.(InspectionReport)
+	if r.Plate != "ABC" || *r.DetectionPercentage != "90" || r.WorkBaseStatus != "2" || len(r.Items) != 1 {
+		t.Fatalf("report = %+v", r)
+	}
+
+	// No report section at all.
+	r = decodeOK(t, build(MsgTypeReport, `{"receiveBaseId":7003}`, false)).Data.(InspectionReport)
+	if r.DetectionPercentage != nil || r.Items == nil || len(r.Items) != 0 {
+		t.Fatalf("report = %+v", r)
+	}
+}
+
+func TestDecodeMaintenance(t *testing.T) {
+	ev := decodeOK(t, SampleMaintenanceBody("p-1", 7001, 1700000000000, "sec"))
+	if ev.Kind != KindMaintenancePlan || ev.ExternalID != "7001" {
+		t.Fatalf("event = %+v", ev)
+	}
+	p := ev.Data.(MaintenancePlan)
+	if p.Format != "v1" || *p.ReceiveBaseID != 7001 || p.InspectionOrderID != "70010" || p.Plate != "JING" ||
+		len(p.Plans) != 2 || len(p.WorkProcedureQuestions) != 1 {
+		t.Fatalf("plan = %+v", p)
+	}
+	m := dataMap(t, ev)
+	if m["format"] != "v1" || len(m["plans"].([]any)) != 2 || len(m["work_procedure_questions"].([]any)) != 1 {
+		t.Fatalf("data = %v", m)
+	}
+
+	cases := []struct{ content, external string }{
+		{`{"carMaintenancePlanList":[{"inspectionOrderId":"IO-5"},{"inspectionOrderId":6}]}`, InspectionOrderIDPrefix + "IO-5"},
+		{`{"carMaintenancePlanList":[{"name":"x"}],"carNum":"JING"}`, "m-1"},
+		{`{}`, "m-1"},
+		{`{"receiveBaseId":"42","carMaintenancePlanList":[{"inspectionOrderId":5}]}`, "42"},
+	}
+	for _, c := range cases {
+		ev := decodeOK(t, build(MsgTypeMaintenance, c.content, false))
+		if ev.ExternalID != c.external {
+			t.Errorf("%s: external id %q, want %q", c.content, ev.ExternalID, c.external)
+		}
+		p := ev.Data.(MaintenancePlan)
+		if p.Plans == nil || p.WorkProcedureQuestions == nil {
+			t.Errorf("%s: nil lists", c.content)
+		}
+	}
+}
+
+func TestDecodeMaintenanceV2(t *testing.T) {
+	ev := decodeOK(t, SampleMaintenanceV2Body("v-1", 9001, 1700000000000, "sec"))
+	if ev.Kind != KindMaintenancePlan || ev.ExternalID != InspectionOrderIDPrefix+"9001" || ev.EventType != MsgTypeMaintenanceV2 {
+		t.Fatalf("event = %+v", ev)
+	}
+	ch := ev.Data.(MaintenancePlanChange)
+	if ch.Format != "v2" || ch.ReceiveBaseID != nil || ch.InspectionOrderID != "9001" || len(ch.Items) != 2 {
+		t.Fatalf("change = %+v", ch)
+	}
+	a, b := ch.Items[0], ch.Items[1]
+	if a.Action != ActionAdd || a.ID != "9001-1" || *a.CurrentMiles != "67000" || *a.NextReplaceCycleKm != "72000" ||
+		*a.PerMiles != "5000" || a.ReductionType != "MILE" || a.ServiceBaseName != "更换机油" || a.ServiceBaseSn != "SB-OIL" ||
+		string(a.Checkpoints) != `[{"checkpointName":"机油","status":"NORMAL"}]` {
+		t.Fatalf("item 0 = %+v", a)
+	}
+	if !a.WarningDate.Equal(time.UnixMilli(1700000000000 + 90*24*3600*1000)) {
+		t.Fatalf("warning date = %v", a.WarningDate)
+	}
+	// A zone-less date is read at AutoX3's UTC+8.
+	if b.ReductionType != "TIME" || !b.WarningDate.Equal(time.Date(2026, 8, 31, 16, 0, 0, 0, time.UTC)) || string(b.Checkpoints) != "[]" {
+		t.Fatalf("item 1 = %+v", b)
+	}
+	m := dataMap(t, ev)
+	items := m["items"].([]any)
+	if items[1].(map[string]any)["warning_date"] != "2026-08-31T16:00:00Z" || m["format"] != "v2" {
+		t.Fatalf("data = %v", m)
+	}
+
+	cases := []struct {
+		name, content, external string
+		items                   int
+	}{
+		{"wrapper with list and receiveBaseId", `{"receiveBaseId":77,"list":[{"action":"modify","id":5,"inspectionOrderId":3}]}`, "77", 1},
+		{"wrapper with unnamed list", `{"whatever":[{"action":"FINISH","id":"5"}],"inspectionOrderId":"IO-1"}`, InspectionOrderIDPrefix + "IO-1", 1},
+		{"single item", `{"action":"DELETE","id":"5","receiveBaseId":"78","checkpointList":"[1,2]"}`, "78", 1},
+		{"items carry receiveBaseId", `[{"action":"ADD","id":"1","receiveBaseId":79},{"action":"ADD","id":"2"}]`, "79", 2},
+		{"no ids at all", `[{"action":"ADD","id":"1"}]`, "m-1", 1},
+		{"empty list", `[]`, "m-1", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev := decodeOK(t, build(MsgTypeMaintenanceV2, c.content, true))
+			if ev.ExternalID != c.external {
+				t.Fatalf("external id %q, want %q", ev.ExternalID, c.external)
+			}
+			if n := len(ev.Data.(MaintenancePlanChange).Items); n != c.items {
+				t.Fatalf("%d items, want %d", n, c.items)
+			}
+		})
+	}
+
+	// Lower-case action is normalised; a content sent as a plain array is accepted too.
+	ch = decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"delete","id":8,"checkpointList":[1]}]`, false)).Data.(MaintenancePlanChange)
+	if ch.Items[0].Action != ActionDelete || ch.Items[0].ID != "8" || string(ch.Items[0].Checkpoints) != "[1]" {
+		t.Fatalf("items = %+v", ch.Items)
+	}
+}
+
+func TestDecodeUnknownType(t *testing.T) {
+	for name, c := range map[string]struct {
+		content  string
+		asString bool
+		want     string
+	}{
+		"object":            {`{"a": [1, "二"]}`, false, `{"a":[1,"二"]}`},
+		"string":            {`not json at all`, true, `"not json at all"`},
+		"string holds json": {`{"a":1}`, true, `"{\"a\":1}"`},
+		"array":             {`[]`, false, `[]`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev := decodeOK(t, build("event.autox3.order.detection.finish", c.content, c.asString))
+			if ev.Kind != KindEvent || ev.ExternalID != "m-1" || ev.EventKey != "m-1" || ev.Save != nil {
+				t.Fatalf("event = %+v", ev)
+			}
+			m := dataMap(t, ev)
+			if m["msg_type"] != "event.autox3.order.detection.finish" {
+				t.Fatalf("msg_type = %v", m["msg_type"])
+			}
+			if got := jsonOf(t, m["content"]); got != c.want {
+				t.Fatalf("content = %s, want %s", got, c.want)
+			}
+			if got := jsonOf(t, ev.Data.(GenericEvent).StaffInfo); got != testStaff {
+				t.Fatalf("staff_info = %s", got)
+			}
+		})
+	}
+}
+
+func TestDecodeEnvelopeErrors(t *testing.T) {
+	_, err := Decode([]byte(`{"msgId":"x"}`))
+	if !errors.Is(err, vendors.ErrMalformed) {
+		t.Fatalf("Decode = %v, want ErrMalformed", err)
+	}
+	var ce *vendors.ContentError
+	if errors.As(err, &ce) {
+		t.Fatalf("envelope problem reported as content: %v", err)
+	}
+	// Decode does not check the signature: that is the edge's job.
+	b := BuildBody("m-1", MsgTypeReceptionCreate, 5, nil, json.RawMessage(`{"receiveBaseId":3}`), false, "one secret")
+	if _, err := Decode(b); err != nil {
+		t.Fatalf("Decode refused on signature grounds: %v", err)
+	}
+}
+
+func TestDecodeContentErrors(t *testing.T) {
+	long := strings.Repeat("长", 65)
+	rc := MsgTypeReceptionCreate
+	cases := []struct {
+		name, msgType, content string
+		asString               bool
+		field, problem         string
+	}{
+		{"reception content array", rc, `[]`, false, "content", "must be a JSON object"},
+		{"reception content string not json", rc, `{"receiveBaseId":`, true, "content", "does not hold valid JSON"},
+		{"reception content string of number", rc, `5`, true, "content", "must be a JSON object"},
+		{"missing receiveBaseId", rc, `{"carInfo":{}}`, false, "content.receiveBaseId", "is required"},
+		{"null receiveBaseId", rc, `{"receiveBaseId":null}`, false, "content.receiveBaseId", "is required"},
+		{"empty receiveBaseId", rc, `{"receiveBaseId":""}`, false, "content.receiveBaseId", "is required"},
+		{"receiveBaseId text", rc, `{"receiveBaseId":"abc"}`, false, "content.receiveBaseId", "must be an integer"},
+		{"receiveBaseId fraction", rc, `{"receiveBaseId":1.5}`, false, "content.receiveBaseId", "must be an integer"},
+		{"receiveBaseId object", rc, `{"receiveBaseId":{}}`, false, "content.receiveBaseId", "must be an integer"},
+		{"receiveBaseId negative", rc, `{"receiveBaseId":-5}`, false, "content.receiveBaseId", "must be a positive integer"},
+		{"receiveBaseId huge", rc, `{"receiveBaseId":99999999999999999999}`, false, "content.receiveBaseId", "must be an integer"},
+		{"receiveBaseId exponent", rc, `{"receiveBaseId":1e99}`, false, "content.receiveBaseId", "must be an integer"},
+		{"carInfo array", rc, `{"receiveBaseId":1,"carInfo":[]}`, false, "content.carInfo", "must be a JSON object"},
+		{"carNum object", rc, `{"receiveBaseId":1,"carInfo":{"carNum":{}}}`, false, "content.carInfo.carNum", "must be a string"},
+		{"carNum bool", rc, `{"receiveBaseId":1,"carInfo":{"carNum":true}}`, false, "content.carInfo.carNum", "must be a string"},
+		{"carNum long", rc, `{"receiveBaseId":1,"carInfo":{"carNum":"` + long + `"}}`, false, "content.carInfo.carNum", "must be at most 64 characters"},
+		{"production date text", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":"soon"}}`, false, "content.carInfo.carProductionDate", "must be an epoch-milliseconds timestamp"},
+		{"production date range", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":253402300800000}}`, false, "content.carInfo.carProductionDate", "is out of range"},
+		{"preCheckInfo string", rc, `{"receiveBaseId":1,"preCheckInfo":"x"}`, false, "content.preCheckInfo", "must be a JSON object"},
+		{"odograph negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":-1}}`, false, "content.preCheckInfo.odograph", "must not be negative"},
+		{"odograph text", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":"far"}}`, false, "content.preCheckInfo.odograph", "must be a number"},
+		{"odograph bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":false}}`, false, "content.preCheckInfo.odograph", "must be a number"},
+		{"odograph too large", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":1e11}}`, false, "content.preCheckInfo.odograph", "must be less than 100000000000"},
+		{"oilGauge above 100", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":101}}`, false, "content.preCheckInfo.oilGauge", "must be between 0 and 100"},
+		{"oilGauge negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":"-0.5"}}`, false, "content.preCheckInfo.oilGauge", "must not be negative"},
+		{"remark array", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":[]}}`, false, "content.preCheckInfo.remark", "must be a string"},
+		{"remark too long", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":"` + strings.Repeat("a", 10001) + `"}}`, false, "content.preCheckInfo.remark", "must be at most 10000 characters"},
+		{"lightInfo object", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":{}}}`, false, "content.preCheckInfo.lightInfo", "must be a JSON array"},
+		{"light item object", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":["1_a",{}]}}`, false, "content.preCheckInfo.lightInfo[1]", "must be a string"},
+		{"light too long", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":["` + strings.Repeat("灯", 256) + `"]}}`, false, "content.preCheckInfo.lightInfo[0]", "must be at most 255 characters"},
+		{"paint item string", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":["x"]}}`, false, "content.preCheckInfo.paintsInfo[0]", "must be a JSON object"},
+		{"paint images object", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":[{"images":{}}]}}`, false, "content.preCheckInfo.paintsInfo[0].images", "must be a JSON array"},
+		{"paint image bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":[{},{"images":["u",true]}]}}`, false, "content.preCheckInfo.paintsInfo[1].images[1]", "must be a string"},
+		{"personal item bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"personalItemList":[true]}}`, false, "content.preCheckInfo.personalItemList[0]", "must be a string"},
+		{"operator userId text", rc, `{"receiveBaseId":1,"staffInfo":{"userId":"x"}}`, false, "content.staffInfo.userId", "must be an integer"},
+		{"operator array", rc, `{"receiveBaseId":1,"staffInfo":[]}`, false, "content.staffInfo", "must be a JSON object"},
+
+		{"report missing receiveBaseId", MsgTypeReport, `{"carNum":"A"}`, false, "content.receiveBaseId", "is required"},
+		{"report content array", MsgTypeReport, `[{}]`, false, "content", "must be a JSON object"},
+		{"report percentage above 100", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":120}`, false, "content.detectionPercentage", "must be between 0 and 100"},
+		{"report percentage text", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"high"}`, false, "content.detectionPercentage", "must be a number"},
+		{"report percentage negative", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"-3%"}`, false, "content.detectionPercentage", "must not be negative"},
+		{"reportJson bad string", MsgTypeReport, `{"receiveBaseId":1,"reportJson":"{oops"}`, false, "content.reportJson", "does not hold valid JSON"},
+		{"reportJson number", MsgTypeReport, `{"receiveBaseId":1,"reportJson":3}`, false, "content.reportJson", "must be a JSON object"},
+		{"report list object", MsgTypeReport, `{"receiveBaseId":1,"reportJson":{"list":{}}}`, false, "content.reportJson.list", "must be a JSON array"},
+		{"report list item number", MsgTypeReport, `{"receiveBaseId":1,"reportJson":{"list":[{},2]}}`, false, "content.reportJson.list[1]", "must be a JSON object"},
+		{"report status object", MsgTypeReport, `{"receiveBaseId":1,"reportJson":{"workBaseStatus":{}}}`, false, "content.reportJson.workBaseStatus", "must be a string"},
+
+		{"maintenance content string", MsgTypeMaintenance, `x`, true, "content", "does not hold valid JSON"},
+		{"maintenance plan list object", MsgTypeMaintenance, `{"carMaintenancePlanList":{}}`, false, "content.carMaintenancePlanList", "must be a JSON array"},
+		{"maintenance plan item string", MsgTypeMaintenance, `{"carMaintenancePlanList":["x"]}`, false, "content.carMaintenancePlanList[0]", "must be a JSON object"},
+		{"maintenance question number", MsgTypeMaintenance, `{"workProcedureQuestionList":[1]}`, false, "content.workProcedureQuestionList[0]", "must be a JSON object"},
+		{"maintenance receiveBaseId zero", MsgTypeMaintenance, `{"receiveBaseId":0}`, false, "content.receiveBaseId", "must be a positive integer"},
+		{"maintenance inspection order object", MsgTypeMaintenance, `{"carMaintenancePlanList":[{"inspectionOrderId":{}}]}`, false, "content.carMaintenancePlanList[0].inspectionOrderId", "must be an integer or a string"},
+		{"maintenance inspection order fraction", MsgTypeMaintenance, `{"carMaintenancePlanList":[{},{"inspectionOrderId":1.5}]}`, false, "content.carMaintenancePlanList[1].inspectionOrderId", "must be an integer or a string"},
+
+		{"v2 string not json", MsgTypeMaintenanceV2, `[{"action":`, true, "content", "does not hold valid JSON"},
+		{"v2 string of number", MsgTypeMaintenanceV2, `5`, true, "content", "must hold a JSON array of plan items"},
+		{"v2 empty string", MsgTypeMaintenanceV2, ``, true, "content", "must hold a JSON array of plan items"},
+		{"v2 object without list", MsgTypeMaintenanceV2, `{"a":1}`, true, "content", "holds no list of plan items"},
+		{"v2 object with two unnamed lists", MsgTypeMaintenanceV2, `{"a":[],"b":[]}`, true, "content", "holds no list of plan items"},
+		{"v2 item not object", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1},"x"]`, true, "content[1]", "must be a JSON object"},
+		{"v2 unknown action", MsgTypeMaintenanceV2, `[{"action":"UPSERT","id":1}]`, true, "content[0].action", "must be one of ADD, MODIFY, FINISH, DELETE"},
+		{"v2 missing action", MsgTypeMaintenanceV2, `[{"id":1}]`, true, "content[0].action", "is required"},
+		{"v2 action number", MsgTypeMaintenanceV2, `[{"action":1,"id":1}]`, true, "content[0].action", "must be one of ADD, MODIFY, FINISH, DELETE"},
+		{"v2 missing id", MsgTypeMaintenanceV2, `{"list":[{"action":"ADD"}]}`, true, "content.list[0].id", "is required"},
+		{"v2 id bool", MsgTypeMaintenanceV2, `[{"action":"ADD","id":true}]`, true, "content[0].id", "must be an integer or a string"},
+		{"v2 reduction type", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"reductionType":"DAY"}]`, true, "content[0].reductionType", "must be MILE or TIME"},
+		{"v2 negative miles", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"currentMiles":-1}]`, true, "content[0].currentMiles", "must not be negative"},
+		{"v2 per miles text", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"perMiles":"often"}]`, true, "content[0].perMiles", "must be a number"},
+		{"v2 next cycle too large", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"nextReplaceCycleKm":"100000000000"}]`, true, "content[0].nextReplaceCycleKm", "must be less than"},
+		{"v2 warning date text", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"warningDate":"tomorrow"}]`, true, "content[0].warningDate", "must be an epoch-milliseconds timestamp or a date"},
+		{"v2 warning date bool", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"warningDate":true}]`, true, "content[0].warningDate", "must be an epoch-milliseconds timestamp"},
+		{"v2 checkpoints object", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":{}}]`, true, "content[0].checkpointList", "must be a JSON array"},
+		{"v2 checkpoints bad string", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":"[1,"}]`, true, "content[0].checkpointList", "does not hold valid JSON"},
+		{"v2 inspection orders differ", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"inspectionOrderId":5},{"action":"ADD","id":2},{"action":"ADD","id":3,"inspectionOrderId":"6"}]`, true, "content[2].inspectionOrderId", "differs from that of the other items"},
+		{"v2 receive bases differ", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"receiveBaseId":5},{"action":"ADD","id":2,"receiveBaseId":6}]`, true, "content[1].receiveBaseId", "differs from that of the other items"},
+		{"v2 wrapper receiveBaseId text", MsgTypeMaintenanceV2, `{"receiveBaseId":"x","list":[]}`, true, "content.receiveBaseId", "must be an integer"},
+		{"v2 service base name long", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"serviceBaseName":"` + strings.Repeat("x", 256) + `"}]`, true, "content[0].serviceBaseName", "must be at most 255 characters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev, err := Decode(build(c.msgType, c.content, c.asString))
+			if err == nil {
+				t.Fatalf("accepted: %+v", ev.Data)
+			}
+			var ce *vendors.ContentError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v (%T) is not a ContentError", err, err)
+			}
+			if errors.Is(err, vendors.ErrMalformed) || errors.Is(err, vendors.ErrUnauthorized) {
+				t.Fatalf("content error %v wraps an envelope sentinel", err)
+			}
+			if ce.Field != c.field || !strings.Contains(ce.Problem, c.problem) {
+				t.Fatalf("ContentError{%q, %q}, want field %q saying %q", ce.Field, ce.Problem, c.field, c.problem)
+			}
+			if !strings.HasPrefix(err.Error(), "invalid content: "+c.field+": ") {
+				t.Fatalf("message %q", err)
+			}
+		})
+	}
+}
+
+func TestContentErrorsDoNotEchoValues(t *testing.T) {
+	content := `{"receiveBaseId":1,"carInfo":{"carNum":{"plate":"京A12345"},"carOwnerMobile":"13800138000"}}`
+	_, err := Decode(build(MsgTypeReceptionCreate, content, false))
+	if err == nil || strings.Contains(err.Error(), "京A12345") {
+		t.Fatalf("error %v", err)
+	}
+	content = `{"receiveBaseId":1,"carInfo":{"carOwnerMobile":"` + strings.Repeat("1", 70) + `"}}`
+	_, err = Decode(build(MsgTypeReceptionCreate, content, false))
+	if err == nil || strings.Contains(err.Error(), "1111111111") {
+		t.Fatalf("error %v", err)
+	}
+}

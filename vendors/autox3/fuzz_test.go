@@ -1,0 +1,90 @@
+package autox3
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+func FuzzParseEnvelope(f *testing.F) {
+	if seed, err := os.ReadFile("testdata/receivebase_create.json"); err == nil {
+		f.Add(seed)
+	}
+	f.Add(SampleReceptionBody("f-1", 1, 1700000000000, "k"))
+	f.Add(SampleReportBody("f-2", 1, 1700000000000, "k"))
+	f.Add(SampleMaintenanceBody("f-3", 1, 1700000000000, "k"))
+	f.Add(SampleMaintenanceV2Body("f-4", 1, 1700000000000, "k"))
+	f.Add(body(vectorMembers()...))
+	f.Add(body(with(vectorMembers(), "createTime", `"0017"`)...))
+	f.Add([]byte(`{"msgId":"a","msgId":"b"}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`[`))
+
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := ParseEnvelope(b)
+		if err != nil {
+			if !errors.Is(err, vendors.ErrMalformed) {
+				t.Fatalf("refusal %v does not wrap ErrMalformed", err)
+			}
+			if _, derr := Decode(b); derr == nil {
+				t.Fatal("Decode accepted a body ParseEnvelope refused")
+			}
+			return
+		}
+
+		// Signing the envelope's own text makes it verify, whatever the case of the hex.
+		sig := Sign(e.MsgID, e.MsgType, e.staffInfoText, e.createTimeText, e.contentText, "fuzz")
+		if err := e.Verify("fuzz"); err == nil && !strings.EqualFold(e.Signature, sig) {
+			t.Fatal("verified with a signature that is not the envelope's")
+		}
+		e.Signature = sig
+		if err := e.Verify("fuzz"); err != nil {
+			t.Fatalf("own signature refused: %v", err)
+		}
+		e.Signature = strings.ToLower(sig)
+		if err := e.Verify("fuzz"); err != nil {
+			t.Fatalf("lower-case signature refused: %v", err)
+		}
+		if err := e.Verify("other"); !errors.Is(err, vendors.ErrUnauthorized) {
+			t.Fatalf("another secret: %v", err)
+		}
+
+		// Rebuilt by BuildBody, the same values parse and verify again.
+		content := json.RawMessage(e.Content)
+		if e.ContentIsString() {
+			content = e.ContentJSON()
+		}
+		rebuilt := BuildBody(e.MsgID, e.MsgType, e.CreateTime, e.StaffInfo, content, e.ContentIsString(), "fuzz")
+		e2, err := ParseEnvelope(rebuilt)
+		if err != nil {
+			t.Fatalf("rebuilt body refused: %v\n%s", err, rebuilt)
+		}
+		if err := e2.Verify("fuzz"); err != nil {
+			t.Fatalf("rebuilt body does not verify: %v", err)
+		}
+		if e2.MsgID != e.MsgID || e2.MsgType != e.MsgType || e2.CreateTime != e.CreateTime ||
+			e2.contentText != e.contentText || e2.ContentIsString() != e.ContentIsString() {
+			t.Fatal("rebuilt body differs")
+		}
+
+		// Decoding an accepted envelope never panics and fails only on content.
+		ev, err := Decode(b)
+		if err != nil {
+			var ce *vendors.ContentError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Decode of an accepted envelope: %v", err)
+			}
+			return
+		}
+		if ev.EventKey != e.MsgID || ev.Version != e.CreateTime {
+			t.Fatalf("event = %+v", ev)
+		}
+		if _, err := json.Marshal(ev.Data); err != nil {
+			t.Fatalf("data does not marshal: %v", err)
+		}
+	})
+}

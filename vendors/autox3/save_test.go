@@ -1,0 +1,336 @@
+package autox3
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+func save(t *testing.T, db *gorm.DB, ev *vendors.Event) {
+	t.Helper()
+	if ev.Save == nil {
+		t.Fatalf("event %s has no Save", ev.EventType)
+	}
+	if err := db.Transaction(func(tx *gorm.DB) error { return ev.Save(tx) }); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+}
+
+func count(t *testing.T, db *gorm.DB, model any, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	q := db.Model(model)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatalf("count: %v", err)
+	}
+	return n
+}
+
+// receptionSnapshot is every row of one reception order, for comparing states.
+type receptionSnapshot struct {
+	Order    models.AutoX3ReceptionOrder
+	Lights   []models.AutoX3WarningLight
+	Damages  []models.AutoX3PaintDamage
+	Images   []models.AutoX3PaintDamageImage
+	Personal []models.AutoX3PersonalItem
+}
+
+func snapshot(t *testing.T, db *gorm.DB, id int64) receptionSnapshot {
+	t.Helper()
+	var s receptionSnapshot
+	if err := db.First(&s.Order, "receive_base_id = ?", id).Error; err != nil {
+		t.Fatalf("load order %d: %v", id, err)
+	}
+	for _, q := range []struct {
+		dest  any
+		order string
+	}{
+		{&s.Lights, "seq"}, {&s.Damages, "seq"}, {&s.Images, "damage_seq, seq"}, {&s.Personal, "seq"},
+	} {
+		if err := db.Where("receive_base_id = ?", id).Order(q.order).Find(q.dest).Error; err != nil {
+			t.Fatalf("load children of %d: %v", id, err)
+		}
+	}
+	return s
+}
+
+func TestSaveReceptionOrder(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ev := decodeOK(t, readSeed(t))
+			save(t, db, ev)
+
+			s := snapshot(t, db, 6482)
+			o := s.Order
+			if o.MsgID != seedMsgID || o.CarBrand != "BMW" || o.CarPlate != "JING" || o.CarVIN != "123456" ||
+				o.OwnerFirstName != "xiaohaha" || o.OwnerGender != "FEMALE" || o.Remark != "老客户了" ||
+				o.Version != 1616502610117 || !o.CreatedTime.Equal(time.UnixMilli(1616502610117)) {
+				t.Fatalf("order row = %+v", o)
+			}
+			if o.CarProductionDate == nil || !o.CarProductionDate.Equal(time.UnixMilli(1325347200000)) {
+				t.Fatalf("production date = %v", o.CarProductionDate)
+			}
+			if o.Odometer == nil || !o.Odometer.Equal(decimal.NewFromInt(67000)) || o.OilGauge == nil || !o.OilGauge.Equal(decimal.NewFromInt(100)) {
+				t.Fatalf("odometer %v oil %v", o.Odometer, o.OilGauge)
+			}
+			if *o.OperatorStoreID != 3 || *o.OperatorUserID != 18 || *o.OperatorBrandID != 1 ||
+				*o.StaffID != 380 || *o.StaffStoreID != 84 || *o.StaffBrandID != 114 {
+				t.Fatalf("ids = %+v", o)
+			}
+			if len(s.Lights) != 5 || *s.Lights[0].Code != 20 || s.Lights[0].Name != "发动机故障" || s.Lights[4].Name != "安全气囊故障" {
+				t.Fatalf("lights = %+v", s.Lights)
+			}
+			if len(s.Damages) != 1 || s.Damages[0].Position != "sys_feature_0013_01" || s.Damages[0].PositionName != "右前叶子板" || s.Damages[0].Description != "凹陷" {
+				t.Fatalf("damages = %+v", s.Damages)
+			}
+			if len(s.Images) != 1 || s.Images[0].URL != "${url}" || s.Images[0].DamageSeq != 0 {
+				t.Fatalf("images = %+v", s.Images)
+			}
+			if len(s.Personal) != 3 || s.Personal[2].Name != "海百合" {
+				t.Fatalf("personal items = %+v", s.Personal)
+			}
+
+			// Idempotent: the same event again leaves the very same rows.
+			save(t, db, ev)
+			if again := snapshot(t, db, 6482); !reflect.DeepEqual(again, s) {
+				t.Fatalf("second Save changed rows:\n%+v\n%+v", again, s)
+			}
+
+			// Another order is not touched by what follows.
+			save(t, db, decodeOK(t, SampleReceptionBody("other", 9, 1700000000000, "k")))
+
+			// A newer state with fewer lights, no damages and other items replaces the children.
+			content := `{"receiveBaseId":6482,"carInfo":{"carBrandName":"BMW","carNum":"JING"},` +
+				`"preCheckInfo":{"lightInfo":["16_机油不足","无前缀"],"odograph":67010.25,"oilGauge":40,` +
+				`"personalItemList":["雨伞"],"remark":""}}`
+			newer := BuildBody("m-newer", MsgTypeReceptionCreate, 1616502999999, json.RawMessage(`{"staffId":381}`), json.RawMessage(content), false, "k")
+			save(t, db, decodeOK(t, newer))
+			s = snapshot(t, db, 6482)
+			if s.Order.MsgID != "m-newer" || s.Order.Version != 1616502999999 || s.Order.Remark != "" || s.Order.CarVIN != "" ||
+				s.Order.CarProductionDate != nil || s.Order.OperatorUserID != nil || *s.Order.StaffID != 381 || s.Order.StaffStoreID != nil {
+				t.Fatalf("order not replaced: %+v", s.Order)
+			}
+			if !s.Order.Odometer.Equal(decimal.RequireFromString("67010.3")) || !s.Order.OilGauge.Equal(decimal.NewFromInt(40)) {
+				t.Fatalf("odometer %v oil %v", s.Order.Odometer, s.Order.OilGauge)
+			}
+			if len(s.Lights) != 2 || *s.Lights[0].Code != 16 || s.Lights[1].Code != nil || s.Lights[1].Name != "无前缀" {
+				t.Fatalf("lights = %+v", s.Lights)
+			}
+			if len(s.Damages) != 0 || len(s.Images) != 0 || len(s.Personal) != 1 || s.Personal[0].Name != "雨伞" {
+				t.Fatalf("children not replaced: %+v", s)
+			}
+			if n := count(t, db, &models.AutoX3WarningLight{}, "receive_base_id = ?", 6482); n != 2 {
+				t.Fatalf("%d lights of 6482", n)
+			}
+			if n := count(t, db, &models.AutoX3ReceptionOrder{}, ""); n != 2 {
+				t.Fatalf("%d orders, want 2", n)
+			}
+			other := snapshot(t, db, 9)
+			if len(other.Lights) != 5 || len(other.Damages) != 1 || len(other.Images) != 1 || len(other.Personal) != 3 {
+				t.Fatalf("other order changed: %+v", other)
+			}
+		})
+	}
+}
+
+func TestSaveInspectionReport(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ev := decodeOK(t, SampleReportBody("r-1", 7001, 1700000000000, "k"))
+			save(t, db, ev)
+			save(t, db, ev)
+			var rows []models.AutoX3InspectionReport
+			if err := db.Find(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 {
+				t.Fatalf("%d reports", len(rows))
+			}
+			r := rows[0]
+			if r.ReceiveBaseID != 7001 || r.MsgID != "r-1" || r.CarPlate != "JING" || !r.DetectionPercentage.Equal(decimal.RequireFromString("85.5")) ||
+				r.WorkBaseStatus != "FINISH" || r.ServiceBaseName != "常规保养" || r.Version != 1700000000000 {
+				t.Fatalf("report row = %+v", r)
+			}
+			var items []map[string]any
+			if err := json.Unmarshal([]byte(r.Items), &items); err != nil || len(items) != 2 || items[1]["checkItemName"] != "前刹车片" {
+				t.Fatalf("items = %s (%v)", r.Items, err)
+			}
+
+			newer := build(MsgTypeReport, `{"receiveBaseId":7001,"detectionPercentage":"99.999","reportJson":{"list":[]}}`, false)
+			save(t, db, decodeOK(t, newer))
+			rows = nil
+			if err := db.Find(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || rows[0].Items != "[]" || rows[0].CarPlate != "" || !rows[0].DetectionPercentage.Equal(decimal.NewFromInt(100)) || rows[0].MsgID != "m-1" {
+				t.Fatalf("report not replaced: %+v", rows)
+			}
+		})
+	}
+}
+
+func loadPlans(t *testing.T, db *gorm.DB) map[string]models.AutoX3MaintenancePlan {
+	t.Helper()
+	var rows []models.AutoX3MaintenancePlan
+	if err := db.Order("id").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]models.AutoX3MaintenancePlan{}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out
+}
+
+func TestSaveMaintenancePlans(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+
+			// v1: one row per item, the list replaced by a newer state of the record.
+			ev := decodeOK(t, SampleMaintenanceBody("p-1", 7001, 1700000000000, "k"))
+			save(t, db, ev)
+			save(t, db, ev)
+			plans := loadPlans(t, db)
+			if len(plans) != 2 {
+				t.Fatalf("plans = %+v", plans)
+			}
+			p := plans["7001#1"]
+			if p.Source != models.AutoX3PlanV1 || p.RecordID != "7001" || p.InspectionOrderID != "70010" || *p.ReceiveBaseID != 7001 ||
+				p.Item != `{"currentMiles":67000,"inspectionOrderId":70010,"nextReplaceCycleKm":97000,"perMiles":30000,"reductionType":"MILE","serviceBaseName":"更换空气滤芯"}` {
+				t.Fatalf("v1 row = %+v", p)
+			}
+			newer := build(MsgTypeMaintenance, `{"receiveBaseId":7001,"carMaintenancePlanList":[{"x":1}]}`, false)
+			save(t, db, decodeOK(t, newer))
+
+			// v2: upserted by plan id.
+			v2 := decodeOK(t, SampleMaintenanceV2Body("v-1", 9001, 1700000000000, "k"))
+			save(t, db, v2)
+			save(t, db, v2)
+			plans = loadPlans(t, db)
+			if len(plans) != 3 {
+				t.Fatalf("plans = %+v", plans)
+			}
+			if _, ok := plans["7001#1"]; ok {
+				t.Fatal("old v1 item survived a newer state")
+			}
+			if plans["7001#0"].Item != `{"x":1}` {
+				t.Fatalf("v1 row = %+v", plans["7001#0"])
+			}
+			a := plans["9001-1"]
+			if a.Source != models.AutoX3PlanV2 || a.RecordID != InspectionOrderIDPrefix+"9001" || a.Action != ActionAdd ||
+				a.InspectionOrderID != "9001" || a.ReceiveBaseID != nil || !a.CurrentMiles.Equal(decimal.NewFromInt(67000)) ||
+				!a.PerMiles.Equal(decimal.NewFromInt(5000)) || a.ReductionType != "MILE" || a.ServiceBaseSn != "SB-OIL" ||
+				a.Checkpoints != `[{"checkpointName":"机油","status":"NORMAL"}]` || a.Deleted || a.WarningDate == nil {
+				t.Fatalf("v2 row = %+v", a)
+			}
+			if b := plans["9001-2"]; !b.WarningDate.Equal(time.Date(2026, 8, 31, 16, 0, 0, 0, time.UTC)) || b.ReductionType != "TIME" {
+				t.Fatalf("v2 row = %+v", b)
+			}
+
+			// A later change: one plan modified, one deleted (kept, flagged).
+			change := `[{"action":"MODIFY","id":"9001-1","inspectionOrderId":9001,"currentMiles":"68000.04","reductionType":"MILE"},` +
+				`{"action":"DELETE","id":"9001-2","inspectionOrderId":9001}]`
+			ev = decodeOK(t, BuildBody("v-2", MsgTypeMaintenanceV2, 1700000005000, nil, json.RawMessage(change), true, "k"))
+			save(t, db, ev)
+			save(t, db, ev)
+			plans = loadPlans(t, db)
+			if len(plans) != 3 {
+				t.Fatalf("plans = %+v", plans)
+			}
+			a, b := plans["9001-1"], plans["9001-2"]
+			if a.Action != ActionModify || !a.CurrentMiles.Equal(decimal.NewFromInt(68000)) || a.PerMiles != nil || a.MsgID != "v-2" ||
+				a.Version != 1700000005000 || a.Deleted || a.Checkpoints != "[]" {
+				t.Fatalf("modified row = %+v", a)
+			}
+			if b.Action != ActionDelete || !b.Deleted {
+				t.Fatalf("deleted row = %+v", b)
+			}
+
+			// The same plan twice in one message: the later item wins.
+			twice := `[{"action":"ADD","id":"X"},{"action":"FINISH","id":"X"}]`
+			save(t, db, decodeOK(t, build(MsgTypeMaintenanceV2, twice, true)))
+			if x := loadPlans(t, db)["X"]; x.Action != ActionFinish || x.RecordID != "m-1" {
+				t.Fatalf("row X = %+v", x)
+			}
+		})
+	}
+}
+
+func TestGenericEventHasNoSave(t *testing.T) {
+	ev := decodeOK(t, build("event.autox3.something.new", `{}`, false))
+	if ev.Save != nil {
+		t.Fatal("generic event has a Save")
+	}
+}
+
+// Saves of different reception orders run side by side without deadlocking
+// each other (an empty DELETE's gap lock would).
+func TestSaveConcurrentNewOrders(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			// Rows of an older order sit after the gap the new ones go into.
+			save(t, db, decodeOK(t, SampleReceptionBody("seed", 1_000_000, 1700000000000, "k")))
+			const n = 12
+			events := make([]*vendors.Event, n)
+			for i := range events {
+				events[i] = decodeOK(t, SampleReceptionBody(fmt.Sprintf("c-%d", i), int64(100+i), 1700000000000, "k"))
+			}
+			start := make(chan struct{})
+			errs := make(chan error, n)
+			for _, ev := range events {
+				go func() {
+					<-start
+					errs <- db.Transaction(func(tx *gorm.DB) error { return ev.Save(tx) })
+				}()
+			}
+			close(start)
+			for range n {
+				if err := <-errs; err != nil {
+					t.Errorf("concurrent Save: %v", err)
+				}
+			}
+			if got := count(t, db, &models.AutoX3WarningLight{}, ""); got != 5*(n+1) {
+				t.Fatalf("%d warning lights, want %d", got, 5*(n+1))
+			}
+
+			// Newer states of all of them, side by side, each with one light fewer.
+			content := `{"receiveBaseId":%d,"preCheckInfo":{"lightInfo":["1_a","2_b","3_c","4_d"],"personalItemList":["x"]}}`
+			for i := range events {
+				b := build(MsgTypeReceptionCreate, fmt.Sprintf(content, 100+i), false)
+				events[i] = decodeOK(t, b)
+			}
+			start = make(chan struct{})
+			for _, ev := range events {
+				go func() {
+					<-start
+					errs <- db.Transaction(func(tx *gorm.DB) error { return ev.Save(tx) })
+				}()
+			}
+			close(start)
+			for range n {
+				if err := <-errs; err != nil {
+					t.Errorf("concurrent Save of newer states: %v", err)
+				}
+			}
+			if got := count(t, db, &models.AutoX3WarningLight{}, ""); got != 4*n+5 {
+				t.Fatalf("%d warning lights, want %d", got, 4*n+5)
+			}
+		})
+	}
+}

@@ -1,0 +1,236 @@
+package erp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// maxReasonBytes bounds how much of an error answer is read for its reason.
+const maxReasonBytes = 4 << 10
+
+// maxDrainBytes bounds how much of an answer is discarded so the connection
+// can be reused; a longer answer just closes the connection.
+const maxDrainBytes = 64 << 10
+
+// Client posts records to the ERP.
+type Client struct {
+	endpoint string
+	token    string
+	timeout  time.Duration
+	http     *http.Client
+}
+
+// NewClient returns a client for the ERP at baseURL (a trailing slash is
+// tolerated) that sends token as a bearer token and gives up on one call
+// after timeout. Redirects are not followed: a POST must reach the ERP itself.
+func NewClient(baseURL, token string, timeout time.Duration) *Client {
+	return &Client{
+		endpoint: strings.TrimRight(baseURL, "/") + "/records",
+		token:    token,
+		timeout:  timeout,
+		http: &http.Client{
+			Timeout: timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}
+}
+
+// Result describes a record the ERP holds after Send.
+type Result struct {
+	// Status is the HTTP status of the answer.
+	Status int
+	// IdempotencyKey is the key the record was sent under.
+	IdempotencyKey string
+	// Duplicate is true when the ERP already had this state (HTTP 409).
+	Duplicate bool
+}
+
+// Error is a record the ERP does not hold after Send.
+type Error struct {
+	// Record names the record, e.g. "autox3/reception_order/6482 v1616502610117".
+	Record string
+	// Status is the HTTP status, or 0 when no answer arrived (network error,
+	// timeout) or the record was never sent (invalid record).
+	Status int
+	// Retryable says whether sending the same record again may succeed.
+	Retryable bool
+	// Reason is the ERP's message, or what went wrong on the way.
+	Reason string
+	// RetryAfter is the wait the ERP asked for (Retry-After), 0 when none.
+	RetryAfter time.Duration
+	// Err is the underlying transport or validation error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Status != 0 && !e.Retryable:
+		return fmt.Sprintf("ERP rejected record %s: HTTP %d: %s", e.Record, e.Status, e.Reason)
+	case e.Status != 0:
+		return fmt.Sprintf("ERP failed record %s (retryable): HTTP %d: %s", e.Record, e.Status, e.Reason)
+	case e.Retryable:
+		return fmt.Sprintf("ERP unreachable for record %s (retryable): %s", e.Record, e.Reason)
+	default:
+		return fmt.Sprintf("record %s not sent: %s", e.Record, e.Reason)
+	}
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsRejected reports whether err is a permanent failure: the ERP refused the
+// record (a 4xx other than 408, 409 and 429) or it could not be sent at all.
+// Sending the same record again would fail the same way.
+func IsRejected(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && !e.Retryable
+}
+
+// IsRetryable reports whether err is a failure that a later resend may cure.
+func IsRetryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
+}
+
+// Send posts one record. A nil error means the ERP holds the record (2xx, or
+// 409 for a state it already had); otherwise the error is an *Error saying
+// whether to retry.
+func (c *Client) Send(ctx context.Context, r Record) (Result, error) {
+	key := IdempotencyKey(r)
+	res := Result{IdempotencyKey: key}
+	if err := r.Validate(); err != nil {
+		return res, &Error{Record: r.Label(), Reason: "invalid record: " + err.Error(), Err: err}
+	}
+	body, err := r.Encode()
+	if err != nil {
+		return res, &Error{Record: r.Label(), Reason: err.Error(), Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return res, &Error{Record: r.Label(), Reason: "invalid ERP URL: " + err.Error(), Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "erpbridge")
+	req.Header.Set("Idempotency-Key", key)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return res, c.transportError(ctx, r, err)
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300, code == http.StatusConflict:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
+		res.Duplicate = code == http.StatusConflict
+		return res, nil
+	}
+
+	e := &Error{Record: r.Label(), Status: code, Reason: readReason(resp)}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500 && code < 600:
+		e.Retryable = true
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	case code >= 400 && code < 500:
+		e.Retryable = false
+	default:
+		// 1xx, 3xx and non-standard codes are outside the contract: something
+		// other than the ERP answered (a proxy, a redirect). Keep the record
+		// and retry rather than declare it refused.
+		e.Retryable = true
+		e.Reason = "unexpected answer outside the ERP contract: " + e.Reason
+	}
+	return res, e
+}
+
+// transportError classifies a call that got no answer: always retryable.
+func (c *Client) transportError(ctx context.Context, r Record, err error) *Error {
+	e := &Error{Record: r.Label(), Retryable: true, Err: err}
+	switch {
+	case ctx.Err() != nil:
+		e.Reason = "call abandoned: " + ctx.Err().Error()
+	case isTimeout(err):
+		e.Reason = fmt.Sprintf("no answer within %s: %v", c.timeout, err)
+	default:
+		e.Reason = "network error: " + err.Error()
+	}
+	return e
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// readReason reads at most maxReasonBytes of an error answer and returns the
+// ERP's message: the "error" or "message" string of a JSON body, otherwise
+// the text itself on one line, otherwise the status text.
+func readReason(resp *http.Response) string {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
+	var msg struct {
+		Error   any `json:"error"`
+		Message any `json:"message"`
+	}
+	if json.Unmarshal(raw, &msg) == nil {
+		for _, v := range []any{msg.Error, msg.Message} {
+			if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+				return oneLine(s)
+			}
+		}
+	}
+	if s := oneLine(string(raw)); s != "" {
+		return s
+	}
+	if s := http.StatusText(resp.StatusCode); s != "" {
+		return s
+	}
+	return "no reason given"
+}
+
+// oneLine collapses control characters and runs of spaces so a reason cannot
+// forge log lines.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		const maxSeconds = int64(1<<63-1) / int64(time.Second)
+		if n > maxSeconds {
+			n = maxSeconds
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -106,18 +106,21 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 			Version: ev.Version, OccurredAt: ev.OccurredAt.UTC(), BodySHA256: hex.EncodeToString(bodySum[:]), Body: []byte(in.Event.Body),
 			WorkflowID: in.WorkflowID, SyncStatus: flow.StatusPending, ReceivedAt: in.Event.ReceivedAt.UTC(),
 		}
-		ins := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if ins.Error != nil {
-			return fmt.Errorf("store event: %w", ins.Error)
+		// Stored before (a redelivery after retention, or this activity's
+		// retry after a commit whose answer was lost): answer as then. The
+		// unique index on (vendor, event_key) turns a racing second insert
+		// into a duplicate-key error, retried by Temporal into this branch.
+		var prior models.InboundEvent
+		err := tx.Where("vendor = ? AND event_key = ?", ev.Vendor, ev.EventKey).Limit(1).Find(&prior).Error
+		if err != nil {
+			return fmt.Errorf("look up stored event: %w", err)
 		}
-		if ins.RowsAffected == 0 {
-			// Stored before (a redelivery after retention, or this activity's retry): answer as then.
-			var prior models.InboundEvent
-			if err := tx.Where("vendor = ? AND event_key = ?", ev.Vendor, ev.EventKey).Take(&prior).Error; err != nil {
-				return fmt.Errorf("load stored event: %w", err)
-			}
+		if prior.ID != 0 {
 			res.Applied, res.Revision = prior.Applied, prior.Revision
 			return nil
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("store event: %w", err)
 		}
 
 		// Make sure the record's row exists, then raise it only if this state is newer:

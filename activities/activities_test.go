@@ -1,0 +1,268 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+)
+
+const secret = "activity-test-secret"
+
+func receptionInput(msgID string, rbid, createTime int64) flow.PersistInput {
+	body := autox3.SampleReceptionBody(msgID, rbid, createTime, secret)
+	return flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
+		Body: string(body), ReceivedAt: time.Now()}, WorkflowID: "autox3:" + msgID}
+}
+
+// newEnv runs activities the way a worker does, with their context.
+func newEnv(t *testing.T, a *Activities) *testsuite.TestActivityEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return env
+}
+
+// Concurrent events of one record, persisted in any order: the stored state
+// is the newest, every revision bump is a newer version, and a replay of an
+// event changes nothing.
+func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			a := &Activities{DB: db}
+			env := newEnv(t, a)
+			const n = 12
+			rbid := rand.Int64N(1_000_000_000)
+			base := time.Now().Add(-time.Hour).UnixMilli()
+			order := rand.Perm(n)
+			results := make([]flow.PersistResult, n)
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i, k := range order {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					v, err := env.ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
+					if err != nil {
+						errs <- err
+						return
+					}
+					if err := v.Get(&results[i]); err != nil {
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			var st models.RecordState
+			if err := db.Where("kind = ? AND external_id = ?", "reception_order", strconv.FormatInt(rbid, 10)).Take(&st).Error; err != nil {
+				t.Fatal(err)
+			}
+			if st.Version != base+n-1 {
+				t.Fatalf("stored version %d, want the newest %d", st.Version, base+n-1)
+			}
+			var applied int64
+			for _, r := range results {
+				if r.Applied {
+					applied++
+				}
+			}
+			if applied != st.Revision {
+				t.Fatalf("%d events applied but revision is %d", applied, st.Revision)
+			}
+			var order1 models.InboundEvent
+			db.Where("event_key = ?", fmt.Sprintf("m-%d-%d", rbid, n-1)).Take(&order1)
+			if !order1.Applied {
+				t.Fatal("the newest event is not marked applied")
+			}
+			var rows int64
+			db.Table("autox3_reception_orders").Where("receive_base_id = ? AND version = ?", rbid, base+n-1).Count(&rows)
+			if rows != 1 {
+				t.Fatal("normalised rows do not hold the newest state")
+			}
+
+			// Replaying an event answers as the first time and writes nothing.
+			again, err := env.ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r flow.PersistResult
+			_ = again.Get(&r)
+			var events int64
+			db.Model(&models.InboundEvent{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&events)
+			if !r.Applied || r.Revision != order1.Revision || events != n {
+				t.Fatalf("replay answered %+v with %d events stored", r, events)
+			}
+		})
+	}
+}
+
+// Content that fails validation is a non-retryable InvalidContent failure.
+func TestVerifyInvalidContentIsNonRetryable(t *testing.T) {
+	a := &Activities{}
+	env := newEnv(t, a)
+	body := autox3.BuildBody("bad-1", autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), []byte(`{}`), []byte(`{"carInfo":{}}`), false, secret)
+	_, err := env.ExecuteActivity(a.Verify, flow.EventInput{Vendor: "autox3", EventKey: "bad-1", Body: string(body)})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent || !appErr.NonRetryable() {
+		t.Fatalf("error = %v, want non-retryable %s", err, flow.ErrInvalidContent)
+	}
+	// A key that does not match the body (a forged workflow input) is refused too.
+	good := fenbeitong.SampleBody("o-1", 700, "2020-04-30 19:32:01")
+	_, err = env.ExecuteActivity(a.Verify, flow.EventInput{Vendor: "fenbeitong", EventKey: "3:o-1:700:0000000000000000", Body: string(good)})
+	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent {
+		t.Fatalf("mismatched key: %v", err)
+	}
+}
+
+// SyncRecord sends the newest state once, classifies the ERP's answers and
+// records every attempt.
+func TestSyncRecordAgainstERP(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			sim, err := erpsim.New("", "tok")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(sim.Handler())
+			defer srv.Close()
+			a := &Activities{DB: db, ERP: erp.NewClient(srv.URL, "tok", 5*time.Second)}
+			env := newEnv(t, a)
+			rbid := rand.Int64N(1_000_000_000)
+			ext := strconv.FormatInt(rbid, 10)
+			persist(t, env, a, receptionInput("s-1", rbid, 1000))
+			in := flow.SyncInput{Vendor: "autox3", Kind: "reception_order", ExternalID: ext}
+
+			// ERP down: a retryable error, the record stays pending.
+			_ = sim.SetFaults(erpsim.Faults{FailureRate: 1})
+			_, err = env.ExecuteActivity(a.SyncRecord, in)
+			var appErr *temporal.ApplicationError
+			if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+				t.Fatalf("ERP 503 gave %v, want a retryable error", err)
+			}
+			// ERP rejects: non-retryable ERPRejected with the rejection as details.
+			_ = sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}, RejectReason: "no such customer"})
+			_, err = env.ExecuteActivity(a.SyncRecord, in)
+			if !errors.As(err, &appErr) || appErr.Type() != flow.ErrERPRejected || !appErr.NonRetryable() {
+				t.Fatalf("ERP 422 gave %v, want non-retryable %s", err, flow.ErrERPRejected)
+			}
+			var rej flow.Rejection
+			if err := appErr.Details(&rej); err != nil || rej.HTTPStatus != 422 || rej.Revision != 1 {
+				t.Fatalf("rejection details %+v (%v)", rej, err)
+			}
+			// ERP fine: sent once; a second sync has nothing to send.
+			_ = sim.SetFaults(erpsim.Faults{})
+			res := syncOnce(t, env, a, in)
+			if !res.Sent || res.SyncedRevision != 1 {
+				t.Fatalf("sync result %+v", res)
+			}
+			if res := syncOnce(t, env, a, in); res.Sent {
+				t.Fatal("a synced record was sent again")
+			}
+			// A newer state is sent; the ERP's last record is the newest.
+			persist(t, env, a, receptionInput("s-2", rbid, 2000))
+			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 2000 {
+				t.Fatalf("newer state sync %+v", res)
+			}
+			recs := sim.Records("autox3", "reception_order", ext)
+			if len(recs) != 2 || recs[1].Version != 2000 {
+				t.Fatalf("ERP records %d", len(recs))
+			}
+			var attempts []models.SyncAttempt
+			db.Where("external_id = ?", ext).Order("id").Find(&attempts)
+			outcomes := ""
+			for _, at := range attempts {
+				outcomes += at.Outcome + " "
+			}
+			if outcomes != "retry rejected accepted accepted " {
+				t.Fatalf("attempts recorded: %q", outcomes)
+			}
+		})
+	}
+}
+
+// MarkSkipped settles a rejected revision and records the decision.
+func TestMarkSkipped(t *testing.T) {
+	db := testenv.SQLite(t)
+	a := &Activities{DB: db}
+	env := newEnv(t, a)
+	persist(t, env, a, receptionInput("k-1", 77, 1000))
+	if _, err := env.ExecuteActivity(a.MarkSkipped, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "77", Revision: 1, Reason: "test car"}); err != nil {
+		t.Fatal(err)
+	}
+	var st models.RecordState
+	db.Where("external_id = ?", "77").Take(&st)
+	if st.SyncedRevision != 1 || st.SyncStatus != flow.StatusSkipped {
+		t.Fatalf("record after skip: %+v", st)
+	}
+}
+
+func persist(t *testing.T, env *testsuite.TestActivityEnvironment, a *Activities, in flow.PersistInput) flow.PersistResult {
+	t.Helper()
+	v, err := env.ExecuteActivity(a.Persist, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r flow.PersistResult
+	if err := v.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func syncOnce(t *testing.T, env *testsuite.TestActivityEnvironment, a *Activities, in flow.SyncInput) flow.SyncResult {
+	t.Helper()
+	v, err := env.ExecuteActivity(a.SyncRecord, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r flow.SyncResult
+	if err := v.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// BenchmarkPersist measures one Persist (decode, event row, compare-and-set,
+// normalised rows) on each store.
+func BenchmarkPersist(b *testing.B) {
+	for _, store := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{{"sqlite", testenv.SQLite}, {"mysql", testenv.MySQL}} {
+		b.Run(store.name, func(b *testing.B) {
+			a := &Activities{DB: store.open(b)}
+			ctx := context.Background()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := a.Persist(ctx, receptionInput(fmt.Sprintf("b-%d", i), int64(i), int64(1000+i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

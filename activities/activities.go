@@ -92,6 +92,10 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 	if err != nil {
 		return flow.PersistResult{}, err
 	}
+	if ev.OccurredAt.IsZero() {
+		// The vendor gave no time for this state: when it reached us is the best we know.
+		ev.OccurredAt = in.Event.ReceivedAt
+	}
 	data, err := json.Marshal(ev.Data)
 	if err != nil {
 		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError("encode normalised record: "+err.Error(), flow.ErrInvalidContent, err)

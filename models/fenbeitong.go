@@ -1,4 +1,244 @@
 package models
 
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
 // fenbeitongModels lists the Fenbeitong tables for migration.
-var fenbeitongModels = []any{}
+var fenbeitongModels = []any{
+	&FenbeitongOrder{},
+	&FenbeitongCarOrder{},
+	&FenbeitongPriceDetail{},
+	&FenbeitongPriceSummary{},
+	&FenbeitongPerson{},
+	&FenbeitongCostAttribution{},
+	&FenbeitongCostAttributionDetail{},
+	&FenbeitongCostInfo{},
+	&FenbeitongCostInfoGroup{},
+	&FenbeitongCostInfoItem{},
+	&FenbeitongNotifier{},
+	&FenbeitongThirdIDs{},
+}
+
+// Fenbeitong person roles in FenbeitongPerson.Role.
+const (
+	FenbeitongRoleOrderer   = "orderer"
+	FenbeitongRolePassenger = "passenger"
+)
+
+// FenbeitongOrder is the newest known state of any Fenbeitong order push,
+// whatever its category: the key fields and the push as received.
+type FenbeitongOrder struct {
+	ID           uint64              `gorm:"primaryKey"`
+	Category     int                 `gorm:"not null;uniqueIndex:ux_fbt_orders_order,priority:1"`
+	OrderID      string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_orders_order,priority:2"`
+	CategoryName string              `gorm:"size:32;not null"`
+	Kind         string              `gorm:"size:32;not null"`
+	Status       *int64              // nil when the push has no status
+	StatusName   string              `gorm:"size:255;not null;default:''"`
+	TotalPrice   decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	CreateTime   *time.Time          // UTC
+	Raw          string              `gorm:"type:mediumtext;not null"` // the push body as received
+}
+
+// TableName names the table.
+func (FenbeitongOrder) TableName() string { return "fenbeitong_orders" }
+
+// FenbeitongCarOrder is the order information of a car (用车) order.
+// Times are UTC; money and distance are exact decimals.
+type FenbeitongCarOrder struct {
+	ID                 uint64    `gorm:"primaryKey"`
+	OrderID            string    `gorm:"size:64;not null;uniqueIndex"`
+	OriginOrderID      string    `gorm:"size:128;not null;default:''"`
+	SupplierOrderID    string    `gorm:"size:128;not null;default:''"`
+	Status             int64     `gorm:"not null"`
+	StatusName         string    `gorm:"size:255;not null;default:''"`
+	SupplierName       string    `gorm:"size:255;not null;default:''"`
+	TypeName           string    `gorm:"size:255;not null;default:''"`
+	OrderCategoryType  int       `gorm:"not null"`
+	OrderCategoryName  string    `gorm:"size:255;not null;default:''"`
+	OrderOpType        *int64    // 10 forward, 20 reverse; nil when absent
+	OrderOpTypeName    string    `gorm:"size:255;not null;default:''"`
+	CreateTime         time.Time `gorm:"not null"`
+	PaymentTime        *time.Time
+	DepartureTime      *time.Time
+	ArrivalTime        *time.Time
+	DepartureName      string `gorm:"type:text"`
+	DepartureAddress   string `gorm:"type:text"`
+	DepartureCityID    string `gorm:"size:128;not null;default:''"`
+	DepartureCityName  string `gorm:"size:255;not null;default:''"`
+	ArrivalName        string `gorm:"type:text"`
+	ArrivalAddress     string `gorm:"type:text"`
+	ArrivalCityID      string `gorm:"size:128;not null;default:''"`
+	ArrivalCityName    string `gorm:"size:255;not null;default:''"`
+	Sensitive          *bool
+	IsExceed           *bool
+	ExceedRemarkReason string              `gorm:"type:text"`
+	ExceedRemarkDetail string              `gorm:"type:text"`
+	ActualDistance     decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	SaasIsExceed       *bool
+	Remark             string `gorm:"type:text"` // text, or the JSON of an object remark
+	CostCategory       string `gorm:"size:255;not null;default:''"`
+}
+
+// TableName names the table.
+func (FenbeitongCarOrder) TableName() string { return "fenbeitong_car_orders" }
+
+// FenbeitongPriceDetail is one line of a car order's price_detail_info.
+type FenbeitongPriceDetail struct {
+	ID      uint64              `gorm:"primaryKey"`
+	OrderID string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_price_details_seq,priority:1"`
+	Seq     int                 `gorm:"not null;uniqueIndex:ux_fbt_price_details_seq,priority:2"`
+	Name    string              `gorm:"size:255;not null;default:''"`
+	Amount  decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	Type    string              `gorm:"size:128;not null;default:''"`
+}
+
+// TableName names the table.
+func (FenbeitongPriceDetail) TableName() string { return "fenbeitong_price_details" }
+
+// FenbeitongPriceSummary is a car order's price_info.
+type FenbeitongPriceSummary struct {
+	ID               uint64              `gorm:"primaryKey"`
+	OrderID          string              `gorm:"size:64;not null;uniqueIndex"`
+	TotalPrice       decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	PersonalTotalPay decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	RedEnvelope      decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	CouponAmount     decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+}
+
+// TableName names the table.
+func (FenbeitongPriceSummary) TableName() string { return "fenbeitong_price_summaries" }
+
+// FenbeitongPerson is the orderer (user_info) or the passenger of a car order.
+type FenbeitongPerson struct {
+	ID           uint64 `gorm:"primaryKey"`
+	OrderID      string `gorm:"size:64;not null;uniqueIndex:ux_fbt_people_role,priority:1"`
+	Role         string `gorm:"size:16;not null;uniqueIndex:ux_fbt_people_role,priority:2"` // orderer or passenger
+	PersonID     string `gorm:"size:128;not null;default:''"`                               // user_info.id; empty for passengers
+	Name         string `gorm:"size:255;not null;default:''"`
+	Phone        string `gorm:"size:64;not null;default:''"`
+	UnitID       string `gorm:"size:128;not null;default:''"`
+	UnitName     string `gorm:"size:255;not null;default:''"`
+	FullUnitName string `gorm:"type:text"`
+}
+
+// TableName names the table.
+func (FenbeitongPerson) TableName() string { return "fenbeitong_people" }
+
+// FenbeitongCostAttribution is one item of saas_info.cost_attribution_list.
+type FenbeitongCostAttribution struct {
+	ID        uint64 `gorm:"primaryKey"`
+	OrderID   string `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_attributions_seq,priority:1"`
+	Seq       int    `gorm:"not null;uniqueIndex:ux_fbt_cost_attributions_seq,priority:2"`
+	Category  *int64 // 1 department, 2 project
+	CostID    string `gorm:"size:128;not null;default:''"`
+	CostName  string `gorm:"size:255;not null;default:''"`
+	CustomExt string `gorm:"type:text"` // JSON array of {"title","content"}
+}
+
+// TableName names the table.
+func (FenbeitongCostAttribution) TableName() string { return "fenbeitong_cost_attributions" }
+
+// FenbeitongCostAttributionDetail is one detail of the typed
+// saas_info.cost_attribution form, with its group's type and archive.
+type FenbeitongCostAttributionDetail struct {
+	ID             uint64              `gorm:"primaryKey"`
+	OrderID        string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_attr_details_seq,priority:1"`
+	GroupSeq       int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_attr_details_seq,priority:2"`
+	Seq            int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_attr_details_seq,priority:3"`
+	Type           *int64              // 1 department, 2 project, 3 custom archive
+	ArchiveID      string              `gorm:"size:128;not null;default:''"`
+	ThirdArchiveID string              `gorm:"size:128;not null;default:''"`
+	ArchiveName    string              `gorm:"size:255;not null;default:''"`
+	DetailID       string              `gorm:"size:128;not null;default:''"`
+	ThirdID        string              `gorm:"size:128;not null;default:''"`
+	Name           string              `gorm:"size:255;not null;default:''"`
+	Weight         decimal.NullDecimal `gorm:"type:decimal(18,6)"` // percent, rounded to 6 places
+	Amount         decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+}
+
+// TableName names the table.
+func (FenbeitongCostAttributionDetail) TableName() string {
+	return "fenbeitong_cost_attribution_details"
+}
+
+// FenbeitongCostInfo is one entry of saas_info.cost_info (an expense category
+// with its amount).
+type FenbeitongCostInfo struct {
+	ID               uint64              `gorm:"primaryKey"`
+	OrderID          string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_infos_seq,priority:1"`
+	Seq              int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_infos_seq,priority:2"`
+	Amount           decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	CostCategoryCode string              `gorm:"size:128;not null;default:''"`
+	CostCategory     string              `gorm:"size:255;not null;default:''"`
+}
+
+// TableName names the table.
+func (FenbeitongCostInfo) TableName() string { return "fenbeitong_cost_infos" }
+
+// FenbeitongCostInfoGroup is one costAttributionGroupList entry of a cost_info entry.
+type FenbeitongCostInfoGroup struct {
+	ID                   uint64 `gorm:"primaryKey"`
+	OrderID              string `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_info_groups_seq,priority:1"`
+	InfoSeq              int    `gorm:"not null;uniqueIndex:ux_fbt_cost_info_groups_seq,priority:2"`
+	Seq                  int    `gorm:"not null;uniqueIndex:ux_fbt_cost_info_groups_seq,priority:3"`
+	Category             string `gorm:"size:32;not null;default:''"` // 1 department, 2 project, 3 custom
+	CategoryName         string `gorm:"size:255;not null;default:''"`
+	CostAttributionRange *int64
+}
+
+// TableName names the table.
+func (FenbeitongCostInfoGroup) TableName() string { return "fenbeitong_cost_info_groups" }
+
+// FenbeitongCostInfoItem is one costAttributionList item of a cost_info group.
+type FenbeitongCostInfoItem struct {
+	ID       uint64              `gorm:"primaryKey"`
+	OrderID  string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_info_items_seq,priority:1"`
+	InfoSeq  int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_info_items_seq,priority:2"`
+	GroupSeq int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_info_items_seq,priority:3"`
+	Seq      int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_info_items_seq,priority:4"`
+	ItemID   string              `gorm:"size:128;not null;default:''"`
+	Code     string              `gorm:"size:128;not null;default:''"`
+	Name     string              `gorm:"size:255;not null;default:''"`
+	FullName string              `gorm:"type:text"`
+	Weight   decimal.NullDecimal `gorm:"type:decimal(18,6)"` // percent, rounded to 6 places
+	Price    decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+}
+
+// TableName names the table.
+func (FenbeitongCostInfoItem) TableName() string { return "fenbeitong_cost_info_items" }
+
+// FenbeitongNotifier is one item of saas_info.notifier_info.
+type FenbeitongNotifier struct {
+	ID              uint64 `gorm:"primaryKey"`
+	OrderID         string `gorm:"size:64;not null;uniqueIndex:ux_fbt_notifiers_seq,priority:1"`
+	Seq             int    `gorm:"not null;uniqueIndex:ux_fbt_notifiers_seq,priority:2"`
+	NotifierID      string `gorm:"size:128;not null;default:''"`
+	Name            string `gorm:"size:255;not null;default:''"`
+	Phone           string `gorm:"size:64;not null;default:''"`
+	OrgUnitID       string `gorm:"size:128;not null;default:''"`
+	OrgUnitName     string `gorm:"size:255;not null;default:''"`
+	OrgUnitFullName string `gorm:"type:text"`
+}
+
+// TableName names the table.
+func (FenbeitongNotifier) TableName() string { return "fenbeitong_notifiers" }
+
+// FenbeitongThirdIDs is a car order's third_info: the company's own ids.
+type FenbeitongThirdIDs struct {
+	ID              uint64 `gorm:"primaryKey"`
+	OrderID         string `gorm:"size:64;not null;uniqueIndex"`
+	UserID          string `gorm:"size:128;not null;default:''"`
+	UnitID          string `gorm:"size:128;not null;default:''"`
+	CostDeptID      string `gorm:"size:128;not null;default:''"`
+	CostProjectID   string `gorm:"size:128;not null;default:''"`
+	ApplyID         string `gorm:"size:128;not null;default:''"`
+	PassengerUserID string `gorm:"size:128;not null;default:''"`
+	PassengerUnitID string `gorm:"size:128;not null;default:''"`
+}
+
+// TableName names the table.
+func (FenbeitongThirdIDs) TableName() string { return "fenbeitong_third_ids" }

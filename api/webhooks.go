@@ -66,11 +66,11 @@ func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
 	if err != nil {
 		return "", false, classify(err)
 	}
-	c.Set("msg_id", env.MsgID)
 	if err := env.Verify(h.Config.AutoX3AppSecret); err != nil {
-		// An unauthenticated msgType is attacker-chosen: keep it out of metric labels.
+		// An unauthenticated msgId or msgType is attacker-chosen: keep it out of logs and metric labels.
 		return "", false, classify(err)
 	}
+	c.Set("msg_id", env.MsgID)
 	dup, err := h.start(c, flow.EventInput{Vendor: vendors.AutoX3, EventKey: env.MsgID, EventType: env.MsgType, Body: string(body), ReceivedAt: time.Now().UTC()})
 	return env.MsgType, dup, err
 }

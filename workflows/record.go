@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -52,7 +53,7 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 			}
 			s.Synced = max(s.Synced, s.Parked.Revision)
 			s.notify(ctx, flow.StatusSkipped, "skipped by operator: "+s.skipRequested.Reason, false)
-			s.Parked, s.lastErr = nil, ""
+			s.Parked, s.lastErr, s.skipped = nil, "", true
 		}
 		s.skipRequested = nil
 
@@ -75,6 +76,9 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 				s.Synced = max(s.Synced, res.SyncedRevision)
 				s.Target = max(s.Target, res.CurrentRevision)
 				s.lastErr = ""
+				if res.Sent {
+					s.skipped = false
+				}
 				s.notify(ctx, "", "", false)
 				continue
 			}
@@ -86,6 +90,12 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 		default:
 			s.state = "idle"
 			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				// An outcome signal still in flight when this run closes is
+				// never delivered: wait for them, then take in what arrived
+				// meanwhile before closing.
+				if !s.flush(ctx, persisted, retries, skips) {
+					continue
+				}
 				next := in
 				carry := s.RecordCarry
 				next.Carry = &carry
@@ -99,6 +109,9 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 			sel.Select(ctx)
 			cancel()
 			if timedOut && persisted.Len() == 0 && retries.Len() == 0 && skips.Len() == 0 && len(s.Waiters) == 0 {
+				if !s.flush(ctx, persisted, retries, skips) {
+					continue
+				}
 				s.state = "done"
 				return nil
 			}
@@ -113,6 +126,23 @@ type recordState struct {
 	state         string
 	lastErr       string
 	skipRequested *flow.OperatorSignal
+	skipped       bool // the newest revision was skipped by an operator, not sent
+	pending       []workflow.Future // outcome signals sent, not yet acknowledged
+}
+
+// flush waits until every outcome signal sent so far was delivered (or
+// failed) and reports whether the run may close: no signal arrived meanwhile.
+func (s *recordState) flush(ctx workflow.Context, channels ...workflow.ReceiveChannel) bool {
+	for _, f := range s.pending {
+		_ = f.Get(ctx, nil) // a closed event workflow has nothing left to learn
+	}
+	s.pending = nil
+	for _, c := range channels {
+		if c.Len() > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *recordState) status() (flow.Status, error) {
@@ -131,6 +161,8 @@ func (s *recordState) syncStatus() string {
 		return flow.StatusRejected
 	case s.Target > s.Synced:
 		return flow.StatusPending
+	case s.skipped:
+		return flow.StatusSkipped
 	default:
 		return flow.StatusSynced
 	}
@@ -155,8 +187,9 @@ func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, 
 		var p flow.PersistedSignal
 		c.Receive(ctx, &p)
 		s.Target = max(s.Target, p.Revision)
-		if p.EventWorkflowID != "" {
-			s.Waiters = append(s.Waiters, flow.Waiter{WorkflowID: p.EventWorkflowID, Revision: p.Revision})
+		if w := (flow.Waiter{WorkflowID: p.EventWorkflowID, Revision: p.Revision}); w.WorkflowID != "" && !slices.Contains(s.Waiters, w) {
+			// An event workflow tells its record again every renotifyAfter; it waits once.
+			s.Waiters = append(s.Waiters, w)
 		}
 		if s.Parked != nil && p.Revision > s.Parked.Revision {
 			s.Parked = nil // a newer state may well be acceptable: try it
@@ -230,9 +263,11 @@ func (s *recordState) notify(ctx workflow.Context, settle string, detail string,
 			keep = append(keep, w)
 		}
 		if o != nil {
-			// A closed event workflow has nothing left to learn; ignore failures.
-			_ = workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o)
+			// A closed event workflow has nothing left to learn; failures are ignored.
+			s.pending = append(s.pending, workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o))
 		}
 	}
 	s.Waiters = keep
+	// Forget the signals already delivered.
+	s.pending = slices.DeleteFunc(s.pending, func(f workflow.Future) bool { return f.IsReady() })
 }

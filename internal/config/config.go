@@ -93,18 +93,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "erpbridge"),
 		ERPURL:            get("ERP_URL", "http://127.0.0.1:8090"),
-		ERPToken:          getenv("ERP_TOKEN"),
-		AutoX3AppSecret:   getenv("AUTOX3_APP_SECRET"),
-		FenbeitongToken:   getenv("FENBEITONG_TOKEN"),
+		ERPToken:          get("ERP_TOKEN", ""),
+		AutoX3AppSecret:   get("AUTOX3_APP_SECRET", ""),
+		FenbeitongToken:   get("FENBEITONG_TOKEN", ""),
 		PayloadKey:        get("PAYLOAD_KEY", ""),
 		PayloadOldKeys:    get("PAYLOAD_OLD_KEYS", ""),
 		CodecAddr:         get("CODEC_ADDR", ":8234"),
-		CodecServerToken:  getenv("CODEC_SERVER_TOKEN"),
+		CodecServerToken:  get("CODEC_SERVER_TOKEN", ""),
 		ERPSimAddr:        get("ERPSIM_ADDR", ":8090"),
 		ERPSimData:        get("ERPSIM_DATA", ".data/erpsim.jsonl"),
 		MetricsAddr:       get("METRICS_ADDR", ":9091"),
 		DataDir:           get("DATA_DIR", ".data"),
-		LogLevel:          get("LOG_LEVEL", "info"),
+		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
 	}
 	var errs []string
 	dur := func(key string, def time.Duration) time.Duration {
@@ -184,13 +184,23 @@ func splitList(s string) []string {
 	return out
 }
 
+// parsePrefix reads a CIDR or a single address. IPv4-mapped IPv6 forms are
+// turned into IPv4, as client addresses are before they are compared.
 func parsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
-		return netip.ParsePrefix(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4In6() {
+			return p, err
+		}
+		if p.Bits() < 96 {
+			return netip.Prefix{}, fmt.Errorf("IPv4-mapped prefix must be /96 or longer")
+		}
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Prefix{}, err
 	}
+	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -1,0 +1,567 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+const (
+	autoX3Path = "/webhooks/autox3"
+	// autoX3OK is the exact answer that stops AutoX3 redelivering.
+	autoX3OK     = `{"data":null,"errorInfo":"","status":0}`
+	sampleTimeMs = 1767225600000 // 2026-01-01T00:00:00Z
+)
+
+// autoX3Personal is personal data in AutoX3's sample: phone numbers, plate,
+// names and VIN. None of it may leave the handler except inside the body.
+var autoX3Personal = []string{"17666166190", "15010524574", "JING", "xiaohaha", "Brown", "哆啦", "yang xing", "123456"}
+
+func sampleAutoX3(msgID string) []byte {
+	return autox3.SampleReceptionBody(msgID, 90001, sampleTimeMs, testSecret)
+}
+
+// withField returns body with the top-level field key set to raw (deleted when raw is nil).
+func withField(t testing.TB, body []byte, key string, raw any) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("sample is not a JSON object: %v", err)
+	}
+	switch v := raw.(type) {
+	case nil:
+		delete(m, key)
+	case string:
+		m[key] = json.RawMessage(v)
+	default:
+		t.Fatalf("withField: unsupported value %T", raw)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatalf("re-encode sample: %v", err)
+	}
+	return out
+}
+
+// padTo appends spaces after the JSON object until body is n bytes long.
+func padTo(t testing.TB, body []byte, n int) []byte {
+	t.Helper()
+	if len(body) > n {
+		t.Fatalf("body of %d bytes is already over %d", len(body), n)
+	}
+	return append(bytes.Clone(body), bytes.Repeat([]byte(" "), n-len(body))...)
+}
+
+func TestAutoX3AcceptsSignedCallbacks(t *testing.T) {
+	lowerSig := func(b []byte) []byte {
+		var env struct {
+			MsgSignature string `json:"msgSignature"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Replace(b, []byte(env.MsgSignature), []byte(strings.ToLower(env.MsgSignature)), 1)
+	}
+	tests := []struct {
+		name    string
+		body    []byte
+		msgID   string
+		msgType string
+	}{
+		{"reception order sample", sampleAutoX3("msg-rcv-0001"), "msg-rcv-0001", autox3.MsgTypeReceptionCreate},
+		{"inspection report", autox3.SampleReportBody("msg-rpt-0001", 90001, sampleTimeMs, testSecret), "msg-rpt-0001", autox3.MsgTypeReport},
+		{"maintenance plan", autox3.SampleMaintenanceBody("msg-mnt-0001", 90001, sampleTimeMs, testSecret), "msg-mnt-0001", autox3.MsgTypeMaintenance},
+		{"maintenance v2 with string content", autox3.SampleMaintenanceV2Body("msg-mv2-0001", 900010, sampleTimeMs, testSecret), "msg-mv2-0001", autox3.MsgTypeMaintenanceV2},
+		{"unknown message type", autox3.BuildBody("msg-new-0001", "event.autox3.order.something.new", sampleTimeMs,
+			json.RawMessage(`{"staffId":1}`), json.RawMessage(`{"receiveBaseId":90001}`), false, testSecret), "msg-new-0001", "event.autox3.order.something.new"},
+		{"lower-case signature", lowerSig(sampleAutoX3("msg-low-0001")), "msg-low-0001", autox3.MsgTypeReceptionCreate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, nil))
+			rec := f.post(t, autoX3Path, "application/json", tt.body)
+			if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+				t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
+			}
+			calls := f.temporal.Calls()
+			if len(calls) != 1 {
+				t.Fatalf("ExecuteWorkflow called %d times, want 1", len(calls))
+			}
+			if want := flow.EventWorkflowID(vendors.AutoX3, tt.msgID); calls[0].Options.ID != want {
+				t.Errorf("workflow id = %q, want %q", calls[0].Options.ID, want)
+			}
+			in := eventInput(t, calls[0])
+			if in.Vendor != vendors.AutoX3 || in.EventKey != tt.msgID || in.EventType != tt.msgType {
+				t.Errorf("EventInput = %+v, want vendor %s, key %s, type %s", in, vendors.AutoX3, tt.msgID, tt.msgType)
+			}
+			if in.Body != string(tt.body) {
+				t.Errorf("EventInput.Body differs from the posted body")
+			}
+			labels := map[string]string{"vendor": "autox3", "event_type": tt.msgType, "outcome": "accepted"}
+			if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
+				t.Errorf("callbacks_total%v = %v, want 1", labels, got)
+			}
+			if got := histogramCount(t, f.metrics, "erpbridge_callback_ack_seconds", map[string]string{"vendor": "autox3", "outcome": "accepted"}); got != 1 {
+				t.Errorf("ack_seconds count = %d, want 1", got)
+			}
+		})
+	}
+}
+
+// eventInput returns the single flow.EventInput argument of a start.
+func eventInput(t testing.TB, c startCall) flow.EventInput {
+	t.Helper()
+	if len(c.Args) != 1 {
+		t.Fatalf("workflow started with %d arguments, want 1", len(c.Args))
+	}
+	in, ok := c.Args[0].(flow.EventInput)
+	if !ok {
+		t.Fatalf("workflow argument is %T, want flow.EventInput", c.Args[0])
+	}
+	return in
+}
+
+// checkStartOptions checks what every event start must carry.
+func checkStartOptions(t *testing.T, c startCall, taskQueue, vendor, key, eventType string, before, after time.Time, personal []string) {
+	t.Helper()
+	o := c.Options
+	if want := flow.EventWorkflowID(vendor, key); o.ID != want {
+		t.Errorf("ID = %q, want %q", o.ID, want)
+	}
+	if o.TaskQueue != taskQueue {
+		t.Errorf("TaskQueue = %q, want %q", o.TaskQueue, taskQueue)
+	}
+	if o.WorkflowIDReusePolicy != enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE {
+		t.Errorf("WorkflowIDReusePolicy = %v, want REJECT_DUPLICATE", o.WorkflowIDReusePolicy)
+	}
+	if o.WorkflowIDConflictPolicy != enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL {
+		t.Errorf("WorkflowIDConflictPolicy = %v, want FAIL", o.WorkflowIDConflictPolicy)
+	}
+	if !o.WorkflowExecutionErrorWhenAlreadyStarted {
+		t.Error("WorkflowExecutionErrorWhenAlreadyStarted = false, want true")
+	}
+	if reflect.ValueOf(c.Workflow).Pointer() != reflect.ValueOf(workflows.EventWorkflow).Pointer() {
+		t.Errorf("workflow = %T, want workflows.EventWorkflow", c.Workflow)
+	}
+
+	sa := o.TypedSearchAttributes
+	if sa.Size() != 3 {
+		t.Errorf("search attributes have %d keys, want Vendor, EventType and SyncStatus: %v", sa.Size(), sa.GetUntypedValues())
+	}
+	for _, want := range []struct {
+		key   string
+		get   func() (string, bool)
+		value string
+	}{
+		{"Vendor", func() (string, bool) { return sa.GetKeyword(flow.AttrVendor) }, vendor},
+		{"EventType", func() (string, bool) { return sa.GetKeyword(flow.AttrEventType) }, eventType},
+		{"SyncStatus", func() (string, bool) { return sa.GetKeyword(flow.AttrSyncStatus) }, flow.StatusPending},
+	} {
+		if v, ok := want.get(); !ok || v != want.value {
+			t.Errorf("search attribute %s = %q (set %v), want %q", want.key, v, ok, want.value)
+		}
+	}
+
+	in := eventInput(t, c)
+	if in.ReceivedAt.Before(before) || in.ReceivedAt.After(after) || in.ReceivedAt.Location() != time.UTC {
+		t.Errorf("ReceivedAt = %v, want UTC between %v and %v", in.ReceivedAt, before, after)
+	}
+	wantMemo := map[string]any{"vendor": vendor, "event_type": eventType, "received_at": in.ReceivedAt.Format(time.RFC3339)}
+	if !reflect.DeepEqual(o.Memo, wantMemo) {
+		t.Errorf("Memo = %v, want %v", o.Memo, wantMemo)
+	}
+	visible := fmt.Sprintf("%s %v %v", o.ID, o.Memo, sa.GetUntypedValues())
+	assertNoneOf(t, "workflow id, memo and search attributes", visible, personal...)
+}
+
+func TestAutoX3StartOptions(t *testing.T) {
+	f := newFixture(t, testConfig(t, map[string]string{"TEMPORAL_TASK_QUEUE": "erpbridge-test-queue"}))
+	body := sampleAutoX3("msg-opts-0001")
+	before := time.Now().UTC()
+	rec := f.post(t, autoX3Path, "application/json", body)
+	after := time.Now().UTC()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d %s, want 200", rec.Code, rec.Body)
+	}
+	calls := f.temporal.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("ExecuteWorkflow called %d times, want 1", len(calls))
+	}
+	checkStartOptions(t, calls[0], "erpbridge-test-queue", vendors.AutoX3, "msg-opts-0001", autox3.MsgTypeReceptionCreate, before, after, autoX3Personal)
+	if got := eventInput(t, calls[0]).Body; got != string(body) {
+		t.Errorf("EventInput.Body is not byte-identical to the posted body:\n got %q\nwant %q", got, body)
+	}
+}
+
+func TestAutoX3Duplicate(t *testing.T) {
+	t.Run("redelivery of the same message", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil))
+		body := sampleAutoX3("msg-dup-0001")
+		for i := range 2 {
+			rec := f.post(t, autoX3Path, "application/json", body)
+			if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+				t.Fatalf("delivery %d: answer = %d %s, want 200 %s", i+1, rec.Code, rec.Body, autoX3OK)
+			}
+		}
+		calls := f.temporal.Calls()
+		if len(calls) != 2 || calls[0].Options.ID != calls[1].Options.ID {
+			t.Fatalf("want two starts of the same id, got %d", len(calls))
+		}
+		if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 1 {
+			t.Errorf("callback_duplicates_total = %v, want 1", got)
+		}
+		for outcome, want := range map[string]float64{"accepted": 1, "duplicate": 1} {
+			labels := map[string]string{"vendor": "autox3", "event_type": autox3.MsgTypeReceptionCreate, "outcome": outcome}
+			if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != want {
+				t.Errorf("callbacks_total%v = %v, want %v", labels, got, want)
+			}
+		}
+	})
+	t.Run("wrapped already-started error", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil))
+		f.temporal.startErr = fmt.Errorf("start workflow: %w",
+			serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "run-1"))
+		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-dup-0002"))
+		if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+			t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
+		}
+		if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 1 {
+			t.Errorf("callback_duplicates_total = %v, want 1", got)
+		}
+	})
+}
+
+// refusalCase is a request the AutoX3 handler must refuse.
+type refusalCase struct {
+	name        string
+	env         map[string]string // config overrides
+	contentType string
+	body        []byte
+	status      int
+	outcome     string
+	errorInfo   string // substring of the answer's errorInfo
+}
+
+func TestAutoX3Refusals(t *testing.T) {
+	sample := sampleAutoX3("msg-ref-0001")
+	otherSecret := autox3.SampleReceptionBody("msg-ref-0001", 90001, sampleTimeMs, "not-the-configured-secret")
+	const mismatch = "msgSignature does not match"
+	tests := []refusalCase{
+		{name: "no app secret configured", env: map[string]string{"AUTOX3_APP_SECRET": ""}, body: sample,
+			status: 401, outcome: "unauthorized", errorInfo: "no app secret is configured"},
+		{name: "signed with another secret", body: otherSecret, status: 401, outcome: "unauthorized", errorInfo: mismatch},
+		{name: "content changed after signing", body: bytes.Replace(sample, []byte("Brown"), []byte("Green"), 1),
+			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+		{name: "msgType changed after signing", body: withField(t, sample, "msgType", `"event.autox3.order.detection.finish.report"`),
+			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+		{name: "msgId changed after signing", body: withField(t, sample, "msgId", `"msg-ref-0002"`),
+			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+		{name: "createTime changed after signing", body: withField(t, sample, "createTime", `1767225600001`),
+			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+
+		{name: "empty body", body: nil, status: 400, outcome: "malformed", errorInfo: "empty body"},
+		{name: "white space only", body: []byte(" \n "), status: 400, outcome: "malformed", errorInfo: "body is empty"},
+		{name: "invalid UTF-8", body: []byte("{\"msgId\":\"\xff\xfe\"}"), status: 400, outcome: "malformed", errorInfo: "not valid UTF-8"},
+		{name: "not JSON", body: []byte(`{"msgId":`), status: 400, outcome: "malformed", errorInfo: "body is not valid JSON"},
+		{name: "JSON array", body: []byte(`[1,2,3]`), status: 400, outcome: "malformed", errorInfo: "body must be a JSON object"},
+		{name: "data after the object", body: append(bytes.Clone(sample), `{}`...), status: 400, outcome: "malformed", errorInfo: "data after the JSON object"},
+		{name: "duplicate top-level key", body: append([]byte(`{"msgId":"msg-x",`), sample[1:]...),
+			status: 400, outcome: "malformed", errorInfo: `duplicate top-level key "msgId"`},
+		{name: "missing msgId", body: withField(t, sample, "msgId", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgId"},
+		{name: "empty msgId", body: withField(t, sample, "msgId", `""`), status: 400, outcome: "malformed", errorInfo: "field msgId must not be empty"},
+		{name: "msgId with a space", body: withField(t, sample, "msgId", `"msg 1"`), status: 400, outcome: "malformed",
+			errorInfo: "field msgId must contain only printable ASCII characters without spaces"},
+		{name: "msgId too long", body: withField(t, sample, "msgId", `"`+strings.Repeat("m", autox3.MaxMsgIDLen+1)+`"`),
+			status: 400, outcome: "malformed", errorInfo: "field msgId must be at most 128 characters"},
+		{name: "msgId a number", body: withField(t, sample, "msgId", `42`), status: 400, outcome: "malformed", errorInfo: "field msgId must be a string"},
+		{name: "missing msgType", body: withField(t, sample, "msgType", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgType"},
+		{name: "missing createTime", body: withField(t, sample, "createTime", nil), status: 400, outcome: "malformed", errorInfo: "missing field createTime"},
+		{name: "createTime not a number", body: withField(t, sample, "createTime", `"yesterday"`), status: 400, outcome: "malformed",
+			errorInfo: "field createTime must be an integer epoch-milliseconds timestamp"},
+		{name: "createTime zero", body: withField(t, sample, "createTime", `0`), status: 400, outcome: "malformed", errorInfo: "field createTime is out of range"},
+		{name: "missing msgSignature", body: withField(t, sample, "msgSignature", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgSignature"},
+		{name: "msgSignature not hex", body: withField(t, sample, "msgSignature", `"`+strings.Repeat("z", 40)+`"`), status: 400, outcome: "malformed",
+			errorInfo: "field msgSignature must be a string of 40 hexadecimal characters"},
+		{name: "msgSignature too short", body: withField(t, sample, "msgSignature", `"ABCDEF"`), status: 400, outcome: "malformed",
+			errorInfo: "field msgSignature must be a string of 40 hexadecimal characters"},
+		{name: "missing staffInfo", body: withField(t, sample, "staffInfo", nil), status: 400, outcome: "malformed", errorInfo: "missing field staffInfo"},
+		{name: "staffInfo an array", body: withField(t, sample, "staffInfo", `[]`), status: 400, outcome: "malformed", errorInfo: "field staffInfo must be a JSON object"},
+		{name: "missing content", body: withField(t, sample, "content", nil), status: 400, outcome: "malformed", errorInfo: "missing field content"},
+		{name: "null content", body: withField(t, sample, "content", `null`), status: 400, outcome: "malformed", errorInfo: "missing field content"},
+		{name: "content a number", body: withField(t, sample, "content", `7`), status: 400, outcome: "malformed",
+			errorInfo: "field content must be a JSON object, array or string"},
+
+		{name: "form media type", contentType: "application/x-www-form-urlencoded", body: sample, status: 415, outcome: "unsupported_media_type",
+			errorInfo: `Content-Type "application/x-www-form-urlencoded" is not JSON`},
+		{name: "XML media type", contentType: "text/xml", body: sample, status: 415, outcome: "unsupported_media_type",
+			errorInfo: `Content-Type "text/xml" is not JSON`},
+		{name: "unparsable media type", contentType: "application/json; charset", body: sample, status: 415, outcome: "unsupported_media_type",
+			errorInfo: "is not JSON"},
+
+		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "1024"}, body: sample, status: 413, outcome: "too_large",
+			errorInfo: fmt.Sprintf("body of %d bytes is over the limit of 1024 bytes", len(sample))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, tt.env))
+			ct := tt.contentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			rec := f.post(t, autoX3Path, ct, tt.body)
+			checkAutoX3Refusal(t, f, rec, tt.status, tt.outcome, "unknown", tt.errorInfo)
+		})
+	}
+}
+
+// checkAutoX3Refusal checks the status, the answer, that nothing was started
+// and that the refusal was counted under eventType.
+func checkAutoX3Refusal(t *testing.T, f *fixture, rec *httptest.ResponseRecorder, status int, outcome, eventType, errorInfo string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status = %d %s, want %d", rec.Code, rec.Body, status)
+	}
+	r := decodeAutoX3(t, rec)
+	if *r.Status == 0 || *r.Status != status {
+		t.Errorf("answer status = %d, want non-zero %d", *r.Status, status)
+	}
+	if !strings.Contains(*r.ErrorInfo, errorInfo) {
+		t.Errorf("errorInfo = %q, want it to contain %q", *r.ErrorInfo, errorInfo)
+	}
+	assertNoneOf(t, "answer", rec.Body.String(), autoX3Personal...)
+	if n := len(f.temporal.Calls()); n != 0 && status != http.StatusServiceUnavailable {
+		t.Errorf("ExecuteWorkflow called %d times for a refused callback", n)
+	}
+	labels := map[string]string{"vendor": "autox3", "event_type": eventType, "outcome": outcome}
+	if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
+		t.Errorf("callbacks_total%v = %v, want 1", labels, got)
+	}
+	if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 0 {
+		t.Errorf("callback_duplicates_total = %v, want 0", got)
+	}
+}
+
+func TestAutoX3MediaTypes(t *testing.T) {
+	tests := []struct {
+		contentType string
+		status      int
+	}{
+		{"", http.StatusOK},
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"Application/JSON; charset=UTF-8", http.StatusOK},
+		{"text/plain; charset=utf-8", http.StatusOK}, // some senders label JSON so
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"text/xml", http.StatusUnsupportedMediaType},
+		{"application/xml", http.StatusUnsupportedMediaType},
+		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.contentType), func(t *testing.T) {
+			f := newFixture(t, testConfig(t, nil))
+			rec := f.post(t, autoX3Path, tt.contentType, sampleAutoX3("msg-ct-0001"))
+			if tt.status == http.StatusOK {
+				if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+					t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
+				}
+				if n := len(f.temporal.Calls()); n != 1 {
+					t.Fatalf("ExecuteWorkflow called %d times, want 1", n)
+				}
+				return
+			}
+			checkAutoX3Refusal(t, f, rec, tt.status, "unsupported_media_type", "unknown",
+				fmt.Sprintf("Content-Type %q is not JSON; send application/json", tt.contentType))
+		})
+	}
+}
+
+func TestAutoX3BodyLimit(t *testing.T) {
+	const limit = 1 << 20 // the default MAX_BODY_BYTES
+	cfg := testConfig(t, nil)
+	if cfg.MaxBodyBytes != limit {
+		t.Fatalf("default MaxBodyBytes = %d, want %d", cfg.MaxBodyBytes, limit)
+	}
+
+	t.Run("exactly the limit is accepted", func(t *testing.T) {
+		f := newFixture(t, cfg)
+		body := padTo(t, sampleAutoX3("msg-lim-0001"), limit)
+		rec := f.post(t, autoX3Path, "application/json", body)
+		if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+			t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
+		}
+		calls := f.temporal.Calls()
+		if len(calls) != 1 || eventInput(t, calls[0]).Body != string(body) {
+			t.Fatal("the body at the limit did not reach the workflow byte for byte")
+		}
+	})
+
+	t.Run("one byte over the limit with Content-Length", func(t *testing.T) {
+		f := newFixture(t, cfg)
+		rec := f.post(t, autoX3Path, "application/json", padTo(t, sampleAutoX3("msg-lim-0002"), limit+1))
+		checkAutoX3Refusal(t, f, rec, http.StatusRequestEntityTooLarge, "too_large", "unknown",
+			"body of 1048577 bytes is over the limit of 1048576 bytes")
+	})
+
+	// Over a real connection, a body of unknown length travels chunked
+	// and only the read limit can stop it.
+	for _, tt := range []struct {
+		name   string
+		size   int
+		status int
+	}{
+		{"chunked body at the limit", limit, http.StatusOK},
+		{"chunked body one byte over the limit", limit + 1, http.StatusRequestEntityTooLarge},
+		{"chunked body far over the limit", 8 * limit, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cfg)
+			var sawLength int64
+			var sawEncoding []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sawLength, sawEncoding = r.ContentLength, r.TransferEncoding
+				f.router.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+
+			body := padTo(t, sampleAutoX3("msg-lim-0003"), tt.size)
+			// A reader of unknown length makes the client send chunked.
+			req, err := http.NewRequest(http.MethodPost, srv.URL+autoX3Path, struct{ io.Reader }{bytes.NewReader(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			defer resp.Body.Close()
+			if sawLength != -1 || len(sawEncoding) != 1 || sawEncoding[0] != "chunked" {
+				t.Fatalf("request arrived with Content-Length %d, Transfer-Encoding %v; want a chunked body", sawLength, sawEncoding)
+			}
+			rec := httptest.NewRecorder()
+			rec.Code = resp.StatusCode
+			for k, v := range resp.Header {
+				rec.Header()[k] = v
+			}
+			if _, err := io.Copy(rec.Body, resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			if tt.status == http.StatusOK {
+				if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+					t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
+				}
+				if calls := f.temporal.Calls(); len(calls) != 1 || eventInput(t, calls[0]).Body != string(body) {
+					t.Fatal("the chunked body did not reach the workflow byte for byte")
+				}
+				return
+			}
+			checkAutoX3Refusal(t, f, rec, tt.status, "too_large", "unknown", "body is over the limit of 1048576 bytes")
+		})
+	}
+}
+
+func TestAutoX3WorkflowEngineFailures(t *testing.T) {
+	const retry = "could not record the callback durably; deliver again later"
+	tests := []struct {
+		name     string
+		startErr error
+	}{
+		{"temporal unavailable", serviceerror.NewUnavailable("connection refused")},
+		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded")},
+		{"any other start error", errors.New("something broke")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, nil))
+			f.temporal.startErr = tt.startErr
+			rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0001"))
+			// The callback is authentic, so its type may label the metric.
+			checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate, retry)
+			if n := len(f.temporal.Calls()); n != 1 {
+				t.Errorf("ExecuteWorkflow called %d times, want 1", n)
+			}
+			logs := f.logs.String()
+			if !strings.Contains(logs, "could not start workflow") {
+				t.Errorf("start failure not logged:\n%s", logs)
+			}
+			assertNoneOf(t, "logs", logs, autoX3Personal...)
+		})
+	}
+
+	t.Run("no workflow engine", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Temporal = nil })
+		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0002"))
+		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
+			"workflow engine not configured")
+	})
+}
+
+func TestAutoX3Draining(t *testing.T) {
+	f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
+	rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-drn-0001"))
+	checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
+	if n := len(f.temporal.Calls()); n != 0 {
+		t.Errorf("ExecuteWorkflow called %d times while draining", n)
+	}
+}
+
+// An unauthenticated sender chooses msgType freely; as a label it would let
+// anyone grow the metric series without bound.
+func TestAutoX3UnauthenticatedMsgTypeNeverLabelsMetrics(t *testing.T) {
+	const evil = "attacker.chosen.label.7f3a"
+	build := func(secret string) []byte {
+		return autox3.BuildBody("msg-evil-0001", evil, sampleTimeMs, json.RawMessage(`{"staffId":1}`), json.RawMessage(`{"a":1}`), false, secret)
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		body    []byte
+		status  int
+		outcome string
+	}{
+		{"wrong signature", nil, build("another-secret"), 401, "unauthorized"},
+		{"no secret configured", map[string]string{"AUTOX3_APP_SECRET": ""}, build(testSecret), 401, "unauthorized"},
+		{"malformed signature", nil, withField(t, build(testSecret), "msgSignature", `"not-hex"`), 400, "malformed"},
+		{"malformed createTime", nil, withField(t, build(testSecret), "createTime", `"soon"`), 400, "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, tt.env))
+			rec := f.post(t, autoX3Path, "application/json", tt.body)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d %s, want %d", rec.Code, rec.Body, tt.status)
+			}
+			for _, v := range allLabelValues(t, f.metrics) {
+				if strings.Contains(v, evil) {
+					t.Fatalf("metric label value %q carries the unauthenticated msgType", v)
+				}
+			}
+			labels := map[string]string{"vendor": "autox3", "event_type": "unknown", "outcome": tt.outcome}
+			if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
+				t.Errorf("callbacks_total%v = %v, want 1", labels, got)
+			}
+			scrape := f.get(t, "/metrics")
+			if scrape.Code != http.StatusOK {
+				t.Fatalf("/metrics status = %d", scrape.Code)
+			}
+			assertNoneOf(t, "/metrics", scrape.Body.String(), evil)
+		})
+	}
+}

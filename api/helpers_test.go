@@ -1,0 +1,340 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+)
+
+const (
+	testSecret = "autox3-app-secret-for-tests"
+	testToken  = "fbt-url-token-7c1e93d2"
+	// clientAddr is the RemoteAddr of requests that do not set one.
+	clientAddr = "192.0.2.10:40000"
+)
+
+// startCall is one ExecuteWorkflow call the fake received.
+type startCall struct {
+	Options  client.StartWorkflowOptions
+	Workflow any
+	Args     []any
+}
+
+// fakeTemporal stands in for the Temporal client. Like the server with
+// WorkflowExecutionErrorWhenAlreadyStarted, it refuses a second start of a
+// workflow id with WorkflowExecutionAlreadyStarted.
+type fakeTemporal struct {
+	mu        sync.Mutex
+	calls     []startCall
+	started   map[string]bool
+	startErr  error // returned by every ExecuteWorkflow when set
+	healthErr error // returned by CheckHealth when set
+}
+
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, startCall{Options: opts, Workflow: wf, Args: args})
+	if f.startErr != nil {
+		return nil, f.startErr
+	}
+	if f.started == nil {
+		f.started = map[string]bool{}
+	}
+	if f.started[opts.ID] {
+		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "run-first")
+	}
+	f.started[opts.ID] = true
+	return fakeRun{id: opts.ID}, nil
+}
+
+func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	if f.healthErr != nil {
+		return nil, f.healthErr
+	}
+	return &client.CheckHealthResponse{}, nil
+}
+
+func (f *fakeTemporal) Calls() []startCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]startCall(nil), f.calls...)
+}
+
+// fakeRun answers only the identity methods: a handler that waited for the
+// workflow's result (Get) would panic, and the test would see a 500.
+type fakeRun struct {
+	client.WorkflowRun
+	id string
+}
+
+func (r fakeRun) GetID() string                  { return r.id }
+func (r fakeRun) GetRunID() string               { return "run-" + r.id }
+func (r fakeRun) GetFirstExecutionRunID() string { return "run-" + r.id }
+
+// testConfig is a configuration read the way main reads it, from env.
+func testConfig(t testing.TB, env map[string]string) config.Config {
+	t.Helper()
+	base := map[string]string{
+		"AUTOX3_APP_SECRET": testSecret,
+		"FENBEITONG_TOKEN":  testToken,
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := config.FromEnv(func(k string) string { return base[k] })
+	if err != nil {
+		t.Fatalf("config.FromEnv: %v", err)
+	}
+	return cfg
+}
+
+// fixture is a router with its fakes.
+type fixture struct {
+	router   http.Handler
+	temporal *fakeTemporal
+	metrics  *metrics.Metrics
+	logs     *syncBuffer
+}
+
+// newFixture builds the router on cfg with a fake Temporal, fresh metrics
+// and a JSON logger writing to a buffer. mutate may adjust the deps.
+func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fixture {
+	t.Helper()
+	f := &fixture{temporal: &fakeTemporal{}, metrics: metrics.New(), logs: &syncBuffer{}}
+	d := api.Deps{
+		Config:   cfg,
+		Temporal: f.temporal,
+		Metrics:  f.metrics,
+		Logger:   slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	for _, m := range mutate {
+		m(&d)
+	}
+	r, err := api.NewRouter(d)
+	if err != nil {
+		t.Fatalf("NewRouter: %v", err)
+	}
+	f.router = r
+	return f
+}
+
+// post sends body to target with the given Content-Type ("" sends none).
+func (f *fixture) post(t testing.TB, target, contentType string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	req.RemoteAddr = clientAddr
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return f.serve(req)
+}
+
+func (f *fixture) serve(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	f.router.ServeHTTP(rec, req)
+	return rec
+}
+
+func (f *fixture) get(t testing.TB, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	return f.serve(httptest.NewRequest(http.MethodGet, target, nil))
+}
+
+// autoX3Reply is AutoX3's answer shape.
+type autoX3Reply struct {
+	Data      json.RawMessage `json:"data"`
+	ErrorInfo *string         `json:"errorInfo"`
+	Status    *int            `json:"status"`
+}
+
+// decodeAutoX3 decodes an AutoX3 answer and checks it has exactly the three
+// fields of the vendor's shape, data being null.
+func decodeAutoX3(t testing.TB, rec *httptest.ResponseRecorder) autoX3Reply {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type = %q, want application/json", ct)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &fields); err != nil {
+		t.Fatalf("answer is not a JSON object: %v: %s", err, rec.Body)
+	}
+	if len(fields) != 3 {
+		t.Fatalf("answer has fields %v, want data, errorInfo and status: %s", keys(fields), rec.Body)
+	}
+	var r autoX3Reply
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("decode answer: %v", err)
+	}
+	if string(r.Data) != "null" || r.ErrorInfo == nil || r.Status == nil {
+		t.Fatalf("answer %s lacks data:null, errorInfo or status", rec.Body)
+	}
+	return r
+}
+
+// fenbeitongReply is Fenbeitong's answer shape.
+type fenbeitongReply struct {
+	Code *int            `json:"code"`
+	Msg  *string         `json:"msg"`
+	Data json.RawMessage `json:"data"`
+}
+
+func decodeFenbeitong(t testing.TB, rec *httptest.ResponseRecorder) fenbeitongReply {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type = %q, want application/json", ct)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &fields); err != nil {
+		t.Fatalf("answer is not a JSON object: %v: %s", err, rec.Body)
+	}
+	if len(fields) != 3 {
+		t.Fatalf("answer has fields %v, want code, msg and data: %s", keys(fields), rec.Body)
+	}
+	var r fenbeitongReply
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("decode answer: %v", err)
+	}
+	if string(r.Data) != "null" || r.Code == nil || r.Msg == nil {
+		t.Fatalf("answer %s lacks code, msg or data:null", rec.Body)
+	}
+	return r
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// counter returns the value of the counter name with exactly these labels
+// (0 when the series does not exist).
+func counter(t testing.TB, m *metrics.Metrics, name string, labels map[string]string) float64 {
+	t.Helper()
+	for _, mf := range gather(t, m) {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			if labelsEqual(s.GetLabel(), labels) {
+				return s.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// histogramCount returns the sample count of the histogram name with these labels.
+func histogramCount(t testing.TB, m *metrics.Metrics, name string, labels map[string]string) uint64 {
+	t.Helper()
+	for _, mf := range gather(t, m) {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			if labelsEqual(s.GetLabel(), labels) {
+				return s.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
+}
+
+func gather(t testing.TB, m *metrics.Metrics) []*dto.MetricFamily {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	return mfs
+}
+
+func labelsEqual(got []*dto.LabelPair, want map[string]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for _, lp := range got {
+		if v, ok := want[lp.GetName()]; !ok || v != lp.GetValue() {
+			return false
+		}
+	}
+	return true
+}
+
+// allLabelValues lists every label value of every erpbridge_ series.
+func allLabelValues(t testing.TB, m *metrics.Metrics) []string {
+	t.Helper()
+	var out []string
+	for _, mf := range gather(t, m) {
+		if !strings.HasPrefix(mf.GetName(), "erpbridge_") {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			for _, lp := range s.GetLabel() {
+				out = append(out, lp.GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger used by a live server.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records decodes the JSON log lines written so far.
+func (b *syncBuffer) records(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	dec := json.NewDecoder(strings.NewReader(b.String()))
+	for {
+		var rec map[string]any
+		if err := dec.Decode(&rec); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatalf("log output is not JSON lines: %v\n%s", err, b.String())
+		}
+		out = append(out, rec)
+	}
+}
+
+// assertNoneOf fails when text holds any of the needles.
+func assertNoneOf(t testing.TB, what, text string, needles ...string) {
+	t.Helper()
+	for _, n := range needles {
+		if strings.Contains(text, n) {
+			t.Errorf("%s contains %q:\n%s", what, n, text)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package config_test
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/internal/config"
+)
+
+// env returns a getenv that reads m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func defaults() config.Config {
+	return config.Config{
+		HTTPAddr:          ":8080",
+		SQLitePath:        ".data/erpbridge.db",
+		TemporalAddress:   "127.0.0.1:7233",
+		TemporalNamespace: "default",
+		TaskQueue:         "erpbridge",
+		ERPURL:            "http://127.0.0.1:8090",
+		ERPTimeout:        30 * time.Second,
+		ERPRetryBudget:    7 * 24 * time.Hour,
+		MaxBodyBytes:      1 << 20,
+		CodecAddr:         ":8234",
+		ERPSimAddr:        ":8090",
+		ERPSimData:        ".data/erpsim.jsonl",
+		MetricsAddr:       ":9091",
+		DataDir:           ".data",
+		LogLevel:          "info",
+		ShutdownTimeout:   25 * time.Second,
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	for name, getenv := range map[string]func(string) string{
+		"unset":       env(nil),
+		"blank":       func(string) string { return "" },
+		"white space": func(k string) string { return "  \t" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := config.FromEnv(getenv)
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			if name == "white space" {
+				// Only the settings that have defaults are compared: secrets have none.
+				got.ERPToken, got.AutoX3AppSecret, got.FenbeitongToken, got.CodecServerToken = "", "", "", ""
+			}
+			if want := defaults(); !reflect.DeepEqual(got, want) {
+				t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
+			}
+			if got.StoreName() != "sqlite:.data/erpbridge.db" {
+				t.Errorf("StoreName = %q, want sqlite:.data/erpbridge.db", got.StoreName())
+			}
+		})
+	}
+}
+
+func TestEverySetting(t *testing.T) {
+	got, err := config.FromEnv(env(map[string]string{
+		"HTTP_ADDR":                  " :9000 ",
+		"MYSQL_DSN":                  "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
+		"SQLITE_PATH":                "/var/lib/erpbridge/db.sqlite",
+		"TEMPORAL_ADDRESS":           "temporal:7233",
+		"TEMPORAL_NAMESPACE":         "erp",
+		"TEMPORAL_TASK_QUEUE":        "erpbridge-prod",
+		"ERP_URL":                    "https://erp.example.com",
+		"ERP_TOKEN":                  "erp-token",
+		"ERP_TIMEOUT":                "45s",
+		"ERP_RETRY_BUDGET":           "72h",
+		"AUTOX3_APP_SECRET":          "app-secret",
+		"FENBEITONG_TOKEN":           "url-token",
+		"FENBEITONG_ALLOWED_IPS":     "203.0.113.7",
+		"TRUSTED_PROXIES":            "10.0.0.0/8, 192.168.1.1",
+		"MAX_BODY_BYTES":             "2048",
+		"PAYLOAD_KEY":                "a2V5",
+		"PAYLOAD_OLD_KEYS":           "b2xk,b2xkMg==",
+		"ALLOW_UNENCRYPTED_PAYLOADS": "true",
+		"CODEC_ADDR":                 ":8300",
+		"CODEC_SERVER_TOKEN":         "codec-token",
+		"CODEC_CORS_ORIGINS":         "http://localhost:8233, https://ui.example.com,",
+		"ERPSIM_ADDR":                ":8091",
+		"ERPSIM_DATA":                "/tmp/erpsim.jsonl",
+		"METRICS_ADDR":               ":9100",
+		"DATA_DIR":                   "/var/lib/erpbridge",
+		"LOG_LEVEL":                  "debug",
+		"SHUTDOWN_TIMEOUT":           "1m30s",
+	}))
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	want := config.Config{
+		HTTPAddr:             ":9000",
+		MySQLDSN:             "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
+		SQLitePath:           "/var/lib/erpbridge/db.sqlite",
+		TemporalAddress:      "temporal:7233",
+		TemporalNamespace:    "erp",
+		TaskQueue:            "erpbridge-prod",
+		ERPURL:               "https://erp.example.com",
+		ERPToken:             "erp-token",
+		ERPTimeout:           45 * time.Second,
+		ERPRetryBudget:       72 * time.Hour,
+		AutoX3AppSecret:      "app-secret",
+		FenbeitongToken:      "url-token",
+		FenbeitongAllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")},
+		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.1"},
+		MaxBodyBytes:         2048,
+		PayloadKey:           "a2V5",
+		PayloadOldKeys:       "b2xk,b2xkMg==",
+		AllowUnencrypted:     true,
+		CodecAddr:            ":8300",
+		CodecServerToken:     "codec-token",
+		CodecCORSOrigins:     []string{"http://localhost:8233", "https://ui.example.com"},
+		ERPSimAddr:           ":8091",
+		ERPSimData:           "/tmp/erpsim.jsonl",
+		MetricsAddr:          ":9100",
+		DataDir:              "/var/lib/erpbridge",
+		LogLevel:             "debug",
+		ShutdownTimeout:      90 * time.Second,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
+	}
+	if name := got.StoreName(); name != "mysql" {
+		t.Errorf("StoreName = %q, want mysql (and never the DSN, which holds a password)", name)
+	}
+}
+
+func TestValidValues(t *testing.T) {
+	tests := []struct {
+		key, value string
+		check      func(config.Config) bool
+	}{
+		{"ERP_TIMEOUT", "500ms", func(c config.Config) bool { return c.ERPTimeout == 500*time.Millisecond }},
+		{"ERP_RETRY_BUDGET", "168h", func(c config.Config) bool { return c.ERPRetryBudget == 168*time.Hour }},
+		{"SHUTDOWN_TIMEOUT", "5s", func(c config.Config) bool { return c.ShutdownTimeout == 5*time.Second }},
+		{"MAX_BODY_BYTES", "1", func(c config.Config) bool { return c.MaxBodyBytes == 1 }},
+		{"MAX_BODY_BYTES", "10485760", func(c config.Config) bool { return c.MaxBodyBytes == 10<<20 }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "1", func(c config.Config) bool { return c.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "TRUE", func(c config.Config) bool { return c.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "0", func(c config.Config) bool { return !c.AllowUnencrypted }},
+		{"LOG_LEVEL", "info", func(c config.Config) bool { return c.LogLevel == "info" }},
+		{"LOG_LEVEL", "warn", func(c config.Config) bool { return c.LogLevel == "warn" }},
+		{"LOG_LEVEL", "error", func(c config.Config) bool { return c.LogLevel == "error" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			c, err := config.FromEnv(env(map[string]string{tt.key: tt.value}))
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			if !tt.check(c) {
+				t.Errorf("%s=%q not read as expected: %+v", tt.key, tt.value, c)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const durHint = "is not a positive duration like 30s or 72h"
+	tests := []struct {
+		key, value string
+		want       string // the whole message after "configuration: "
+	}{
+		{"ERP_TIMEOUT", "abc", `ERP_TIMEOUT="abc" ` + durHint},
+		{"ERP_TIMEOUT", "30", `ERP_TIMEOUT="30" ` + durHint},
+		{"ERP_TIMEOUT", "0s", `ERP_TIMEOUT="0s" ` + durHint},
+		{"ERP_TIMEOUT", "-5s", `ERP_TIMEOUT="-5s" ` + durHint},
+		{"ERP_RETRY_BUDGET", "7d", `ERP_RETRY_BUDGET="7d" ` + durHint},
+		{"ERP_RETRY_BUDGET", "0", `ERP_RETRY_BUDGET="0" ` + durHint},
+		{"SHUTDOWN_TIMEOUT", "soon", `SHUTDOWN_TIMEOUT="soon" ` + durHint},
+		{"SHUTDOWN_TIMEOUT", "-1m", `SHUTDOWN_TIMEOUT="-1m" ` + durHint},
+
+		{"MAX_BODY_BYTES", "1MiB", `MAX_BODY_BYTES="1MiB" is not a positive integer`},
+		{"MAX_BODY_BYTES", "0", `MAX_BODY_BYTES="0" is not a positive integer`},
+		{"MAX_BODY_BYTES", "-1", `MAX_BODY_BYTES="-1" is not a positive integer`},
+		{"MAX_BODY_BYTES", "1.5", `MAX_BODY_BYTES="1.5" is not a positive integer`},
+		{"MAX_BODY_BYTES", "99999999999999999999", `MAX_BODY_BYTES="99999999999999999999" is not a positive integer`},
+
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "yes", `ALLOW_UNENCRYPTED_PAYLOADS="yes" is not true or false`},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "on", `ALLOW_UNENCRYPTED_PAYLOADS="on" is not true or false`},
+
+		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose" must be debug, info, warn or error`},
+		{"LOG_LEVEL", "trace", `LOG_LEVEL="trace" must be debug, info, warn or error`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := config.FromEnv(env(map[string]string{tt.key: tt.value}))
+			if err == nil {
+				t.Fatalf("FromEnv accepted %s=%q", tt.key, tt.value)
+			}
+			if got, want := err.Error(), "configuration: "+tt.want; got != want {
+				t.Errorf("error = %q\nwant    %q", got, want)
+			}
+		})
+	}
+}
+
+func TestAddressListErrors(t *testing.T) {
+	tests := []struct {
+		key, value string
+		entry      string // the entry the message must name
+	}{
+		{"FENBEITONG_ALLOWED_IPS", "fenbeitong.example.com", "fenbeitong.example.com"},
+		{"FENBEITONG_ALLOWED_IPS", "203.0.113.7, 10.0.0.0/33", "10.0.0.0/33"},
+		{"FENBEITONG_ALLOWED_IPS", "1.2.3.4.5", "1.2.3.4.5"},
+		{"FENBEITONG_ALLOWED_IPS", "2001:db8::/129", "2001:db8::/129"},
+		{"FENBEITONG_ALLOWED_IPS", "10.0.0.0/", "10.0.0.0/"},
+		{"TRUSTED_PROXIES", "proxy.internal", "proxy.internal"},
+		{"TRUSTED_PROXIES", "10.0.0.0/8,300.1.1.1", "300.1.1.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := config.FromEnv(env(map[string]string{tt.key: tt.value}))
+			if err == nil {
+				t.Fatalf("FromEnv accepted %s=%q", tt.key, tt.value)
+			}
+			prefix := "configuration: " + tt.key + ` entry "` + tt.entry + `": `
+			msg := err.Error()
+			if !strings.HasPrefix(msg, prefix) || len(msg) == len(prefix) || strings.Contains(msg, ";") {
+				t.Errorf("error = %q, want one problem: %q followed by the parser's reason", msg, prefix)
+			}
+		})
+	}
+}
+
+func TestErrorsAreAllReported(t *testing.T) {
+	_, err := config.FromEnv(env(map[string]string{
+		"ERP_TIMEOUT":                "x",
+		"MAX_BODY_BYTES":             "0",
+		"ALLOW_UNENCRYPTED_PAYLOADS": "maybe",
+		"FENBEITONG_ALLOWED_IPS":     "nope",
+		"TRUSTED_PROXIES":            "nope2",
+		"LOG_LEVEL":                  "loud",
+	}))
+	if err == nil {
+		t.Fatal("FromEnv accepted six bad settings")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "configuration: ") {
+		t.Errorf("error %q lacks the configuration: prefix", msg)
+	}
+	parts := strings.Split(strings.TrimPrefix(msg, "configuration: "), "; ")
+	if len(parts) != 6 {
+		t.Fatalf("error names %d problems, want 6: %q", len(parts), msg)
+	}
+	for i, key := range []string{"ERP_TIMEOUT=", "MAX_BODY_BYTES=", "ALLOW_UNENCRYPTED_PAYLOADS=", "FENBEITONG_ALLOWED_IPS entry", "TRUSTED_PROXIES entry", "LOG_LEVEL="} {
+		if !strings.HasPrefix(parts[i], key) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, parts[i], key)
+		}
+	}
+}
+
+func TestFenbeitongAllowedIPs(t *testing.T) {
+	tests := []struct {
+		value    string
+		want     []string // prefixes
+		contains []string // addresses the list must hold
+		excludes []string // addresses it must not
+	}{
+		{value: "", want: nil},
+		{value: " , ,", want: nil},
+		{value: "203.0.113.7", want: []string{"203.0.113.7/32"},
+			contains: []string{"203.0.113.7"}, excludes: []string{"203.0.113.8", "203.0.113.6"}},
+		{value: "2001:db8::1", want: []string{"2001:db8::1/128"},
+			contains: []string{"2001:db8::1"}, excludes: []string{"2001:db8::2"}},
+		{value: "198.51.100.0/24", want: []string{"198.51.100.0/24"},
+			contains: []string{"198.51.100.0", "198.51.100.255"}, excludes: []string{"198.51.101.0"}},
+		{value: "2001:db8::/32", want: []string{"2001:db8::/32"},
+			contains: []string{"2001:db8:ffff::1"}, excludes: []string{"2001:db9::1"}},
+		{value: " 203.0.113.7 ,10.0.0.0/8,, 2001:db8::/32 ", want: []string{"203.0.113.7/32", "10.0.0.0/8", "2001:db8::/32"},
+			contains: []string{"203.0.113.7", "10.255.0.1", "2001:db8::5"}, excludes: []string{"11.0.0.1", "203.0.113.70"}},
+		// A CIDR written with host bits set still covers its whole network.
+		{value: "10.1.2.3/16", want: []string{"10.1.2.3/16"},
+			contains: []string{"10.1.0.1", "10.1.255.254"}, excludes: []string{"10.2.0.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := config.FromEnv(env(map[string]string{"FENBEITONG_ALLOWED_IPS": tt.value}))
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			var got []string
+			for _, p := range c.FenbeitongAllowedIPs {
+				got = append(got, p.String())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("FenbeitongAllowedIPs = %v, want %v", got, tt.want)
+			}
+			in := func(a string) bool {
+				addr := netip.MustParseAddr(a)
+				for _, p := range c.FenbeitongAllowedIPs {
+					if p.Contains(addr) {
+						return true
+					}
+				}
+				return false
+			}
+			for _, a := range tt.contains {
+				if !in(a) {
+					t.Errorf("%s is not covered", a)
+				}
+			}
+			for _, a := range tt.excludes {
+				if in(a) {
+					t.Errorf("%s is covered", a)
+				}
+			}
+		})
+	}
+}
+
+func TestTrustedProxiesKeptAsWritten(t *testing.T) {
+	c, err := config.FromEnv(env(map[string]string{"TRUSTED_PROXIES": " 10.0.0.1 , 172.16.0.0/12,,fd00::/8 "}))
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	if want := []string{"10.0.0.1", "172.16.0.0/12", "fd00::/8"}; !reflect.DeepEqual(c.TrustedProxies, want) {
+		t.Errorf("TrustedProxies = %q, want %q", c.TrustedProxies, want)
+	}
+}
+
+// A secret of white space only is no secret: the endpoint must stay closed.
+func TestWhiteSpaceSecretsCountAsUnset(t *testing.T) {
+	env := map[string]string{"AUTOX3_APP_SECRET": "  ", "FENBEITONG_TOKEN": "\n", "ERP_TOKEN": " tok\n", "CODEC_SERVER_TOKEN": "\t"}
+	c, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AutoX3AppSecret != "" || c.FenbeitongToken != "" || c.CodecServerToken != "" || c.ERPToken != "tok" {
+		t.Fatalf("secrets read as %q %q %q %q", c.AutoX3AppSecret, c.FenbeitongToken, c.CodecServerToken, c.ERPToken)
+	}
+}
+
+// IPv4-mapped entries match the IPv4 client addresses they name.
+func TestAllowedIPsUnmapIPv4(t *testing.T) {
+	env := map[string]string{"FENBEITONG_ALLOWED_IPS": "::ffff:203.0.113.7, ::ffff:198.51.100.0/120", "LOG_LEVEL": "INFO"}
+	c, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ip := range []string{"203.0.113.7", "198.51.100.9"} {
+		a := netip.MustParseAddr(ip)
+		ok := false
+		for _, p := range c.FenbeitongAllowedIPs {
+			ok = ok || p.Contains(a)
+		}
+		if !ok {
+			t.Errorf("%s not allowed by %v", ip, c.FenbeitongAllowedIPs)
+		}
+	}
+	if c.LogLevel != "info" {
+		t.Errorf("LOG_LEVEL INFO read as %q", c.LogLevel)
+	}
+	if _, err := config.FromEnv(func(k string) string {
+		return map[string]string{"FENBEITONG_ALLOWED_IPS": "::ffff:0:0/64"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "/96") {
+		t.Fatalf("short IPv4-mapped prefix: %v", err)
+	}
+}

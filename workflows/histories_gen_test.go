@@ -1,0 +1,262 @@
+//go:build histories
+
+// Writes the histories replay_test.go replays: each scenario runs the real
+// workflows on a Temporal dev server, with stand-in activities, and saves
+// every workflow's history under testdata/histories. Run it after a
+// deliberate change to the workflows' commands, and keep the old files too:
+//
+//	go test -tags histories -run TestWriteHistories ./workflows/
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+const historiesQueue = "histories"
+
+// standIns are activities with the production names and signatures whose
+// behaviour each scenario picks by event key and record id.
+type standIns struct {
+	c client.Client
+
+	mu        sync.Mutex
+	revisions map[string]int64 // newest persisted revision per record
+	syncs     map[string]int   // SyncRecord calls per record
+	sending   chan struct{}    // closed when the first slow send starts
+}
+
+type scenarioEvent struct {
+	record   string
+	revision int64
+	applied  bool
+	invalid  bool
+}
+
+// events maps the scenarios' event keys to what Verify and Persist say of them.
+var events = map[string]scenarioEvent{
+	"msg-happy":   {record: "RB-HAPPY", revision: 1, applied: true},
+	"msg-reject":  {record: "RB-REJECT", revision: 1, applied: true},
+	"msg-skip":    {record: "RB-SKIP", revision: 1, applied: true},
+	"msg-invalid": {invalid: true},
+	"msg-stale":   {record: "RB-STALE", revision: 0, applied: false},
+	"msg-newer-1": {record: "RB-NEWER", revision: 1, applied: true},
+	"msg-newer-2": {record: "RB-NEWER", revision: 2, applied: true},
+}
+
+func (s *standIns) Verify(_ context.Context, in flow.EventInput) (flow.EventSummary, error) {
+	ev := events[in.EventKey]
+	if ev.invalid {
+		return flow.EventSummary{}, temporal.NewNonRetryableApplicationError("invalid content: receiveBaseId: missing", flow.ErrInvalidContent, nil)
+	}
+	return flow.EventSummary{Kind: recordKind, ExternalID: ev.record, Version: ev.revision, OccurredAt: in.ReceivedAt}, nil
+}
+
+func (s *standIns) Persist(_ context.Context, in flow.PersistInput) (flow.PersistResult, error) {
+	ev := events[in.Event.EventKey]
+	if ev.applied {
+		s.mu.Lock()
+		s.revisions[ev.record] = max(s.revisions[ev.record], ev.revision)
+		s.mu.Unlock()
+	}
+	return flow.PersistResult{Kind: recordKind, ExternalID: ev.record, Version: ev.revision, Applied: ev.applied, Revision: ev.revision}, nil
+}
+
+func (s *standIns) RecordInvalid(context.Context, flow.InvalidInput) error { return nil }
+
+func (s *standIns) NotifyRecord(ctx context.Context, in flow.NotifyInput) error {
+	id := flow.RecordWorkflowID(in.Vendor, in.Kind, in.ExternalID)
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: historiesQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, IdleTimeout: 2 * time.Second,
+		Policy: flow.SyncPolicy{RetryBudget: time.Minute, AttemptTimeout: 10 * time.Second, InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}}
+	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
+	_, err := s.c.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input)
+	return err
+}
+
+func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.SyncResult, error) {
+	attempt := activity.GetInfo(ctx).Attempt
+	s.mu.Lock()
+	s.syncs[in.ExternalID]++
+	n := s.syncs[in.ExternalID]
+	rev := s.revisions[in.ExternalID]
+	s.mu.Unlock()
+	reject := func() (flow.SyncResult, error) {
+		rej := flow.Rejection{Revision: rev, Version: rev, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: int(attempt)}
+		return flow.SyncResult{CurrentRevision: rev, Attempt: attempt}, temporal.NewNonRetryableApplicationError("ERP answered 422", flow.ErrERPRejected, nil, rej)
+	}
+	switch {
+	case in.ExternalID == "RB-HAPPY" && attempt < 3:
+		return flow.SyncResult{}, errors.New("ERP answered 503")
+	case in.ExternalID == "RB-REJECT" && n == 1, in.ExternalID == "RB-SKIP":
+		return reject()
+	case in.ExternalID == "RB-NEWER" && n == 1:
+		close(s.sending)
+		time.Sleep(2 * time.Second)
+	}
+	s.mu.Lock()
+	cur := s.revisions[in.ExternalID]
+	s.mu.Unlock()
+	return flow.SyncResult{Sent: true, SentRevision: rev, SentVersion: rev, SyncedRevision: rev, CurrentRevision: cur, Attempt: attempt}, nil
+}
+
+func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return nil }
+
+func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error { return nil }
+
+func TestWriteHistories(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cli, err := devstack.FindOrInstallTemporalCLI(ctx, filepath.Join("..", "bin"), testWriter{t})
+	if err != nil {
+		t.Fatalf("Temporal CLI: %v", err)
+	}
+	srv, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, Headless: true, SearchAttributes: flow.SearchAttributeNames})
+	if err != nil {
+		t.Fatalf("start dev server: %v", err)
+	}
+	defer srv.Stop()
+	c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address(), Namespace: srv.Namespace(), Identity: "histories"})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+
+	acts := &standIns{c: c, revisions: map[string]int64{}, syncs: map[string]int{}, sending: make(chan struct{})}
+	w := sdkworker.New(c, historiesQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
+	w.RegisterActivity(acts)
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	defer w.Stop()
+
+	dir := filepath.Join("testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := func(key string) client.WorkflowRun {
+		in := flow.EventInput{Vendor: vendors.AutoX3, EventKey: key, EventType: "receiveBase.create",
+			Body: fmt.Sprintf(`{"msgId":%q,"msgType":"receiveBase.create","data":{}}`, key), ReceivedAt: time.Now().UTC()}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.EventWorkflowID(vendors.AutoX3, key), TaskQueue: historiesQueue},
+			flow.EventWorkflowName, in)
+		if err != nil {
+			t.Fatalf("start %s: %v", key, err)
+		}
+		return run
+	}
+	result := func(run client.WorkflowRun, want string) {
+		var res workflows.EventResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatalf("%s: %v", run.GetID(), err)
+		}
+		if res.Status != want {
+			t.Fatalf("%s ended %s, want %s", run.GetID(), res.Status, want)
+		}
+	}
+	waitRecord := func(record string) string {
+		id := flow.RecordWorkflowID(vendors.AutoX3, recordKind, record)
+		if err := c.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return id
+	}
+	waitRejected := func(run client.WorkflowRun) {
+		for {
+			v, err := c.QueryWorkflow(ctx, run.GetID(), "", flow.QueryStatus)
+			if err == nil {
+				var st flow.Status
+				if err := v.Get(&st); err == nil && st.SyncStatus == flow.StatusRejected {
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s never rejected", run.GetID())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	save := func(name, id string) {
+		var h historypb.History
+		it := c.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatalf("history of %s: %v", id, err)
+			}
+			h.Events = append(h.Events, ev)
+		}
+		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	run := start("msg-happy")
+	result(run, flow.StatusSynced)
+	save("event-synced", run.GetID())
+	save("record-retried-then-synced", waitRecord("RB-HAPPY"))
+
+	run = start("msg-reject")
+	waitRejected(run)
+	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalRetry, flow.OperatorSignal{Reason: "customer code added"}); err != nil {
+		t.Fatal(err)
+	}
+	result(run, flow.StatusSynced)
+	save("event-rejected-retried", run.GetID())
+	save("record-rejected-retried", waitRecord("RB-REJECT"))
+
+	run = start("msg-skip")
+	waitRejected(run)
+	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalSkip, flow.OperatorSignal{Reason: "entered in the ERP by hand"}); err != nil {
+		t.Fatal(err)
+	}
+	result(run, flow.StatusSkipped)
+	save("event-rejected-skipped", run.GetID())
+	save("record-rejected-skipped", waitRecord("RB-SKIP"))
+
+	run = start("msg-invalid")
+	if err := run.Get(ctx, nil); err == nil {
+		t.Fatal("invalid content did not fail the event workflow")
+	}
+	save("event-invalid", run.GetID())
+
+	run = start("msg-stale")
+	result(run, flow.StatusSuperseded)
+	save("event-superseded", run.GetID())
+
+	first := start("msg-newer-1")
+	<-acts.sending
+	second := start("msg-newer-2")
+	result(first, flow.StatusSynced)
+	result(second, flow.StatusSynced)
+	save("event-newer-1", first.GetID())
+	save("event-newer-2", second.GetID())
+	save("record-newer-during-send", waitRecord("RB-NEWER"))
+}

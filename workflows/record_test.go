@@ -1,0 +1,446 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+const (
+	recordKind = "reception_order"
+	recordExt  = "RB-1001"
+	eventA     = "autox3:msg-0001"
+	eventB     = "autox3:msg-0002"
+	idle       = 5 * time.Minute
+)
+
+// syncIn is what every SyncRecord call of the test record must carry.
+var syncIn = flow.SyncInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt}
+
+func recordInput() flow.RecordInput {
+	return flow.RecordInput{
+		Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt,
+		Policy: flow.SyncPolicy{
+			RetryBudget: 2 * time.Hour, AttemptTimeout: 30 * time.Second,
+			InitialInterval: time.Second, MaximumInterval: time.Minute,
+		},
+		IdleTimeout: idle,
+	}
+}
+
+// synced is a successful SyncRecord answer: the ERP now has revision rev.
+func synced(rev int64, attempt int32) flow.SyncResult {
+	return flow.SyncResult{Sent: true, SentRevision: rev, SentVersion: rev * 10, SyncedRevision: rev, CurrentRevision: rev, Attempt: attempt}
+}
+
+// rejectedBy is the failure SyncRecord returns when the ERP refuses a revision.
+func rejectedBy(rej flow.Rejection) error {
+	return temporal.NewNonRetryableApplicationError("ERP answered 422: "+rej.Reason, flow.ErrERPRejected, nil, rej)
+}
+
+func persisted(rev int64, eventWorkflowID string) flow.PersistedSignal {
+	return flow.PersistedSignal{Revision: rev, EventWorkflowID: eventWorkflowID}
+}
+
+func statusesOf(outcomes []flow.OutcomeSignal) []string {
+	var out []string
+	for _, o := range outcomes {
+		out = append(out, o.Status)
+	}
+	return out
+}
+
+func requireCompleted(t *testing.T, h *harness) {
+	t.Helper()
+	require.True(t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	require.NoError(t, h.env.GetWorkflowError())
+}
+
+func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
+	h := newHarness(t)
+	var sc calls
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+		info, _ := sc.add(ctx)
+		if info.Attempt < 3 {
+			return flow.SyncResult{}, errors.New("ERP answered 503")
+		}
+		return synced(1, info.Attempt), nil
+	})
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	var mid flow.Status
+	h.at(time.Minute, func() { mid = h.query() })
+
+	start := h.env.Now()
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	// Retried by the activity's retry policy: one activity, three attempts.
+	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 3)
+	assert.Equal(t, []int32{1, 2, 3}, sc.attempts())
+	for _, info := range sc.all() {
+		assert.Equal(t, 2*time.Hour, info.ScheduleToCloseTimeout, "retry budget bounds the whole send")
+		assert.Equal(t, 30*time.Second, info.StartToCloseTimeout, "attempt timeout bounds one attempt")
+	}
+
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 3}}, h.outcomes(eventA))
+	assert.Equal(t, flow.Status{State: "idle", SyncStatus: flow.StatusSynced, Kind: recordKind, ExternalID: recordExt,
+		Revision: 1, Synced: 1, Attempts: 3}, mid)
+	assert.Contains(t, h.statuses(), flow.StatusPending)
+	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+
+	// Caught up, it lingers for IdleTimeout and then closes.
+	elapsed := h.env.Now().Sub(start)
+	assert.GreaterOrEqual(t, elapsed, idle)
+	assert.Less(t, elapsed, idle+time.Minute)
+}
+
+func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
+	h := newHarness(t)
+	in := recordInput()
+	in.Policy = flow.SyncPolicy{RetryBudget: 10 * time.Minute, AttemptTimeout: 30 * time.Second, InitialInterval: time.Second, MaximumInterval: time.Minute}
+	var sc calls
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+		sc.add(ctx)
+		return flow.SyncResult{}, errors.New("ERP answered 503")
+	})
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	var parked flow.Status
+	var completed bool
+	h.at(24*time.Hour, func() {
+		parked = h.query()
+		completed = h.env.IsWorkflowCompleted()
+	})
+	h.signalAt(25*time.Hour, flow.SignalSkip, flow.OperatorSignal{Reason: "ERP decommissioned"})
+	h.env.OnActivity(a.MarkSkipped, mock.Anything, flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt,
+		Revision: 1, Reason: "ERP decommissioned"}).Return(nil).Once()
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, in)
+	requireCompleted(t, h)
+
+	// The ERP was down for the whole budget: the attempts stop, the record
+	// parks for an operator instead of failing the workflow.
+	assert.Greater(t, sc.count(), 3)
+	for i, n := range sc.attempts() {
+		assert.Equal(t, int32(i+1), n, "all attempts belong to one send")
+	}
+	assert.False(t, completed)
+	assert.Equal(t, "waiting-operator", parked.State)
+	assert.Equal(t, flow.StatusRejected, parked.SyncStatus)
+	assert.Contains(t, parked.LastError, "retry budget")
+	got := h.outcomes(eventA)
+	require.Equal(t, []string{flow.StatusRejected, flow.StatusSkipped}, statusesOf(got))
+	assert.Contains(t, got[0].Detail, "retry budget")
+	h.env.AssertExpectations(t)
+}
+
+func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
+	h := newHarness(t)
+	in := recordInput()
+	in.IdleTimeout = 0
+	start := h.env.Now()
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, in)
+	requireCompleted(t, h)
+	assert.Equal(t, 10*time.Minute, h.env.Now().Sub(start))
+	h.env.AssertActivityNotCalled(t, "SyncRecord", mock.Anything, mock.Anything)
+	assert.Empty(t, h.sent())
+}
+
+func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
+	h := newHarness(t)
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	var sc calls
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+		info, n := sc.add(ctx)
+		if n == 1 {
+			return flow.SyncResult{SyncedRevision: 0, CurrentRevision: 1, Attempt: info.Attempt}, rejectedBy(rej)
+		}
+		return synced(1, info.Attempt), nil
+	})
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+
+	// Two days later, well past IdleTimeout: still parked, still running.
+	var parked flow.Status
+	var callsWhileParked int
+	var completedWhileParked bool
+	var outcomesWhileParked []flow.OutcomeSignal
+	var statusWhileParked string
+	h.at(47*time.Hour, func() {
+		parked = h.query()
+		callsWhileParked = sc.count()
+		completedWhileParked = h.env.IsWorkflowCompleted()
+		outcomesWhileParked = h.outcomes(eventA)
+		statusWhileParked = h.lastStatus()
+	})
+	h.signalAt(48*time.Hour, flow.SignalRetry, flow.OperatorSignal{Reason: "customer code added", Requester: eventA})
+
+	start := h.env.Now()
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	assert.Equal(t, 1, callsWhileParked, "a rejection is final: no retry of the same send")
+	assert.False(t, completedWhileParked)
+	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: flow.StatusRejected, Kind: recordKind, ExternalID: recordExt,
+		Revision: 1, Attempts: 1, LastError: rej.Reason}, parked)
+	assert.Equal(t, flow.StatusRejected, statusWhileParked)
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: rej.Reason}}, outcomesWhileParked)
+
+	// The operator's retry sends again, which now succeeds.
+	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 2)
+	assert.Equal(t, []int32{1, 1}, sc.attempts(), "the retry is a new send, not an attempt of the rejected one")
+	got := h.outcomes(eventA)
+	require.Len(t, got, 2)
+	assert.Equal(t, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}, got[1])
+	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	assert.GreaterOrEqual(t, h.env.Now().Sub(start), 48*time.Hour+idle)
+	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
+}
+
+func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
+	for _, tc := range []struct {
+		name, reason, recorded string
+	}{
+		{name: "with reason", reason: "entered in the ERP by hand", recorded: "entered in the ERP by hand"},
+		{name: "without reason", reason: "", recorded: "no reason given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 400, Reason: "line item has no price", Attempts: 1}
+			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+			skip := flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt, Revision: 1, Reason: tc.recorded}
+			h.env.OnActivity(a.MarkSkipped, mock.Anything, skip).Return(nil).Once()
+			h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+			h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorSignal{Reason: tc.reason, Requester: eventA})
+
+			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+			requireCompleted(t, h)
+
+			h.env.AssertExpectations(t)
+			h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
+			h.env.AssertActivityNumberOfCalls(t, "MarkSkipped", 1)
+			got := h.outcomes(eventA)
+			require.Equal(t, []string{flow.StatusRejected, flow.StatusSkipped}, statusesOf(got))
+			assert.Equal(t, int64(1), got[1].Revision)
+			assert.Equal(t, int64(1), got[1].SyncedRevision)
+			assert.Contains(t, got[1].Detail, tc.recorded)
+		})
+	}
+}
+
+func TestRecordWorkflowLateSignalForParkedRevisionHearsRejected(t *testing.T) {
+	h := newHarness(t)
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	// An event whose Persist found the same revision (a re-delivery of the
+	// same state) signals the parked revision again.
+	h.signalAt(time.Hour, flow.SignalPersisted, persisted(1, eventB))
+	var bWhileParked []flow.OutcomeSignal
+	h.at(2*time.Hour, func() { bWhileParked = h.outcomes(eventB) })
+	h.signalAt(3*time.Hour, flow.SignalRetry, flow.OperatorSignal{})
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: rej.Reason}}, bWhileParked)
+	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 2)
+	for _, id := range []string{eventA, eventB} {
+		got := h.outcomes(id)
+		require.NotEmpty(t, got, id)
+		assert.Equal(t, flow.StatusRejected, got[0].Status, id)
+		assert.Equal(t, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}, got[len(got)-1], id)
+	}
+}
+
+func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
+	// Whether the in-flight send already saw the newer revision in the
+	// database (current 2) or not (current 1), the signal alone must cause
+	// another send.
+	for _, current := range []int64{1, 2} {
+		t.Run("current revision seen "+string(rune('0'+current)), func(t *testing.T) {
+			h := newHarness(t)
+			var sc calls
+			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(
+				func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+					info, _ := sc.add(ctx)
+					r := synced(1, info.Attempt)
+					r.CurrentRevision = current
+					return r, nil
+				}).Once()
+			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+				info, _ := sc.add(ctx)
+				return synced(2, info.Attempt), nil
+			}).Once()
+			h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+			h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2, eventB))
+
+			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+			requireCompleted(t, h)
+
+			h.env.AssertExpectations(t)
+			assert.Equal(t, 2, sc.count())
+			// Revision 1 reached the ERP before revision 2 did.
+			assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}}, h.outcomes(eventA))
+			assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
+			assert.Equal(t, flow.StatusSynced, h.lastStatus())
+		})
+	}
+}
+
+func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
+	h := newHarness(t)
+	var sc calls
+	// The first attempt fails after a minute; meanwhile revision 2 is
+	// persisted, so the next attempt sends revision 2 (SyncRecord reads the
+	// newest state) and revision 1 never reaches the ERP.
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(
+		func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+			sc.add(ctx)
+			return flow.SyncResult{}, errors.New("ERP answered 502")
+		}).Once()
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+		info, _ := sc.add(ctx)
+		return synced(2, info.Attempt), nil
+	}).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2, eventB))
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	h.env.AssertExpectations(t)
+	assert.Equal(t, []int32{1, 2}, sc.attempts())
+	gotA := h.outcomes(eventA)
+	require.Len(t, gotA, 1)
+	assert.Equal(t, flow.StatusSuperseded, gotA[0].Status)
+	assert.Equal(t, int64(1), gotA[0].Revision)
+	assert.Equal(t, int64(2), gotA[0].SyncedRevision)
+	assert.Contains(t, gotA[0].Detail, "revision 2")
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 2}}, h.outcomes(eventB))
+}
+
+func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
+	h := newHarness(t)
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(2, 1), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	var parked flow.Status
+	h.at(30*time.Minute, func() { parked = h.query() })
+	h.signalAt(time.Hour, flow.SignalPersisted, persisted(2, eventB))
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	h.env.AssertExpectations(t)
+	assert.Equal(t, flow.StatusRejected, parked.SyncStatus)
+	gotA := h.outcomes(eventA)
+	require.Equal(t, []string{flow.StatusRejected, flow.StatusSuperseded}, statusesOf(gotA))
+	assert.Equal(t, int64(2), gotA[1].SyncedRevision)
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
+	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
+}
+
+func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(2*time.Minute, flow.SignalRetry, flow.OperatorSignal{Reason: "just in case"})
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
+	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+}
+
+func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
+	h := newHarness(t)
+	in := recordInput()
+	rej := flow.Rejection{Revision: 2, Version: 20, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 3}
+	in.Carry = &flow.RecordCarry{Target: 2, Synced: 1, Waiters: []flow.Waiter{{WorkflowID: eventB, Revision: 2}}, Parked: &rej, Attempt: 3}
+	var sc calls
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
+		info, _ := sc.add(ctx)
+		return synced(2, info.Attempt), nil
+	}).Once()
+	var parked flow.Status
+	var callsWhileParked int
+	h.at(time.Hour, func() {
+		parked = h.query()
+		callsWhileParked = sc.count()
+	})
+	h.signalAt(2*time.Hour, flow.SignalRetry, flow.OperatorSignal{Requester: eventB})
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, in)
+	requireCompleted(t, h)
+
+	assert.Equal(t, 0, callsWhileParked)
+	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: flow.StatusRejected, Kind: recordKind, ExternalID: recordExt,
+		Revision: 2, Synced: 1, Attempts: 3, LastError: rej.Reason}, parked)
+	h.env.AssertExpectations(t)
+	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
+}
+
+func TestRecordWorkflowContinuesAsNewWithItsState(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 2), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	// History grew long while the send was in flight.
+	h.at(30*time.Second, func() { h.env.SetContinueAsNewSuggested(true) })
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	require.True(t, h.env.IsWorkflowCompleted())
+
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
+	assert.Equal(t, flow.RecordWorkflowName, can.WorkflowType.Name)
+	var next flow.RecordInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	want := recordInput()
+	want.Carry = &flow.RecordCarry{Target: 1, Synced: 1, Attempt: 2, Waiters: []flow.Waiter{}}
+	if len(next.Carry.Waiters) == 0 {
+		next.Carry.Waiters = []flow.Waiter{}
+	}
+	assert.Equal(t, want, next)
+	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+}
+
+func TestRecordWorkflowRenotifiedWaiterIsAnsweredOnce(t *testing.T) {
+	h := newHarness(t)
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	// While the record is parked, the event workflow tells it again every day.
+	h.signalAt(24*time.Hour, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(48*time.Hour, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(49*time.Hour, flow.SignalRetry, flow.OperatorSignal{Requester: eventA})
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	h.env.AssertExpectations(t)
+	got := statusesOf(h.outcomes(eventA))
+	require.NotEmpty(t, got)
+	assert.Equal(t, flow.StatusSynced, got[len(got)-1])
+	synced := 0
+	for _, s := range got {
+		if s == flow.StatusSynced {
+			synced++
+		}
+	}
+	assert.Equal(t, 1, synced, "one event workflow waits once, however often it renotifies: %v", got)
+}

@@ -1,0 +1,4 @@
+package devstack
+
+// ReportsVersion exposes reportsVersion to the external tests.
+var ReportsVersion = reportsVersion

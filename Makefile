@@ -1,0 +1,59 @@
+# erpbridge: the targets a newcomer looks for. `make` alone lists them.
+
+GO      ?= go
+COMPOSE ?= docker-compose
+BIN     := $(CURDIR)/bin
+
+# Keep in step with devstack.TemporalCLIVersion (a test checks it).
+TEMPORAL_CLI_VERSION := 1.5.1
+TEMPORAL_CLI_PKG     := github.com/temporalio/cli/cmd/temporal
+# go install leaves the CLI reporting 0.0.0-DEV; stamp the real version.
+TEMPORAL_CLI_LDFLAGS := -X=github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION)
+WORKFLOWCHECK_PKG    := go.temporal.io/sdk/contrib/tools/workflowcheck@latest
+
+.DEFAULT_GOAL := help
+.PHONY: help dev build test test-unit bench lint compose-config temporal-cli clean
+
+help: ## List the targets
+	@echo "erpbridge make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
+
+dev: ## Run everything locally: Temporal dev server, ERP simulator, API, worker, codec server
+	$(GO) run ./cmd/erpbridge dev
+
+build: ## Build bin/erpbridge
+	$(GO) build -o bin/erpbridge ./cmd/erpbridge
+
+test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306; the tests find or build the Temporal CLI)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-unit: ## Quick tests only (-short: no dev servers, no CLI build)
+	$(GO) test -short ./...
+
+bench: ## Benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: ## go vet, gofmt, and workflowcheck when it can be had
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	@wc="$$(command -v workflowcheck || true)"; \
+	if [ -z "$$wc" ] && [ -x "$(BIN)/workflowcheck" ]; then wc="$(BIN)/workflowcheck"; fi; \
+	if [ -z "$$wc" ] && GOBIN="$(BIN)" $(GO) install $(WORKFLOWCHECK_PKG) >/dev/null 2>&1; then wc="$(BIN)/workflowcheck"; fi; \
+	if [ -z "$$wc" ]; then echo "workflowcheck unavailable (offline?), skipped"; \
+	else echo "$$wc ./workflows/..."; "$$wc" ./workflows/...; fi
+
+compose-config: ## Validate docker-compose.yml
+	$(COMPOSE) config -q
+
+temporal-cli: ## Install the pinned Temporal CLI into bin/ (skipped when already there)
+	@if [ -x "$(BIN)/temporal" ] && $(GO) version -m "$(BIN)/temporal" 2>/dev/null | grep -Eq 'mod[[:space:]]+github.com/temporalio/cli[[:space:]]+v$(TEMPORAL_CLI_VERSION)([[:space:]]|$$)'; then \
+		echo "bin/temporal is already v$(TEMPORAL_CLI_VERSION)"; \
+	else \
+		echo "building the Temporal CLI v$(TEMPORAL_CLI_VERSION) into bin/ (about 3-4 minutes)..."; \
+		mkdir -p "$(BIN)" && GOBIN="$(BIN)" $(GO) install -ldflags='$(TEMPORAL_CLI_LDFLAGS)' $(TEMPORAL_CLI_PKG)@v$(TEMPORAL_CLI_VERSION); \
+	fi
+
+clean: ## Remove build output and local dev state (bin/, .data/)
+	rm -rf bin .data coverage.out

@@ -1,0 +1,364 @@
+// Package integration drives erpbridge as its users do: vendors post
+// callbacks over HTTP to the real API, a real Temporal dev server runs the
+// workflows on a real worker, rows land in the real MySQL-compatible server
+// (and in SQLite, the embedded default), and records reach an ERP simulator
+// over HTTP.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/app"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopTemporal()
+	os.Exit(code)
+}
+
+const (
+	appSecret = "it-app-secret"
+	fbtToken  = "it-fenbeitong-token"
+	erpToken  = "it-erp-token"
+)
+
+// stack is one running erpbridge (API + worker) with its own database, task
+// queue and ERP simulator, on the shared Temporal dev server.
+type stack struct {
+	t       *testing.T
+	store   string
+	db      *gorm.DB
+	sim     *erpsim.Sim
+	simURL  string
+	apiURL  string
+	c       client.Client // decodes payloads with the stack's key
+	raw     client.Client // no codec: sees what Temporal stores
+	keyring *codec.Keyring
+	cfg     config.Config
+}
+
+type stackOptions struct {
+	// mysqlDSN overrides the database (e.g. through a proxy); store must be "mysql".
+	mysqlDSN string
+}
+
+// newStack starts erpbridge on the given store ("mysql" or "sqlite").
+func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
+	t.Helper()
+	var o stackOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	ds := testenv.Temporal(t)
+	var db *gorm.DB
+	switch {
+	case o.mysqlDSN != "":
+		var err error
+		if db, err = models.Open(o.mysqlDSN, ""); err != nil {
+			t.Fatalf("open mysql: %v", err)
+		}
+		if err := models.Migrate(t.Context(), db); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
+	case store == "mysql":
+		db = testenv.MySQL(t)
+	default:
+		db = testenv.SQLite(t)
+	}
+
+	sim, err := erpsim.New("", erpToken)
+	if err != nil {
+		t.Fatalf("erp simulator: %v", err)
+	}
+	simSrv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { simSrv.Close(); sim.Close() })
+
+	keyBytes := make([]byte, 32)
+	_, _ = rand.Read(keyBytes)
+	keyring, err := codec.ParseKeyring(base64.StdEncoding.EncodeToString(keyBytes), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{
+		TemporalAddress: ds.Address(), TemporalNamespace: "default", TaskQueue: "it-" + store + "-" + randHex(4),
+		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
+		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
+	}
+	m := metrics.New()
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	c, err := worker.Dial(t.Context(), cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	if err != nil {
+		t.Fatalf("dial temporal: %v", err)
+	}
+	raw, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdkQuiet{}})
+	if err != nil {
+		t.Fatalf("dial temporal: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, true, true) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("bridge stopped with error: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("bridge did not stop within 30s")
+		}
+		c.Close()
+		raw.Close()
+	})
+	s := &stack{t: t, store: store, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg}
+	s.eventually("API ready", 30*time.Second, func() error {
+		code, body := s.get("/readyz")
+		if code != http.StatusOK {
+			return fmt.Errorf("readyz %d: %s", code, body)
+		}
+		return nil
+	})
+	return s
+}
+
+// post sends a callback body and returns the HTTP status and the decoded JSON answer.
+func (s *stack) post(path string, body []byte) (int, map[string]any) {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.apiURL+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		s.t.Fatalf("POST %s answered %d with non-JSON %q", path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (s *stack) get(path string) (int, string) {
+	resp, err := http.Get(s.apiURL + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// mustAccept posts and requires the vendor's "accepted" answer.
+func (s *stack) mustAccept(path string, body []byte) {
+	s.t.Helper()
+	code, ans := s.post(path, body)
+	if strings.Contains(path, "autox3") {
+		if code != http.StatusOK || ans["status"] != float64(0) || ans["errorInfo"] != "" {
+			s.t.Fatalf("AutoX3 callback not accepted: %d %v", code, ans)
+		}
+		return
+	}
+	if code != http.StatusOK || ans["code"] != float64(0) || ans["msg"] != "success" {
+		s.t.Fatalf("Fenbeitong push not accepted: %d %v", code, ans)
+	}
+}
+
+func fbtPath() string { return "/webhooks/fenbeitong?token=" + fbtToken }
+
+// result waits for an event workflow to close and returns how it ended.
+func (s *stack) result(workflowID string) (flowResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var r flowResult
+	err := s.c.GetWorkflow(ctx, workflowID, "").Get(ctx, &r)
+	return r, err
+}
+
+// mustResult requires an event workflow to end with the given sync status.
+func (s *stack) mustResult(workflowID, status string) {
+	s.t.Helper()
+	r, err := s.result(workflowID)
+	if err != nil {
+		s.t.Fatalf("workflow %s: %v", workflowID, err)
+	}
+	if r.Status != status {
+		s.t.Fatalf("workflow %s ended %q (%s), want %q", workflowID, r.Status, r.Detail, status)
+	}
+}
+
+type flowResult struct {
+	Status   string
+	Revision int64
+	Detail   string
+}
+
+// records are the ERP simulator's accepted records for one external id, in acceptance order.
+func (s *stack) records(kind, externalID string) []erpsim.Entry {
+	return s.sim.Records("", kind, externalID)
+}
+
+// eventually polls f until it returns nil or the timeout passes.
+func (s *stack) eventually(what string, timeout time.Duration, f func() error) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: not after %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// count counts workflows matching a visibility query on this stack's task queue.
+func (s *stack) count(query string) (int64, error) {
+	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.TaskQueue, query)
+	resp, err := s.c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+	if err != nil {
+		return 0, err
+	}
+	return resp.GetCount(), nil
+}
+
+// list lists workflow ids matching a visibility query on this stack's task queue.
+func (s *stack) list(query string) ([]string, error) {
+	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.TaskQueue, query)
+	resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range resp.GetExecutions() {
+		ids = append(ids, e.GetExecution().GetWorkflowId())
+	}
+	return ids, nil
+}
+
+// exists reports whether any run of the workflow id exists.
+func (s *stack) exists(workflowID string) bool {
+	_, err := s.c.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return false
+	}
+	if err != nil {
+		s.t.Fatalf("describe %s: %v", workflowID, err)
+	}
+	return true
+}
+
+// syncStatus is the SyncStatus search attribute of a workflow and whether it is running.
+func (s *stack) syncStatus(workflowID string) (string, bool) {
+	d, err := s.c.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	if err != nil {
+		s.t.Fatalf("describe %s: %v", workflowID, err)
+	}
+	info := d.GetWorkflowExecutionInfo()
+	var status string
+	if p := info.GetSearchAttributes().GetIndexedFields()["SyncStatus"]; p != nil {
+		_ = json.Unmarshal(p.GetData(), &status)
+	}
+	return status, info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING
+}
+
+// queryStatus runs the status query on a workflow.
+func (s *stack) queryStatus(workflowID string) flow.Status {
+	s.t.Helper()
+	v, err := s.c.QueryWorkflow(context.Background(), workflowID, "", flow.QueryStatus)
+	if err != nil {
+		s.t.Fatalf("query %s: %v", workflowID, err)
+	}
+	var st flow.Status
+	if err := v.Get(&st); err != nil {
+		s.t.Fatal(err)
+	}
+	return st
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// uniqueID is a fresh numeric id for receiveBaseIds and order ids.
+func uniqueID() int64 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UnixNano()/1000%1_000_000_000*10 + int64(b[0]%10)
+}
+
+// forEachStore runs f against MySQL and against the SQLite default.
+func forEachStore(t *testing.T, f func(t *testing.T, s *stack)) {
+	for _, store := range []string{"mysql", "sqlite"} {
+		t.Run(store, func(t *testing.T) { f(t, newStack(t, store)) })
+	}
+}
+
+// parallel runs n functions at once and waits for all.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(i) }()
+	}
+	wg.Wait()
+}
+
+// sdkQuiet silences the SDK's logging in tests.
+type sdkQuiet struct{}
+
+func (sdkQuiet) Debug(string, ...any) {}
+func (sdkQuiet) Info(string, ...any)  {}
+func (sdkQuiet) Warn(string, ...any)  {}
+func (sdkQuiet) Error(string, ...any) {}
+
+// decodeInput decodes a workflow input with the stack's key.
+func decodeInput(s *stack, payloads *commonpb.Payloads) (flow.EventInput, error) {
+	var in flow.EventInput
+	err := codec.DataConverter(s.keyring).FromPayloads(payloads, &in)
+	return in, err
+}

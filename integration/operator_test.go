@@ -1,0 +1,313 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+)
+
+// SyncStatus is pending while the ERP is slow and synced once it answers.
+func TestSyncStatusMovesPendingToSynced(t *testing.T) {
+	s := newStack(t, "mysql")
+	if err := s.sim.SetFaults(erpsim.Faults{LatencyMS: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	rbid := uniqueID()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	if status, running := s.syncStatus(wfID); status != flow.StatusPending || !running {
+		t.Fatalf("right after acceptance SyncStatus=%q running=%v, want pending and running", status, running)
+	}
+	s.mustResult(wfID, flow.StatusSynced)
+	if status, running := s.syncStatus(wfID); status != flow.StatusSynced || running {
+		t.Fatalf("after the sync SyncStatus=%q running=%v", status, running)
+	}
+	// The record workflow is searchable by the same order id.
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))
+	s.eventually("record workflow listed by OrderID", 30*time.Second, func() error {
+		ids, err := s.list(fmt.Sprintf("OrderID = %q", strconv.FormatInt(rbid, 10)))
+		if err != nil {
+			return err
+		}
+		joined := strings.Join(ids, ",")
+		if !strings.Contains(joined, wfID) || !strings.Contains(joined, recordID) {
+			return fmt.Errorf("listed %v", ids)
+		}
+		return nil
+	})
+}
+
+// An ERP rejection parks the event (Running, SyncStatus=rejected, reason
+// queryable) until an operator retries it after the ERP was fixed.
+func TestRejectedThenOperatorRetry(t *testing.T) {
+	s := newStack(t, "mysql")
+	rbid := uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}, RejectReason: "unknown customer in master data"}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	s.eventually("event parked as rejected", time.Minute, func() error {
+		if status, running := s.syncStatus(wfID); status != flow.StatusRejected || !running {
+			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
+		}
+		return nil
+	})
+	st := s.queryStatus(wfID)
+	if st.SyncStatus != flow.StatusRejected || !strings.Contains(st.LastError, "unknown customer") || st.Attempts < 1 || st.State != "waiting-operator" {
+		t.Fatalf("status query = %+v", st)
+	}
+	var ev models.InboundEvent
+	s.db.Where("event_key = ?", msgID).Take(&ev)
+	if ev.SyncStatus != flow.StatusRejected || !strings.Contains(ev.SyncDetail, "unknown customer") {
+		t.Fatalf("database event status %q detail %q", ev.SyncStatus, ev.SyncDetail)
+	}
+	s.eventually("searchable as rejected", 30*time.Second, func() error {
+		n, err := s.count(fmt.Sprintf(`SyncStatus = "rejected" AND OrderID = %q`, ext))
+		if err != nil || n < 1 {
+			return fmt.Errorf("count %d err %v", n, err)
+		}
+		return nil
+	})
+
+	// The ERP's master data is fixed; the operator signals retry on the event.
+	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.SignalWorkflow(context.Background(), wfID, "", flow.SignalRetry, flow.OperatorSignal{Reason: "customer created"}); err != nil {
+		t.Fatal(err)
+	}
+	s.mustResult(wfID, flow.StatusSynced)
+	if recs := s.records("reception_order", ext); len(recs) != 1 {
+		t.Fatalf("ERP has %d records after the retry, want 1", len(recs))
+	}
+}
+
+// Skip closes a rejected event as skipped and records it in the database.
+func TestRejectedThenOperatorSkip(t *testing.T) {
+	s := newStack(t, "sqlite")
+	rbid := uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	s.eventually("event parked as rejected", time.Minute, func() error {
+		if status, _ := s.syncStatus(wfID); status != flow.StatusRejected {
+			return fmt.Errorf("SyncStatus=%q", status)
+		}
+		return nil
+	})
+	// Operators may signal the record workflow directly, too.
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalSkip, flow.OperatorSignal{Reason: "test vehicle"}); err != nil {
+		t.Fatal(err)
+	}
+	s.mustResult(wfID, flow.StatusSkipped)
+	var ev models.InboundEvent
+	s.db.Where("event_key = ?", msgID).Take(&ev)
+	var rs models.RecordState
+	s.db.Where("kind = ? AND external_id = ?", "reception_order", ext).Take(&rs)
+	var skips int64
+	s.db.Model(&models.SyncAttempt{}).Where("external_id = ? AND outcome = ?", ext, "skipped").Count(&skips)
+	if ev.SyncStatus != flow.StatusSkipped || rs.SyncStatus != flow.StatusSkipped || rs.SyncedRevision != rs.Revision || skips != 1 {
+		t.Fatalf("event %q, record %q (revision %d synced %d), %d skip rows", ev.SyncStatus, rs.SyncStatus, rs.Revision, rs.SyncedRevision, skips)
+	}
+	if len(s.records("reception_order", ext)) != 0 {
+		t.Fatal("a skipped record reached the ERP")
+	}
+	if status, running := s.syncStatus(wfID); status != flow.StatusSkipped || running {
+		t.Fatalf("after skip SyncStatus=%q running=%v", status, running)
+	}
+}
+
+// Temporal stores only ciphertext: no VIN or phone number in the history,
+// while the codec-holding client still reads them.
+func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
+	s := newStack(t, "mysql")
+	const vin, mobile = "LSVNV2182E2100001", "13912345678"
+	msgID := uuid.NewString()
+	rbid := uniqueID()
+	content := fmt.Sprintf(`{"carInfo":{"carBrandName":"BMW","carNum":"京A12345","carVin":%q,"carOwnerMobile":%q},"preCheckInfo":{"odograph":1.5,"oilGauge":50},"receiveBaseId":%d,"staffInfo":{"mobile":%q,"userId":1}}`, vin, mobile, rbid, mobile)
+	body := autox3.BuildBody(msgID, "event.autox3.order.receivebase.create", time.Now().UnixMilli(), json.RawMessage(`{"mobile":"13912345678","staffId":2}`), json.RawMessage(content), false, appSecret)
+	s.mustAccept("/webhooks/autox3", body)
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	s.mustResult(wfID, flow.StatusSynced)
+
+	for _, id := range []string{wfID, flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))} {
+		var all []byte
+		it := s.raw.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := proto.Marshal(ev)
+			all = append(all, b...)
+		}
+		if len(all) == 0 {
+			t.Fatalf("empty history for %s", id)
+		}
+		for _, secret := range []string{vin, mobile, "京A12345"} {
+			if strings.Contains(string(all), secret) {
+				t.Fatalf("history of %s holds %q in clear", id, secret)
+			}
+		}
+	}
+	// The same history, read with the key, has the input: the check above is meaningful.
+	it := s.c.GetWorkflowHistory(context.Background(), wfID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	first, err := it.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
+	if payloads.GetPayloads()[0].GetMetadata()["encoding"] == nil || string(payloads.GetPayloads()[0].GetMetadata()["encoding"]) != "binary/encrypted" {
+		t.Fatalf("raw input encoding %q", payloads.GetPayloads()[0].GetMetadata()["encoding"])
+	}
+	in, err := decodeInput(s, payloads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(in.Body, vin) {
+		t.Fatal("decoded input does not hold the body")
+	}
+}
+
+// /metrics counts callbacks and carries the SDK's worker metrics.
+func TestMetricsCountCallbacks(t *testing.T) {
+	s := newStack(t, "sqlite")
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, uniqueID(), time.Now().UnixMilli(), appSecret))
+	s.post("/webhooks/autox3", []byte(`{"msgId":1}`))
+	s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+	code, text := s.get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	for _, want := range []string{
+		`erpbridge_callbacks_total{event_type="event.autox3.order.receivebase.create",outcome="accepted",vendor="autox3"} 1`,
+		`erpbridge_callbacks_total{event_type="unknown",outcome="malformed",vendor="autox3"} 1`,
+		`erpbridge_callback_ack_seconds_bucket`,
+		`erpbridge_erp_sync_total{kind="reception_order",outcome="accepted",source="autox3"} 1`,
+		`erpbridge_erp_sync_seconds_bucket`,
+		`temporal_`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// /readyz answers 503 with the reason while MySQL is unreachable, and 200 again after.
+func TestReadyzFollowsMySQL(t *testing.T) {
+	target := testenv.NewMySQLDatabase(t)
+	// The stack reaches MySQL through a proxy the test can stop, as if the server stopped.
+	p := startProxy(t, "127.0.0.1:3306")
+	dsn := strings.Replace(target, "127.0.0.1:3306", p.addr, 1)
+	if dsn == target {
+		t.Fatalf("test DSN %q does not use 127.0.0.1:3306", target)
+	}
+	s := newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
+	p.stop()
+	s.eventually("readyz 503 while MySQL is down", 30*time.Second, func() error {
+		code, body := s.get("/readyz")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "database") || !strings.Contains(body, "unreachable") {
+			return fmt.Errorf("readyz %d %s", code, body)
+		}
+		return nil
+	})
+	if code, _ := s.get("/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz %d while MySQL is down; the process is up", code)
+	}
+	p.start(t)
+	s.eventually("readyz 200 after MySQL is back", 30*time.Second, func() error {
+		if code, body := s.get("/readyz"); code != http.StatusOK {
+			return fmt.Errorf("readyz %d %s", code, body)
+		}
+		return nil
+	})
+}
+
+// proxy forwards TCP to a target and can be stopped (closing every connection) and restarted.
+type proxy struct {
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	p := &proxy{target: target}
+	p.start(t)
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proxy) start(t *testing.T) {
+	addr := p.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("proxy listen: %v", err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}

@@ -126,7 +126,7 @@ type recordState struct {
 	state         string
 	lastErr       string
 	skipRequested *flow.OperatorSignal
-	skipped       bool // the newest revision was skipped by an operator, not sent
+	skipped       bool              // the newest revision was skipped by an operator, not sent
 	pending       []workflow.Future // outcome signals sent, not yet acknowledged
 }
 

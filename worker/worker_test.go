@@ -1,0 +1,62 @@
+package worker_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+// Setup registers the search attributes on a namespace that has none, and a
+// second run changes nothing.
+func TestEnsureSearchAttributesIsIdempotent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal dev server")
+	}
+	cli := testenv.TemporalCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// A server of its own, started without erpbridge's attributes.
+	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, Headless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ds.Stop() })
+	c, err := ds.Dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	added, err := worker.EnsureSearchAttributes(ctx, c, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(added)
+	want := slices.Clone(flow.SearchAttributeNames)
+	slices.Sort(want)
+	if !slices.Equal(added, want) {
+		t.Fatalf("first run added %v, want %v", added, want)
+	}
+	again, err := worker.EnsureSearchAttributes(ctx, c, "default")
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second run added %v (%v), want nothing", again, err)
+	}
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range flow.SearchAttributeNames {
+		if resp.GetCustomAttributes()[name] != enums.INDEXED_VALUE_TYPE_KEYWORD {
+			t.Errorf("%s is %v, want Keyword", name, resp.GetCustomAttributes()[name])
+		}
+	}
+}

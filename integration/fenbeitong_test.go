@@ -167,41 +167,43 @@ func TestFenbeitongLatePushNeverOverwrites(t *testing.T) {
 // the ERP ends on 700 every time and never receives an older state after a newer one.
 func TestFenbeitongShuffledPushesEndOnNewest(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
-		const orders = 8
+		const rounds, orders = 3, 6
 		statuses := []int{400, 500, 600, 700}
-		type push struct {
-			order string
-			body  []byte
-		}
-		var all []push
-		var ids []string
-		base := time.Now().Add(-2 * time.Hour)
-		for o := range orders {
-			id := fmt.Sprintf("shuf%d-%s", o, randHex(4))
-			ids = append(ids, id)
-			for i, st := range statuses {
-				all = append(all, push{id, fbtBody(id, st, base.Add(time.Duration(i)*time.Minute))})
+		for round := range rounds {
+			type push struct {
+				order string
+				body  []byte
 			}
-		}
-		rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-		parallel(len(all), func(i int) { s.mustAccept(fbtPath(), all[i].body) })
-		for _, p := range all {
-			if _, err := s.result(fbtWorkflowID(t, p.body)); err != nil {
-				t.Fatalf("push workflow failed: %v", err)
+			var all []push
+			var ids []string
+			base := time.Now().Add(-2 * time.Hour)
+			for o := range orders {
+				id := fmt.Sprintf("shuf%d-%d-%s", round, o, randHex(4))
+				ids = append(ids, id)
+				for i, st := range statuses {
+					all = append(all, push{id, fbtBody(id, st, base.Add(time.Duration(i)*time.Minute))})
+				}
 			}
-		}
-		for _, id := range ids {
-			s.eventually("order "+id+" ends on 700 at the ERP", time.Minute, func() error {
-				recs := s.records("car_order", id)
-				if len(recs) == 0 {
-					return fmt.Errorf("no record yet")
+			rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+			parallel(len(all), func(i int) { s.mustAccept(fbtPath(), all[i].body) })
+			for _, p := range all {
+				if _, err := s.result(fbtWorkflowID(t, p.body)); err != nil {
+					t.Fatalf("push workflow failed: %v", err)
 				}
-				if last := statusOf(t, recs[len(recs)-1].Data); last != "700" {
-					return fmt.Errorf("last status %s", last)
-				}
-				return nil
-			})
-			assertVersionsGrow(t, s.records("car_order", id))
+			}
+			for _, id := range ids {
+				s.eventually("order "+id+" ends on 700 at the ERP", time.Minute, func() error {
+					recs := s.records("car_order", id)
+					if len(recs) == 0 {
+						return fmt.Errorf("no record yet")
+					}
+					if last := statusOf(t, recs[len(recs)-1].Data); last != "700" {
+						return fmt.Errorf("last status %s", last)
+					}
+					return nil
+				})
+				assertVersionsGrow(t, s.records("car_order", id))
+			}
 		}
 	})
 }

@@ -68,6 +68,8 @@ type stack struct {
 	raw     client.Client // no codec: sees what Temporal stores
 	keyring *codec.Keyring
 	cfg     config.Config
+	// shutdown stops the bridge as SIGTERM does and waits for it.
+	shutdown func() error
 }
 
 type stackOptions struct {
@@ -136,20 +138,27 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, true, true) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("bridge stopped with error: %v", err)
+	var stopOnce sync.Once
+	var stopErr error
+	shutdown := func() error {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("bridge did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("bridge did not stop within 30s")
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := shutdown(); err != nil {
+			t.Errorf("bridge stopped with error: %v", err)
 		}
 		c.Close()
 		raw.Close()
 	})
-	s := &stack{t: t, store: store, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg}
+	s := &stack{t: t, store: store, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg, shutdown: shutdown}
 	s.eventually("API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {

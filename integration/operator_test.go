@@ -311,3 +311,36 @@ func (p *proxy) stop() {
 	}
 	p.conns = nil
 }
+
+// On shutdown the API stops taking callbacks and the worker lets a running
+// ERP send finish instead of cutting it off.
+func TestGracefulShutdownDrainsTheWorker(t *testing.T) {
+	s := newStack(t, "mysql")
+	if err := s.sim.SetFaults(erpsim.Faults{LatencyMS: 4000}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	rbid := uniqueID()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	s.eventually("ERP send under way", 30*time.Second, func() error {
+		if s.sim.Stats().Attempts == 0 {
+			var n int64
+			s.db.Model(&models.RecordState{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&n)
+			return fmt.Errorf("no attempt yet (%d record rows)", n)
+		}
+		return nil
+	})
+	start := time.Now()
+	if err := s.shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("shutdown took %s: it did not wait for the running send", took)
+	}
+	if recs := s.records("reception_order", strconv.FormatInt(rbid, 10)); len(recs) != 1 {
+		t.Fatalf("the in-flight send was cut off: %d records at the ERP", len(recs))
+	}
+	if _, err := http.Post(s.apiURL+"/webhooks/autox3", "application/json", strings.NewReader("{}")); err == nil {
+		t.Fatal("the API still takes callbacks after shutdown")
+	}
+}

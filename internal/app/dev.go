@@ -56,11 +56,20 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	uiPort := 8233
+	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
+		if uiPort, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("TEMPORAL_UI_PORT %q is not a port number", v)
+		}
+	}
 	env := func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
 		switch k {
+		case "CODEC_CORS_ORIGINS":
+			// The Web UI calls the codec server from the browser: allow its origin.
+			return devUIOrigins(getenv("TEMPORAL_ADDRESS"), uiPort)
 		case "PAYLOAD_KEY":
 			return key
 		case "SQLITE_PATH":
@@ -104,12 +113,6 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return fmt.Errorf("TEMPORAL_ADDRESS %q: %w", cfg.TemporalAddress, err)
 	}
 	port, _ := strconv.Atoi(portText)
-	uiPort := 8233
-	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
-		if uiPort, err = strconv.Atoi(v); err != nil {
-			return fmt.Errorf("TEMPORAL_UI_PORT %q is not a port number", v)
-		}
-	}
 	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, uiPort)
 	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{
 		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), IP: host, Port: port, UIPort: uiPort,
@@ -168,6 +171,20 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		err = errors.New("the Temporal dev server stopped unexpectedly; see " + filepath.Join(dataDir, "temporal.log"))
 	}
 	return err
+}
+
+// devUIOrigins are the origins a browser gives the dev server's Web UI on
+// uiPort: localhost, 127.0.0.1 and the host of temporalAddress when it names one.
+func devUIOrigins(temporalAddress string, uiPort int) string {
+	hosts := []string{"localhost", "127.0.0.1"}
+	if h, _, err := net.SplitHostPort(temporalAddress); err == nil && h != "" && h != "0.0.0.0" && h != "::" && h != "localhost" && h != "127.0.0.1" {
+		hosts = append(hosts, h)
+	}
+	origins := make([]string, len(hosts))
+	for i, h := range hosts {
+		origins[i] = "http://" + net.JoinHostPort(h, strconv.Itoa(uiPort))
+	}
+	return strings.Join(origins, ",")
 }
 
 // printDevBanner tells a newcomer where everything is and how to send a first callback.

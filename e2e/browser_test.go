@@ -1,0 +1,580 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+)
+
+const (
+	// uiTimeout bounds each wait for the Web UI to show something.
+	uiTimeout = 2 * time.Minute
+	// reloadEvery is how long the workflow list may stay without the workflow
+	// before the page is loaded again (the list does not refresh itself).
+	reloadEvery = 15 * time.Second
+	// encryptedEncoding is base64("binary/encrypted"), the encoding of a payload
+	// the codec has not decoded, as the UI and the CLI print it.
+	encryptedEncoding = "YmluYXJ5L2VuY3J5cHRlZA=="
+)
+
+// Texts of the sample reception callback that are personal or free text: the
+// staff member's mobile number in the envelope and the order's remark. Without
+// the codec they must appear nowhere in Temporal; with it they must be readable.
+const (
+	markerMobile = "17666166190"
+	markerRemark = "老客户了"
+)
+
+// TestDevStackShowsDecodedOrder runs `erpbridge dev`, sends a signed AutoX3
+// reception callback and follows it to the ERP simulator, then checks what an
+// operator sees: the Temporal history holds only ciphertext, the codec server
+// decodes it for the CLI, and the Web UI in a headless Chromium finds the
+// workflow by OrderID and shows its decoded input and results.
+func TestDevStackShowsDecodedOrder(t *testing.T) {
+	s := startDevStack(t)
+
+	msgID := uuid.NewString()
+	receiveBaseID := time.Now().UnixMilli()
+	orderID := strconv.FormatInt(receiveBaseID, 10)
+	workflowID := flow.EventWorkflowID(vendors.AutoX3, msgID)
+	body := autox3.SampleReceptionBody(msgID, receiveBaseID, time.Now().UnixMilli(), s.secret("AUTOX3_APP_SECRET"))
+	if !bytes.Contains(body, []byte(markerMobile)) || !bytes.Contains(body, []byte(markerRemark)) {
+		t.Fatalf("the sample callback no longer holds the markers %q and %q the test looks for", markerMobile, markerRemark)
+	}
+
+	s.postAutoX3(body)
+	s.waitERPRecord(vendors.AutoX3, "reception_order", orderID)
+	runID := waitEventWorkflowListed(t, s, workflowID, orderID)
+	t.Logf("order %s: workflow %s run %s completed; ERP record received", orderID, workflowID, runID)
+
+	t.Run("history holds only ciphertext", func(t *testing.T) {
+		out := s.temporal("workflow", "show", "--workflow-id", workflowID, "--run-id", runID, "--output", "json")
+		input := startedInput(t, out)
+		if got := input.Metadata["encoding"]; got != encryptedEncoding {
+			t.Errorf("the workflow input's encoding without the codec is %q, want %q (binary/encrypted)", got, encryptedEncoding)
+		}
+		for _, marker := range []string{markerMobile, markerRemark} {
+			if bytes.Contains(out, []byte(marker)) {
+				t.Errorf("the raw history shows %q as plain text", marker)
+			}
+			for _, p := range historyPayloads(t, out) {
+				if bytes.Contains(p.Data, []byte(marker)) {
+					t.Errorf("a raw history payload (%s) holds %q in plain text", p.Path, marker)
+				}
+			}
+		}
+	})
+
+	t.Run("codec server decodes for the CLI", func(t *testing.T) {
+		out := s.temporal("workflow", "show", "--workflow-id", workflowID, "--run-id", runID, "--output", "json",
+			"--codec-endpoint", "http://"+s.codecAddr)
+		input := startedInput(t, out)
+		var in flow.EventInput
+		if err := json.Unmarshal(input.Data, &in); err != nil {
+			t.Fatalf("the decoded workflow input is not an EventInput: %v (encoding %q)", err, input.Metadata["encoding"])
+		}
+		if in.Vendor != vendors.AutoX3 || in.EventKey != msgID || in.EventType != autox3.MsgTypeReceptionCreate {
+			t.Errorf("decoded input = %s/%s/%s, want %s/%s/%s", in.Vendor, in.EventKey, in.EventType, vendors.AutoX3, msgID, autox3.MsgTypeReceptionCreate)
+		}
+		if in.Body != string(body) {
+			t.Errorf("decoded input Body is not the callback as posted:\n got %s\nwant %s", in.Body, body)
+		}
+		if !hasSummary(t, historyPayloads(t, out), orderID) {
+			t.Errorf("no decoded activity result says {Kind: reception_order, ExternalID: %s}", orderID)
+		}
+	})
+
+	t.Run("web UI shows the decoded order", func(t *testing.T) {
+		checkWebUI(t, s, workflowID, runID, orderID, msgID)
+	})
+}
+
+// waitEventWorkflowListed waits until the Temporal visibility store lists the
+// event workflow under OrderID (the Web UI's search uses it) as completed, and
+// returns its run id.
+func waitEventWorkflowListed(t *testing.T, s *devStack, workflowID, orderID string) string {
+	t.Helper()
+	c, err := client.Dial(client.Options{
+		HostPort:  s.temporalAddr,
+		Namespace: "default",
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	if err != nil {
+		t.Fatalf("dial Temporal at %s: %v", s.temporalAddr, err)
+	}
+	defer c.Close()
+	query := fmt.Sprintf("OrderID=%q AND WorkflowId=%q", orderID, workflowID)
+	var runID string
+	var status enumspb.WorkflowExecutionStatus
+	err = s.pollUntil(syncTimeout, func() (bool, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
+		if err != nil {
+			return false, nil
+		}
+		for _, e := range resp.GetExecutions() {
+			runID, status = e.GetExecution().GetRunId(), e.GetStatus()
+		}
+		return status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, nil
+	})
+	if err != nil {
+		t.Fatalf("Temporal never listed %s as completed under %s (last status %v): %v", workflowID, query, status, err)
+	}
+	return runID
+}
+
+// payload is one payload of a history printed by `temporal workflow show -o json`.
+type payload struct {
+	Path     string
+	Metadata map[string]string // values base64-decoded
+	Data     []byte            // base64-decoded
+}
+
+// historyPayloads walks the JSON history and returns every payload in it.
+func historyPayloads(t *testing.T, history []byte) []payload {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(history, &doc); err != nil {
+		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, tail(history, 2000))
+	}
+	var out []payload
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if p, ok := asPayload(v); ok {
+				p.Path = path
+				out = append(out, p)
+				return
+			}
+			for k, e := range v {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", doc)
+	return out
+}
+
+// asPayload reads a {"metadata": {...}, "data": "..."} object.
+func asPayload(v map[string]any) (payload, bool) {
+	md, ok := v["metadata"].(map[string]any)
+	if !ok {
+		return payload{}, false
+	}
+	p := payload{Metadata: map[string]string{}}
+	for k, e := range md {
+		s, _ := e.(string)
+		p.Metadata[k] = s
+	}
+	if d, ok := v["data"].(string); ok {
+		b, err := base64.StdEncoding.DecodeString(d)
+		if err != nil {
+			return payload{}, false
+		}
+		p.Data = b
+	}
+	return p, true
+}
+
+// startedInput returns the workflow input payload of the history's first event.
+func startedInput(t *testing.T, history []byte) payload {
+	t.Helper()
+	var doc struct {
+		Events []struct {
+			EventType  string `json:"eventType"`
+			Attributes struct {
+				Input struct {
+					Payloads []map[string]any `json:"payloads"`
+				} `json:"input"`
+			} `json:"workflowExecutionStartedEventAttributes"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(history, &doc); err != nil {
+		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, tail(history, 2000))
+	}
+	if len(doc.Events) == 0 || doc.Events[0].EventType != "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED" || len(doc.Events[0].Attributes.Input.Payloads) != 1 {
+		t.Fatalf("the history does not start with a WorkflowExecutionStarted event with one input payload:\n%s", tail(history, 2000))
+	}
+	p, ok := asPayload(doc.Events[0].Attributes.Input.Payloads[0])
+	if !ok {
+		t.Fatalf("the workflow input is not a payload: %v", doc.Events[0].Attributes.Input.Payloads[0])
+	}
+	enc, err := base64.StdEncoding.DecodeString(p.Metadata["encoding"])
+	if err == nil {
+		t.Logf("workflow input encoding: %s", enc)
+	}
+	return p
+}
+
+// hasSummary reports whether a payload is a Verify or Persist result naming
+// the reception order orderID.
+func hasSummary(t *testing.T, ps []payload, orderID string) bool {
+	t.Helper()
+	for _, p := range ps {
+		var sum flow.EventSummary
+		if json.Unmarshal(p.Data, &sum) == nil && sum.Kind == "reception_order" && sum.ExternalID == orderID {
+			return true
+		}
+	}
+	return false
+}
+
+// checkWebUI opens the Temporal Web UI in a headless Chromium, searches
+// OrderID="orderID", opens the event workflow from the list and checks that
+// its input and activity results are shown decoded through the codec server.
+func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID string) {
+	ctx := newBrowser(t)
+	codecLog := watchCodecCalls(t, ctx, "http://"+s.codecAddr)
+	artifacts := artifactDir(t, s.root)
+
+	// The workflow list, filtered by the search attribute through the URL.
+	listURL := s.uiURL() + "/namespaces/default/workflows?query=" + url.QueryEscape(fmt.Sprintf("OrderID=%q", orderID))
+	listed := []string{workflowID, runID, "EventWorkflow", "Completed", fmt.Sprintf("OrderID=%q", orderID)}
+	err := waitPage(ctx, listURL, reloadEvery, uiTimeout, listed, nil, nil)
+	saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow-list.png"))
+	if err != nil {
+		t.Fatalf("the workflow list at %s: %v", listURL, err)
+	}
+
+	// Click through to the workflow, as an operator would.
+	link := fmt.Sprintf(`a[href$="/%s/history"]`, runID)
+	href, err := runFor(ctx, uiTimeout, chromedp.AttributeValue(chromedp.CSS(link), "href"))
+	if err != nil {
+		t.Fatalf("the list has no link to run %s: %v", runID, err)
+	}
+	wantPath := "/namespaces/default/workflows/" + workflowID + "/" + runID + "/history"
+	if u, err := url.Parse(href.Value); err != nil || u.Path != wantPath {
+		t.Errorf("the list links the workflow to %q, want the path %s", href.Value, wantPath)
+	}
+	if err := doFor(ctx, uiTimeout, chromedp.Click(chromedp.CSS(link))); err != nil {
+		t.Fatalf("click the workflow %s: %v", workflowID, err)
+	}
+
+	// The workflow page: its input, result and history, decoded. Vendor,
+	// EventKey and EventType are readable only after the codec server decoded
+	// the input; the body is the callback, so the order and its remark show;
+	// the Verify and Persist results name the reception order.
+	decoded := []string{
+		workflowID, runID,
+		`"Vendor":"autox3"`,
+		fmt.Sprintf(`"EventKey":%q`, msgID),
+		fmt.Sprintf(`"EventType":%q`, autox3.MsgTypeReceptionCreate),
+		fmt.Sprintf(`\"receiveBaseId\":%s`, orderID),
+		markerRemark, markerMobile,
+		fmt.Sprintf(`{"Kind":"reception_order","ExternalID":%q`, orderID),
+		`"Status":"synced"`,
+	}
+	err = waitPage(ctx, "", 0, uiTimeout, decoded, []string{encryptedEncoding}, codecLog.hopeless)
+	saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow.png"))
+	if err != nil {
+		t.Fatalf("the workflow page of %s: %v\nthe UI's calls to the codec server: %s", workflowID, err, codecLog.String())
+	}
+	loc, err := runFor(ctx, time.Minute, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(loc, "/"+runID+"/history") {
+		t.Errorf("the workflow page is at %s, want the history of run %s", loc, runID)
+	}
+}
+
+// newBrowser starts a headless Chromium with a fresh profile and returns a
+// chromedp context of one tab; the test's end closes it. Without Chromium the
+// test is skipped, or fails under CI=true.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	var output syncBuffer
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+		chromedp.CombinedOutput(&output),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	// The first action starts the browser, which lives as long as ctx: it
+	// must not run under a timeout of its own.
+	start := time.Now()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v\n%s", path, err, output.Tail(4000))
+	}
+	t.Logf("started %s in %s", path, time.Since(start).Round(time.Millisecond))
+	return ctx
+}
+
+// chromiumPath is $CHROME_PATH, else the Debian chromium package's binary or
+// another Chromium or Chrome on PATH.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("CHROME_PATH=%s: %v", p, err)
+		}
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if testenv.InCI() {
+		t.Fatal("Chromium is required under CI=true: install the chromium package or set CHROME_PATH")
+	}
+	t.Skip("Chromium not found (install the chromium package or set CHROME_PATH; under CI=true this fails)")
+	return ""
+}
+
+// waitPage loads pageURL (unless it is empty: then it waits on the current
+// page) and waits until the page's text, with all white space removed,
+// contains every string of want and none of avoid. A non-zero reload loads
+// the page again when it has not got there after that long. A non-nil
+// hopeless ends the wait early when it returns an error.
+func waitPage(ctx context.Context, pageURL string, reload, timeout time.Duration, want, avoid []string, hopeless func() error) error {
+	deadline := time.Now().Add(timeout)
+	loadedAt := time.Time{}
+	var missing, present []string
+	for {
+		if pageURL != "" && (loadedAt.IsZero() || (reload > 0 && time.Since(loadedAt) > reload)) {
+			if err := doFor(ctx, time.Minute, chromedp.Navigate(pageURL)); err != nil {
+				return fmt.Errorf("load: %w", err)
+			}
+			loadedAt = time.Now()
+		}
+		text, err := runFor(ctx, 30*time.Second, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		if err != nil {
+			return fmt.Errorf("read the page text: %w", err)
+		}
+		flat := strings.Join(strings.Fields(text), "")
+		missing, present = missing[:0], present[:0]
+		for _, w := range want {
+			if !strings.Contains(flat, strings.Join(strings.Fields(w), "")) {
+				missing = append(missing, w)
+			}
+		}
+		for _, a := range avoid {
+			if strings.Contains(flat, a) {
+				present = append(present, a)
+			}
+		}
+		if len(missing) == 0 && len(present) == 0 {
+			return nil
+		}
+		if hopeless != nil {
+			if err := hopeless(); err != nil {
+				return fmt.Errorf("%w; the page lacks %q and still shows %q", err, missing, present)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s the page lacks %q and still shows %q; its text:\n%s", timeout, missing, present, tail([]byte(text), 1500))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// runFor runs one browser action that returns a value, bounded by d.
+func runFor[T any](ctx context.Context, d time.Duration, action chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return chromedp.Run(ctx, action)
+}
+
+// doFor runs browser actions that return nothing, bounded together by d.
+func doFor(ctx context.Context, d time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return chromedp.Do(ctx, actions...)
+}
+
+// saveScreenshot writes a full-page PNG of the tab to path.
+func saveScreenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	if err := fitViewport(ctx); err != nil {
+		t.Logf("screenshot %s shows the first screen only: %v", path, err)
+	}
+	png, err := runFor(ctx, time.Minute, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", path, err)
+		return
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("screenshot %s is not a PNG", path)
+		return
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// fitViewport makes the viewport as tall as the page's content, so that a
+// screenshot shows all of it: the UI scrolls inside #content-wrapper, which a
+// full-page capture does not unroll, and its history table renders more rows
+// as they come into view, so the height is measured until it stops growing.
+func fitViewport(ctx context.Context) error {
+	const width, maxHeight = 1400, 16000
+	height := int64(0)
+	for range 20 {
+		h, err := runFor(ctx, 30*time.Second, chromedp.Evaluate[int64](`(() => {
+			const e = document.getElementById("content-wrapper");
+			return Math.max(e ? e.scrollHeight : 0, document.documentElement.scrollHeight);
+		})()`))
+		if err != nil {
+			return fmt.Errorf("measure the page: %w", err)
+		}
+		h = min(h, maxHeight)
+		if h <= height {
+			return nil
+		}
+		height = h
+		if err := doFor(ctx, 30*time.Second, chromedp.EmulateViewport(width, height)); err != nil {
+			return fmt.Errorf("resize the viewport: %w", err)
+		}
+		time.Sleep(300 * time.Millisecond) // let the page lay out the new rows
+	}
+	return nil
+}
+
+// artifactDir is $ARTIFACT_DIR, else <module>/artifacts/e2e, created.
+func artifactDir(t *testing.T, root string) string {
+	t.Helper()
+	dir := os.Getenv("ARTIFACT_DIR")
+	if dir == "" {
+		dir = filepath.Join(root, "artifacts", "e2e")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("create the artefact directory: %v", err)
+	}
+	return dir
+}
+
+// codecCalls records how the page's requests to the codec server ended, to
+// explain a page that shows no decoded payloads.
+type codecCalls struct {
+	mu          sync.Mutex
+	urls        map[network.RequestID]string
+	lines       []string
+	firstFailed time.Time
+}
+
+// failAfter is how long after a codec call failed the wait for decoded
+// payloads gives up: the UI does not retry a failed decode.
+const failAfter = 10 * time.Second
+
+// hopeless reports an error once a call to the codec server failed (other
+// than by being canceled) more than failAfter ago.
+func (c *codecCalls) hopeless() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.firstFailed.IsZero() || time.Since(c.firstFailed) < failAfter {
+		return nil
+	}
+	return fmt.Errorf("a call of the UI to the codec server failed %s ago, and the UI does not retry it", time.Since(c.firstFailed).Round(time.Second))
+}
+
+func (c *codecCalls) add(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lines) < 20 {
+		c.lines = append(c.lines, line)
+	}
+}
+
+// String lists the recorded calls.
+func (c *codecCalls) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lines) == 0 {
+		return "none"
+	}
+	return strings.Join(c.lines, "; ")
+}
+
+// watchCodecCalls records the tab's requests to codecURL and how they ended.
+func watchCodecCalls(t *testing.T, ctx context.Context, codecURL string) *codecCalls {
+	t.Helper()
+	c := &codecCalls{urls: map[network.RequestID]string{}}
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if strings.HasPrefix(ev.Request.URL, codecURL) {
+				c.mu.Lock()
+				c.urls[ev.RequestID] = ev.Request.Method + " " + ev.Request.URL
+				c.mu.Unlock()
+			}
+		case *network.EventResponseReceived:
+			c.mu.Lock()
+			u, ok := c.urls[ev.RequestID]
+			c.mu.Unlock()
+			if ok {
+				c.add(fmt.Sprintf("%s: HTTP %d", u, ev.Response.Status))
+			}
+		case *network.EventLoadingFailed:
+			c.mu.Lock()
+			u, ok := c.urls[ev.RequestID]
+			c.mu.Unlock()
+			if ok && !ev.Canceled {
+				c.mu.Lock()
+				if c.firstFailed.IsZero() {
+					c.firstFailed = time.Now()
+				}
+				c.mu.Unlock()
+				msg := fmt.Sprintf("%s: failed: %s", u, ev.ErrorText)
+				if ev.CorsErrorStatus != nil {
+					msg += fmt.Sprintf(" (CORS %s %s)", ev.CorsErrorStatus.CorsError, ev.CorsErrorStatus.FailedParameter)
+				}
+				c.add(msg)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("watch the browser's requests: %v", err)
+	}
+	return c
+}

@@ -1,0 +1,480 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/internal/devstack"
+)
+
+// Generous bounds: the test must also pass on a slow two-core machine.
+const (
+	buildTimeout    = 5 * time.Minute
+	cliTimeout      = 10 * time.Minute // a first run may build the pinned Temporal CLI
+	readyTimeout    = 3 * time.Minute
+	callbackTimeout = 30 * time.Second
+	syncTimeout     = 2 * time.Minute
+	stopTimeout     = 60 * time.Second // SIGINT to exit; dev itself allows 25 s + 10 s
+	portFreeTimeout = 30 * time.Second
+	pollInterval    = 250 * time.Millisecond
+)
+
+// configKeys are the environment variables erpbridge reads. The test clears
+// them so the stack it starts depends on nothing but what the test sets.
+func configKeys() []string {
+	return []string{
+		"HTTP_ADDR", "MYSQL_DSN", "SQLITE_PATH", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE",
+		"TEMPORAL_TASK_QUEUE", "TEMPORAL_UI_PORT", "TEMPORAL_CLI", "ERP_URL", "ERP_TOKEN",
+		"ERP_TIMEOUT", "ERP_RETRY_BUDGET", "AUTOX3_APP_SECRET", "FENBEITONG_TOKEN",
+		"FENBEITONG_ALLOWED_IPS", "TRUSTED_PROXIES", "MAX_BODY_BYTES", "PAYLOAD_KEY",
+		"PAYLOAD_OLD_KEYS", "ALLOW_UNENCRYPTED_PAYLOADS", "CODEC_ADDR", "CODEC_SERVER_TOKEN",
+		"CODEC_CORS_ORIGINS", "ERPSIM_ADDR", "ERPSIM_DATA", "METRICS_ADDR", "DATA_DIR",
+		"LOG_LEVEL", "SHUTDOWN_TIMEOUT",
+	}
+}
+
+// devStack is a running `erpbridge dev` process started by a test, with the
+// addresses it was given.
+type devStack struct {
+	t       *testing.T
+	root    string // module root
+	dataDir string
+	cli     string // the Temporal CLI the stack runs
+
+	httpAddr, codecAddr, erpsimAddr, temporalAddr string
+	uiPort                                        int
+
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	exited  chan struct{}
+	waitErr error
+}
+
+// startDevStack builds erpbridge, runs `erpbridge dev` on free ports with a
+// fresh DATA_DIR and returns once /readyz answers 200. The stack is stopped
+// with SIGINT when the test ends, and the test checks that nothing of it is
+// left running.
+func startDevStack(t *testing.T) *devStack {
+	t.Helper()
+	root := moduleRoot(t)
+	bin := buildErpbridge(t, root)
+	cli := temporalCLI(t, root)
+
+	ports := freePorts(t, 5)
+	s := &devStack{
+		t:            t,
+		root:         root,
+		dataDir:      t.TempDir(),
+		cli:          cli,
+		httpAddr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+		codecAddr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+		erpsimAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2])),
+		temporalAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[3])),
+		uiPort:       ports[4],
+		out:          &syncBuffer{},
+		exited:       make(chan struct{}),
+	}
+	env := withoutKeys(os.Environ(), configKeys())
+	env = append(env,
+		"DATA_DIR="+s.dataDir,
+		"HTTP_ADDR="+s.httpAddr,
+		"CODEC_ADDR="+s.codecAddr,
+		"ERPSIM_ADDR="+s.erpsimAddr,
+		"TEMPORAL_ADDRESS="+s.temporalAddr,
+		"TEMPORAL_UI_PORT="+strconv.Itoa(s.uiPort),
+		"TEMPORAL_CLI="+cli,
+	)
+	logFile, err := os.Create(filepath.Join(s.dataDir, "dev.out"))
+	if err != nil {
+		t.Fatalf("create the dev output file: %v", err)
+	}
+	s.cmd = exec.Command(bin, "dev")
+	s.cmd.Dir = s.dataDir
+	s.cmd.Env = env
+	s.cmd.Stdout = io.MultiWriter(s.out, logFile)
+	s.cmd.Stderr = s.cmd.Stdout
+	s.cmd.WaitDelay = 5 * time.Second
+	setParentDeathSignal(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("start %s dev: %v", bin, err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		logFile.Close()
+		close(s.exited)
+	}()
+	t.Cleanup(s.stop)
+	t.Logf("erpbridge dev (pid %d): API %s, codec %s, ERP simulator %s, Temporal %s, Web UI %s, DATA_DIR %s",
+		s.cmd.Process.Pid, s.httpAddr, s.codecAddr, s.erpsimAddr, s.temporalAddr, s.uiURL(), s.dataDir)
+
+	start := time.Now()
+	if err := s.pollUntil(readyTimeout, func() (bool, error) {
+		resp, err := http.Get("http://" + s.httpAddr + "/readyz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}); err != nil {
+		t.Fatalf("GET /readyz never answered 200: %v\n%s", err, s.out.Tail(6000))
+	}
+	t.Logf("the stack was ready after %s", time.Since(start).Round(time.Millisecond))
+	return s
+}
+
+// uiURL is the Temporal Web UI's base address.
+func (s *devStack) uiURL() string { return fmt.Sprintf("http://127.0.0.1:%d", s.uiPort) }
+
+// pollUntil calls cond every pollInterval until it reports true, it fails, the
+// dev process exits, or timeout passes.
+func (s *devStack) pollUntil(timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("erpbridge dev exited: %v", s.waitErr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still not done after %s", timeout)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// secret reads a generated secret from DATA_DIR/dev-secrets.env.
+func (s *devStack) secret(key string) string {
+	s.t.Helper()
+	f, err := os.Open(filepath.Join(s.dataDir, "dev-secrets.env"))
+	if err != nil {
+		s.t.Fatalf("read the dev secrets: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && k == key {
+			return v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		s.t.Fatalf("read the dev secrets: %v", err)
+	}
+	s.t.Fatalf("dev-secrets.env has no %s", key)
+	return ""
+}
+
+// postAutoX3 sends an AutoX3 callback and requires the documented success
+// answer: HTTP 200 with status 0.
+func (s *devStack) postAutoX3(body []byte) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.httpAddr+"/webhooks/autox3", bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST /webhooks/autox3: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var answer struct {
+		Status    *int   `json:"status"`
+		ErrorInfo string `json:"errorInfo"`
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		s.t.Fatalf("POST /webhooks/autox3 = %d with a body that is not JSON: %q", resp.StatusCode, raw)
+	}
+	if resp.StatusCode != http.StatusOK || answer.Status == nil || *answer.Status != 0 {
+		s.t.Fatalf("POST /webhooks/autox3 = %d %s, want 200 with status 0", resp.StatusCode, raw)
+	}
+}
+
+// erpRecord is the part of an ERP simulator record the test looks at.
+type erpRecord struct {
+	Source     string `json:"source"`
+	Kind       string `json:"kind"`
+	ExternalID string `json:"external_id"`
+}
+
+// waitERPRecord waits until the ERP simulator has accepted a record of the
+// given source, kind and external id.
+func (s *devStack) waitERPRecord(source, kind, externalID string) {
+	s.t.Helper()
+	err := s.pollUntil(syncTimeout, func() (bool, error) {
+		resp, err := http.Get("http://" + s.erpsimAddr + "/records?external_id=" + url.QueryEscape(externalID))
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false, fmt.Errorf("GET /records answered %d", resp.StatusCode)
+		}
+		var list struct {
+			Records []erpRecord `json:"records"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			return false, fmt.Errorf("decode GET /records: %w", err)
+		}
+		for _, r := range list.Records {
+			if r.Source == source && r.Kind == kind && r.ExternalID == externalID {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		s.t.Fatalf("the ERP simulator never received %s %s %s: %v\n%s", source, kind, externalID, err, s.out.Tail(4000))
+	}
+}
+
+// temporal runs the Temporal CLI against the stack's server.
+func (s *devStack) temporal(args ...string) []byte {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args = append(args, "--address", s.temporalAddr, "--namespace", "default")
+	cmd := exec.CommandContext(ctx, s.cli, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+// stop interrupts the dev process as Ctrl-C would, waits for it, and checks
+// that it exited cleanly and left nothing running: no listener on its ports
+// and no process (the Temporal dev server) still using its data directory.
+func (s *devStack) stop() {
+	t := s.t
+	start := time.Now()
+	select {
+	case <-s.exited:
+		t.Errorf("erpbridge dev exited before the test ended: %v", s.waitErr)
+	default:
+		if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Logf("interrupt erpbridge dev: %v; killing it", err)
+			_ = s.cmd.Process.Kill()
+		}
+		select {
+		case <-s.exited:
+			if s.waitErr != nil {
+				t.Errorf("erpbridge dev did not exit cleanly on SIGINT: %v", s.waitErr)
+			}
+		case <-time.After(stopTimeout):
+			t.Errorf("erpbridge dev did not exit within %s of SIGINT; killing it", stopTimeout)
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	t.Logf("erpbridge dev stopped in %s", time.Since(start).Round(time.Millisecond))
+	if t.Failed() {
+		t.Logf("erpbridge dev output (tail):\n%s", s.out.Tail(6000))
+		if b, err := os.ReadFile(filepath.Join(s.dataDir, "temporal.log")); err == nil {
+			t.Logf("temporal.log (tail):\n%s", tail(b, 4000))
+		}
+	}
+
+	addrs := []string{s.httpAddr, s.codecAddr, s.erpsimAddr, s.temporalAddr, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.uiPort))}
+	deadline := time.Now().Add(portFreeTimeout)
+	for {
+		var open []string
+		for _, a := range addrs {
+			if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+				c.Close()
+				open = append(open, a)
+			}
+		}
+		left := processesUsing(s.dataDir)
+		if len(open) == 0 && len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("after erpbridge dev exited, %s later still listening on %v; processes still using the data directory: %v",
+				portFreeTimeout, open, left)
+			return
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// processesUsing lists the processes whose command line mentions dir (the
+// Temporal dev server is started with its database file in DATA_DIR). It
+// returns nothing where /proc does not exist.
+func processesUsing(dir string) []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var found []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(dir)) {
+			continue
+		}
+		// A zombie keeps its command line until reaped; it holds no port or file.
+		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			if i := bytes.LastIndexByte(st, ')'); i >= 0 && bytes.HasPrefix(st[i+1:], []byte(" Z")) {
+				continue
+			}
+		}
+		found = append(found, fmt.Sprintf("%d: %s", pid, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '})))
+	}
+	return found
+}
+
+// moduleRoot is the directory of the erpbridge go.mod, the parent of this package.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || !bytes.Contains(mod, []byte("module github.com/erpbridge/erpbridge\n")) {
+		t.Fatalf("%s is not the erpbridge module root (go.mod: %v)", root, err)
+	}
+	return root
+}
+
+// buildErpbridge builds the erpbridge command into a temporary directory.
+func buildErpbridge(t *testing.T, root string) string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build erpbridge: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "erpbridge")
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./cmd/erpbridge")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/erpbridge: %v\n%s", err, out)
+	}
+	t.Logf("built erpbridge in %s", time.Since(start).Round(time.Millisecond))
+	return bin
+}
+
+// temporalCLI finds the pinned Temporal CLI the way `erpbridge dev` does
+// ($TEMPORAL_CLI, <module>/bin/temporal, PATH, the go install directory),
+// building it into <module>/bin when none is the pinned version, so the
+// test's own CLI calls use the same binary as the stack.
+func temporalCLI(t *testing.T, root string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	p, err := devstack.FindOrInstallTemporalCLI(ctx, filepath.Join(root, "bin"), testLogWriter{t})
+	if err != nil {
+		t.Fatalf("the Temporal CLI v%s: %v", devstack.TemporalCLIVersion, err)
+	}
+	return p
+}
+
+// freePorts returns n distinct free TCP ports of 127.0.0.1.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find a free port: %v", err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// withoutKeys returns env without the variables named in keys.
+func withoutKeys(env, keys []string) []string {
+	drop := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		drop[k] = true
+	}
+	var out []string
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// syncBuffer collects a process's output for error messages.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Tail returns the last n bytes written, from a line start.
+func (b *syncBuffer) Tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return tail(b.buf.Bytes(), n)
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "(no output)"
+	}
+	return string(b)
+}
+
+// testLogWriter writes progress lines to the test log.
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

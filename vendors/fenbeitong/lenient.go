@@ -160,6 +160,28 @@ func decimalText(d decimal.Decimal) string {
 	return s
 }
 
+// numericText returns the text of a JSON number or of a string holding one;
+// present is false for null and "" (absent). Any other JSON kind is wrongKind.
+func numericText(b []byte, wrongKind error) (text string, present bool, err error) {
+	kind, text, err := classify(b)
+	if err != nil {
+		return "", false, err
+	}
+	switch kind {
+	case kindNull:
+		return "", false, nil
+	case kindString:
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return "", false, nil
+		}
+	case kindNumber:
+	default:
+		return "", false, wrongKind
+	}
+	return text, true, nil
+}
+
 // Decimal is an exact amount that Fenbeitong may send as a JSON number
 // (10, 14.16) or as a string ("10", "14.16"). An empty string or null means
 // absent. The number text is parsed directly, never through float64.
@@ -171,21 +193,9 @@ type Decimal struct {
 // UnmarshalJSON reads a number, a numeric string, "" or null.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
 	*d = Decimal{}
-	kind, text, err := classify(b)
-	if err != nil {
+	text, present, err := numericText(b, errNotNumber)
+	if err != nil || !present {
 		return err
-	}
-	switch kind {
-	case kindNull:
-		return nil
-	case kindString:
-		text = strings.TrimSpace(text)
-		if text == "" {
-			return nil
-		}
-	case kindNumber:
-	default:
-		return errNotNumber
 	}
 	v, err := parseNumber(text)
 	if err != nil {
@@ -227,21 +237,9 @@ type Int struct {
 // An integral number written with a fraction or exponent ("700.0") is accepted.
 func (n *Int) UnmarshalJSON(b []byte) error {
 	*n = Int{}
-	kind, text, err := classify(b)
-	if err != nil {
+	text, present, err := numericText(b, errNotInteger)
+	if err != nil || !present {
 		return err
-	}
-	switch kind {
-	case kindNull:
-		return nil
-	case kindString:
-		text = strings.TrimSpace(text)
-		if text == "" {
-			return nil
-		}
-	case kindNumber:
-	default:
-		return errNotInteger
 	}
 	v, err := parseInteger(text)
 	if err != nil {

@@ -5,6 +5,7 @@ package activities
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -159,7 +160,7 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 		res.Applied, res.Revision = true, state.Revision
 		return tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).
 			Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
-	})
+	}, persistTxOptions(a.DB))
 	if err != nil {
 		return flow.PersistResult{}, fmt.Errorf("persist %s event: %w", in.Event.Vendor, err)
 	}
@@ -311,6 +312,18 @@ func (a *Activities) RecordEventOutcome(ctx context.Context, in flow.OutcomeInpu
 		Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Updates(updates).Error
 	if err != nil {
 		return fmt.Errorf("record outcome of %s event: %w", in.Vendor, err)
+	}
+	return nil
+}
+
+// persistTxOptions runs Persist at READ COMMITTED on MySQL: the conditional
+// UPDATE of the record's row serialises concurrent events of one record, and
+// every statement after it must see what the previous one committed (under
+// REPEATABLE READ the transaction's older snapshot would hide the rows its
+// Save has to replace). SQLite transactions are serialisable already.
+func persistTxOptions(db *gorm.DB) *sql.TxOptions {
+	if db.Dialector.Name() == "mysql" {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	return nil
 }

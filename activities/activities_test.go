@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"gorm.io/gorm"
@@ -35,6 +37,8 @@ func receptionInput(msgID string, rbid, createTime int64) flow.PersistInput {
 // newEnv runs activities the way a worker does, with their context.
 func newEnv(t *testing.T, a *Activities) *testsuite.TestActivityEnvironment {
 	var s testsuite.WorkflowTestSuite
+	// Failures are asserted on; the SDK's own error lines would only be noise.
+	s.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	return env

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// Every command that touches Temporal refuses to run without a payload key,
+// unless told to run unencrypted; the refusal says how to fix it.
+func TestCommandsRefuseWithoutPayloadKey(t *testing.T) {
+	for _, cmd := range []string{"api", "worker", "all", "codec-server"} {
+		var out, errOut bytes.Buffer
+		code := Main([]string{cmd}, env(map[string]string{"SQLITE_PATH": t.TempDir() + "/db"}), &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "PAYLOAD_KEY is not set") {
+			t.Errorf("%s without PAYLOAD_KEY: exit %d, stderr %q", cmd, code, errOut.String())
+		}
+	}
+	// Told to run unencrypted, api gets past the key check (and then fails to reach Temporal).
+	var out, errOut bytes.Buffer
+	code := Main([]string{"worker"}, env(map[string]string{"ALLOW_UNENCRYPTED_PAYLOADS": "true",
+		"SQLITE_PATH": t.TempDir() + "/db", "TEMPORAL_ADDRESS": "127.0.0.1:1"}), &out, &errOut)
+	if code != 1 || strings.Contains(errOut.String(), "PAYLOAD_KEY") || !strings.Contains(errOut.String(), "connect to Temporal") {
+		t.Fatalf("unencrypted worker without Temporal: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"help"}, env(nil), &out, &errOut); code != 0 || !strings.Contains(out.String(), "codec-server") {
+		t.Fatalf("help: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := Main([]string{"frobnicate"}, env(nil), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := Main([]string{"api"}, env(map[string]string{"ERP_TIMEOUT": "soon"}), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "ERP_TIMEOUT") {
+		t.Fatalf("bad config: exit %d, %q", code, errOut.String())
+	}
+}
+
+// migrate creates the schema and exits.
+func TestMigrateCommand(t *testing.T) {
+	path := t.TempDir() + "/erpbridge.db"
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"migrate"}, env(map[string]string{"SQLITE_PATH": path}), &out, &errOut); code != 0 {
+		t.Fatalf("migrate: exit %d, %q", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "schema migrated") {
+		t.Fatalf("migrate logged %q", errOut.String())
+	}
+}
+
+func TestDevUIOrigins(t *testing.T) {
+	if got := devUIOrigins("127.0.0.1:7233", 9999); got != "http://localhost:9999,http://127.0.0.1:9999" {
+		t.Fatalf("origins %q", got)
+	}
+	if got := devUIOrigins("10.1.2.3:7233", 8233); !strings.HasSuffix(got, ",http://10.1.2.3:8233") {
+		t.Fatalf("origins %q", got)
+	}
+}

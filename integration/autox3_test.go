@@ -203,7 +203,7 @@ func TestAutoX3FlakyERPExactlyOnce(t *testing.T) {
 		if err := s.sim.SetFaults(erpsim.Faults{FailureRate: 0.5}); err != nil {
 			t.Fatal(err)
 		}
-		const n = 10
+		const n = 16 // with half the calls failing, P(no failure at all) = 2^-16
 		ids := make([]string, n)
 		rbids := make([]int64, n)
 		for i := range n {

@@ -118,6 +118,8 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 	cfg := config.Config{
 		TemporalAddress: ds.Address(), TemporalNamespace: "default", TaskQueue: "it-" + store + "-" + randHex(4),
 		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
+		// Short backoff keeps a run of injected failures within the tests' waits.
+		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
 		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
 	}
 	m := metrics.New()

@@ -174,8 +174,8 @@ func syncPolicy(cfg config.Config) flow.SyncPolicy {
 	return flow.SyncPolicy{
 		RetryBudget:     cfg.ERPRetryBudget,
 		AttemptTimeout:  cfg.ERPTimeout + 15*time.Second,
-		InitialInterval: time.Second,
-		MaximumInterval: 10 * time.Minute,
+		InitialInterval: cfg.ERPRetryInitial,
+		MaximumInterval: cfg.ERPRetryMaxInterval,
 	}
 }
 

@@ -34,6 +34,10 @@ type Config struct {
 	ERPTimeout time.Duration
 	// ERPRetryBudget is how long an ERP sync keeps retrying (ERP_RETRY_BUDGET, default 168h = 7 days).
 	ERPRetryBudget time.Duration
+	// ERPRetryInitial is the first backoff of an ERP retry (ERP_RETRY_INITIAL, default 1s); it doubles each time.
+	ERPRetryInitial time.Duration
+	// ERPRetryMaxInterval caps the backoff between ERP retries (ERP_RETRY_MAX_INTERVAL, default 10m).
+	ERPRetryMaxInterval time.Duration
 
 	// AutoX3AppSecret signs AutoX3 callbacks (AUTOX3_APP_SECRET); empty refuses every callback.
 	AutoX3AppSecret string
@@ -121,6 +125,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.ERPTimeout = dur("ERP_TIMEOUT", 30*time.Second)
 	c.ERPRetryBudget = dur("ERP_RETRY_BUDGET", 7*24*time.Hour)
+	c.ERPRetryInitial = dur("ERP_RETRY_INITIAL", time.Second)
+	c.ERPRetryMaxInterval = dur("ERP_RETRY_MAX_INTERVAL", 10*time.Minute)
+	if c.ERPRetryMaxInterval < c.ERPRetryInitial {
+		errs = append(errs, fmt.Sprintf("ERP_RETRY_MAX_INTERVAL (%s) is shorter than ERP_RETRY_INITIAL (%s)", c.ERPRetryMaxInterval, c.ERPRetryInitial))
+	}
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 25*time.Second)
 
 	c.MaxBodyBytes = 1 << 20

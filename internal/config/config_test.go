@@ -17,22 +17,24 @@ func env(m map[string]string) func(string) string {
 
 func defaults() config.Config {
 	return config.Config{
-		HTTPAddr:          ":8080",
-		SQLitePath:        ".data/erpbridge.db",
-		TemporalAddress:   "127.0.0.1:7233",
-		TemporalNamespace: "default",
-		TaskQueue:         "erpbridge",
-		ERPURL:            "http://127.0.0.1:8090",
-		ERPTimeout:        30 * time.Second,
-		ERPRetryBudget:    7 * 24 * time.Hour,
-		MaxBodyBytes:      1 << 20,
-		CodecAddr:         ":8234",
-		ERPSimAddr:        ":8090",
-		ERPSimData:        ".data/erpsim.jsonl",
-		MetricsAddr:       ":9091",
-		DataDir:           ".data",
-		LogLevel:          "info",
-		ShutdownTimeout:   25 * time.Second,
+		HTTPAddr:            ":8080",
+		SQLitePath:          ".data/erpbridge.db",
+		TemporalAddress:     "127.0.0.1:7233",
+		TemporalNamespace:   "default",
+		TaskQueue:           "erpbridge",
+		ERPURL:              "http://127.0.0.1:8090",
+		ERPTimeout:          30 * time.Second,
+		ERPRetryBudget:      7 * 24 * time.Hour,
+		ERPRetryInitial:     time.Second,
+		ERPRetryMaxInterval: 10 * time.Minute,
+		MaxBodyBytes:        1 << 20,
+		CodecAddr:           ":8234",
+		ERPSimAddr:          ":8090",
+		ERPSimData:          ".data/erpsim.jsonl",
+		MetricsAddr:         ":9091",
+		DataDir:             ".data",
+		LogLevel:            "info",
+		ShutdownTimeout:     25 * time.Second,
 	}
 }
 
@@ -73,6 +75,8 @@ func TestEverySetting(t *testing.T) {
 		"ERP_TOKEN":                  "erp-token",
 		"ERP_TIMEOUT":                "45s",
 		"ERP_RETRY_BUDGET":           "72h",
+		"ERP_RETRY_INITIAL":          "2s",
+		"ERP_RETRY_MAX_INTERVAL":     "1m",
 		"AUTOX3_APP_SECRET":          "app-secret",
 		"FENBEITONG_TOKEN":           "url-token",
 		"FENBEITONG_ALLOWED_IPS":     "203.0.113.7",
@@ -105,6 +109,8 @@ func TestEverySetting(t *testing.T) {
 		ERPToken:             "erp-token",
 		ERPTimeout:           45 * time.Second,
 		ERPRetryBudget:       72 * time.Hour,
+		ERPRetryInitial:      2 * time.Second,
+		ERPRetryMaxInterval:  time.Minute,
 		AutoX3AppSecret:      "app-secret",
 		FenbeitongToken:      "url-token",
 		FenbeitongAllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")},
@@ -362,5 +368,14 @@ func TestAllowedIPsUnmapIPv4(t *testing.T) {
 		return map[string]string{"FENBEITONG_ALLOWED_IPS": "::ffff:0:0/64"}[k]
 	}); err == nil || !strings.Contains(err.Error(), "/96") {
 		t.Fatalf("short IPv4-mapped prefix: %v", err)
+	}
+}
+
+func TestRetryIntervalsMustBeOrdered(t *testing.T) {
+	_, err := config.FromEnv(func(k string) string {
+		return map[string]string{"ERP_RETRY_INITIAL": "5m", "ERP_RETRY_MAX_INTERVAL": "1m"}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), "ERP_RETRY_MAX_INTERVAL (1m0s) is shorter than ERP_RETRY_INITIAL (5m0s)") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -13,12 +13,13 @@ import (
 )
 
 // localStepOptions covers the short database and Temporal steps (verify,
-// persist, notify, record outcomes): quick attempts, retried until the
-// dependency is back, but never for invalid content.
+// persist, notify, record outcomes): quick attempts, retried for as long as
+// the dependency is down (no ScheduleToClose: giving up would lose the
+// callback; operators see the pending activity and its last error in the
+// Web UI), but never for invalid content.
 func localStepOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
+		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,

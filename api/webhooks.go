@@ -174,20 +174,13 @@ func jsonLike(mt string) bool {
 	return false
 }
 
-// classify maps a vendor parser's error to a refusal.
+// classify maps a vendor parser's error to a refusal: unauthenticated is
+// 401, anything else the parser refuses (vendors.ErrMalformed) is 400.
 func classify(err error) error {
-	switch {
-	case errors.Is(err, vendors.ErrUnauthorized):
+	if errors.Is(err, vendors.ErrUnauthorized) {
 		return refuse(http.StatusUnauthorized, "unauthorized", "%s", err.Error())
-	case errors.Is(err, vendors.ErrMalformed):
-		return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
-	default:
-		var ce *vendors.ContentError
-		if errors.As(err, &ce) {
-			return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
-		}
-		return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
 	}
+	return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
 }
 
 // start starts the event's workflow and returns once Temporal has recorded it.

@@ -70,6 +70,9 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		case "CODEC_CORS_ORIGINS":
 			// The Web UI calls the codec server from the browser: allow its origin.
 			return devUIOrigins(getenv("TEMPORAL_ADDRESS"), uiPort)
+		case "CODEC_ADDR":
+			// The codec server decrypts whatever it is sent: only this machine's browser needs it.
+			return "127.0.0.1:8234"
 		case "PAYLOAD_KEY":
 			return key
 		case "SQLITE_PATH":

@@ -3,15 +3,6 @@ package models
 
 import "time"
 
-// Sync statuses of an event and of a record, also used as the SyncStatus search attribute.
-const (
-	SyncPending    = "pending"
-	SyncSynced     = "synced"
-	SyncRejected   = "rejected"
-	SyncSkipped    = "skipped"
-	SyncSuperseded = "superseded"
-)
-
 // InboundEvent is one accepted vendor callback, stored raw. (Vendor, EventKey)
 // is unique, so a redelivered callback can never become a second row.
 type InboundEvent struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors"
 )
 
 // Temporal is the part of the Temporal client the API uses.
@@ -55,8 +56,8 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		d.Draining = func() bool { return false }
 	}
 	h := &handlers{Deps: d}
-	r.POST("/webhooks/autox3", h.autox3)
-	r.POST("/webhooks/fenbeitong", h.fenbeitong)
+	r.POST("/webhooks/autox3", h.webhook(vendors.AutoX3, h.acceptAutoX3, autox3Reply))
+	r.POST("/webhooks/fenbeitong", h.webhook(vendors.Fenbeitong, h.acceptFenbeitong, fenbeitongReply))
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))

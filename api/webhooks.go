@@ -39,21 +39,31 @@ func refuse(status int, outcome, format string, args ...any) *refusal {
 	return &refusal{status: status, outcome: outcome, msg: fmt.Sprintf(format, args...)}
 }
 
-// autox3 receives an AutoX3 callback. AutoX3 stops redelivering on
-// HTTP 200 with {"data":null,"errorInfo":"","status":0}.
-func (h *handlers) autox3(c *gin.Context) {
-	start := time.Now()
-	c.Set("vendor", vendors.AutoX3)
-	eventType, dup, err := h.acceptAutoX3(c)
-	h.answer(c, vendors.AutoX3, eventType, start, dup, err, func(status int, msg string) {
+// webhook builds a vendor's endpoint from the two parts that differ between
+// vendors: how a callback is accepted and how the vendor wants the answer.
+// Timing, metrics and the status code of the answer are the same for all.
+func (h *handlers) webhook(vendor string, accept func(*gin.Context) (eventType string, duplicate bool, err error),
+	reply func(c *gin.Context, status, code int, msg string)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Set("vendor", vendor)
+		eventType, dup, err := accept(c)
+		status, msg := h.answer(c, vendor, eventType, start, dup, err)
 		code := 0
 		if status != http.StatusOK {
 			code = status
 		}
-		c.JSON(status, gin.H{"data": nil, "errorInfo": msg, "status": code})
-	})
+		reply(c, status, code, msg)
+	}
 }
 
+// autox3Reply is AutoX3's answer; HTTP 200 with
+// {"data":null,"errorInfo":"","status":0} stops its redelivery.
+func autox3Reply(c *gin.Context, status, code int, msg string) {
+	c.JSON(status, gin.H{"data": nil, "errorInfo": msg, "status": code})
+}
+
+// acceptAutoX3 takes an AutoX3 callback: limit, read, verify the signature, start.
 func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
 	if h.Config.AutoX3AppSecret == "" {
 		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "AutoX3 callbacks are refused: no app secret is configured")
@@ -75,24 +85,17 @@ func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
 	return env.MsgType, dup, err
 }
 
-// fenbeitong receives a Fenbeitong push. Fenbeitong signs nothing, so the
-// secret token in the configured URL (and optionally the source address)
-// authenticates it.
-func (h *handlers) fenbeitong(c *gin.Context) {
-	start := time.Now()
-	c.Set("vendor", vendors.Fenbeitong)
-	eventType, dup, err := h.acceptFenbeitong(c)
-	h.answer(c, vendors.Fenbeitong, eventType, start, dup, err, func(status int, msg string) {
-		code := 0
-		if status != http.StatusOK {
-			code = status
-		} else {
-			msg = "success"
-		}
-		c.JSON(status, gin.H{"code": code, "msg": msg, "data": nil})
-	})
+// fenbeitongReply is Fenbeitong's answer: {"code":0,"msg":"success","data":null} when accepted.
+func fenbeitongReply(c *gin.Context, status, code int, msg string) {
+	if code == 0 {
+		msg = "success"
+	}
+	c.JSON(status, gin.H{"code": code, "msg": msg, "data": nil})
 }
 
+// acceptFenbeitong takes a Fenbeitong push. Fenbeitong signs nothing, so the
+// secret token in the configured URL (and optionally the source address)
+// authenticates it.
 func (h *handlers) acceptFenbeitong(c *gin.Context) (string, bool, error) {
 	if h.Config.FenbeitongToken == "" {
 		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "Fenbeitong pushes are refused: no token is configured")
@@ -222,8 +225,8 @@ func (h *handlers) start(c *gin.Context, in flow.EventInput) (bool, error) {
 	return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not record the callback durably; deliver again later")
 }
 
-// answer writes the vendor's reply and counts the outcome.
-func (h *handlers) answer(c *gin.Context, vendor, eventType string, start time.Time, dup bool, err error, reply func(int, string)) {
+// answer counts the outcome and returns the HTTP status and message of the reply.
+func (h *handlers) answer(c *gin.Context, vendor, eventType string, start time.Time, dup bool, err error) (int, string) {
 	outcome, status, msg := "accepted", http.StatusOK, ""
 	if dup {
 		outcome = "duplicate"
@@ -242,5 +245,5 @@ func (h *handlers) answer(c *gin.Context, vendor, eventType string, start time.T
 	c.Set("outcome", outcome)
 	h.Metrics.Callbacks.WithLabelValues(vendor, eventType, outcome).Inc()
 	h.Metrics.AckSeconds.WithLabelValues(vendor, outcome).Observe(time.Since(start).Seconds())
-	reply(status, msg)
+	return status, msg
 }

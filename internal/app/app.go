@@ -335,20 +335,44 @@ func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error
 
 // serveUntil serves srv until ctx ends, then shuts it down gracefully.
 func serveUntil(ctx context.Context, srv *http.Server, grace time.Duration) error {
-	ln, err := net.Listen("tcp", srv.Addr)
+	h, err := startHTTP(srv)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
+	case err := <-h.failed:
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	return h.stop(grace)
+}
+
+// httpServer is a server started in the background by startHTTP.
+type httpServer struct {
+	srv    *http.Server
+	failed <-chan error // receives the error if serving stops on its own
+}
+
+// startHTTP listens on srv.Addr and serves in the background.
+func startHTTP(srv *http.Server) (*httpServer, error) {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	failed := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- err
+		}
+	}()
+	return &httpServer{srv: srv, failed: failed}, nil
+}
+
+// stop shuts the server down, letting requests in flight finish within grace.
+func (h *httpServer) stop(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	return h.srv.Shutdown(ctx)
 }
 
 // localURL turns a listen address like ":8080" into a URL a person can open.

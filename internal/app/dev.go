@@ -105,11 +105,11 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 	codecURL := localURL(cfg.CodecAddr)
 	codecSrv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(keyring), cfg.CodecServerToken, cfg.CodecCORSOrigins), ReadHeaderTimeout: 10 * time.Second}
-	stopCodec, err := startHTTP(codecSrv)
+	codecHTTP, err := startHTTP(codecSrv)
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)
 	}
-	defer stopCodec()
+	defer codecHTTP.stop(5 * time.Second)
 
 	host, portText, err := net.SplitHostPort(cfg.TemporalAddress)
 	if err != nil {
@@ -132,11 +132,11 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	defer sim.Close()
-	stopSim, err := startHTTP(&http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
+	simHTTP, err := startHTTP(&http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
 	if err != nil {
 		return fmt.Errorf("ERP simulator: %w", err)
 	}
-	defer stopSim()
+	defer simHTTP.stop(5 * time.Second)
 	if getenv("ERP_URL") == "" {
 		cfg.ERPURL = localURL(cfg.ERPSimAddr)
 	}
@@ -226,20 +226,6 @@ func compact(b []byte) string {
 		return string(b)
 	}
 	return buf.String()
-}
-
-// startHTTP listens and serves in the background; the returned func shuts it down.
-func startHTTP(srv *http.Server) (func(), error) {
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", srv.Addr, err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }
 
 // loadDevSecrets reads KEY=value lines, generating the dev secrets on first use.

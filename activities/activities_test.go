@@ -22,11 +22,22 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 )
 
 const secret = "activity-test-secret"
+
+// testVendors is the vendor registry the activities decode with.
+func testVendors(t testing.TB) *vendors.Registry {
+	reg, err := vendors.NewRegistry(autox3.New(secret), fenbeitong.New("token", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
 
 func receptionInput(msgID string, rbid, createTime int64) flow.PersistInput {
 	body := autox3.SampleReceptionBody(msgID, rbid, createTime, secret)
@@ -51,7 +62,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			a := &Activities{DB: db}
+			a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 			env := newEnv(t, a)
 			const n = 12
 			rbid := rand.Int64N(1_000_000_000)
@@ -122,19 +133,20 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 	}
 }
 
-// Content that fails validation is a non-retryable InvalidContent failure.
-func TestVerifyInvalidContentIsNonRetryable(t *testing.T) {
-	a := &Activities{}
+// Content that fails validation is a non-retryable InvalidContent failure of
+// Persist, before anything is written.
+func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
+	a := &Activities{Vendors: testVendors(t)}
 	env := newEnv(t, a)
 	body := autox3.BuildBody("bad-1", autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), []byte(`{}`), []byte(`{"carInfo":{}}`), false, secret)
-	_, err := env.ExecuteActivity(a.Verify, flow.EventInput{Vendor: "autox3", EventKey: "bad-1", Body: string(body)})
+	_, err := env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: "bad-1", Body: string(body)}})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent || !appErr.NonRetryable() {
 		t.Fatalf("error = %v, want non-retryable %s", err, flow.ErrInvalidContent)
 	}
 	// A key that does not match the body (a forged workflow input) is refused too.
 	good := fenbeitong.SampleBody("o-1", 700, "2020-04-30 19:32:01")
-	_, err = env.ExecuteActivity(a.Verify, flow.EventInput{Vendor: "fenbeitong", EventKey: "3:o-1:700:0000000000000000", Body: string(good)})
+	_, err = env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "fenbeitong", EventKey: "3:o-1:700:0000000000000000", Body: string(good)}})
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent {
 		t.Fatalf("mismatched key: %v", err)
 	}
@@ -152,7 +164,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 			}
 			srv := httptest.NewServer(sim.Handler())
 			defer srv.Close()
-			a := &Activities{DB: db, ERP: erp.NewClient(srv.URL, "tok", 5*time.Second)}
+			a := &Activities{Store: store.New(db), Vendors: testVendors(t), ERP: erp.NewClient(srv.URL, "tok", 5*time.Second)}
 			env := newEnv(t, a)
 			rbid := rand.Int64N(1_000_000_000)
 			ext := strconv.FormatInt(rbid, 10)
@@ -210,7 +222,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 // MarkSkipped settles a rejected revision and records the decision.
 func TestMarkSkipped(t *testing.T) {
 	db := testenv.SQLite(t)
-	a := &Activities{DB: db}
+	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 	env := newEnv(t, a)
 	persist(t, env, a, receptionInput("k-1", 77, 1000))
 	if _, err := env.ExecuteActivity(a.MarkSkipped, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "77", Revision: 1, Reason: "test car"}); err != nil {
@@ -252,12 +264,12 @@ func syncOnce(t *testing.T, env *testsuite.TestActivityEnvironment, a *Activitie
 // BenchmarkPersist measures one Persist (decode, event row, compare-and-set,
 // normalised rows) on each store.
 func BenchmarkPersist(b *testing.B) {
-	for _, store := range []struct {
+	for _, db := range []struct {
 		name string
 		open func(testing.TB) *gorm.DB
 	}{{"sqlite", testenv.SQLite}, {"mysql", testenv.MySQL}} {
-		b.Run(store.name, func(b *testing.B) {
-			a := &Activities{DB: store.open(b)}
+		b.Run(db.name, func(b *testing.B) {
+			a := &Activities{Store: store.New(db.open(b)), Vendors: testVendors(b)}
 			ctx := context.Background()
 			b.ReportAllocs()
 			i := 0

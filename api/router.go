@@ -16,8 +16,9 @@ import (
 
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
-	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/registry"
 )
 
 // Temporal is the part of the Temporal client the API uses.
@@ -31,6 +32,7 @@ type Deps struct {
 	Config   config.Config
 	Temporal Temporal
 	DB       *gorm.DB
+	Vendors  *vendors.Registry // nil: every vendor of vendors/registry, configured from Config
 	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	// Draining, when it returns true, makes the webhooks answer 503 so vendors
@@ -56,8 +58,17 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		d.Draining = func() bool { return false }
 	}
 	h := &handlers{Deps: d}
-	r.POST("/webhooks/autox3", h.webhook(vendors.AutoX3, h.acceptAutoX3, autox3Reply))
-	r.POST("/webhooks/fenbeitong", h.webhook(vendors.Fenbeitong, h.acceptFenbeitong, fenbeitongReply))
+	if d.Vendors == nil {
+		reg, err := registry.New(d.Config)
+		if err != nil {
+			return nil, err
+		}
+		d.Vendors = reg
+	}
+	for _, name := range d.Vendors.Names() {
+		v, _ := d.Vendors.Get(name)
+		r.POST("/webhooks/"+name, h.webhook(v))
+	}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
@@ -79,7 +90,7 @@ func (h *handlers) ready(c *gin.Context) {
 	}
 	if h.DB == nil {
 		checks["database"], ok = "not configured", false
-	} else if err := models.Ping(ctx, h.DB); err != nil {
+	} else if err := store.Ping(ctx, h.DB); err != nil {
 		checks["database"], ok = "unreachable: "+err.Error(), false
 	} else {
 		checks["database"] = "ok"

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +20,6 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/vendors"
-	"github.com/erpbridge/erpbridge/vendors/autox3"
-	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 	"github.com/erpbridge/erpbridge/workflows"
 )
 
@@ -39,101 +36,37 @@ func refuse(status int, outcome, format string, args ...any) *refusal {
 	return &refusal{status: status, outcome: outcome, msg: fmt.Sprintf(format, args...)}
 }
 
-// webhook builds a vendor's endpoint from the two parts that differ between
-// vendors: how a callback is accepted and how the vendor wants the answer.
-// Timing, metrics and the status code of the answer are the same for all.
-func (h *handlers) webhook(vendor string, accept func(*gin.Context) (eventType string, duplicate bool, err error),
-	reply func(c *gin.Context, status, code int, msg string)) gin.HandlerFunc {
+// webhook is the endpoint of one vendor: limit, read, authenticate, start,
+// answer in the vendor's own reply format. Timing, metrics and the status
+// code of the answer are the same for every vendor.
+func (h *handlers) webhook(v vendors.Vendor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
-		c.Set("vendor", vendor)
-		eventType, dup, err := accept(c)
-		status, msg := h.answer(c, vendor, eventType, start, dup, err)
-		code := 0
-		if status != http.StatusOK {
-			code = status
-		}
-		reply(c, status, code, msg)
+		c.Set("vendor", v.Name())
+		meta, dup, err := h.accept(c, v)
+		status, msg := h.answer(c, v.Name(), meta.EventType, start, dup, err)
+		c.JSON(status, v.Reply(status, msg))
 	}
 }
 
-// autox3Reply is AutoX3's answer; HTTP 200 with
-// {"data":null,"errorInfo":"","status":0} stops its redelivery.
-func autox3Reply(c *gin.Context, status, code int, msg string) {
-	c.JSON(status, gin.H{"data": nil, "errorInfo": msg, "status": code})
-}
-
-// acceptAutoX3 takes an AutoX3 callback: limit, read, verify the signature, start.
-func (h *handlers) acceptAutoX3(c *gin.Context) (string, bool, error) {
-	if h.Config.AutoX3AppSecret == "" {
-		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "AutoX3 callbacks are refused: no app secret is configured")
-	}
+// accept reads the body, lets the vendor authenticate and key it, and starts its workflow.
+func (h *handlers) accept(c *gin.Context, v vendors.Vendor) (vendors.Meta, bool, error) {
 	body, err := h.readBody(c)
 	if err != nil {
-		return "", false, err
+		return vendors.Meta{}, false, err
 	}
-	env, err := autox3.ParseEnvelope(body)
+	req := &vendors.Request{Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body}
+	if addr, err := netip.ParseAddr(c.ClientIP()); err == nil {
+		req.Source = addr
+	}
+	meta, err := v.Accept(req)
 	if err != nil {
-		return "", false, classify(err)
+		return vendors.Meta{}, false, classify(err)
 	}
-	if err := env.Verify(h.Config.AutoX3AppSecret); err != nil {
-		// An unauthenticated msgId or msgType is attacker-chosen: keep it out of logs and metric labels.
-		return "", false, classify(err)
-	}
-	c.Set("msg_id", env.MsgID)
-	dup, err := h.start(c, flow.EventInput{Vendor: vendors.AutoX3, EventKey: env.MsgID, EventType: env.MsgType, Body: string(body), ReceivedAt: time.Now().UTC()})
-	return env.MsgType, dup, err
-}
-
-// fenbeitongReply is Fenbeitong's answer: {"code":0,"msg":"success","data":null} when accepted.
-func fenbeitongReply(c *gin.Context, status, code int, msg string) {
-	if code == 0 {
-		msg = "success"
-	}
-	c.JSON(status, gin.H{"code": code, "msg": msg, "data": nil})
-}
-
-// acceptFenbeitong takes a Fenbeitong push. Fenbeitong signs nothing, so the
-// secret token in the configured URL (and optionally the source address)
-// authenticates it.
-func (h *handlers) acceptFenbeitong(c *gin.Context) (string, bool, error) {
-	if h.Config.FenbeitongToken == "" {
-		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "Fenbeitong pushes are refused: no token is configured")
-	}
-	token := c.Query("token")
-	if token == "" {
-		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "missing token query parameter")
-	}
-	if subtle.ConstantTimeCompare([]byte(token), []byte(h.Config.FenbeitongToken)) != 1 {
-		return "", false, refuse(http.StatusUnauthorized, "unauthorized", "token query parameter does not match")
-	}
-	if len(h.Config.FenbeitongAllowedIPs) > 0 {
-		addr, err := netip.ParseAddr(c.ClientIP())
-		if err != nil || !allowed(h.Config.FenbeitongAllowedIPs, addr.Unmap()) {
-			return "", false, refuse(http.StatusForbidden, "forbidden", "source address is not in FENBEITONG_ALLOWED_IPS")
-		}
-	}
-	body, err := h.readBody(c)
-	if err != nil {
-		return "", false, err
-	}
-	push, err := fenbeitong.ParsePush(body)
-	if err != nil {
-		return "", false, classify(err)
-	}
-	key := push.EventKey()
-	c.Set("msg_id", key)
-	dup, err := h.start(c, flow.EventInput{Vendor: vendors.Fenbeitong, EventKey: key, EventType: push.CategoryName(), Body: string(body), ReceivedAt: time.Now().UTC()})
-	return push.CategoryName(), dup, err
-}
-
-func allowed(prefixes []netip.Prefix, addr netip.Addr) bool {
-	for _, p := range prefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	c.Set("msg_id", meta.EventKey)
+	dup, err := h.start(c, flow.EventInput{Vendor: v.Name(), EventKey: meta.EventKey, EventType: meta.EventType,
+		Body: string(body), ReceivedAt: time.Now().UTC()})
+	return meta, dup, err
 }
 
 // readBody enforces the media type and the size limit, then reads the raw bytes.
@@ -177,11 +110,14 @@ func jsonLike(mt string) bool {
 	return false
 }
 
-// classify maps a vendor parser's error to a refusal: unauthenticated is
-// 401, anything else the parser refuses (vendors.ErrMalformed) is 400.
+// classify maps a vendor's refusal to an answer: unauthenticated is 401, a
+// source not allowed 403, anything else (vendors.ErrMalformed) 400.
 func classify(err error) error {
-	if errors.Is(err, vendors.ErrUnauthorized) {
-		return refuse(http.StatusUnauthorized, "unauthorized", "%s", err.Error())
+	switch {
+	case errors.Is(err, vendors.ErrUnauthorized):
+		return refuse(http.StatusUnauthorized, "unauthorized", "%s", strings.TrimSuffix(err.Error(), ": "+vendors.ErrUnauthorized.Error()))
+	case errors.Is(err, vendors.ErrForbidden):
+		return refuse(http.StatusForbidden, "forbidden", "%s", strings.TrimSuffix(err.Error(), ": "+vendors.ErrForbidden.Error()))
 	}
 	return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
 }

@@ -81,7 +81,8 @@ type EventInput struct {
 	ReceivedAt time.Time
 }
 
-// EventSummary is what verification learned about an event.
+// EventSummary is what verification learned about an event, for runs
+// started before Persist took over verification.
 type EventSummary struct {
 	Kind       string
 	ExternalID string
@@ -101,6 +102,7 @@ type PersistResult struct {
 	Kind       string
 	ExternalID string
 	Version    int64
+	Generic    bool  // an unknown message type kept raw: no order id
 	Applied    bool  // the event is the record's newest state
 	Revision   int64 // record revision it produced; 0 when not applied
 }

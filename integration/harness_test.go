@@ -39,7 +39,8 @@ import (
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
-	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/worker"
 )
 
@@ -75,10 +76,12 @@ type stack struct {
 type stackOptions struct {
 	// mysqlDSN overrides the database (e.g. through a proxy); store must be "mysql".
 	mysqlDSN string
+	// vendors replaces the registry of every vendor (nil keeps it).
+	vendors *vendors.Registry
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
-func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
+func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	t.Helper()
 	var o stackOptions
 	if len(opts) > 0 {
@@ -89,14 +92,14 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 	switch {
 	case o.mysqlDSN != "":
 		var err error
-		if db, err = models.Open(o.mysqlDSN, ""); err != nil {
+		if db, err = store.Open(o.mysqlDSN, ""); err != nil {
 			t.Fatalf("open mysql: %v", err)
 		}
-		if err := models.Migrate(t.Context(), db); err != nil {
+		if err := store.Migrate(t.Context(), db); err != nil {
 			t.Fatalf("migrate: %v", err)
 		}
 		t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
-	case store == "mysql":
+	case storeName == "mysql":
 		db = testenv.MySQL(t)
 	default:
 		db = testenv.SQLite(t)
@@ -116,7 +119,7 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 		t.Fatal(err)
 	}
 	cfg := config.Config{
-		TemporalAddress: ds.Address(), TemporalNamespace: "default", TaskQueue: "it-" + store + "-" + randHex(4),
+		TemporalAddress: ds.Address(), TemporalNamespace: "default", TaskQueue: "it-" + storeName + "-" + randHex(4),
 		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
 		// Short backoff keeps a run of injected failures within the tests' waits.
 		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
@@ -136,7 +139,10 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln})
+	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln, Vendors: o.vendors})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, true, true) }()
@@ -160,7 +166,7 @@ func newStack(t *testing.T, store string, opts ...stackOptions) *stack {
 		c.Close()
 		raw.Close()
 	})
-	s := &stack{t: t, store: store, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg, shutdown: shutdown}
+	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg, shutdown: shutdown}
 	s.eventually("API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {

@@ -1,7 +1,16 @@
-// Package models holds the GORM models and the database setup.
+// Package models holds the GORM models: plain structs whose tags describe
+// the tables. It imports no ORM, so vendor packages can build rows; the
+// store package opens, migrates and writes them.
 package models
 
 import "time"
+
+// All lists every table the service owns, in migration order.
+func All() []any {
+	out := []any{&InboundEvent{}, &RecordState{}, &SyncAttempt{}}
+	out = append(out, autox3Models...)
+	return append(out, fenbeitongModels...)
+}
 
 // InboundEvent is one accepted vendor callback, stored raw. (Vendor, EventKey)
 // is unique, so a redelivered callback can never become a second row.
@@ -33,20 +42,23 @@ type InboundEvent struct {
 // applied; SyncedRevision is the revision the ERP last accepted (or an
 // operator skipped).
 type RecordState struct {
-	ID             uint64    `gorm:"primaryKey"`
-	Vendor         string    `gorm:"size:32;not null;uniqueIndex:ux_record,priority:1"`
-	Kind           string    `gorm:"size:64;not null;uniqueIndex:ux_record,priority:2"`
-	ExternalID     string    `gorm:"size:128;not null;uniqueIndex:ux_record,priority:3"`
-	Version        int64     `gorm:"not null"`
-	Revision       int64     `gorm:"not null"`
-	EventKey       string    `gorm:"size:191;not null"`
-	OccurredAt     time.Time `gorm:"not null"`
-	Data           string    `gorm:"type:mediumtext;not null"`
-	DataSHA256     string    `gorm:"size:64;not null"`
-	SyncedRevision int64     `gorm:"not null;default:0"`
-	SyncedVersion  int64     `gorm:"not null;default:0"`
-	SyncStatus     string    `gorm:"size:16;not null"`
-	LastError      string    `gorm:"size:1024;not null;default:''"`
+	ID         uint64    `gorm:"primaryKey"`
+	Vendor     string    `gorm:"size:32;not null;uniqueIndex:ux_record,priority:1"`
+	Kind       string    `gorm:"size:64;not null;uniqueIndex:ux_record,priority:2"`
+	ExternalID string    `gorm:"size:128;not null;uniqueIndex:ux_record,priority:3"`
+	Version    int64     `gorm:"not null"`
+	Revision   int64     `gorm:"not null"`
+	EventKey   string    `gorm:"size:191;not null"`
+	OccurredAt time.Time `gorm:"not null"`
+	// OccurredOffset is OccurredAt's offset from UTC in seconds in the
+	// vendor's zone, so the ERP receives the time as the vendor reported it.
+	OccurredOffset int    `gorm:"not null;default:0"`
+	Data           string `gorm:"type:mediumtext;not null"`
+	DataSHA256     string `gorm:"size:64;not null"`
+	SyncedRevision int64  `gorm:"not null;default:0"`
+	SyncedVersion  int64  `gorm:"not null;default:0"`
+	SyncStatus     string `gorm:"size:16;not null"`
+	LastError      string `gorm:"size:1024;not null;default:''"`
 	SyncedAt       *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time

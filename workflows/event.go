@@ -23,44 +23,40 @@ type EventResult struct {
 }
 
 // EventWorkflow carries one vendor message from verification to the ERP:
-// Verify → Persist → hand the new state to its record workflow → wait for the
+// Persist (verify and store) → hand the new state to its record workflow → wait for the
 // outcome (and, if the ERP rejected it, for an operator's retry or skip).
 func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
-	st := flow.Status{State: "verifying", SyncStatus: flow.StatusPending}
+	st := flow.Status{State: "persisting", SyncStatus: flow.StatusPending}
 	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, func() (flow.Status, error) { return st, nil }); err != nil {
 		return EventResult{}, err
 	}
 	local := localStepOptions(ctx)
 
-	// Verify: schema and business validation; invalid content fails the run visibly.
-	var sum flow.EventSummary
-	if err := workflow.ExecuteActivity(local, a.Verify, in).Get(ctx, &sum); err != nil {
-		st.State, st.SyncStatus, st.LastError = "failed", flow.StatusInvalid, err.Error()
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == flow.ErrInvalidContent {
-			_ = setSyncStatus(ctx, flow.StatusInvalid)
-			// Keep the raw callback in the database too, so nothing is lost.
-			rec := flow.InvalidInput{Event: in, WorkflowID: info.WorkflowExecution.ID, Problem: appErr.Message()}
-			if rerr := workflow.ExecuteActivity(local, a.RecordInvalid, rec).Get(ctx, nil); rerr != nil {
-				return EventResult{}, rerr
-			}
+	// Runs started before Persist took over verification keep their own Verify step.
+	verifyFolded := workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
+	if !verifyFolded {
+		var sum flow.EventSummary
+		if err := workflow.ExecuteActivity(local, a.Verify, in).Get(ctx, &sum); err != nil {
+			return EventResult{}, failEvent(ctx, in, &st, err)
 		}
-		return EventResult{}, err
-	}
-	st.Kind, st.ExternalID = sum.Kind, sum.ExternalID
-	if !sum.Generic {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, flow.AttrOrderID.ValueSet(sum.ExternalID)); err != nil {
+		if err := setOrderID(ctx, &st, sum.Kind, sum.ExternalID, sum.Generic); err != nil {
 			return EventResult{}, err
 		}
 	}
 
-	// Persist: raw event plus normalised rows, applied only if newer than what is stored.
+	// Persist: verify the content (invalid content fails the run visibly), then
+	// store the raw event and normalised rows, applied only if newer than what is stored.
 	st.State = "persisting"
 	var p flow.PersistResult
 	if err := workflow.ExecuteActivity(local, a.Persist, flow.PersistInput{Event: in, WorkflowID: info.WorkflowExecution.ID}).Get(ctx, &p); err != nil {
-		return EventResult{}, err
+		return EventResult{}, failEvent(ctx, in, &st, err)
+	}
+	if verifyFolded {
+		if err := setOrderID(ctx, &st, p.Kind, p.ExternalID, p.Generic); err != nil {
+			return EventResult{}, err
+		}
 	}
 	st.Revision = p.Revision
 	if !p.Applied {
@@ -143,6 +139,37 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 			}
 		}
 	}
+}
+
+// changeVerifyInPersist versions the fold of the Verify step into Persist.
+const changeVerifyInPersist = "verify-in-persist"
+
+// failEvent ends a run whose step failed. Invalid content is final: the run
+// is marked invalid and the raw callback kept in the database, so nothing is
+// lost; other errors are returned as they are.
+func failEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, err error) error {
+	var a *activities.Activities
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent {
+		return err
+	}
+	st.State, st.SyncStatus, st.LastError = "failed", flow.StatusInvalid, err.Error()
+	_ = setSyncStatus(ctx, flow.StatusInvalid)
+	rec := flow.InvalidInput{Event: in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Problem: appErr.Message()}
+	if rerr := workflow.ExecuteActivity(localStepOptions(ctx), a.RecordInvalid, rec).Get(ctx, nil); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// setOrderID shows the record's id in the status query and, for an order
+// (not a message kept raw), in the OrderID search attribute.
+func setOrderID(ctx workflow.Context, st *flow.Status, kind, externalID string, generic bool) error {
+	st.Kind, st.ExternalID = kind, externalID
+	if generic {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, flow.AttrOrderID.ValueSet(externalID))
 }
 
 // finishEvent records the event's final sync status in the database and the search attributes.

@@ -37,14 +37,9 @@ func newEventHarness(t *testing.T) *harness {
 	return h
 }
 
-// applied mocks Verify, Persist and NotifyRecord for an event that became
-// revision 1 of its record.
-func applied(h *harness, in flow.EventInput) {
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{
-		Kind: recordKind, ExternalID: recordExt, Version: 3, OccurredAt: in.ReceivedAt.Add(-time.Minute),
-	}, nil).Once()
-	persistedAndNotified(h, in)
-}
+// applied mocks Persist and NotifyRecord for an event that became revision 1
+// of its record.
+func applied(h *harness, in flow.EventInput) { persistedAndNotified(h, in) }
 
 // persistedAndNotified mocks Persist and NotifyRecord for an event that
 // became revision 1 of its record.
@@ -72,14 +67,13 @@ func eventResult(t *testing.T, h *harness) workflows.EventResult {
 	return res
 }
 
-func TestEventWorkflowInvalidContentFailsWithoutPersisting(t *testing.T) {
+func TestEventWorkflowInvalidContentFailsAndKeepsTheBody(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
 	const problem = "invalid content: receiveBaseId: missing"
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{},
+	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{},
 		temporal.NewNonRetryableApplicationError(problem, flow.ErrInvalidContent, nil))
 	h.env.OnActivity(a.RecordInvalid, mock.Anything, flow.InvalidInput{Event: in, WorkflowID: eventA, Problem: problem}).Return(nil).Once()
-	h.env.OnActivity(a.Persist, mock.Anything, mock.Anything).Return(flow.PersistResult{}, nil).Maybe()
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	require.True(t, h.env.IsWorkflowCompleted())
@@ -91,10 +85,10 @@ func TestEventWorkflowInvalidContentFailsWithoutPersisting(t *testing.T) {
 	assert.True(t, appErr.NonRetryable())
 	assert.Contains(t, appErr.Error(), "receiveBaseId: missing")
 
-	h.env.AssertActivityNumberOfCalls(t, "Verify", 1)
+	h.env.AssertActivityNumberOfCalls(t, "Persist", 1)
 	h.env.AssertActivityNumberOfCalls(t, "RecordInvalid", 1)
-	h.env.AssertActivityNotCalled(t, "Persist", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{"Verify", "RecordInvalid"}, h.activities())
+	h.env.AssertActivityNotCalled(t, "NotifyRecord", mock.Anything, mock.Anything)
+	assert.Equal(t, []string{"Persist", "RecordInvalid"}, h.activities())
 	assert.Equal(t, []string{flow.StatusInvalid}, h.statuses())
 	assert.Empty(t, h.orderIDs, "nothing is known about the record of invalid content")
 
@@ -104,13 +98,12 @@ func TestEventWorkflowInvalidContentFailsWithoutPersisting(t *testing.T) {
 	assert.Contains(t, st.LastError, "receiveBaseId: missing")
 }
 
-func TestEventWorkflowRetriesVerifyOnOtherFailures(t *testing.T) {
+func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
-	persistedAndNotified(h, in)
 	// A database hiccup is not invalid content: retried, not recorded as invalid.
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{}, errors.New("database is unavailable")).Once()
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{Kind: recordKind, ExternalID: recordExt, Version: 3}, nil).Once()
+	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{}, errors.New("database is unavailable")).Once()
+	persistedAndNotified(h, in)
 	outcomeRecorded(h, flow.StatusSynced, "")
 	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
 
@@ -118,9 +111,9 @@ func TestEventWorkflowRetriesVerifyOnOtherFailures(t *testing.T) {
 	res := eventResult(t, h)
 
 	assert.Equal(t, flow.StatusSynced, res.Status)
-	h.env.AssertActivityNumberOfCalls(t, "Verify", 2)
+	h.env.AssertActivityNumberOfCalls(t, "Persist", 2)
 	h.env.AssertActivityNotCalled(t, "RecordInvalid", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{"Verify", "Verify", "Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
 }
 
 func TestEventWorkflowHappyPath(t *testing.T) {
@@ -137,7 +130,7 @@ func TestEventWorkflowHappyPath(t *testing.T) {
 
 	assert.Equal(t, workflows.EventResult{Status: flow.StatusSynced, Revision: 1}, res)
 	h.env.AssertExpectations(t)
-	assert.Equal(t, []string{"Verify", "Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
 	assert.Equal(t, flow.Status{State: "syncing", SyncStatus: flow.StatusPending, Kind: recordKind, ExternalID: recordExt, Revision: 1}, waiting)
 	assert.Equal(t, flow.Status{State: "done", SyncStatus: flow.StatusSynced, Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Synced: 1, Attempts: 2}, h.query())
@@ -149,9 +142,8 @@ func TestEventWorkflowHappyPath(t *testing.T) {
 func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{Kind: "event", ExternalID: eventKey, Generic: true}, nil).Once()
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
-		Kind: "event", ExternalID: eventKey, Applied: true, Revision: 1,
+		Kind: "event", ExternalID: eventKey, Generic: true, Applied: true, Revision: 1,
 	}, nil).Once()
 	h.env.OnActivity(a.NotifyRecord, mock.Anything, flow.NotifyInput{
 		Vendor: vendors.AutoX3, Kind: "event", ExternalID: eventKey, Revision: 1, EventWorkflowID: eventA,
@@ -170,7 +162,6 @@ func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
-	h.env.OnActivity(a.Verify, mock.Anything, in).Return(flow.EventSummary{Kind: recordKind, ExternalID: recordExt, Version: 2}, nil).Once()
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
 		Kind: recordKind, ExternalID: recordExt, Version: 2, Applied: false,
 	}, nil).Once()
@@ -186,7 +177,7 @@ func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 	assert.Zero(t, res.Revision)
 	assert.NotEmpty(t, res.Detail)
 	h.env.AssertActivityNotCalled(t, "NotifyRecord", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{"Verify", "Persist", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "RecordEventOutcome"}, h.activities())
 	assert.Equal(t, []string{flow.StatusSuperseded}, h.statuses())
 	assert.Equal(t, "done", h.query().State)
 }
@@ -311,5 +302,5 @@ func TestEventWorkflowRenotifiesWhenNoAnswerComes(t *testing.T) {
 
 	assert.Equal(t, flow.StatusSynced, res.Status)
 	h.env.AssertActivityNumberOfCalls(t, "NotifyRecord", 2)
-	assert.Equal(t, []string{"Verify", "Persist", "NotifyRecord", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "NotifyRecord", "NotifyRecord", "RecordEventOutcome"}, h.activities())
 }

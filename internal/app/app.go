@@ -32,7 +32,9 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
-	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/registry"
 	"github.com/erpbridge/erpbridge/worker"
 )
 
@@ -135,11 +137,11 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // openDB opens the configured store and migrates it.
 func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
-	db, err := models.Open(cfg.MySQLDSN, cfg.SQLitePath)
+	db, err := store.Open(cfg.MySQLDSN, cfg.SQLitePath)
 	if err != nil {
 		return nil, err
 	}
-	if err := models.Migrate(ctx, db); err != nil {
+	if err := store.Migrate(ctx, db); err != nil {
 		_ = closeDB(db)
 		return nil, err
 	}
@@ -187,6 +189,7 @@ type Bridge struct {
 	temporal client.Client
 	metrics  *metrics.Metrics
 	erp      activities.ERPSender
+	vendors  *vendors.Registry
 	listener net.Listener
 	draining atomic.Bool
 }
@@ -199,12 +202,21 @@ type BridgeDeps struct {
 	DB       *gorm.DB
 	Temporal client.Client
 	Metrics  *metrics.Metrics // nil: a fresh registry
+	// Vendors are the vendors taken; nil: every vendor of vendors/registry, configured from Config.
+	Vendors *vendors.Registry
 	// Listener, when set, is where the HTTP side serves instead of HTTP_ADDR / METRICS_ADDR.
 	Listener net.Listener
 }
 
 // NewBridge builds a Bridge from its dependencies.
-func NewBridge(d BridgeDeps) *Bridge {
+func NewBridge(d BridgeDeps) (*Bridge, error) {
+	if d.Vendors == nil {
+		reg, err := registry.New(d.Config)
+		if err != nil {
+			return nil, err
+		}
+		d.Vendors = reg
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -212,7 +224,7 @@ func NewBridge(d BridgeDeps) *Bridge {
 		d.Metrics = metrics.New()
 	}
 	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
-		erp: erp.NewClient(d.Config.ERPURL, d.Config.ERPToken, d.Config.ERPTimeout)}
+		vendors: d.Vendors, erp: erp.NewClient(d.Config.ERPURL, d.Config.ERPToken, d.Config.ERPTimeout)}, nil
 }
 
 // serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
@@ -238,7 +250,11 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 		return err
 	}
 	defer c.Close()
-	return NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m}).Run(ctx, withAPI, withWorker)
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
+	if err != nil {
+		return err
+	}
+	return b.Run(ctx, withAPI, withWorker)
 }
 
 // Run serves until ctx ends. On shutdown the API first refuses new callbacks
@@ -249,7 +265,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	var w interface{ Stop() }
 	if withWorker {
 		acts := &activities.Activities{
-			DB: b.db, ERP: b.erp, Temporal: b.temporal,
+			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
 			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		wk := worker.New(b.temporal, b.cfg, acts)
@@ -261,7 +277,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	}
 	var srv *http.Server
 	if withAPI {
-		router, err := api.NewRouter(api.Deps{Config: b.cfg, Temporal: b.temporal, DB: b.db, Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load})
+		router, err := api.NewRouter(api.Deps{Config: b.cfg, Temporal: b.temporal, DB: b.db, Vendors: b.vendors, Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load})
 		if err != nil {
 			return err
 		}

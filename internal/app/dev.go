@@ -157,7 +157,10 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 
 	printDevBanner(stdout, cfg, ds.UIURL(), codecURL)
-	b := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
+	if err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

@@ -17,7 +17,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the MySQL driver for the admin connection
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
 )
 
 // InCI reports whether the tests run in CI, where nothing may be skipped.
@@ -92,13 +92,13 @@ func Databases(t *testing.T) map[string]func(testing.TB) *gorm.DB {
 
 func open(t testing.TB, dsn, path string) *gorm.DB {
 	t.Helper()
-	db, err := models.Open(dsn, path)
+	db, err := store.Open(dsn, path)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
 	sqlDB, _ := db.DB()
 	t.Cleanup(func() { sqlDB.Close() })
-	if err := models.Migrate(t.Context(), db); err != nil {
+	if err := store.Migrate(t.Context(), db); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return db

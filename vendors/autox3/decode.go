@@ -205,7 +205,7 @@ func Decode(body []byte) (*vendors.Event, error) {
 	case MsgTypeMaintenanceV2:
 		err = decodeMaintenanceV2(env, ev)
 	default:
-		ev.Kind, ev.ExternalID = KindEvent, env.MsgID
+		ev.Kind, ev.ExternalID, ev.Generic = KindEvent, env.MsgID, true
 		ev.Data = GenericEvent{MsgType: env.MsgType, Content: env.Content, StaffInfo: env.StaffInfo}
 	}
 	if err != nil {
@@ -464,7 +464,7 @@ func decodeReception(env *Envelope, ev *vendors.Event) error {
 	}
 
 	ev.Kind, ev.ExternalID, ev.Data = KindReceptionOrder, strconv.FormatInt(rb, 10), o
-	ev.Save = saveReception(receptionRows(env, o, odometer, oil))
+	ev.Tables = receptionRows(env, o, odometer, oil).tables()
 	return nil
 }
 
@@ -500,7 +500,7 @@ func decodeReport(env *Envelope, ev *vendors.Event) error {
 		return r.err
 	}
 	ev.Kind, ev.ExternalID, ev.Data = KindInspectionReport, strconv.FormatInt(rep.ReceiveBaseID, 10), rep
-	ev.Save = saveReport(reportRow(env, rep, pct))
+	ev.Tables = reportTables(reportRow(env, rep, pct))
 	return nil
 }
 
@@ -542,7 +542,7 @@ func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
 	}
 	ev.Kind, ev.Data = KindMaintenancePlan, p
 	ev.ExternalID = planRecordID(p.ReceiveBaseID, p.InspectionOrderID, env.MsgID)
-	ev.Save = saveMaintenanceV1(ev.ExternalID, maintenanceV1Rows(env, ev.ExternalID, p, orderIDs))
+	ev.Tables = maintenanceV1Tables(ev.ExternalID, maintenanceV1Rows(env, ev.ExternalID, p, orderIDs))
 	return nil
 }
 
@@ -639,7 +639,7 @@ func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
 	}
 	ev.Kind, ev.Data = KindMaintenancePlan, ch
 	ev.ExternalID = planRecordID(ch.ReceiveBaseID, ch.InspectionOrderID, env.MsgID)
-	ev.Save = saveMaintenanceV2(maintenanceV2Rows(env, ev.ExternalID, ch))
+	ev.Tables = maintenanceV2Tables(maintenanceV2Rows(env, ev.ExternalID, ch))
 	return nil
 }
 

@@ -63,7 +63,7 @@ func TestDecodeReceptionSeed(t *testing.T) {
 	if want := time.Date(2021, 3, 23, 12, 30, 10, 117e6, time.UTC); !ev.OccurredAt.Equal(want) || ev.OccurredAt.Location() != time.UTC {
 		t.Fatalf("occurred at %v, want %v UTC", ev.OccurredAt, want)
 	}
-	if ev.Save == nil {
+	if ev.Tables == nil {
 		t.Fatal("no Save")
 	}
 	o := ev.Data.(ReceptionOrder)
@@ -290,7 +290,7 @@ func TestDecodeUnknownType(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := decodeOK(t, build("event.autox3.order.detection.finish", c.content, c.asString))
-			if ev.Kind != KindEvent || ev.ExternalID != "m-1" || ev.EventKey != "m-1" || ev.Save != nil {
+			if ev.Kind != KindEvent || ev.ExternalID != "m-1" || ev.EventKey != "m-1" || ev.Tables != nil {
 				t.Fatalf("event = %+v", ev)
 			}
 			m := dataMap(t, ev)

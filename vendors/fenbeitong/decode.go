@@ -5,8 +5,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -120,7 +118,9 @@ func Decode(body []byte) (*vendors.Event, error) {
 		ev.Version = Version(p.Category(), Int{Value: c.Status, Valid: true}, latest)
 		ev.OccurredAt = latest
 		ev.Data = c
-		ev.Save = func(tx *gorm.DB) error { return saveCarOrder(tx, p, c) }
+		if ev.Tables, err = carOrderTables(p, c); err != nil {
+			return nil, err
+		}
 		return ev, nil
 	}
 	o, latest, err := readOrder(p)
@@ -130,7 +130,7 @@ func Decode(body []byte) (*vendors.Event, error) {
 	ev.Version = Version(p.Category(), o.Status, latest)
 	ev.OccurredAt = latest
 	ev.Data = o
-	ev.Save = func(tx *gorm.DB) error { return saveOrder(tx, p, o) }
+	ev.Tables = orderTables(p, o)
 	return ev, nil
 }
 

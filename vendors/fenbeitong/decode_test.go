@@ -75,7 +75,7 @@ func TestDecodePageSample(t *testing.T) {
 	if want := 9*statusRankUnit + created.UnixMilli(); ev.Version != want {
 		t.Fatalf("version %d, want %d", ev.Version, want)
 	}
-	if ev.Save == nil {
+	if ev.Tables == nil {
 		t.Fatal("no Save")
 	}
 
@@ -366,7 +366,7 @@ func TestDecodeOtherCategories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.EventType != "hotel" || ev.Kind != "hotel_order" || ev.ExternalID != "H-1" || ev.Save == nil {
+	if ev.EventType != "hotel" || ev.Kind != "hotel_order" || ev.ExternalID != "H-1" || ev.Tables == nil {
 		t.Fatalf("event %+v", ev)
 	}
 	if !strings.HasPrefix(ev.EventKey, "11:H-1:1800:") {

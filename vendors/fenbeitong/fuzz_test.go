@@ -66,7 +66,7 @@ func FuzzDecode(f *testing.F) {
 		if _, err := json.Marshal(ev.Data); err != nil {
 			t.Fatalf("data does not marshal: %v", err)
 		}
-		if ev.Save == nil || ev.EventKey == "" || ev.ExternalID == "" {
+		if ev.Tables == nil || ev.EventKey == "" || ev.ExternalID == "" {
 			t.Fatalf("incomplete event %+v", ev)
 		}
 	})

@@ -1,4 +1,8 @@
-package models
+// Package store is erpbridge's persistence: it opens and migrates MySQL or
+// the embedded SQLite file, and owns every transaction, the compare-and-set
+// that keeps each record's newest state, and the one way child rows of a
+// record are replaced on both databases.
+package store
 
 import (
 	"context"
@@ -12,14 +16,9 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-)
 
-// All lists every table the service owns, in migration order.
-func All() []any {
-	out := []any{&InboundEvent{}, &RecordState{}, &SyncAttempt{}}
-	out = append(out, autox3Models...)
-	return append(out, fenbeitongModels...)
-}
+	"github.com/erpbridge/erpbridge/models"
+)
 
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
 // the embedded SQLite file at sqlitePath otherwise.
@@ -95,7 +94,7 @@ func redactDSN(dsn string) string {
 
 // Migrate creates or updates every table.
 func Migrate(ctx context.Context, db *gorm.DB) error {
-	if err := db.WithContext(ctx).AutoMigrate(All()...); err != nil {
+	if err := db.WithContext(ctx).AutoMigrate(models.All()...); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil

@@ -1,7 +1,8 @@
-package fenbeitong
+package store_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,13 +12,15 @@ import (
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 )
 
-// save runs the event's Save in a transaction, as the workflow does.
-func save(t *testing.T, db *gorm.DB, ev *vendors.Event) {
+// saveFenbeitong writes an event's tables the way Persist does, in one transaction.
+func saveFenbeitong(t *testing.T, db *gorm.DB, ev *vendors.Event) {
 	t.Helper()
-	if err := db.Transaction(func(tx *gorm.DB) error { return ev.Save(tx) }); err != nil {
+	if err := db.Transaction(func(tx *gorm.DB) error { return store.ReplaceTables(tx, ev.Tables) }); err != nil {
 		t.Fatalf("save: %v", err)
 	}
 }
@@ -68,11 +71,11 @@ func sameCounts(t *testing.T, got, want map[string]int64) {
 	}
 }
 
-func TestSaveCarOrder(t *testing.T) {
+func TestFenbeitongSaveCarOrder(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			ev, err := Decode(pageSample(t))
+			ev, err := fenbeitong.Decode(fenbeitongSample(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +85,7 @@ func TestSaveCarOrder(t *testing.T) {
 				"cost_attributions": 1, "attribution_detail": 6, "cost_infos": 1,
 				"cost_info_groups": 2, "cost_info_items": 3, "notifiers": 1, "third_ids": 1, "orders": 1,
 			}
-			save(t, db, ev)
+			saveFenbeitong(t, db, ev)
 			sameCounts(t, counts(t, db, id), full)
 			var first models.FenbeitongCarOrder
 			if err := db.Where("order_id = ?", id).First(&first).Error; err != nil {
@@ -90,7 +93,7 @@ func TestSaveCarOrder(t *testing.T) {
 			}
 
 			// Idempotent: a second run leaves the same rows and values.
-			save(t, db, ev)
+			saveFenbeitong(t, db, ev)
 			sameCounts(t, counts(t, db, id), full)
 
 			var order models.FenbeitongCarOrder
@@ -174,7 +177,7 @@ func TestSaveCarOrder(t *testing.T) {
 			var generic models.FenbeitongOrder
 			db.Where("order_id = ?", id).First(&generic)
 			if generic.Category != 3 || generic.Kind != "car_order" || generic.Status == nil || *generic.Status != 700 ||
-				decimalText(generic.TotalPrice.Decimal) != "14.16" || generic.Raw != string(pageSample(t)) ||
+				decimalText(generic.TotalPrice.Decimal) != "14.16" || generic.Raw != string(fenbeitongSample(t)) ||
 				generic.CreateTime == nil || !generic.CreateTime.Equal(created) {
 				t.Fatalf("generic row %+v", generic)
 			}
@@ -182,20 +185,20 @@ func TestSaveCarOrder(t *testing.T) {
 	}
 }
 
-func TestSaveReplacesOlderState(t *testing.T) {
+func TestFenbeitongSaveReplacesOlderState(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			const id = "R-1"
-			older, err := Decode(SampleBody(id, 350, "2024-05-01 10:00:00"))
+			older, err := fenbeitong.Decode(fenbeitong.SampleBody(id, 350, "2024-05-01 10:00:00"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			save(t, db, older)
+			saveFenbeitong(t, db, older)
 
 			// The newer state has one price line, a passenger-less order,
 			// one cost attribution group, no cost_info and no third_info.
-			body := SampleBody(id, 700, "2024-05-01 10:00:00")
+			body := fenbeitong.SampleBody(id, 700, "2024-05-01 10:00:00")
 			body = variant(t, body, `{
 				"name": "高速费",
 				"amount": "10",
@@ -205,18 +208,18 @@ func TestSaveReplacesOlderState(t *testing.T) {
 			body = variant(t, body, `"cost_info": {`, `"cost_info_old": {`)
 			body = variant(t, body, `"third_info": {`, `"third_info_old": {`)
 			body = variant(t, body, `"total_price": 14.16`, `"total_price": "99.90"`)
-			newer, err := Decode(body)
+			newer, err := fenbeitong.Decode(body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			save(t, db, newer)
+			saveFenbeitong(t, db, newer)
 			want := map[string]int64{
 				"car_orders": 1, "price_details": 1, "price_summaries": 1, "people": 1,
 				"cost_attributions": 1, "attribution_detail": 6, "cost_infos": 0,
 				"cost_info_groups": 0, "cost_info_items": 0, "notifiers": 1, "third_ids": 0, "orders": 1,
 			}
 			sameCounts(t, counts(t, db, id), want)
-			save(t, db, newer)
+			saveFenbeitong(t, db, newer)
 			sameCounts(t, counts(t, db, id), want)
 
 			var order models.FenbeitongCarOrder
@@ -241,9 +244,9 @@ func TestSaveReplacesOlderState(t *testing.T) {
 			}
 
 			// Another order's rows are untouched.
-			other, _ := Decode(SampleBody("R-2", 700, "2024-05-01 10:00:00"))
-			save(t, db, other)
-			save(t, db, newer)
+			other, _ := fenbeitong.Decode(fenbeitong.SampleBody("R-2", 700, "2024-05-01 10:00:00"))
+			saveFenbeitong(t, db, other)
+			saveFenbeitong(t, db, newer)
 			if c := counts(t, db, "R-2"); c["price_details"] != 2 || c["people"] != 2 {
 				t.Fatalf("other order's rows changed: %v", c)
 			}
@@ -251,23 +254,23 @@ func TestSaveReplacesOlderState(t *testing.T) {
 	}
 }
 
-func TestSaveOtherCategory(t *testing.T) {
+func TestFenbeitongSaveOtherCategory(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			body := []byte(`{"order_info":{"order_id":"X-1","order_category_type":11,"status":1800,"status_name":"已入住","create_time":"2024-05-01 10:00:00"},"price_info":{"total_price":"1234567890.1234"}}`)
-			ev, err := Decode(body)
+			ev, err := fenbeitong.Decode(body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			save(t, db, ev)
-			save(t, db, ev)
+			saveFenbeitong(t, db, ev)
+			saveFenbeitong(t, db, ev)
 			// The same order id under another category is another record.
-			train, err := Decode([]byte(`{"order_info":{"order_id":"X-1","order_category_type":15}}`))
+			train, err := fenbeitong.Decode([]byte(`{"order_info":{"order_id":"X-1","order_category_type":15}}`))
 			if err != nil {
 				t.Fatal(err)
 			}
-			save(t, db, train)
+			saveFenbeitong(t, db, train)
 
 			var rows []models.FenbeitongOrder
 			db.Where("order_id = ?", "X-1").Order("category").Find(&rows)
@@ -292,13 +295,13 @@ func TestSaveOtherCategory(t *testing.T) {
 	}
 }
 
-func TestMoneyExactOnMySQL(t *testing.T) {
+func TestFenbeitongMoneyExactOnMySQL(t *testing.T) {
 	db := testenv.MySQL(t)
-	ev, err := Decode(pageSample(t))
+	ev, err := fenbeitong.Decode(fenbeitongSample(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	save(t, db, ev)
+	saveFenbeitong(t, db, ev)
 	var text string
 	if err := db.Raw("SELECT CAST(total_price AS CHAR) FROM fenbeitong_price_summaries WHERE order_id = ?", ev.ExternalID).Scan(&text).Error; err != nil {
 		t.Fatal(err)
@@ -315,8 +318,8 @@ func TestMoneyExactOnMySQL(t *testing.T) {
 	}
 }
 
-func TestSaveAtColumnLimits(t *testing.T) {
-	sample := pageSample(t)
+func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
+	sample := fenbeitongSample(t)
 	body := variant(t, sample, `"supplier_order_id": "139949602000"`, `"supplier_order_id": "`+strings.Repeat("9", idLen)+`"`)
 	body = variant(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+strings.Repeat("费", nameLen)+`"`)
 	body = variant(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+strings.Repeat("😀", textLen)+`"`)
@@ -326,11 +329,11 @@ func TestSaveAtColumnLimits(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			ev, err := Decode(body)
+			ev, err := fenbeitong.Decode(body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			save(t, db, ev)
+			saveFenbeitong(t, db, ev)
 			var order models.FenbeitongCarOrder
 			db.Where("order_id = ?", ev.ExternalID).First(&order)
 			if len([]rune(order.ExceedRemarkDetail)) != textLen || len([]rune(order.CostCategory)) != nameLen {
@@ -351,4 +354,67 @@ func TestSaveAtColumnLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fenbeitongSample is the car order push of Fenbeitong's callback page.
+func fenbeitongSample(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../vendors/fenbeitong/testdata/car_order_push.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// decimalText is a decimal's plain text without trailing fractional zeros.
+func decimalText(d decimal.Decimal) string { return d.String() }
+
+// The column limits Fenbeitong's decoder enforces, in characters.
+const (
+	idLen    = 128
+	nameLen  = 255
+	phoneLen = 64
+	textLen  = 16000
+)
+
+// variant replaces the first old in body by new; old must be there.
+func variant(t testing.TB, body []byte, old, new string) []byte {
+	t.Helper()
+	if !strings.Contains(string(body), old) {
+		t.Fatalf("variant: %q not in body", old)
+	}
+	return []byte(strings.Replace(string(body), old, new, 1))
+}
+func dataJSON(t *testing.T, ev *vendors.Event) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(ev.Data)
+	if err != nil {
+		t.Fatalf("marshal data: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("data is not a JSON object: %v", err)
+	}
+	return m
+}
+
+func at(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("at %v: not an object", path)
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				t.Fatalf("at %v: not an array of %d", path, k+1)
+			}
+			v = a[k]
+		}
+	}
+	return v
 }

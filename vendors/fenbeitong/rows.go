@@ -4,17 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors"
 )
 
 // weightScale is the scale of the weight columns, DECIMAL(18,6).
 const weightScale = 6
 
-// saveOrder replaces the generic row of an order of any category.
-func saveOrder(tx *gorm.DB, p *Push, o *Order) error {
-	row := models.FenbeitongOrder{
+// orderRow is the generic row every push of any category keeps.
+func orderRow(p *Push, o *Order) models.FenbeitongOrder {
+	return models.FenbeitongOrder{
 		Category:     p.category,
 		OrderID:      p.orderID,
 		CategoryName: p.CategoryName(),
@@ -25,64 +24,30 @@ func saveOrder(tx *gorm.DB, p *Push, o *Order) error {
 		CreateTime:   o.CreateTime.UTC(),
 		Raw:          string(p.rawJSON()),
 	}
-	if err := tx.Where("category = ? AND order_id = ?", row.Category, row.OrderID).
-		Delete(&models.FenbeitongOrder{}).Error; err != nil {
-		return fmt.Errorf("delete fenbeitong order %s: %w", row.OrderID, err)
-	}
-	if err := tx.Create(&row).Error; err != nil {
-		return fmt.Errorf("insert fenbeitong order %s: %w", row.OrderID, err)
-	}
-	return nil
 }
 
-// saveCarOrder replaces every row of a car order (and its generic row) with
-// those of c: the rows of the older state are deleted by order id first, so
-// running it twice leaves the same rows.
-func saveCarOrder(tx *gorm.DB, p *Push, c *CarOrder) error {
+// orderTables are the rows of a push of a category without its own model.
+func orderTables(p *Push, o *Order) []vendors.Table {
+	return []vendors.Table{{
+		Model: &models.FenbeitongOrder{},
+		Match: map[string]any{"category": p.category, "order_id": p.orderID},
+		Rows:  []models.FenbeitongOrder{orderRow(p, o)},
+	}}
+}
+
+// carOrderTables are every row of a car order (and its generic row): each
+// table's rows of the order are replaced by those of c.
+func carOrderTables(p *Push, c *CarOrder) ([]vendors.Table, error) {
 	id := c.OrderID
 	generic := &Order{Status: Int{Value: c.Status, Valid: true}, StatusName: c.StatusName, CreateTime: c.CreateTime}
 	if c.Price != nil {
 		generic.TotalPrice = c.Price.TotalPrice
 	}
-	if err := saveOrder(tx, p, generic); err != nil {
-		return err
+	tables := orderTables(p, generic)
+	byOrder := func(model, rows any) {
+		tables = append(tables, vendors.Table{Model: model, Match: map[string]any{"order_id": id}, Rows: rows})
 	}
-
-	for _, model := range []any{
-		&models.FenbeitongCarOrder{},
-		&models.FenbeitongPriceDetail{},
-		&models.FenbeitongPriceSummary{},
-		&models.FenbeitongPerson{},
-		&models.FenbeitongCostAttribution{},
-		&models.FenbeitongCostAttributionDetail{},
-		&models.FenbeitongCostInfo{},
-		&models.FenbeitongCostInfoGroup{},
-		&models.FenbeitongCostInfoItem{},
-		&models.FenbeitongNotifier{},
-		&models.FenbeitongThirdIDs{},
-	} {
-		if err := tx.Where("order_id = ?", id).Delete(model).Error; err != nil {
-			return fmt.Errorf("delete older rows of fenbeitong car order %s: %w", id, err)
-		}
-	}
-
-	rows, err := carOrderRows(c)
-	if err != nil {
-		return fmt.Errorf("build rows of fenbeitong car order %s: %w", id, err)
-	}
-	for _, r := range rows {
-		if err := tx.Create(r).Error; err != nil {
-			return fmt.Errorf("insert rows of fenbeitong car order %s: %w", id, err)
-		}
-	}
-	return nil
-}
-
-// carOrderRows builds the rows of a car order; each element is a pointer to
-// one row or to a non-empty slice of rows.
-func carOrderRows(c *CarOrder) ([]any, error) {
-	id := c.OrderID
-	order := &models.FenbeitongCarOrder{
+	byOrder(&models.FenbeitongCarOrder{}, []models.FenbeitongCarOrder{{
 		OrderID:            id,
 		OriginOrderID:      c.OriginOrderID,
 		SupplierOrderID:    c.SupplierOrderID,
@@ -114,8 +79,7 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 		SaasIsExceed:       c.Saas.IsExceed.Ptr(),
 		Remark:             c.Saas.Remark.Value,
 		CostCategory:       c.Saas.CostCategory,
-	}
-	rows := []any{order}
+	}})
 
 	var details []models.FenbeitongPriceDetail
 	for i, d := range c.PriceDetails {
@@ -123,10 +87,11 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			OrderID: id, Seq: i, Name: d.Name, Amount: d.Amount.NullDecimal(), Type: d.Type,
 		})
 	}
-	rows = appendRows(rows, details)
+	byOrder(&models.FenbeitongPriceDetail{}, details)
 
+	var summary []models.FenbeitongPriceSummary
 	if c.Price != nil {
-		rows = append(rows, &models.FenbeitongPriceSummary{
+		summary = append(summary, models.FenbeitongPriceSummary{
 			OrderID:          id,
 			TotalPrice:       c.Price.TotalPrice.NullDecimal(),
 			PersonalTotalPay: c.Price.PersonalTotalPay.NullDecimal(),
@@ -134,6 +99,7 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			CouponAmount:     c.Price.CouponAmount.NullDecimal(),
 		})
 	}
+	byOrder(&models.FenbeitongPriceSummary{}, summary)
 
 	var people []models.FenbeitongPerson
 	for _, pr := range []struct {
@@ -149,7 +115,7 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			FullUnitName: pr.person.FullUnitName,
 		})
 	}
-	rows = appendRows(rows, people)
+	byOrder(&models.FenbeitongPerson{}, people)
 
 	var attributions []models.FenbeitongCostAttribution
 	for i, a := range c.Saas.CostAttributionList {
@@ -162,7 +128,7 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			CustomExt: string(ext),
 		})
 	}
-	rows = appendRows(rows, attributions)
+	byOrder(&models.FenbeitongCostAttribution{}, attributions)
 
 	var attributionDetails []models.FenbeitongCostAttributionDetail
 	for g, group := range c.Saas.CostAttribution {
@@ -175,7 +141,7 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			})
 		}
 	}
-	rows = appendRows(rows, attributionDetails)
+	byOrder(&models.FenbeitongCostAttributionDetail{}, attributionDetails)
 
 	var (
 		infos  []models.FenbeitongCostInfo
@@ -201,9 +167,9 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			}
 		}
 	}
-	rows = appendRows(rows, infos)
-	rows = appendRows(rows, groups)
-	rows = appendRows(rows, items)
+	byOrder(&models.FenbeitongCostInfo{}, infos)
+	byOrder(&models.FenbeitongCostInfoGroup{}, groups)
+	byOrder(&models.FenbeitongCostInfoItem{}, items)
 
 	var notifiers []models.FenbeitongNotifier
 	for i, n := range c.Saas.NotifierInfo {
@@ -212,25 +178,18 @@ func carOrderRows(c *CarOrder) ([]any, error) {
 			OrgUnitID: n.OrgUnitID, OrgUnitName: n.OrgUnitName, OrgUnitFullName: n.OrgUnitFullName,
 		})
 	}
-	rows = appendRows(rows, notifiers)
+	byOrder(&models.FenbeitongNotifier{}, notifiers)
 
+	var third []models.FenbeitongThirdIDs
 	if t := c.ThirdInfo; t != nil {
-		rows = append(rows, &models.FenbeitongThirdIDs{
+		third = append(third, models.FenbeitongThirdIDs{
 			OrderID: id, UserID: t.UserID, UnitID: t.UnitID, CostDeptID: t.CostDeptID,
 			CostProjectID: t.CostProjectID, ApplyID: t.ApplyID,
 			PassengerUserID: t.PassengerUserID, PassengerUnitID: t.PassengerUnitID,
 		})
 	}
-	return rows, nil
-}
-
-// appendRows adds a slice of rows for one batch insert unless it is empty
-// (GORM refuses to insert an empty slice).
-func appendRows[T any](rows []any, batch []T) []any {
-	if len(batch) == 0 {
-		return rows
-	}
-	return append(rows, &batch)
+	byOrder(&models.FenbeitongThirdIDs{}, third)
+	return tables, nil
 }
 
 // customField is the stored form of a cost attribution custom field.

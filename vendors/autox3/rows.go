@@ -1,19 +1,14 @@
 package autox3
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors"
 )
-
-// batchSize keeps multi-row inserts well under SQLite's bound-variable limit.
-const batchSize = 200
 
 // receptionSet is every row of one reception order.
 type receptionSet struct {
@@ -67,64 +62,17 @@ func receptionRows(env *Envelope, o ReceptionOrder, odometer, oil *decimal.Decim
 	return set
 }
 
-// saveReception upserts the order and replaces its child rows, so an older
-// state's lights, damages and items do not survive.
-func saveReception(set receptionSet) func(tx *gorm.DB) error {
-	return func(tx *gorm.DB) error {
-		id := set.order.ReceiveBaseID
-		order := set.order
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "receive_base_id"}},
-			UpdateAll: true,
-		}).Create(&order).Error
-		if err != nil {
-			return fmt.Errorf("save AutoX3 reception order %d: %w", id, err)
-		}
-		for _, m := range []any{
-			&models.AutoX3WarningLight{}, &models.AutoX3PaintDamage{},
-			&models.AutoX3PaintDamageImage{}, &models.AutoX3PersonalItem{},
-		} {
-			if err := clearRows(tx, m, "receive_base_id = ?", id); err != nil {
-				return fmt.Errorf("clear older rows of AutoX3 reception order %d: %w", id, err)
-			}
-		}
-		if err := insertAll(tx, set.lights); err != nil {
-			return fmt.Errorf("save warning lights of AutoX3 reception order %d: %w", id, err)
-		}
-		if err := insertAll(tx, set.damages); err != nil {
-			return fmt.Errorf("save paint damages of AutoX3 reception order %d: %w", id, err)
-		}
-		if err := insertAll(tx, set.images); err != nil {
-			return fmt.Errorf("save paint damage images of AutoX3 reception order %d: %w", id, err)
-		}
-		if err := insertAll(tx, set.personal); err != nil {
-			return fmt.Errorf("save personal items of AutoX3 reception order %d: %w", id, err)
-		}
-		return nil
+// tables are the reception order's rows, each table's rows of the order
+// replaced, so an older state's lights, damages and items do not survive.
+func (set receptionSet) tables() []vendors.Table {
+	match := map[string]any{"receive_base_id": set.order.ReceiveBaseID}
+	return []vendors.Table{
+		{Model: &models.AutoX3ReceptionOrder{}, Match: match, Rows: []models.AutoX3ReceptionOrder{set.order}},
+		{Model: &models.AutoX3WarningLight{}, Match: match, Rows: set.lights},
+		{Model: &models.AutoX3PaintDamage{}, Match: match, Rows: set.damages},
+		{Model: &models.AutoX3PaintDamageImage{}, Match: match, Rows: set.images},
+		{Model: &models.AutoX3PersonalItem{}, Match: match, Rows: set.personal},
 	}
-}
-
-// clearRows deletes the rows matching where, and skips the DELETE when there
-// are none: on MySQL a DELETE that matches nothing still takes a gap lock,
-// which would make concurrent first saves of different records deadlock.
-func clearRows(tx *gorm.DB, model any, where string, args ...any) error {
-	var n int64
-	if err := tx.Model(model).Where(where, args...).Count(&n).Error; err != nil {
-		return err
-	}
-	if n == 0 {
-		return nil
-	}
-	return tx.Where(where, args...).Delete(model).Error
-}
-
-// insertAll inserts a copy of rows (GORM may write back into what it is given).
-func insertAll[T any](tx *gorm.DB, rows []T) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	cp := append([]T(nil), rows...)
-	return tx.CreateInBatches(&cp, batchSize).Error
 }
 
 func reportRow(env *Envelope, rep InspectionReport, pct *decimal.Decimal) models.AutoX3InspectionReport {
@@ -141,19 +89,10 @@ func reportRow(env *Envelope, rep InspectionReport, pct *decimal.Decimal) models
 	}
 }
 
-// saveReport upserts the report of its reception order.
-func saveReport(row models.AutoX3InspectionReport) func(tx *gorm.DB) error {
-	return func(tx *gorm.DB) error {
-		r := row
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "receive_base_id"}},
-			UpdateAll: true,
-		}).Create(&r).Error
-		if err != nil {
-			return fmt.Errorf("save AutoX3 inspection report %d: %w", row.ReceiveBaseID, err)
-		}
-		return nil
-	}
+// reportTables replace the report of its reception order.
+func reportTables(row models.AutoX3InspectionReport) []vendors.Table {
+	return []vendors.Table{{Model: &models.AutoX3InspectionReport{},
+		Match: map[string]any{"receive_base_id": row.ReceiveBaseID}, Rows: []models.AutoX3InspectionReport{row}}}
 }
 
 func maintenanceV1Rows(env *Envelope, recordID string, p MaintenancePlan, orderIDs []string) []models.AutoX3MaintenancePlan {
@@ -175,18 +114,10 @@ func maintenanceV1Rows(env *Envelope, recordID string, p MaintenancePlan, orderI
 	return rows
 }
 
-// saveMaintenanceV1 replaces the record's v1 plan list.
-func saveMaintenanceV1(recordID string, rows []models.AutoX3MaintenancePlan) func(tx *gorm.DB) error {
-	return func(tx *gorm.DB) error {
-		err := clearRows(tx, &models.AutoX3MaintenancePlan{}, "source = ? AND record_id = ?", models.AutoX3PlanV1, recordID)
-		if err != nil {
-			return fmt.Errorf("clear older AutoX3 maintenance plan of record %s: %w", recordID, err)
-		}
-		if err := insertAll(tx, rows); err != nil {
-			return fmt.Errorf("save AutoX3 maintenance plan of record %s: %w", recordID, err)
-		}
-		return nil
-	}
+// maintenanceV1Tables replace the record's v1 plan list.
+func maintenanceV1Tables(recordID string, rows []models.AutoX3MaintenancePlan) []vendors.Table {
+	return []vendors.Table{{Model: &models.AutoX3MaintenancePlan{},
+		Match: map[string]any{"source": models.AutoX3PlanV1, "record_id": recordID}, Rows: rows}}
 }
 
 func maintenanceV2Rows(env *Envelope, recordID string, ch MaintenancePlanChange) []models.AutoX3MaintenancePlan {
@@ -221,21 +152,21 @@ func maintenanceV2Rows(env *Envelope, recordID string, ch MaintenancePlanChange)
 	return rows
 }
 
-// saveMaintenanceV2 upserts each plan item by AutoX3's plan id, in message
-// order, so a later item for the same plan wins. DELETE keeps the row,
+// maintenanceV2Tables replace each plan item by AutoX3's plan id; when a
+// message names a plan twice, its later item wins. DELETE keeps the row,
 // flagged deleted.
-func saveMaintenanceV2(rows []models.AutoX3MaintenancePlan) func(tx *gorm.DB) error {
-	return func(tx *gorm.DB) error {
-		for _, row := range rows {
-			r := row
-			err := tx.Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "id"}},
-				UpdateAll: true,
-			}).Create(&r).Error
-			if err != nil {
-				return fmt.Errorf("save AutoX3 maintenance plan item %s: %w", row.ID, err)
-			}
-		}
-		return nil
+func maintenanceV2Tables(rows []models.AutoX3MaintenancePlan) []vendors.Table {
+	last := make(map[string]int, len(rows))
+	for i, r := range rows {
+		last[r.ID] = i
 	}
+	ids := make([]string, 0, len(last))
+	kept := make([]models.AutoX3MaintenancePlan, 0, len(last))
+	for i, r := range rows {
+		if last[r.ID] == i {
+			ids = append(ids, r.ID)
+			kept = append(kept, r)
+		}
+	}
+	return []vendors.Table{{Model: &models.AutoX3MaintenancePlan{}, Match: map[string]any{"id": ids}, Rows: kept}}
 }

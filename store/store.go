@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+// batchSize keeps multi-row inserts well under SQLite's bound-variable limit.
+const batchSize = 200
+
+// detailLimit is the size of the status detail and error columns.
+const detailLimit = 1024
+
+// Store reads and writes erpbridge's tables.
+type Store struct {
+	db *gorm.DB
+}
+
+// New wraps an open database (see Open).
+func New(db *gorm.DB) *Store { return &Store{db: db} }
+
+// Inbound is a callback as received, with the workflow that carries it.
+type Inbound struct {
+	Vendor     string
+	EventKey   string
+	EventType  string
+	Body       []byte
+	WorkflowID string
+	ReceivedAt time.Time
+}
+
+// Persisted says whether an event became the newest state of its record.
+type Persisted struct {
+	Applied  bool  // the event is the record's newest state
+	Revision int64 // record revision it produced; 0 when not applied
+}
+
+// Persist stores the raw event and, if it is newer than the stored state of
+// its record, makes it the record's newest state (raising the revision) and
+// replaces the record's normalised rows, all in one transaction. Running it
+// twice for the same event changes nothing and answers the same.
+func (s *Store) Persist(ctx context.Context, in Inbound, ev *vendors.Event) (Persisted, error) {
+	occurred := ev.OccurredAt
+	if occurred.IsZero() {
+		// The vendor gave no time for this state: when it reached us is the best we know.
+		occurred = in.ReceivedAt
+	}
+	_, offset := occurred.Zone()
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
+	}
+	label := ev.Vendor + "/" + ev.Kind + "/" + ev.ExternalID
+	var res Persisted
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Stored before (a redelivery after retention, or a retry after a
+		// commit whose answer was lost): answer as then. The unique index on
+		// (vendor, event_key) turns a racing second insert into a
+		// duplicate-key error, retried by Temporal into this branch.
+		var prior models.InboundEvent
+		if err := tx.Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Limit(1).Find(&prior).Error; err != nil {
+			return fmt.Errorf("look up stored event: %w", err)
+		}
+		if prior.ID != 0 {
+			res = Persisted{Applied: prior.Applied, Revision: prior.Revision}
+			return nil
+		}
+		row := inboundRow(in, flow.StatusPending, "")
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC()
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("store event: %w", err)
+		}
+
+		// Make sure the record's row exists, then raise it only if this state is newer:
+		// the conditional UPDATE is the compare-and-set that keeps the newest state.
+		placeholder := models.RecordState{Vendor: ev.Vendor, Kind: ev.Kind, ExternalID: ev.ExternalID, Version: -1,
+			OccurredAt: occurred.UTC(), SyncStatus: flow.StatusPending}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&placeholder).Error; err != nil {
+			return fmt.Errorf("create record %s: %w", label, err)
+		}
+		up := tx.Model(&models.RecordState{}).
+			Where("vendor = ? AND kind = ? AND external_id = ? AND version < ?", ev.Vendor, ev.Kind, ev.ExternalID, ev.Version).
+			Updates(map[string]any{
+				"version": ev.Version, "revision": gorm.Expr("revision + 1"), "event_key": ev.EventKey,
+				"occurred_at": occurred.UTC(), "occurred_offset": offset, "data": string(data), "data_sha256": sha256Hex(data),
+				"sync_status": flow.StatusPending,
+			})
+		if up.Error != nil {
+			return fmt.Errorf("apply record %s: %w", label, up.Error)
+		}
+		if up.RowsAffected == 0 {
+			return tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_status", flow.StatusSuperseded).Error
+		}
+		var state models.RecordState
+		if err := tx.Select("revision").Where("vendor = ? AND kind = ? AND external_id = ?", ev.Vendor, ev.Kind, ev.ExternalID).Take(&state).Error; err != nil {
+			return fmt.Errorf("load record %s: %w", label, err)
+		}
+		if err := replaceTables(tx, ev.Tables); err != nil {
+			return fmt.Errorf("save normalised rows of %s: %w", label, err)
+		}
+		res = Persisted{Applied: true, Revision: state.Revision}
+		return tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).
+			Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
+	}, persistTxOptions(s.db))
+	if err != nil {
+		return Persisted{}, fmt.Errorf("persist %s event: %w", in.Vendor, err)
+	}
+	return res, nil
+}
+
+// KeepInvalid keeps the raw body of a callback whose content failed
+// verification, so an operator can inspect it. Keeping it twice is a no-op.
+func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) error {
+	row := inboundRow(in, flow.StatusInvalid, problem)
+	row.Kind, row.OccurredAt = "invalid", in.ReceivedAt.UTC()
+	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return fmt.Errorf("store invalid %s event: %w", in.Vendor, err)
+	}
+	return nil
+}
+
+func inboundRow(in Inbound, status, detail string) models.InboundEvent {
+	return models.InboundEvent{
+		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
+		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
+	}
+}
+
+// replaceTables writes each table's rows of a record state: the rows Match
+// selects are deleted, then Rows are inserted. The DELETE is skipped when
+// nothing matches: on MySQL a DELETE that matches nothing still takes a gap
+// lock, which makes concurrent first saves of different records deadlock.
+func replaceTables(tx *gorm.DB, tables []vendors.Table) error {
+	for _, t := range tables {
+		var n int64
+		if err := tx.Model(t.Model).Where(t.Match).Count(&n).Error; err != nil {
+			return fmt.Errorf("count %T rows: %w", t.Model, err)
+		}
+		if n > 0 {
+			if err := tx.Where(t.Match).Delete(t.Model).Error; err != nil {
+				return fmt.Errorf("delete older %T rows: %w", t.Model, err)
+			}
+		}
+		if t.Rows == nil || reflect.ValueOf(t.Rows).Len() == 0 {
+			continue
+		}
+		if err := tx.CreateInBatches(t.Rows, batchSize).Error; err != nil {
+			return fmt.Errorf("insert %T rows: %w", t.Model, err)
+		}
+	}
+	return nil
+}
+
+// persistTxOptions runs Persist at READ COMMITTED on MySQL: the conditional
+// UPDATE of the record's row serialises concurrent events of one record, and
+// every statement after it must see what the previous one committed (under
+// REPEATABLE READ the transaction's older snapshot would hide the rows it has
+// to replace). SQLite transactions are serialisable already.
+func persistTxOptions(db *gorm.DB) *sql.TxOptions {
+	if db.Dialector.Name() == "mysql" {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// Record loads the stored state of one record.
+func (s *Store) Record(ctx context.Context, vendor, kind, externalID string) (models.RecordState, error) {
+	var st models.RecordState
+	err := s.db.WithContext(ctx).Where("vendor = ? AND kind = ? AND external_id = ?", vendor, kind, externalID).Take(&st).Error
+	if err != nil {
+		return st, fmt.Errorf("load record %s/%s/%s: %w", vendor, kind, externalID, err)
+	}
+	return st, nil
+}
+
+// AddAttempt keeps one ERP answer for audit.
+func (s *Store) AddAttempt(ctx context.Context, a models.SyncAttempt) error {
+	a.Detail = Truncate(a.Detail, detailLimit)
+	return s.db.WithContext(ctx).Create(&a).Error
+}
+
+// MarkFailed notes a failed send of a record: its status and last error.
+func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status, lastErr string) error {
+	return s.db.WithContext(ctx).Model(&models.RecordState{}).Where("id = ?", st.ID).
+		Updates(map[string]any{"last_error": Truncate(lastErr, detailLimit), "sync_status": status}).Error
+}
+
+// MarkSynced notes that the ERP accepted revision st.Revision, and returns
+// the record's current and synced revisions read afterwards.
+func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current, synced int64, err error) {
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
+		"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": time.Now().UTC(), "last_error": "",
+		"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusPending),
+	}).Error; err != nil {
+		return 0, 0, fmt.Errorf("record sync of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
+	}
+	var cur models.RecordState
+	if err := db.Select("revision", "synced_revision").Where("id = ?", st.ID).Take(&cur).Error; err != nil {
+		return 0, 0, fmt.Errorf("reload record: %w", err)
+	}
+	return cur.Revision, cur.SyncedRevision, nil
+}
+
+// MarkSkipped records an operator's decision not to send a rejected revision.
+func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&models.RecordState{}).
+			Where("vendor = ? AND kind = ? AND external_id = ? AND synced_revision < ?", in.Vendor, in.Kind, in.ExternalID, in.Revision).
+			Updates(map[string]any{"synced_revision": in.Revision, "sync_status": flow.StatusSkipped,
+				"last_error": Truncate("skipped: "+in.Reason, detailLimit)}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&models.SyncAttempt{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: in.Revision,
+			IdempotencyKey: "-", Outcome: flow.StatusSkipped, Detail: Truncate(in.Reason, detailLimit)}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("mark %s/%s/%s revision %d skipped: %w", in.Vendor, in.Kind, in.ExternalID, in.Revision, err)
+	}
+	return nil
+}
+
+// SetEventOutcome stores what became of an event at the ERP.
+func (s *Store) SetEventOutcome(ctx context.Context, in flow.OutcomeInput) error {
+	updates := map[string]any{"sync_status": in.Status, "sync_detail": Truncate(in.Detail, detailLimit)}
+	if in.Status == flow.StatusSynced {
+		updates["synced_at"] = time.Now().UTC()
+	}
+	err := s.db.WithContext(ctx).Model(&models.InboundEvent{}).
+		Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Updates(updates).Error
+	if err != nil {
+		return fmt.Errorf("record outcome of %s event: %w", in.Vendor, err)
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Truncate cuts s to at most n bytes on a rune boundary.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -44,8 +44,8 @@ type Activities struct {
 
 // decode decodes an event's body with its vendor's decoder, once per
 // activity attempt; a content problem is a non-retryable, typed failure.
-func (a *Activities) decode(in flow.EventInput) (*vendors.Event, error) {
-	ev, err := a.Vendors.Decode(in.Vendor, []byte(in.Body))
+func (a *Activities) decode(in flow.EventInput, body []byte) (*vendors.Event, error) {
+	ev, err := a.Vendors.Decode(in.Vendor, body)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
 	}
@@ -59,7 +59,7 @@ func (a *Activities) decode(in flow.EventInput) (*vendors.Event, error) {
 // Verify checks the content of a callback and summarises it. Only runs
 // started before Persist took over verification call it (see EventWorkflow).
 func (a *Activities) Verify(_ context.Context, in flow.EventInput) (flow.EventSummary, error) {
-	ev, err := a.decode(in)
+	ev, err := a.decode(in, []byte(in.Body))
 	if err != nil {
 		return flow.EventSummary{}, err
 	}
@@ -67,18 +67,20 @@ func (a *Activities) Verify(_ context.Context, in flow.EventInput) (flow.EventSu
 }
 
 // Persist verifies a callback's content (schema and business rules; invalid
-// content fails with the non-retryable ErrInvalidContent) and stores it: the
-// raw event and, if it is newer than the stored state of its record, the
-// record's newest state and normalised rows, in one transaction (see
-// store.Persist). Verification is not a step of its own: it would decode the
-// same body a second time and fail the same way. Running Persist twice for
-// the same event changes nothing and answers the same.
+// content fails with the non-retryable ErrInvalidContent) and stores it: it
+// reads the body the edge stored (the claim check), and, if the event is
+// newer than the stored state of its record, makes it the record's newest
+// state with its normalised rows, in one transaction (see store.Persist).
+// Verification is not a step of its own: it would read and decode the same
+// body a second time and fail the same way. Running Persist twice for the
+// same event changes nothing and answers the same.
 func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.PersistResult, error) {
-	ev, err := a.decode(in.Event)
-	if err != nil {
-		return flow.PersistResult{}, err
+	p, ev, err := a.Store.Persist(ctx, inbound(in.Event, in.WorkflowID), func(body []byte) (*vendors.Event, error) {
+		return a.decode(in.Event, body)
+	})
+	if errors.Is(err, store.ErrNoCallback) {
+		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
 	}
-	p, err := a.Store.Persist(ctx, inbound(in.Event, in.WorkflowID), ev)
 	if err != nil {
 		return flow.PersistResult{}, err
 	}
@@ -151,7 +153,7 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	case errors.As(sendErr, &erpErr) && !erpErr.Retryable:
 		outcome, status, detail = "rejected", erpErr.Status, erpErr.Reason
 	case errors.As(sendErr, &erpErr):
-		outcome, status, detail = "retry", erpErr.Status, sendErr.Error()
+		outcome, status, detail = "retry", erpErr.Status, erpErr.Detail()
 	default:
 		outcome, detail = "retry", sendErr.Error()
 	}
@@ -166,9 +168,15 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	}
 
 	if sendErr != nil {
-		_ = a.Store.MarkFailed(ctx, st, syncStatusFor(outcome), sendErr.Error())
+		// The database and the encrypted rejection keep the ERP's full answer;
+		// the failure's message, which the SDK logs, only fingerprints it.
+		full := sendErr.Error()
+		if erpErr != nil {
+			full = erpErr.Detail()
+		}
+		_ = a.Store.MarkFailed(ctx, st, syncStatusFor(outcome), full)
 		if outcome == "rejected" {
-			rej := flow.Rejection{Revision: st.Revision, Version: st.Version, HTTPStatus: status, Reason: sendErr.Error(), Attempts: int(attempt)}
+			rej := flow.Rejection{Revision: st.Revision, Version: st.Version, HTTPStatus: status, Reason: full, Attempts: int(attempt)}
 			return res, temporal.NewNonRetryableApplicationError(sendErr.Error(), flow.ErrERPRejected, sendErr, rej)
 		}
 		if erpErr != nil && erpErr.RetryAfter > 0 {

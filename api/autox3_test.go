@@ -111,8 +111,8 @@ func TestAutoX3AcceptsSignedCallbacks(t *testing.T) {
 			if in.Vendor != vendors.AutoX3 || in.EventKey != tt.msgID || in.EventType != tt.msgType {
 				t.Errorf("EventInput = %+v, want vendor %s, key %s, type %s", in, vendors.AutoX3, tt.msgID, tt.msgType)
 			}
-			if in.Body != string(tt.body) {
-				t.Errorf("EventInput.Body differs from the posted body")
+			if f.bodyOf(t, in) != string(tt.body) {
+				t.Errorf("the stored callback differs from the posted body")
 			}
 			labels := map[string]string{"vendor": "autox3", "event_type": tt.msgType, "outcome": "accepted"}
 			if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
@@ -205,8 +205,8 @@ func TestAutoX3StartOptions(t *testing.T) {
 		t.Fatalf("ExecuteWorkflow called %d times, want 1", len(calls))
 	}
 	checkStartOptions(t, calls[0], "erpbridge-test-queue", vendors.AutoX3, "msg-opts-0001", autox3.MsgTypeReceptionCreate, before, after, autoX3Personal)
-	if got := eventInput(t, calls[0]).Body; got != string(body) {
-		t.Errorf("EventInput.Body is not byte-identical to the posted body:\n got %q\nwant %q", got, body)
+	if got := f.bodyOf(t, eventInput(t, calls[0])); got != string(body) {
+		t.Errorf("the stored callback is not byte-identical to the posted body:\n got %q\nwant %q", got, body)
 	}
 }
 
@@ -220,9 +220,9 @@ func TestAutoX3Duplicate(t *testing.T) {
 				t.Fatalf("delivery %d: answer = %d %s, want 200 %s", i+1, rec.Code, rec.Body, autoX3OK)
 			}
 		}
-		calls := f.temporal.Calls()
-		if len(calls) != 2 || calls[0].Options.ID != calls[1].Options.ID {
-			t.Fatalf("want two starts of the same id, got %d", len(calls))
+		// The store knows the redelivery: it is answered as a duplicate and starts nothing.
+		if calls := f.temporal.Calls(); len(calls) != 1 {
+			t.Fatalf("want one start, got %d", len(calls))
 		}
 		if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 1 {
 			t.Errorf("callback_duplicates_total = %v, want 1", got)
@@ -242,8 +242,12 @@ func TestAutoX3Duplicate(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
 			t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
 		}
-		if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 1 {
-			t.Errorf("callback_duplicates_total = %v, want 1", got)
+		// The relay takes a workflow that exists already as started, and leaves no backlog.
+		if got := counter(t, f.metrics, "erpbridge_relay_starts_total", map[string]string{"vendor": "autox3", "outcome": "duplicate"}); got != 1 {
+			t.Errorf("relay_starts_total{duplicate} = %v, want 1", got)
+		}
+		if n, _, err := f.store.Backlog(t.Context()); err != nil || n != 0 {
+			t.Errorf("backlog = %d (%v), want 0", n, err)
 		}
 	})
 }
@@ -407,7 +411,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 			t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
 		}
 		calls := f.temporal.Calls()
-		if len(calls) != 1 || eventInput(t, calls[0]).Body != string(body) {
+		if len(calls) != 1 || f.bodyOf(t, eventInput(t, calls[0])) != string(body) {
 			t.Fatal("the body at the limit did not reach the workflow byte for byte")
 		}
 	})
@@ -437,6 +441,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				sawLength, sawEncoding = r.ContentLength, r.TransferEncoding
 				f.router.ServeHTTP(w, r)
+				f.relayErr = f.relay.Drain(r.Context())
 			}))
 			defer srv.Close()
 
@@ -467,7 +472,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 				if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
 					t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
 				}
-				if calls := f.temporal.Calls(); len(calls) != 1 || eventInput(t, calls[0]).Body != string(body) {
+				if calls := f.temporal.Calls(); len(calls) != 1 || f.bodyOf(t, eventInput(t, calls[0])) != string(body) {
 					t.Fatal("the chunked body did not reach the workflow byte for byte")
 				}
 				return
@@ -477,8 +482,9 @@ func TestAutoX3BodyLimit(t *testing.T) {
 	}
 }
 
-func TestAutoX3WorkflowEngineFailures(t *testing.T) {
-	const retry = "could not record the callback durably; deliver again later"
+// Temporal down does not lose a callback: it is stored and acknowledged,
+// and the relay starts its workflow once Temporal answers again.
+func TestAutoX3WorkflowEngineDown(t *testing.T) {
 	tests := []struct {
 		name     string
 		startErr error
@@ -491,25 +497,51 @@ func TestAutoX3WorkflowEngineFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, testConfig(t, nil))
 			f.temporal.startErr = tt.startErr
-			rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0001"))
-			// The callback is authentic, so its type may label the metric.
-			checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate, retry)
-			if n := len(f.temporal.Calls()); n != 1 {
-				t.Errorf("ExecuteWorkflow called %d times, want 1", n)
+			body := sampleAutoX3("msg-tmp-0001")
+			rec := f.post(t, autoX3Path, "application/json", body)
+			if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+				t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
+			}
+			if f.relayErr == nil {
+				t.Fatal("the relay reported no failure while Temporal was down")
+			}
+			if n, _, _ := f.store.Backlog(t.Context()); n != 1 {
+				t.Fatalf("backlog = %d, want the callback waiting", n)
+			}
+			// A redelivery meanwhile is a duplicate.
+			if rec := f.post(t, autoX3Path, "application/json", body); rec.Code != http.StatusOK {
+				t.Fatalf("redelivery answered %d", rec.Code)
+			}
+			f.temporal.mu.Lock()
+			f.temporal.startErr = nil
+			f.temporal.mu.Unlock()
+			if err := f.relay.Drain(t.Context()); err != nil {
+				t.Fatalf("relay after Temporal came back: %v", err)
+			}
+			calls := f.temporal.Calls()
+			last := calls[len(calls)-1]
+			if last.Options.ID != "autox3:msg-tmp-0001" || f.bodyOf(t, eventInput(t, last)) != string(body) {
+				t.Fatalf("last start %s does not carry the stored callback", last.Options.ID)
+			}
+			if n, _, _ := f.store.Backlog(t.Context()); n != 0 {
+				t.Fatalf("backlog = %d after the relay, want 0", n)
 			}
 			logs := f.logs.String()
-			if !strings.Contains(logs, "could not start workflow") {
-				t.Errorf("start failure not logged:\n%s", logs)
+			if !strings.Contains(logs, "relay") && f.relayErr == nil {
+				t.Errorf("relay failure not visible:\n%s", logs)
 			}
 			assertNoneOf(t, "logs", logs, autoX3Personal...)
 		})
 	}
 
-	t.Run("no workflow engine", func(t *testing.T) {
-		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Temporal = nil })
+	t.Run("store unreachable", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
 		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0002"))
 		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
-			"workflow engine not configured")
+			"could not store the callback durably; deliver again later")
+		if strings.Contains(rec.Body.String(), "sql") {
+			t.Errorf("answer quotes the driver: %s", rec.Body)
+		}
 	})
 }
 

@@ -100,8 +100,8 @@ func TestFenbeitongAcceptsSample(t *testing.T) {
 	if in.Vendor != vendors.Fenbeitong || in.EventKey != key || in.EventType != "car" {
 		t.Errorf("EventInput = {%s %s %s}, want {fenbeitong %s car}", in.Vendor, in.EventKey, in.EventType, key)
 	}
-	if in.Body != string(body) {
-		t.Errorf("EventInput.Body is not byte-identical to the posted body")
+	if f.bodyOf(t, in) != string(body) {
+		t.Errorf("the stored callback is not byte-identical to the posted body")
 	}
 	labels := map[string]string{"vendor": "fenbeitong", "event_type": "car", "outcome": "accepted"}
 	if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
@@ -136,15 +136,17 @@ func TestFenbeitongDuplicates(t *testing.T) {
 		if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "fenbeitong"}); got != dups {
 			t.Errorf("%s: callback_duplicates_total = %v, want %v", d.name, got, dups)
 		}
+		// A duplicate is known to the store and starts nothing; a new event starts its own workflow.
 		calls := f.temporal.Calls()
-		if len(calls) != i+1 {
-			t.Fatalf("%s: ExecuteWorkflow called %d times, want %d", d.name, len(calls), i+1)
+		if want := i + 1 - int(dups); len(calls) != want {
+			t.Fatalf("%s: ExecuteWorkflow called %d times, want %d", d.name, len(calls), want)
 		}
-		if got, want := calls[i].Options.ID, flow.EventWorkflowID(vendors.Fenbeitong, fenbeitongKey(t, d.body)); got != want {
-			t.Errorf("%s: workflow id = %q, want %q", d.name, got, want)
-		}
-		if same := calls[i].Options.ID == calls[0].Options.ID; same != (i == 0 || d.dup) {
-			t.Errorf("%s: workflow id %q, first %q: same id = %v", d.name, calls[i].Options.ID, calls[0].Options.ID, same)
+		if !d.dup {
+			if got, want := calls[len(calls)-1].Options.ID, flow.EventWorkflowID(vendors.Fenbeitong, fenbeitongKey(t, d.body)); got != want {
+				t.Errorf("%s: workflow id = %q, want %q", d.name, got, want)
+			}
+		} else if key := flow.EventWorkflowID(vendors.Fenbeitong, fenbeitongKey(t, d.body)); key != calls[0].Options.ID {
+			t.Errorf("%s: duplicate's key %q is not the first push's %q", d.name, key, calls[0].Options.ID)
 		}
 	}
 	for outcome, want := range map[string]float64{"accepted": 2, "duplicate": 2} {
@@ -257,20 +259,30 @@ func TestFenbeitongBodyLimit(t *testing.T) {
 }
 
 func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
-	const retry = "could not record the callback durably; deliver again later"
-	t.Run("temporal unavailable", func(t *testing.T) {
+	t.Run("temporal unavailable: stored, acknowledged, started later", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil))
 		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", retry)
-		if n := len(f.temporal.Calls()); n != 1 {
-			t.Errorf("ExecuteWorkflow called %d times, want 1", n)
+		if rec.Code != http.StatusOK || rec.Body.String() != fenbeitongOK {
+			t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, fenbeitongOK)
+		}
+		if n, _, _ := f.store.Backlog(t.Context()); n != 1 {
+			t.Fatalf("backlog = %d, want 1", n)
+		}
+		f.temporal.mu.Lock()
+		f.temporal.startErr = nil
+		f.temporal.mu.Unlock()
+		if err := f.relay.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, _ := f.store.Backlog(t.Context()); n != 0 {
+			t.Fatalf("backlog = %d after Temporal came back, want 0", n)
 		}
 	})
-	t.Run("no workflow engine", func(t *testing.T) {
-		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Temporal = nil })
+	t.Run("store unreachable", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", "workflow engine not configured")
+		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", "could not store the callback durably; deliver again later")
 	})
 	t.Run("draining", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })

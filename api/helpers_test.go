@@ -17,8 +17,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/store"
 )
 
 const (
@@ -104,10 +107,13 @@ func testConfig(t testing.TB, env map[string]string) config.Config {
 	return cfg
 }
 
-// fixture is a router with its fakes.
+// fixture is a router with its fakes, a fresh SQLite store and the relay.
 type fixture struct {
 	router   http.Handler
 	temporal *fakeTemporal
+	store    *store.Store
+	relay    *api.Relay
+	relayErr error // what the relay's last drain said
 	metrics  *metrics.Metrics
 	logs     *syncBuffer
 }
@@ -116,12 +122,16 @@ type fixture struct {
 // and a JSON logger writing to a buffer. mutate may adjust the deps.
 func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fixture {
 	t.Helper()
-	f := &fixture{temporal: &fakeTemporal{}, metrics: metrics.New(), logs: &syncBuffer{}}
+	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &syncBuffer{}}
+	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.relay = api.NewRelay(f.store, f.temporal, cfg.TaskQueue, f.metrics, log)
 	d := api.Deps{
 		Config:   cfg,
 		Temporal: f.temporal,
+		Store:    f.store,
+		Relay:    f.relay,
 		Metrics:  f.metrics,
-		Logger:   slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:   log,
 	}
 	for _, m := range mutate {
 		m(&d)
@@ -145,9 +155,12 @@ func (f *fixture) post(t testing.TB, target, contentType string, body []byte) *h
 	return f.serve(req)
 }
 
+// serve answers req, then lets the relay start what the request stored, as
+// the relay of a running api would right after the answer.
 func (f *fixture) serve(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	f.router.ServeHTTP(rec, req)
+	f.relayErr = f.relay.Drain(req.Context())
 	return rec
 }
 
@@ -337,4 +350,21 @@ func assertNoneOf(t testing.TB, what, text string, needles ...string) {
 			t.Errorf("%s contains %q:\n%s", what, n, text)
 		}
 	}
+}
+
+// bodyOf is the callback the edge stored for a workflow input: the claim
+// check it carries must name it, and the input must not carry the body.
+func (f *fixture) bodyOf(t testing.TB, in flow.EventInput) string {
+	t.Helper()
+	if in.Body != "" {
+		t.Errorf("the workflow input carries the body; it must carry only the claim check")
+	}
+	if in.ClaimCheck != flow.ClaimCheckFor(in.Vendor, in.EventKey) {
+		t.Errorf("claim check = %q, want %q", in.ClaimCheck, flow.ClaimCheckFor(in.Vendor, in.EventKey))
+	}
+	body, ok, err := f.store.Callback(context.Background(), in.Vendor, in.EventKey)
+	if err != nil || !ok {
+		t.Fatalf("stored callback %s/%s: %v (found %v)", in.Vendor, in.EventKey, err, ok)
+	}
+	return string(body)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
-	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
@@ -31,16 +30,20 @@ type Temporal interface {
 type Deps struct {
 	Config   config.Config
 	Temporal Temporal
-	DB       *gorm.DB
+	Store    *store.Store
 	Vendors  *vendors.Registry // nil: every vendor of vendors/registry, configured from Config
-	Metrics  *metrics.Metrics
-	Logger   *slog.Logger
+	// Relay starts the workflows of stored callbacks; the edge wakes it.
+	Relay   *Relay
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// Draining, when it returns true, makes the webhooks answer 503 so vendors
-	// redeliver elsewhere or later (set during graceful shutdown).
+	// redeliver elsewhere or later, and readiness fail (set during graceful shutdown).
 	Draining func() bool
 }
 
-// NewRouter builds the Gin engine with every route.
+// NewRouter builds the Gin engine of the webhooks and /healthz; /readyz and
+// /metrics are on it too unless ADMIN_ADDR gives them their own address
+// (see NewAdminHandler).
 func NewRouter(d Deps) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -51,13 +54,42 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	}
 	r.ForwardedByClientIP = len(d.Config.TrustedProxies) > 0
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	h, err := newHandlers(d)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range h.Vendors.Names() {
+		v, _ := h.Vendors.Get(name)
+		r.POST("/webhooks/"+name, h.webhook(v))
+	}
+	r.GET("/healthz", healthz)
+	if d.Config.AdminAddr == "" {
+		h.adminRoutes(r)
+	}
+	return r, nil
+}
+
+// NewAdminHandler serves /readyz, /metrics and /healthz on the admin address.
+func NewAdminHandler(d Deps) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	h, err := newHandlers(d)
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/healthz", healthz)
+	h.adminRoutes(r)
+	return r, nil
+}
+
+func newHandlers(d Deps) (*handlers, error) {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
-	h := &handlers{Deps: d}
 	if d.Vendors == nil {
 		reg, err := registry.New(d.Config)
 		if err != nil {
@@ -65,48 +97,55 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		}
 		d.Vendors = reg
 	}
-	for _, name := range d.Vendors.Names() {
-		v, _ := d.Vendors.Get(name)
-		r.POST("/webhooks/"+name, h.webhook(v))
-	}
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", h.ready)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
-	return r, nil
+	return &handlers{Deps: d}, nil
 }
+
+func (h *handlers) adminRoutes(r *gin.Engine) {
+	r.GET("/readyz", h.ready)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.Metrics.Registry, promhttp.HandlerOpts{})))
+}
+
+func healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 type handlers struct {
 	Deps
 }
 
-// ready answers 200 when the database and Temporal answer, 503 with the reason otherwise.
+// ready answers 200 while the api can durably take a callback: it is not
+// shutting down and the store answers. Temporal being unreachable only
+// degrades it (callbacks are stored and started later), and the backlog
+// waiting for a workflow is shown with its oldest age. The answer names no
+// host and quotes no driver error.
 func (h *handlers) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{}
-	ok := true
+	status, code := "ready", http.StatusOK
 	if h.Draining() {
-		checks["api"], ok = "shutting down", false
+		status, code = "shutting down", http.StatusServiceUnavailable
 	}
-	if h.DB == nil {
-		checks["database"], ok = "not configured", false
-	} else if err := store.Ping(ctx, h.DB); err != nil {
-		checks["database"], ok = "unreachable: "+err.Error(), false
+	if h.Store == nil || h.Store.Ready(ctx) != nil {
+		checks["database"] = "unreachable"
+		status, code = "unavailable", http.StatusServiceUnavailable
 	} else {
 		checks["database"] = "ok"
 	}
 	if h.Temporal == nil {
-		checks["temporal"], ok = "not configured", false
+		checks["temporal"] = "not configured"
 	} else if _, err := h.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], ok = "unreachable: "+err.Error(), false
+		checks["temporal"] = "unreachable"
 	} else {
 		checks["temporal"] = "ok"
 	}
-	if !ok {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
-		return
+	if checks["temporal"] != "ok" && code == http.StatusOK {
+		status = "degraded"
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+	out := gin.H{"status": status, "checks": checks}
+	if h.Relay != nil {
+		waiting, age, _ := h.Relay.Backlog()
+		out["backlog"] = gin.H{"waiting": waiting, "oldest_seconds": int64(age.Seconds())}
+	}
+	c.JSON(code, out)
 }
 
 // accessLog logs each request without its query string (the Fenbeitong token travels there).

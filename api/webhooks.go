@@ -13,15 +13,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
-	"github.com/erpbridge/erpbridge/workflows"
 )
+
+// storeTimeout bounds the edge's write of a callback.
+const storeTimeout = 5 * time.Second
 
 // refusal is a callback the API will not take, with the HTTP status and the metric outcome.
 type refusal struct {
@@ -64,8 +63,8 @@ func (h *handlers) accept(c *gin.Context, v vendors.Vendor) (vendors.Meta, bool,
 		return vendors.Meta{}, false, classify(err)
 	}
 	c.Set("msg_id", meta.EventKey)
-	dup, err := h.start(c, flow.EventInput{Vendor: v.Name(), EventKey: meta.EventKey, EventType: meta.EventType,
-		Body: string(body), ReceivedAt: time.Now().UTC()})
+	dup, err := h.keep(c, store.Inbound{Vendor: v.Name(), EventKey: meta.EventKey, EventType: meta.EventType, Body: body,
+		WorkflowID: flow.EventWorkflowID(v.Name(), meta.EventKey), ReceivedAt: time.Now().UTC()})
 	return meta, dup, err
 }
 
@@ -122,43 +121,27 @@ func classify(err error) error {
 	return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
 }
 
-// start starts the event's workflow and returns once Temporal has recorded it.
-// It reports a duplicate when a workflow with the same id exists or existed.
-func (h *handlers) start(c *gin.Context, in flow.EventInput) (bool, error) {
-	id := flow.EventWorkflowID(in.Vendor, in.EventKey)
-	c.Set("workflow_id", id)
-	opts := client.StartWorkflowOptions{
-		ID:        id,
-		TaskQueue: h.Config.TaskQueue,
-		// One message, one run, ever: a redelivery after the first run closed
-		// must not start a second one (REJECT_DUPLICATE), nor one while it is
-		// open (FAIL), and the SDK must say so instead of returning the running
-		// execution (WorkflowExecutionErrorWhenAlreadyStarted).
-		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			flow.AttrVendor.ValueSet(in.Vendor), flow.AttrEventType.ValueSet(in.EventType),
-			flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
-		Memo: map[string]any{"vendor": in.Vendor, "event_type": in.EventType, "received_at": in.ReceivedAt.Format(time.RFC3339)},
+// keep stores the callback (the claim check) and wakes the relay, which
+// starts its workflow. It reports a duplicate when the callback was stored
+// before: a redelivery, whether or not its workflow has started yet.
+func (h *handlers) keep(c *gin.Context, in store.Inbound) (bool, error) {
+	c.Set("workflow_id", in.WorkflowID)
+	if h.Store == nil {
+		return false, refuse(http.StatusServiceUnavailable, "unavailable", "store not configured; deliver again later")
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), storeTimeout)
 	defer cancel()
-	if h.Temporal == nil {
-		return false, refuse(http.StatusServiceUnavailable, "unavailable", "workflow engine not configured; deliver again later")
+	dup, err := h.Store.Receive(ctx, in)
+	if err != nil {
+		if h.Logger != nil {
+			h.Logger.Error("could not store callback", "vendor", in.Vendor, "workflow_id", in.WorkflowID, "error", err)
+		}
+		return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not store the callback durably; deliver again later")
 	}
-	_, err := h.Temporal.ExecuteWorkflow(ctx, opts, workflows.EventWorkflow, in)
-	if err == nil {
-		return false, nil
+	if h.Relay != nil {
+		h.Relay.Kick()
 	}
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return true, nil
-	}
-	if h.Logger != nil {
-		h.Logger.Error("could not start workflow", "vendor", in.Vendor, "workflow_id", id, "error", err)
-	}
-	return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not record the callback durably; deliver again later")
+	return dup, nil
 }
 
 // answer counts the outcome and returns the HTTP status and message of the reply.

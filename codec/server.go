@@ -25,16 +25,19 @@ func defaultAllowedOrigins() []string {
 // may be mounted under any prefix) and GET /healthz. The same codec serves all
 // namespaces; the X-Namespace header is accepted but not used.
 //
+// When resolve is set, decoded payloads that hold a claim check get the
+// stored callback beside it (see Resolver).
+//
 // Browsers may call it from allowedOrigins (exact scheme://host[:port] matches;
 // empty means the local dev UI at port 8233); credentials are allowed, so "*"
 // is not supported. When token is non-empty, every request except CORS
 // preflights and /healthz must carry "Authorization: Bearer <token>".
-func NewServer(c converter.PayloadCodec, token string, allowedOrigins []string) http.Handler {
+func NewServer(c converter.PayloadCodec, token string, allowedOrigins []string, resolve Resolver) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	codecHandler := converter.NewPayloadCodecHTTPHandler(c)
+	codecHandler := converter.NewPayloadCodecHTTPHandler(claimChecks{PayloadCodec: c, resolve: resolve})
 	mux.Handle("POST /", requireToken(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 		codecHandler.ServeHTTP(w, r)

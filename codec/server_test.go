@@ -22,7 +22,7 @@ func startServer(t *testing.T, token string, origins []string) (*httptest.Server
 	t.Helper()
 	_, key := newRawKey(t)
 	k := mustKeyring(t, key, "")
-	srv := httptest.NewServer(NewServer(NewCodec(k), token, origins))
+	srv := httptest.NewServer(NewServer(NewCodec(k), token, origins, nil))
 	t.Cleanup(srv.Close)
 	return srv, k
 }

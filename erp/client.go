@@ -3,6 +3,8 @@ package erp
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,17 +75,37 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string {
+// Error names the record and what happened, but never quotes the ERP's
+// answer, which may echo the record's personal data: it gives the answer's
+// length and a fingerprint instead, for finding the full text (Detail) in
+// the database. Errors go to logs and to Temporal failure messages.
+func (e *Error) Error() string { return e.format(e.reason(false)) }
+
+// Detail is Error with the ERP's full answer, for the database and the
+// encrypted workflow state only.
+func (e *Error) Detail() string { return e.format(e.reason(true)) }
+
+func (e *Error) format(reason string) string {
 	switch {
 	case e.Status != 0 && !e.Retryable:
-		return fmt.Sprintf("ERP rejected record %s: HTTP %d: %s", e.Record, e.Status, e.Reason)
+		return fmt.Sprintf("ERP rejected record %s: HTTP %d: %s", e.Record, e.Status, reason)
 	case e.Status != 0:
-		return fmt.Sprintf("ERP failed record %s (retryable): HTTP %d: %s", e.Record, e.Status, e.Reason)
+		return fmt.Sprintf("ERP failed record %s (retryable): HTTP %d: %s", e.Record, e.Status, reason)
 	case e.Retryable:
-		return fmt.Sprintf("ERP unreachable for record %s (retryable): %s", e.Record, e.Reason)
+		return fmt.Sprintf("ERP unreachable for record %s (retryable): %s", e.Record, reason)
 	default:
-		return fmt.Sprintf("record %s not sent: %s", e.Record, e.Reason)
+		return fmt.Sprintf("record %s not sent: %s", e.Record, reason)
 	}
+}
+
+// reason is the ERP's answer (full), or its fingerprint; reasons of this
+// client's own making (no HTTP answer) are always given in full.
+func (e *Error) reason(full bool) string {
+	if full || e.Status == 0 || e.Reason == "" {
+		return e.Reason
+	}
+	sum := sha256.Sum256([]byte(e.Reason))
+	return fmt.Sprintf("answer of %d bytes (sha256 %s; full text kept with the record)", len(e.Reason), hex.EncodeToString(sum[:4]))
 }
 
 // Unwrap returns the underlying error.

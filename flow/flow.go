@@ -4,6 +4,7 @@
 package flow
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -45,12 +46,15 @@ var SearchAttributeNames = []string{"Vendor", "EventType", "OrderID", "SyncStatu
 const (
 	// ErrInvalidContent: the vendor's content failed schema or business validation.
 	ErrInvalidContent = "InvalidContent"
+	// ErrCallbackMissing: the stored callback a workflow names does not exist.
+	ErrCallbackMissing = "CallbackMissing"
 	// ErrERPRejected: the ERP answered a 4xx other than 408/429.
 	ErrERPRejected = "ERPRejected"
 )
 
 // Sync outcomes an event workflow can end with, also the SyncStatus values.
 const (
+	StatusReceived   = "received" // stored at the edge, not yet persisted by its workflow
 	StatusPending    = "pending"
 	StatusSynced     = "synced"
 	StatusRejected   = "rejected"
@@ -70,15 +74,37 @@ func RecordWorkflowID(vendor, kind, externalID string) string {
 	return "record:" + vendor + ":" + kind + ":" + externalID
 }
 
-// EventInput starts an EventWorkflow. Body is the callback exactly as
-// received (valid UTF-8 JSON, so a string keeps it byte for byte and an
-// operator reads it as text in the Web UI); the payload codec encrypts it.
+// EventInput starts an EventWorkflow. It is a claim check: the callback's
+// body stays in the database row (Vendor, EventKey) that the edge wrote, so
+// histories stay small whatever the vendor sends; the codec server shows the
+// body to operators (see ClaimCheck).
 type EventInput struct {
-	Vendor     string
-	EventKey   string
-	EventType  string
-	Body       string
+	Vendor    string
+	EventKey  string
+	EventType string
+	// Body is set only by runs started before the claim check: the callback
+	// exactly as received.
+	Body       string `json:",omitempty"`
 	ReceivedAt time.Time
+	// ClaimCheck names the stored callback, "inbound_events/<vendor>/<event key>";
+	// the codec server resolves it for the Web UI.
+	ClaimCheck string `json:",omitempty"`
+}
+
+// claimCheckPrefix starts every claim check.
+const claimCheckPrefix = "inbound_events/"
+
+// ClaimCheckFor is the claim check of a stored callback.
+func ClaimCheckFor(vendor, eventKey string) string { return claimCheckPrefix + vendor + "/" + eventKey }
+
+// ParseClaimCheck splits a claim check into the vendor and the event key.
+func ParseClaimCheck(ref string) (vendor, eventKey string, ok bool) {
+	rest, found := strings.CutPrefix(ref, claimCheckPrefix)
+	if !found {
+		return "", "", false
+	}
+	vendor, eventKey, ok = strings.Cut(rest, "/")
+	return vendor, eventKey, ok && vendor != "" && eventKey != ""
 }
 
 // EventSummary is what verification learned about an event, for runs

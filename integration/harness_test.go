@@ -78,6 +78,10 @@ type stackOptions struct {
 	mysqlDSN string
 	// vendors replaces the registry of every vendor (nil keeps it).
 	vendors *vendors.Registry
+	// temporalAddress is a Temporal frontend of the test's own (empty: the shared dev server).
+	temporalAddress string
+	// logs receives the service's log lines, the SDK's included (nil: discarded).
+	logs io.Writer
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
@@ -87,7 +91,10 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	ds := testenv.Temporal(t)
+	temporalAddress := o.temporalAddress
+	if temporalAddress == "" {
+		temporalAddress = testenv.Temporal(t).Address()
+	}
 	var db *gorm.DB
 	switch {
 	case o.mysqlDSN != "":
@@ -119,14 +126,18 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		t.Fatal(err)
 	}
 	cfg := config.Config{
-		TemporalAddress: ds.Address(), TemporalNamespace: "default", TaskQueue: "it-" + storeName + "-" + randHex(4),
+		TemporalAddress: temporalAddress, TemporalNamespace: "default", TaskQueue: "it-" + storeName + "-" + randHex(4),
 		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
 		// Short backoff keeps a run of injected failures within the tests' waits.
 		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
 		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
 	}
 	m := metrics.New()
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logOut := o.logs
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	c, err := worker.Dial(t.Context(), cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -222,13 +233,28 @@ func (s *stack) mustAccept(path string, body []byte) {
 
 func fbtPath() string { return "/webhooks/fenbeitong?token=" + fbtToken }
 
-// result waits for an event workflow to close and returns how it ended.
+// result waits for an event workflow to close and returns how it ended. The
+// edge acknowledges a callback once it is stored and its relay starts the
+// workflow right after, so the workflow may not exist yet when this is called.
 func (s *stack) result(workflowID string) (flowResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	for !s.started(ctx, workflowID) {
+		select {
+		case <-ctx.Done():
+			return flowResult{}, fmt.Errorf("workflow %s was not started within 2m", workflowID)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	var r flowResult
 	err := s.c.GetWorkflow(ctx, workflowID, "").Get(ctx, &r)
 	return r, err
+}
+
+// started reports whether a workflow id has a run.
+func (s *stack) started(ctx context.Context, workflowID string) bool {
+	_, err := s.c.DescribeWorkflowExecution(ctx, workflowID, "")
+	return err == nil
 }
 
 // mustResult requires an event workflow to end with the given sync status.
@@ -310,6 +336,10 @@ func (s *stack) exists(workflowID string) bool {
 // syncStatus is the SyncStatus search attribute of a workflow and whether it is running.
 func (s *stack) syncStatus(workflowID string) (string, bool) {
 	d, err := s.c.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return "", false // not started yet
+	}
 	if err != nil {
 		s.t.Fatalf("describe %s: %v", workflowID, err)
 	}
@@ -378,4 +408,36 @@ func decodeInput(s *stack, payloads *commonpb.Payloads) (flow.EventInput, error)
 	var in flow.EventInput
 	err := codec.DataConverter(s.keyring).FromPayloads(payloads, &in)
 	return in, err
+}
+
+// addAPI starts another api-only replica on the stack's store and Temporal,
+// with its own relay. stop ends it; its relay's open transaction, if any, is
+// rolled back as a killed process's would be.
+func (s *stack) addAPI() (url string, stop func()) {
+	s.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	b, err := app.NewBridge(app.BridgeDeps{Config: s.cfg, DB: s.db, Temporal: s.c, Listener: ln,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, true, false) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	s.t.Cleanup(stop)
+	url = "http://" + ln.Addr().String()
+	s.eventually("second api ready", 30*time.Second, func() error {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+	return url, stop
 }

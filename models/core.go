@@ -12,8 +12,11 @@ func All() []any {
 	return append(out, fenbeitongModels...)
 }
 
-// InboundEvent is one accepted vendor callback, stored raw. (Vendor, EventKey)
-// is unique, so a redelivered callback can never become a second row.
+// InboundEvent is one accepted vendor callback, stored raw: the claim check.
+// The edge writes it before it answers (SyncStatus "received"), the workflow
+// carries only its (Vendor, EventKey), and Persist fills in the rest.
+// (Vendor, EventKey) is unique, so a redelivered callback can never become a
+// second row.
 type InboundEvent struct {
 	ID         uint64    `gorm:"primaryKey"`
 	Vendor     string    `gorm:"size:32;not null;uniqueIndex:ux_event_key,priority:1"`
@@ -33,8 +36,14 @@ type InboundEvent struct {
 	SyncDetail string `gorm:"size:1024;not null;default:''"`
 	SyncedAt   *time.Time
 	ReceivedAt time.Time `gorm:"not null"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// StartedAt is when the callback's workflow was known to be started; nil
+	// while the relay still has to start it.
+	StartedAt *time.Time `gorm:"index"`
+	// RelayUntil is when a relay's claim to start the workflow lapses, so
+	// another relay takes the callback over if the first one died.
+	RelayUntil *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // RecordState is the newest known state of one vendor record (an order) and

@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -48,11 +48,84 @@ type Persisted struct {
 	Revision int64 // record revision it produced; 0 when not applied
 }
 
-// Persist stores the raw event and, if it is newer than the stored state of
-// its record, makes it the record's newest state (raising the revision) and
-// replaces the record's normalised rows, all in one transaction. Running it
-// twice for the same event changes nothing and answers the same.
-func (s *Store) Persist(ctx context.Context, in Inbound, ev *vendors.Event) (Persisted, error) {
+// Receive is the edge's claim check: it stores a callback's raw body before
+// the callback is answered. A callback stored before (a redelivery) is a
+// duplicate and changes nothing.
+//
+// A redelivery is recognised by a plain read first: an insert that meets the
+// existing row would wait for its lock, which a relay starting that very
+// callback may hold for a while.
+func (s *Store) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
+	db := s.db.WithContext(ctx)
+	var n int64
+	if err := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up %s callback: %w", in.Vendor, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	row := inboundRow(in, flow.StatusReceived, "")
+	row.OccurredAt = row.ReceivedAt
+	if err := db.Create(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return true, nil // a concurrent delivery of the same callback stored it first
+		}
+		return false, fmt.Errorf("store %s callback: %w", in.Vendor, err)
+	}
+	return false, nil
+}
+
+// Decoder turns a stored callback's body into its normalised event.
+type Decoder func(body []byte) (*vendors.Event, error)
+
+// ErrNoCallback says a workflow's claim check names no stored callback.
+var ErrNoCallback = errors.New("no stored callback")
+
+// Persist decodes the stored callback (in.Body when the run carries the body
+// itself) and, if it is newer than the stored state of its record, makes it
+// the record's newest state (raising the revision) and replaces the record's
+// normalised rows, all in one transaction. Running it twice for the same
+// event changes nothing and answers the same. A decoding error is returned
+// as it is, with nothing written.
+func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persisted, *vendors.Event, error) {
+	var res Persisted
+	var ev *vendors.Event
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row models.InboundEvent
+		if err := tx.Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Limit(1).Find(&row).Error; err != nil {
+			return fmt.Errorf("look up stored event: %w", err)
+		}
+		body := in.Body
+		if row.ID != 0 {
+			body = row.Body
+		} else if len(body) == 0 {
+			return fmt.Errorf("%w: %s", ErrNoCallback, flow.ClaimCheckFor(in.Vendor, in.EventKey))
+		}
+		var err error
+		if ev, err = decode(body); err != nil {
+			return err
+		}
+		if row.ID != 0 && row.SyncStatus != flow.StatusReceived {
+			// Persisted before (a retry after a commit whose answer was lost): answer as then.
+			res = Persisted{Applied: row.Applied, Revision: row.Revision}
+			return nil
+		}
+		res, err = apply(tx, in, row, ev)
+		return err
+		// READ COMMITTED on MySQL: the conditional UPDATE of the record's row
+		// serialises concurrent events of one record, and every statement after
+		// it must see what the previous one committed (under REPEATABLE READ the
+		// transaction's older snapshot would hide the rows it has to replace).
+	}, txOptions(s.db))
+	if err != nil {
+		return Persisted{}, nil, err
+	}
+	return res, ev, nil
+}
+
+// apply claims the stored callback (or stores it, for runs that carry the
+// body), then raises its record by compare-and-set and replaces its rows.
+func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) (Persisted, error) {
 	occurred := ev.OccurredAt
 	if occurred.IsZero() {
 		// The vendor gave no time for this state: when it reached us is the best we know.
@@ -64,69 +137,74 @@ func (s *Store) Persist(ctx context.Context, in Inbound, ev *vendors.Event) (Per
 		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
 	}
 	label := ev.Vendor + "/" + ev.Kind + "/" + ev.ExternalID
-	var res Persisted
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Stored before (a redelivery after retention, or a retry after a
-		// commit whose answer was lost): answer as then. The unique index on
-		// (vendor, event_key) turns a racing second insert into a
-		// duplicate-key error, retried by Temporal into this branch.
-		var prior models.InboundEvent
-		if err := tx.Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Limit(1).Find(&prior).Error; err != nil {
-			return fmt.Errorf("look up stored event: %w", err)
-		}
-		if prior.ID != 0 {
-			res = Persisted{Applied: prior.Applied, Revision: prior.Revision}
-			return nil
-		}
-		row := inboundRow(in, flow.StatusPending, "")
-		row.Kind, row.ExternalID, row.Version, row.OccurredAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC()
+	now := time.Now().UTC()
+	if row.ID == 0 {
+		row = inboundRow(in, flow.StatusPending, "")
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &now
 		if err := tx.Create(&row).Error; err != nil {
-			return fmt.Errorf("store event: %w", err)
+			return Persisted{}, fmt.Errorf("store event: %w", err)
 		}
-
-		// Make sure the record's row exists, then raise it only if this state is newer:
-		// the conditional UPDATE is the compare-and-set that keeps the newest state.
-		placeholder := models.RecordState{Vendor: ev.Vendor, Kind: ev.Kind, ExternalID: ev.ExternalID, Version: -1,
-			OccurredAt: occurred.UTC(), SyncStatus: flow.StatusPending}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&placeholder).Error; err != nil {
-			return fmt.Errorf("create record %s: %w", label, err)
-		}
-		up := tx.Model(&models.RecordState{}).
-			Where("vendor = ? AND kind = ? AND external_id = ? AND version < ?", ev.Vendor, ev.Kind, ev.ExternalID, ev.Version).
-			Updates(map[string]any{
-				"version": ev.Version, "revision": gorm.Expr("revision + 1"), "event_key": ev.EventKey,
-				"occurred_at": occurred.UTC(), "occurred_offset": offset, "data": string(data), "data_sha256": sha256Hex(data),
-				"sync_status": flow.StatusPending,
-			})
+	} else {
+		// The status guard is the claim: an attempt that got here first leaves 0 rows to update.
+		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
+			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
+			"workflow_id": in.WorkflowID, "sync_status": flow.StatusPending, "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
 		if up.Error != nil {
-			return fmt.Errorf("apply record %s: %w", label, up.Error)
+			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
 		}
 		if up.RowsAffected == 0 {
-			return tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_status", flow.StatusSuperseded).Error
+			return Persisted{}, fmt.Errorf("stored event %s was persisted concurrently; retry", flow.ClaimCheckFor(in.Vendor, in.EventKey))
 		}
-		var state models.RecordState
-		if err := tx.Select("revision").Where("vendor = ? AND kind = ? AND external_id = ?", ev.Vendor, ev.Kind, ev.ExternalID).Take(&state).Error; err != nil {
-			return fmt.Errorf("load record %s: %w", label, err)
-		}
-		if err := replaceTables(tx, ev.Tables); err != nil {
-			return fmt.Errorf("save normalised rows of %s: %w", label, err)
-		}
-		res = Persisted{Applied: true, Revision: state.Revision}
-		return tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).
-			Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
-	}, persistTxOptions(s.db))
-	if err != nil {
-		return Persisted{}, fmt.Errorf("persist %s event: %w", in.Vendor, err)
 	}
-	return res, nil
+
+	// Make sure the record's row exists, then raise it only if this state is newer:
+	// the conditional UPDATE is the compare-and-set that keeps the newest state.
+	placeholder := models.RecordState{Vendor: ev.Vendor, Kind: ev.Kind, ExternalID: ev.ExternalID, Version: -1,
+		OccurredAt: occurred.UTC(), SyncStatus: flow.StatusPending}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&placeholder).Error; err != nil {
+		return Persisted{}, fmt.Errorf("create record %s: %w", label, err)
+	}
+	up := tx.Model(&models.RecordState{}).
+		Where("vendor = ? AND kind = ? AND external_id = ? AND version < ?", ev.Vendor, ev.Kind, ev.ExternalID, ev.Version).
+		Updates(map[string]any{
+			"version": ev.Version, "revision": gorm.Expr("revision + 1"), "event_key": ev.EventKey,
+			"occurred_at": occurred.UTC(), "occurred_offset": offset, "data": string(data), "data_sha256": sha256Hex(data),
+			"sync_status": flow.StatusPending,
+		})
+	if up.Error != nil {
+		return Persisted{}, fmt.Errorf("apply record %s: %w", label, up.Error)
+	}
+	if up.RowsAffected == 0 {
+		return Persisted{}, tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_status", flow.StatusSuperseded).Error
+	}
+	var state models.RecordState
+	if err := tx.Select("revision").Where("vendor = ? AND kind = ? AND external_id = ?", ev.Vendor, ev.Kind, ev.ExternalID).Take(&state).Error; err != nil {
+		return Persisted{}, fmt.Errorf("load record %s: %w", label, err)
+	}
+	if err := replaceTables(tx, ev.Tables); err != nil {
+		return Persisted{}, fmt.Errorf("save normalised rows of %s: %w", label, err)
+	}
+	err = tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
+	return Persisted{Applied: true, Revision: state.Revision}, err
 }
 
-// KeepInvalid keeps the raw body of a callback whose content failed
-// verification, so an operator can inspect it. Keeping it twice is a no-op.
+// KeepInvalid marks a stored callback whose content failed verification (or
+// stores it, for runs that carry the body), so an operator can inspect it.
+// Marking it twice is a no-op.
 func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) error {
+	db := s.db.WithContext(ctx)
+	up := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ? AND sync_status = ?", in.Vendor, in.EventKey, flow.StatusReceived).
+		Updates(map[string]any{"kind": "invalid", "sync_status": flow.StatusInvalid, "sync_detail": Truncate(problem, detailLimit),
+			"workflow_id": in.WorkflowID, "started_at": gorm.Expr("COALESCE(started_at, ?)", time.Now().UTC())})
+	if up.Error != nil {
+		return fmt.Errorf("mark invalid %s event: %w", in.Vendor, up.Error)
+	}
+	if up.RowsAffected > 0 || len(in.Body) == 0 {
+		return nil
+	}
 	row := inboundRow(in, flow.StatusInvalid, problem)
 	row.Kind, row.OccurredAt = "invalid", in.ReceivedAt.UTC()
-	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("store invalid %s event: %w", in.Vendor, err)
 	}
 	return nil
@@ -160,18 +238,6 @@ func replaceTables(tx *gorm.DB, tables []vendors.Table) error {
 		if err := tx.CreateInBatches(t.Rows, batchSize).Error; err != nil {
 			return fmt.Errorf("insert %T rows: %w", t.Model, err)
 		}
-	}
-	return nil
-}
-
-// persistTxOptions runs Persist at READ COMMITTED on MySQL: the conditional
-// UPDATE of the record's row serialises concurrent events of one record, and
-// every statement after it must see what the previous one committed (under
-// REPEATABLE READ the transaction's older snapshot would hide the rows it has
-// to replace). SQLite transactions are serialisable already.
-func persistTxOptions(db *gorm.DB) *sql.TxOptions {
-	if db.Dialector.Name() == "mysql" {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	return nil
 }

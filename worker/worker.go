@@ -18,6 +18,7 @@ import (
 	sdktally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -32,6 +33,9 @@ type DialOptions struct {
 	DataConverter converter.DataConverter // nil: Temporal's default (unencrypted)
 	Registerer    prom.Registerer         // where the SDK's own metrics go; nil: none
 	Logger        *slog.Logger
+	// Lazy connects on first use instead of at Dial, so a process can start
+	// while Temporal is unreachable.
+	Lazy bool
 }
 
 // Dial connects to the configured Temporal frontend and namespace.
@@ -40,6 +44,12 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 		HostPort:      cfg.TemporalAddress,
 		Namespace:     cfg.TemporalNamespace,
 		DataConverter: o.DataConverter,
+	}
+	if o.DataConverter != nil {
+		// Failures are encrypted too: their messages, stack traces and
+		// details would otherwise reach the history as plain JSON.
+		opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+			DataConverter: o.DataConverter, EncodeCommonAttributes: true})
 	}
 	if o.Logger != nil {
 		opts.Logger = sdklog.NewStructuredLogger(o.Logger.With("component", "temporal-sdk"))
@@ -53,7 +63,11 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 		}, time.Second)
 		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
 	}
-	c, err := client.DialContext(ctx, opts)
+	dial := client.DialContext
+	if o.Lazy {
+		dial = func(_ context.Context, opts client.Options) (client.Client, error) { return client.NewLazyClient(opts) }
+	}
+	c, err := dial(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	sdkworker "go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/activities"
@@ -245,7 +247,8 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	}
 	defer closeDB(db)
 	m := metrics.New()
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log})
+	// The connection is made lazily: an api starts and takes callbacks while Temporal is unreachable.
+	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: true})
 	if err != nil {
 		return err
 	}
@@ -257,54 +260,66 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	return b.Run(ctx, withAPI, withWorker)
 }
 
-// Run serves until ctx ends. On shutdown the API first refuses new callbacks
-// (503, so vendors redeliver), lets in-flight requests finish, then the
-// worker drains its running activities.
+// Run serves until ctx ends. On shutdown readiness fails and the webhooks
+// answer 503 (so vendors redeliver) for DRAIN_WINDOW, then the listener
+// closes letting requests in flight finish, then the worker drains its
+// running activities.
 func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
-	errc := make(chan error, 2)
-	var w interface{ Stop() }
+	errc := make(chan error, 3)
+	runCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	var background sync.WaitGroup
+	var w *workerHandle
 	if withWorker {
 		acts := &activities.Activities{
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
 			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
-		wk := worker.New(b.temporal, b.cfg, acts)
-		if err := wk.Start(); err != nil {
-			return fmt.Errorf("start worker on task queue %s: %w", b.cfg.TaskQueue, err)
-		}
-		w = wk
-		b.log.Info("worker started", "task_queue", b.cfg.TaskQueue, "namespace", b.cfg.TemporalNamespace, "store", b.cfg.StoreName())
+		w = startWorker(runCtx, b, acts)
 	}
-	var srv *http.Server
+	var servers []*http.Server
 	if withAPI {
-		router, err := api.NewRouter(api.Deps{Config: b.cfg, Temporal: b.temporal, DB: b.db, Vendors: b.vendors, Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load})
+		relay := api.NewRelay(store.New(b.db), b.temporal, b.cfg.TaskQueue, b.metrics, b.log)
+		background.Add(1)
+		go func() { defer background.Done(); relay.Run(runCtx) }()
+		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.db), Vendors: b.vendors, Relay: relay,
+			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load}
+		router, err := api.NewRouter(deps)
 		if err != nil {
 			return err
 		}
-		srv = &http.Server{Addr: b.cfg.HTTPAddr, Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+		servers = append(servers, &http.Server{Addr: b.cfg.HTTPAddr, Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute})
+		if b.cfg.AdminAddr != "" {
+			admin, err := api.NewAdminHandler(deps)
+			if err != nil {
+				return err
+			}
+			servers = append(servers, &http.Server{Addr: b.cfg.AdminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second})
+		}
 	} else {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-		srv = &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second})
 	}
-	ln := b.listener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", srv.Addr); err != nil {
-			if w != nil {
-				w.Stop()
+	for i, srv := range servers {
+		ln := b.listener
+		if i > 0 || ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
+				stopBackground()
+				w.stop()
+				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 			}
-			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 		}
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		if withAPI {
+			b.log.Info("listening", "addr", ln.Addr().String(), "admin", i > 0)
 		}
-	}()
-	if withAPI {
-		b.log.Info("api listening", "addr", ln.Addr().String())
 	}
 
 	var runErr error
@@ -313,16 +328,80 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	case runErr = <-errc:
 	}
 	b.draining.Store(true)
+	if withAPI && b.cfg.DrainWindow > 0 && runErr == nil {
+		// Readiness fails and new callbacks get 503 while the load balancer takes this replica out.
+		b.log.Info("draining: answering 503 before closing the listener", "window", b.cfg.DrainWindow.String())
+		time.Sleep(b.cfg.DrainWindow)
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
-		runErr = fmt.Errorf("http shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("http shutdown: %w", err)
+		}
 	}
-	if w != nil {
-		w.Stop() // waits for running activities up to WorkerStopTimeout
-	}
+	stopBackground()
+	background.Wait()
+	w.stop() // waits for running activities up to WorkerStopTimeout
 	b.log.Info("stopped")
 	return runErr
+}
+
+// workerHandle is a worker started in the background, once Temporal answers.
+type workerHandle struct {
+	mu      sync.Mutex
+	w       sdkworker.Worker
+	stopped bool
+	done    chan struct{}
+}
+
+// startWorker starts the worker, retrying in the background while Temporal
+// is unreachable, so a process that also serves the api keeps taking
+// callbacks meanwhile.
+func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *workerHandle {
+	h := &workerHandle{done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		backoff := time.Second
+		for {
+			wk := worker.New(b.temporal, b.cfg, acts)
+			h.mu.Lock()
+			if h.stopped {
+				h.mu.Unlock()
+				return
+			}
+			err := wk.Start()
+			if err == nil {
+				h.w = wk
+				h.mu.Unlock()
+				b.log.Info("worker started", "task_queue", b.cfg.TaskQueue, "namespace", b.cfg.TemporalNamespace, "store", b.cfg.StoreName())
+				return
+			}
+			h.mu.Unlock()
+			b.log.Warn("worker cannot start yet; retrying", "task_queue", b.cfg.TaskQueue, "error", err, "retry_in", backoff.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 30*time.Second)
+		}
+	}()
+	return h
+}
+
+// stop stops the worker if it started; a nil handle does nothing.
+func (h *workerHandle) stop() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.stopped = true
+	w := h.w
+	h.mu.Unlock()
+	if w != nil {
+		w.Stop()
+	}
 }
 
 func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -333,7 +412,14 @@ func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(k), cfg.CodecServerToken, cfg.CodecCORSOrigins), ReadHeaderTimeout: 10 * time.Second}
+	// The codec server shows operators the stored callbacks that workflow inputs name.
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	srv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(k), cfg.CodecServerToken, cfg.CodecCORSOrigins,
+		store.New(db).ResolveClaimCheck), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("codec server listening", "addr", cfg.CodecAddr, "key_id", k.ActiveKeyID(), "token_required", cfg.CodecServerToken != "")
 	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/devstack"
 	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 	"github.com/erpbridge/erpbridge/worker"
@@ -98,13 +99,20 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 
-	// Codec server first: the Web UI is pointed at it to show decoded payloads.
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+
+	// Codec server first: the Web UI is pointed at it to show decoded payloads
+	// and the stored callbacks their claim checks name.
 	keyring, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
 	if err != nil {
 		return err
 	}
 	codecURL := localURL(cfg.CodecAddr)
-	codecSrv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(keyring), cfg.CodecServerToken, cfg.CodecCORSOrigins), ReadHeaderTimeout: 10 * time.Second}
+	codecSrv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(keyring), cfg.CodecServerToken, cfg.CodecCORSOrigins, store.New(db).ResolveClaimCheck), ReadHeaderTimeout: 10 * time.Second}
 	codecHTTP, err := startHTTP(codecSrv)
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)
@@ -141,11 +149,6 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		cfg.ERPURL = localURL(cfg.ERPSimAddr)
 	}
 
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
 	m := metrics.New()
 	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
 	if err != nil {

@@ -79,6 +79,13 @@ type Config struct {
 	LogLevel string
 	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, default 25s).
 	ShutdownTimeout time.Duration
+	// AdminAddr, when set, serves /readyz and /metrics on their own address
+	// instead of the webhook port (ADMIN_ADDR, e.g. "127.0.0.1:9090").
+	AdminAddr string
+	// DrainWindow is how long, after SIGTERM, the webhooks keep answering 503
+	// (so vendors redeliver) while readiness fails, before the listener
+	// closes (DRAIN_WINDOW, default 5s; 0 closes at once).
+	DrainWindow time.Duration
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -107,6 +114,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ERPSimAddr:        get("ERPSIM_ADDR", ":8090"),
 		ERPSimData:        get("ERPSIM_DATA", ".data/erpsim.jsonl"),
 		MetricsAddr:       get("METRICS_ADDR", ":9091"),
+		AdminAddr:         get("ADMIN_ADDR", ""),
 		DataDir:           get("DATA_DIR", ".data"),
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
 	}
@@ -131,6 +139,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Sprintf("ERP_RETRY_MAX_INTERVAL (%s) is shorter than ERP_RETRY_INITIAL (%s)", c.ERPRetryMaxInterval, c.ERPRetryInitial))
 	}
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 25*time.Second)
+	c.DrainWindow = 5 * time.Second
+	if v := get("DRAIN_WINDOW", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Sprintf("DRAIN_WINDOW=%q is not a duration like 5s (0 for none)", v))
+		} else {
+			c.DrainWindow = d
+		}
+	}
 
 	c.MaxBodyBytes = 1 << 20
 	if v := get("MAX_BODY_BYTES", ""); v != "" {

@@ -23,6 +23,12 @@ type Metrics struct {
 	ERPSyncSeconds *prometheus.HistogramVec
 	// Persisted counts persisted events by vendor and whether they were applied as newest state.
 	Persisted *prometheus.CounterVec
+	// IntakeBacklog is the number of stored callbacks waiting for a workflow.
+	IntakeBacklog prometheus.Gauge
+	// IntakeOldestSeconds is the age of the oldest stored callback waiting for a workflow (0 when none).
+	IntakeOldestSeconds prometheus.Gauge
+	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, duplicate, failed).
+	RelayStarts *prometheus.CounterVec
 }
 
 // New creates the metrics on a fresh registry that also carries the Go and process collectors.
@@ -51,7 +57,17 @@ func New() *Metrics {
 		Persisted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_events_persisted_total", Help: "Events persisted, by vendor and whether they became the newest state.",
 		}, []string{"vendor", "applied"}),
+		IntakeBacklog: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_intake_backlog", Help: "Stored callbacks waiting for their workflow to be started.",
+		}),
+		IntakeOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_intake_oldest_seconds", Help: "Age of the oldest stored callback waiting for its workflow (0 when none).",
+		}),
+		RelayStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake relay: started, duplicate (already running or done), failed.",
+		}, []string{"vendor", "outcome"}),
 	}
-	reg.MustRegister(m.Callbacks, m.AckSeconds, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted)
+	reg.MustRegister(m.Callbacks, m.AckSeconds, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
+		m.IntakeBacklog, m.IntakeOldestSeconds, m.RelayStarts)
 	return m
 }

@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+// Relay defaults.
+const (
+	relayBatch       = 64
+	relayConcurrency = 16
+	relayPoll        = 2 * time.Second  // how often an idle relay looks for work another process left
+	relayMaxBackoff  = 30 * time.Second // the longest wait between tries while Temporal is unreachable
+	startTimeout     = 10 * time.Second // one StartWorkflow call
+	// relayLease is how long a relay's claim on a batch lasts: longer than a
+	// batch of starts can take (relayBatch/relayConcurrency × startTimeout),
+	// so a live relay keeps its claim, and short enough that the batch of a
+	// relay that died is taken over soon.
+	relayLease = 2 * time.Minute
+)
+
+// Relay starts the workflow of every stored callback that has none yet: the
+// edge only stores a callback and answers, and the relay turns stored
+// callbacks into workflows, at once when Temporal answers and as soon as it
+// answers again when it does not. Any number of api processes run one each;
+// the store shares the backlog between them and the workflow id refuses a
+// second start, so no callback is started twice or forgotten.
+type Relay struct {
+	Store     *store.Store
+	Temporal  Temporal
+	TaskQueue string
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+
+	wake      chan struct{}
+	reachable atomic.Bool // the last start reached Temporal
+	backlog   atomic.Int64
+	oldest    atomic.Int64 // unix ms of the oldest waiting callback; 0 when none
+	mu        sync.Mutex   // one drain at a time per process
+}
+
+// NewRelay builds a relay; Run starts it.
+func NewRelay(st *store.Store, t Temporal, taskQueue string, m *metrics.Metrics, log *slog.Logger) *Relay {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Relay{Store: st, Temporal: t, TaskQueue: taskQueue, Metrics: m, Logger: log, wake: make(chan struct{}, 1)}
+	r.reachable.Store(true)
+	return r
+}
+
+// Kick wakes the relay for a newly stored callback; it never blocks.
+func (r *Relay) Kick() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends: at start (callbacks left by an earlier run),
+// on every Kick, every relayPoll, and with backoff while Temporal is unreachable.
+func (r *Relay) Run(ctx context.Context) {
+	backoff := time.Second
+	waiting := false // a backlog built up while Temporal was unreachable
+	for {
+		err := r.Drain(ctx)
+		r.refreshBacklog(ctx)
+		wait := relayPoll
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !waiting {
+				r.Logger.Warn("relay: cannot start workflows; callbacks are kept and started when Temporal answers",
+					"waiting", r.backlog.Load(), "error", err)
+				waiting = true
+			}
+			wait, backoff = backoff, min(2*backoff, relayMaxBackoff)
+		default:
+			if waiting {
+				r.Logger.Info("relay: backlog drained", "waiting", r.backlog.Load())
+				waiting = false
+			}
+			backoff = time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.wake:
+			if err != nil {
+				// Temporal was unreachable: a new callback does not make it reachable; keep the backoff.
+				<-t.C
+			}
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Drain starts workflows for stored callbacks until none is left or a start
+// fails; it returns the first failure.
+func (r *Relay) Drain(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ctx.Err() == nil {
+		// While Temporal is unreachable one callback probes it, so a batch does
+		// not wait out a timeout per callback with its rows locked.
+		limit := relayBatch
+		if !r.reachable.Load() {
+			limit = 1
+		}
+		var failure error
+		var once sync.Once
+		n, err := r.Store.StartPending(ctx, limit, relayLease, func(batch []store.Pending) []bool {
+			bctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			started := make([]bool, len(batch))
+			sem := make(chan struct{}, relayConcurrency)
+			var wg sync.WaitGroup
+			for i, p := range batch {
+				sem <- struct{}{}
+				if bctx.Err() != nil {
+					<-sem
+					break // a start failed: leave the rest for the next try
+				}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					ok, err := r.start(bctx, p)
+					started[i] = ok
+					if err != nil {
+						once.Do(func() { failure = err; cancel() })
+					}
+				}()
+			}
+			wg.Wait()
+			return started
+		})
+		if err != nil {
+			return err
+		}
+		if failure != nil {
+			return failure
+		}
+		if n < limit {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
+
+// start starts one callback's workflow; a workflow that exists already counts as started.
+func (r *Relay) start(ctx context.Context, p store.Pending) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	in := flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(),
+		ClaimCheck: flow.ClaimCheckFor(p.Vendor, p.EventKey)}
+	_, err := r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, in)
+	outcome := "started"
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		outcome, err = "duplicate", nil
+	default:
+		outcome = "failed"
+	}
+	r.reachable.Store(err == nil)
+	if r.Metrics != nil {
+		r.Metrics.RelayStarts.WithLabelValues(p.Vendor, outcome).Inc()
+	}
+	return err == nil, err
+}
+
+// startOptions are the options of an event workflow's start.
+func startOptions(p store.Pending, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:        p.WorkflowID,
+		TaskQueue: taskQueue,
+		// One message, one run, ever: a second start after the first run
+		// closed must not start a second one (REJECT_DUPLICATE), nor one while
+		// it is open (FAIL), and the SDK must say so instead of returning the
+		// running execution (WorkflowExecutionErrorWhenAlreadyStarted).
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			flow.AttrVendor.ValueSet(p.Vendor), flow.AttrEventType.ValueSet(p.EventType),
+			flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
+		Memo: map[string]any{"vendor": p.Vendor, "event_type": p.EventType, "received_at": p.ReceivedAt.UTC().Format(time.RFC3339)},
+	}
+}
+
+// refreshBacklog updates the backlog figures and gauges.
+func (r *Relay) refreshBacklog(ctx context.Context) {
+	n, oldest, err := r.Store.Backlog(ctx)
+	if err != nil {
+		return
+	}
+	r.backlog.Store(n)
+	age := 0.0
+	if oldest.IsZero() {
+		r.oldest.Store(0)
+	} else {
+		r.oldest.Store(oldest.UnixMilli())
+		age = time.Since(oldest).Seconds()
+	}
+	if r.Metrics != nil {
+		r.Metrics.IntakeBacklog.Set(float64(n))
+		r.Metrics.IntakeOldestSeconds.Set(age)
+	}
+}
+
+// Backlog is what the relay last saw: callbacks waiting for a workflow, the
+// age of the oldest, and whether Temporal answered the last start.
+func (r *Relay) Backlog() (waiting int64, oldestAge time.Duration, temporalReachable bool) {
+	if ms := r.oldest.Load(); ms != 0 {
+		oldestAge = time.Since(time.UnixMilli(ms))
+	}
+	return r.backlog.Load(), oldestAge, r.reachable.Load()
+}

@@ -1,0 +1,346 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+)
+
+// receptionWithNote is a signed reception order whose content carries an
+// extra field of about size bytes of text, as a vendor may add one.
+func receptionWithNote(msgID string, rb int64, text string, size int) []byte {
+	build := func(note string) []byte {
+		content := fmt.Sprintf(`{"receiveBaseId":%d,"carInfo":{"carBrandName":"BMW","carNum":"A1"},"preCheckInfo":{"odograph":1.5,"oilGauge":50},"note":%q}`, rb, note)
+		return autox3.BuildBody(msgID, autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), json.RawMessage(`{"staffId":1}`),
+			json.RawMessage(content), false, appSecret)
+	}
+	base := len(build(""))
+	return build(strings.Repeat(text, (size-base)/len(text)))
+}
+
+// Authentic callbacks up to the body limit are kept and synced whatever their
+// characters: the history carries a claim check, not the body, so neither
+// JSON escaping nor Temporal's payload limits can refuse them.
+func TestLargeCallbacksAreKept(t *testing.T) {
+	s := newStack(t, "mysql")
+	for _, tt := range []struct {
+		name, text string
+		size       int
+	}{
+		{"1 MiB of markup characters", "<>&", 1<<20 - 512},
+		{"900 KB of Chinese text", "汉字报文", 900_000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rb := uniqueID()
+			msgID := fmt.Sprintf("large-%d", rb)
+			body := receptionWithNote(msgID, rb, tt.text, tt.size)
+			if len(body) > 1<<20 || len(body) < tt.size-64 {
+				t.Fatalf("body of %d bytes, want just under %d", len(body), tt.size)
+			}
+			s.mustAccept("/webhooks/autox3", body)
+			s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+			if n := len(s.records("reception_order", strconv.FormatInt(rb, 10))); n != 1 {
+				t.Fatalf("ERP has %d records, want 1", n)
+			}
+			stored, ok, err := store.New(s.db).Callback(t.Context(), "autox3", msgID)
+			if err != nil || !ok || !bytes.Equal(stored, body) {
+				t.Fatalf("stored callback differs from the posted one (found %v, err %v)", ok, err)
+			}
+		})
+	}
+}
+
+// postTo sends a callback to one api replica.
+func postTo(t *testing.T, base, path string, body []byte) int {
+	t.Helper()
+	resp, err := http.Post(base+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Errorf("POST %s%s: %v", base, path, err)
+		return 0
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Logf("POST %s answered %d %s", path, resp.StatusCode, answer)
+	}
+	return resp.StatusCode
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// outageLength is how long the Temporal outage test keeps Temporal down:
+// ERPBRIDGE_TEST_OUTAGE (e.g. 10m, for the README's figure), 15s by default.
+func outageLength(t *testing.T) time.Duration {
+	if v := os.Getenv("ERPBRIDGE_TEST_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("ERPBRIDGE_TEST_OUTAGE: %v", err)
+		}
+		return d
+	}
+	return 15 * time.Second
+}
+
+// Temporal stopped, MySQL up: every callback is acknowledged while Temporal
+// is down, by either of two api replicas, and once Temporal is back their
+// relays start every one, even with one replica killed mid-relay: each
+// record reaches the ERP exactly once. Redeliveries while queued and after
+// the relay started them are duplicates.
+func TestTemporalOutageLosesNothing(t *testing.T) {
+	cli := testenv.TemporalCLI(t)
+	dbFile := filepath.Join(t.TempDir(), "temporal.db")
+	port := freePort(t)
+	startTemporal := func() *devstack.DevServer {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, DBFile: dbFile, Port: port, Headless: true,
+			SearchAttributes: testenv.SearchAttributes()})
+		if err != nil {
+			t.Fatalf("start Temporal: %v", err)
+		}
+		t.Cleanup(func() { _ = ds.Stop() })
+		return ds
+	}
+	ds := startTemporal()
+	logs := &lockedBuffer{}
+	s := newStack(t, "mysql", stackOptions{temporalAddress: ds.Address(), logs: logs})
+	defer func() {
+		if t.Failed() {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, "relay") || strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+					t.Log(line)
+				}
+			}
+			var left int64
+			s.db.Model(&models.InboundEvent{}).Where("started_at IS NULL").Count(&left)
+			t.Logf("%d callbacks still waiting for a workflow", left)
+		}
+	}()
+	second, killSecond := s.addAPI()
+	apis := []string{s.apiURL, second}
+
+	const n = 300
+	type callback struct {
+		path, workflowID, kind, externalID string
+		body                               []byte
+	}
+	cbs := make([]callback, n)
+	base := uniqueID()
+	for i := range cbs {
+		if i%2 == 0 {
+			rb := base*1000 + int64(i)
+			msgID := fmt.Sprintf("outage-%d", rb)
+			cbs[i] = callback{"/webhooks/autox3", flow.EventWorkflowID("autox3", msgID), "reception_order", strconv.FormatInt(rb, 10),
+				autox3.SampleReceptionBody(msgID, rb, time.Now().UnixMilli(), appSecret)}
+		} else {
+			orderID := fmt.Sprintf("OUT-%d-%d", base, i)
+			body := fbtBody(orderID, 700, time.Now())
+			cbs[i] = callback{fbtPath(), fbtWorkflowID(t, body), "car_order", orderID, body}
+		}
+	}
+
+	if err := ds.Stop(); err != nil {
+		t.Logf("stopping Temporal: %v", err)
+	}
+	outage := outageLength(t)
+	started := time.Now()
+	pace := time.NewTicker(outage / n)
+	for i, cb := range cbs {
+		<-pace.C
+		if code := postTo(t, apis[i%2], cb.path, cb.body); code != http.StatusOK {
+			t.Fatalf("callback %d answered %d while Temporal was down", i, code)
+		}
+		if i%25 == 0 { // a redelivery while queued
+			if code := postTo(t, apis[(i+1)%2], cb.path, cb.body); code != http.StatusOK {
+				t.Fatalf("redelivery of %d answered %d", i, code)
+			}
+		}
+	}
+	pace.Stop()
+	var waiting int64
+	s.db.Model(&models.InboundEvent{}).Where("started_at IS NULL").Count(&waiting)
+	if waiting != n {
+		t.Fatalf("%d callbacks waiting for a workflow after %s of outage, want %d", waiting, time.Since(started).Round(time.Second), n)
+	}
+	if code, body := s.get("/readyz"); code != http.StatusOK || !strings.Contains(body, `"temporal":"unreachable"`) {
+		t.Fatalf("readyz during the outage: %d %s", code, body)
+	}
+
+	startTemporal()
+	restarted := time.Now()
+	// Kill the second replica while the relays work through the backlog.
+	s.eventually("relays under way", 2*time.Minute, func() error {
+		var left int64
+		s.db.Model(&models.InboundEvent{}).Where("started_at IS NULL").Count(&left)
+		if left == n {
+			return fmt.Errorf("%d waiting", left)
+		}
+		return nil
+	})
+	killSecond()
+	for i := 0; i < n; i += 50 { // redeliveries after the relay started them
+		if code := postTo(t, s.apiURL, cbs[i].path, cbs[i].body); code != http.StatusOK {
+			t.Fatalf("late redelivery of %d answered %d", i, code)
+		}
+	}
+	// Every event ends synced; on a loaded 2-core machine 300 of them take minutes.
+	s.eventually("every callback synced", 8*time.Minute, func() error {
+		var synced int64
+		s.db.Model(&models.InboundEvent{}).Where("(event_key LIKE ? OR event_key LIKE ?) AND sync_status = ?", "outage-%", "%OUT-%", flow.StatusSynced).Count(&synced)
+		if synced != n {
+			return fmt.Errorf("%d of %d synced", synced, n)
+		}
+		return nil
+	})
+	t.Logf("%d callbacks over a %s outage; all synced %s after Temporal returned", n, outage, time.Since(restarted).Round(time.Second))
+	for _, cb := range cbs {
+		if got := len(s.records(cb.kind, cb.externalID)); got != 1 {
+			t.Errorf("%s/%s reached the ERP %d times, want once", cb.kind, cb.externalID, got)
+		}
+	}
+	var events int64
+	s.db.Model(&models.InboundEvent{}).Where("event_key LIKE ? OR event_key LIKE ?", "outage-%", "%OUT-%").Count(&events)
+	if events != n {
+		t.Errorf("%d stored callbacks, want %d", events, n)
+	}
+}
+
+// MySQL stopped, Temporal up: the edge answers 503 (vendors redeliver), since
+// it acknowledges only what it has stored; what it acknowledged before is
+// synced once MySQL is back.
+func TestMySQLOutageRefusesAndLosesNothing(t *testing.T) {
+	target := testenv.NewMySQLDatabase(t)
+	p := startProxy(t, "127.0.0.1:3306")
+	s := newStack(t, "mysql", stackOptions{mysqlDSN: strings.Replace(target, "127.0.0.1:3306", p.addr, 1)})
+
+	var acked []string
+	for i := range 10 {
+		rb := uniqueID()*10 + int64(i)
+		msgID := fmt.Sprintf("mysql-down-%d", rb)
+		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rb, time.Now().UnixMilli(), appSecret))
+		acked = append(acked, flow.EventWorkflowID("autox3", msgID))
+	}
+	p.stop()
+	rb := uniqueID()
+	refused := autox3.SampleReceptionBody(fmt.Sprintf("mysql-down-r-%d", rb), rb, time.Now().UnixMilli(), appSecret)
+	code, ans := s.post("/webhooks/autox3", refused)
+	if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(ans["errorInfo"]), "deliver again later") {
+		t.Fatalf("with MySQL down: %d %v, want 503 asking for redelivery", code, ans)
+	}
+	if code, _ := s.post(fbtPath(), fbtBody(fmt.Sprintf("DOWN-%d", rb), 700, time.Now())); code != http.StatusServiceUnavailable {
+		t.Fatalf("Fenbeitong push with MySQL down: %d, want 503", code)
+	}
+	p.start(t)
+	s.mustAccept("/webhooks/autox3", refused) // the vendor's redelivery
+	for _, id := range append(acked, flow.EventWorkflowID("autox3", fmt.Sprintf("mysql-down-r-%d", rb))) {
+		s.mustResult(id, flow.StatusSynced)
+	}
+}
+
+// lockedBuffer collects log lines written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// An ERP that echoes the record in its rejection puts no personal data into
+// Temporal in clear, nor into the service's logs: failures are encrypted and
+// their messages fingerprint the ERP's answer. The full reason stays in
+// MySQL and in the decoded status query.
+func TestRejectionReasonStaysPrivate(t *testing.T) {
+	logs := &lockedBuffer{}
+	s := newStack(t, "mysql", stackOptions{logs: logs})
+	const vin, mobile = "LSVNV2182E2199999", "13800001111"
+	rb := uniqueID()
+	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{strconv.FormatInt(rb, 10)},
+		RejectReason: fmt.Sprintf("vehicle %s of owner %s is not in the fleet", vin, mobile)}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := fmt.Sprintf("reject-%d", rb)
+	content := fmt.Sprintf(`{"receiveBaseId":%d,"carInfo":{"carVin":%q,"carOwnerMobile":%q},"preCheckInfo":{}}`, rb, vin, mobile)
+	s.mustAccept("/webhooks/autox3", autox3.BuildBody(msgID, autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(),
+		json.RawMessage(`{"staffId":1}`), json.RawMessage(content), false, appSecret))
+	eventID := flow.EventWorkflowID("autox3", msgID)
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rb, 10))
+	s.eventually("the record parked as rejected", time.Minute, func() error {
+		if st, _ := s.syncStatus(eventID); st != flow.StatusRejected {
+			return fmt.Errorf("event SyncStatus %q", st)
+		}
+		return nil
+	})
+
+	for _, id := range []string{eventID, recordID} {
+		var raw []byte
+		it := s.raw.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := proto.Marshal(ev)
+			raw = append(raw, b...)
+		}
+		for _, secret := range []string{vin, mobile} {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("raw history of %s holds %q", id, secret)
+			}
+		}
+	}
+	for _, secret := range []string{vin, mobile} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the service's logs hold %q", secret)
+		}
+	}
+	if !strings.Contains(logs.String(), "sha256") {
+		t.Errorf("no log line fingerprints the ERP's answer; the test may not have seen the failure logged")
+	}
+	var st models.RecordState
+	s.db.Where("vendor = ? AND kind = ? AND external_id = ?", "autox3", "reception_order", strconv.FormatInt(rb, 10)).Take(&st)
+	if !strings.Contains(st.LastError, vin) {
+		t.Errorf("MySQL keeps %q as the last error, want the ERP's full answer", st.LastError)
+	}
+	if q := s.queryStatus(recordID); !strings.Contains(q.LastError, vin) {
+		t.Errorf("status query says %q, want the ERP's full answer", q.LastError)
+	}
+}

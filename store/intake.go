@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
+)
+
+// Pending is a stored callback whose workflow is not known to be started.
+type Pending struct {
+	ID         uint64
+	Vendor     string
+	EventKey   string
+	EventType  string
+	WorkflowID string
+	ReceivedAt time.Time
+}
+
+// StartPending claims up to limit stored callbacks that have no workflow yet,
+// oldest first, for lease, hands them to start, and marks the ones start reports
+// started (start returns one flag per callback). The claim is a lease
+// written in a short transaction (on MySQL with FOR UPDATE SKIP LOCKED, so
+// relays running at once take different rows); no row lock is held while
+// start calls Temporal, so the edge and the workflows never wait for a
+// relay. A relay that dies leaves its batch to another once the lease
+// lapses; a callback started twice is refused by its workflow id. It returns
+// how many were handed over.
+func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration, start func([]Pending) []bool) (int, error) {
+	db := s.db.WithContext(ctx)
+	var batch []Pending
+	err := db.Transaction(func(tx *gorm.DB) error {
+		q := tx.Model(&models.InboundEvent{}).
+			Select("id", "vendor", "event_key", "event_type", "workflow_id", "received_at").
+			Where("started_at IS NULL AND (relay_until IS NULL OR relay_until < ?)", time.Now().UTC()).Order("id").Limit(limit)
+		if tx.Dialector.Name() == "mysql" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&batch).Error; err != nil {
+			return fmt.Errorf("read callbacks waiting for a workflow: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		ids := make([]uint64, len(batch))
+		for i, p := range batch {
+			ids[i] = p.ID
+		}
+		return tx.Model(&models.InboundEvent{}).Where("id IN ?", ids).Update("relay_until", time.Now().UTC().Add(lease)).Error
+	}, txOptions(db))
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	started := start(batch)
+	// Marked even when ctx ended meanwhile (a relay stopping): what started is
+	// recorded and the rest released rather than left to the lease.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return len(batch), markStarted(s.db.WithContext(mctx), batch, started)
+}
+
+// txOptions runs a transaction at READ COMMITTED on MySQL, so its locking
+// reads lock the rows they return and no gap; SQLite's are serialisable.
+func txOptions(db *gorm.DB) *sql.TxOptions {
+	if db.Dialector.Name() == "mysql" {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// markStarted marks the callbacks start started and releases the others'
+// claim, so the next try takes them at once.
+func markStarted(db *gorm.DB, batch []Pending, started []bool) error {
+	var done, failed []uint64
+	for i, p := range batch {
+		if i < len(started) && started[i] {
+			done = append(done, p.ID)
+		} else {
+			failed = append(failed, p.ID)
+		}
+	}
+	if len(done) > 0 {
+		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", done).
+			Updates(map[string]any{"started_at": time.Now().UTC(), "relay_until": nil}).Error
+		if err != nil {
+			return fmt.Errorf("mark %d callbacks started: %w", len(done), err)
+		}
+	}
+	if len(failed) > 0 {
+		if err := db.Model(&models.InboundEvent{}).Where("id IN ?", failed).Update("relay_until", nil).Error; err != nil {
+			return fmt.Errorf("release %d callbacks: %w", len(failed), err)
+		}
+	}
+	return nil
+}
+
+// Backlog counts the stored callbacks waiting for a workflow and returns
+// when the oldest of them arrived (zero when there are none).
+func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
+	db := s.db.WithContext(ctx).Model(&models.InboundEvent{}).Where("started_at IS NULL")
+	var n int64
+	if err := db.Count(&n).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("count callbacks waiting for a workflow: %w", err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var oldest models.InboundEvent
+	if err := s.db.WithContext(ctx).Select("received_at").Where("started_at IS NULL").Order("id").Limit(1).Find(&oldest).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("find the oldest callback waiting for a workflow: %w", err)
+	}
+	return n, oldest.ReceivedAt, nil
+}
+
+// Callback returns the raw body of a stored callback; ok is false when there is none.
+func (s *Store) Callback(ctx context.Context, vendor, eventKey string) (body []byte, ok bool, err error) {
+	var row models.InboundEvent
+	err = s.db.WithContext(ctx).Select("body").Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&row).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("read stored callback: %w", err)
+	}
+	return row.Body, row.Body != nil, nil
+}
+
+// ResolveClaimCheck returns the stored callback a claim check names (see
+// flow.ClaimCheckFor), for the codec server.
+func (s *Store) ResolveClaimCheck(ctx context.Context, ref string) (json.RawMessage, bool, error) {
+	vendor, key, ok := flow.ParseClaimCheck(ref)
+	if !ok {
+		return nil, false, nil
+	}
+	body, ok, err := s.Callback(ctx, vendor, key)
+	return json.RawMessage(body), ok, err
+}
+
+// Ready reports whether the store can durably take a callback now.
+func (s *Store) Ready(ctx context.Context) error { return Ping(ctx, s.db) }

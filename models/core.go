@@ -42,8 +42,8 @@ type InboundEvent struct {
 	// RelayUntil is when a relay's claim to start the workflow lapses, so
 	// another relay takes the callback over if the first one died.
 	RelayUntil *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // RecordState is the newest known state of one vendor record (an order) and

@@ -247,8 +247,10 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	}
 	defer closeDB(db)
 	m := metrics.New()
-	// The connection is made lazily: an api starts and takes callbacks while Temporal is unreachable.
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: true})
+	// A process with the api connects lazily: it starts and takes callbacks
+	// while Temporal is unreachable. A worker alone fails at once instead, so
+	// its supervisor restarts it.
+	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: withAPI})
 	if err != nil {
 		return err
 	}

@@ -69,15 +69,15 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
 	if name == "dev" {
-		err = runDev(ctx, getenv, stdout, stderr)
-	} else {
-		var cfg config.Config
-		cfg, err = config.FromEnv(getenv)
-		if err == nil {
-			log := newLogger(stderr, cfg.LogLevel)
-			err = run(ctx, name, cfg, log)
+		getenv = withDevDefaults(getenv)
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err == nil {
+		if name == "dev" {
+			err = runDev(ctx, cfg, stdout, stderr)
+		} else {
+			err = run(ctx, name, cfg, newLogger(stderr, cfg.LogLevel))
 		}
 	}
 	if err != nil {

@@ -2,8 +2,11 @@ package app
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/erpbridge/erpbridge/internal/config"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -55,10 +58,25 @@ func TestMigrateCommand(t *testing.T) {
 }
 
 func TestDevUIOrigins(t *testing.T) {
-	if got := devUIOrigins("127.0.0.1:7233", 9999); got != "http://localhost:9999,http://127.0.0.1:9999" {
+	if got := devUIOrigins("127.0.0.1:7233", 9999); !slices.Equal(got, []string{"http://localhost:9999", "http://127.0.0.1:9999"}) {
 		t.Fatalf("origins %q", got)
 	}
-	if got := devUIOrigins("10.1.2.3:7233", 8233); !strings.HasSuffix(got, ",http://10.1.2.3:8233") {
+	if got := devUIOrigins("10.1.2.3:7233", 8233); len(got) != 3 || got[2] != "http://10.1.2.3:8233" {
 		t.Fatalf("origins %q", got)
+	}
+}
+
+// The dev command keeps the codec server on loopback and logs less, unless told otherwise.
+func TestDevDefaults(t *testing.T) {
+	cfg, err := config.FromEnv(withDevDefaults(env(map[string]string{"DATA_DIR": "/tmp/dev-state"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CodecAddr != "127.0.0.1:8234" || cfg.LogLevel != "warn" || cfg.SQLitePath != "/tmp/dev-state/erpbridge.db" {
+		t.Fatalf("dev defaults: codec %q, log level %q, SQLite %q", cfg.CodecAddr, cfg.LogLevel, cfg.SQLitePath)
+	}
+	cfg, err = config.FromEnv(withDevDefaults(env(map[string]string{"CODEC_ADDR": ":9234", "LOG_LEVEL": "debug"})))
+	if err != nil || cfg.CodecAddr != ":9234" || cfg.LogLevel != "debug" {
+		t.Fatalf("explicit settings: codec %q, log level %q (%v)", cfg.CodecAddr, cfg.LogLevel, err)
 	}
 }

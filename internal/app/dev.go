@@ -36,16 +36,27 @@ import (
 // resumes with the same ones.
 const devSecretsFile = "dev-secrets.env"
 
+// withDevDefaults gives the dev command its own defaults where they differ
+// from the other commands': the codec server decrypts whatever it is sent, so
+// only this machine's browser may reach it; and without the info logs the
+// banner stays in sight.
+func withDevDefaults(getenv func(string) string) func(string) string {
+	defaults := map[string]string{"CODEC_ADDR": "127.0.0.1:8234", "LOG_LEVEL": "warn"}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return defaults[k]
+	}
+}
+
 // runDev runs the whole stack on this machine, keeping every piece of state
-// under DATA_DIR (.data): the Temporal dev server's database, the SQLite
+// under cfg.DataDir (.data): the Temporal dev server's database, the SQLite
 // store (unless MYSQL_DSN is set), the ERP simulator's records, the payload
 // key and the generated secrets. Ctrl-C stops everything; running it again
 // resumes with the same data.
-func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	dataDir := getenv("DATA_DIR")
-	if dataDir == "" {
-		dataDir = ".data"
-	}
+func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
+	dataDir := cfg.DataDir
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dataDir, err)
 	}
@@ -53,41 +64,22 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	key, err := codec.LoadOrCreateKeyFile(filepath.Join(dataDir, "payload.key"))
-	if err != nil {
-		return err
-	}
-	uiPort := 8233
-	if v := getenv("TEMPORAL_UI_PORT"); v != "" {
-		if uiPort, err = strconv.Atoi(v); err != nil {
-			return fmt.Errorf("TEMPORAL_UI_PORT %q is not a port number", v)
+	orSecret := func(v *string, key string) {
+		if *v == "" {
+			*v = secrets[key]
 		}
 	}
-	env := func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
+	orSecret(&cfg.AutoX3AppSecret, "AUTOX3_APP_SECRET")
+	orSecret(&cfg.FenbeitongToken, "FENBEITONG_TOKEN")
+	orSecret(&cfg.ERPToken, "ERP_TOKEN")
+	if cfg.PayloadKey == "" {
+		if cfg.PayloadKey, err = codec.LoadOrCreateKeyFile(filepath.Join(dataDir, "payload.key")); err != nil {
+			return err
 		}
-		switch k {
-		case "CODEC_CORS_ORIGINS":
-			// The Web UI calls the codec server from the browser: allow its origin.
-			return devUIOrigins(getenv("TEMPORAL_ADDRESS"), uiPort)
-		case "CODEC_ADDR":
-			// The codec server decrypts whatever it is sent: only this machine's browser needs it.
-			return "127.0.0.1:8234"
-		case "PAYLOAD_KEY":
-			return key
-		case "SQLITE_PATH":
-			return filepath.Join(dataDir, "erpbridge.db")
-		case "ERPSIM_DATA":
-			return filepath.Join(dataDir, "erpsim.jsonl")
-		case "LOG_LEVEL":
-			return "warn"
-		}
-		return secrets[k]
 	}
-	cfg, err := config.FromEnv(env)
-	if err != nil {
-		return err
+	if len(cfg.CodecCORSOrigins) == 0 {
+		// The Web UI calls the codec server from the browser: allow its origin.
+		cfg.CodecCORSOrigins = devUIOrigins(cfg.TemporalAddress, cfg.TemporalUIPort)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
@@ -124,9 +116,9 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return fmt.Errorf("TEMPORAL_ADDRESS %q: %w", cfg.TemporalAddress, err)
 	}
 	port, _ := strconv.Atoi(portText)
-	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, uiPort)
+	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, cfg.TemporalUIPort)
 	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{
-		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), IP: host, Port: port, UIPort: uiPort,
+		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), IP: host, Port: port, UIPort: cfg.TemporalUIPort,
 		Namespace: cfg.TemporalNamespace, CodecEndpoint: codecURL, SearchAttributes: flow.SearchAttributeNames,
 		LogFile: absData(dataDir, "temporal.log"),
 	})
@@ -145,9 +137,6 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return fmt.Errorf("ERP simulator: %w", err)
 	}
 	defer simHTTP.stop(5 * time.Second)
-	if getenv("ERP_URL") == "" {
-		cfg.ERPURL = localURL(cfg.ERPSimAddr)
-	}
 
 	m := metrics.New()
 	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
@@ -184,7 +173,7 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 
 // devUIOrigins are the origins a browser gives the dev server's Web UI on
 // uiPort: localhost, 127.0.0.1 and the host of temporalAddress when it names one.
-func devUIOrigins(temporalAddress string, uiPort int) string {
+func devUIOrigins(temporalAddress string, uiPort int) []string {
 	hosts := []string{"localhost", "127.0.0.1"}
 	if h, _, err := net.SplitHostPort(temporalAddress); err == nil && h != "" && h != "0.0.0.0" && h != "::" && h != "localhost" && h != "127.0.0.1" {
 		hosts = append(hosts, h)
@@ -193,7 +182,7 @@ func devUIOrigins(temporalAddress string, uiPort int) string {
 	for i, h := range hosts {
 		origins[i] = "http://" + net.JoinHostPort(h, strconv.Itoa(uiPort))
 	}
-	return strings.Join(origins, ",")
+	return origins
 }
 
 // printDevBanner tells a newcomer where everything is and how to send a first callback.

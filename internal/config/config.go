@@ -4,7 +4,9 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +18,7 @@ type Config struct {
 	HTTPAddr string
 	// MySQLDSN selects MySQL (MYSQL_DSN, go-sql-driver format); empty means SQLite.
 	MySQLDSN string
-	// SQLitePath is the embedded database file used without MySQL (SQLITE_PATH, default ".data/erpbridge.db").
+	// SQLitePath is the embedded database file used without MySQL (SQLITE_PATH, default DATA_DIR/erpbridge.db).
 	SQLitePath string
 
 	// TemporalAddress is the frontend host:port (TEMPORAL_ADDRESS, default "127.0.0.1:7233").
@@ -26,7 +28,8 @@ type Config struct {
 	// TaskQueue (TEMPORAL_TASK_QUEUE, default "erpbridge").
 	TaskQueue string
 
-	// ERPURL is the ERP's base URL (ERP_URL, default "http://127.0.0.1:8090").
+	// ERPURL is the ERP's base URL (ERP_URL, default the ERP simulator at
+	// ERPSIM_ADDR on this machine, "http://127.0.0.1:8090").
 	ERPURL string
 	// ERPToken is sent as a bearer token to the ERP (ERP_TOKEN).
 	ERPToken string
@@ -67,14 +70,18 @@ type Config struct {
 
 	// ERPSimAddr is where the ERP simulator listens (ERPSIM_ADDR, default ":8090").
 	ERPSimAddr string
-	// ERPSimData is the simulator's record file (ERPSIM_DATA, default ".data/erpsim.jsonl").
+	// ERPSimData is the simulator's record file (ERPSIM_DATA, default DATA_DIR/erpsim.jsonl).
 	ERPSimData string
 
 	// MetricsAddr is where a worker-only process serves /metrics and /healthz (METRICS_ADDR, default ":9091").
 	MetricsAddr string
 
-	// DataDir holds the dev command's state (DATA_DIR, default ".data").
+	// DataDir holds local state (DATA_DIR, default ".data"): the default
+	// SQLite file and simulator records, and the dev command's Temporal
+	// database, payload key and generated secrets.
 	DataDir string
+	// TemporalUIPort is where the dev command serves the Temporal Web UI (TEMPORAL_UI_PORT, default 8233).
+	TemporalUIPort int
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel string
 	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, default 25s).
@@ -96,14 +103,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		return def
 	}
+	dataDir := get("DATA_DIR", ".data")
+	simAddr := get("ERPSIM_ADDR", ":8090")
 	c := Config{
 		HTTPAddr:          get("HTTP_ADDR", ":8080"),
 		MySQLDSN:          get("MYSQL_DSN", ""),
-		SQLitePath:        get("SQLITE_PATH", ".data/erpbridge.db"),
+		SQLitePath:        get("SQLITE_PATH", filepath.Join(dataDir, "erpbridge.db")),
 		TemporalAddress:   get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "erpbridge"),
-		ERPURL:            get("ERP_URL", "http://127.0.0.1:8090"),
+		ERPURL:            get("ERP_URL", "http://"+loopback(simAddr)),
 		ERPToken:          get("ERP_TOKEN", ""),
 		AutoX3AppSecret:   get("AUTOX3_APP_SECRET", ""),
 		FenbeitongToken:   get("FENBEITONG_TOKEN", ""),
@@ -111,11 +120,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PayloadOldKeys:    get("PAYLOAD_OLD_KEYS", ""),
 		CodecAddr:         get("CODEC_ADDR", ":8234"),
 		CodecServerToken:  get("CODEC_SERVER_TOKEN", ""),
-		ERPSimAddr:        get("ERPSIM_ADDR", ":8090"),
-		ERPSimData:        get("ERPSIM_DATA", ".data/erpsim.jsonl"),
+		ERPSimAddr:        simAddr,
+		ERPSimData:        get("ERPSIM_DATA", filepath.Join(dataDir, "erpsim.jsonl")),
 		MetricsAddr:       get("METRICS_ADDR", ":9091"),
 		AdminAddr:         get("ADMIN_ADDR", ""),
-		DataDir:           get("DATA_DIR", ".data"),
+		DataDir:           dataDir,
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
 	}
 	var errs []string
@@ -158,6 +167,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.MaxBodyBytes = n
 		}
 	}
+	c.TemporalUIPort = 8233
+	if v := get("TEMPORAL_UI_PORT", ""); v != "" {
+		if p, err := strconv.ParseUint(v, 10, 16); err != nil || p == 0 {
+			errs = append(errs, fmt.Sprintf("TEMPORAL_UI_PORT=%q is not a port number", v))
+		} else {
+			c.TemporalUIPort = int(p)
+		}
+	}
 	if v := get("ALLOW_UNENCRYPTED_PAYLOADS", "false"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -198,6 +215,18 @@ func (c Config) StoreName() string {
 		return "mysql"
 	}
 	return "sqlite:" + c.SQLitePath
+}
+
+// loopback turns a listen address like ":8090" into one this machine can dial.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func splitList(s string) []string {

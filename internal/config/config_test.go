@@ -33,6 +33,7 @@ func defaults() config.Config {
 		ERPSimData:          ".data/erpsim.jsonl",
 		MetricsAddr:         ":9091",
 		DataDir:             ".data",
+		TemporalUIPort:      8233,
 		LogLevel:            "info",
 		ShutdownTimeout:     25 * time.Second,
 	}
@@ -92,6 +93,7 @@ func TestEverySetting(t *testing.T) {
 		"ERPSIM_DATA":                "/tmp/erpsim.jsonl",
 		"METRICS_ADDR":               ":9100",
 		"DATA_DIR":                   "/var/lib/erpbridge",
+		"TEMPORAL_UI_PORT":           "18233",
 		"LOG_LEVEL":                  "debug",
 		"SHUTDOWN_TIMEOUT":           "1m30s",
 	}))
@@ -126,6 +128,7 @@ func TestEverySetting(t *testing.T) {
 		ERPSimData:           "/tmp/erpsim.jsonl",
 		MetricsAddr:          ":9100",
 		DataDir:              "/var/lib/erpbridge",
+		TemporalUIPort:       18233,
 		LogLevel:             "debug",
 		ShutdownTimeout:      90 * time.Second,
 	}
@@ -147,6 +150,13 @@ func TestValidValues(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "5s", func(c config.Config) bool { return c.ShutdownTimeout == 5*time.Second }},
 		{"MAX_BODY_BYTES", "1", func(c config.Config) bool { return c.MaxBodyBytes == 1 }},
 		{"MAX_BODY_BYTES", "10485760", func(c config.Config) bool { return c.MaxBodyBytes == 10<<20 }},
+		{"TEMPORAL_UI_PORT", "65535", func(c config.Config) bool { return c.TemporalUIPort == 65535 }},
+		// Local state follows DATA_DIR, and the ERP defaults to the simulator wherever it listens.
+		{"DATA_DIR", "/srv/state", func(c config.Config) bool {
+			return c.SQLitePath == "/srv/state/erpbridge.db" && c.ERPSimData == "/srv/state/erpsim.jsonl"
+		}},
+		{"ERPSIM_ADDR", ":18090", func(c config.Config) bool { return c.ERPURL == "http://127.0.0.1:18090" }},
+		{"ERPSIM_ADDR", "10.0.0.5:8090", func(c config.Config) bool { return c.ERPURL == "http://10.0.0.5:8090" }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "1", func(c config.Config) bool { return c.AllowUnencrypted }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "TRUE", func(c config.Config) bool { return c.AllowUnencrypted }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.AllowUnencrypted }},
@@ -188,6 +198,9 @@ func TestParseErrors(t *testing.T) {
 		{"MAX_BODY_BYTES", "-1", `MAX_BODY_BYTES="-1" is not a positive integer`},
 		{"MAX_BODY_BYTES", "1.5", `MAX_BODY_BYTES="1.5" is not a positive integer`},
 		{"MAX_BODY_BYTES", "99999999999999999999", `MAX_BODY_BYTES="99999999999999999999" is not a positive integer`},
+
+		{"TEMPORAL_UI_PORT", "0", `TEMPORAL_UI_PORT="0" is not a port number`},
+		{"TEMPORAL_UI_PORT", "65536", `TEMPORAL_UI_PORT="65536" is not a port number`},
 
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "yes", `ALLOW_UNENCRYPTED_PAYLOADS="yes" is not true or false`},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "on", `ALLOW_UNENCRYPTED_PAYLOADS="on" is not true or false`},

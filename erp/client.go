@@ -111,20 +111,6 @@ func (e *Error) reason(full bool) string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsRejected reports whether err is a permanent failure: the ERP refused the
-// record (a 4xx other than 408, 409 and 429) or it could not be sent at all.
-// Sending the same record again would fail the same way.
-func IsRejected(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && !e.Retryable
-}
-
-// IsRetryable reports whether err is a failure that a later resend may cure.
-func IsRetryable(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Retryable
-}
-
 // Send posts one record. A nil error means the ERP holds the record (2xx, or
 // 409 for a state it already had); otherwise the error is an *Error saying
 // whether to retry.

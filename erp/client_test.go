@@ -102,8 +102,8 @@ func TestSendFailures(t *testing.T) {
 				t.Fatalf("error = %+v, want status %d retryable %v reason %q retryAfter %s",
 					e, tc.status, tc.retryable, tc.reason, tc.retryAfter)
 			}
-			if IsRejected(err) == tc.retryable || IsRetryable(err) != tc.retryable {
-				t.Fatalf("IsRejected = %v, IsRetryable = %v for retryable %v", IsRejected(err), IsRetryable(err), tc.retryable)
+			if isRejected(err) == tc.retryable || isRetryable(err) != tc.retryable {
+				t.Fatalf("IsRejected = %v, IsRetryable = %v for retryable %v", isRejected(err), isRetryable(err), tc.retryable)
 			}
 			if res.Status != tc.status || res.IdempotencyKey != IdempotencyKey(r) {
 				t.Fatalf("result = %+v", res)
@@ -150,7 +150,7 @@ func TestSendTimeoutIsRetryable(t *testing.T) {
 	if !errors.As(err, &e) || e.Status != 0 || !e.Retryable || !strings.HasPrefix(e.Reason, "no answer within 100ms") {
 		t.Fatalf("error = %#v, want retryable status 0 timeout", err)
 	}
-	if IsRejected(err) {
+	if isRejected(err) {
 		t.Fatal("a timeout must not be a rejection")
 	}
 }
@@ -181,7 +181,7 @@ func TestSendCancelledContextIsRetryable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := NewClient(srv.URL, "tok", time.Second).Send(ctx, sampleRecord(t))
-	if !IsRetryable(err) || !errors.Is(err, context.Canceled) {
+	if !isRetryable(err) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want retryable wrapping context.Canceled", err)
 	}
 }
@@ -207,7 +207,7 @@ func TestSendInvalidRecordIsNotSent(t *testing.T) {
 		r := sampleRecord(t)
 		tc.mutate(&r)
 		_, err := c.Send(context.Background(), r)
-		if !IsRejected(err) || !strings.Contains(err.Error(), "invalid record: "+tc.field+":") {
+		if !isRejected(err) || !strings.Contains(err.Error(), "invalid record: "+tc.field+":") {
 			t.Errorf("%s: error = %v, want a permanent invalid-record error naming the field", tc.field, err)
 		}
 	}
@@ -287,4 +287,16 @@ func TestRetryAfter(t *testing.T) {
 			t.Errorf("retryAfter(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
+}
+
+// isRejected reports whether err is a permanent failure.
+func isRejected(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && !e.Retryable
+}
+
+// isRetryable reports whether err is a failure that a later resend may cure.
+func isRetryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
 }

@@ -53,7 +53,7 @@ func TestClientAgainstSimulator(t *testing.T) {
 	next.Version++
 	_, err = client.Send(ctx, next)
 	var e *erp.Error
-	if !errors.As(err, &e) || e.Status != 503 || !e.Retryable || erp.IsRejected(err) || e.Reason != "injected failure" {
+	if !errors.As(err, &e) || e.Status != 503 || !e.Retryable || e.Reason != "injected failure" {
 		t.Fatalf("injected failure: %v", err)
 	}
 
@@ -71,7 +71,7 @@ func TestClientAgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = client.Send(ctx, next)
-	if !erp.IsRejected(err) || !errors.As(err, &e) || e.Status != 422 ||
+	if !errors.As(err, &e) || e.Retryable || e.Status != 422 ||
 		err.Error() != "ERP rejected record autox3/reception_order/6482 v1616502610118: HTTP 422: unknown customer" {
 		t.Fatalf("rejection: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestClientAgainstSimulator(t *testing.T) {
 
 	// A wrong token is a permanent rejection.
 	_, err = erp.NewClient(srv.URL, "wrong", time.Second).Send(ctx, next)
-	if !erp.IsRejected(err) || !errors.As(err, &e) || e.Status != 401 || e.Reason != "missing or wrong bearer token" {
+	if !errors.As(err, &e) || e.Retryable || e.Status != 401 || e.Reason != "missing or wrong bearer token" {
 		t.Fatalf("wrong token: %v", err)
 	}
 

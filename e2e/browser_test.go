@@ -130,22 +130,22 @@ func waitEventWorkflowListed(t *testing.T, s *devStack, workflowID, orderID stri
 	defer c.Close()
 	query := fmt.Sprintf("OrderID=%q AND WorkflowId=%q", orderID, workflowID)
 	var runID string
-	var status enumspb.WorkflowExecutionStatus
-	err = s.pollUntil(syncTimeout, func() (bool, error) {
+	s.eventually(fmt.Sprintf("Temporal lists %s as completed under %s", workflowID, query), syncTimeout, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
 		if err != nil {
-			return false, nil
+			return err
 		}
+		status := enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED
 		for _, e := range resp.GetExecutions() {
 			runID, status = e.GetExecution().GetRunId(), e.GetStatus()
 		}
-		return status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, nil
+		if status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			return fmt.Errorf("%d listed, last status %v", len(resp.GetExecutions()), status)
+		}
+		return nil
 	})
-	if err != nil {
-		t.Fatalf("Temporal never listed %s as completed under %s (last status %v): %v", workflowID, query, status, err)
-	}
 	return runID
 }
 
@@ -256,16 +256,20 @@ func hasSummary(t *testing.T, ps []payload, orderID string) bool {
 func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID string) {
 	ctx := newBrowser(t)
 	codecLog := watchCodecCalls(t, ctx, "http://"+s.codecAddr)
+	defer func() {
+		if t.Failed() {
+			t.Logf("the UI's calls to the codec server: %s", codecLog)
+		}
+	}()
 	artifacts := artifactDir(t, s.root)
 
 	// The workflow list, filtered by the search attribute through the URL.
 	listURL := s.uiURL() + "/namespaces/default/workflows?query=" + url.QueryEscape(fmt.Sprintf("OrderID=%q", orderID))
 	listed := []string{workflowID, runID, "EventWorkflow", "Completed", fmt.Sprintf("OrderID=%q", orderID)}
-	err := waitPage(ctx, listURL, reloadEvery, uiTimeout, listed, nil, nil)
-	saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow-list.png"))
-	if err != nil {
-		t.Fatalf("the workflow list at %s: %v", listURL, err)
-	}
+	func() {
+		defer saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow-list.png"))
+		waitPage(t, ctx, "the workflow list at "+listURL, listURL, reloadEvery, listed, nil, nil)
+	}()
 
 	// Click through to the workflow, as an operator would.
 	link := fmt.Sprintf(`a[href$="/%s/history"]`, runID)
@@ -295,11 +299,10 @@ func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID str
 		fmt.Sprintf(`{"Kind":"reception_order","ExternalID":%q`, orderID),
 		`"Status":"synced"`,
 	}
-	err = waitPage(ctx, "", 0, uiTimeout, decoded, []string{encryptedEncoding}, codecLog.hopeless)
-	saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow.png"))
-	if err != nil {
-		t.Fatalf("the workflow page of %s: %v\nthe UI's calls to the codec server: %s", workflowID, err, codecLog.String())
-	}
+	func() {
+		defer saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow.png"))
+		waitPage(t, ctx, "the workflow page of "+workflowID, "", 0, decoded, []string{encryptedEncoding}, codecLog.hopeless)
+	}()
 	loc, err := runFor(ctx, time.Minute, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
@@ -314,6 +317,7 @@ func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID str
 // test is skipped, or fails under CI=true.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	testenv.RequireServers(t)
 	path := chromiumPath(t)
 	var output syncBuffer
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -363,35 +367,31 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	if testenv.InCI() {
-		t.Fatal("Chromium is required under CI=true: install the chromium package or set CHROME_PATH")
-	}
-	t.Skip("Chromium not found (install the chromium package or set CHROME_PATH; under CI=true this fails)")
+	testenv.Unavailable(t, "Chromium not found: install the chromium package or set CHROME_PATH")
 	return ""
 }
 
 // waitPage loads pageURL (unless it is empty: then it waits on the current
-// page) and waits until the page's text, with all white space removed,
-// contains every string of want and none of avoid. A non-zero reload loads
-// the page again when it has not got there after that long. A non-nil
+// page) and waits up to uiTimeout until the page's text, with all white space
+// removed, contains every string of want and none of avoid. A non-zero reload
+// loads the page again when it has not got there after that long. A non-nil
 // hopeless ends the wait early when it returns an error.
-func waitPage(ctx context.Context, pageURL string, reload, timeout time.Duration, want, avoid []string, hopeless func() error) error {
-	deadline := time.Now().Add(timeout)
-	loadedAt := time.Time{}
-	var missing, present []string
-	for {
+func waitPage(t *testing.T, ctx context.Context, what, pageURL string, reload time.Duration, want, avoid []string, hopeless func() error) {
+	t.Helper()
+	var loadedAt time.Time
+	testenv.Eventually(t, what, uiTimeout, func() error {
 		if pageURL != "" && (loadedAt.IsZero() || (reload > 0 && time.Since(loadedAt) > reload)) {
 			if err := doFor(ctx, time.Minute, chromedp.Navigate(pageURL)); err != nil {
-				return fmt.Errorf("load: %w", err)
+				t.Fatalf("%s: load: %v", what, err)
 			}
 			loadedAt = time.Now()
 		}
 		text, err := runFor(ctx, 30*time.Second, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		if err != nil {
-			return fmt.Errorf("read the page text: %w", err)
+			t.Fatalf("%s: read the page text: %v", what, err)
 		}
 		flat := strings.Join(strings.Fields(text), "")
-		missing, present = missing[:0], present[:0]
+		var missing, present []string
 		for _, w := range want {
 			if !strings.Contains(flat, strings.Join(strings.Fields(w), "")) {
 				missing = append(missing, w)
@@ -407,14 +407,11 @@ func waitPage(ctx context.Context, pageURL string, reload, timeout time.Duration
 		}
 		if hopeless != nil {
 			if err := hopeless(); err != nil {
-				return fmt.Errorf("%w; the page lacks %q and still shows %q", err, missing, present)
+				t.Fatalf("%s: %v; the page lacks %q and still shows %q", what, err, missing, present)
 			}
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s the page lacks %q and still shows %q; its text:\n%s", timeout, missing, present, tail([]byte(text), 1500))
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return fmt.Errorf("the page lacks %q and still shows %q; its text:\n%s", missing, present, tail([]byte(text), 1500))
+	})
 }
 
 // runFor runs one browser action that returns a value, bounded by d.
@@ -456,17 +453,14 @@ func saveScreenshot(t *testing.T, ctx context.Context, path string) {
 // fitViewport makes the viewport as tall as the page's content, so that a
 // screenshot shows all of it: the UI scrolls inside #content-wrapper, which a
 // full-page capture does not unroll, and its history table renders more rows
-// as they come into view, so the height is measured until it stops growing.
+// as they come into view. So the viewport grows until the content does not.
 func fitViewport(ctx context.Context) error {
 	const width, maxHeight = 1400, 16000
 	height := int64(0)
 	for range 20 {
-		h, err := runFor(ctx, 30*time.Second, chromedp.Evaluate[int64](`(() => {
-			const e = document.getElementById("content-wrapper");
-			return Math.max(e ? e.scrollHeight : 0, document.documentElement.scrollHeight);
-		})()`))
+		h, err := laidOutHeight(ctx, height)
 		if err != nil {
-			return fmt.Errorf("measure the page: %w", err)
+			return err
 		}
 		h = min(h, maxHeight)
 		if h <= height {
@@ -476,9 +470,28 @@ func fitViewport(ctx context.Context) error {
 		if err := doFor(ctx, 30*time.Second, chromedp.EmulateViewport(width, height)); err != nil {
 			return fmt.Errorf("resize the viewport: %w", err)
 		}
-		time.Sleep(300 * time.Millisecond) // let the page lay out the new rows
 	}
 	return nil
+}
+
+// laidOutHeight waits, in the page, until the viewport is viewportHeight
+// tall (unless that is 0) and the rows that came into view are rendered: the
+// content's height has stayed the same over two animation frames. It returns
+// that height.
+func laidOutHeight(ctx context.Context, viewportHeight int64) (int64, error) {
+	h, err := runFor(ctx, 30*time.Second, chromedp.PollFunction[int64](`(viewportHeight) => {
+		if (viewportHeight > 0 && window.innerHeight !== viewportHeight) return 0;
+		const e = document.getElementById("content-wrapper");
+		const h = Math.max(e ? e.scrollHeight : 0, document.documentElement.scrollHeight);
+		const w = window.__fitViewport || (window.__fitViewport = {height: -1, frames: 0});
+		w.frames = h === w.height ? w.frames + 1 : 0;
+		w.height = h;
+		return w.frames >= 2 ? h : 0;
+	}`, chromedp.WithPollingArgs(viewportHeight)))
+	if err != nil {
+		return 0, fmt.Errorf("measure the page: %w", err)
+	}
+	return h, nil
 }
 
 // artifactDir is $ARTIFACT_DIR, else <module>/artifacts/e2e, created.

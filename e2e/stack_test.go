@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 
 // Generous bounds: the test must also pass on a slow two-core machine.
@@ -31,7 +31,6 @@ const (
 	syncTimeout     = 2 * time.Minute
 	stopTimeout     = 60 * time.Second // SIGINT to exit; dev itself allows 25 s + 10 s
 	portFreeTimeout = 30 * time.Second
-	pollInterval    = 250 * time.Millisecond
 )
 
 // configKeys are the environment variables erpbridge reads. The test clears
@@ -71,9 +70,10 @@ type devStack struct {
 // left running.
 func startDevStack(t *testing.T) *devStack {
 	t.Helper()
+	testenv.RequireServers(t)
 	root := moduleRoot(t)
+	cli := testenv.TemporalCLI(t)
 	bin := buildErpbridge(t, root)
-	cli := temporalCLI(t, root)
 
 	ports := freePorts(t, 5)
 	s := &devStack{
@@ -124,16 +124,17 @@ func startDevStack(t *testing.T) *devStack {
 		s.cmd.Process.Pid, s.httpAddr, s.codecAddr, s.erpsimAddr, s.temporalAddr, s.uiURL(), s.dataDir)
 
 	start := time.Now()
-	if err := s.pollUntil(readyTimeout, func() (bool, error) {
+	s.eventually("GET /readyz answers 200", readyTimeout, func() error {
 		resp, err := http.Get("http://" + s.httpAddr + "/readyz")
 		if err != nil {
-			return false, nil
+			return err
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	}); err != nil {
-		t.Fatalf("GET /readyz never answered 200: %v\n%s", err, s.out.Tail(6000))
-	}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /readyz: %s", resp.Status)
+		}
+		return nil
+	})
 	t.Logf("the stack was ready after %s", time.Since(start).Round(time.Millisecond))
 	return s
 }
@@ -141,28 +142,18 @@ func startDevStack(t *testing.T) *devStack {
 // uiURL is the Temporal Web UI's base address.
 func (s *devStack) uiURL() string { return fmt.Sprintf("http://127.0.0.1:%d", s.uiPort) }
 
-// pollUntil calls cond every pollInterval until it reports true, it fails, the
-// dev process exits, or timeout passes.
-func (s *devStack) pollUntil(timeout time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
+// eventually is testenv.Eventually that gives up at once when erpbridge dev
+// has exited (its output is logged when the test ends).
+func (s *devStack) eventually(what string, timeout time.Duration, check func() error) {
+	s.t.Helper()
+	testenv.Eventually(s.t, what, timeout, func() error {
 		select {
 		case <-s.exited:
-			return fmt.Errorf("erpbridge dev exited: %v", s.waitErr)
+			s.t.Fatalf("%s: erpbridge dev exited: %v", what, s.waitErr)
 		default:
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still not done after %s", timeout)
-		}
-		time.Sleep(pollInterval)
-	}
+		return check()
+	})
 }
 
 // secret reads a generated secret from DATA_DIR/dev-secrets.env.
@@ -226,31 +217,28 @@ type erpRecord struct {
 // given source, kind and external id.
 func (s *devStack) waitERPRecord(source, kind, externalID string) {
 	s.t.Helper()
-	err := s.pollUntil(syncTimeout, func() (bool, error) {
+	s.eventually(fmt.Sprintf("the ERP simulator receives %s %s %s", source, kind, externalID), syncTimeout, func() error {
 		resp, err := http.Get("http://" + s.erpsimAddr + "/records?external_id=" + url.QueryEscape(externalID))
 		if err != nil {
-			return false, nil
+			return err
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("GET /records answered %d", resp.StatusCode)
+			s.t.Fatalf("GET /records answered %d", resp.StatusCode)
 		}
 		var list struct {
 			Records []erpRecord `json:"records"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-			return false, fmt.Errorf("decode GET /records: %w", err)
+			s.t.Fatalf("decode GET /records: %v", err)
 		}
 		for _, r := range list.Records {
 			if r.Source == source && r.Kind == kind && r.ExternalID == externalID {
-				return true, nil
+				return nil
 			}
 		}
-		return false, nil
+		return fmt.Errorf("%d other records", len(list.Records))
 	})
-	if err != nil {
-		s.t.Fatalf("the ERP simulator never received %s %s %s: %v\n%s", source, kind, externalID, err, s.out.Tail(4000))
-	}
 }
 
 // temporal runs the Temporal CLI against the stack's server.
@@ -303,8 +291,7 @@ func (s *devStack) stop() {
 	}
 
 	addrs := []string{s.httpAddr, s.codecAddr, s.erpsimAddr, s.temporalAddr, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.uiPort))}
-	deadline := time.Now().Add(portFreeTimeout)
-	for {
+	testenv.Eventually(t, "nothing of erpbridge dev left running", portFreeTimeout, func() error {
 		var open []string
 		for _, a := range addrs {
 			if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
@@ -314,15 +301,10 @@ func (s *devStack) stop() {
 		}
 		left := processesUsing(s.dataDir)
 		if len(open) == 0 && len(left) == 0 {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("after erpbridge dev exited, %s later still listening on %v; processes still using the data directory: %v",
-				portFreeTimeout, open, left)
-			return
-		}
-		time.Sleep(pollInterval)
-	}
+		return fmt.Errorf("still listening on %v; processes still using the data directory: %v", open, left)
+	})
 }
 
 // processesUsing lists the processes whose command line mentions dir (the
@@ -386,21 +368,6 @@ func buildErpbridge(t *testing.T, root string) string {
 	}
 	t.Logf("built erpbridge in %s", time.Since(start).Round(time.Millisecond))
 	return bin
-}
-
-// temporalCLI finds the pinned Temporal CLI the way `erpbridge dev` does
-// ($TEMPORAL_CLI, <module>/bin/temporal, PATH, the go install directory),
-// building it into <module>/bin when none is the pinned version, so the
-// test's own CLI calls use the same binary as the stack.
-func temporalCLI(t *testing.T, root string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	p, err := devstack.FindOrInstallTemporalCLI(ctx, filepath.Join(root, "bin"), testLogWriter{t})
-	if err != nil {
-		t.Fatalf("the Temporal CLI v%s: %v", devstack.TemporalCLIVersion, err)
-	}
-	return p
 }
 
 // freePorts returns n distinct free TCP ports of 127.0.0.1.
@@ -469,12 +436,4 @@ func tail(b []byte, n int) string {
 		return "(no output)"
 	}
 	return string(b)
-}
-
-// testLogWriter writes progress lines to the test log.
-type testLogWriter struct{ t *testing.T }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

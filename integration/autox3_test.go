@@ -13,6 +13,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -86,7 +87,7 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 		}
 
 		// Operators find it by its business keys.
-		s.eventually("event searchable by every attribute", 30*time.Second, func() error {
+		testenv.Eventually(t, "event searchable by every attribute", 30*time.Second, func() error {
 			q := fmt.Sprintf(`Vendor = "autox3" AND EventType = %q AND OrderID = %q AND SyncStatus = "synced" AND WorkflowId = %q`,
 				"event.autox3.order.receivebase.create", ext, wfID)
 			n, err := s.count(q)
@@ -151,7 +152,7 @@ func TestAutoX3ConcurrentRedeliveries(t *testing.T) {
 		s.mustResult(wfID, flow.StatusSynced)
 		s.mustAccept("/webhooks/autox3", body) // after the run closed
 
-		s.eventually("one workflow for the msgId", 30*time.Second, func() error {
+		testenv.Eventually(t, "one workflow for the msgId", 30*time.Second, func() error {
 			n, err := s.count(fmt.Sprintf("WorkflowId = %q", wfID))
 			if err != nil || n != 1 {
 				return fmt.Errorf("%d workflows, err %v", n, err)

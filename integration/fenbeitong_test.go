@@ -14,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -125,7 +126,7 @@ func TestFenbeitongConcurrentRedeliveries(t *testing.T) {
 		parallel(5, func(int) { s.mustAccept(fbtPath(), body) })
 		wfID := fbtWorkflowID(t, body)
 		s.mustResult(wfID, flow.StatusSynced)
-		s.eventually("one workflow", 30*time.Second, func() error {
+		testenv.Eventually(t, "one workflow", 30*time.Second, func() error {
 			n, err := s.count(fmt.Sprintf("WorkflowId = %q", wfID))
 			if err != nil || n != 1 {
 				return fmt.Errorf("%d workflows, err %v", n, err)
@@ -192,7 +193,7 @@ func TestFenbeitongShuffledPushesEndOnNewest(t *testing.T) {
 				}
 			}
 			for _, id := range ids {
-				s.eventually("order "+id+" ends on 700 at the ERP", time.Minute, func() error {
+				testenv.Eventually(t, "order "+id+" ends on 700 at the ERP", time.Minute, func() error {
 					recs := s.records("car_order", id)
 					if len(recs) == 0 {
 						return fmt.Errorf("no record yet")
@@ -225,7 +226,7 @@ func TestAutoX3ShuffledEventsEndOnNewest(t *testing.T) {
 			rand.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
 			parallel(len(bodies), func(i int) { s.mustAccept("/webhooks/autox3", bodies[i]) })
 			ext := strconv.FormatInt(rbid, 10)
-			s.eventually("reception order ends on the newest createTime", time.Minute, func() error {
+			testenv.Eventually(t, "reception order ends on the newest createTime", time.Minute, func() error {
 				recs := s.records("reception_order", ext)
 				if len(recs) == 0 || recs[len(recs)-1].Version != newest {
 					return fmt.Errorf("%d records, newest not last", len(recs))

@@ -178,7 +178,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		raw.Close()
 	})
 	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg, shutdown: shutdown}
-	s.eventually("API ready", 30*time.Second, func() error {
+	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {
 			return fmt.Errorf("readyz %d: %s", code, body)
@@ -278,22 +278,6 @@ type flowResult struct {
 // records are the ERP simulator's accepted records for one external id, in acceptance order.
 func (s *stack) records(kind, externalID string) []erpsim.Entry {
 	return s.sim.Records("", kind, externalID)
-}
-
-// eventually polls f until it returns nil or the timeout passes.
-func (s *stack) eventually(what string, timeout time.Duration, f func() error) {
-	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not after %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // count counts workflows matching a visibility query on this stack's task queue.

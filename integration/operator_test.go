@@ -50,7 +50,7 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	}
 	// The record workflow is searchable by the same order id.
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))
-	s.eventually("record workflow listed by OrderID", 30*time.Second, func() error {
+	testenv.Eventually(t, "record workflow listed by OrderID", 30*time.Second, func() error {
 		ids, err := s.list(fmt.Sprintf("OrderID = %q", strconv.FormatInt(rbid, 10)))
 		if err != nil {
 			return err
@@ -75,7 +75,7 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.eventually("event parked as rejected", time.Minute, func() error {
+	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
 		if status, running := s.syncStatus(wfID); status != flow.StatusRejected || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
 		}
@@ -90,7 +90,7 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	if ev.SyncStatus != flow.StatusRejected || !strings.Contains(ev.SyncDetail, "unknown customer") {
 		t.Fatalf("database event status %q detail %q", ev.SyncStatus, ev.SyncDetail)
 	}
-	s.eventually("searchable as rejected", 30*time.Second, func() error {
+	testenv.Eventually(t, "searchable as rejected", 30*time.Second, func() error {
 		n, err := s.count(fmt.Sprintf(`SyncStatus = "rejected" AND OrderID = %q`, ext))
 		if err != nil || n < 1 {
 			return fmt.Errorf("count %d err %v", n, err)
@@ -122,7 +122,7 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.eventually("event parked as rejected", time.Minute, func() error {
+	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
 		if status, _ := s.syncStatus(wfID); status != flow.StatusRejected {
 			return fmt.Errorf("SyncStatus=%q", status)
 		}
@@ -258,7 +258,7 @@ func TestReadyzFollowsMySQL(t *testing.T) {
 	}
 	s := newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
 	p.stop()
-	s.eventually("readyz 503 while MySQL is down", 30*time.Second, func() error {
+	testenv.Eventually(t, "readyz 503 while MySQL is down", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusServiceUnavailable || !strings.Contains(body, "database") || !strings.Contains(body, "unreachable") {
 			return fmt.Errorf("readyz %d %s", code, body)
@@ -269,7 +269,7 @@ func TestReadyzFollowsMySQL(t *testing.T) {
 		t.Fatalf("healthz %d while MySQL is down; the process is up", code)
 	}
 	p.start(t)
-	s.eventually("readyz 200 after MySQL is back", 30*time.Second, func() error {
+	testenv.Eventually(t, "readyz 200 after MySQL is back", 30*time.Second, func() error {
 		if code, body := s.get("/readyz"); code != http.StatusOK {
 			return fmt.Errorf("readyz %d %s", code, body)
 		}
@@ -348,7 +348,7 @@ func TestGracefulShutdownDrainsTheWorker(t *testing.T) {
 	msgID := uuid.NewString()
 	rbid := uniqueID()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
-	s.eventually("ERP send under way", 30*time.Second, func() error {
+	testenv.Eventually(t, "ERP send under way", 30*time.Second, func() error {
 		if s.sim.Stats().Attempts == 0 {
 			var n int64
 			s.db.Model(&models.RecordState{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&n)

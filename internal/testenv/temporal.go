@@ -73,10 +73,11 @@ var shared = &sharedTemporal{servers: map[string]*temporalEntry{}}
 //	}
 //
 // (On Linux the server also dies with the test binary if that is forgotten.)
-// A missing Temporal CLI that cannot be built fails the test under CI=true and
+// Under -short the test is skipped. A missing Temporal CLI that cannot be built fails the test under CI=true and
 // skips it elsewhere; a server that will not start always fails it.
 func Temporal(t testing.TB, opts ...TemporalOption) *devstack.DevServer {
 	t.Helper()
+	RequireServers(t)
 	o := devstack.DevServerOptions{
 		Headless:         true,
 		SearchAttributes: SearchAttributes(),
@@ -137,6 +138,7 @@ func TemporalClient(t testing.TB, opts ...TemporalOption) client.Client {
 // TemporalBinDir if needed; failing to get it is Unavailable.
 func TemporalCLI(t testing.TB) string {
 	t.Helper()
+	RequireServers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cli, err := devstack.FindOrInstallTemporalCLI(ctx, TemporalBinDir(), os.Stderr)

@@ -1,6 +1,8 @@
 // Package testenv gives tests the real servers they need: a fresh database on
-// the MySQL-compatible server, an embedded SQLite file, and the rule that
-// under CI=true a missing server fails the test instead of skipping it.
+// the MySQL-compatible server, an embedded SQLite file, a Temporal dev server,
+// and two rules: under -short no server is started (RequireServers), and under
+// CI=true a missing server fails the test instead of skipping it (Unavailable).
+// Eventually is the one way tests wait for something to happen.
 package testenv
 
 import (
@@ -22,6 +24,36 @@ import (
 
 // InCI reports whether the tests run in CI, where nothing may be skipped.
 func InCI() bool { return os.Getenv("CI") == "true" }
+
+// RequireServers skips the test under -short: a test that starts a Temporal
+// dev server, builds the Temporal CLI, launches Chromium or needs the
+// MySQL-compatible server is not a unit test. Every helper here that provides
+// such a server calls it; tests that start one by other means call it first.
+func RequireServers(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs real servers (Temporal, MySQL, Chromium): skipped under -short")
+	}
+}
+
+// Eventually calls check every 100 ms until it returns nil, and fails the test
+// with what and check's last error if timeout passes first. check runs on the
+// test's goroutine, so it may end the test itself (t.Fatal) when waiting
+// longer is pointless.
+func Eventually(t testing.TB, what string, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s: %v", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
 
 // Unavailable fails the test under CI and skips it elsewhere.
 func Unavailable(t testing.TB, format string, args ...any) {
@@ -46,6 +78,7 @@ func MySQLServerDSN() string {
 // server, drops it when the test ends, and returns a DSN for it.
 func NewMySQLDatabase(t testing.TB) string {
 	t.Helper()
+	RequireServers(t)
 	admin, err := sql.Open("mysql", MySQLServerDSN())
 	if err != nil {
 		Unavailable(t, "mysql: %v", err)

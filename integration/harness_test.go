@@ -19,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -44,11 +43,7 @@ import (
 	"github.com/erpbridge/erpbridge/worker"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopTemporal()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	appSecret = "it-app-secret"
@@ -93,7 +88,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	}
 	temporalAddress := o.temporalAddress
 	if temporalAddress == "" {
-		temporalAddress = testenv.Temporal(t).Address()
+		temporalAddress = testenv.Temporal(t).FrontendHostPort()
 	}
 	var db *gorm.DB
 	switch {
@@ -415,7 +410,7 @@ func (s *stack) addAPI() (url string, stop func()) {
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	s.t.Cleanup(stop)
 	url = "http://" + ln.Addr().String()
-	s.eventually("second api ready", 30*time.Second, func() error {
+	testenv.Eventually(s.t, "second api ready", 30*time.Second, func() error {
 		resp, err := http.Get(url + "/healthz")
 		if err != nil {
 			return err

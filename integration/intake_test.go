@@ -118,12 +118,12 @@ func outageLength(t *testing.T) time.Duration {
 func TestTemporalOutageLosesNothing(t *testing.T) {
 	cli := testenv.TemporalCLI(t)
 	dbFile := filepath.Join(t.TempDir(), "temporal.db")
-	port := freePort(t)
+	port, uiPort := freePort(t), freePort(t)
 	startTemporal := func() *devstack.DevServer {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, DBFile: dbFile, Port: port, Headless: true,
-			SearchAttributes: testenv.SearchAttributes()})
+		ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, DBFile: dbFile,
+			Address: fmt.Sprintf("127.0.0.1:%d", port), UIPort: uiPort, SearchAttributes: flow.SearchAttributeNames})
 		if err != nil {
 			t.Fatalf("start Temporal: %v", err)
 		}
@@ -198,7 +198,7 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 	startTemporal()
 	restarted := time.Now()
 	// Kill the second replica while the relays work through the backlog.
-	s.eventually("relays under way", 2*time.Minute, func() error {
+	testenv.Eventually(t, "relays under way", 2*time.Minute, func() error {
 		var left int64
 		s.db.Model(&models.InboundEvent{}).Where("started_at IS NULL").Count(&left)
 		if left == n {
@@ -213,7 +213,7 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 		}
 	}
 	// Every event ends synced; on a loaded 2-core machine 300 of them take minutes.
-	s.eventually("every callback synced", 8*time.Minute, func() error {
+	testenv.Eventually(t, "every callback synced", 8*time.Minute, func() error {
 		var synced int64
 		s.db.Model(&models.InboundEvent{}).Where("(event_key LIKE ? OR event_key LIKE ?) AND sync_status = ?", "outage-%", "%OUT-%", flow.StatusSynced).Count(&synced)
 		if synced != n {
@@ -303,7 +303,7 @@ func TestRejectionReasonStaysPrivate(t *testing.T) {
 		json.RawMessage(`{"staffId":1}`), json.RawMessage(content), false, appSecret))
 	eventID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rb, 10))
-	s.eventually("the record parked as rejected", time.Minute, func() error {
+	testenv.Eventually(t, "the record parked as rejected", time.Minute, func() error {
 		if st, _ := s.syncStatus(eventID); st != flow.StatusRejected {
 			return fmt.Errorf("event SyncStatus %q", st)
 		}

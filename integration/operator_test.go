@@ -38,7 +38,7 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	rbid := uniqueID()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.eventually("started and pending while the ERP is slow", 30*time.Second, func() error {
+	testenv.Eventually(t, "started and pending while the ERP is slow", 30*time.Second, func() error {
 		if status, running := s.syncStatus(wfID); status != flow.StatusPending || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v, want pending and running", status, running)
 		}

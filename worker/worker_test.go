@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/devstack"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/worker"
 )
@@ -18,23 +17,10 @@ import (
 // Setup registers the search attributes on a namespace that has none, and a
 // second run changes nothing.
 func TestEnsureSearchAttributesIsIdempotent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal dev server")
-	}
-	cli := testenv.TemporalCLI(t)
+	// A server of its own, started without erpbridge's attributes.
+	c := testenv.NewTemporal(t).Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// A server of its own, started without erpbridge's attributes.
-	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, Headless: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ds.Stop() })
-	c, err := ds.Dial(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 
 	added, err := worker.EnsureSearchAttributes(ctx, c, "default")
 	if err != nil {

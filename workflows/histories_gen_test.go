@@ -28,7 +28,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/workflows"
 )
@@ -43,7 +43,8 @@ type standIns struct {
 	mu        sync.Mutex
 	revisions map[string]int64 // newest persisted revision per record
 	syncs     map[string]int   // SyncRecord calls per record
-	sending   chan struct{}    // closed when the first slow send starts
+	sending   chan struct{}    // closed when the first send of RB-NEWER starts
+	newer     chan struct{}    // closed once revision 2 of RB-NEWER is signalled
 }
 
 type scenarioEvent struct {
@@ -92,6 +93,9 @@ func (s *standIns) NotifyRecord(ctx context.Context, in flow.NotifyInput) error 
 		Policy: flow.SyncPolicy{RetryBudget: time.Minute, AttemptTimeout: 10 * time.Second, InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}}
 	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
 	_, err := s.c.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input)
+	if err == nil && in.ExternalID == "RB-NEWER" && in.Revision == 2 {
+		close(s.newer)
+	}
 	return err
 }
 
@@ -112,8 +116,13 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 	case in.ExternalID == "RB-REJECT" && n == 1, in.ExternalID == "RB-SKIP":
 		return reject()
 	case in.ExternalID == "RB-NEWER" && n == 1:
+		// The first send lasts until the newer revision has reached the record workflow.
 		close(s.sending)
-		time.Sleep(2 * time.Second)
+		select {
+		case <-s.newer:
+		case <-ctx.Done():
+			return flow.SyncResult{}, ctx.Err()
+		}
 	}
 	s.mu.Lock()
 	cur := s.revisions[in.ExternalID]
@@ -128,22 +137,14 @@ func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error 
 func TestWriteHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cli, err := devstack.FindOrInstallTemporalCLI(ctx, filepath.Join("..", "bin"), testWriter{t})
-	if err != nil {
-		t.Fatalf("Temporal CLI: %v", err)
-	}
-	srv, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{CLIPath: cli, Headless: true, SearchAttributes: flow.SearchAttributeNames})
-	if err != nil {
-		t.Fatalf("start dev server: %v", err)
-	}
-	defer srv.Stop()
-	c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address(), Namespace: srv.Namespace(), Identity: "histories"})
+	srv := testenv.NewTemporal(t, flow.SearchAttributeNames...)
+	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendHostPort(), Identity: "histories"})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
 	defer c.Close()
 
-	acts := &standIns{c: c, revisions: map[string]int64{}, syncs: map[string]int{}, sending: make(chan struct{})}
+	acts := &standIns{c: c, revisions: map[string]int64{}, syncs: map[string]int{}, sending: make(chan struct{}), newer: make(chan struct{})}
 	w := sdkworker.New(c, historiesQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
@@ -184,20 +185,20 @@ func TestWriteHistories(t *testing.T) {
 		return id
 	}
 	waitRejected := func(run client.WorkflowRun) {
-		for {
+		testenv.Eventually(t, run.GetID()+" rejected", time.Minute, func() error {
 			v, err := c.QueryWorkflow(ctx, run.GetID(), "", flow.QueryStatus)
-			if err == nil {
-				var st flow.Status
-				if err := v.Get(&st); err == nil && st.SyncStatus == flow.StatusRejected {
-					return
-				}
+			if err != nil {
+				return err
 			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%s never rejected", run.GetID())
-			case <-time.After(100 * time.Millisecond):
+			var st flow.Status
+			if err := v.Get(&st); err != nil {
+				return err
 			}
-		}
+			if st.SyncStatus != flow.StatusRejected {
+				return fmt.Errorf("sync status %s", st.SyncStatus)
+			}
+			return nil
+		})
 	}
 	save := func(name, id string) {
 		var h historypb.History

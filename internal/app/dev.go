@@ -111,14 +111,9 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	}
 	defer codecHTTP.stop(5 * time.Second)
 
-	host, portText, err := net.SplitHostPort(cfg.TemporalAddress)
-	if err != nil {
-		return fmt.Errorf("TEMPORAL_ADDRESS %q: %w", cfg.TemporalAddress, err)
-	}
-	port, _ := strconv.Atoi(portText)
 	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, cfg.TemporalUIPort)
 	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{
-		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), IP: host, Port: port, UIPort: cfg.TemporalUIPort,
+		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), Address: cfg.TemporalAddress, UIPort: cfg.TemporalUIPort,
 		Namespace: cfg.TemporalNamespace, CodecEndpoint: codecURL, SearchAttributes: flow.SearchAttributeNames,
 		LogFile: absData(dataDir, "temporal.log"),
 	})

@@ -28,7 +28,9 @@ const temporalCLIVersionVar = "github.com/temporalio/cli/temporalcli.Version"
 // temporal on PATH and the go install directory ($GOBIN, $(go env GOPATH)/bin);
 // when none is the pinned version it builds one into binDir with go install,
 // writing progress lines to log (which may be nil). Concurrent callers sharing
-// binDir build it once.
+// binDir build it once. (The SDK's testsuite.CachedDownload fetches releases
+// from temporal.download instead; building through the Go module proxy also
+// works on machines that can reach nothing else.)
 func FindOrInstallTemporalCLI(ctx context.Context, binDir string, log io.Writer) (string, error) {
 	if log == nil {
 		log = io.Discard

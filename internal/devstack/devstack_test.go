@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,39 +26,12 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/erpbridge/erpbridge/internal/devstack"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopTemporal()
-	os.Exit(code)
-}
-
-func TestFreePort(t *testing.T) {
-	seen := map[int]bool{}
-	for range 5 {
-		p, err := devstack.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p <= 0 || p > 65535 {
-			t.Fatalf("FreePort() = %d, not a port", p)
-		}
-		if seen[p] {
-			t.Fatalf("FreePort() returned %d twice in a row", p)
-		}
-		seen[p] = true
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			t.Fatalf("listen on the free port %d: %v", p, err)
-		}
-		l.Close()
-	}
-}
 
 func TestReportsVersion(t *testing.T) {
 	for out, want := range map[string]bool{
@@ -90,9 +64,6 @@ func TestFindCLIWithoutGo(t *testing.T) {
 }
 
 func TestFindOrInstallTemporalCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("may build the Temporal CLI")
-	}
 	cli := testenv.TemporalCLI(t)
 	out, err := exec.Command(cli, "--version").CombinedOutput()
 	if err != nil {
@@ -130,22 +101,23 @@ func TestFindOrInstallTemporalCLI(t *testing.T) {
 	}
 }
 
-// TestDevServerResumesFromDBFile starts a server on a DB file, leaves a
-// workflow running on a task queue no worker polls, restarts the server on the
-// same file and finds the workflow, its search attribute and the namespace again.
+// TestDevServerResumesFromDBFile starts a server as `erpbridge dev` does,
+// checks that its Web UI is told the codec endpoint, leaves a workflow
+// running on a task queue no worker polls, restarts the server on the same
+// file and finds the workflow, its search attribute and the namespace again.
 func TestDevServerResumesFromDBFile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Temporal dev servers")
-	}
 	cli := testenv.TemporalCLI(t)
 	dir := t.TempDir()
+	const codec = "http://127.0.0.1:8234"
 	opts := devstack.DevServerOptions{
 		CLIPath:          cli,
 		DBFile:           filepath.Join(dir, "state", "temporal.db"),
+		Address:          freeAddr(t),
+		UIPort:           freePort(t),
 		Namespace:        "erpbridge-test",
+		CodecEndpoint:    codec,
 		SearchAttributes: []string{"Vendor", "OrderID"},
 		LogFile:          filepath.Join(dir, "logs", "temporal.log"),
-		Headless:         true,
 	}
 	started := time.Now()
 	srv, err := devstack.StartDevServer(t.Context(), opts)
@@ -154,15 +126,19 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
 	t.Logf("dev server on a new DB file ready in %s at %s", time.Since(started).Round(time.Millisecond), srv.Address())
-	if srv.UIURL() != "" {
-		t.Errorf("UIURL() = %q for a headless server", srv.UIURL())
+
+	var settings struct {
+		Codec struct{ Endpoint string }
 	}
-	if srv.Namespace() != "erpbridge-test" {
-		t.Errorf("Namespace() = %q", srv.Namespace())
+	testenv.Eventually(t, "UI settings", 30*time.Second, func() error {
+		return getJSON(t, srv.UIURL()+"/api/v1/settings", &settings)
+	})
+	if settings.Codec.Endpoint != codec {
+		t.Errorf("UI codec endpoint = %q, want %q", settings.Codec.Endpoint, codec)
 	}
 
-	c := dial(t, srv)
-	assertSearchAttributes(t, c, "erpbridge-test", "Vendor", "OrderID")
+	c := dial(t, srv, opts.Namespace)
+	assertSearchAttributes(t, c, opts.Namespace, "Vendor", "OrderID")
 
 	workflowID := "devstack-resume-" + uuid.NewString()
 	run, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
@@ -198,8 +174,6 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 		t.Fatalf("DB file: %v", err)
 	}
 
-	// Restart on the same file, with one more search attribute than before.
-	opts.SearchAttributes = append(opts.SearchAttributes, "SyncStatus")
 	started = time.Now()
 	srv2, err := devstack.StartDevServer(t.Context(), opts)
 	if err != nil {
@@ -208,7 +182,7 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	t.Cleanup(func() { _ = srv2.Stop() })
 	t.Logf("dev server on an existing DB file ready in %s", time.Since(started).Round(time.Millisecond))
 
-	c2 := dial(t, srv2)
+	c2 := dial(t, srv2, opts.Namespace)
 	desc, err := c2.DescribeWorkflowExecution(t.Context(), workflowID, run.GetRunID())
 	if err != nil {
 		t.Fatalf("after restart, describe the workflow started before: %v", err)
@@ -223,7 +197,7 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	if got := decodeKeyword(t, info.GetSearchAttributes().GetIndexedFields()["Vendor"]); got != "autox3" {
 		t.Errorf("Vendor search attribute after restart = %q, want autox3", got)
 	}
-	assertSearchAttributes(t, c2, "erpbridge-test", "Vendor", "OrderID", "SyncStatus")
+	assertSearchAttributes(t, c2, opts.Namespace, "Vendor", "OrderID")
 
 	logText, err := os.ReadFile(opts.LogFile)
 	if err != nil {
@@ -237,9 +211,6 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 // TestDevServerReportsEarlyExit takes the frontend port first and expects a
 // prompt error quoting the server's own complaint.
 func TestDevServerReportsEarlyExit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the Temporal CLI")
-	}
 	cli := testenv.TemporalCLI(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -248,7 +219,8 @@ func TestDevServerReportsEarlyExit(t *testing.T) {
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 	started := time.Now()
-	srv, err := devstack.StartDevServer(t.Context(), devstack.DevServerOptions{CLIPath: cli, Port: port, Headless: true})
+	srv, err := devstack.StartDevServer(t.Context(), devstack.DevServerOptions{
+		CLIPath: cli, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Address: l.Addr().String(), UIPort: freePort(t), Namespace: "default"})
 	if err == nil {
 		srv.Stop()
 		t.Fatalf("started a dev server on port %d, which is taken", port)
@@ -261,89 +233,19 @@ func TestDevServerReportsEarlyExit(t *testing.T) {
 	}
 }
 
-func TestDevServerRejectsBadSearchAttribute(t *testing.T) {
-	_, err := devstack.StartDevServer(t.Context(), devstack.DevServerOptions{CLIPath: "temporal", SearchAttributes: []string{"Order-ID"}})
-	if err == nil || !strings.Contains(err.Error(), "not an identifier") {
-		t.Fatalf("got %v, want an error about the search attribute name", err)
+// freePort returns a port of 127.0.0.1 that nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = devstack.StartDevServer(t.Context(), devstack.DevServerOptions{})
-	if err == nil || !strings.Contains(err.Error(), "CLIPath") {
-		t.Fatalf("got %v, want an error about CLIPath", err)
-	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
-// TestSharedTemporal checks testenv.Temporal: one server per binary with the
-// project's search attributes, usable in visibility queries.
-func TestSharedTemporal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal dev server")
-	}
-	srv := testenv.Temporal(t)
-	if again := testenv.Temporal(t); again != srv {
-		t.Fatal("testenv.Temporal started a second server for the same options")
-	}
-	c := testenv.TemporalClient(t)
-	want := testenv.SearchAttributes()
-	assertSearchAttributes(t, c, "default", want...)
-
-	orderID := "order-" + uuid.NewString()
-	if _, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
-		ID:        "devstack-shared-" + uuid.NewString(),
-		TaskQueue: "no-worker-" + uuid.NewString(),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword("Vendor").ValueSet("fenbeitong"),
-			temporal.NewSearchAttributeKeyKeyword("OrderID").ValueSet(orderID),
-		),
-	}, "NoSuchWorkflow"); err != nil {
-		t.Fatalf("start workflow with search attributes: %v", err)
-	}
-	query := fmt.Sprintf("Vendor = 'fenbeitong' AND OrderID = '%s'", orderID)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := c.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
-		if err != nil {
-			t.Fatalf("list workflows %q: %v", query, err)
-		}
-		if len(resp.GetExecutions()) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("query %q found %d executions, want 1", query, len(resp.GetExecutions()))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// TestSharedTemporalWithUI checks that the UI is served and is told the codec endpoint.
-func TestSharedTemporalWithUI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal dev server")
-	}
-	const codec = "http://127.0.0.1:8234"
-	srv := testenv.Temporal(t, testenv.WithTemporalCodecEndpoint(codec))
-	if srv == testenv.Temporal(t) {
-		t.Fatal("a server with the UI is the same as the headless one")
-	}
-	if srv.UIURL() == "" {
-		t.Fatal("UIURL() is empty for a server with a UI")
-	}
-	var settings struct {
-		Codec struct{ Endpoint string }
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := getJSON(t, srv.UIURL()+"/api/v1/settings", &settings)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("UI settings: %v", err)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	if settings.Codec.Endpoint != codec {
-		t.Errorf("UI codec endpoint = %q, want %q", settings.Codec.Endpoint, codec)
-	}
+func freeAddr(t *testing.T) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 }
 
 func getJSON(t *testing.T, url string, v any) error {
@@ -364,9 +266,10 @@ func getJSON(t *testing.T, url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-func dial(t *testing.T, srv *devstack.DevServer) client.Client {
+func dial(t *testing.T, srv *devstack.DevServer, namespace string) client.Client {
 	t.Helper()
-	c, err := srv.Dial(t.Context())
+	c, err := client.DialContext(t.Context(), client.Options{HostPort: srv.Address(), Namespace: namespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,128 +12,72 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
+	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/devstack"
 )
 
-// SearchAttributes returns the Keyword search attributes erpbridge workflows
-// set; every dev server started by Temporal has them registered.
-func SearchAttributes() []string {
-	return []string{"Vendor", "EventType", "OrderID", "SyncStatus"}
-}
-
-// TemporalOption adjusts the dev server Temporal starts.
-type TemporalOption func(*devstack.DevServerOptions)
-
-// WithTemporalUI runs the dev server with its Web UI (it is headless otherwise).
-func WithTemporalUI() TemporalOption {
-	return func(o *devstack.DevServerOptions) { o.Headless = false }
-}
-
-// WithTemporalCodecEndpoint points the Web UI at a remote codec; implies the UI.
-func WithTemporalCodecEndpoint(url string) TemporalOption {
-	return func(o *devstack.DevServerOptions) { o.Headless, o.CodecEndpoint = false, url }
-}
-
-// WithTemporalNamespace creates and uses namespace instead of "default".
-func WithTemporalNamespace(namespace string) TemporalOption {
-	return func(o *devstack.DevServerOptions) { o.Namespace = namespace }
-}
-
-// sharedTemporal holds the dev servers of one test binary, one per distinct
-// set of options, so every test of a package shares a server.
-type sharedTemporal struct {
-	mu      sync.Mutex
-	servers map[string]*temporalEntry
-}
-
-type temporalEntry struct {
+// shared is the test binary's dev server behind Temporal. Test binaries are
+// the one place where such state is wanted: a dev server takes seconds to
+// start and every test of the package can share it.
+var shared struct {
 	once sync.Once
-	srv  *devstack.DevServer
+	srv  *testsuite.DevServer
 	err  error
 	// cliErr marks a failure to obtain the CLI (skip outside CI) as opposed
 	// to a server that would not start (always a failure).
 	cliErr bool
 }
 
-// shared is the per-test-binary registry behind Temporal and StopTemporal.
-// Test binaries are the one place where such state is wanted: a dev server
-// takes seconds to start and every test of the package can share it.
-var shared = &sharedTemporal{servers: map[string]*temporalEntry{}}
-
-// Temporal returns the test binary's Temporal dev server: in memory, headless
-// unless an option asks for the UI, with SearchAttributes registered. It is
-// started on first use and shared by every test that asks for the same
-// options; tests should use their own task queues and workflow IDs.
+// Main runs a test binary's tests, then stops the dev server Temporal started:
 //
-// Packages that use it stop it from TestMain:
-//
-//	func TestMain(m *testing.M) {
-//		code := m.Run()
-//		testenv.StopTemporal()
-//		os.Exit(code)
-//	}
-//
-// (On Linux the server also dies with the test binary if that is forgotten.)
-// Under -short the test is skipped. A missing Temporal CLI that cannot be built fails the test under CI=true and
-// skips it elsewhere; a server that will not start always fails it.
-func Temporal(t testing.TB, opts ...TemporalOption) *devstack.DevServer {
-	t.Helper()
-	RequireServers(t)
-	o := devstack.DevServerOptions{
-		Headless:         true,
-		SearchAttributes: SearchAttributes(),
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared.srv != nil {
+		stopTemporal(shared.srv)
 	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	key := fmt.Sprintf("%v|%s|%s", o.Headless, o.CodecEndpoint, o.Namespace)
-
-	shared.mu.Lock()
-	e := shared.servers[key]
-	if e == nil {
-		e = &temporalEntry{}
-		shared.servers[key] = e
-	}
-	shared.mu.Unlock()
-
-	e.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-		defer cancel()
-		cli, err := devstack.FindOrInstallTemporalCLI(ctx, TemporalBinDir(), os.Stderr)
-		if err != nil {
-			e.err, e.cliErr = err, true
-			return
-		}
-		o.CLIPath = cli
-		e.srv, e.err = devstack.StartDevServer(ctx, o)
-	})
-	if e.cliErr {
-		Unavailable(t, "temporal CLI: %v", e.err)
-	}
-	if e.err != nil {
-		t.Fatalf("start the shared Temporal dev server: %v", e.err)
-	}
-	select {
-	case <-e.srv.Done():
-		t.Fatalf("the shared Temporal dev server has exited: %v", e.srv.Err())
-	default:
-	}
-	return e.srv
+	os.Exit(code)
 }
 
-// TemporalClient returns a client of Temporal(t, opts...), closed when the test ends.
-func TemporalClient(t testing.TB, opts ...TemporalOption) client.Client {
+// Temporal returns the test binary's Temporal dev server: in memory, headless,
+// with flow.SearchAttributeNames registered on the default namespace. It is
+// started on first use and shared by every test of the package, which use
+// their own task queues and workflow IDs; the package's TestMain calls Main.
+// The server is the SDK's testsuite.StartDevServer on the pinned CLI.
+func Temporal(t testing.TB) *testsuite.DevServer {
 	t.Helper()
-	srv := Temporal(t, opts...)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := srv.Dial(ctx)
-	if err != nil {
-		t.Fatalf("%v", err)
+	RequireServers(t)
+	shared.once.Do(func() {
+		cli, err := findTemporalCLI()
+		if err != nil {
+			shared.err, shared.cliErr = err, true
+			return
+		}
+		shared.srv, shared.err = startTemporal(cli, flow.SearchAttributeNames)
+	})
+	if shared.cliErr {
+		Unavailable(t, "temporal CLI: %v", shared.err)
 	}
-	t.Cleanup(c.Close)
-	return c
+	if shared.err != nil {
+		t.Fatalf("start the shared Temporal dev server: %v", shared.err)
+	}
+	return shared.srv
+}
+
+// NewTemporal starts a dev server of the test's own, stopped when the test
+// ends, with the given Keyword search attributes registered.
+func NewTemporal(t testing.TB, searchAttributes ...string) *testsuite.DevServer {
+	t.Helper()
+	srv, err := startTemporal(TemporalCLI(t), searchAttributes)
+	if err != nil {
+		t.Fatalf("start a Temporal dev server: %v", err)
+	}
+	t.Cleanup(func() { stopTemporal(srv) })
+	return srv
 }
 
 // TemporalCLI returns the pinned Temporal CLI, building it into
@@ -139,29 +85,40 @@ func TemporalClient(t testing.TB, opts ...TemporalOption) client.Client {
 func TemporalCLI(t testing.TB) string {
 	t.Helper()
 	RequireServers(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cli, err := devstack.FindOrInstallTemporalCLI(ctx, TemporalBinDir(), os.Stderr)
+	cli, err := findTemporalCLI()
 	if err != nil {
 		Unavailable(t, "temporal CLI: %v", err)
 	}
 	return cli
 }
 
-// StopTemporal stops every dev server Temporal started in this test binary.
-func StopTemporal() {
-	shared.mu.Lock()
-	entries := shared.servers
-	shared.servers = map[string]*temporalEntry{}
-	shared.mu.Unlock()
-	for _, e := range entries {
-		// Waits for a start still in progress, then stops what it started.
-		e.once.Do(func() {})
-		if e.srv != nil {
-			if err := e.srv.Stop(); err != nil {
-				fmt.Fprintf(os.Stderr, "testenv: stop Temporal dev server: %v\n", err)
-			}
-		}
+func findTemporalCLI() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	return devstack.FindOrInstallTemporalCLI(ctx, TemporalBinDir(), os.Stderr)
+}
+
+func startTemporal(cli string, searchAttributes []string) (*testsuite.DevServer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var attrs []temporal.SearchAttributeUpdate
+	for _, name := range searchAttributes {
+		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))
+	}
+	return testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     cli,
+		ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
+		SearchAttributes: temporal.NewSearchAttributes(attrs...),
+		LogLevel:         "error",
+		Stdout:           io.Discard,
+		Stderr:           os.Stderr,
+	})
+}
+
+func stopTemporal(srv *testsuite.DevServer) {
+	srv.Client().Close()
+	if err := srv.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: stop Temporal dev server: %v\n", err)
 	}
 }
 

@@ -85,11 +85,17 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	if st.SyncStatus != flow.StatusRejected || !strings.Contains(st.LastError, "unknown customer") || st.Attempts < 1 || st.State != "waiting-operator" {
 		t.Fatalf("status query = %+v", st)
 	}
-	var ev models.InboundEvent
-	s.db.Where("event_key = ?", msgID).Take(&ev)
-	if ev.SyncStatus != flow.StatusRejected || !strings.Contains(ev.SyncDetail, "unknown customer") {
-		t.Fatalf("database event status %q detail %q", ev.SyncStatus, ev.SyncDetail)
-	}
+	// The workflow sets SyncStatus before its activity writes the row.
+	testenv.Eventually(t, "database event recorded as rejected", 30*time.Second, func() error {
+		var ev models.InboundEvent
+		if err := s.db.Where("event_key = ?", msgID).Take(&ev).Error; err != nil {
+			return err
+		}
+		if ev.SyncStatus != flow.StatusRejected || !strings.Contains(ev.SyncDetail, "unknown customer") {
+			return fmt.Errorf("database event status %q detail %q", ev.SyncStatus, ev.SyncDetail)
+		}
+		return nil
+	})
 	testenv.Eventually(t, "searchable as rejected", 30*time.Second, func() error {
 		n, err := s.count(fmt.Sprintf(`SyncStatus = "rejected" AND OrderID = %q`, ext))
 		if err != nil || n < 1 {

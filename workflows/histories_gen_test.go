@@ -75,6 +75,9 @@ func (s *standIns) Verify(_ context.Context, in flow.EventInput) (flow.EventSumm
 
 func (s *standIns) Persist(_ context.Context, in flow.PersistInput) (flow.PersistResult, error) {
 	ev := events[in.Event.EventKey]
+	if ev.invalid { // Persist verifies since Verify was folded into it
+		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError("invalid content: receiveBaseId: missing", flow.ErrInvalidContent, nil)
+	}
 	if ev.applied {
 		s.mu.Lock()
 		s.revisions[ev.record] = max(s.revisions[ev.record], ev.revision)

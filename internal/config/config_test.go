@@ -36,6 +36,7 @@ func defaults() config.Config {
 		TemporalUIPort:      8233,
 		LogLevel:            "info",
 		ShutdownTimeout:     25 * time.Second,
+		DrainWindow:         5 * time.Second,
 	}
 }
 
@@ -96,6 +97,8 @@ func TestEverySetting(t *testing.T) {
 		"TEMPORAL_UI_PORT":           "18233",
 		"LOG_LEVEL":                  "debug",
 		"SHUTDOWN_TIMEOUT":           "1m30s",
+		"ADMIN_ADDR":                 "127.0.0.1:9090",
+		"DRAIN_WINDOW":               "0s",
 	}))
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
@@ -131,6 +134,7 @@ func TestEverySetting(t *testing.T) {
 		TemporalUIPort:       18233,
 		LogLevel:             "debug",
 		ShutdownTimeout:      90 * time.Second,
+		AdminAddr:            "127.0.0.1:9090",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)

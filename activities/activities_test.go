@@ -136,13 +136,26 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 // Content that fails validation is a non-retryable InvalidContent failure of
 // Persist, before anything is written.
 func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
-	a := &Activities{Vendors: testVendors(t)}
+	st := store.New(testenv.SQLite(t))
+	a := &Activities{Store: st, Vendors: testVendors(t)}
 	env := newEnv(t, a)
 	body := autox3.BuildBody("bad-1", autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), []byte(`{}`), []byte(`{"carInfo":{}}`), false, secret)
-	_, err := env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: "bad-1", Body: string(body)}})
+	if _, err := st.Receive(t.Context(), store.Inbound{Vendor: "autox3", EventKey: "bad-1", Body: body, WorkflowID: "autox3:bad-1", ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: "bad-1",
+		ClaimCheck: flow.ClaimCheckFor("autox3", "bad-1")}, WorkflowID: "autox3:bad-1"})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent || !appErr.NonRetryable() {
 		t.Fatalf("error = %v, want non-retryable %s", err, flow.ErrInvalidContent)
+	}
+	if stored, ok, _ := st.Callback(t.Context(), "autox3", "bad-1"); !ok || string(stored) != string(body) {
+		t.Fatal("the stored callback was lost")
+	}
+	// A claim check that names nothing stored fails for good, not forever.
+	_, err = env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: "never-stored"}})
+	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrCallbackMissing || !appErr.NonRetryable() {
+		t.Fatalf("missing callback: %v", err)
 	}
 	// A key that does not match the body (a forged workflow input) is refused too.
 	good := fenbeitong.SampleBody("o-1", 700, "2020-04-30 19:32:01")

@@ -30,6 +30,15 @@ const (
 	QueryStatus = "status"
 )
 
+// Update names. Retry and skip are also Workflow Updates, under the same
+// names as the signals: an update answers what it did, or why it cannot apply.
+const (
+	// UpdateRetry sends a parked (rejected) record again; it answers "retrying revision N".
+	UpdateRetry = SignalRetry
+	// UpdateSkip closes a parked (rejected) record as skipped; it answers "skipped revision N".
+	UpdateSkip = SignalSkip
+)
+
 // Search attributes, all Keyword. SearchAttributeNames lists them for registration.
 var (
 	AttrVendor     = temporal.NewSearchAttributeKeyKeyword("Vendor")
@@ -50,6 +59,9 @@ const (
 	ErrCallbackMissing = "CallbackMissing"
 	// ErrERPRejected: the ERP answered a 4xx other than 408/429.
 	ErrERPRejected = "ERPRejected"
+	// ErrNotApplicable: an operator's retry or skip does not apply to the
+	// record's current state (nothing is parked); the message says why.
+	ErrNotApplicable = "NotApplicable"
 )
 
 // Sync outcomes an event workflow can end with, also the SyncStatus values.
@@ -184,10 +196,19 @@ type PersistedSignal struct {
 	EventWorkflowID string
 }
 
-// OperatorSignal is the payload of retry and skip; every field is optional.
-type OperatorSignal struct {
+// OperatorRequest is the payload of retry and skip, as signals or updates;
+// every field is optional.
+type OperatorRequest struct {
 	Reason    string `json:"reason,omitempty"`
-	Requester string `json:"requester,omitempty"` // event workflow id forwarding the operator's signal
+	Requester string `json:"requester,omitempty"` // event workflow id forwarding the operator's request
+}
+
+// ForwardInput asks for an operator's request to an event workflow to be run
+// as an update on its record workflow.
+type ForwardInput struct {
+	RecordWorkflowID string
+	Update           string // UpdateRetry or UpdateSkip
+	Request          OperatorRequest
 }
 
 // OutcomeSignal tells an event workflow what became of its revision.

@@ -108,7 +108,7 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.SignalWorkflow(context.Background(), wfID, "", flow.SignalRetry, flow.OperatorSignal{Reason: "customer created"}); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), wfID, "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer created"}); err != nil {
 		t.Fatal(err)
 	}
 	s.mustResult(wfID, flow.StatusSynced)
@@ -136,7 +136,7 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	})
 	// Operators may signal the record workflow directly, too.
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
-	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalSkip, flow.OperatorSignal{Reason: "test vehicle"}); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalSkip, flow.OperatorRequest{Reason: "test vehicle"}); err != nil {
 		t.Fatal(err)
 	}
 	s.mustResult(wfID, flow.StatusSkipped)

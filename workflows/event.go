@@ -79,7 +79,7 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	for {
 		var done *flow.OutcomeSignal
 		var forward string
-		var fwd flow.OperatorSignal
+		var fwd flow.OperatorRequest
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(outcomes, func(c workflow.ReceiveChannel, _ bool) {

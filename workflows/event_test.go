@@ -220,7 +220,7 @@ func TestEventWorkflowRejectedThenOperatorRetry(t *testing.T) {
 		rejectedStatuses = h.statuses()
 		rejectedSent = h.sent()
 	})
-	h.signalAt(time.Hour, flow.SignalRetry, flow.OperatorSignal{Reason: "customer code added"})
+	h.signalAt(time.Hour, flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added"})
 	var retrying flow.Status
 	h.at(time.Hour+time.Minute, func() { retrying = h.query() })
 	h.signalAt(2*time.Hour, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
@@ -235,7 +235,7 @@ func TestEventWorkflowRejectedThenOperatorRetry(t *testing.T) {
 
 	// The operator's retry is forwarded to the record workflow, which owns the sync.
 	assert.Equal(t, []sentSignal{{WorkflowID: recordID, Name: flow.SignalRetry,
-		Arg: flow.OperatorSignal{Reason: "customer code added", Requester: eventA}}}, h.sent())
+		Arg: flow.OperatorRequest{Reason: "customer code added", Requester: eventA}}}, h.sent())
 	assert.Equal(t, "syncing", retrying.State)
 	assert.Equal(t, flow.StatusPending, retrying.SyncStatus)
 
@@ -255,14 +255,14 @@ func TestEventWorkflowRejectedThenOperatorSkip(t *testing.T) {
 	outcomeRecorded(h, flow.StatusSkipped, skipped)
 
 	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: reason})
-	h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorSignal{Reason: "entered in the ERP by hand"})
+	h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"})
 	h.signalAt(time.Hour+time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSkipped, SyncedRevision: 1, Detail: skipped})
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	res := eventResult(t, h)
 
 	assert.Equal(t, []sentSignal{{WorkflowID: recordID, Name: flow.SignalSkip,
-		Arg: flow.OperatorSignal{Reason: "entered in the ERP by hand", Requester: eventA}}}, h.sent())
+		Arg: flow.OperatorRequest{Reason: "entered in the ERP by hand", Requester: eventA}}}, h.sent())
 	assert.Equal(t, workflows.EventResult{Status: flow.StatusSkipped, Revision: 1, Detail: skipped}, res)
 	h.env.AssertExpectations(t)
 	st := h.query()
@@ -279,7 +279,7 @@ func TestEventWorkflowKeepsWaitingWhenForwardingFails(t *testing.T) {
 	outcomeRecorded(h, flow.StatusSynced, "")
 	h.failSignals(errors.New("unknown external workflow execution"))
 	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusRejected, Detail: "refused"})
-	h.signalAt(time.Hour, flow.SignalRetry, flow.OperatorSignal{})
+	h.signalAt(time.Hour, flow.SignalRetry, flow.OperatorRequest{})
 	h.signalAt(2*time.Hour, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1})
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)

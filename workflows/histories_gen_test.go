@@ -229,7 +229,7 @@ func TestWriteHistories(t *testing.T) {
 
 	run = start("msg-reject")
 	waitRejected(run)
-	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalRetry, flow.OperatorSignal{Reason: "customer code added"}); err != nil {
+	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
 		t.Fatal(err)
 	}
 	result(run, flow.StatusSynced)
@@ -238,7 +238,7 @@ func TestWriteHistories(t *testing.T) {
 
 	run = start("msg-skip")
 	waitRejected(run)
-	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalSkip, flow.OperatorSignal{Reason: "entered in the ERP by hand"}); err != nil {
+	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
 		t.Fatal(err)
 	}
 	result(run, flow.StatusSkipped)

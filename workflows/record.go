@@ -125,7 +125,7 @@ type recordState struct {
 	in            flow.RecordInput
 	state         string
 	lastErr       string
-	skipRequested *flow.OperatorSignal
+	skipRequested *flow.OperatorRequest
 	skipped       bool              // the newest revision was skipped by an operator, not sent
 	pending       []workflow.Future // outcome signals sent, not yet acknowledged
 }
@@ -198,7 +198,7 @@ func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, 
 		s.notify(ctx, "", "", s.Parked != nil && p.Revision <= s.Parked.Revision)
 	})
 	sel.AddReceive(retries, func(c workflow.ReceiveChannel, _ bool) {
-		var o flow.OperatorSignal
+		var o flow.OperatorRequest
 		c.Receive(ctx, &o)
 		// Only a parked record has anything to retry; the others are already
 		// sending or caught up.
@@ -207,7 +207,7 @@ func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, 
 		}
 	})
 	sel.AddReceive(skips, func(c workflow.ReceiveChannel, _ bool) {
-		var o flow.OperatorSignal
+		var o flow.OperatorRequest
 		c.Receive(ctx, &o)
 		if o.Reason == "" {
 			o.Reason = "no reason given"

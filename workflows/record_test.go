@@ -121,7 +121,7 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 		parked = h.query()
 		completed = h.env.IsWorkflowCompleted()
 	})
-	h.signalAt(25*time.Hour, flow.SignalSkip, flow.OperatorSignal{Reason: "ERP decommissioned"})
+	h.signalAt(25*time.Hour, flow.SignalSkip, flow.OperatorRequest{Reason: "ERP decommissioned"})
 	h.env.OnActivity(a.MarkSkipped, mock.Anything, flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Reason: "ERP decommissioned"}).Return(nil).Once()
 
@@ -182,7 +182,7 @@ func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
 		outcomesWhileParked = h.outcomes(eventA)
 		statusWhileParked = h.lastStatus()
 	})
-	h.signalAt(48*time.Hour, flow.SignalRetry, flow.OperatorSignal{Reason: "customer code added", Requester: eventA})
+	h.signalAt(48*time.Hour, flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added", Requester: eventA})
 
 	start := h.env.Now()
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
@@ -220,7 +220,7 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 			skip := flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt, Revision: 1, Reason: tc.recorded}
 			h.env.OnActivity(a.MarkSkipped, mock.Anything, skip).Return(nil).Once()
 			h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-			h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorSignal{Reason: tc.reason, Requester: eventA})
+			h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorRequest{Reason: tc.reason, Requester: eventA})
 
 			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 			requireCompleted(t, h)
@@ -248,7 +248,7 @@ func TestRecordWorkflowLateSignalForParkedRevisionHearsRejected(t *testing.T) {
 	h.signalAt(time.Hour, flow.SignalPersisted, persisted(1, eventB))
 	var bWhileParked []flow.OutcomeSignal
 	h.at(2*time.Hour, func() { bWhileParked = h.outcomes(eventB) })
-	h.signalAt(3*time.Hour, flow.SignalRetry, flow.OperatorSignal{})
+	h.signalAt(3*time.Hour, flow.SignalRetry, flow.OperatorRequest{})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
@@ -357,7 +357,7 @@ func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(2*time.Minute, flow.SignalRetry, flow.OperatorSignal{Reason: "just in case"})
+	h.signalAt(2*time.Minute, flow.SignalRetry, flow.OperatorRequest{Reason: "just in case"})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
@@ -382,7 +382,7 @@ func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
 		parked = h.query()
 		callsWhileParked = sc.count()
 	})
-	h.signalAt(2*time.Hour, flow.SignalRetry, flow.OperatorSignal{Requester: eventB})
+	h.signalAt(2*time.Hour, flow.SignalRetry, flow.OperatorRequest{Requester: eventB})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, in)
 	requireCompleted(t, h)
@@ -427,7 +427,7 @@ func TestRecordWorkflowRenotifiedWaiterIsAnsweredOnce(t *testing.T) {
 	// While the record is parked, the event workflow tells it again every day.
 	h.signalAt(24*time.Hour, flow.SignalPersisted, persisted(1, eventA))
 	h.signalAt(48*time.Hour, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(49*time.Hour, flow.SignalRetry, flow.OperatorSignal{Requester: eventA})
+	h.signalAt(49*time.Hour, flow.SignalRetry, flow.OperatorRequest{Requester: eventA})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)

@@ -22,7 +22,8 @@ const defaultIdleTimeout = 10 * time.Minute
 // newer revision appeared meanwhile. Because sends are serialised here and
 // always carry the newest state, the ERP never receives a stale state after a
 // newer one and always ends on the newest. A rejected send parks the record
-// until an operator signals retry or skip, or a newer state arrives.
+// until an operator sends retry or skip (an update that answers, or a
+// signal), or a newer state arrives.
 func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 	var a *activities.Activities
 	s := recordState{in: in}
@@ -33,6 +34,9 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 		s.in.IdleTimeout = defaultIdleTimeout
 	}
 	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, s.status); err != nil {
+		return err
+	}
+	if err := s.setUpdateHandlers(ctx); err != nil {
 		return err
 	}
 	persisted := workflow.GetSignalChannel(ctx, flow.SignalPersisted)
@@ -46,16 +50,11 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 		// Take in everything that has arrived, without blocking.
 		for s.receive(ctx, persisted, retries, skips, false) {
 		}
-		if s.skipRequested != nil && s.Parked != nil {
-			skip := flow.SkipInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: s.Parked.Revision, Reason: s.skipRequested.Reason}
-			if err := workflow.ExecuteActivity(local, a.MarkSkipped, skip).Get(ctx, nil); err != nil {
+		if s.skipRequested != nil {
+			if err := s.applySkip(ctx, local); err != nil {
 				return err
 			}
-			s.Synced = max(s.Synced, s.Parked.Revision)
-			s.notify(ctx, flow.StatusSkipped, "skipped by operator: "+s.skipRequested.Reason, false)
-			s.Parked, s.lastErr, s.skipped = nil, "", true
 		}
-		s.skipRequested = nil
 
 		if status := s.syncStatus(); status != lastStatus {
 			if err := setSyncStatus(ctx, status); err != nil {
@@ -126,17 +125,21 @@ type recordState struct {
 	state         string
 	lastErr       string
 	skipRequested *flow.OperatorRequest
+	skipAnswers   []*answer         // skip updates waiting for skipRequested to be applied
+	wake          workflow.Channel  // an update handler changed the state: the loop looks again
 	skipped       bool              // the newest revision was skipped by an operator, not sent
 	pending       []workflow.Future // outcome signals sent, not yet acknowledged
 }
 
 // flush waits until every outcome signal sent so far was delivered (or
-// failed) and reports whether the run may close: no signal arrived meanwhile.
+// failed) and every update handler has answered, and reports whether the run
+// may close: no signal arrived meanwhile.
 func (s *recordState) flush(ctx workflow.Context, channels ...workflow.ReceiveChannel) bool {
 	for _, f := range s.pending {
 		_ = f.Get(ctx, nil) // a closed event workflow has nothing left to learn
 	}
 	s.pending = nil
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	for _, c := range channels {
 		if c.Len() > 0 {
 			return false
@@ -201,19 +204,17 @@ func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, 
 		var o flow.OperatorRequest
 		c.Receive(ctx, &o)
 		// Only a parked record has anything to retry; the others are already
-		// sending or caught up.
-		if s.Parked != nil {
-			s.Parked, s.lastErr = nil, ""
+		// sending or caught up, and a signal has no one to answer.
+		if _, err := s.retry(); err != nil {
+			workflow.GetLogger(ctx).Info("retry signal ignored", "reason", err.Error())
 		}
 	})
 	sel.AddReceive(skips, func(c workflow.ReceiveChannel, _ bool) {
 		var o flow.OperatorRequest
 		c.Receive(ctx, &o)
-		if o.Reason == "" {
-			o.Reason = "no reason given"
-		}
-		s.skipRequested = &o
+		s.requestSkip(o)
 	})
+	sel.AddReceive(s.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 }
 
 // park records a failed send: an ERP rejection, or a retry budget run out.

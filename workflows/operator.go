@@ -1,0 +1,123 @@
+package workflows
+
+// An operator's retry and skip. Both are Workflow Updates that answer what
+// they did or, through a validator, why they cannot apply; and both stay
+// signals for the scripts that send them, which go through the same
+// recordState methods (a signal that does not apply is logged and dropped).
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/flow"
+)
+
+// answer is what an update handler waiting on the workflow's loop hears.
+type answer struct {
+	done bool
+	text string
+	err  error
+}
+
+// notApplicable is the failure an operator sees when retry or skip has nothing to act on.
+func notApplicable(update, why string) error {
+	return temporal.NewNonRetryableApplicationError("nothing to "+update+": "+why, flow.ErrNotApplicable, nil)
+}
+
+// setUpdateHandlers registers the retry and skip updates of a record workflow.
+func (s *recordState) setUpdateHandlers(ctx workflow.Context) error {
+	s.wake = workflow.NewBufferedChannel(ctx, 1)
+	retry := func(_ workflow.Context, _ flow.OperatorRequest) (string, error) {
+		text, err := s.retry()
+		s.wake.SendAsync(nil)
+		return text, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateRetry, retry, workflow.UpdateHandlerOptions{
+		Validator:   func(flow.OperatorRequest) error { return s.applicable(flow.UpdateRetry) },
+		Description: "Send a rejected record to the ERP again. Input: {\"reason\": \"...\"}",
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateSkip, s.skip, workflow.UpdateHandlerOptions{
+		Validator:   func(flow.OperatorRequest) error { return s.applicable(flow.UpdateSkip) },
+		Description: "Give up on a rejected record: close it as skipped. Input: {\"reason\": \"...\"}",
+	})
+}
+
+// applicable returns why an operator's retry or skip cannot apply now, or
+// nil: only a parked record has anything to retry or skip.
+func (s *recordState) applicable(update string) error {
+	switch {
+	case s.Parked != nil && s.skipRequested != nil:
+		return notApplicable(update, fmt.Sprintf("revision %d is being skipped", s.Parked.Revision))
+	case s.Parked != nil:
+		return nil
+	case s.Target > s.Synced:
+		return notApplicable(update, fmt.Sprintf("record is sending revision %d", s.Target))
+	case s.skipped:
+		return notApplicable(update, fmt.Sprintf("revision %d was skipped", s.Synced))
+	default:
+		return notApplicable(update, "record is synced")
+	}
+}
+
+// retry unparks the record, so the loop sends its newest state again.
+func (s *recordState) retry() (string, error) {
+	if err := s.applicable(flow.UpdateRetry); err != nil {
+		return "", err
+	}
+	s.Parked, s.lastErr = nil, ""
+	return fmt.Sprintf("retrying revision %d", s.Target), nil
+}
+
+// requestSkip asks the loop to skip the parked revision (applySkip).
+func (s *recordState) requestSkip(o flow.OperatorRequest) {
+	if o.Reason == "" {
+		o.Reason = "no reason given"
+	}
+	s.skipRequested = &o
+}
+
+// skip is the skip update: it answers once the loop has recorded the skip.
+func (s *recordState) skip(ctx workflow.Context, o flow.OperatorRequest) (string, error) {
+	s.requestSkip(o)
+	ans := &answer{}
+	s.skipAnswers = append(s.skipAnswers, ans)
+	s.wake.SendAsync(nil)
+	if err := workflow.Await(ctx, func() bool { return ans.done }); err != nil {
+		return "", err
+	}
+	return ans.text, ans.err
+}
+
+// applySkip closes the parked revision as skipped (recorded in the database,
+// then told to its waiting events), or drops a skip that no longer applies,
+// and answers the skip updates waiting on it.
+func (s *recordState) applySkip(ctx, local workflow.Context) error {
+	var a *activities.Activities
+	ans := answer{done: true}
+	if s.Parked == nil {
+		// A skip signal to a record with nothing parked, or unparked meanwhile.
+		s.skipRequested = nil
+		ans.err = s.applicable(flow.UpdateSkip)
+		workflow.GetLogger(ctx).Info("skip ignored", "reason", ans.err.Error())
+	} else {
+		rev, reason := s.Parked.Revision, s.skipRequested.Reason
+		skip := flow.SkipInput{Vendor: s.in.Vendor, Kind: s.in.Kind, ExternalID: s.in.ExternalID, Revision: rev, Reason: reason}
+		if err := workflow.ExecuteActivity(local, a.MarkSkipped, skip).Get(ctx, nil); err != nil {
+			return err
+		}
+		s.Synced = max(s.Synced, rev)
+		s.notify(ctx, flow.StatusSkipped, "skipped by operator: "+reason, false)
+		s.Parked, s.lastErr, s.skipped, s.skipRequested = nil, "", true, nil
+		ans.text = fmt.Sprintf("skipped revision %d", rev)
+	}
+	for _, w := range s.skipAnswers {
+		*w = ans
+	}
+	s.skipAnswers = nil
+	return nil
+}

@@ -76,10 +76,16 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	outcomes := workflow.GetSignalChannel(ctx, flow.SignalOutcome)
 	retries := workflow.GetSignalChannel(ctx, flow.SignalRetry)
 	skips := workflow.GetSignalChannel(ctx, flow.SignalSkip)
+	// Operators' retry and skip updates; the ones the record accepted arrive on accepted.
+	accepted, err := setEventUpdateHandlers(ctx, &st, recordID)
+	if err != nil {
+		return EventResult{}, err
+	}
 	for {
 		var done *flow.OutcomeSignal
 		var forward string
 		var fwd flow.OperatorRequest
+		updated := false // forward was already run as an update, not to be signalled
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(outcomes, func(c workflow.ReceiveChannel, _ bool) {
@@ -103,6 +109,10 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 			c.Receive(ctx, &fwd)
 			forward = flow.SignalSkip
 		})
+		sel.AddReceive(accepted, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, &forward)
+			updated = true
+		})
 		sel.AddFuture(workflow.NewTimer(timerCtx, renotifyAfter), func(workflow.Future) {
 			forward = "renotify"
 		})
@@ -112,16 +122,23 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 
 		switch {
 		case done != nil:
+			// An operator's update hears its answer before the run closes.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return EventResult{}, err
+			}
 			return finishEvent(ctx, in, &st, *done)
 		case forward == "renotify":
 			if err := workflow.ExecuteActivity(local, a.NotifyRecord, notify).Get(ctx, nil); err != nil {
 				return EventResult{}, err
 			}
 		case forward != "":
-			// An operator's retry or skip: the record workflow owns the sync, so pass it on.
-			fwd.Requester = info.WorkflowExecution.ID
-			if err := workflow.SignalExternalWorkflow(ctx, recordID, "", forward, fwd).Get(ctx, nil); err != nil {
-				workflow.GetLogger(ctx).Warn("forwarding operator signal failed", "signal", forward, "error", err)
+			// An operator's retry or skip: the record workflow owns the sync, so
+			// a signal is passed on as one (an update already was).
+			if !updated {
+				fwd.Requester = info.WorkflowExecution.ID
+				if err := workflow.SignalExternalWorkflow(ctx, recordID, "", forward, fwd).Get(ctx, nil); err != nil {
+					workflow.GetLogger(ctx).Warn("forwarding operator signal failed", "signal", forward, "error", err)
+				}
 			}
 			if forward == flow.SignalRetry {
 				st.State, st.SyncStatus = "syncing", flow.StatusPending

@@ -6,6 +6,7 @@ package workflows
 // recordState methods (a signal that does not apply is logged and dropped).
 
 import (
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -120,4 +121,43 @@ func (s *recordState) applySkip(ctx, local workflow.Context) error {
 	}
 	s.skipAnswers = nil
 	return nil
+}
+
+// setEventUpdateHandlers registers an event workflow's retry and skip
+// updates. The record workflow owns the sync, so an accepted request is run
+// as the same update on it (through an activity: a workflow cannot update
+// another) and its answer, or its refusal, is the event's. The names of the
+// updates the record accepted arrive on the returned channel for the wait loop.
+func setEventUpdateHandlers(ctx workflow.Context, st *flow.Status, recordID string) (workflow.ReceiveChannel, error) {
+	var a *activities.Activities
+	accepted := workflow.NewBufferedChannel(ctx, 2)
+	for _, name := range []string{flow.UpdateRetry, flow.UpdateSkip} {
+		forward := func(ctx workflow.Context, req flow.OperatorRequest) (string, error) {
+			req.Requester = workflow.GetInfo(ctx).WorkflowExecution.ID
+			in := flow.ForwardInput{RecordWorkflowID: recordID, Update: name, Request: req}
+			var text string
+			if err := workflow.ExecuteActivity(operatorStepOptions(ctx), a.ForwardOperatorRequest, in).Get(ctx, &text); err != nil {
+				// The record's own words, not the activity's wrapping.
+				var appErr *temporal.ApplicationError
+				if errors.As(err, &appErr) {
+					return "", temporal.NewNonRetryableApplicationError(appErr.Message(), appErr.Type(), nil)
+				}
+				return "", err
+			}
+			accepted.SendAsync(name)
+			return text, nil
+		}
+		validate := func(flow.OperatorRequest) error {
+			// Only a rejected event has anything to retry or skip; its record answers the rest.
+			if st.SyncStatus != flow.StatusRejected {
+				return notApplicable(name, "event is "+st.SyncStatus+", not rejected")
+			}
+			return nil
+		}
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, name, forward, workflow.UpdateHandlerOptions{Validator: validate,
+			Description: "Passed on to the record workflow: " + name + " its rejected revision. Input: {\"reason\": \"...\"}"}); err != nil {
+			return nil, err
+		}
+	}
+	return accepted, nil
 }

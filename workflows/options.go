@@ -62,3 +62,19 @@ func withDefaults(p flow.SyncPolicy) flow.SyncPolicy {
 	}
 	return p
 }
+
+// operatorStepOptions covers passing an operator's update on to a record
+// workflow: someone is waiting for the answer, so a few quick attempts, and
+// an answer the record gave (even a refusal) is final.
+func operatorStepOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        10 * time.Second,
+			NonRetryableErrorTypes: []string{flow.ErrNotApplicable},
+		},
+	})
+}

@@ -27,6 +27,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -59,6 +60,8 @@ var events = map[string]scenarioEvent{
 	"msg-happy":   {record: "RB-HAPPY", revision: 1, applied: true},
 	"msg-reject":  {record: "RB-REJECT", revision: 1, applied: true},
 	"msg-skip":    {record: "RB-SKIP", revision: 1, applied: true},
+	"msg-uretry":  {record: "RB-UPD-RETRY", revision: 1, applied: true},
+	"msg-uskip":   {record: "RB-UPD-SKIP", revision: 1, applied: true},
 	"msg-invalid": {invalid: true},
 	"msg-stale":   {record: "RB-STALE", revision: 0, applied: false},
 	"msg-newer-1": {record: "RB-NEWER", revision: 1, applied: true},
@@ -116,7 +119,8 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 	switch {
 	case in.ExternalID == "RB-HAPPY" && attempt < 3:
 		return flow.SyncResult{}, errors.New("ERP answered 503")
-	case in.ExternalID == "RB-REJECT" && n == 1, in.ExternalID == "RB-SKIP":
+	case in.ExternalID == "RB-REJECT" && n == 1, in.ExternalID == "RB-SKIP",
+		in.ExternalID == "RB-UPD-RETRY" && n == 1, in.ExternalID == "RB-UPD-SKIP":
 		return reject()
 	case in.ExternalID == "RB-NEWER" && n == 1:
 		// The first send lasts until the newer revision has reached the record workflow.
@@ -136,6 +140,11 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return nil }
 
 func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error { return nil }
+
+// ForwardOperatorRequest is the real activity, on the scenarios' client.
+func (s *standIns) ForwardOperatorRequest(ctx context.Context, in flow.ForwardInput) (string, error) {
+	return (&activities.Activities{Temporal: s.c}).ForwardOperatorRequest(ctx, in)
+}
 
 func TestWriteHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -244,6 +253,31 @@ func TestWriteHistories(t *testing.T) {
 	result(run, flow.StatusSkipped)
 	save("event-rejected-skipped", run.GetID())
 	save("record-rejected-skipped", waitRecord("RB-SKIP"))
+
+	update := func(run client.WorkflowRun, name, reason, want string) {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: name,
+			Args: []any{flow.OperatorRequest{Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			t.Fatalf("%s %s: %v", name, run.GetID(), err)
+		}
+		var answer string
+		if err := h.Get(ctx, &answer); err != nil || answer != want {
+			t.Fatalf("%s %s answered %q, %v; want %q", name, run.GetID(), answer, err, want)
+		}
+	}
+	run = start("msg-uretry")
+	waitRejected(run)
+	update(run, flow.UpdateRetry, "customer code added", "retrying revision 1")
+	result(run, flow.StatusSynced)
+	save("event-rejected-retried-by-update", run.GetID())
+	save("record-rejected-retried-by-update", waitRecord("RB-UPD-RETRY"))
+
+	run = start("msg-uskip")
+	waitRejected(run)
+	update(run, flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1")
+	result(run, flow.StatusSkipped)
+	save("event-rejected-skipped-by-update", run.GetID())
+	save("record-rejected-skipped-by-update", waitRecord("RB-UPD-SKIP"))
 
 	run = start("msg-invalid")
 	if err := run.Get(ctx, nil); err == nil {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/erpbridge/erpbridge/codec"
@@ -155,6 +158,92 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	if status, running := s.syncStatus(wfID); status != flow.StatusSkipped || running {
 		t.Fatalf("after skip SyncStatus=%q running=%v", status, running)
 	}
+}
+
+// The retry and skip updates answer the operator: what they did, or why
+// they cannot apply. Sent to the event workflow, they are run on its record
+// workflow and come back with its answer.
+func TestOperatorUpdatesAnswer(t *testing.T) {
+	s := newStack(t, "mysql")
+	rbid := uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}, RejectReason: "unknown customer in master data"}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
+		if status, running := s.syncStatus(wfID); status != flow.StatusRejected || !running {
+			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
+		}
+		return nil
+	})
+
+	// The ERP's master data is fixed; the operator's retry says what it did.
+	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := s.update(wfID, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer created"})
+	if err != nil || answer != "retrying revision 1" {
+		t.Fatalf("retry update answered %q, %v", answer, err)
+	}
+	s.mustResult(wfID, flow.StatusSynced)
+	if recs := s.records("reception_order", ext); len(recs) != 1 {
+		t.Fatalf("ERP has %d records after the retry, want 1", len(recs))
+	}
+
+	// Now nothing is parked: a skip on the record workflow is refused, and says why.
+	answer, err = s.update(recordID, flow.UpdateSkip, flow.OperatorRequest{Reason: "too late"})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrNotApplicable || appErr.Message() != "nothing to skip: record is synced" {
+		t.Fatalf("skip of a synced record answered %q, %v", answer, err)
+	}
+	if recs := s.records("reception_order", ext); len(recs) != 1 {
+		t.Fatalf("ERP has %d records after the refused skip, want 1", len(recs))
+	}
+}
+
+// A skip update answers once the skip is recorded, and the event closes skipped.
+func TestOperatorSkipUpdateAnswers(t *testing.T) {
+	s := newStack(t, "sqlite")
+	rbid := uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}}); err != nil {
+		t.Fatal(err)
+	}
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
+		if status, _ := s.syncStatus(wfID); status != flow.StatusRejected {
+			return fmt.Errorf("SyncStatus=%q", status)
+		}
+		return nil
+	})
+	answer, err := s.update(wfID, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
+	if err != nil || answer != "skipped revision 1" {
+		t.Fatalf("skip update answered %q, %v", answer, err)
+	}
+	s.mustResult(wfID, flow.StatusSkipped)
+	if len(s.records("reception_order", ext)) != 0 {
+		t.Fatal("a skipped record reached the ERP")
+	}
+}
+
+// update runs an operator's update through the Temporal client and returns its answer.
+func (s *stack) update(workflowID, name string, req flow.OperatorRequest) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name,
+		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return "", err
+	}
+	var answer string
+	err = h.Get(ctx, &answer)
+	return answer, err
 }
 
 // Temporal stores only ciphertext: no VIN or phone number in the history,

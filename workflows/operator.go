@@ -52,7 +52,7 @@ func (s *recordState) setUpdateHandlers(ctx workflow.Context) error {
 // nil: only a parked record has anything to retry or skip.
 func (s *recordState) applicable(update string) error {
 	switch {
-	case s.Parked != nil && s.skipRequested != nil:
+	case s.Parked != nil && s.skipping:
 		return notApplicable(update, fmt.Sprintf("revision %d is being skipped", s.Parked.Revision))
 	case s.Parked != nil:
 		return nil
@@ -108,12 +108,13 @@ func (s *recordState) applySkip(ctx, local workflow.Context) error {
 	} else {
 		rev, reason := s.Parked.Revision, s.skipRequested.Reason
 		skip := flow.SkipInput{Vendor: s.in.Vendor, Kind: s.in.Kind, ExternalID: s.in.ExternalID, Revision: rev, Reason: reason}
+		s.skipping = true
 		if err := workflow.ExecuteActivity(local, a.MarkSkipped, skip).Get(ctx, nil); err != nil {
 			return err
 		}
 		s.Synced = max(s.Synced, rev)
 		s.notify(ctx, flow.StatusSkipped, "skipped by operator: "+reason, false)
-		s.Parked, s.lastErr, s.skipped, s.skipRequested = nil, "", true, nil
+		s.Parked, s.lastErr, s.skipped, s.skipRequested, s.skipping = nil, "", true, nil, false
 		ans.text = fmt.Sprintf("skipped revision %d", rev)
 	}
 	for _, w := range s.skipAnswers {

@@ -258,3 +258,23 @@ func TestEventSkipUpdateAnswersBeforeTheEventCloses(t *testing.T) {
 	assert.Empty(t, h.sent())
 	h.env.AssertExpectations(t)
 }
+
+func TestRecordRetrySignalAfterSkipSignalStillWins(t *testing.T) {
+	// As before updates existed: a skip and a retry signal that arrive during
+	// a send the ERP then rejects are taken in together, the retry first; the
+	// record is sent again and the skip finds nothing left to skip.
+	h := newHarness(t)
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
+	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(20*time.Second, flow.SignalSkip, flow.OperatorRequest{Reason: "test vehicle"})
+	h.signalAt(40*time.Second, flow.SignalRetry, flow.OperatorRequest{})
+
+	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
+	requireCompleted(t, h)
+
+	h.env.AssertExpectations(t)
+	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
+	assert.Equal(t, []string{flow.StatusRejected, flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+}

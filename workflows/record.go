@@ -126,6 +126,7 @@ type recordState struct {
 	lastErr       string
 	skipRequested *flow.OperatorRequest
 	skipAnswers   []*answer         // skip updates waiting for skipRequested to be applied
+	skipping      bool              // MarkSkipped is recording the parked revision's skip
 	wake          workflow.Channel  // an update handler changed the state: the loop looks again
 	skipped       bool              // the newest revision was skipped by an operator, not sent
 	pending       []workflow.Future // outcome signals sent, not yet acknowledged

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -237,5 +238,32 @@ func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
 	}
 	if id, _ := access[0]["msg_id"].(string); !strings.HasPrefix(id, "3:FBT-CAR-0200:700:") {
 		t.Errorf("accepted Fenbeitong record msg_id = %v, want the derived event key", access[0]["msg_id"])
+	}
+}
+
+// With ADMIN_ADDR set, readiness and metrics leave the webhook port for the
+// admin handler; liveness stays on both.
+func TestAdminAddressServesReadinessApart(t *testing.T) {
+	cfg := testConfig(t, nil)
+	cfg.AdminAddr = "127.0.0.1:9090"
+	f := newFixture(t, cfg)
+	for _, path := range []string{"/readyz", "/metrics"} {
+		if rec := f.get(t, path); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s on the webhook port = %d, want 404", path, rec.Code)
+		}
+	}
+	if rec := f.get(t, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("GET /healthz on the webhook port = %d", rec.Code)
+	}
+	admin, err := api.NewAdminHandler(api.Deps{Config: cfg, Temporal: f.temporal, Store: f.store, Relay: f.relay, Metrics: f.metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/readyz", "/metrics", "/healthz"} {
+		rec := httptest.NewRecorder()
+		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s on the admin address = %d %s", path, rec.Code, rec.Body)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -43,11 +44,13 @@ func (c claimChecks) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, 
 			continue
 		}
 		fields["Callback"] = c.lookup(ref)
-		data, err := json.Marshal(fields)
-		if err != nil {
+		var data bytes.Buffer
+		enc := json.NewEncoder(&data)
+		enc.SetEscapeHTML(false) // show <, > and & as the vendor sent them
+		if enc.Encode(fields) != nil {
 			continue
 		}
-		out[i] = &commonpb.Payload{Metadata: p.GetMetadata(), Data: data}
+		out[i] = &commonpb.Payload{Metadata: p.GetMetadata(), Data: bytes.TrimSuffix(data.Bytes(), []byte("\n"))}
 	}
 	return out, nil
 }

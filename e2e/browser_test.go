@@ -101,8 +101,19 @@ func TestDevStackShowsDecodedOrder(t *testing.T) {
 		if in.Vendor != vendors.AutoX3 || in.EventKey != msgID || in.EventType != autox3.MsgTypeReceptionCreate {
 			t.Errorf("decoded input = %s/%s/%s, want %s/%s/%s", in.Vendor, in.EventKey, in.EventType, vendors.AutoX3, msgID, autox3.MsgTypeReceptionCreate)
 		}
-		if in.Body != string(body) {
-			t.Errorf("decoded input Body is not the callback as posted:\n got %s\nwant %s", in.Body, body)
+		// The input carries a claim check; the codec server shows the stored callback beside it.
+		var shown struct {
+			ClaimCheck string
+			Callback   json.RawMessage
+		}
+		if err := json.Unmarshal(input.Data, &shown); err != nil {
+			t.Fatal(err)
+		}
+		if in.Body != "" || shown.ClaimCheck != flow.ClaimCheckFor(vendors.AutoX3, msgID) {
+			t.Errorf("decoded input carries the body or lacks its claim check: %+v", in)
+		}
+		if string(shown.Callback) != string(body) {
+			t.Errorf("the codec server shows a callback that is not the one posted:\n got %s\nwant %s", shown.Callback, body)
 		}
 		if !hasSummary(t, historyPayloads(t, out), orderID) {
 			t.Errorf("no decoded activity result says {Kind: reception_order, ExternalID: %s}", orderID)
@@ -294,14 +305,17 @@ func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID str
 		`"Vendor":"autox3"`,
 		fmt.Sprintf(`"EventKey":%q`, msgID),
 		fmt.Sprintf(`"EventType":%q`, autox3.MsgTypeReceptionCreate),
-		fmt.Sprintf(`\"receiveBaseId\":%s`, orderID),
+		// The stored callback, resolved by the codec server from the claim
+		// check, shows as JSON: its fields are readable without escapes.
+		`"Callback":{`,
+		fmt.Sprintf(`"receiveBaseId":%s`, orderID),
 		markerRemark, markerMobile,
 		fmt.Sprintf(`{"Kind":"reception_order","ExternalID":%q`, orderID),
 		`"Status":"synced"`,
 	}
 	func() {
 		defer saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow.png"))
-		waitPage(t, ctx, "the workflow page of "+workflowID, "", 0, decoded, []string{encryptedEncoding}, codecLog.hopeless)
+		waitPage(t, ctx, "the workflow page of "+workflowID, "", 0, decoded, []string{encryptedEncoding, `\"receiveBaseId\"`}, codecLog.hopeless)
 	}()
 	loc, err := runFor(ctx, time.Minute, chromedp.Location())
 	if err != nil {

@@ -77,6 +77,8 @@ type stackOptions struct {
 	temporalAddress string
 	// logs receives the service's log lines, the SDK's included (nil: discarded).
 	logs io.Writer
+	// drainWindow is DRAIN_WINDOW (0: the listener closes at once on shutdown).
+	drainWindow time.Duration
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
@@ -126,6 +128,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		// Short backoff keeps a run of injected failures within the tests' waits.
 		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
 		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
+		DrainWindow: o.drainWindow,
 	}
 	m := metrics.New()
 	logOut := o.logs

@@ -465,3 +465,31 @@ func TestGracefulShutdownDrainsTheWorker(t *testing.T) {
 		t.Fatal("the API still takes callbacks after shutdown")
 	}
 }
+
+// On shutdown readiness fails and new callbacks get 503 (so vendors
+// redeliver) for the drain window; only then does the listener close.
+func TestShutdownDrainWindow(t *testing.T) {
+	s := newStack(t, "sqlite", stackOptions{drainWindow: 3 * time.Second})
+	done := make(chan error, 1)
+	started := time.Now()
+	go func() { done <- s.shutdown() }()
+	testenv.Eventually(t, "readiness fails and callbacks get 503 while draining", 2*time.Second, func() error {
+		if code, body := s.get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
+			return fmt.Errorf("readyz %d %s", code, body)
+		}
+		code, ans := s.post("/webhooks/autox3", autox3.SampleReceptionBody(uuid.NewString(), uniqueID(), time.Now().UnixMilli(), appSecret))
+		if code != http.StatusServiceUnavailable || ans["status"] != float64(503) {
+			return fmt.Errorf("callback while draining: %d %v", code, ans)
+		}
+		return nil
+	})
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if took := time.Since(started); took < 3*time.Second {
+		t.Fatalf("the listener closed after %s, before the 3s drain window", took)
+	}
+	if _, err := http.Get(s.apiURL + "/healthz"); err == nil {
+		t.Fatal("the listener is still open after shutdown")
+	}
+}

@@ -115,9 +115,15 @@ func TestSendFailures(t *testing.T) {
 func TestErrorMessage(t *testing.T) {
 	srv := answer(t, 422, nil, `{"error":"unknown customer"}`)
 	_, err := NewClient(srv.URL, "tok", 5*time.Second).Send(context.Background(), sampleRecord(t))
-	want := "ERP rejected record autox3/reception_order/6482 v1616502610117: HTTP 422: unknown customer"
+	// The message fingerprints the ERP's answer, which may echo personal data;
+	// Detail carries it whole for the database.
+	want := "ERP rejected record autox3/reception_order/6482 v1616502610117: HTTP 422: answer of 16 bytes (sha256 2807d0e6; full text kept with the record)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Detail() != "ERP rejected record autox3/reception_order/6482 v1616502610117: HTTP 422: unknown customer" {
+		t.Fatalf("detail = %q", e.Detail())
 	}
 }
 

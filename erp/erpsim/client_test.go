@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +73,8 @@ func TestClientAgainstSimulator(t *testing.T) {
 	}
 	_, err = client.Send(ctx, next)
 	if !errors.As(err, &e) || e.Retryable || e.Status != 422 ||
-		err.Error() != "ERP rejected record autox3/reception_order/6482 v1616502610118: HTTP 422: unknown customer" {
+		e.Detail() != "ERP rejected record autox3/reception_order/6482 v1616502610118: HTTP 422: unknown customer" ||
+		strings.Contains(err.Error(), "unknown customer") {
 		t.Fatalf("rejection: %v", err)
 	}
 

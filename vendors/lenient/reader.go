@@ -1,0 +1,308 @@
+package lenient
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+// Reader reads the values of one message in a vendor's Dialect. It keeps
+// the first problem it meets; every read after that is a no-op that returns
+// a zero value, so a decoder reads as a plain list of fields and checks Err
+// once at the end.
+type Reader struct {
+	d   *Dialect
+	err *vendors.ContentError
+}
+
+// NewReader returns a Reader for a message in dialect d.
+func NewReader(d *Dialect) *Reader { return &Reader{d: d} }
+
+// Err returns the first problem, a *vendors.ContentError, or nil.
+func (r *Reader) Err() error {
+	if r.err == nil {
+		return nil
+	}
+	return r.err
+}
+
+// Fail records a problem with the field at path unless one is already recorded.
+func (r *Reader) Fail(path, format string, args ...any) {
+	if r.err == nil {
+		r.err = vendors.Invalid(path, format, args...)
+	}
+}
+
+// Value returns the JSON text raw as the value at path; nil raw is absent.
+func (r *Reader) Value(path string, raw json.RawMessage) Value {
+	return Value{r: r, base: path, index: -1, raw: raw}
+}
+
+// Object returns an object already decoded into m as the object at path; a
+// nil m is absent.
+func (r *Reader) Object(path string, m map[string]json.RawMessage) Object {
+	return Object{r: r, path: path, m: m}
+}
+
+// Value is one JSON value of a message and where it sits. Its path is only
+// built when a problem needs it.
+type Value struct {
+	r     *Reader
+	base  string // the path of the containing object or array, or the whole path
+	key   string // the key in the containing object
+	index int    // the index in the containing array, or -1
+	raw   json.RawMessage
+}
+
+// Path names the value: "content.carInfo.carNum", "order_info.price_detail_info[1]".
+func (v Value) Path() string {
+	switch {
+	case v.index >= 0:
+		return v.base + "[" + strconv.Itoa(v.index) + "]"
+	case v.key == "":
+		return v.base
+	case v.base == "":
+		return v.key
+	default:
+		return v.base + "." + v.key
+	}
+}
+
+// Raw returns the JSON text of the value as received; nil when missing.
+func (v Value) Raw() json.RawMessage { return v.raw }
+
+// Kind returns the kind of the value.
+func (v Value) Kind() Kind { return KindOf(v.raw) }
+
+// Absent reports whether the value is missing or null.
+func (v Value) Absent() bool { return v.Kind() == KindAbsent }
+
+// Fail records problem p with the value, phrased in the Reader's dialect.
+func (v Value) Fail(p Problem, args ...any) {
+	if v.r.err == nil {
+		v.r.Fail(v.Path(), v.r.d.phrase(p), args...)
+	}
+}
+
+// Invalid records a problem with the value in the caller's own words.
+func (v Value) Invalid(format string, args ...any) {
+	if v.r.err == nil {
+		v.r.Fail(v.Path(), format, args...)
+	}
+}
+
+// failWith records err, a Problem, and reports whether there was one.
+func (v Value) failWith(err error) bool {
+	if err == nil {
+		return false
+	}
+	var p Problem
+	if !errors.As(err, &p) {
+		p = NotJSON
+	}
+	v.Fail(p)
+	return true
+}
+
+// read decodes a present value into u, recording its problem.
+func (v Value) read(u json.Unmarshaler) {
+	if v.r.err == nil && v.raw != nil {
+		v.failWith(u.UnmarshalJSON(v.raw))
+	}
+}
+
+// Unwrap returns the JSON a string value holds, for vendors that send some
+// objects and arrays as JSON text inside a string; a value of another kind
+// is returned as it is, and an empty string counts as absent.
+func (v Value) Unwrap() Value {
+	if v.r.err != nil || v.Kind() != KindString {
+		return v
+	}
+	_, text, err := scalar(v.raw)
+	if v.failWith(err) {
+		return v
+	}
+	u := v
+	switch {
+	case strings.TrimSpace(text) == "":
+		u.raw = nil
+	case !json.Valid([]byte(text)):
+		v.Fail(NotJSONText)
+	default:
+		u.raw = json.RawMessage(text)
+	}
+	return u
+}
+
+// Object reads an object; absent gives an empty object.
+func (v Value) Object() Object {
+	o := Object{r: v.r, path: v.Path()}
+	if v.r.err == nil && !v.Absent() && (v.Kind() != KindObject || json.Unmarshal(v.raw, &o.m) != nil) {
+		v.Fail(NotObject)
+	}
+	return o
+}
+
+// Array reads an array's items, null items included; absent gives none.
+func (v Value) Array() []Value {
+	if v.r.err != nil || v.Absent() {
+		return nil
+	}
+	var items []json.RawMessage
+	if v.Kind() != KindArray || json.Unmarshal(v.raw, &items) != nil {
+		v.Fail(NotArray)
+		return nil
+	}
+	out := make([]Value, len(items))
+	path := v.Path()
+	for i, raw := range items {
+		out[i] = Value{r: v.r, base: path, index: i, raw: raw}
+	}
+	return out
+}
+
+// Objects reads an array of objects; null items are skipped and an item of
+// another kind is NotObject.
+func (v Value) Objects() []Object {
+	var out []Object
+	for _, it := range v.Array() {
+		if !it.Absent() {
+			out = append(out, it.Object())
+		}
+	}
+	return out
+}
+
+// List is Objects for vendors that send a list of one as its lone item: an
+// object counts as a one-item list, its path indexed [0].
+func (v Value) List() []Object {
+	if v.r.err == nil && v.Kind() == KindObject {
+		item := Value{r: v.r, base: v.Path(), index: 0, raw: v.raw}
+		return []Object{item.Object()}
+	}
+	return v.Objects()
+}
+
+// String reads a string of at most max characters; a number counts as the
+// text it was written as. Absent gives "".
+func (v Value) String(max int) string {
+	if v.r.err != nil || v.Absent() {
+		return ""
+	}
+	kind, text, err := scalar(v.raw)
+	switch {
+	case v.failWith(err):
+		return ""
+	case kind != KindString && kind != KindNumber:
+		v.Fail(NotString)
+		return ""
+	case utf8.RuneCountInString(text) > max:
+		v.Fail(TooLong, max)
+		return ""
+	}
+	return text
+}
+
+// Text reads a value of any kind as text of at most max characters (see
+// Text); absent gives "".
+func (v Value) Text(max int) string { return v.RichText(max).Value }
+
+// RichText reads a value of any kind as a Text of at most max characters.
+func (v Value) RichText(max int) Text {
+	var t Text
+	v.read(&t)
+	if utf8.RuneCountInString(t.Value) > max {
+		v.Fail(TooLong, max)
+		return Text{}
+	}
+	return t
+}
+
+// ID reads an identifier sent as an integer or as a string of at most max
+// characters without control characters, and returns its text, trimmed;
+// absent gives "".
+func (v Value) ID(max int) string {
+	if v.r.err != nil || v.Absent() {
+		return ""
+	}
+	switch v.Kind() {
+	case KindString:
+		s := strings.TrimSpace(v.String(max))
+		if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+			v.Fail(ControlChars)
+			return ""
+		}
+		return s
+	case KindNumber:
+		var n Int
+		if n.UnmarshalJSON(v.raw) == nil && n.Valid {
+			return strconv.FormatInt(n.Value, 10)
+		}
+	}
+	v.Fail(NotID)
+	return ""
+}
+
+// Int reads an integer (see Int).
+func (v Value) Int() Int {
+	var n Int
+	v.read(&n)
+	return n
+}
+
+// Decimal reads an exact number (see Decimal).
+func (v Value) Decimal() Decimal {
+	var d Decimal
+	v.read(&d)
+	return d
+}
+
+// Bool reads a boolean (see Bool).
+func (v Value) Bool() Bool {
+	var b Bool
+	v.read(&b)
+	return b
+}
+
+// Time reads a time sent in one of forms (see Dialect.ParseTime).
+func (v Value) Time(forms Forms) Time {
+	if v.r.err != nil || v.raw == nil {
+		return Time{}
+	}
+	t, err := v.r.d.ParseTime(v.raw, forms)
+	v.failWith(err)
+	return t
+}
+
+// Object is one JSON object of a message and where it sits.
+type Object struct {
+	r    *Reader
+	path string
+	m    map[string]json.RawMessage // nil when absent
+}
+
+// Get returns the value under key; a missing key gives an absent value.
+func (o Object) Get(key string) Value {
+	return Value{r: o.r, base: o.path, key: key, index: -1, raw: o.m[key]}
+}
+
+// Has reports whether key holds a value other than null.
+func (o Object) Has(key string) bool { return KindOf(o.m[key]) != KindAbsent }
+
+// Keys returns the object's keys in sorted order.
+func (o Object) Keys() []string {
+	keys := make([]string, 0, len(o.m))
+	for k := range o.m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Absent reports whether the object was missing or null (or could not be read).
+func (o Object) Absent() bool { return o.m == nil }

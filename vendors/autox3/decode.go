@@ -1,6 +1,7 @@
 package autox3
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // Message types AutoX3 sends (msgType).
@@ -214,253 +216,186 @@ func Decode(body []byte) (*vendors.Event, error) {
 	return ev, nil
 }
 
-// reader reads fields and keeps the first problem, so decoding reads as a
-// list of fields; every read after a problem is a no-op.
-type reader struct{ err error }
-
-func (r *reader) fail(err error) {
-	if r.err == nil && err != nil {
-		r.err = err
-	}
+// dialect is how AutoX3 writes values. Times without an offset are at its
+// servers' UTC+8: the seed sample's production date 1325347200000 is
+// midnight of 2012-01-01 there. Times must fit a DATETIME column.
+var dialect = lenient.Dialect{
+	Zone: lenient.China,
+	Wording: map[lenient.Problem]string{
+		lenient.TooManyDigits: "must be a number",
+		lenient.NotTime:       "must be an epoch-milliseconds timestamp or a date (YYYY-MM-DD[ hh:mm:ss] or RFC 3339)",
+		lenient.TimeRange:     "is out of range (years 1000 to 9999)",
+	},
 }
 
-func (r *reader) str(n node, max int) string {
-	if r.err != nil {
-		return ""
-	}
-	s, err := n.asString(max)
-	r.fail(err)
-	return s
-}
-
-func (r *reader) id(n node, max int) string {
-	if r.err != nil {
-		return ""
-	}
-	s, err := n.asID(max)
-	r.fail(err)
-	return s
-}
-
-func (r *reader) int(n node) *int64 {
-	if r.err != nil {
-		return nil
-	}
-	v, err := n.asInt()
-	r.fail(err)
-	return v
-}
-
-func (r *reader) obj(n node) object {
-	if r.err != nil {
-		return object{path: n.path}
-	}
-	o, err := n.asObject()
-	r.fail(err)
-	return o
-}
-
-func (r *reader) arr(n node) []node {
-	if r.err != nil {
-		return nil
-	}
-	a, err := n.asArray()
-	r.fail(err)
-	return a
-}
-
-func (r *reader) objects(n node) []json.RawMessage {
-	if r.err != nil {
-		return nil
-	}
-	a, err := n.asObjects()
-	r.fail(err)
-	if a == nil {
-		a = []json.RawMessage{}
-	}
-	return a
-}
-
-func (r *reader) unwrap(n node) node {
-	if r.err != nil {
-		return n
-	}
-	u, err := n.unwrapString()
-	r.fail(err)
-	return u
-}
-
-func (r *reader) epoch(n node) *time.Time {
-	if r.err != nil {
-		return nil
-	}
-	t, err := n.asEpochMs()
-	r.fail(err)
-	return t
-}
-
-func (r *reader) time(n node) *time.Time {
-	if r.err != nil {
-		return nil
-	}
-	t, err := n.asTime()
-	r.fail(err)
-	return t
-}
+// anyTime is every form AutoX3 sends dates and times in.
+const anyTime = lenient.EpochMillis | lenient.LocalTime | lenient.LocalDate | lenient.RFC3339
 
 // miles reads a non-negative distance that fits DECIMAL(12,1), rounded to one place.
-func (r *reader) miles(n node) *decimal.Decimal {
-	v := r.nonNegative(n, 1)
-	if v != nil && !v.LessThan(decimal.New(1, milesLimitExp)) {
-		r.fail(vendors.Invalid(n.path, "must be less than %s", decimal.New(1, milesLimitExp)))
+func miles(v lenient.Value) *decimal.Decimal {
+	d := nonNegative(v, 1)
+	if d != nil && !d.LessThan(decimal.New(1, milesLimitExp)) {
+		v.Invalid("must be less than %s", decimal.New(1, milesLimitExp))
 		return nil
 	}
-	return v
+	return d
 }
 
 // percent reads a percentage from 0 to 100, rounded to places.
-func (r *reader) percent(n node, places int32) *decimal.Decimal {
-	v := r.nonNegative(n, places)
-	if v != nil && v.GreaterThan(decimal.NewFromInt(percentLimit)) {
-		r.fail(vendors.Invalid(n.path, "must be between 0 and %d", percentLimit))
+func percent(v lenient.Value, places int32) *decimal.Decimal {
+	d := nonNegative(v, places)
+	if d != nil && d.GreaterThan(decimal.NewFromInt(percentLimit)) {
+		v.Invalid("must be between 0 and %d", percentLimit)
 		return nil
 	}
-	return v
+	return d
 }
 
 // nonNegative reads a decimal that must not be negative, rounded to places.
-func (r *reader) nonNegative(n node, places int32) *decimal.Decimal {
-	if r.err != nil {
+// This is the one place AutoX3 values are rounded: to the scale of their
+// DECIMAL columns, until those columns keep the values exactly.
+func nonNegative(v lenient.Value, places int32) *decimal.Decimal {
+	d := v.Decimal()
+	if !d.Valid {
 		return nil
 	}
-	d, err := n.asDecimal()
-	if err != nil || d == nil {
-		r.fail(err)
+	if d.Value.IsNegative() {
+		v.Invalid("must not be negative")
 		return nil
 	}
-	if d.IsNegative() {
-		r.fail(vendors.Invalid(n.path, "must not be negative"))
+	rounded := d.Value.Round(places)
+	return &rounded
+}
+
+// decimalText renders a decimal for the ERP payload; nil stays null.
+func decimalText(d *decimal.Decimal) *string {
+	if d == nil {
 		return nil
 	}
-	v := d.Round(places)
-	return &v
+	s := lenient.Format(*d)
+	return &s
 }
 
 // requiredID reads a positive integer id that must be present.
-func (r *reader) requiredID(n node) int64 {
-	if r.err != nil {
+func requiredID(v lenient.Value) int64 {
+	id := optionalID(v)
+	if id == nil {
+		v.Invalid("is required")
 		return 0
 	}
-	if n.absent() {
-		r.fail(vendors.Invalid(n.path, "is required"))
-		return 0
-	}
-	v := r.optionalID(n)
-	if v == nil {
-		r.fail(vendors.Invalid(n.path, "is required"))
-		return 0
-	}
-	return *v
+	return *id
 }
 
 // optionalID reads a positive integer id that may be absent.
-func (r *reader) optionalID(n node) *int64 {
-	v := r.int(n)
-	if r.err == nil && v != nil && *v <= 0 {
-		r.fail(vendors.Invalid(n.path, "must be a positive integer"))
+func optionalID(v lenient.Value) *int64 {
+	n := v.Int()
+	if n.Valid && n.Value <= 0 {
+		v.Invalid("must be a positive integer")
 		return nil
 	}
-	return v
+	return n.Ptr()
 }
 
-// strings reads a list of texts; null items are skipped.
-func (r *reader) strings(n node, max int) []string {
+// texts reads a list of texts; null items are skipped.
+func texts(v lenient.Value, max int) []string {
 	out := []string{}
-	for _, it := range r.arr(n) {
-		if it.absent() {
-			continue
+	for _, it := range v.Array() {
+		if !it.Absent() {
+			out = append(out, it.String(max))
 		}
-		out = append(out, r.str(it, max))
+	}
+	return out
+}
+
+// objects reads a list whose items must all be objects; none gives an empty list.
+func objects(v lenient.Value) []lenient.Value {
+	items := v.Array()
+	for _, it := range items {
+		if it.Kind() != lenient.KindObject {
+			it.Fail(lenient.NotObject)
+		}
+	}
+	return items
+}
+
+// raws returns the JSON text of values as AutoX3 sent them.
+func raws(items []lenient.Value) []json.RawMessage {
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		out[i] = it.Raw()
 	}
 	return out
 }
 
 // content returns the content as a JSON object; a JSON string holding an
 // object is accepted too, as AutoX3 double-encodes some contents.
-func (r *reader) content(env *Envelope) object {
-	n := r.unwrap(node{path: "content", raw: env.Content})
-	if r.err == nil && n.kind() != '{' {
-		r.fail(vendors.Invalid("content", "must be a JSON object"))
+func content(r *lenient.Reader, env *Envelope) lenient.Object {
+	c := r.Value("content", env.Content).Unwrap()
+	if c.Kind() != lenient.KindObject {
+		c.Fail(lenient.NotObject)
 	}
-	return r.obj(n)
+	return c.Object()
 }
 
 func decodeReception(env *Envelope, ev *vendors.Event) error {
-	r := &reader{}
-	c := r.content(env)
-	rb := r.requiredID(c.get("receiveBaseId"))
-	car := r.obj(c.get("carInfo"))
-	pre := r.obj(c.get("preCheckInfo"))
-	op := r.obj(c.get("staffInfo"))
-	staff := r.obj(node{path: "staffInfo", raw: env.StaffInfo})
+	r := lenient.NewReader(&dialect)
+	c := content(r, env)
+	rb := requiredID(c.Get("receiveBaseId"))
+	car := c.Get("carInfo").Object()
+	pre := c.Get("preCheckInfo").Object()
+	op := c.Get("staffInfo").Object()
+	staff := r.Value("staffInfo", env.StaffInfo).Object()
 
 	o := ReceptionOrder{
 		ReceiveBaseID: rb,
 		Car: Car{
-			Brand:          r.str(car.get("carBrandName"), maxName),
-			Style:          r.str(car.get("carStyleName"), maxLong),
-			Plate:          r.str(car.get("carNum"), maxShort),
-			VIN:            r.str(car.get("carVin"), maxShort),
-			OwnerFirstName: r.str(car.get("carOwnerFirstName"), maxName),
-			OwnerLastName:  r.str(car.get("carOwnerLastName"), maxName),
-			OwnerGender:    r.str(car.get("carOwnerGender"), maxGender),
-			OwnerMobile:    r.str(car.get("carOwnerMobile"), maxShort),
-			ProductionDate: r.epoch(car.get("carProductionDate")),
+			Brand:          car.Get("carBrandName").String(maxName),
+			Style:          car.Get("carStyleName").String(maxLong),
+			Plate:          car.Get("carNum").String(maxShort),
+			VIN:            car.Get("carVin").String(maxShort),
+			OwnerFirstName: car.Get("carOwnerFirstName").String(maxName),
+			OwnerLastName:  car.Get("carOwnerLastName").String(maxName),
+			OwnerGender:    car.Get("carOwnerGender").String(maxGender),
+			OwnerMobile:    car.Get("carOwnerMobile").String(maxShort),
+			ProductionDate: car.Get("carProductionDate").Time(lenient.EpochMillis).UTC(),
 		},
 		Operator: Operator{
-			StoreID:  r.int(op.get("storeId")),
-			UserID:   r.int(op.get("userId")),
-			BrandID:  r.int(op.get("brandId")),
-			UserName: r.str(op.get("userName"), maxName),
-			Mobile:   r.str(op.get("mobile"), maxShort),
-			AreaCode: r.str(op.get("areaCode"), maxAreaCode),
+			StoreID:  op.Get("storeId").Int().Ptr(),
+			UserID:   op.Get("userId").Int().Ptr(),
+			BrandID:  op.Get("brandId").Int().Ptr(),
+			UserName: op.Get("userName").String(maxName),
+			Mobile:   op.Get("mobile").String(maxShort),
+			AreaCode: op.Get("areaCode").String(maxAreaCode),
 		},
 		Staff: Staff{
-			StaffID: r.int(staff.get("staffId")),
-			StoreID: r.int(staff.get("storeId")),
-			BrandID: r.int(staff.get("brandId")),
+			StaffID: staff.Get("staffId").Int().Ptr(),
+			StoreID: staff.Get("storeId").Int().Ptr(),
+			BrandID: staff.Get("brandId").Int().Ptr(),
 		},
 	}
-	odometer := r.miles(pre.get("odograph"))
-	oil := r.percent(pre.get("oilGauge"), 1)
+	odometer := miles(pre.Get("odograph"))
+	oil := percent(pre.Get("oilGauge"), 1)
 	o.PreCheck = PreCheck{
 		Odometer:      decimalText(odometer),
 		OilGauge:      decimalText(oil),
-		Remark:        r.str(pre.get("remark"), maxText),
+		Remark:        pre.Get("remark").String(maxText),
 		WarningLights: []WarningLight{},
 		PaintDamages:  []PaintDamage{},
-		PersonalItems: r.strings(pre.get("personalItemList"), maxText),
+		PersonalItems: texts(pre.Get("personalItemList"), maxText),
 	}
-	for _, text := range r.strings(pre.get("lightInfo"), maxLong) {
+	for _, text := range texts(pre.Get("lightInfo"), maxLong) {
 		o.PreCheck.WarningLights = append(o.PreCheck.WarningLights, parseWarningLight(text))
 	}
-	for _, it := range r.arr(pre.get("paintsInfo")) {
-		if it.absent() {
-			continue
-		}
-		if r.err == nil && it.kind() != '{' {
-			r.fail(vendors.Invalid(it.path, "must be a JSON object"))
-		}
-		p := r.obj(it)
+	for _, p := range pre.Get("paintsInfo").Objects() {
 		o.PreCheck.PaintDamages = append(o.PreCheck.PaintDamages, PaintDamage{
-			Position:     r.str(p.get("position"), maxName),
-			PositionName: r.str(p.get("positionName"), maxLong),
-			Describe:     r.str(p.get("describe"), maxText),
-			Images:       r.strings(p.get("images"), maxText),
+			Position:     p.Get("position").String(maxName),
+			PositionName: p.Get("positionName").String(maxLong),
+			Describe:     p.Get("describe").String(maxText),
+			Images:       texts(p.Get("images"), maxText),
 		})
 	}
-	if r.err != nil {
-		return r.err
+	if err := r.Err(); err != nil {
+		return err
 	}
 
 	ev.Kind, ev.ExternalID, ev.Data = KindReceptionOrder, strconv.FormatInt(rb, 10), o
@@ -481,64 +416,61 @@ func parseWarningLight(text string) WarningLight {
 }
 
 func decodeReport(env *Envelope, ev *vendors.Event) error {
-	r := &reader{}
-	c := r.content(env)
+	r := lenient.NewReader(&dialect)
+	c := content(r, env)
 	rep := InspectionReport{
-		ReceiveBaseID: r.requiredID(c.get("receiveBaseId")),
-		Plate:         r.str(c.get("carNum"), maxShort),
+		ReceiveBaseID: requiredID(c.Get("receiveBaseId")),
+		Plate:         c.Get("carNum").String(maxShort),
 	}
-	pct := r.percent(percentNode(c.get("detectionPercentage")), 2)
+	pct := percent(percentValue(r, c.Get("detectionPercentage")), 2)
 	rep.DetectionPercentage = decimalText(pct)
-	body := r.obj(r.unwrap(c.get("reportJson")))
-	rep.WorkBaseStatus = r.str(body.get("workBaseStatus"), maxShort)
-	if plate := r.str(body.get("carNum"), maxShort); rep.Plate == "" {
+	body := c.Get("reportJson").Unwrap().Object()
+	rep.WorkBaseStatus = body.Get("workBaseStatus").String(maxShort)
+	if plate := body.Get("carNum").String(maxShort); rep.Plate == "" {
 		rep.Plate = plate
 	}
-	rep.ServiceBaseName = r.str(body.get("serviceBaseName"), maxLong)
-	rep.Items = r.objects(body.get("list"))
-	if r.err != nil {
-		return r.err
+	rep.ServiceBaseName = body.Get("serviceBaseName").String(maxLong)
+	rep.Items = raws(objects(body.Get("list")))
+	if err := r.Err(); err != nil {
+		return err
 	}
 	ev.Kind, ev.ExternalID, ev.Data = KindInspectionReport, strconv.FormatInt(rep.ReceiveBaseID, 10), rep
 	ev.Tables = reportTables(reportRow(env, rep, pct))
 	return nil
 }
 
-// percentNode drops a trailing "%" from a percentage sent as text.
-func percentNode(n node) node {
-	if n.kind() != '"' {
-		return n
-	}
+// percentValue drops a trailing "%" from a percentage sent as text.
+func percentValue(r *lenient.Reader, v lenient.Value) lenient.Value {
 	var s string
-	if json.Unmarshal(n.raw, &s) != nil {
-		return n
+	if v.Kind() != lenient.KindString || json.Unmarshal(v.Raw(), &s) != nil {
+		return v
 	}
 	if t := strings.TrimSpace(s); strings.HasSuffix(t, "%") {
-		return node{path: n.path, raw: json.RawMessage(jsonString(strings.TrimSuffix(t, "%")))}
+		return r.Value(v.Path(), json.RawMessage(jsonString(strings.TrimSuffix(t, "%"))))
 	}
-	return n
+	return v
 }
 
 func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
-	r := &reader{}
-	c := r.content(env)
+	r := lenient.NewReader(&dialect)
+	c := content(r, env)
+	plans := objects(c.Get("carMaintenancePlanList"))
 	p := MaintenancePlan{
 		Format:                 "v1",
-		ReceiveBaseID:          r.optionalID(c.get("receiveBaseId")),
-		Plate:                  r.str(c.get("carNum"), maxShort),
-		Plans:                  r.objects(c.get("carMaintenancePlanList")),
-		WorkProcedureQuestions: r.objects(c.get("workProcedureQuestionList")),
+		ReceiveBaseID:          optionalID(c.Get("receiveBaseId")),
+		Plate:                  c.Get("carNum").String(maxShort),
+		Plans:                  raws(plans),
+		WorkProcedureQuestions: raws(objects(c.Get("workProcedureQuestionList"))),
 	}
-	orderIDs := make([]string, len(p.Plans))
-	for i, raw := range p.Plans {
-		item := r.obj(node{path: "content.carMaintenancePlanList[" + strconv.Itoa(i) + "]", raw: raw})
-		orderIDs[i] = r.id(item.get("inspectionOrderId"), maxIDLen)
+	orderIDs := make([]string, len(plans))
+	for i, item := range plans {
+		orderIDs[i] = item.Object().Get("inspectionOrderId").ID(maxIDLen)
 	}
 	if len(orderIDs) > 0 {
 		p.InspectionOrderID = orderIDs[0]
 	}
-	if r.err != nil {
-		return r.err
+	if err := r.Err(); err != nil {
+		return err
 	}
 	ev.Kind, ev.Data = KindMaintenancePlan, p
 	ev.ExternalID = planRecordID(p.ReceiveBaseID, p.InspectionOrderID, env.MsgID)
@@ -561,81 +493,79 @@ func planRecordID(receiveBaseID *int64, inspectionOrderID, msgID string) string 
 
 // planItems finds the v2 plan items: the content may be the list itself, an
 // object holding it, or a single item.
-func (r *reader) planItems(env *Envelope) (object, []node) {
-	root := r.unwrap(node{path: "content", raw: env.Content})
-	if r.err != nil {
-		return object{}, nil
+func planItems(r *lenient.Reader, env *Envelope) (lenient.Object, []lenient.Value) {
+	root := r.Value("content", env.Content).Unwrap()
+	none := r.Object("content", nil)
+	if r.Err() != nil {
+		return none, nil
 	}
-	switch root.kind() {
-	case '[':
-		return object{path: "content"}, r.arr(root)
-	case '{':
+	switch root.Kind() {
+	case lenient.KindArray:
+		return none, root.Array()
+	case lenient.KindObject:
 	default:
-		r.fail(vendors.Invalid("content", "must hold a JSON array of plan items or an object holding one"))
-		return object{}, nil
+		root.Invalid("must hold a JSON array of plan items or an object holding one")
+		return none, nil
 	}
-	wrapper := r.obj(root)
-	if wrapper.has("action") {
-		return object{path: "content"}, []node{root}
+	wrapper := root.Object()
+	if wrapper.Has("action") {
+		return none, []lenient.Value{root}
 	}
 	// The documentation does not say under which name AutoX3 puts the list.
 	for _, k := range []string{"list", "carMaintenancePlanList", "maintenancePlanList", "planList", "items", "data"} {
-		if n := wrapper.get(k); n.kind() == '[' {
-			return wrapper, r.arr(n)
+		if v := wrapper.Get(k); v.Kind() == lenient.KindArray {
+			return wrapper, v.Array()
 		}
 	}
-	var found []node
+	var found []lenient.Value
 	var count int
-	for k := range wrapper.m {
-		if n := wrapper.get(k); n.kind() == '[' {
-			found, count = r.arr(n), count+1
+	for _, k := range wrapper.Keys() {
+		if v := wrapper.Get(k); v.Kind() == lenient.KindArray {
+			found, count = v.Array(), count+1
 		}
 	}
 	if count != 1 {
-		r.fail(vendors.Invalid("content", "holds no list of plan items"))
-		return object{}, nil
+		root.Invalid("holds no list of plan items")
+		return none, nil
 	}
 	return wrapper, found
 }
 
 func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
-	r := &reader{}
-	wrapper, nodes := r.planItems(env)
+	r := lenient.NewReader(&dialect)
+	wrapper, items := planItems(r, env)
 	ch := MaintenancePlanChange{
 		Format:            "v2",
-		ReceiveBaseID:     r.optionalID(wrapper.get("receiveBaseId")),
-		InspectionOrderID: r.id(wrapper.get("inspectionOrderId"), maxIDLen),
+		ReceiveBaseID:     optionalID(wrapper.Get("receiveBaseId")),
+		InspectionOrderID: wrapper.Get("inspectionOrderId").ID(maxIDLen),
 		Items:             []PlanItem{},
 	}
 	fromWrapperRB, fromWrapperIO := ch.ReceiveBaseID != nil, ch.InspectionOrderID != ""
-	for _, n := range nodes {
-		if r.err != nil {
-			break
+	for _, v := range items {
+		if v.Kind() != lenient.KindObject {
+			v.Fail(lenient.NotObject)
 		}
-		if n.kind() != '{' {
-			r.fail(vendors.Invalid(n.path, "must be a JSON object"))
-			break
-		}
-		it := r.planItem(n)
-		if r.err != nil {
+		o := v.Object()
+		it := planItem(v, o)
+		if r.Err() != nil {
 			break
 		}
 		if !fromWrapperRB && it.receiveBaseID != nil {
 			if ch.ReceiveBaseID != nil && *ch.ReceiveBaseID != *it.receiveBaseID {
-				r.fail(vendors.Invalid(n.path+".receiveBaseId", "differs from that of the other items"))
+				o.Get("receiveBaseId").Invalid("differs from that of the other items")
 			}
 			ch.ReceiveBaseID = it.receiveBaseID
 		}
 		if !fromWrapperIO && it.InspectionOrderID != "" {
 			if ch.InspectionOrderID != "" && ch.InspectionOrderID != it.InspectionOrderID {
-				r.fail(vendors.Invalid(n.path+".inspectionOrderId", "differs from that of the other items"))
+				o.Get("inspectionOrderId").Invalid("differs from that of the other items")
 			}
 			ch.InspectionOrderID = it.InspectionOrderID
 		}
 		ch.Items = append(ch.Items, it)
 	}
-	if r.err != nil {
-		return r.err
+	if err := r.Err(); err != nil {
+		return err
 	}
 	ev.Kind, ev.Data = KindMaintenancePlan, ch
 	ev.ExternalID = planRecordID(ch.ReceiveBaseID, ch.InspectionOrderID, env.MsgID)
@@ -643,53 +573,61 @@ func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
 	return nil
 }
 
-func (r *reader) planItem(n node) PlanItem {
-	o := r.obj(n)
-	it := PlanItem{item: n.raw}
+// planItem reads one v2 plan item, the object o of the value v.
+func planItem(v lenient.Value, o lenient.Object) PlanItem {
+	it := PlanItem{item: v.Raw()}
 
-	action := o.get("action")
-	it.Action = strings.ToUpper(strings.TrimSpace(r.str(action, maxShort)))
+	action := o.Get("action")
+	it.Action = strings.ToUpper(strings.TrimSpace(action.String(maxShort)))
 	switch it.Action {
 	case ActionAdd, ActionModify, ActionFinish, ActionDelete:
 	case "":
-		r.fail(vendors.Invalid(action.path, "is required"))
+		action.Invalid("is required")
 	default:
-		r.fail(vendors.Invalid(action.path, "must be one of ADD, MODIFY, FINISH, DELETE"))
+		action.Invalid("must be one of ADD, MODIFY, FINISH, DELETE")
 	}
-	if it.ID = r.id(o.get("id"), maxName); it.ID == "" {
-		r.fail(vendors.Invalid(o.get("id").path, "is required"))
+	if it.ID = o.Get("id").ID(maxName); it.ID == "" {
+		o.Get("id").Invalid("is required")
 	}
-	it.InspectionOrderID = r.id(o.get("inspectionOrderId"), maxIDLen)
-	it.receiveBaseID = r.optionalID(o.get("receiveBaseId"))
+	it.InspectionOrderID = o.Get("inspectionOrderId").ID(maxIDLen)
+	it.receiveBaseID = optionalID(o.Get("receiveBaseId"))
 
-	it.currentMiles = r.miles(o.get("currentMiles"))
-	it.nextReplaceKm = r.miles(o.get("nextReplaceCycleKm"))
-	it.perMiles = r.miles(o.get("perMiles"))
+	it.currentMiles = miles(o.Get("currentMiles"))
+	it.nextReplaceKm = miles(o.Get("nextReplaceCycleKm"))
+	it.perMiles = miles(o.Get("perMiles"))
 	it.CurrentMiles, it.NextReplaceCycleKm, it.PerMiles = decimalText(it.currentMiles), decimalText(it.nextReplaceKm), decimalText(it.perMiles)
 
-	rt := o.get("reductionType")
-	it.ReductionType = strings.ToUpper(strings.TrimSpace(r.str(rt, maxShort)))
+	rt := o.Get("reductionType")
+	it.ReductionType = strings.ToUpper(strings.TrimSpace(rt.String(maxShort)))
 	if it.ReductionType != "" && it.ReductionType != "MILE" && it.ReductionType != "TIME" {
-		r.fail(vendors.Invalid(rt.path, "must be MILE or TIME"))
+		rt.Invalid("must be MILE or TIME")
 	}
-	it.ServiceBaseName = r.str(o.get("serviceBaseName"), maxLong)
-	it.ServiceBaseSn = r.str(o.get("serviceBaseSn"), maxName)
-	it.WarningDate = r.time(o.get("warningDate"))
+	it.ServiceBaseName = o.Get("serviceBaseName").String(maxLong)
+	it.ServiceBaseSn = o.Get("serviceBaseSn").String(maxName)
+	it.WarningDate = o.Get("warningDate").Time(anyTime).UTC()
 
-	cp := r.unwrap(o.get("checkpointList"))
-	if r.err == nil && !cp.absent() && cp.kind() != '[' {
-		r.fail(vendors.Invalid(cp.path, "must be a JSON array"))
-	}
-	it.checkpointText = compactJSON(r.objectsOrValues(cp))
+	it.checkpointText = compactJSON(raws(o.Get("checkpointList").Unwrap().Array()))
 	it.Checkpoints = json.RawMessage(it.checkpointText)
 	return it
 }
 
-// objectsOrValues returns the items of an array whatever their kind.
-func (r *reader) objectsOrValues(n node) []json.RawMessage {
-	out := []json.RawMessage{}
-	for _, it := range r.arr(n) {
-		out = append(out, it.raw)
+// compactJSON returns the compact text of a list of JSON values ("[]" for none).
+func compactJSON(items []json.RawMessage) string {
+	if items == nil {
+		items = []json.RawMessage{}
 	}
-	return out
+	b, err := json.Marshal(items)
+	if err != nil { // items were validated as JSON when decoded
+		return "[]"
+	}
+	return string(b)
+}
+
+// compactOne returns the compact text of one JSON value.
+func compactOne(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil { // raw was validated when decoded
+		return string(raw)
+	}
+	return b.String()
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // Limits of envelope fields. The msgId becomes part of a Temporal workflow id
@@ -112,19 +113,19 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 	if !ok {
 		return nil, malformed("missing field staffInfo")
 	}
-	if k := kindOf(raw); k != '{' && k != 'n' {
+	if k := lenient.KindOf(raw); k != lenient.KindObject && k != lenient.KindAbsent {
 		return nil, malformed("field staffInfo must be a JSON object")
 	}
 	e.StaffInfo, e.staffInfoText = raw, string(raw)
 
 	raw, ok = fields["content"]
-	if !ok || kindOf(raw) == 'n' {
+	if !ok || lenient.KindOf(raw) == lenient.KindAbsent {
 		return nil, malformed("missing field content")
 	}
-	switch kindOf(raw) {
-	case '{', '[':
+	switch lenient.KindOf(raw) {
+	case lenient.KindObject, lenient.KindArray:
 		e.contentText = string(raw)
-	case '"':
+	case lenient.KindString:
 		var text string
 		if err := json.Unmarshal(raw, &text); err != nil {
 			return nil, malformed("field content is not a valid JSON string")
@@ -141,11 +142,11 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 // error naming the field when it is missing or not a string.
 func stringField(fields map[string]json.RawMessage, key, notString string) (string, error) {
 	raw, ok := fields[key]
-	if !ok || kindOf(raw) == 'n' {
+	if !ok || lenient.KindOf(raw) == lenient.KindAbsent {
 		return "", malformed("missing field %s", key)
 	}
 	var s string
-	if kindOf(raw) != '"' || json.Unmarshal(raw, &s) != nil {
+	if lenient.KindOf(raw) != lenient.KindString || json.Unmarshal(raw, &s) != nil {
 		return "", malformed("field %s %s", key, notString)
 	}
 	return s, nil
@@ -155,11 +156,11 @@ func stringField(fields map[string]json.RawMessage, key, notString string) (stri
 // the value and the digits, which are what AutoX3 signs.
 func parseCreateTime(fields map[string]json.RawMessage) (int64, string, error) {
 	raw, ok := fields["createTime"]
-	if !ok || kindOf(raw) == 'n' {
+	if !ok || lenient.KindOf(raw) == lenient.KindAbsent {
 		return 0, "", malformed("missing field createTime")
 	}
 	text := string(raw)
-	if kindOf(raw) == '"' {
+	if lenient.KindOf(raw) == lenient.KindString {
 		if err := json.Unmarshal(raw, &text); err != nil {
 			text = ""
 		}
@@ -240,16 +241,6 @@ func quoteKey(k string) string {
 		k = string([]rune(k)[:40]) + "…"
 	}
 	return strconv.Quote(k)
-}
-
-// kindOf returns the first byte of a JSON value: '{', '[', '"', 't', 'f',
-// 'n', or a digit or '-' for a number; 0 when empty.
-func kindOf(raw []byte) byte {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 {
-		return 0
-	}
-	return raw[0]
 }
 
 func isHex(s string) bool {

@@ -18,11 +18,12 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // fbtBody is the seed sample for an order, status and China-time creation time.
 func fbtBody(orderID string, status int, at time.Time) []byte {
-	return fenbeitong.SampleBody(orderID, status, at.In(fenbeitong.ChinaZone()).Format("2006-01-02 15:04:05"))
+	return fenbeitong.SampleBody(orderID, status, at.In(lenient.China).Format("2006-01-02 15:04:05"))
 }
 
 func fbtWorkflowID(t *testing.T, body []byte) string {
@@ -38,7 +39,7 @@ func fbtWorkflowID(t *testing.T, body []byte) string {
 func TestFenbeitongPushLandsExactly(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
 		orderID := "fbt" + randHex(8)
-		at := time.Date(2020, 4, 30, 19, 32, 1, 0, fenbeitong.ChinaZone())
+		at := time.Date(2020, 4, 30, 19, 32, 1, 0, lenient.China)
 		body := fbtBody(orderID, 700, at)
 		s.mustAccept(fbtPath(), body)
 		s.mustResult(fbtWorkflowID(t, body), flow.StatusSynced)

@@ -29,6 +29,7 @@ import (
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 	"github.com/erpbridge/erpbridge/worker"
 )
 
@@ -185,7 +186,7 @@ func printDevBanner(w io.Writer, cfg config.Config, uiURL, codecURL string) {
 	api := localURL(cfg.HTTPAddr)
 	now := time.Now()
 	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), cfg.AutoX3AppSecret)
-	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(fenbeitong.ChinaZone()).Format("2006-01-02 15:04:05"))
+	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(lenient.China).Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(w, `
 erpbridge dev is running. Ctrl-C stops everything; run it again to resume.
 

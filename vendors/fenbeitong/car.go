@@ -2,64 +2,65 @@ package fenbeitong
 
 import (
 	"math"
-	"strconv"
+
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // CarOrder is a car (用车) order push, validated and normalised: the ERP's
 // data for the event. Keys are snake_case, money is decimal text ("14.16"),
 // times are RFC 3339 in China Standard Time, and absent values are null.
 type CarOrder struct {
-	OrderID            string        `json:"order_id"`
-	OriginOrderID      string        `json:"origin_order_id"`
-	SupplierOrderID    string        `json:"supplier_order_id"`
-	Status             int64         `json:"status"`
-	StatusName         string        `json:"status_name"`
-	StatusMeaning      string        `json:"status_meaning"` // from the status code table; "" when unknown
-	SupplierName       string        `json:"supplier_name"`
-	TypeName           string        `json:"type_name"`
-	OrderCategoryType  int           `json:"order_category_type"`
-	OrderCategoryName  string        `json:"order_category_name"`
-	OrderOpType        Int           `json:"order_op_type"`
-	OrderOpTypeName    string        `json:"order_op_type_name"`
-	Direction          string        `json:"direction"` // "forward" (10), "reverse" (20) or ""
-	CreateTime         ChinaTime     `json:"create_time"`
-	PaymentTime        ChinaTime     `json:"payment_time"`
-	DepartureTime      ChinaTime     `json:"departure_time"`
-	ArrivalTime        ChinaTime     `json:"arrival_time"`
-	DepartureName      string        `json:"departure_name"`
-	DepartureAddress   string        `json:"departure_address"`
-	DepartureCityID    string        `json:"departure_city_id"`
-	DepartureCityName  string        `json:"departure_city_name"`
-	ArrivalName        string        `json:"arrival_name"`
-	ArrivalAddress     string        `json:"arrival_address"`
-	ArrivalCityID      string        `json:"arrival_city_id"`
-	ArrivalCityName    string        `json:"arrival_city_name"`
-	Sensitive          Bool          `json:"sensitive"`
-	IsExceed           Bool          `json:"is_exceed"`
-	ExceedRemarkReason string        `json:"exceed_remark_reason"`
-	ExceedRemarkDetail string        `json:"exceed_remark_detail"`
-	ActualDistance     Decimal       `json:"actual_distance"`
-	PriceDetails       []PriceDetail `json:"price_detail_info"`
-	Price              *PriceSummary `json:"price_info"`
-	Orderer            *Person       `json:"orderer"`
-	Passenger          *Person       `json:"passenger"`
-	Saas               SaasInfo      `json:"saas_info"`
-	ThirdInfo          *ThirdInfo    `json:"third_info"`
+	OrderID            string          `json:"order_id"`
+	OriginOrderID      string          `json:"origin_order_id"`
+	SupplierOrderID    string          `json:"supplier_order_id"`
+	Status             int64           `json:"status"`
+	StatusName         string          `json:"status_name"`
+	StatusMeaning      string          `json:"status_meaning"` // from the status code table; "" when unknown
+	SupplierName       string          `json:"supplier_name"`
+	TypeName           string          `json:"type_name"`
+	OrderCategoryType  int             `json:"order_category_type"`
+	OrderCategoryName  string          `json:"order_category_name"`
+	OrderOpType        lenient.Int     `json:"order_op_type"`
+	OrderOpTypeName    string          `json:"order_op_type_name"`
+	Direction          string          `json:"direction"` // "forward" (10), "reverse" (20) or ""
+	CreateTime         lenient.Time    `json:"create_time"`
+	PaymentTime        lenient.Time    `json:"payment_time"`
+	DepartureTime      lenient.Time    `json:"departure_time"`
+	ArrivalTime        lenient.Time    `json:"arrival_time"`
+	DepartureName      string          `json:"departure_name"`
+	DepartureAddress   string          `json:"departure_address"`
+	DepartureCityID    string          `json:"departure_city_id"`
+	DepartureCityName  string          `json:"departure_city_name"`
+	ArrivalName        string          `json:"arrival_name"`
+	ArrivalAddress     string          `json:"arrival_address"`
+	ArrivalCityID      string          `json:"arrival_city_id"`
+	ArrivalCityName    string          `json:"arrival_city_name"`
+	Sensitive          lenient.Bool    `json:"sensitive"`
+	IsExceed           lenient.Bool    `json:"is_exceed"`
+	ExceedRemarkReason string          `json:"exceed_remark_reason"`
+	ExceedRemarkDetail string          `json:"exceed_remark_detail"`
+	ActualDistance     lenient.Decimal `json:"actual_distance"`
+	PriceDetails       []PriceDetail   `json:"price_detail_info"`
+	Price              *PriceSummary   `json:"price_info"`
+	Orderer            *Person         `json:"orderer"`
+	Passenger          *Person         `json:"passenger"`
+	Saas               SaasInfo        `json:"saas_info"`
+	ThirdInfo          *ThirdInfo      `json:"third_info"`
 }
 
 // PriceDetail is one line of order_info.price_detail_info.
 type PriceDetail struct {
-	Name   string  `json:"name"`
-	Amount Decimal `json:"amount"`
-	Type   string  `json:"type"`
+	Name   string          `json:"name"`
+	Amount lenient.Decimal `json:"amount"`
+	Type   string          `json:"type"`
 }
 
 // PriceSummary is price_info.
 type PriceSummary struct {
-	TotalPrice       Decimal `json:"total_price"`
-	PersonalTotalPay Decimal `json:"personal_total_pay"`
-	RedEnvelope      Decimal `json:"red_envelope"`
-	CouponAmount     Decimal `json:"coupon_amount"`
+	TotalPrice       lenient.Decimal `json:"total_price"`
+	PersonalTotalPay lenient.Decimal `json:"personal_total_pay"`
+	RedEnvelope      lenient.Decimal `json:"red_envelope"`
+	CouponAmount     lenient.Decimal `json:"coupon_amount"`
 }
 
 // Person is the orderer (user_info) or the passenger (passenger_info).
@@ -74,8 +75,8 @@ type Person struct {
 
 // SaasInfo is saas_info: the company's controls on the order.
 type SaasInfo struct {
-	IsExceed            Bool                   `json:"is_exceed"`
-	Remark              Text                   `json:"remark"` // a string, or an object such as {"remark":..,"remarkDetail":..}
+	IsExceed            lenient.Bool           `json:"is_exceed"`
+	Remark              lenient.Text           `json:"remark"` // a string, or an object such as {"remark":..,"remarkDetail":..}
 	CostCategory        string                 `json:"cost_category"`
 	CostAttributionList []CostAttribution      `json:"cost_attribution_list"`
 	CostAttribution     []CostAttributionGroup `json:"cost_attribution"`
@@ -85,7 +86,7 @@ type SaasInfo struct {
 
 // CostAttribution is one item of saas_info.cost_attribution_list.
 type CostAttribution struct {
-	Category  Int           `json:"cost_attribution_category"` // 1 department, 2 project
+	Category  lenient.Int   `json:"cost_attribution_category"` // 1 department, 2 project
 	ID        string        `json:"cost_attribution_id"`
 	Name      string        `json:"cost_attribution_name"`
 	CustomExt []CustomField `json:"cost_attribution_custom_ext"`
@@ -99,7 +100,7 @@ type CustomField struct {
 
 // CostAttributionGroup is one item of the typed saas_info.cost_attribution form.
 type CostAttributionGroup struct {
-	Type           Int                     `json:"type"` // 1 department, 2 project, 3 custom archive
+	Type           lenient.Int             `json:"type"` // 1 department, 2 project, 3 custom archive
 	ArchiveID      string                  `json:"archive_id"`
 	ThirdArchiveID string                  `json:"third_archive_id"`
 	ArchiveName    string                  `json:"archive_name"`
@@ -108,16 +109,16 @@ type CostAttributionGroup struct {
 
 // CostAttributionDetail is one share of a typed cost attribution.
 type CostAttributionDetail struct {
-	ID      string  `json:"id"`
-	ThirdID string  `json:"third_id"`
-	Name    string  `json:"name"`
-	Weight  Decimal `json:"weight"` // percent
-	Amount  Decimal `json:"amount"`
+	ID      string          `json:"id"`
+	ThirdID string          `json:"third_id"`
+	Name    string          `json:"name"`
+	Weight  lenient.Decimal `json:"weight"` // percent
+	Amount  lenient.Decimal `json:"amount"`
 }
 
 // CostInfo is one entry of saas_info.cost_info.
 type CostInfo struct {
-	Amount           Decimal         `json:"amount"`
+	Amount           lenient.Decimal `json:"amount"`
 	CostCategoryCode string          `json:"cost_category_code"`
 	CostCategory     string          `json:"cost_category"`
 	Groups           []CostInfoGroup `json:"cost_attribution_group_list"`
@@ -127,18 +128,18 @@ type CostInfo struct {
 type CostInfoGroup struct {
 	Category             string         `json:"category"` // 1 department, 2 project, 3 custom
 	CategoryName         string         `json:"category_name"`
-	CostAttributionRange Int            `json:"cost_attribution_range"`
+	CostAttributionRange lenient.Int    `json:"cost_attribution_range"`
 	Items                []CostInfoItem `json:"cost_attribution_list"`
 }
 
 // CostInfoItem is one costAttributionList item of a cost_info group.
 type CostInfoItem struct {
-	ID       string  `json:"id"`
-	Code     string  `json:"code"`
-	Name     string  `json:"name"`
-	FullName string  `json:"full_name"`
-	Weight   Decimal `json:"weight"` // percent
-	Price    Decimal `json:"price"`
+	ID       string          `json:"id"`
+	Code     string          `json:"code"`
+	Name     string          `json:"name"`
+	FullName string          `json:"full_name"`
+	Weight   lenient.Decimal `json:"weight"` // percent
+	Price    lenient.Decimal `json:"price"`
 }
 
 // Notifier is one item of saas_info.notifier_info.
@@ -228,30 +229,30 @@ func CarStatusName(status int64) string {
 
 // readCarOrder validates and normalises a car order push.
 func readCarOrder(p *Push) (*CarOrder, error) {
-	r := &reader{}
-	top := object(p.top)
-	oi := object(p.orderInfo)
-	const o = "order_info"
+	r := lenient.NewReader(&dialect)
+	top := r.Object("", p.top)
+	oi := r.Object("order_info", p.orderInfo)
 
 	c := &CarOrder{OrderID: p.orderID, OrderCategoryType: p.category}
-	status := r.integer(oi, o, "status")
+	st := oi.Get("status")
+	status := st.Int()
 	switch {
-	case r.err != nil:
 	case !status.Valid:
-		r.fail(o+".status", "is missing")
+		st.Invalid("is missing")
 	case status.Value <= 0 || status.Value > math.MaxInt32:
-		r.fail(o+".status", "is not a status code")
+		st.Invalid("is not a status code")
 	}
 	c.Status = status.Value
 	c.StatusMeaning = CarStatusMeaning(status.Value)
-	c.StatusName = r.text(oi, o, "status_name", nameLen)
-	c.OriginOrderID = r.text(oi, o, "origin_order_id", idLen)
-	c.SupplierOrderID = r.text(oi, o, "supplier_order_id", idLen)
-	c.SupplierName = r.text(oi, o, "supplier_name", nameLen)
-	c.TypeName = r.text(oi, o, "type_name", nameLen)
-	c.OrderCategoryName = r.text(oi, o, "order_category_name", nameLen)
+	c.StatusName = oi.Get("status_name").Text(nameLen)
+	c.OriginOrderID = oi.Get("origin_order_id").Text(idLen)
+	c.SupplierOrderID = oi.Get("supplier_order_id").Text(idLen)
+	c.SupplierName = oi.Get("supplier_name").Text(nameLen)
+	c.TypeName = oi.Get("type_name").Text(nameLen)
+	c.OrderCategoryName = oi.Get("order_category_name").Text(nameLen)
 
-	c.OrderOpType = r.integer(oi, o, "order_op_type")
+	op := oi.Get("order_op_type")
+	c.OrderOpType = op.Int()
 	switch {
 	case !c.OrderOpType.Valid:
 	case c.OrderOpType.Value == OpForward:
@@ -259,177 +260,161 @@ func readCarOrder(p *Push) (*CarOrder, error) {
 	case c.OrderOpType.Value == OpReverse:
 		c.Direction = "reverse"
 	default:
-		r.fail(o+".order_op_type", "must be 10 (forward) or 20 (reverse)")
+		op.Invalid("must be 10 (forward) or 20 (reverse)")
 	}
-	c.OrderOpTypeName = r.text(oi, o, "order_op_type_name", nameLen)
+	c.OrderOpTypeName = oi.Get("order_op_type_name").Text(nameLen)
 	// A reverse order refunds or cancels, so its amounts may be negative.
 	reverse := c.OrderOpType.Valid && c.OrderOpType.Value == OpReverse
 
-	c.CreateTime = r.time(oi, o, "create_time")
-	if r.err == nil && !c.CreateTime.Valid {
-		r.fail(o+".create_time", "is missing")
+	if c.CreateTime = oi.Get("create_time").Time(chinaTime); !c.CreateTime.Valid {
+		oi.Get("create_time").Invalid("is missing")
 	}
-	c.PaymentTime = r.time(oi, o, "payment_time")
-	c.DepartureTime = r.time(oi, o, "departure_time")
-	c.ArrivalTime = r.time(oi, o, "arrival_time")
+	c.PaymentTime = oi.Get("payment_time").Time(chinaTime)
+	c.DepartureTime = oi.Get("departure_time").Time(chinaTime)
+	c.ArrivalTime = oi.Get("arrival_time").Time(chinaTime)
 
-	c.DepartureName = r.text(oi, o, "departure_name", textLen)
-	c.DepartureAddress = r.text(oi, o, "departure_address", textLen)
-	c.DepartureCityID = r.text(oi, o, "departure_city_id", idLen)
-	c.DepartureCityName = r.text(oi, o, "departure_city_name", nameLen)
-	c.ArrivalName = r.text(oi, o, "arrival_name", textLen)
-	c.ArrivalAddress = r.text(oi, o, "arrival_address", textLen)
-	c.ArrivalCityID = r.text(oi, o, "arrival_city_id", idLen)
-	c.ArrivalCityName = r.text(oi, o, "arrival_city_name", nameLen)
+	c.DepartureName = oi.Get("departure_name").Text(textLen)
+	c.DepartureAddress = oi.Get("departure_address").Text(textLen)
+	c.DepartureCityID = oi.Get("departure_city_id").Text(idLen)
+	c.DepartureCityName = oi.Get("departure_city_name").Text(nameLen)
+	c.ArrivalName = oi.Get("arrival_name").Text(textLen)
+	c.ArrivalAddress = oi.Get("arrival_address").Text(textLen)
+	c.ArrivalCityID = oi.Get("arrival_city_id").Text(idLen)
+	c.ArrivalCityName = oi.Get("arrival_city_name").Text(nameLen)
 
-	c.Sensitive = r.boolean(oi, o, "sensitive")
-	c.IsExceed = r.boolean(oi, o, "is_exceed")
-	c.ExceedRemarkReason = r.text(oi, o, "exceed_remark_reason", textLen)
-	c.ExceedRemarkDetail = r.text(oi, o, "exceed_remark_detail", textLen)
-	c.ActualDistance = r.money(oi, o, "actual_distance", false)
+	c.Sensitive = oi.Get("sensitive").Bool()
+	c.IsExceed = oi.Get("is_exceed").Bool()
+	c.ExceedRemarkReason = oi.Get("exceed_remark_reason").Text(textLen)
+	c.ExceedRemarkDetail = oi.Get("exceed_remark_detail").Text(textLen)
+	c.ActualDistance = money(oi.Get("actual_distance"), false)
 
 	c.PriceDetails = []PriceDetail{}
-	for i, d := range r.list(oi, o, "price_detail_info") {
-		at := indexed(o+".price_detail_info", i)
+	for _, d := range oi.Get("price_detail_info").List() {
 		c.PriceDetails = append(c.PriceDetails, PriceDetail{
-			Name: r.text(d, at, "name", nameLen),
+			Name: d.Get("name").Text(nameLen),
 			// A line may be a discount, so it may be negative.
-			Amount: r.money(d, at, "amount", true),
-			Type:   r.text(d, at, "type", idLen),
+			Amount: money(d.Get("amount"), true),
+			Type:   d.Get("type").Text(idLen),
 		})
 	}
 
-	if pi := r.object(top, "", "price_info"); pi != nil {
-		const at = "price_info"
+	if pi := top.Get("price_info").Object(); !pi.Absent() {
 		c.Price = &PriceSummary{
-			TotalPrice:       r.money(pi, at, "total_price", reverse),
-			PersonalTotalPay: r.money(pi, at, "personal_total_pay", reverse),
-			RedEnvelope:      r.money(pi, at, "red_envelope", reverse),
-			CouponAmount:     r.money(pi, at, "coupon_amount", reverse),
+			TotalPrice:       money(pi.Get("total_price"), reverse),
+			PersonalTotalPay: money(pi.Get("personal_total_pay"), reverse),
+			RedEnvelope:      money(pi.Get("red_envelope"), reverse),
+			CouponAmount:     money(pi.Get("coupon_amount"), reverse),
 		}
 	}
-	c.Orderer = readPerson(r, r.object(top, "", "user_info"), "user_info", true)
-	c.Passenger = readPerson(r, r.object(top, "", "passenger_info"), "passenger_info", false)
-	c.Saas = readSaas(r, r.object(top, "", "saas_info"), reverse)
-	if ti := r.object(top, "", "third_info"); ti != nil {
-		const at = "third_info"
+	c.Orderer = readPerson(top.Get("user_info").Object(), true)
+	c.Passenger = readPerson(top.Get("passenger_info").Object(), false)
+	c.Saas = readSaas(top.Get("saas_info").Object(), reverse)
+	if ti := top.Get("third_info").Object(); !ti.Absent() {
 		c.ThirdInfo = &ThirdInfo{
-			UserID:          r.text(ti, at, "user_id", idLen),
-			UnitID:          r.text(ti, at, "unit_id", idLen),
-			CostDeptID:      r.text(ti, at, "cost_dept_id", idLen),
-			CostProjectID:   r.text(ti, at, "cost_project_id", idLen),
-			ApplyID:         r.text(ti, at, "apply_id", idLen),
-			PassengerUserID: r.text(ti, at, "passenger_user_id", idLen),
-			PassengerUnitID: r.text(ti, at, "passenger_unit_id", idLen),
+			UserID:          ti.Get("user_id").Text(idLen),
+			UnitID:          ti.Get("unit_id").Text(idLen),
+			CostDeptID:      ti.Get("cost_dept_id").Text(idLen),
+			CostProjectID:   ti.Get("cost_project_id").Text(idLen),
+			ApplyID:         ti.Get("apply_id").Text(idLen),
+			PassengerUserID: ti.Get("passenger_user_id").Text(idLen),
+			PassengerUnitID: ti.Get("passenger_unit_id").Text(idLen),
 		}
 	}
-	if r.err != nil {
-		return nil, r.err
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-func indexed(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
-}
-
-func readPerson(r *reader, obj object, at string, withID bool) *Person {
-	if obj == nil {
+func readPerson(obj lenient.Object, withID bool) *Person {
+	if obj.Absent() {
 		return nil
 	}
 	p := &Person{
-		Name:         r.text(obj, at, "name", nameLen),
-		Phone:        r.text(obj, at, "phone", phoneLen),
-		UnitID:       r.text(obj, at, "unit_id", idLen),
-		UnitName:     r.text(obj, at, "unit_name", nameLen),
-		FullUnitName: r.text(obj, at, "full_unit_name", textLen),
+		Name:         obj.Get("name").Text(nameLen),
+		Phone:        obj.Get("phone").Text(phoneLen),
+		UnitID:       obj.Get("unit_id").Text(idLen),
+		UnitName:     obj.Get("unit_name").Text(nameLen),
+		FullUnitName: obj.Get("full_unit_name").Text(textLen),
 	}
 	if withID {
-		p.ID = r.text(obj, at, "id", idLen)
+		p.ID = obj.Get("id").Text(idLen)
 	}
 	return p
 }
 
-func readSaas(r *reader, obj object, reverse bool) SaasInfo {
-	const at = "saas_info"
+func readSaas(obj lenient.Object, reverse bool) SaasInfo {
 	s := SaasInfo{
 		CostAttributionList: []CostAttribution{},
 		CostAttribution:     []CostAttributionGroup{},
 		CostInfo:            []CostInfo{},
 		NotifierInfo:        []Notifier{},
 	}
-	if obj == nil {
+	if obj.Absent() {
 		return s
 	}
-	s.IsExceed = r.boolean(obj, at, "is_exceed")
-	s.Remark = r.richText(obj, at, "remark", textLen)
-	s.CostCategory = r.text(obj, at, "cost_category", nameLen)
+	s.IsExceed = obj.Get("is_exceed").Bool()
+	s.Remark = obj.Get("remark").RichText(textLen)
+	s.CostCategory = obj.Get("cost_category").Text(nameLen)
 
-	for i, a := range r.list(obj, at, "cost_attribution_list") {
-		ap := indexed(at+".cost_attribution_list", i)
+	for _, a := range obj.Get("cost_attribution_list").List() {
 		ca := CostAttribution{
-			Category:  r.integer(a, ap, "cost_attribution_category"),
-			ID:        r.text(a, ap, "cost_attribution_id", idLen),
-			Name:      r.text(a, ap, "cost_attribution_name", nameLen),
+			Category:  a.Get("cost_attribution_category").Int(),
+			ID:        a.Get("cost_attribution_id").Text(idLen),
+			Name:      a.Get("cost_attribution_name").Text(nameLen),
 			CustomExt: []CustomField{},
 		}
-		for j, f := range r.list(a, ap, "cost_attribution_custom_ext") {
-			fp := indexed(ap+".cost_attribution_custom_ext", j)
+		for _, f := range a.Get("cost_attribution_custom_ext").List() {
 			ca.CustomExt = append(ca.CustomExt, CustomField{
-				Title:   r.text(f, fp, "custom_field_title", textLen),
-				Content: r.text(f, fp, "custom_field_content", textLen),
+				Title:   f.Get("custom_field_title").Text(textLen),
+				Content: f.Get("custom_field_content").Text(textLen),
 			})
 		}
 		s.CostAttributionList = append(s.CostAttributionList, ca)
 	}
 
-	for i, g := range r.list(obj, at, "cost_attribution") {
-		gp := indexed(at+".cost_attribution", i)
+	for _, g := range obj.Get("cost_attribution").List() {
 		cg := CostAttributionGroup{
-			Type:           r.integer(g, gp, "type"),
-			ArchiveID:      r.text(g, gp, "archive_id", idLen),
-			ThirdArchiveID: r.text(g, gp, "third_archive_id", idLen),
-			ArchiveName:    r.text(g, gp, "archive_name", nameLen),
+			Type:           g.Get("type").Int(),
+			ArchiveID:      g.Get("archive_id").Text(idLen),
+			ThirdArchiveID: g.Get("third_archive_id").Text(idLen),
+			ArchiveName:    g.Get("archive_name").Text(nameLen),
 			Details:        []CostAttributionDetail{},
 		}
-		for j, d := range r.list(g, gp, "details") {
-			dp := indexed(gp+".details", j)
+		for _, d := range g.Get("details").List() {
 			cg.Details = append(cg.Details, CostAttributionDetail{
-				ID:      r.text(d, dp, "id", idLen),
-				ThirdID: r.text(d, dp, "third_id", idLen),
-				Name:    r.text(d, dp, "name", nameLen),
-				Weight:  r.weight(d, dp, "weight"),
-				Amount:  r.money(d, dp, "amount", reverse),
+				ID:      d.Get("id").Text(idLen),
+				ThirdID: d.Get("third_id").Text(idLen),
+				Name:    d.Get("name").Text(nameLen),
+				Weight:  weight(d.Get("weight")),
+				Amount:  money(d.Get("amount"), reverse),
 			})
 		}
 		s.CostAttribution = append(s.CostAttribution, cg)
 	}
 
-	for i, ci := range r.list(obj, at, "cost_info") {
-		cp := indexed(at+".cost_info", i)
+	for _, ci := range obj.Get("cost_info").List() {
 		info := CostInfo{
-			Amount:           r.money(ci, cp, "amount", reverse),
-			CostCategoryCode: r.text(ci, cp, "costCategoryCode", idLen),
-			CostCategory:     r.text(ci, cp, "costCategory", nameLen),
+			Amount:           money(ci.Get("amount"), reverse),
+			CostCategoryCode: ci.Get("costCategoryCode").Text(idLen),
+			CostCategory:     ci.Get("costCategory").Text(nameLen),
 			Groups:           []CostInfoGroup{},
 		}
-		for j, g := range r.list(ci, cp, "costAttributionGroupList") {
-			gp := indexed(cp+".costAttributionGroupList", j)
+		for _, g := range ci.Get("costAttributionGroupList").List() {
 			group := CostInfoGroup{
-				Category:             r.text(g, gp, "category", 32),
-				CategoryName:         r.text(g, gp, "categoryName", nameLen),
-				CostAttributionRange: r.integer(g, gp, "costAttributionRange"),
+				Category:             g.Get("category").Text(32),
+				CategoryName:         g.Get("categoryName").Text(nameLen),
+				CostAttributionRange: g.Get("costAttributionRange").Int(),
 				Items:                []CostInfoItem{},
 			}
-			for k, it := range r.list(g, gp, "costAttributionList") {
-				ip := indexed(gp+".costAttributionList", k)
+			for _, it := range g.Get("costAttributionList").List() {
 				group.Items = append(group.Items, CostInfoItem{
-					ID:       r.text(it, ip, "id", idLen),
-					Code:     r.text(it, ip, "code", idLen),
-					Name:     r.text(it, ip, "name", nameLen),
-					FullName: r.text(it, ip, "fullName", textLen),
-					Weight:   r.weight(it, ip, "weight"),
-					Price:    r.money(it, ip, "price", reverse),
+					ID:       it.Get("id").Text(idLen),
+					Code:     it.Get("code").Text(idLen),
+					Name:     it.Get("name").Text(nameLen),
+					FullName: it.Get("fullName").Text(textLen),
+					Weight:   weight(it.Get("weight")),
+					Price:    money(it.Get("price"), reverse),
 				})
 			}
 			info.Groups = append(info.Groups, group)
@@ -437,15 +422,14 @@ func readSaas(r *reader, obj object, reverse bool) SaasInfo {
 		s.CostInfo = append(s.CostInfo, info)
 	}
 
-	for i, n := range r.list(obj, at, "notifier_info") {
-		np := indexed(at+".notifier_info", i)
+	for _, n := range obj.Get("notifier_info").List() {
 		s.NotifierInfo = append(s.NotifierInfo, Notifier{
-			ID:              r.text(n, np, "notifier_id", idLen),
-			Name:            r.text(n, np, "notifier_name", nameLen),
-			Phone:           r.text(n, np, "notifier_phone", phoneLen),
-			OrgUnitID:       r.text(n, np, "notifier_org_unit_id", idLen),
-			OrgUnitName:     r.text(n, np, "notifier_org_unit_name", nameLen),
-			OrgUnitFullName: r.text(n, np, "notifier_org_unit_full_name", textLen),
+			ID:              n.Get("notifier_id").Text(idLen),
+			Name:            n.Get("notifier_name").Text(nameLen),
+			Phone:           n.Get("notifier_phone").Text(phoneLen),
+			OrgUnitID:       n.Get("notifier_org_unit_id").Text(idLen),
+			OrgUnitName:     n.Get("notifier_org_unit_name").Text(nameLen),
+			OrgUnitFullName: n.Get("notifier_org_unit_full_name").Text(textLen),
 		})
 	}
 	return s

@@ -5,7 +5,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // Order is the data of a push of any category other than car orders: its
@@ -14,10 +17,10 @@ type Order struct {
 	Category     int             `json:"category"`
 	CategoryName string          `json:"category_name"`
 	OrderID      string          `json:"order_id"`
-	Status       Int             `json:"status"`
+	Status       lenient.Int     `json:"status"`
 	StatusName   string          `json:"status_name"`
-	CreateTime   ChinaTime       `json:"create_time"`
-	TotalPrice   Decimal         `json:"total_price"`
+	CreateTime   lenient.Time    `json:"create_time"`
+	TotalPrice   lenient.Decimal `json:"total_price"`
 	Raw          json.RawMessage `json:"raw"`
 }
 
@@ -68,7 +71,7 @@ func CarStatusRank(status int64) int64 {
 // late "booked" push), and within one stage the push with the later time wins.
 // Other categories have no documented status order, so their rank is 0 and
 // the version is the latest time alone.
-func Version(category int, status Int, latest time.Time) int64 {
+func Version(category int, status lenient.Int, latest time.Time) int64 {
 	var ms int64
 	if !latest.IsZero() {
 		ms = min(max(latest.UnixMilli(), 0), statusRankUnit-1)
@@ -80,7 +83,7 @@ func Version(category int, status Int, latest time.Time) int64 {
 }
 
 // latestTime returns the latest of the valid times, or the zero time.
-func latestTime(times ...ChinaTime) time.Time {
+func latestTime(times ...lenient.Time) time.Time {
 	var latest time.Time
 	for _, t := range times {
 		if t.Valid && t.Time.After(latest) {
@@ -115,7 +118,7 @@ func Decode(body []byte) (*vendors.Event, error) {
 			return nil, err
 		}
 		latest := latestTime(c.PaymentTime, c.ArrivalTime, c.DepartureTime, c.CreateTime)
-		ev.Version = Version(p.Category(), Int{Value: c.Status, Valid: true}, latest)
+		ev.Version = Version(p.Category(), lenient.Int{Value: c.Status, Valid: true}, latest)
 		ev.OccurredAt = latest
 		ev.Data = c
 		if ev.Tables, err = carOrderTables(p, c); err != nil {
@@ -139,28 +142,26 @@ func Decode(body []byte) (*vendors.Event, error) {
 // towards the version when they parse; their formats are not documented for
 // these categories.
 func readOrder(p *Push) (*Order, time.Time, error) {
-	r := &reader{}
-	oi := object(p.orderInfo)
-	const o = "order_info"
+	r := lenient.NewReader(&dialect)
+	oi := r.Object("order_info", p.orderInfo)
 	ord := &Order{
 		Category:     p.category,
 		CategoryName: p.CategoryName(),
 		OrderID:      p.orderID,
-		Status:       r.integer(oi, o, "status"),
-		StatusName:   r.text(oi, o, "status_name", nameLen),
-		CreateTime:   r.time(oi, o, "create_time"),
+		Status:       oi.Get("status").Int(),
+		StatusName:   oi.Get("status_name").Text(nameLen),
+		CreateTime:   oi.Get("create_time").Time(chinaTime),
 		Raw:          p.rawJSON(),
 	}
-	if pi := r.object(object(p.top), "", "price_info"); pi != nil {
-		ord.TotalPrice = r.money(pi, "price_info", "total_price", true)
+	if pi := r.Object("", p.top).Get("price_info").Object(); !pi.Absent() {
+		ord.TotalPrice = money(pi.Get("total_price"), true)
 	}
-	if r.err != nil {
-		return nil, time.Time{}, r.err
+	if err := r.Err(); err != nil {
+		return nil, time.Time{}, err
 	}
-	times := []ChinaTime{ord.CreateTime}
+	times := []lenient.Time{ord.CreateTime}
 	for _, key := range []string{"payment_time", "arrival_time", "departure_time"} {
-		var t ChinaTime
-		if raw, ok := oi[key]; ok && t.UnmarshalJSON(raw) == nil {
+		if t, err := dialect.ParseTime(p.orderInfo[key], chinaTime); err == nil {
 			times = append(times, t)
 		}
 	}
@@ -175,4 +176,75 @@ func (p *Push) rawJSON() json.RawMessage {
 		return json.RawMessage(p.body)
 	}
 	return json.RawMessage(p.normalised)
+}
+
+// dialect is how Fenbeitong writes values: times without an offset in China
+// Standard Time, none before 1970, and problems worded as this package
+// always has.
+var dialect = lenient.Dialect{
+	Zone:      lenient.China,
+	FirstYear: 1970,
+	Wording: map[lenient.Problem]string{
+		lenient.NotObject:  "is not an object",
+		lenient.NotArray:   "is not an array",
+		lenient.NotNumber:  "is not a number",
+		lenient.NotInteger: "is not an integer",
+		lenient.NotBool:    "is not a boolean",
+		lenient.TooLong:    "is longer than %d characters",
+		lenient.NotTime:    "is not a time (2006-01-02 15:04:05 or RFC 3339)",
+		lenient.TimeRange:  "is a time outside 1970 to 9999",
+	},
+}
+
+// chinaTime is the forms of Fenbeitong's times: "2006-01-02 15:04:05" in
+// China Standard Time, or RFC 3339 with its own offset.
+const chinaTime = lenient.LocalTime | lenient.RFC3339
+
+// Column limits the normalised rows must respect, checked while decoding so a
+// value that cannot be stored is a content error rather than a failed write.
+const (
+	idLen    = 128   // ids and codes: VARCHAR(128)
+	nameLen  = 255   // names: VARCHAR(255)
+	phoneLen = 64    // phone numbers: VARCHAR(64)
+	textLen  = 16000 // free text: TEXT holds 65,535 bytes, 4 per character at most
+	// Money is DECIMAL(18,4): 14 integer digits and 4 fractional.
+	moneyScale     = 4
+	moneyIntDigits = 14
+	// Weights (percentages) are stored rounded to DECIMAL(18,6).
+	weightIntDigits = 12
+)
+
+// money reads an amount for a DECIMAL(18,4) column. Negative amounts are
+// refused unless allowNegative.
+func money(v lenient.Value, allowNegative bool) lenient.Decimal {
+	d := v.Decimal()
+	switch {
+	case !d.Valid:
+		return d
+	case d.Value.IsNegative() && !allowNegative:
+		v.Invalid("is negative")
+	case !d.Value.Equal(d.Value.Truncate(moneyScale)):
+		v.Invalid("has more than %d decimal places", moneyScale)
+	case d.Value.Abs().GreaterThanOrEqual(decimal.New(1, moneyIntDigits)):
+		v.Invalid("is too large")
+	default:
+		return d
+	}
+	return lenient.Decimal{}
+}
+
+// weight reads a non-negative percentage; it is stored rounded to 6 places.
+func weight(v lenient.Value) lenient.Decimal {
+	d := v.Decimal()
+	switch {
+	case !d.Valid:
+		return d
+	case d.Value.IsNegative():
+		v.Invalid("is negative")
+	case d.Value.GreaterThanOrEqual(decimal.New(1, weightIntDigits)):
+		v.Invalid("is too large")
+	default:
+		return d
+	}
+	return lenient.Decimal{}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 func decodeCar(t *testing.T, body []byte) (*vendors.Event, *CarOrder) {
@@ -259,13 +260,13 @@ func TestVersionUsesLatestTime(t *testing.T) {
 	if !ev.OccurredAt.Equal(arrival) || ev.Version != 7*statusRankUnit+arrival.UnixMilli() {
 		t.Fatalf("occurred %v version %d", ev.OccurredAt, ev.Version)
 	}
-	if got := Version(CategoryCar, Int{}, time.Time{}); got != 0 {
+	if got := Version(CategoryCar, lenient.Int{}, time.Time{}); got != 0 {
 		t.Fatalf("nothing known: %d", got)
 	}
-	if got := Version(CategoryHotel, Int{Value: 700, Valid: true}, arrival); got != arrival.UnixMilli() {
+	if got := Version(CategoryHotel, lenient.Int{Value: 700, Valid: true}, arrival); got != arrival.UnixMilli() {
 		t.Fatalf("hotel version %d, want the time alone", got)
 	}
-	if got := Version(CategoryCar, Int{Value: 700, Valid: true}, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)); got != 10*statusRankUnit-1 {
+	if got := Version(CategoryCar, lenient.Int{Value: 700, Valid: true}, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)); got != 10*statusRankUnit-1 {
 		t.Fatalf("far future not clamped: %d", got)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // Push categories (order_info.order_category_type).
@@ -77,7 +79,7 @@ type Push struct {
 	orderInfo  map[string]json.RawMessage // the normalised order_info object
 	category   int
 	orderID    string
-	status     Int // Valid only when order_info.status is an integer
+	status     lenient.Int // Valid only when order_info.status is an integer
 	key        string
 }
 
@@ -104,12 +106,12 @@ func ParsePush(body []byte) (*Push, error) {
 	if err := json.Unmarshal(norm, &p.top); err != nil {
 		return nil, malformed("body", "is not one JSON object")
 	}
-	raw, ok := p.top["order_info"]
-	kind, _, _ := classify(raw)
-	switch {
-	case !ok || kind == kindNull:
+	raw := p.top["order_info"]
+	switch lenient.KindOf(raw) {
+	case lenient.KindAbsent:
 		return nil, malformed("order_info", "is missing")
-	case kind != kindObject:
+	case lenient.KindObject:
+	default:
 		return nil, malformed("order_info", "is not an object")
 	}
 	if err := json.Unmarshal(raw, &p.orderInfo); err != nil {
@@ -120,13 +122,11 @@ func ParsePush(body []byte) (*Push, error) {
 		return nil, malformed("order_info.order_id", err.Error())
 	}
 
-	var category Int
-	craw, ok := p.orderInfo["order_category_type"]
-	if !ok {
-		return nil, malformed("order_info.order_category_type", "is missing")
-	}
-	if err := category.UnmarshalJSON(craw); err != nil {
-		return nil, malformed("order_info.order_category_type", problemOf(err))
+	r := lenient.NewReader(&dialect)
+	category := r.Object("order_info", p.orderInfo).Get("order_category_type").Int()
+	var ce *vendors.ContentError
+	if errors.As(r.Err(), &ce) {
+		return nil, malformed(ce.Field, ce.Problem)
 	}
 	if !category.Valid {
 		return nil, malformed("order_info.order_category_type", "is missing")
@@ -136,12 +136,7 @@ func ParsePush(body []byte) (*Push, error) {
 	}
 	p.category = int(category.Value)
 
-	if sraw, ok := p.orderInfo["status"]; ok {
-		var st Int
-		if st.UnmarshalJSON(sraw) == nil {
-			p.status = st
-		}
-	}
+	_ = p.status.UnmarshalJSON(p.orderInfo["status"]) // anything but an integer is left for Decode
 
 	canonical, err := canonicalJSON(norm)
 	if err != nil {
@@ -159,33 +154,26 @@ func ParsePush(body []byte) (*Push, error) {
 
 // parseOrderID checks the order id and returns it; errors are value-free problems.
 func parseOrderID(raw json.RawMessage) (string, error) {
-	if raw == nil {
-		return "", problem("is missing")
-	}
-	kind, _, err := classify(raw)
-	if err != nil {
-		return "", err
-	}
-	switch kind {
-	case kindNull:
-		return "", problem("is missing")
-	case kindString, kindNumber:
+	switch lenient.KindOf(raw) {
+	case lenient.KindAbsent:
+		return "", errors.New("is missing")
+	case lenient.KindString, lenient.KindNumber:
 	default:
-		return "", problem("is not a string")
+		return "", errors.New("is not a string")
 	}
-	var t Text
+	var t lenient.Text
 	if err := t.UnmarshalJSON(raw); err != nil {
 		return "", err
 	}
 	switch {
 	case t.Value == "":
-		return "", problem("is missing")
+		return "", errors.New("is missing")
 	case len(t.Value) > maxOrderIDLength:
-		return "", problem(fmt.Sprintf("is longer than %d characters", maxOrderIDLength))
+		return "", fmt.Errorf("is longer than %d characters", maxOrderIDLength)
 	}
 	for i := 0; i < len(t.Value); i++ {
 		if c := t.Value[i]; c <= ' ' || c > '~' {
-			return "", problem("must be printable ASCII without spaces")
+			return "", errors.New("must be printable ASCII without spaces")
 		}
 	}
 	return t.Value, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // weightScale is the scale of the weight columns, DECIMAL(18,6).
@@ -39,7 +40,7 @@ func orderTables(p *Push, o *Order) []vendors.Table {
 // table's rows of the order are replaced by those of c.
 func carOrderTables(p *Push, c *CarOrder) ([]vendors.Table, error) {
 	id := c.OrderID
-	generic := &Order{Status: Int{Value: c.Status, Valid: true}, StatusName: c.StatusName, CreateTime: c.CreateTime}
+	generic := &Order{Status: lenient.Int{Value: c.Status, Valid: true}, StatusName: c.StatusName, CreateTime: c.CreateTime}
 	if c.Price != nil {
 		generic.TotalPrice = c.Price.TotalPrice
 	}
@@ -207,7 +208,7 @@ func customExtRows(fields []CustomField) []customField {
 }
 
 // weightColumn rounds a percentage to the scale of its column.
-func weightColumn(w Decimal) Decimal {
+func weightColumn(w lenient.Decimal) lenient.Decimal {
 	if w.Valid {
 		w.Value = w.Value.Round(weightScale)
 	}

@@ -48,13 +48,6 @@ type Envelope struct {
 	contentIsString bool
 }
 
-// ContentIsString reports whether content arrived as a JSON string.
-func (e *Envelope) ContentIsString() bool { return e.contentIsString }
-
-// ContentJSON returns the JSON text the content stands for: the content
-// itself, or the decoded value when content arrived as a JSON string.
-func (e *Envelope) ContentJSON() []byte { return []byte(e.contentText) }
-
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("AutoX3 envelope: %s: %w", fmt.Sprintf(format, args...), vendors.ErrMalformed)
 }

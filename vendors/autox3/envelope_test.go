@@ -96,7 +96,7 @@ func TestSeedSampleVerifiesOverRawFieldText(t *testing.T) {
 	if !bytes.Contains(raw, []byte(e.contentText)) || !strings.Contains(e.contentText, "\"20_发动机故障\",\n") {
 		t.Fatalf("content text not kept as received")
 	}
-	if e.ContentIsString() {
+	if e.contentIsString {
 		t.Fatal("object content reported as a string")
 	}
 	if err := e.Verify(seedSecret); err != nil {
@@ -141,8 +141,8 @@ func TestStringContentCountsAsItsDecodedValue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !e.ContentIsString() || string(e.ContentJSON()) != `维修 "ok"` {
-				t.Fatalf("content = %q (string %v)", e.ContentJSON(), e.ContentIsString())
+			if !e.contentIsString || e.contentText != `维修 "ok"` {
+				t.Fatalf("content = %q (string %v)", []byte(e.contentText), e.contentIsString)
 			}
 			if err := e.Verify("k"); err != nil {
 				t.Fatalf("verify: %v", err)
@@ -388,7 +388,7 @@ func TestSampleBodiesVerify(t *testing.T) {
 		}
 	}
 	e, _ := ParseEnvelope(SampleMaintenanceV2Body("s-4", 9001, 1700000000000, "sec"))
-	if !e.ContentIsString() {
+	if !e.contentIsString {
 		t.Fatal("v2 sample content is not a JSON string")
 	}
 	if !bytes.Contains(SampleReceptionBody("s-1", 7001, 1700000000000, "sec"), []byte("20_发动机故障")) {

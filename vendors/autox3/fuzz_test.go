@@ -55,10 +55,10 @@ func FuzzParseEnvelope(f *testing.F) {
 
 		// Rebuilt by BuildBody, the same values parse and verify again.
 		content := json.RawMessage(e.Content)
-		if e.ContentIsString() {
-			content = e.ContentJSON()
+		if e.contentIsString {
+			content = []byte(e.contentText)
 		}
-		rebuilt := BuildBody(e.MsgID, e.MsgType, e.CreateTime, e.StaffInfo, content, e.ContentIsString(), "fuzz")
+		rebuilt := BuildBody(e.MsgID, e.MsgType, e.CreateTime, e.StaffInfo, content, e.contentIsString, "fuzz")
 		e2, err := ParseEnvelope(rebuilt)
 		if err != nil {
 			t.Fatalf("rebuilt body refused: %v\n%s", err, rebuilt)
@@ -67,7 +67,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatalf("rebuilt body does not verify: %v", err)
 		}
 		if e2.MsgID != e.MsgID || e2.MsgType != e.MsgType || e2.CreateTime != e.CreateTime ||
-			e2.contentText != e.contentText || e2.ContentIsString() != e.ContentIsString() {
+			e2.contentText != e.contentText || e2.contentIsString != e.contentIsString {
 			t.Fatal("rebuilt body differs")
 		}
 

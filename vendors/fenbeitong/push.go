@@ -4,7 +4,6 @@
 package fenbeitong
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -204,9 +203,3 @@ func (p *Push) CategoryName() string { return CategoryName(p.category) }
 
 // Kind returns the ERP record kind of the push category.
 func (p *Push) Kind() string { return CategoryKind(p.category) }
-
-// Status returns order_info.status when it is an integer.
-func (p *Push) Status() (int64, bool) { return p.status.Value, p.status.Valid }
-
-// Body returns the push as received.
-func (p *Push) Body() []byte { return bytes.Clone(p.body) }

@@ -83,13 +83,13 @@ func TestParsePushSample(t *testing.T) {
 	if p.Category() != 3 || p.OrderID() != "5eaab72f23445f46685f8cc8" || p.CategoryName() != "car" || p.Kind() != "car_order" {
 		t.Fatalf("got %d %q %q %q", p.Category(), p.OrderID(), p.CategoryName(), p.Kind())
 	}
-	if st, ok := p.Status(); !ok || st != 700 {
+	if st, ok := p.status.Value, p.status.Valid; !ok || st != 700 {
 		t.Fatalf("status %d %v", st, ok)
 	}
 	if !regexp.MustCompile(`^3:5eaab72f23445f46685f8cc8:700:[0-9a-f]{16}$`).MatchString(p.EventKey()) {
 		t.Fatalf("event key %q", p.EventKey())
 	}
-	if string(p.Body()) != string(pageSample(t)) {
+	if string(p.body) != string(pageSample(t)) {
 		t.Fatal("Body is not the body as received")
 	}
 }

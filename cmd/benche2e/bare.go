@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// bareWorkflow runs three no-op activities one after the other, as regular
+// or as local activities: the least any three-step Temporal pipeline costs.
+func bareWorkflow(ctx workflow.Context, local bool) error {
+	for range 3 {
+		var f workflow.Future
+		if local {
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+			f = workflow.ExecuteLocalActivity(lctx, noop)
+		} else {
+			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+			f = workflow.ExecuteActivity(actx, noop)
+		}
+		if err := f.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noop is the baseline's activity: it does nothing.
+func noop(context.Context) error { return nil }
+
+// benchBare runs the baselines on the same server with a plain client and a
+// plain worker (default options, no codec) on a task queue of their own.
+func benchBare(ctx context.Context, o options, temporalAddr string, res *Result) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: temporalAddr, Namespace: "default",
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	queue := "bench-bare-" + randHex(4)
+	w := sdkworker.New(c, queue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: "BareWorkflow"})
+	w.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: "Noop"})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+
+	// As many workflows as erpbridge had records, so both drain the same amount.
+	n := max(res.Unique, 1)
+	wfs, starts, err := bareRun(ctx, c, queue, n, o.c, false)
+	if err != nil {
+		return fmt.Errorf("bare 3-activity baseline: %w", err)
+	}
+	res.Bare3ActWfPerSec = wfs
+	// Start latency at the same concurrency, while the worker drains the same burst.
+	res.BareStartP50Ms, res.BareStartP99Ms = pct(starts, 0.50), pct(starts, 0.99)
+	logf("bare: %d workflows of 3 activities at %.1f/s", n, wfs)
+
+	if wfs, _, err = bareRun(ctx, c, queue, n, o.c, true); err != nil {
+		return fmt.Errorf("bare 3-local-activity baseline: %w", err)
+	}
+	res.Bare3LocalWfPerSec = wfs
+	logf("bare: %d workflows of 3 local activities at %.1f/s", n, wfs)
+	return nil
+}
+
+// bareRun starts n bare workflows at concurrency c and waits for them all.
+// It returns workflows per second from the first start to the last close,
+// and each start's latency.
+func bareRun(ctx context.Context, c client.Client, queue string, n, conc int, local bool) (float64, []time.Duration, error) {
+	starts := make([]time.Duration, n)
+	runID := randHex(4)
+	var next atomic.Int64
+	var lastClose atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var starters, waiters sync.WaitGroup
+	first := time.Now()
+	for range conc {
+		starters.Add(1)
+		go func() {
+			defer starters.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				t0 := time.Now()
+				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", runID, i), TaskQueue: queue}, "BareWorkflow", local)
+				starts[i] = time.Since(t0)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					continue
+				}
+				waiters.Add(1)
+				go func() {
+					defer waiters.Done()
+					if err := run.Get(ctx, nil); err != nil {
+						errOnce.Do(func() { firstErr = err })
+						return
+					}
+					now := time.Now().UnixNano()
+					for {
+						old := lastClose.Load()
+						if now <= old || lastClose.CompareAndSwap(old, now) {
+							break
+						}
+					}
+				}()
+			}
+		}()
+	}
+	starters.Wait()
+	waiters.Wait()
+	if firstErr != nil {
+		return 0, nil, firstErr
+	}
+	secs := time.Unix(0, lastClose.Load()).Sub(first).Seconds()
+	return float64(n) / secs, starts, nil
+}
+
+func execOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	return string(out), err
+}
+
+func numCPU() int { return runtime.NumCPU() }

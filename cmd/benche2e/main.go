@@ -1,0 +1,592 @@
+// Command benche2e measures erpbridge end to end against bare Temporal on the
+// same dev server in the same run (`make bench-e2e`).
+//
+// It starts the pinned Temporal dev server (in memory), a store (a MariaDB
+// database created and dropped, or a SQLite file), an in-process recording
+// ERP (the simulator's handler) and erpbridge itself (api and worker, payloads
+// encrypted). It posts a burst of signed AutoX3 callbacks at a fixed
+// concurrency, measures every acknowledgement and the time until the ERP has
+// accepted every record, and checks that each record was accepted exactly
+// once. Then, on the same server, it runs the bare baselines: no-op workflows
+// of three activities, of three local activities, and the latency of a bare
+// StartWorkflow at the same concurrency. Absolute figures on a shared machine
+// are noise; the ratios to the baselines are what to compare between commits.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the admin connection that creates the database
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/app"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+const (
+	appSecret = "bench-app-secret"
+	erpToken  = "bench-erp-token"
+)
+
+// options are the command line.
+type options struct {
+	n          int
+	c          int
+	store      string
+	dup        float64
+	prefill    int
+	jsonPath   string
+	mysqlDSN   string
+	cpuProfile string
+	timeout    time.Duration
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 300, "callbacks posted (redeliveries included)")
+	flag.IntVar(&o.c, "c", 20, "requests in flight, and concurrent starts of the bare baseline")
+	flag.StringVar(&o.store, "store", "sqlite", "store: mysql or sqlite")
+	flag.Float64Var(&o.dup, "dup", 0, "share of the posted callbacks that are redeliveries of another one, 0 to <1")
+	flag.IntVar(&o.prefill, "prefill", 0, "events (and records) stored through the store package before the burst")
+	flag.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&o.mysqlDSN, "mysql-dsn", envOr("TEST_MYSQL_DSN", "root:@tcp(127.0.0.1:3306)/"), "admin DSN of the MySQL-compatible server, without a database")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the erpbridge burst (api, relay and worker) to this file")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the burst draining after this long")
+	flag.Parse()
+	if o.n <= 0 || o.c <= 0 || o.dup < 0 || o.dup >= 1 || (o.store != "mysql" && o.store != "sqlite") {
+		fmt.Fprintln(os.Stderr, "benche2e: need -n > 0, -c > 0, 0 <= -dup < 1 and -store mysql|sqlite")
+		os.Exit(2)
+	}
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "benche2e:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Result is one run's figures, as printed and as written with -json.
+type Result struct {
+	Commit    string    `json:"commit,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	Store     string    `json:"store"`
+	Posted    int       `json:"posted"`
+	Unique    int       `json:"unique"`
+	C         int       `json:"concurrency"`
+	Prefill   int       `json:"prefill"`
+	CPUs      int       `json:"cpus"`
+
+	AcksPerSec  float64 `json:"acks_per_sec"`
+	AckP50Ms    float64 `json:"ack_p50_ms"`
+	AckP99Ms    float64 `json:"ack_p99_ms"`
+	AckMaxMs    float64 `json:"ack_max_ms"`
+	Non200      int     `json:"non_200"`
+	E2ERecPerS  float64 `json:"e2e_records_per_sec"`
+	E2ESeconds  float64 `json:"e2e_seconds"`
+	ExactlyOnce bool    `json:"exactly_once"`
+	ERPAccepted int     `json:"erp_accepted"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+
+	Bare3ActWfPerSec   float64 `json:"bare_3_activity_wf_per_sec"`
+	Bare3LocalWfPerSec float64 `json:"bare_3_local_activity_wf_per_sec"`
+	BareStartP50Ms     float64 `json:"bare_start_p50_ms"`
+	BareStartP99Ms     float64 `json:"bare_start_p99_ms"`
+
+	RatioE2EToBare3Act  float64 `json:"ratio_e2e_to_bare_3_activity"`
+	RatioAckP99ToStart  float64 `json:"ratio_ack_p99_to_bare_start_p99"`
+	RatioE2EToBareLocal float64 `json:"ratio_e2e_to_bare_3_local_activity"`
+}
+
+func run(ctx context.Context, o options) error {
+	res := Result{StartedAt: time.Now().UTC(), Store: o.store, Posted: o.n, C: o.c, Prefill: o.prefill, CPUs: numCPU()}
+	res.Commit = gitCommit()
+
+	srv, err := startTemporal(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		srv.Client().Close()
+		_ = srv.Stop()
+	}()
+	logf("temporal dev server on %s", srv.FrontendHostPort())
+
+	db, dropDB, err := openStore(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer dropDB()
+
+	if o.prefill > 0 {
+		start := time.Now()
+		if err := prefill(ctx, db, o.prefill, 8); err != nil {
+			return err
+		}
+		logf("prefilled %d events and records in %s", o.prefill, time.Since(start).Round(time.Millisecond))
+	}
+
+	if err := benchBridge(ctx, o, srv.FrontendHostPort(), db, &res); err != nil {
+		return err
+	}
+	res.PeakRSSMiB = peakRSSMiB()
+
+	if err := benchBare(ctx, o, srv.FrontendHostPort(), &res); err != nil {
+		return err
+	}
+	if res.Bare3ActWfPerSec > 0 {
+		res.RatioE2EToBare3Act = res.E2ERecPerS / res.Bare3ActWfPerSec
+	}
+	if res.Bare3LocalWfPerSec > 0 {
+		res.RatioE2EToBareLocal = res.E2ERecPerS / res.Bare3LocalWfPerSec
+	}
+	if res.BareStartP99Ms > 0 {
+		res.RatioAckP99ToStart = res.AckP99Ms / res.BareStartP99Ms
+	}
+	printTable(os.Stdout, res)
+	if o.jsonPath != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", o.jsonPath, err)
+		}
+	}
+	if !res.ExactlyOnce || res.Non200 > 0 {
+		return fmt.Errorf("correctness: exactly once %v, non-200 answers %d", res.ExactlyOnce, res.Non200)
+	}
+	return nil
+}
+
+// startTemporal starts the pinned CLI's dev server in memory with erpbridge's
+// search attributes, as the tests do.
+func startTemporal(ctx context.Context) (*testsuite.DevServer, error) {
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	cli, err := devstack.FindOrInstallTemporalCLI(cctx, moduleBinDir(), os.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("temporal CLI: %w", err)
+	}
+	var attrs []temporal.SearchAttributeUpdate
+	for _, name := range flow.SearchAttributeNames {
+		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))
+	}
+	srv, err := testsuite.StartDevServer(cctx, testsuite.DevServerOptions{
+		ExistingPath:     cli,
+		ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
+		SearchAttributes: temporal.NewSearchAttributes(attrs...),
+		LogLevel:         "error",
+		Stdout:           io.Discard,
+		Stderr:           os.Stderr,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the Temporal dev server: %w", err)
+	}
+	return srv, nil
+}
+
+// moduleBinDir is bin/ of the module root, where `make temporal-cli` puts the CLI.
+func moduleBinDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "bin"
+	}
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "bin")
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return filepath.Join(dir, "bin")
+		}
+		d = parent
+	}
+}
+
+// openStore opens a fresh, migrated store and returns how to remove it.
+func openStore(ctx context.Context, o options) (*gorm.DB, func(), error) {
+	if o.store == "sqlite" {
+		dir, err := os.MkdirTemp("", "benche2e-")
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := store.Open("", filepath.Join(dir, "erpbridge.db"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		if err := store.Migrate(ctx, db); err != nil {
+			return nil, nil, err
+		}
+		return db, func() { closeGorm(db); os.RemoveAll(dir) }, nil
+	}
+	admin, err := sql.Open("mysql", o.mysqlDSN)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := "erpbridge_bench_" + randHex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		admin.Close()
+		return nil, nil, fmt.Errorf("create database on %s: %w", o.mysqlDSN, err)
+	}
+	drop := func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	}
+	base, q := o.mysqlDSN, ""
+	if i := strings.Index(base, "?"); i >= 0 {
+		base, q = base[:i], base[i:]
+	}
+	dsn := base[:strings.LastIndex(base, "/")+1] + name + q
+	db, err := store.Open(dsn, "")
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx, db); err != nil {
+		closeGorm(db)
+		drop()
+		return nil, nil, err
+	}
+	return db, func() { closeGorm(db); drop() }, nil
+}
+
+func closeGorm(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
+// prefill stores k persisted AutoX3 events, each the newest state of its
+// own record, through the store package as the workflows' Persist does. They
+// have started workflows as far as the relay is concerned, so it leaves them.
+func prefill(ctx context.Context, db *gorm.DB, k, workers int) error {
+	st := store.New(db)
+	base := time.Now().UnixMilli()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(k) {
+					return
+				}
+				msgID := fmt.Sprintf("prefill-%d", i)
+				body := autox3.SampleReceptionBody(msgID, 1_000_000_000+i, base-i, appSecret)
+				in := store.Inbound{Vendor: vendors.AutoX3, EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
+					Body: body, WorkflowID: flow.EventWorkflowID(vendors.AutoX3, msgID), ReceivedAt: time.Now().UTC()}
+				if _, _, err := st.Persist(ctx, in, autox3.Decode); err != nil {
+					errc <- fmt.Errorf("prefill event %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// benchBridge runs erpbridge in process and the burst against it.
+func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.DB, res *Result) error {
+	sim, err := erpsim.New("", erpToken)
+	if err != nil {
+		return fmt.Errorf("erp simulator: %w", err)
+	}
+	defer sim.Close()
+	simSrv := httptest.NewServer(sim.Handler())
+	defer simSrv.Close()
+
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	keyring, err := codec.ParseKeyring(base64.StdEncoding.EncodeToString(key), "")
+	if err != nil {
+		return err
+	}
+	cfg := config.Config{
+		TemporalAddress: temporalAddr, TemporalNamespace: "default", TaskQueue: "bench-" + randHex(4),
+		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
+		ERPRetryInitial: time.Second, ERPRetryMaxInterval: 10 * time.Second,
+		AutoX3AppSecret: appSecret, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
+	}
+	m := metrics.New()
+	log := slog.New(slog.DiscardHandler)
+	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln})
+	if err != nil {
+		return err
+	}
+	bctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(bctx, true, true) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			logf("bridge stopped with error: %v", err)
+		}
+	}()
+	apiURL := "http://" + ln.Addr().String()
+	if err := waitFor(30*time.Second, func() bool {
+		resp, err := http.Get(apiURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}); err != nil {
+		return fmt.Errorf("erpbridge not ready: %w", err)
+	}
+
+	// The burst: unique callbacks, and redeliveries of them shuffled in.
+	unique := o.n - int(float64(o.n)*o.dup+0.5)
+	res.Unique = unique
+	now := time.Now().UnixMilli()
+	runID := randHex(4)
+	baseID := int64(2_000_000_000) + mrand.Int64N(1_000_000_000)
+	bodies := make([][]byte, unique)
+	externalIDs := make(map[string]bool, unique)
+	for i := range unique {
+		bodies[i] = autox3.SampleReceptionBody(fmt.Sprintf("bench-%s-%d", runID, i), baseID+int64(i), now+int64(i), appSecret)
+		externalIDs[strconv.FormatInt(baseID+int64(i), 10)] = true
+	}
+	posts := make([][]byte, 0, o.n)
+	posts = append(posts, bodies...)
+	for len(posts) < o.n {
+		posts = append(posts, bodies[mrand.IntN(unique)])
+	}
+	mrand.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+
+	logf("posting %d callbacks (%d unique) at %d in flight to erpbridge on %s", o.n, unique, o.c, o.store)
+	lat, non200, first, last := postAll(apiURL+"/webhooks/autox3", posts, o.c)
+	ackSecs := last.Sub(first).Seconds()
+	res.AcksPerSec = float64(o.n) / ackSecs
+	res.AckP50Ms, res.AckP99Ms, res.AckMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
+	res.Non200 = non200
+
+	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) })
+	entries := sim.Records(vendors.AutoX3, "", "")
+	var lastAccepted time.Time
+	seen := map[string]int{}
+	for _, e := range entries {
+		seen[e.ExternalID]++
+		if e.ReceivedAt.After(lastAccepted) {
+			lastAccepted = e.ReceivedAt
+		}
+	}
+	res.ERPAccepted = len(entries)
+	if err != nil {
+		return fmt.Errorf("the ERP accepted %d of %d records within %s", len(entries), unique, o.timeout)
+	}
+	e2e := lastAccepted.Sub(first).Seconds()
+	res.E2ESeconds = e2e
+	res.E2ERecPerS = float64(unique) / e2e
+	// Exactly once: every record once, nothing else. A late duplicate would
+	// show up here, so give the pipeline a moment to finish what it started.
+	_ = waitFor(time.Minute, func() bool { return runningEvents(ctx, c, cfg.TaskQueue) == 0 })
+	entries = sim.Records(vendors.AutoX3, "", "")
+	clear(seen)
+	for _, e := range entries {
+		seen[e.ExternalID]++
+	}
+	res.ExactlyOnce = len(entries) == unique && len(seen) == unique
+	for id, n := range seen {
+		if n != 1 || !externalIDs[id] {
+			res.ExactlyOnce = false
+		}
+	}
+	logf("erpbridge: %d acks in %.2fs, ERP accepted %d records in %.2fs", o.n, ackSecs, len(entries), e2e)
+	return nil
+}
+
+// runningEvents counts the event workflows of the task queue still running.
+func runningEvents(ctx context.Context, c client.Client, queue string) int64 {
+	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("TaskQueue = %q AND WorkflowType = %q AND ExecutionStatus = 'Running'", queue, flow.EventWorkflowName)})
+	if err != nil {
+		return -1
+	}
+	return resp.GetCount()
+}
+
+// postAll posts every body at concurrency c and returns the latencies, the
+// count of answers other than 200, and when the first post began and the last answer came.
+func postAll(url string, bodies [][]byte, c int) (lat []time.Duration, non200 int, first, last time.Time) {
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}}
+	lat = make([]time.Duration, len(bodies))
+	var bad atomic.Int64
+	var next atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	first = time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(bodies)) {
+					return
+				}
+				t0 := time.Now()
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i]))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				t1 := time.Now()
+				lat[i] = t1.Sub(t0)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					bad.Add(1)
+				}
+				mu.Lock()
+				if t1.After(last) {
+					last = t1
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, int(bad.Load()), first, last
+}
+
+// pct is the q-quantile of ds in milliseconds (q = 1: the maximum).
+func pct(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	i = max(0, min(i, len(s)-1))
+	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// waitFor polls cond every 50 ms until it holds or timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// peakRSSMiB is this process's peak resident set (VmHWM): erpbridge, the
+// recording ERP and the load generator, not the Temporal dev server.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func printTable(w io.Writer, r Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s\t(%d posted, %d unique, c=%d, prefill %d, %d CPUs)\n", r.Store, r.Posted, r.Unique, r.C, r.Prefill, r.CPUs)
+	fmt.Fprintf(tw, "acks/s\t%.1f\n", r.AcksPerSec)
+	fmt.Fprintf(tw, "ack p50 / p99 / max\t%.0f / %.0f / %.0f ms\t(%d non-200)\n", r.AckP50Ms, r.AckP99Ms, r.AckMaxMs, r.Non200)
+	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.ExactlyOnce)
+	fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\n", r.Bare3ActWfPerSec)
+	fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
+	fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
+	fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)
+	fmt.Fprintf(tw, "e2e / bare 3-local-activity\t%.2f×\n", r.RatioE2EToBareLocal)
+	fmt.Fprintf(tw, "ack p99 / bare start p99\t%.2f×\t(goal ≤ 1.25)\n", r.RatioAckP99ToStart)
+	fmt.Fprintf(tw, "peak RSS (VmHWM)\t%.0f MiB\t(this process, after the erpbridge burst)\n", r.PeakRSSMiB)
+	tw.Flush()
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benche2e: "+format+"\n", args...)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// gitCommit names the commit measured, when git can tell.
+func gitCommit() string {
+	out, err := execOutput("git", "rev-parse", "--short", "HEAD")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out)
+}

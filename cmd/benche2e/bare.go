@@ -59,11 +59,13 @@ func benchBare(ctx context.Context, o options, temporalAddr string, res *Result)
 
 	// As many workflows as erpbridge had records, so both drain the same amount.
 	n := max(res.Unique, 1)
+	cpu0 := childrenCPU()
 	wfs, starts, err := bareRun(ctx, c, queue, n, o.c, false)
 	if err != nil {
 		return fmt.Errorf("bare 3-activity baseline: %w", err)
 	}
 	res.Bare3ActWfPerSec = wfs
+	res.BareServerCPUMsPerWf = (childrenCPU() - cpu0) * 1000 / float64(n)
 	// Start latency at the same concurrency, while the worker drains the same burst.
 	res.BareStartP50Ms, res.BareStartP99Ms = pct(starts, 0.50), pct(starts, 0.99)
 	logf("bare: %d workflows of 3 activities at %.1f/s", n, wfs)

@@ -120,21 +120,30 @@ type Result struct {
 	Prefill   int       `json:"prefill"`
 	CPUs      int       `json:"cpus"`
 
-	AcksPerSec  float64 `json:"acks_per_sec"`
-	AckP50Ms    float64 `json:"ack_p50_ms"`
-	AckP99Ms    float64 `json:"ack_p99_ms"`
-	AckMaxMs    float64 `json:"ack_max_ms"`
-	Non200      int     `json:"non_200"`
-	E2ERecPerS  float64 `json:"e2e_records_per_sec"`
-	E2ESeconds  float64 `json:"e2e_seconds"`
-	ExactlyOnce bool    `json:"exactly_once"`
-	ERPAccepted int     `json:"erp_accepted"`
-	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+	AcksPerSec float64 `json:"acks_per_sec"`
+	AckP50Ms   float64 `json:"ack_p50_ms"`
+	AckP99Ms   float64 `json:"ack_p99_ms"`
+	AckMaxMs   float64 `json:"ack_max_ms"`
+	Non200     int     `json:"non_200"`
+	E2ERecPerS float64 `json:"e2e_records_per_sec"`
+	E2ESeconds float64 `json:"e2e_seconds"`
+	// E2EHalfSeconds is when the ERP had accepted half the records, from the first post.
+	E2EHalfSeconds float64 `json:"e2e_half_seconds"`
+	ExactlyOnce    bool    `json:"exactly_once"`
+	ERPAccepted    int     `json:"erp_accepted"`
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	// CPU milliseconds per record from the first post until the ERP accepted
+	// the last one: of the Temporal dev server, and of this process (erpbridge,
+	// the recording ERP, the load generator). Less noisy than rates on a busy machine.
+	ServerCPUMsPerRecord float64 `json:"server_cpu_ms_per_record"`
+	BridgeCPUMsPerRecord float64 `json:"bridge_cpu_ms_per_record"`
 
 	Bare3ActWfPerSec   float64 `json:"bare_3_activity_wf_per_sec"`
 	Bare3LocalWfPerSec float64 `json:"bare_3_local_activity_wf_per_sec"`
 	BareStartP50Ms     float64 `json:"bare_start_p50_ms"`
 	BareStartP99Ms     float64 `json:"bare_start_p99_ms"`
+	// Dev server CPU milliseconds per bare three-activity workflow.
+	BareServerCPUMsPerWf float64 `json:"bare_server_cpu_ms_per_wf"`
 
 	RatioE2EToBare3Act  float64 `json:"ratio_e2e_to_bare_3_activity"`
 	RatioAckP99ToStart  float64 `json:"ratio_ack_p99_to_bare_start_p99"`
@@ -420,6 +429,7 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 
+	srvCPU0, selfCPU0 := childrenCPU(), selfCPU()
 	logf("posting %d callbacks (%d unique) at %d in flight to erpbridge on %s", o.n, unique, o.c, o.store)
 	lat, non200, first, last := postAll(apiURL+"/webhooks/autox3", posts, o.c)
 	ackSecs := last.Sub(first).Seconds()
@@ -430,19 +440,24 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) })
 	entries := sim.Records(vendors.AutoX3, "", "")
 	var lastAccepted time.Time
+	accepted := make([]time.Duration, 0, len(entries))
 	seen := map[string]int{}
 	for _, e := range entries {
 		seen[e.ExternalID]++
 		if e.ReceivedAt.After(lastAccepted) {
 			lastAccepted = e.ReceivedAt
 		}
+		accepted = append(accepted, e.ReceivedAt.Sub(first))
 	}
+	res.E2EHalfSeconds = pct(accepted, 0.5) / 1000
 	res.ERPAccepted = len(entries)
 	if err != nil {
 		return fmt.Errorf("the ERP accepted %d of %d records within %s", len(entries), unique, o.timeout)
 	}
 	e2e := lastAccepted.Sub(first).Seconds()
 	res.E2ESeconds = e2e
+	res.ServerCPUMsPerRecord = (childrenCPU() - srvCPU0) * 1000 / float64(unique)
+	res.BridgeCPUMsPerRecord = (selfCPU() - selfCPU0) * 1000 / float64(unique)
 	res.E2ERecPerS = float64(unique) / e2e
 	// Exactly once: every record once, nothing else. A late duplicate would
 	// show up here, so give the pipeline a moment to finish what it started.
@@ -561,8 +576,9 @@ func printTable(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "store\t%s\t(%d posted, %d unique, c=%d, prefill %d, %d CPUs)\n", r.Store, r.Posted, r.Unique, r.C, r.Prefill, r.CPUs)
 	fmt.Fprintf(tw, "acks/s\t%.1f\n", r.AcksPerSec)
 	fmt.Fprintf(tw, "ack p50 / p99 / max\t%.0f / %.0f / %.0f ms\t(%d non-200)\n", r.AckP50Ms, r.AckP99Ms, r.AckMaxMs, r.Non200)
-	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.ExactlyOnce)
-	fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\n", r.Bare3ActWfPerSec)
+	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, half in %.2fs; exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.E2EHalfSeconds, r.ExactlyOnce)
+	fmt.Fprintf(tw, "CPU per record: server / erpbridge\t%.1f / %.1f ms\n", r.ServerCPUMsPerRecord, r.BridgeCPUMsPerRecord)
+	fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\t(server CPU %.1f ms per workflow)\n", r.Bare3ActWfPerSec, r.BareServerCPUMsPerWf)
 	fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
 	fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
 	fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)

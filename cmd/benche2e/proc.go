@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's CPU times (100 on Linux).
+const clockTicks = 100
+
+// procStat is a process's parent and CPU seconds (user + system) from /proc.
+func procStat(pid int) (ppid int, cpu float64, ok bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, 0, false
+	}
+	// The command name may hold spaces; the fields after its ")" are fixed.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return ppid, (utime + stime) / clockTicks, true
+}
+
+// childrenCPU is the CPU seconds used so far by this process's children (the
+// Temporal dev server), or -1 where /proc cannot tell.
+func childrenCPU() float64 {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	me := os.Getpid()
+	total := 0.0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, cpu, ok := procStat(pid); ok && ppid == me {
+			total += cpu
+		}
+	}
+	return total
+}
+
+// selfCPU is the CPU seconds this process has used so far.
+func selfCPU() float64 {
+	_, cpu, ok := procStat(os.Getpid())
+	if !ok {
+		return -1
+	}
+	return cpu
+}

@@ -12,7 +12,7 @@ TEMPORAL_CLI_LDFLAGS := -X=github.com/temporalio/cli/temporalcli.Version=$(TEMPO
 WORKFLOWCHECK_PKG    := go.temporal.io/sdk/contrib/tools/workflowcheck@latest
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-unit bench lint compose-config temporal-cli clean
+.PHONY: help dev build test test-unit bench bench-e2e lint compose-config temporal-cli clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -31,8 +31,14 @@ test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306; the tests fin
 test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chromium or MariaDB)
 	$(GO) test -short ./...
 
-bench: ## Benchmarks
+bench: ## Micro-benchmarks (go test -bench): the edge, the parsers, the codec, Persist
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Flags of cmd/benche2e, e.g. make bench-e2e BENCH_E2E_ARGS='-store mysql -n 5000 -dup 0.5 -json out.json'
+BENCH_E2E_ARGS ?= -n 300 -c 20 -store sqlite
+
+bench-e2e: ## End to end against bare Temporal on one dev server (BENCH_E2E_ARGS: -n -c -store -dup -prefill -json)
+	$(GO) run ./cmd/benche2e $(BENCH_E2E_ARGS)
 
 lint: ## go vet, gofmt, and workflowcheck when it can be had
 	$(GO) vet ./...

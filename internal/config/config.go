@@ -6,18 +6,57 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
+
+// Profiles: production refuses settings that are only safe on a developer's
+// machine; dev is what `erpbridge dev` runs with.
+const (
+	ProfileProduction = "production"
+	ProfileDev        = "dev"
+)
+
+// Stores.
+const (
+	StoreMySQL  = "mysql"
+	StoreSQLite = "sqlite"
+)
+
+// secretVars may each be given as a file instead, NAME_FILE, the way Docker
+// and Compose secrets are mounted.
+var secretVars = []string{
+	"MYSQL_DSN", "MYSQL_PASSWORD", "ERP_TOKEN", "AUTOX3_APP_SECRET", "FENBEITONG_TOKEN",
+	"PAYLOAD_KEY", "PAYLOAD_OLD_KEYS", "CODEC_SERVER_TOKEN",
+}
 
 // Config is the whole configuration of every erpbridge command.
 type Config struct {
+	// Profile is ProfileProduction (ERPBRIDGE_PROFILE, the default) or ProfileDev.
+	Profile string
+
 	// HTTPAddr is where the API listens (HTTP_ADDR, default ":8080").
 	HTTPAddr string
-	// MySQLDSN selects MySQL (MYSQL_DSN, go-sql-driver format); empty means SQLite.
+	// MySQLDSN selects MySQL (MYSQL_DSN, go-sql-driver format). MYSQL_PASSWORD,
+	// when set, is put into it, so the DSN itself need not hold the secret.
 	MySQLDSN string
+	// Store is StoreMySQL or StoreSQLite (STORE). Unset, it is MySQL when
+	// MYSQL_DSN is set, SQLite in the dev profile, and empty otherwise, which
+	// Require refuses.
+	Store string
+	// AutoMigrate lets api, worker and all migrate the schema at start
+	// (AUTO_MIGRATE; default true in dev; refused in production, where the
+	// migrate command does it).
+	AutoMigrate bool
+	// DBMaxOpenConns and DBMaxIdleConns size each process's MySQL pool
+	// (DB_MAX_OPEN_CONNS, default 32; DB_MAX_IDLE_CONNS, default 8).
+	DBMaxOpenConns, DBMaxIdleConns int
 	// SQLitePath is the embedded database file used without MySQL (SQLITE_PATH, default DATA_DIR/erpbridge.db).
 	SQLitePath string
 
@@ -27,9 +66,13 @@ type Config struct {
 	TemporalNamespace string
 	// TaskQueue (TEMPORAL_TASK_QUEUE, default "erpbridge").
 	TaskQueue string
+	// NamespaceRetention is how long closed workflows are kept when setup
+	// creates the namespace (TEMPORAL_NAMESPACE_RETENTION, default 720h = 30 days).
+	NamespaceRetention time.Duration
 
-	// ERPURL is the ERP's base URL (ERP_URL, default the ERP simulator at
-	// ERPSIM_ADDR on this machine, "http://127.0.0.1:8090").
+	// ERPURL is the ERP's base URL, http or https (ERP_URL, default the ERP
+	// simulator at ERPSIM_ADDR on this machine, "http://127.0.0.1:8090",
+	// which the production profile refuses).
 	ERPURL string
 	// ERPToken is sent as a bearer token to the ERP (ERP_TOKEN).
 	ERPToken string
@@ -84,8 +127,13 @@ type Config struct {
 	TemporalUIPort int
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel string
-	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT, default 25s).
+	// ShutdownTimeout bounds in-flight HTTP requests once the listener
+	// closes (SHUTDOWN_TIMEOUT, default 10s).
 	ShutdownTimeout time.Duration
+	// WorkerStopTimeout bounds the worker's wait for running activities on
+	// shutdown (WORKER_STOP_TIMEOUT, default ERP_TIMEOUT + 5s, so an ERP call
+	// that has started can finish).
+	WorkerStopTimeout time.Duration
 	// AdminAddr, when set, serves /readyz and /metrics on their own address
 	// instead of the webhook port (ADMIN_ADDR, e.g. "127.0.0.1:9090").
 	AdminAddr string
@@ -97,6 +145,7 @@ type Config struct {
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
+	getenv, errs := withSecretFiles(getenv)
 	get := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
 			return v
@@ -106,6 +155,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dataDir := get("DATA_DIR", ".data")
 	simAddr := get("ERPSIM_ADDR", ":8090")
 	c := Config{
+		Profile:           strings.ToLower(get("ERPBRIDGE_PROFILE", ProfileProduction)),
 		HTTPAddr:          get("HTTP_ADDR", ":8080"),
 		MySQLDSN:          get("MYSQL_DSN", ""),
 		SQLitePath:        get("SQLITE_PATH", filepath.Join(dataDir, "erpbridge.db")),
@@ -127,7 +177,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:           dataDir,
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
 	}
-	var errs []string
+	if c.Profile != ProfileProduction && c.Profile != ProfileDev {
+		errs = append(errs, fmt.Sprintf("ERPBRIDGE_PROFILE=%q must be %s or %s", c.Profile, ProfileProduction, ProfileDev))
+	}
 	dur := func(key string, def time.Duration) time.Duration {
 		v := get(key, "")
 		if v == "" {
@@ -140,6 +192,30 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
+	posInt := func(key string, def int64) int64 {
+		v := get(key, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a positive integer", key, v))
+			return def
+		}
+		return n
+	}
+	boolean := func(key string, def bool) bool {
+		v := get(key, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not true or false", key, v))
+			return def
+		}
+		return b
+	}
 	c.ERPTimeout = dur("ERP_TIMEOUT", 30*time.Second)
 	c.ERPRetryBudget = dur("ERP_RETRY_BUDGET", 7*24*time.Hour)
 	c.ERPRetryInitial = dur("ERP_RETRY_INITIAL", time.Second)
@@ -147,7 +223,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.ERPRetryMaxInterval < c.ERPRetryInitial {
 		errs = append(errs, fmt.Sprintf("ERP_RETRY_MAX_INTERVAL (%s) is shorter than ERP_RETRY_INITIAL (%s)", c.ERPRetryMaxInterval, c.ERPRetryInitial))
 	}
-	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 25*time.Second)
+	c.NamespaceRetention = dur("TEMPORAL_NAMESPACE_RETENTION", 30*24*time.Hour)
+	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 10*time.Second)
+	c.WorkerStopTimeout = dur("WORKER_STOP_TIMEOUT", c.ERPTimeout+5*time.Second)
 	c.DrainWindow = 5 * time.Second
 	if v := get("DRAIN_WINDOW", ""); v != "" {
 		d, err := time.ParseDuration(v)
@@ -158,15 +236,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	c.MaxBodyBytes = 1 << 20
-	if v := get("MAX_BODY_BYTES", ""); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Sprintf("MAX_BODY_BYTES=%q is not a positive integer", v))
-		} else {
-			c.MaxBodyBytes = n
-		}
-	}
+	c.MaxBodyBytes = posInt("MAX_BODY_BYTES", 1<<20)
+	c.DBMaxOpenConns = int(posInt("DB_MAX_OPEN_CONNS", 32))
+	c.DBMaxIdleConns = int(posInt("DB_MAX_IDLE_CONNS", 8))
 	c.TemporalUIPort = 8233
 	if v := get("TEMPORAL_UI_PORT", ""); v != "" {
 		if p, err := strconv.ParseUint(v, 10, 16); err != nil || p == 0 {
@@ -175,12 +247,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.TemporalUIPort = int(p)
 		}
 	}
-	if v := get("ALLOW_UNENCRYPTED_PAYLOADS", "false"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("ALLOW_UNENCRYPTED_PAYLOADS=%q is not true or false", v))
-		}
-		c.AllowUnencrypted = b
+	c.AllowUnencrypted = boolean("ALLOW_UNENCRYPTED_PAYLOADS", false)
+	c.AutoMigrate = boolean("AUTO_MIGRATE", c.Profile == ProfileDev)
+	if c.AutoMigrate && c.Profile != ProfileDev {
+		errs = append(errs, "AUTO_MIGRATE=true is refused in the production profile: run `erpbridge migrate` before api and worker")
+	}
+	errs = append(errs, c.resolveStore(get("STORE", ""), get("MYSQL_PASSWORD", ""))...)
+	if err := checkERPURL(c.ERPURL); err != nil {
+		errs = append(errs, err.Error())
 	}
 	for _, item := range splitList(getenv("FENBEITONG_ALLOWED_IPS")) {
 		p, err := parsePrefix(item)
@@ -207,6 +281,144 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// withSecretFiles returns a getenv that reads each secret from the file named
+// by NAME_FILE when that is set. Setting both NAME and NAME_FILE is refused,
+// as is a file that cannot be read; the messages never hold a secret.
+func withSecretFiles(getenv func(string) string) (func(string) string, []string) {
+	var errs []string
+	fromFile := map[string]string{}
+	for _, name := range secretVars {
+		path := strings.TrimSpace(getenv(name + "_FILE"))
+		if path == "" {
+			continue
+		}
+		if strings.TrimSpace(getenv(name)) != "" {
+			errs = append(errs, fmt.Sprintf("both %s and %s_FILE are set: keep one", name, name))
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s_FILE: %v", name, err))
+			continue
+		}
+		fromFile[name] = strings.TrimSpace(string(b))
+	}
+	return func(k string) string {
+		if v, ok := fromFile[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}, errs
+}
+
+// resolveStore settles Store from STORE and MYSQL_DSN, and puts MYSQL_PASSWORD into the DSN.
+func (c *Config) resolveStore(store, password string) []string {
+	store = strings.ToLower(store)
+	switch {
+	case store != "" && store != StoreMySQL && store != StoreSQLite:
+		return []string{fmt.Sprintf("STORE=%q must be %s or %s", store, StoreMySQL, StoreSQLite)}
+	case store == StoreMySQL && c.MySQLDSN == "":
+		return []string{"STORE=mysql but MYSQL_DSN is not set"}
+	case store == StoreSQLite && c.MySQLDSN != "":
+		return []string{"STORE=sqlite but MYSQL_DSN is set: keep one"}
+	case store == "" && c.MySQLDSN != "":
+		store = StoreMySQL
+	case store == "" && c.Profile == ProfileDev:
+		store = StoreSQLite
+	}
+	c.Store = store
+	if password == "" {
+		return nil
+	}
+	if c.MySQLDSN == "" {
+		return []string{"MYSQL_PASSWORD is set but MYSQL_DSN is not"}
+	}
+	dsn, err := mysql.ParseDSN(c.MySQLDSN)
+	if err != nil {
+		return []string{"MYSQL_DSN is not a go-sql-driver DSN (user@tcp(host:3306)/db): " + err.Error()}
+	}
+	if dsn.Passwd != "" {
+		return []string{"MYSQL_DSN holds a password and MYSQL_PASSWORD is set: keep one"}
+	}
+	dsn.Passwd = password
+	c.MySQLDSN = dsn.FormatDSN()
+	return nil
+}
+
+// checkERPURL accepts an absolute http or https URL with a host.
+func checkERPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return fmt.Errorf("ERP_URL=%q is not an http(s) URL with a host, like https://erp.example.com/api", redactURL(raw))
+	}
+	return nil
+}
+
+// redactURL hides a password written into a URL's user information.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "***" + raw[at:]
+	}
+	return raw
+}
+
+// Needs says what a command uses, so Require checks only that.
+type Needs struct {
+	// Store: the command opens the database.
+	Store bool
+	// ERP: the command sends records to the ERP.
+	ERP bool
+}
+
+// Require refuses, at start-up, settings a command must not run with: in
+// the production profile no database chosen (an empty MYSQL_DSN would give
+// every process its own SQLite file) and an ERP_URL that is the simulator
+// (the erpsim host) or this machine.
+func (c Config) Require(n Needs) error {
+	var errs []string
+	if n.Store && c.Store == "" {
+		errs = append(errs, "MYSQL_DSN is not set: set it (or MYSQL_DSN_FILE), or set STORE=sqlite to use the embedded file "+c.SQLitePath+" on purpose (one file per process: never for replicas)")
+	}
+	if n.ERP && c.Profile != ProfileDev {
+		if u, err := url.Parse(c.ERPURL); err == nil && isSimulatorHost(u.Hostname()) {
+			errs = append(errs, fmt.Sprintf("ERP_URL=%s is the ERP simulator or this machine, refused in the production profile: set your ERP's URL, or ERPBRIDGE_PROFILE=dev to use the simulator", u.Redacted()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// isSimulatorHost reports the compose stack's simulator and loopback hosts.
+func isSimulatorHost(host string) bool {
+	host = strings.ToLower(host)
+	if host == "erpsim" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ShutdownBudget is the longest a graceful shutdown of the API and/or the
+// worker takes: the drain window (the API's readiness already failing), then
+// in-flight HTTP requests (the API's, or a worker-only process's /metrics),
+// then the worker's stop bound. A supervisor's kill timeout (Compose
+// stop_grace_period) must be longer.
+func (c Config) ShutdownBudget(api, worker bool) time.Duration {
+	d := c.ShutdownTimeout
+	if api {
+		d += c.DrainWindow
+	}
+	if worker {
+		d += c.WorkerStopTimeout
+	}
+	return d
 }
 
 // StoreName names the configured database for logs, without credentials.

@@ -16,8 +16,6 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-
-	"github.com/erpbridge/erpbridge/models"
 )
 
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
@@ -90,14 +88,6 @@ func redactDSN(dsn string) string {
 		return dsn[:colon] + ":***" + dsn[at:]
 	}
 	return dsn
-}
-
-// Migrate creates or updates every table.
-func Migrate(ctx context.Context, db *gorm.DB) error {
-	if err := db.WithContext(ctx).AutoMigrate(models.All()...); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
-	}
-	return nil
 }
 
 // Ping checks the database answers.

@@ -47,7 +47,7 @@ var commands = map[string]string{
 	"worker":       "run the Temporal worker (scale by running more of them)",
 	"all":          "api and worker in one process",
 	"migrate":      "create or update the database schema, then exit",
-	"setup":        "register the search attributes on the Temporal namespace, then exit",
+	"setup":        "create the Temporal namespace unless it exists and register the search attributes, then exit",
 	"codec-server": "serve the payload codec for the Temporal Web UI and CLI",
 	"erpsim":       "run the ERP simulator",
 }
@@ -101,26 +101,14 @@ func usage(w io.Writer) {
 }
 
 func run(ctx context.Context, name string, cfg config.Config, log *slog.Logger) error {
+	if err := cfg.Require(needs(name)); err != nil {
+		return err
+	}
 	switch name {
 	case "migrate":
-		db, err := openDB(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		log.Info("schema migrated", "store", cfg.StoreName())
-		return closeDB(db)
+		return runMigrate(ctx, cfg, log)
 	case "setup":
-		c, err := worker.Dial(ctx, cfg, worker.DialOptions{Logger: log})
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		added, err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
-		if err != nil {
-			return err
-		}
-		log.Info("search attributes ready", "namespace", cfg.TemporalNamespace, "added", added)
-		return nil
+		return runSetup(ctx, cfg, log)
 	case "codec-server":
 		return serveCodec(ctx, cfg, log)
 	case "erpsim":
@@ -137,13 +125,18 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// openDB opens the configured store and migrates it.
+// openDB opens the configured store and, with AUTO_MIGRATE (dev), migrates
+// it; otherwise it only checks that the migrate command has run.
 func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
-	db, err := store.Open(cfg.MySQLDSN, cfg.SQLitePath)
+	db, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx, db); err != nil {
+	check := store.CheckSchema
+	if cfg.AutoMigrate {
+		check = store.Migrate
+	}
+	if err := check(ctx, db); err != nil {
 		_ = closeDB(db)
 		return nil, err
 	}

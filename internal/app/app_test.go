@@ -16,14 +16,14 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestCommandsRefuseWithoutPayloadKey(t *testing.T) {
 	for _, cmd := range []string{"api", "worker", "all", "codec-server"} {
 		var out, errOut bytes.Buffer
-		code := Main([]string{cmd}, env(map[string]string{"SQLITE_PATH": t.TempDir() + "/db"}), &out, &errOut)
+		code := Main([]string{cmd}, env(map[string]string{"ERPBRIDGE_PROFILE": "dev", "SQLITE_PATH": t.TempDir() + "/db"}), &out, &errOut)
 		if code != 1 || !strings.Contains(errOut.String(), "PAYLOAD_KEY is not set") {
 			t.Errorf("%s without PAYLOAD_KEY: exit %d, stderr %q", cmd, code, errOut.String())
 		}
 	}
 	// Told to run unencrypted, api gets past the key check (and then fails to reach Temporal).
 	var out, errOut bytes.Buffer
-	code := Main([]string{"worker"}, env(map[string]string{"ALLOW_UNENCRYPTED_PAYLOADS": "true",
+	code := Main([]string{"worker"}, env(map[string]string{"ALLOW_UNENCRYPTED_PAYLOADS": "true", "ERPBRIDGE_PROFILE": "dev",
 		"SQLITE_PATH": t.TempDir() + "/db", "TEMPORAL_ADDRESS": "127.0.0.1:1"}), &out, &errOut)
 	if code != 1 || strings.Contains(errOut.String(), "PAYLOAD_KEY") || !strings.Contains(errOut.String(), "connect to Temporal") {
 		t.Fatalf("unencrypted worker without Temporal: exit %d, stderr %q", code, errOut.String())
@@ -49,7 +49,7 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	path := t.TempDir() + "/erpbridge.db"
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"migrate"}, env(map[string]string{"SQLITE_PATH": path}), &out, &errOut); code != 0 {
+	if code := Main([]string{"migrate"}, env(map[string]string{"STORE": "sqlite", "SQLITE_PATH": path}), &out, &errOut); code != 0 {
 		t.Fatalf("migrate: exit %d, %q", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "schema migrated") {

@@ -38,11 +38,12 @@ import (
 const devSecretsFile = "dev-secrets.env"
 
 // withDevDefaults gives the dev command its own defaults where they differ
-// from the other commands': the codec server decrypts whatever it is sent, so
-// only this machine's browser may reach it; and without the info logs the
-// banner stays in sight.
+// from the other commands': the dev profile (the schema migrates on start,
+// SQLite without MYSQL_DSN, the simulator as the ERP); the codec server
+// decrypts whatever it is sent, so only this machine's browser may reach it;
+// and without the info logs the banner stays in sight.
 func withDevDefaults(getenv func(string) string) func(string) string {
-	defaults := map[string]string{"CODEC_ADDR": "127.0.0.1:8234", "LOG_LEVEL": "warn"}
+	defaults := map[string]string{"ERPBRIDGE_PROFILE": config.ProfileDev, "CODEC_ADDR": "127.0.0.1:8234", "LOG_LEVEL": "warn"}
 	return func(k string) string {
 		if v := getenv(k); v != "" {
 			return v

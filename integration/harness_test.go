@@ -128,7 +128,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		// Short backoff keeps a run of injected failures within the tests' waits.
 		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
 		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
-		DrainWindow: o.drainWindow,
+		WorkerStopTimeout: 10 * time.Second, DrainWindow: o.drainWindow,
 	}
 	m := metrics.New()
 	logOut := o.logs

@@ -77,8 +77,9 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 // New builds a worker on the configured task queue with every workflow and activity registered.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
-		// Let in-flight activities finish on shutdown before the process exits.
-		WorkerStopTimeout: cfg.ShutdownTimeout,
+		// Let in-flight activities, an ERP call included, finish on shutdown
+		// before the process exits; its own bound, not the HTTP server's.
+		WorkerStopTimeout: cfg.WorkerStopTimeout,
 	})
 	Register(w, acts)
 	return w

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+)
+
+// fakeTemporal is a Temporal client whose health check always answers.
+type fakeTemporal struct{ client.Client }
+
+func (fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
+// On shutdown the API's readiness fails first while it still serves, for the
+// drain window; only then does the listener close; and the whole takes no
+// longer than the budget Compose's stop_grace_period is checked against.
+func TestShutdownReadinessFailsFirst(t *testing.T) {
+	cfg := config.Config{DrainWindow: time.Second, ShutdownTimeout: 2 * time.Second, WorkerStopTimeout: time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBridge(BridgeDeps{Config: cfg, DB: testenv.SQLite(t), Temporal: fakeTemporal{}, Listener: ln,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, true, false) }()
+	url := "http://" + ln.Addr().String() + "/readyz"
+	get := func() (int, error) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	want := func(code int) error {
+		got, err := get()
+		if err == nil && got != code {
+			err = fmt.Errorf("readyz answered %d", got)
+		}
+		return err
+	}
+	testenv.Eventually(t, "ready", 30*time.Second, func() error { return want(http.StatusOK) })
+
+	stopped := time.Now()
+	cancel()
+	testenv.Eventually(t, "readiness failing while still serving", 30*time.Second, func() error { return want(http.StatusServiceUnavailable) })
+	testenv.Eventually(t, "the listener closed", 30*time.Second, func() error {
+		if _, err := get(); !errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("still answering: %v", err)
+		}
+		return nil
+	})
+	if closedAfter := time.Since(stopped); closedAfter < cfg.DrainWindow {
+		t.Errorf("the listener closed %s after the stop, before the %s drain window", closedAfter, cfg.DrainWindow)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(cfg.ShutdownBudget(true, false) + time.Second):
+		t.Fatalf("Run did not return within the %s budget", cfg.ShutdownBudget(true, false))
+	}
+}

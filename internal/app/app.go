@@ -50,6 +50,8 @@ var commands = map[string]string{
 	"setup":        "create the Temporal namespace unless it exists and register the search attributes, then exit",
 	"codec-server": "serve the payload codec for the Temporal Web UI and CLI",
 	"erpsim":       "run the ERP simulator",
+	"version":      "print the version and build information",
+	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
@@ -66,6 +68,13 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "erpbridge: unknown command %q\n\n", name)
 		usage(stderr)
 		return 2
+	}
+	switch name {
+	case "version":
+		printVersion(stdout)
+		return 0
+	case "healthcheck":
+		return runHealthcheck(args[1:], getenv, stdout, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

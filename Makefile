@@ -3,6 +3,7 @@
 GO      ?= go
 COMPOSE ?= docker-compose
 BIN     := $(CURDIR)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 # Keep in step with devstack.TemporalCLIVersion (a test checks it).
 TEMPORAL_CLI_VERSION := 1.5.1
@@ -12,7 +13,7 @@ TEMPORAL_CLI_LDFLAGS := -X=github.com/temporalio/cli/temporalcli.Version=$(TEMPO
 WORKFLOWCHECK_PKG    := go.temporal.io/sdk/contrib/tools/workflowcheck@latest
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-unit bench bench-e2e lint compose-config temporal-cli clean
+.PHONY: help dev build image test test-unit bench bench-e2e lint compose-config temporal-cli clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -21,8 +22,11 @@ help: ## List the targets
 dev: ## Run everything locally: Temporal dev server, ERP simulator, API, worker, codec server
 	$(GO) run ./cmd/erpbridge dev
 
-build: ## Build bin/erpbridge
-	$(GO) build -o bin/erpbridge ./cmd/erpbridge
+build: ## Build bin/erpbridge, stamped with VERSION (`bin/erpbridge version`)
+	$(GO) build -ldflags "-X github.com/erpbridge/erpbridge/internal/app.version=$(VERSION)" -o bin/erpbridge ./cmd/erpbridge
+
+image: ## Build the container image erpbridge:local, stamped with VERSION
+	docker build --build-arg VERSION=$(VERSION) -t erpbridge:local .
 
 test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306; the tests find or build the Temporal CLI)
 	$(GO) vet ./...
@@ -50,8 +54,11 @@ lint: ## go vet, gofmt, and workflowcheck when it can be had
 	if [ -z "$$wc" ]; then echo "workflowcheck unavailable (offline?), skipped"; \
 	else echo "$$wc ./workflows/..."; "$$wc" ./workflows/...; fi
 
-compose-config: ## Validate docker-compose.yml
-	$(COMPOSE) config -q
+compose-config: ## Validate docker-compose.yml in every profile, then check its rules (go test ./deploy)
+	@for p in "" "--profile dev" "--profile monitoring" "--profile dev --profile monitoring"; do \
+		ERP_URL=$${ERP_URL:-https://erp.example.com} $(COMPOSE) $$p config -q || exit 1; \
+	done
+	$(GO) test -count=1 ./deploy
 
 temporal-cli: ## Install the pinned Temporal CLI into bin/ (skipped when already there)
 	@if [ -x "$(BIN)/temporal" ] && $(GO) version -m "$(BIN)/temporal" 2>/dev/null | grep -Eq 'mod[[:space:]]+github.com/temporalio/cli[[:space:]]+v$(TEMPORAL_CLI_VERSION)([[:space:]]|$$)'; then \

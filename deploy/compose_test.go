@@ -303,6 +303,7 @@ func TestComposeDependencies(t *testing.T) {
 		{"worker", "migrate", "service_completed_successfully"},
 		{"worker", "setup", "service_completed_successfully"},
 		{"proxy", "api", "service_healthy"},
+		{"proxy", "worker", "service_healthy"},
 		{"temporal-ui", "temporal", "service_healthy"},
 	} {
 		if got := c.Services[edge.from].DependsOn[edge.to].Condition; got != edge.condition {

@@ -29,6 +29,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/codec"
@@ -422,4 +423,21 @@ func (s *stack) addAPI() (url string, stop func()) {
 		return nil
 	})
 	return url, stop
+}
+
+// rawHistory is a workflow's whole history as Temporal stores it, read
+// without the codec: what anyone with access to Temporal sees.
+func (s *stack) rawHistory(workflowID string) []byte {
+	s.t.Helper()
+	var raw []byte
+	it := s.raw.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		b, _ := proto.Marshal(ev)
+		raw = append(raw, b...)
+	}
+	return raw
 }

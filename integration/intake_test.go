@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"go.temporal.io/api/enums/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
@@ -283,16 +279,7 @@ func TestRejectionReasonStaysPrivate(t *testing.T) {
 	})
 
 	for _, id := range []string{eventID, recordID} {
-		var raw []byte
-		it := s.raw.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := proto.Marshal(ev)
-			raw = append(raw, b...)
-		}
+		raw := s.rawHistory(id)
 		for _, secret := range []string{vin, mobile} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Errorf("raw history of %s holds %q", id, secret)

@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
@@ -260,16 +259,7 @@ func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
 	s.mustResult(wfID, flow.StatusSynced)
 
 	for _, id := range []string{wfID, flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))} {
-		var all []byte
-		it := s.raw.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := proto.Marshal(ev)
-			all = append(all, b...)
-		}
+		all := s.rawHistory(id)
 		if len(all) == 0 {
 			t.Fatalf("empty history for %s", id)
 		}

@@ -38,7 +38,9 @@ type DialOptions struct {
 	Lazy bool
 }
 
-// Dial connects to the configured Temporal frontend and namespace.
+// Dial connects to the configured Temporal frontend and namespace: a
+// self-hosted cluster in plain text or TLS, or Temporal Cloud with an mTLS
+// client certificate or an API key (see tlsConfig).
 func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client, error) {
 	opts := client.Options{
 		HostPort:      cfg.TemporalAddress,
@@ -50,6 +52,14 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 		// details would otherwise reach the history as plain JSON.
 		opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
 			DataConverter: o.DataConverter, EncodeCommonAttributes: true})
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.ConnectionOptions.TLS = tlsCfg
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
 	}
 	if o.Logger != nil {
 		opts.Logger = sdklog.NewStructuredLogger(o.Logger.With("component", "temporal-sdk"))

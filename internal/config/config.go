@@ -69,6 +69,16 @@ type Config struct {
 	// NamespaceRetention is how long closed workflows are kept when setup
 	// creates the namespace (TEMPORAL_NAMESPACE_RETENTION, default 720h = 30 days).
 	NamespaceRetention time.Duration
+	// TemporalTLSCert is the PEM client certificate for mTLS, as Temporal Cloud issues (TEMPORAL_TLS_CERT, a file; needs TEMPORAL_TLS_KEY).
+	TemporalTLSCert string
+	// TemporalTLSKey is the PEM private key of TemporalTLSCert (TEMPORAL_TLS_KEY, a file).
+	TemporalTLSKey string
+	// TemporalTLSCA is a PEM bundle of CAs trusted for the frontend instead of the system's (TEMPORAL_TLS_CA, a file, optional).
+	TemporalTLSCA string
+	// TemporalTLSServerName is the name the frontend's certificate must carry, when not the host of TEMPORAL_ADDRESS (TEMPORAL_TLS_SERVER_NAME, optional).
+	TemporalTLSServerName string
+	// TemporalAPIKey is sent as a bearer token on every Temporal call (TEMPORAL_API_KEY, Temporal Cloud's API keys); it implies TLS.
+	TemporalAPIKey string
 
 	// ERPURL is the ERP's base URL, http or https (ERP_URL, default the ERP
 	// simulator at ERPSIM_ADDR on this machine, "http://127.0.0.1:8090",
@@ -162,6 +172,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalAddress:   get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "erpbridge"),
+		TemporalTLSCert:   get("TEMPORAL_TLS_CERT", ""),
+		TemporalTLSKey:    get("TEMPORAL_TLS_KEY", ""),
+		TemporalTLSCA:     get("TEMPORAL_TLS_CA", ""),
+		TemporalAPIKey:    get("TEMPORAL_API_KEY", ""),
 		ERPURL:            get("ERP_URL", "http://"+loopback(simAddr)),
 		ERPToken:          get("ERP_TOKEN", ""),
 		AutoX3AppSecret:   get("AUTOX3_APP_SECRET", ""),
@@ -234,6 +248,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		} else {
 			c.DrainWindow = d
 		}
+	}
+	c.TemporalTLSServerName = get("TEMPORAL_TLS_SERVER_NAME", "")
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		errs = append(errs, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both for mTLS, or neither")
 	}
 
 	c.MaxBodyBytes = posInt("MAX_BODY_BYTES", 1<<20)

@@ -52,6 +52,7 @@ var commands = map[string]string{
 	"erpsim":       "run the ERP simulator",
 	"version":      "print the version and build information",
 	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
+	"replay":       "resend the stored newest state of chosen records to the ERP, e.g. after an ERP restore (replay -h: flags)",
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
@@ -86,7 +87,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		if name == "dev" {
 			err = runDev(ctx, cfg, stdout, stderr)
 		} else {
-			err = run(ctx, name, cfg, newLogger(stderr, cfg.LogLevel))
+			err = run(ctx, name, args[1:], cfg, newLogger(stderr, cfg.LogLevel), stdout, stderr)
 		}
 	}
 	if err != nil {
@@ -109,7 +110,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nconfiguration is read from the environment; see README.md")
 }
 
-func run(ctx context.Context, name string, cfg config.Config, log *slog.Logger) error {
+func run(ctx context.Context, name string, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
 	if err := cfg.Require(needs(name)); err != nil {
 		return err
 	}
@@ -124,6 +125,8 @@ func run(ctx context.Context, name string, cfg config.Config, log *slog.Logger) 
 		return serveERPSim(ctx, cfg, log)
 	case "api", "worker", "all":
 		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
+	case "replay":
+		return runReplay(ctx, args, cfg, log, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q", name)
 }

@@ -1,0 +1,125 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store"
+)
+
+// replayRow stores a record state as it stands after some syncs, last changed at changed.
+func replayRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revision, synced int64, status string, changed time.Time) models.RecordState {
+	t.Helper()
+	st := models.RecordState{Vendor: vendor, Kind: kind, ExternalID: id, Version: version, Revision: revision,
+		SyncedRevision: synced, SyncStatus: status, OccurredAt: changed, Data: `{}`, DataSHA256: "-"}
+	if err := db.Create(&st).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Model(&st).UpdateColumn("updated_at", changed).Error; err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func labels(t *testing.T, s *store.Store, f store.ReplayFilter) []string {
+	t.Helper()
+	var out []string
+	var after uint64
+	for {
+		page, err := s.ReplayPage(context.Background(), f, after, 2) // small pages: paging is part of the test
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			out = append(out, r.Label())
+			after = r.ID
+		}
+	}
+	n, err := s.CountReplay(context.Background(), f)
+	if err != nil || n != int64(len(out)) {
+		t.Fatalf("CountReplay = %d, %v; pages held %d", n, err, len(out))
+	}
+	return out
+}
+
+func TestReplayFilters(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			s := store.New(db)
+			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, flow.StatusSynced, day)
+			replayRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, flow.StatusSynced, day.Add(24*time.Hour))
+			replayRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, flow.StatusSynced, day.Add(48*time.Hour))
+			replayRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, flow.StatusSynced, day.Add(72*time.Hour))
+			replayRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, flow.StatusPending, day.Add(72*time.Hour))
+
+			for _, c := range []struct {
+				name string
+				f    store.ReplayFilter
+				want []string
+			}{
+				{"all", store.ReplayFilter{}, []string{"autox3/reception_order/1", "autox3/reception_order/2", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"vendor", store.ReplayFilter{Vendor: "fenbeitong"}, []string{"fenbeitong/car_order/X-1"}},
+				{"kind", store.ReplayFilter{Vendor: "autox3", Kind: "reception_order"}, []string{"autox3/reception_order/1", "autox3/reception_order/2"}},
+				{"ids", store.ReplayFilter{ExternalIDs: []string{"1", "X-1"}}, []string{"autox3/reception_order/1", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"since", store.ReplayFilter{ChangedSince: day.Add(36 * time.Hour)}, []string{"autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"window", store.ReplayFilter{ChangedSince: day.Add(time.Hour), ChangedBefore: day.Add(48 * time.Hour)}, []string{"autox3/reception_order/2"}},
+			} {
+				if got := labels(t, s, c.f); !slices.Equal(got, c.want) {
+					t.Errorf("%s: %v, want %v", c.name, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// Only a record the ERP is up to date with is raised, by one revision, with
+// its state unchanged; the record's next sync then sends that state again.
+func TestMarkForResend(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			s := store.New(db)
+			ctx := context.Background()
+			now := time.Now().UTC()
+			synced := replayRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, flow.StatusSynced, now)
+			pending := replayRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, flow.StatusPending, now)
+			rejected := replayRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, flow.StatusRejected, now)
+			skipped := replayRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, flow.StatusSkipped, now)
+
+			rev, raised, err := s.MarkForResend(ctx, synced.ID)
+			if err != nil || !raised || rev != 5 {
+				t.Fatalf("synced record: revision %d raised %v (%v), want 5 true", rev, raised, err)
+			}
+			after, err := s.Record(ctx, "autox3", "reception_order", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Version != 77 || after.Data != synced.Data || after.SyncedRevision != 4 || after.SyncStatus != flow.StatusPending {
+				t.Fatalf("after MarkForResend: %+v", after)
+			}
+			// Sending it marks it synced at the new revision, as after any send.
+			if cur, done, err := s.MarkSynced(ctx, after); err != nil || cur != 5 || done != 5 {
+				t.Fatalf("MarkSynced = %d, %d, %v", cur, done, err)
+			}
+
+			for _, st := range []models.RecordState{pending, rejected, skipped} {
+				rev, raised, err := s.MarkForResend(ctx, st.ID)
+				if err != nil || raised || rev != st.Revision {
+					t.Errorf("%s record: revision %d raised %v (%v), want %d untouched", st.SyncStatus, rev, raised, err, st.Revision)
+				}
+			}
+		})
+	}
+}

@@ -11,9 +11,14 @@ TEMPORAL_CLI_PKG     := github.com/temporalio/cli/cmd/temporal
 # go install leaves the CLI reporting 0.0.0-DEV; stamp the real version.
 TEMPORAL_CLI_LDFLAGS := -X=github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION)
 WORKFLOWCHECK_PKG    := go.temporal.io/sdk/contrib/tools/workflowcheck@latest
+# The Temporal server of the cluster drills (deploy/cluster): the version the
+# pinned CLI embeds, so the dev server and the cluster run the same server.
+TEMPORAL_SERVER_VERSION := 1.29.1
+TEMPORAL_SERVER_PKG     := go.temporal.io/server/cmd/server
+TEMPORAL_SQL_TOOL_PKG   := go.temporal.io/server/cmd/tools/sql
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build image test test-unit bench bench-e2e lint compose-config temporal-cli clean
+.PHONY: help dev build image test test-unit test-cluster bench bench-e2e lint compose-config temporal-cli temporal-server cluster-up cluster-down clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -31,6 +36,17 @@ image: ## Build the container image erpbridge:local, stamped with VERSION
 test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306; the tests find or build the Temporal CLI)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+
+test-cluster: ## Production cluster drills (deploy/cluster): Temporal as 4 services on PostgreSQL, 2 API + 2 worker replicas, faults under load
+	@$(MAKE) --no-print-directory temporal-server temporal-cli
+	$(GO) vet -tags cluster ./deploy/cluster/
+	$(GO) test -tags cluster -count=1 -timeout 30m -v -run TestDrills ./deploy/cluster/
+
+cluster-up: ## Start that cluster on this machine for a look around (deploy/cluster/cluster.sh; status, env, down)
+	deploy/cluster/cluster.sh up
+
+cluster-down: ## Stop it and drop its databases
+	deploy/cluster/cluster.sh down --purge
 
 test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chromium or MariaDB)
 	$(GO) test -short ./...
@@ -66,6 +82,17 @@ temporal-cli: ## Install the pinned Temporal CLI into bin/ (skipped when already
 	else \
 		echo "building the Temporal CLI v$(TEMPORAL_CLI_VERSION) into bin/ (about 3-4 minutes)..."; \
 		mkdir -p "$(BIN)" && GOBIN="$(BIN)" $(GO) install -ldflags='$(TEMPORAL_CLI_LDFLAGS)' $(TEMPORAL_CLI_PKG)@v$(TEMPORAL_CLI_VERSION); \
+	fi
+
+temporal-server: ## Install the pinned Temporal server and its SQL schema tool into bin/ (skipped when already there)
+	@if $(GO) version -m "$(BIN)/temporal-server" 2>/dev/null | grep -Eq 'mod[[:space:]]+go.temporal.io/server[[:space:]]+v$(TEMPORAL_SERVER_VERSION)([[:space:]]|$$)' \
+		&& $(GO) version -m "$(BIN)/temporal-sql-tool" 2>/dev/null | grep -Eq 'mod[[:space:]]+go.temporal.io/server[[:space:]]+v$(TEMPORAL_SERVER_VERSION)([[:space:]]|$$)'; then \
+		echo "bin/temporal-server and bin/temporal-sql-tool are already v$(TEMPORAL_SERVER_VERSION)"; \
+	else \
+		echo "building the Temporal server v$(TEMPORAL_SERVER_VERSION) into bin/ (about 3 minutes)..."; \
+		tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+		GOBIN="$$tmp" $(GO) install $(TEMPORAL_SERVER_PKG)@v$(TEMPORAL_SERVER_VERSION) $(TEMPORAL_SQL_TOOL_PKG)@v$(TEMPORAL_SERVER_VERSION) && \
+		mkdir -p "$(BIN)" && mv "$$tmp/server" "$(BIN)/temporal-server" && mv "$$tmp/sql" "$(BIN)/temporal-sql-tool"; \
 	fi
 
 clean: ## Remove build output and local dev state (bin/, .data/)

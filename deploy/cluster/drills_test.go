@@ -1,0 +1,287 @@
+//go:build cluster
+
+package cluster_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+// TestDrills runs every drill against one cluster, in order; each reports
+// how long its burst took to be acknowledged and the cluster to drain.
+func TestDrills(t *testing.T) {
+	began := time.Now()
+	c := startCluster(t)
+	up := time.Since(began)
+	var report []drill
+	newest := map[recordKey]int64{} // every record of every drill, for the replay
+
+	sub := func(name string, f func(c *cluster) drill) {
+		t.Run(name, func(t *testing.T) {
+			d := f(c.with(t))
+			if d.Name != "" {
+				report = append(report, d)
+			}
+		})
+	}
+	keep := func(b *burst) {
+		for r, v := range b.newest {
+			newest[r] = v
+		}
+	}
+
+	sub("burst", func(c *cluster) drill {
+		b := c.mixedBurst("d1b"+randHex(3), 1000)
+		keep(b)
+		return c.run("1,000-callback mixed burst, both replicas", b, 0, nil)
+	})
+
+	sub("rolling-worker-restart", func(c *cluster) drill {
+		b := c.mixedBurst("d2w"+randHex(3), 500)
+		keep(b)
+		var took []string
+		d := c.run("rolling restart of both workers (SIGTERM, restart, then the other)", b, 0.15, func() {
+			for _, w := range []string{"worker-1", "worker-2"} {
+				start := time.Now()
+				c.must("stop", w)
+				c.must("start", w)
+				took = append(took, fmt.Sprintf("%s back in %s", w, time.Since(start).Round(100*time.Millisecond)))
+			}
+		})
+		d.Note = strings.Join(took, ", ")
+		return d
+	})
+
+	sub("kill-history-then-matching", func(c *cluster) drill {
+		b := c.mixedBurst("d3k"+randHex(3), 500)
+		keep(b)
+		var note []string
+		d := c.run("SIGKILL history, restart; then matching, restart", b, 0.15, func() {
+			for _, svc := range []string{"history", "matching"} {
+				start := time.Now()
+				c.must("kill", svc)
+				time.Sleep(2 * time.Second) // down for a moment, as a crashed host is
+				c.must("start", svc)
+				note = append(note, fmt.Sprintf("%s restarted %s after the kill", svc, time.Since(start).Round(100*time.Millisecond)))
+				time.Sleep(10 * time.Second) // let the burst run on the recovered service first
+			}
+		})
+		d.Note = strings.Join(note, ", ")
+		return d
+	})
+
+	sub("kill-api-replica", func(c *cluster) drill {
+		b := c.mixedBurst("d4a"+randHex(3), 500)
+		keep(b)
+		d := c.run("SIGKILL of api-1 mid-burst", b, 0.3, func() { c.must("kill", "api-1") })
+		if d.afterFault[1] == 0 {
+			c.t.Errorf("api-2 acknowledged nothing after api-1 was killed")
+		}
+		d.Note = fmt.Sprintf("after the kill api-2 acknowledged %d deliveries; those sent to api-1 were refused and delivered again", d.afterFault[1])
+		c.must("start", "api-1")
+		return d
+	})
+
+	sub("replay-after-erp-restore", func(c *cluster) drill {
+		return c.replayDrill(newest)
+	})
+
+	sub("bulk-retry-of-parked-records", func(c *cluster) drill {
+		return c.bulkRetryDrill()
+	})
+
+	t.Run("tls-required", func(t *testing.T) {
+		for name, cfg := range map[string]config.Config{
+			"plain text": {TemporalAddress: c.cfg.TemporalAddress, TemporalNamespace: "default"},
+			"no client certificate": {TemporalAddress: c.cfg.TemporalAddress, TemporalNamespace: "default",
+				TemporalTLSCA: c.cfg.TemporalTLSCA, TemporalTLSServerName: c.cfg.TemporalTLSServerName},
+		} {
+			ctx, cancel := waitCtx(10 * time.Second)
+			cl, err := worker.Dial(ctx, cfg, worker.DialOptions{})
+			cancel()
+			if err == nil {
+				cl.Close()
+				t.Errorf("%s: the cluster's frontend accepted the connection", name)
+			}
+		}
+	})
+
+	rss := c.rss()
+	writeReport(t, c, report, up, time.Since(began), rss)
+}
+
+// with is the cluster as seen from a subtest.
+func (c *cluster) with(t *testing.T) *cluster {
+	cc := *c
+	cc.t = t
+	return &cc
+}
+
+// replayDrill restores the ERP from an older "backup" (the simulator's data
+// file cut at its middle record), runs `erpbridge replay --changed-since`
+// the backup's time, and checks the ERP is back on every record's newest
+// state with no Idempotency-Key accepted twice.
+func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
+	t := c.t
+	before, err := c.erpRecords()
+	if err != nil || len(before) < 10 {
+		t.Fatalf("ERP records before the restore: %d, %v", len(before), err)
+	}
+	keep := len(before) / 2
+	backupAt := before[keep-1].ReceivedAt
+	c.must("stop", "erpsim")
+	data := filepath.Join(c.dir, "erpsim.jsonl")
+	cutLines(t, data, keep)
+	c.must("start", "erpsim")
+	restored, err := c.erpRecords()
+	if err != nil || len(restored) != keep {
+		t.Fatalf("restored ERP holds %d records (%v), want %d", len(restored), err, keep)
+	}
+
+	start := time.Now()
+	since := backupAt.Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	out, errOut, err := c.erpbridge("replay", "--changed-since", since, "--progress", "2s")
+	if err != nil {
+		t.Fatalf("erpbridge replay: %v\n%s\n%s", err, out, errOut)
+	}
+	replayed := time.Since(start)
+	resent := strings.Count(out, "\nresent") + boolInt(strings.HasPrefix(out, "resent"))
+	if resent == 0 || !strings.Contains(errOut, "replay: done") {
+		t.Fatalf("replay resent %d records:\n%s\n%s", resent, out, errOut)
+	}
+	eventually(t, "the ERP back on every record's newest state", 5*time.Minute, func() error {
+		recs, err := c.erpRecords()
+		if err != nil {
+			return err
+		}
+		latest := map[recordKey]int64{}
+		for _, e := range recs {
+			latest[recordKey{e.Source, e.Kind, e.ExternalID}] = e.Version
+		}
+		for r, v := range newest {
+			if latest[r] != v {
+				return fmt.Errorf("%s at %d, want %d", r, latest[r], v)
+			}
+		}
+		return nil
+	})
+	done := time.Since(start)
+	recs, _ := c.erpRecords()
+	checkERP(t, recs, newest)
+	t.Logf("replay: %d of %d records resent in %s (command), ERP complete %s after the start", resent, len(newest), replayed.Round(time.Millisecond), done.Round(time.Millisecond))
+	return drill{Name: "ERP restored from a backup, then `erpbridge replay --changed-since`", Records: len(newest),
+		Burst: replayed, Drain: done - replayed,
+		Note: fmt.Sprintf("ERP cut back from %d to %d accepted records; %d records resent", len(before), keep, resent)}
+}
+
+// bulkRetryDrill parks records with ERP rejections, fixes the ERP, and
+// retries every parked record with one batch signal from the Temporal CLI,
+// as the README tells operators to.
+func (c *cluster) bulkRetryDrill() drill {
+	t := c.t
+	// A few orders of both vendors, every one of which the ERP rejects at first.
+	b := c.mixedBurst("d6r"+randHex(3), 16)
+	var rejected []string
+	for r := range b.newest {
+		rejected = append(rejected, r.externalID)
+	}
+	slices.Sort(rejected)
+	c.erpFaults(erpsim.Faults{RejectExternalIDs: rejected, RejectReason: "unknown customer in master data"})
+	res := c.send(b, 8, 0, nil)
+	parked := `WorkflowType = "RecordWorkflow" AND SyncStatus = "rejected"`
+	eventually(t, "every record parked", 3*time.Minute, func() error {
+		n, err := c.count(parked)
+		if err != nil {
+			return err
+		}
+		if n != int64(len(b.newest)) {
+			return fmt.Errorf("%d of %d records parked", n, len(b.newest))
+		}
+		return nil
+	})
+	c.erpFaults(erpsim.Faults{})
+	start := time.Now()
+	c.must("temporal", "workflow", "signal", "--namespace", "default", "--query", parked,
+		"--name", flow.SignalRetry, "--input", `{"reason":"master data fixed"}`, "--reason", "cluster drill", "--yes")
+	done := c.drained(b, 3*time.Minute)
+	c.verify(b)
+	return drill{Name: "bulk retry of parked records: `temporal workflow signal --query`", Deliveries: len(b.deliveries),
+		Callbacks: len(b.callbacks), Records: len(b.newest), Burst: res.lastAck.Sub(res.start), Drain: done.Sub(start),
+		Note: fmt.Sprintf("%d record workflows parked by ERP rejections, retried by one batch signal", len(b.newest))}
+}
+
+// cutLines keeps the first n lines of a file, as a restore from an older backup does.
+func cutLines(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for i := 0; i < n && sc.Scan(); i++ {
+		kept = append(append(kept, sc.Bytes()...), '\n')
+	}
+	f.Close()
+	if err := os.WriteFile(path, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writeReport logs the figures and writes them to artifacts/cluster/drills.md.
+func writeReport(t *testing.T, c *cluster, report []drill, up, total time.Duration, rss map[string]int) {
+	var sb strings.Builder
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&sb, "Measured %s on %d cores (load average at the end: %s); cluster up in %s, all drills %s.\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "),
+		up.Round(time.Second), total.Round(time.Second))
+	fmt.Fprintln(&sb, "| drill | deliveries | callbacks | records | acknowledged in | drained after | deliveries retried | notes |")
+	fmt.Fprintln(&sb, "| --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, d := range report {
+		fmt.Fprintf(&sb, "| %s | %s | %s | %d | %s | %s | %d | %s |\n", d.Name, dash(d.Deliveries), dash(d.Callbacks), d.Records,
+			d.Burst.Round(100*time.Millisecond), d.Drain.Round(100*time.Millisecond), d.FailedTries, d.Note)
+	}
+	names := make([]string, 0, len(rss))
+	for n := range rss {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fmt.Fprint(&sb, "\nResident memory at the end (MiB):")
+	for _, n := range names {
+		fmt.Fprintf(&sb, " %s %s,", n, strconv.Itoa(rss[n]))
+	}
+	fmt.Fprintln(&sb)
+	t.Log("\n" + sb.String())
+	dir := filepath.Join(c.root, "artifacts/cluster")
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "drills.md"), []byte(sb.String()), 0o644)
+	}
+}
+
+func dash(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}

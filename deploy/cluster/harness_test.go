@@ -1,0 +1,334 @@
+//go:build cluster
+
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
+
+	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/erp/erpsim"
+	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/registry"
+	"github.com/erpbridge/erpbridge/worker"
+)
+
+const (
+	autoSecret = "drill-autox3-secret"
+	fbtToken   = "drill-fenbeitong-token"
+	erpToken   = "drill-erp-token"
+	// upTimeout covers a first `make temporal-server` (CI builds it before).
+	upTimeout = 15 * time.Minute
+)
+
+// cluster is one running cluster.sh cluster with what the drills need to
+// drive it from outside: the API replicas' URLs, the ERP simulator, the
+// erpbridge database and a Temporal client over mTLS.
+type cluster struct {
+	t      *testing.T
+	root   string
+	dir    string
+	env    []string
+	base   int
+	apis   []string
+	erpURL string
+	dsn    string
+	db     *gorm.DB
+	c      client.Client
+	reg    *vendors.Registry
+	cfg    config.Config // what the erpbridge processes run with
+}
+
+// startCluster runs `cluster.sh up` with databases and ports of its own and
+// tears it down (databases dropped) when the test ends; if the test binary
+// dies instead, the script's watchdog does that.
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	root := moduleRoot(t)
+	for _, need := range []struct{ what, addr string }{{"PostgreSQL", pgAddr()}, {"MariaDB", mysqlAddr()}} {
+		conn, err := net.DialTimeout("tcp", need.addr, 3*time.Second)
+		if err != nil {
+			testenv.Unavailable(t, "%s at %s: %v", need.what, need.addr, err)
+		}
+		conn.Close()
+	}
+	for _, tool := range []string{"psql", "mysql", "openssl", "curl", "setsid"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Unavailable(t, "%s is not installed: %v", tool, err)
+		}
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	dir, err := os.MkdirTemp("", "erpbridge-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := freePortBase(t, 20)
+	name := "erpbridge_drill_" + randHex(4)
+	c := &cluster{t: t, root: root, dir: dir, base: base, erpURL: fmt.Sprintf("http://127.0.0.1:%d", base+9)}
+	c.env = append(os.Environ(),
+		"CLUSTER_DIR="+dir, "CLUSTER_NAME="+name, "CLUSTER_PORT_BASE="+strconv.Itoa(base), "CLUSTER_TLS=1",
+		"CLUSTER_OWNER_PID="+strconv.Itoa(os.Getpid()),
+		"AUTOX3_APP_SECRET="+autoSecret, "FENBEITONG_TOKEN="+fbtToken, "ERP_TOKEN="+erpToken,
+		"PAYLOAD_KEY="+base64.StdEncoding.EncodeToString(key),
+		// Short ERP backoff, as in the integration tests; quick graceful stops.
+		"ERP_RETRY_INITIAL=200ms", "ERP_RETRY_MAX_INTERVAL=2s", "SHUTDOWN_TIMEOUT=15s")
+	for i := range 2 {
+		c.apis = append(c.apis, fmt.Sprintf("http://127.0.0.1:%d", base+10+i))
+	}
+
+	t.Cleanup(func() {
+		if t.Failed() {
+			c.keepLogs()
+		}
+		if out, err := c.script(5*time.Minute, "down", "--purge"); err != nil {
+			t.Errorf("cluster.sh down: %v\n%s", err, out)
+		}
+		os.RemoveAll(dir)
+	})
+	start := time.Now()
+	if out, err := c.script(upTimeout, "up"); err != nil {
+		c.keepLogs()
+		t.Fatalf("cluster.sh up: %v\n%s", err, out)
+	}
+	t.Logf("cluster up in %s (ports %d-%d, databases %s_*)", time.Since(start).Round(time.Second), base, base+19, name)
+
+	c.dsn = fmt.Sprintf("root:@tcp(%s)/%s", mysqlAddr(), name)
+	if c.db, err = store.Open(c.dsn, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB, _ := c.db.DB(); sqlDB.Close() })
+
+	tls := filepath.Join(dir, "tls")
+	c.cfg = config.Config{TemporalAddress: fmt.Sprintf("127.0.0.1:%d", base), TemporalNamespace: "default", TaskQueue: "erpbridge",
+		TemporalTLSCert: filepath.Join(tls, "erpbridge.pem"), TemporalTLSKey: filepath.Join(tls, "erpbridge.key"),
+		TemporalTLSCA: filepath.Join(tls, "ca.pem"), TemporalTLSServerName: "frontend.cluster.local",
+		AutoX3AppSecret: autoSecret, FenbeitongToken: fbtToken}
+	keyring, err := codec.ParseKeyring(base64.StdEncoding.EncodeToString(key), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c.c, err = worker.Dial(ctx, c.cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring)}); err != nil {
+		t.Fatalf("dial the cluster over mTLS: %v", err)
+	}
+	t.Cleanup(c.c.Close)
+	if c.reg, err = registry.New(c.cfg); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// script runs cluster.sh with the cluster's environment.
+func (c *cluster) script(timeout time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(c.root, "deploy/cluster/cluster.sh"), args...)
+	cmd.Env = c.env
+	cmd.Dir = c.root
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// must runs cluster.sh and fails the test when it fails.
+func (c *cluster) must(args ...string) {
+	c.t.Helper()
+	if out, err := c.script(3*time.Minute, args...); err != nil {
+		c.t.Fatalf("cluster.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// erpbridge runs a one-shot erpbridge command with the cluster's environment
+// (the one `cluster.sh env` prints).
+func (c *cluster) erpbridge(args ...string) (stdout, stderr string, err error) {
+	envOut, err := c.script(time.Minute, "env")
+	if err != nil {
+		return "", envOut, err
+	}
+	script := envOut + "\nexec \"$ERPBRIDGE\" \"$@\"\n"
+	cmd := exec.Command("bash", append([]string{"-c", script, "erpbridge"}, args...)...)
+	cmd.Env = append(c.env, "ERPBRIDGE="+filepath.Join(c.dir, "bin/erpbridge"))
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+// keepLogs copies the cluster's logs to artifacts/cluster/ for a failed run.
+func (c *cluster) keepLogs() {
+	dst := filepath.Join(c.root, "artifacts/cluster/logs")
+	_ = os.MkdirAll(dst, 0o755)
+	files, _ := filepath.Glob(filepath.Join(c.dir, "logs/*.log"))
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil {
+			_ = os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644)
+		}
+	}
+	c.t.Logf("cluster logs kept in %s", dst)
+}
+
+// count counts workflows matching a visibility query.
+func (c *cluster) count(query string) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := c.c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: query})
+	if err != nil {
+		return 0, err
+	}
+	return resp.GetCount(), nil
+}
+
+// erpRecords reads every record the ERP simulator accepted, in acceptance order.
+func (c *cluster) erpRecords() ([]erpsim.Entry, error) {
+	resp, err := http.Get(c.erpURL + "/records")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct{ Records []erpsim.Entry }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	return out.Records, nil
+}
+
+// erpFaults replaces the ERP simulator's faults.
+func (c *cluster) erpFaults(f erpsim.Faults) {
+	c.t.Helper()
+	b, _ := json.Marshal(f)
+	req, _ := http.NewRequest(http.MethodPut, c.erpURL+"/faults", bytes.NewReader(b))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("PUT /faults: %d %s", resp.StatusCode, body)
+	}
+}
+
+// rss reads the resident memory of each of the cluster's processes, in MiB.
+func (c *cluster) rss() map[string]int {
+	out := map[string]int{}
+	pids, _ := filepath.Glob(filepath.Join(c.dir, "pids/*"))
+	for _, f := range pids {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")))
+				out[filepath.Base(f)] = n / 1024
+			}
+		}
+	}
+	return out
+}
+
+// eventually polls f every 250 ms until it returns nil or timeout passes.
+func eventually(t *testing.T, what string, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s: %v", what, timeout, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func moduleRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func pgAddr() string {
+	return net.JoinHostPort(envOr("PG_HOST", "127.0.0.1"), envOr("PG_PORT", "5432"))
+}
+
+func mysqlAddr() string {
+	return net.JoinHostPort(envOr("CLUSTER_MYSQL_HOST", "127.0.0.1"), envOr("CLUSTER_MYSQL_PORT", "3306"))
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// freePortBase finds n consecutive free loopback ports in a random place of
+// the unprivileged range, so runs of other engineers do not collide.
+func freePortBase(t *testing.T, n int) int {
+	t.Helper()
+	for range 200 {
+		var b [2]byte
+		_, _ = rand.Read(b[:])
+		base := 20000 + (int(b[0])<<8|int(b[1]))%40000
+		free := true
+		for p := base; p < base+n && free; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free range of ports")
+	return 0
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -345,6 +345,7 @@ type drill struct {
 	Drain       time.Duration // last acknowledgement to everything at the ERP
 	FailedTries int64
 	PerReplica  []int64
+	CPU         time.Duration // CPU time of the cluster's processes (not the databases) during the drill
 	Note        string
 	afterFault  []int64 // acknowledged per replica once the fault had started
 }
@@ -352,17 +353,19 @@ type drill struct {
 // run sends a burst with a fault and measures it.
 func (c *cluster) run(name string, b *burst, at float64, fault func()) drill {
 	c.t.Helper()
+	cpu := c.cpuTimes()
 	res := c.send(b, 16, at, fault)
 	if c.t.Failed() {
 		c.t.FailNow()
 	}
 	done := c.drained(b, 8*time.Minute)
+	used := c.cpuSince(cpu)
 	c.verify(b)
 	d := drill{Name: name, Deliveries: len(b.deliveries), Callbacks: len(b.callbacks), Records: len(b.newest),
 		Burst: res.lastAck.Sub(res.start), Drain: done.Sub(res.lastAck), FailedTries: res.failedTries, PerReplica: res.perReplica,
-		afterFault: res.ackedAfterHook}
-	c.t.Logf("%s: %d deliveries (%d callbacks, %d records) acknowledged in %s (%d deliveries retried), drained %s later; per replica %v",
-		name, d.Deliveries, d.Callbacks, d.Records, d.Burst.Round(time.Millisecond), d.FailedTries, d.Drain.Round(time.Millisecond), d.PerReplica)
+		CPU: used, afterFault: res.ackedAfterHook}
+	c.t.Logf("%s: %d deliveries (%d callbacks, %d records) acknowledged in %s (%d deliveries retried), drained %s later; per replica %v; cluster CPU %s",
+		name, d.Deliveries, d.Callbacks, d.Records, d.Burst.Round(time.Millisecond), d.FailedTries, d.Drain.Round(time.Millisecond), d.PerReplica, used.Round(time.Second))
 	return d
 }
 

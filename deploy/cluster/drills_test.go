@@ -24,6 +24,15 @@ import (
 // how long its burst took to be acknowledged and the cluster to drain.
 func TestDrills(t *testing.T) {
 	began := time.Now()
+	scale := 1.0
+	if v := os.Getenv("CLUSTER_DRILL_SCALE"); v != "" {
+		// Bigger machines may run bigger bursts; smaller ones try a tuning quickly.
+		var err error
+		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
+			t.Fatalf("CLUSTER_DRILL_SCALE=%q is not a positive number", v)
+		}
+	}
+	size := func(n int) int { return max(int(float64(n)*scale), 20) }
 	c := startCluster(t)
 	up := time.Since(began)
 	var report []drill
@@ -44,13 +53,13 @@ func TestDrills(t *testing.T) {
 	}
 
 	sub("burst", func(c *cluster) drill {
-		b := c.mixedBurst("d1b"+randHex(3), 1000)
+		b := c.mixedBurst("d1b"+randHex(3), size(1000))
 		keep(b)
-		return c.run("1,000-callback mixed burst, both replicas", b, 0, nil)
+		return c.run(fmt.Sprintf("%d-callback mixed burst, both replicas", len(b.deliveries)), b, 0, nil)
 	})
 
 	sub("rolling-worker-restart", func(c *cluster) drill {
-		b := c.mixedBurst("d2w"+randHex(3), 500)
+		b := c.mixedBurst("d2w"+randHex(3), size(300))
 		keep(b)
 		var took []string
 		d := c.run("rolling restart of both workers (SIGTERM, restart, then the other)", b, 0.15, func() {
@@ -66,7 +75,7 @@ func TestDrills(t *testing.T) {
 	})
 
 	sub("kill-history-then-matching", func(c *cluster) drill {
-		b := c.mixedBurst("d3k"+randHex(3), 500)
+		b := c.mixedBurst("d3k"+randHex(3), size(300))
 		keep(b)
 		var note []string
 		d := c.run("SIGKILL history, restart; then matching, restart", b, 0.15, func() {
@@ -84,7 +93,7 @@ func TestDrills(t *testing.T) {
 	})
 
 	sub("kill-api-replica", func(c *cluster) drill {
-		b := c.mixedBurst("d4a"+randHex(3), 500)
+		b := c.mixedBurst("d4a"+randHex(3), size(300))
 		keep(b)
 		d := c.run("SIGKILL of api-1 mid-burst", b, 0.3, func() { c.must("kill", "api-1") })
 		if d.afterFault[1] == 0 {
@@ -119,8 +128,7 @@ func TestDrills(t *testing.T) {
 		}
 	})
 
-	rss := c.rss()
-	writeReport(t, c, report, up, time.Since(began), rss)
+	writeReport(t, c, report, up, time.Since(began), c.procStats())
 }
 
 // with is the cluster as seen from a subtest.
@@ -151,6 +159,7 @@ func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
 		t.Fatalf("restored ERP holds %d records (%v), want %d", len(restored), err, keep)
 	}
 
+	cpu := c.cpuTimes()
 	start := time.Now()
 	since := backupAt.Add(-time.Second).UTC().Format(time.RFC3339Nano)
 	out, errOut, err := c.erpbridge("replay", "--changed-since", since, "--progress", "2s")
@@ -179,11 +188,12 @@ func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
 		return nil
 	})
 	done := time.Since(start)
+	used := c.cpuSince(cpu)
 	recs, _ := c.erpRecords()
 	checkERP(t, recs, newest)
 	t.Logf("replay: %d of %d records resent in %s (command), ERP complete %s after the start", resent, len(newest), replayed.Round(time.Millisecond), done.Round(time.Millisecond))
 	return drill{Name: "ERP restored from a backup, then `erpbridge replay --changed-since`", Records: len(newest),
-		Burst: replayed, Drain: done - replayed,
+		Burst: replayed, Drain: done - replayed, CPU: used,
 		Note: fmt.Sprintf("ERP cut back from %d to %d accepted records; %d records resent", len(before), keep, resent)}
 }
 
@@ -200,6 +210,7 @@ func (c *cluster) bulkRetryDrill() drill {
 	}
 	slices.Sort(rejected)
 	c.erpFaults(erpsim.Faults{RejectExternalIDs: rejected, RejectReason: "unknown customer in master data"})
+	cpu := c.cpuTimes()
 	res := c.send(b, 8, 0, nil)
 	parked := `WorkflowType = "RecordWorkflow" AND SyncStatus = "rejected"`
 	eventually(t, "every record parked", 3*time.Minute, func() error {
@@ -217,8 +228,9 @@ func (c *cluster) bulkRetryDrill() drill {
 	c.must("temporal", "workflow", "signal", "--namespace", "default", "--query", parked,
 		"--name", flow.SignalRetry, "--input", `{"reason":"master data fixed"}`, "--reason", "cluster drill", "--yes")
 	done := c.drained(b, 3*time.Minute)
+	used := c.cpuSince(cpu)
 	c.verify(b)
-	return drill{Name: "bulk retry of parked records: `temporal workflow signal --query`", Deliveries: len(b.deliveries),
+	return drill{CPU: used, Name: "bulk retry of parked records: `temporal workflow signal --query`", Deliveries: len(b.deliveries),
 		Callbacks: len(b.callbacks), Records: len(b.newest), Burst: res.lastAck.Sub(res.start), Drain: done.Sub(start),
 		Note: fmt.Sprintf("%d record workflows parked by ERP rejections, retried by one batch signal", len(b.newest))}
 }
@@ -250,28 +262,28 @@ func boolInt(b bool) int {
 }
 
 // writeReport logs the figures and writes them to artifacts/cluster/drills.md.
-func writeReport(t *testing.T, c *cluster, report []drill, up, total time.Duration, rss map[string]int) {
+func writeReport(t *testing.T, c *cluster, report []drill, up, total time.Duration, procs []procStat) {
 	var sb strings.Builder
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(&sb, "Measured %s on %d cores (load average at the end: %s); cluster up in %s, all drills %s.\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "),
 		up.Round(time.Second), total.Round(time.Second))
-	fmt.Fprintln(&sb, "| drill | deliveries | callbacks | records | acknowledged in | drained after | deliveries retried | notes |")
-	fmt.Fprintln(&sb, "| --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(&sb, "| drill | deliveries | callbacks | records | acknowledged in | drained after | deliveries retried | cluster CPU | notes |")
+	fmt.Fprintln(&sb, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, d := range report {
-		fmt.Fprintf(&sb, "| %s | %s | %s | %d | %s | %s | %d | %s |\n", d.Name, dash(d.Deliveries), dash(d.Callbacks), d.Records,
-			d.Burst.Round(100*time.Millisecond), d.Drain.Round(100*time.Millisecond), d.FailedTries, d.Note)
+		cpu := "-"
+		if d.CPU > 0 {
+			cpu = d.CPU.Round(time.Second).String()
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %d | %s | %s | %d | %s | %s |\n", d.Name, dash(d.Deliveries), dash(d.Callbacks), d.Records,
+			d.Burst.Round(100*time.Millisecond), d.Drain.Round(100*time.Millisecond), d.FailedTries, cpu, d.Note)
 	}
-	names := make([]string, 0, len(rss))
-	for n := range rss {
-		names = append(names, n)
+	slices.SortFunc(procs, func(a, b procStat) int { return strings.Compare(a.name, b.name) })
+	fmt.Fprintln(&sb, "\n| process | resident memory at the end | CPU time since its last start |")
+	fmt.Fprintln(&sb, "| --- | --- | --- |")
+	for _, p := range procs {
+		fmt.Fprintf(&sb, "| %s | %d MiB | %s |\n", p.name, p.rssMiB, p.cpu.Round(time.Second))
 	}
-	slices.Sort(names)
-	fmt.Fprint(&sb, "\nResident memory at the end (MiB):")
-	for _, n := range names {
-		fmt.Fprintf(&sb, " %s %s,", n, strconv.Itoa(rss[n]))
-	}
-	fmt.Fprintln(&sb)
 	t.Log("\n" + sb.String())
 	dir := filepath.Join(c.root, "artifacts/cluster")
 	if err := os.MkdirAll(dir, 0o755); err == nil {

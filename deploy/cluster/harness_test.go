@@ -231,27 +231,63 @@ func (c *cluster) erpFaults(f erpsim.Faults) {
 	}
 }
 
-// rss reads the resident memory of each of the cluster's processes, in MiB.
-func (c *cluster) rss() map[string]int {
-	out := map[string]int{}
+// procStat is one of the cluster's processes as /proc shows it.
+type procStat struct {
+	name, pid string
+	rssMiB    int
+	cpu       time.Duration // user and system time so far
+}
+
+// procStats reads the cluster's running processes.
+func (c *cluster) procStats() []procStat {
+	var out []procStat
 	pids, _ := filepath.Glob(filepath.Join(c.dir, "pids/*"))
 	for _, f := range pids {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
-		status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/status")
+		p := procStat{name: filepath.Base(f), pid: strings.TrimSpace(string(b))}
+		stat, err := os.ReadFile("/proc/" + p.pid + "/stat")
 		if err != nil {
 			continue
 		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")))
-				out[filepath.Base(f)] = n / 1024
-			}
+		// The fields after the command name, which is in parentheses: utime
+		// is the 12th, stime the 13th, rss (in pages) the 22nd.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 22 {
+			continue
 		}
+		user, _ := strconv.ParseInt(fields[11], 10, 64)
+		sys, _ := strconv.ParseInt(fields[12], 10, 64)
+		pages, _ := strconv.ParseInt(fields[21], 10, 64)
+		p.cpu = time.Duration(user+sys) * time.Second / clockTicks
+		p.rssMiB = int(pages * int64(os.Getpagesize()) >> 20)
+		out = append(out, p)
 	}
 	return out
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux.
+const clockTicks = 100
+
+// cpuTimes is the CPU time each running process of the cluster used so far, by pid.
+func (c *cluster) cpuTimes() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, p := range c.procStats() {
+		out[p.pid] = p.cpu
+	}
+	return out
+}
+
+// cpuSince is the CPU time the cluster's processes used since the snapshot
+// before; a process replaced meanwhile counts from its restart.
+func (c *cluster) cpuSince(before map[string]time.Duration) time.Duration {
+	var total time.Duration
+	for pid, now := range c.cpuTimes() {
+		total += now - before[pid]
+	}
+	return total
 }
 
 // eventually polls f every 250 ms until it returns nil or timeout passes.

@@ -22,6 +22,7 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // callback is one distinct vendor message and what it must become.
@@ -76,7 +77,7 @@ func (c *cluster) mixedBurst(tag string, n int) *burst {
 		id := fmt.Sprintf("%s-car-%d", tag, i)
 		at := now.Add(-2 * time.Hour)
 		for j, status := range []int{400, 500, 600, 700} {
-			ts := at.Add(time.Duration(j) * time.Minute).In(fenbeitong.ChinaZone()).Format("2006-01-02 15:04:05")
+			ts := at.Add(time.Duration(j) * time.Minute).In(lenient.China).Format("2006-01-02 15:04:05")
 			add("fenbeitong", fbtPath, fenbeitong.SampleBody(id, status, ts))
 		}
 	}

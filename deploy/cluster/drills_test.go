@@ -225,8 +225,11 @@ func (c *cluster) bulkRetryDrill() drill {
 	})
 	c.erpFaults(erpsim.Faults{})
 	start := time.Now()
-	c.must("temporal", "workflow", "signal", "--namespace", "default", "--query", parked,
-		"--name", flow.SignalRetry, "--input", `{"reason":"master data fixed"}`, "--reason", "cluster drill", "--yes")
+	// The README's command, word for word, with --yes.
+	c.must("temporal", "workflow", "signal", "--namespace", "default", "--name", flow.SignalRetry,
+		"--input", `{"reason":"customer master data fixed"}`,
+		"--query", `WorkflowType="RecordWorkflow" AND SyncStatus="rejected" AND ExecutionStatus="Running"`,
+		"--reason", "ERP master data fixed", "--yes")
 	done := c.drained(b, 3*time.Minute)
 	used := c.cpuSince(cpu)
 	c.verify(b)

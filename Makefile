@@ -22,7 +22,7 @@ TEMPORAL_SQL_TOOL_PKG   := go.temporal.io/server/cmd/tools/sql
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
 
 dev: ## Run everything locally: Temporal dev server, ERP simulator, API, worker, codec server
 	$(GO) run ./cmd/erpbridge dev

@@ -106,13 +106,14 @@ type sendResult struct {
 }
 
 // send delivers a burst with `workers` concurrent senders, spread over the
-// API replicas, and runs hook once a fraction `at` of the deliveries is
+// API replicas, at most perSecond deliveries a second (0: as fast as they
+// are answered), and runs hook once a fraction `at` of the deliveries is
 // acknowledged (a drill's fault, run while the burst goes on). A delivery
 // that is not acknowledged is delivered again, to the next replica, after a
 // backoff, as a vendor or a load balancer would; it fails the test only when
 // it is never acknowledged. send returns once every delivery is acknowledged
 // and the hook has finished.
-func (c *cluster) send(b *burst, workers int, at float64, hook func()) sendResult {
+func (c *cluster) send(b *burst, workers int, perSecond float64, at float64, hook func()) sendResult {
 	c.t.Helper()
 	res := sendResult{start: time.Now(), perReplica: make([]int64, len(c.apis)), ackedAfterHook: make([]int64, len(c.apis))}
 	var acked atomic.Int64
@@ -160,7 +161,16 @@ func (c *cluster) send(b *burst, workers int, at float64, hook func()) sendResul
 			}
 		}()
 	}
+	var pace <-chan time.Time
+	if perSecond > 0 {
+		tick := time.NewTicker(time.Duration(float64(time.Second) / perSecond))
+		defer tick.Stop()
+		pace = tick.C
+	}
 	for i := range b.deliveries {
+		if pace != nil {
+			<-pace
+		}
 		next <- i
 	}
 	close(next)
@@ -351,11 +361,12 @@ type drill struct {
 	afterFault  []int64 // acknowledged per replica once the fault had started
 }
 
-// run sends a burst with a fault and measures it.
-func (c *cluster) run(name string, b *burst, at float64, fault func()) drill {
+// run sends a burst, paced at perSecond (0: unpaced), with a fault once a
+// fraction `at` of it is acknowledged, and measures it.
+func (c *cluster) run(name string, b *burst, perSecond, at float64, fault func()) drill {
 	c.t.Helper()
 	cpu := c.cpuTimes()
-	res := c.send(b, 16, at, fault)
+	res := c.send(b, 16, perSecond, at, fault)
 	if c.t.Failed() {
 		c.t.FailNow()
 	}

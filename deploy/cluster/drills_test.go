@@ -55,14 +55,15 @@ func TestDrills(t *testing.T) {
 	sub("burst", func(c *cluster) drill {
 		b := c.mixedBurst("d1b"+randHex(3), size(1000))
 		keep(b)
-		return c.run(fmt.Sprintf("%d-callback mixed burst, both replicas", len(b.deliveries)), b, 0, nil)
+		return c.run(fmt.Sprintf("%d-callback mixed burst, both replicas", len(b.deliveries)), b, 0, 0, nil)
 	})
 
 	sub("rolling-worker-restart", func(c *cluster) drill {
 		b := c.mixedBurst("d2w"+randHex(3), size(300))
 		keep(b)
 		var took []string
-		d := c.run("rolling restart of both workers (SIGTERM, restart, then the other)", b, 0.15, func() {
+		// Paced, so the faults land while callbacks still arrive.
+		d := c.run("rolling restart of both workers (SIGTERM, restart, then the other)", b, 20, 0.15, func() {
 			for _, w := range []string{"worker-1", "worker-2"} {
 				start := time.Now()
 				c.must("stop", w)
@@ -78,14 +79,14 @@ func TestDrills(t *testing.T) {
 		b := c.mixedBurst("d3k"+randHex(3), size(300))
 		keep(b)
 		var note []string
-		d := c.run("SIGKILL history, restart; then matching, restart", b, 0.15, func() {
+		d := c.run("SIGKILL history, restart; then matching, restart", b, 15, 0.15, func() {
 			for _, svc := range []string{"history", "matching"} {
 				start := time.Now()
 				c.must("kill", svc)
 				time.Sleep(2 * time.Second) // down for a moment, as a crashed host is
 				c.must("start", svc)
 				note = append(note, fmt.Sprintf("%s restarted %s after the kill", svc, time.Since(start).Round(100*time.Millisecond)))
-				time.Sleep(10 * time.Second) // let the burst run on the recovered service first
+				time.Sleep(5 * time.Second) // let the burst run on the recovered service first
 			}
 		})
 		d.Note = strings.Join(note, ", ")
@@ -95,7 +96,7 @@ func TestDrills(t *testing.T) {
 	sub("kill-api-replica", func(c *cluster) drill {
 		b := c.mixedBurst("d4a"+randHex(3), size(300))
 		keep(b)
-		d := c.run("SIGKILL of api-1 mid-burst", b, 0.3, func() { c.must("kill", "api-1") })
+		d := c.run("SIGKILL of api-1 mid-burst", b, 20, 0.3, func() { c.must("kill", "api-1") })
 		if d.afterFault[1] == 0 {
 			c.t.Errorf("api-2 acknowledged nothing after api-1 was killed")
 		}
@@ -211,7 +212,7 @@ func (c *cluster) bulkRetryDrill() drill {
 	slices.Sort(rejected)
 	c.erpFaults(erpsim.Faults{RejectExternalIDs: rejected, RejectReason: "unknown customer in master data"})
 	cpu := c.cpuTimes()
-	res := c.send(b, 8, 0, nil)
+	res := c.send(b, 8, 0, 0, nil)
 	parked := `WorkflowType = "RecordWorkflow" AND SyncStatus = "rejected"`
 	eventually(t, "every record parked", 3*time.Minute, func() error {
 		n, err := c.count(parked)

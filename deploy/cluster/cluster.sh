@@ -25,7 +25,7 @@
 #   CLUSTER_DIR        state: logs, pids, certificates, the ERP simulator's file (default .data/cluster)
 #   CLUSTER_NAME       prefix of the databases: <name>_temporal, <name>_visibility (PostgreSQL), <name> (MySQL)
 #                      (default erpbridge_cluster)
-#   CLUSTER_PORT_BASE  first of 20 consecutive loopback ports (default 17200)
+#   CLUSTER_PORT_BASE  first of 20 consecutive loopback ports, all below 32768 (default 17200)
 #   API_REPLICAS, WORKER_REPLICAS   erpbridge replicas (default 2 and 2)
 #   NUM_HISTORY_SHARDS Temporal history shards, fixed at the first start (default 4)
 #   CLUSTER_TLS=1      the frontend serves TLS and requires client certificates (mTLS); erpbridge and
@@ -349,6 +349,9 @@ cmd_up() {
 	command -v curl >/dev/null || die "curl is needed"
 	command -v psql >/dev/null || die "psql is needed (PostgreSQL client)"
 	command -v mysql >/dev/null || die "mysql is needed (MySQL/MariaDB client)"
+	# Temporal's PostgreSQL schema keeps membership ports as smallint.
+	((CLUSTER_PORT_BASE >= 1024 && CLUSTER_PORT_BASE + 20 <= 32768)) ||
+		die "CLUSTER_PORT_BASE=$CLUSTER_PORT_BASE: the 20 ports from it must lie between 1024 and 32767"
 	local p
 	for ((p = CLUSTER_PORT_BASE; p < CLUSTER_PORT_BASE + 20; p++)); do
 		port_busy "$p" && die "port $p is taken: choose another CLUSTER_PORT_BASE (20 ports from it are used)"

@@ -338,14 +338,16 @@ func envOr(k, def string) string {
 	return def
 }
 
-// freePortBase finds n consecutive free loopback ports in a random place of
-// the unprivileged range, so runs of other engineers do not collide.
+// freePortBase finds n consecutive free loopback ports in a random place
+// between 20000 and 32767, so runs of other engineers do not collide.
+// Temporal's PostgreSQL schema keeps membership ports as smallint, so they
+// stay below 32768.
 func freePortBase(t *testing.T, n int) int {
 	t.Helper()
 	for range 200 {
 		var b [2]byte
 		_, _ = rand.Read(b[:])
-		base := 20000 + (int(b[0])<<8|int(b[1]))%40000
+		base := 20000 + (int(b[0])<<8|int(b[1]))%(32768-20000-n)
 		free := true
 		for p := base; p < base+n && free; p++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))

@@ -289,7 +289,7 @@ func (c *cluster) verify(b *burst) {
 		for _, q := range []string{
 			`WorkflowType = "EventWorkflow" AND ExecutionStatus = "Running"`,
 			`WorkflowType = "RecordWorkflow" AND ExecutionStatus = "Running" AND SyncStatus != "synced"`,
-			`ExecutionStatus = "Failed" OR ExecutionStatus = "TimedOut" OR ExecutionStatus = "Terminated"`,
+			`(WorkflowType = "EventWorkflow" OR WorkflowType = "RecordWorkflow") AND (ExecutionStatus = "Failed" OR ExecutionStatus = "TimedOut" OR ExecutionStatus = "Terminated")`,
 		} {
 			n, err := c.count(q)
 			if err != nil {

@@ -205,6 +205,22 @@ wait_for() {
 
 http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 
+# wait_proc NAME TIMEOUT CMD...: like wait_for, but gives up at once, with
+# the end of its log, when NAME has exited.
+wait_proc() {
+	local name=$1 timeout=$2 deadline
+	shift 2
+	deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ! alive "$name"; then
+			tail -n 5 "$CLUSTER_DIR/logs/$name.log" | cut -c1-400 >&2
+			die "$name exited (log: $CLUSTER_DIR/logs/$name.log)"
+		fi
+		((SECONDS < deadline)) || die "$name: not ready after ${timeout}s (logs in $CLUSTER_DIR/logs)"
+		sleep 0.5
+	done
+}
+
 # --- Temporal ------------------------------------------------------------------
 
 temporal_cli() {
@@ -252,6 +268,15 @@ start_temporal() {
 	mapfile -t env < <(temporal_env "$svc")
 	launch "temporal-$svc" env "${env[@]}" "$BIN/temporal-server" --root "$ROOT/deploy/temporal" --config config \
 		--env erpbridge --allow-no-auth start --service "$svc"
+}
+
+# temporal_works proves history and matching serve, not just the frontend: a
+# workflow start needs history, a task queue's description matching.
+temporal_works() {
+	local id=cluster-probe-$RANDOM$RANDOM
+	temporal_cli workflow start --namespace default --task-queue cluster-probe --type probe --workflow-id "$id" &&
+		temporal_cli workflow terminate --namespace default --workflow-id "$id" --reason "cluster.sh probe" &&
+		temporal_cli task-queue describe --namespace default --task-queue erpbridge
 }
 
 # make_certs: a CA, the frontend's certificate and two client certificates
@@ -312,7 +337,11 @@ start_one() {
 	case "$name" in
 	temporal-frontend | temporal-history | temporal-matching | temporal-worker)
 		start_temporal "$name"
-		[ "$name" = temporal-frontend ] && wait_for "the Temporal frontend" 90 frontend_serving
+		case "$name" in
+		temporal-frontend) wait_proc "$name" 90 frontend_serving ;;
+		temporal-history) wait_proc "$name" 90 port_busy "$HISTORY_PORT" ;;
+		temporal-matching) wait_proc "$name" 90 port_busy "$MATCHING_PORT" ;;
+		esac
 		;;
 	erpsim)
 		launch erpsim env ERPSIM_ADDR="127.0.0.1:$ERPSIM_PORT" ERPSIM_DATA="$CLUSTER_DIR/erpsim.jsonl" ERP_TOKEN="$ERP_TOKEN" \
@@ -382,13 +411,20 @@ cmd_up() {
 	[ "$CLUSTER_TLS" = 1 ] && make_certs
 
 	log "Temporal: history, matching, frontend and worker services"
+	# History first, alone: on an empty database the first service to start
+	# writes the cluster's metadata, and services racing to do so fail. It
+	# listens once that is done.
+	start_temporal history
+	wait_proc temporal-history 90 port_busy "$HISTORY_PORT"
 	local svc
-	for svc in "${TEMPORAL_SERVICES[@]}"; do start_temporal "$svc"; done
+	for svc in matching frontend worker; do start_temporal "$svc"; done
 	wait_for "the Temporal frontend" 120 frontend_serving
 	if ! temporal_cli operator namespace describe --namespace default >/dev/null 2>&1; then
 		temporal_cli operator namespace create --namespace default --retention 72h >/dev/null
 	fi
 	wait_for "namespace default" 60 namespace_ready
+	wait_for "Temporal's history and matching services" 90 temporal_works
+	for svc in "${TEMPORAL_SERVICES[@]}"; do alive "$svc" || die "$svc exited (log: $CLUSTER_DIR/logs/$svc.log)"; done
 	erpbridge_run setup >>"$CLUSTER_DIR/logs/setup.log" 2>&1 || die "erpbridge setup failed (logs/setup.log)"
 	wait_for "the search attributes" 60 attributes_ready
 	erpbridge_run migrate >>"$CLUSTER_DIR/logs/setup.log" 2>&1 || die "erpbridge migrate failed (logs/setup.log)"

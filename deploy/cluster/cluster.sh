@@ -376,7 +376,6 @@ cmd_up() {
 	ports
 	command -v openssl >/dev/null || die "openssl is needed"
 	command -v curl >/dev/null || die "curl is needed"
-	command -v psql >/dev/null || die "psql is needed (PostgreSQL client)"
 	command -v mysql >/dev/null || die "mysql is needed (MySQL/MariaDB client)"
 	# Temporal's PostgreSQL schema keeps membership ports as smallint.
 	((CLUSTER_PORT_BASE >= 1024 && CLUSTER_PORT_BASE + 20 <= 32768)) ||

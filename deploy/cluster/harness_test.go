@@ -74,7 +74,7 @@ func startCluster(t *testing.T) *cluster {
 		}
 		conn.Close()
 	}
-	for _, tool := range []string{"psql", "mysql", "openssl", "curl", "setsid"} {
+	for _, tool := range []string{"mysql", "openssl", "curl", "setsid"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			testenv.Unavailable(t, "%s is not installed: %v", tool, err)
 		}

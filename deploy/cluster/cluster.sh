@@ -307,7 +307,10 @@ extendedKeyUsage=serverAuth"
 
 # erpbridge_env: what every erpbridge process of the cluster is given.
 erpbridge_env() {
+	# The ERP is the simulator on this machine, which only the dev profile
+	# accepts; migrations stay a step of their own, as in production.
 	local e=(
+		ERPBRIDGE_PROFILE=dev AUTO_MIGRATE=false
 		MYSQL_DSN="$MYSQL_DSN" TEMPORAL_ADDRESS="$TEMPORAL_ADDRESS" TEMPORAL_NAMESPACE=default TEMPORAL_TASK_QUEUE=erpbridge
 		ERP_URL="$ERP_URL" ERP_TOKEN="$ERP_TOKEN" AUTOX3_APP_SECRET="$AUTOX3_APP_SECRET" FENBEITONG_TOKEN="$FENBEITONG_TOKEN"
 		PAYLOAD_KEY="$PAYLOAD_KEY" LOG_LEVEL="${ERPBRIDGE_LOG_LEVEL:-info}" SHUTDOWN_TIMEOUT="${SHUTDOWN_TIMEOUT:-20s}"
@@ -367,7 +370,19 @@ start_one() {
 
 frontend_serving() { temporal_cli operator cluster health | grep -q SERVING; }
 namespace_ready() { temporal_cli workflow count --namespace default; }
-attributes_ready() { temporal_cli workflow count --namespace default --query 'SyncStatus="pending"'; }
+
+# attributes_ready proves that the frontend and history know erpbridge's
+# search attributes: the server caches them for up to a minute, and a
+# workflow started meanwhile would be refused or indexed without them.
+attributes_ready() {
+	local id=cluster-probe-$RANDOM$RANDOM n
+	temporal_cli workflow start --namespace default --task-queue cluster-probe --type probe --workflow-id "$id" \
+		--search-attribute 'SyncStatus="cluster-probe"' >/dev/null 2>&1 || return 1
+	sleep 1
+	n=$(temporal_cli workflow count --namespace default --query "WorkflowId=\"$id\" AND SyncStatus=\"cluster-probe\"" 2>/dev/null)
+	temporal_cli workflow terminate --namespace default --workflow-id "$id" --reason "cluster.sh probe" >/dev/null 2>&1
+	[[ "$n" == *"Total: 1"* ]]
+}
 
 # --- commands ------------------------------------------------------------------
 
@@ -418,14 +433,13 @@ cmd_up() {
 	local svc
 	for svc in matching frontend worker; do start_temporal "$svc"; done
 	wait_for "the Temporal frontend" 120 frontend_serving
-	if ! temporal_cli operator namespace describe --namespace default >/dev/null 2>&1; then
-		temporal_cli operator namespace create --namespace default --retention 72h >/dev/null
-	fi
+	# setup creates the namespace and registers the search attributes.
+	erpbridge_run setup >>"$CLUSTER_DIR/logs/setup.log" 2>&1 || die "erpbridge setup failed (logs/setup.log)"
 	wait_for "namespace default" 60 namespace_ready
 	wait_for "Temporal's history and matching services" 90 temporal_works
+	log "waiting until Temporal's services know the search attributes (their cache lasts up to a minute)"
+	wait_for "the search attributes" 120 attributes_ready
 	for svc in "${TEMPORAL_SERVICES[@]}"; do alive "$svc" || die "$svc exited (log: $CLUSTER_DIR/logs/$svc.log)"; done
-	erpbridge_run setup >>"$CLUSTER_DIR/logs/setup.log" 2>&1 || die "erpbridge setup failed (logs/setup.log)"
-	wait_for "the search attributes" 60 attributes_ready
 	erpbridge_run migrate >>"$CLUSTER_DIR/logs/setup.log" 2>&1 || die "erpbridge migrate failed (logs/setup.log)"
 
 	log "erpbridge: ERP simulator, $WORKER_REPLICAS workers, $API_REPLICAS API replicas"

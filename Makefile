@@ -62,6 +62,7 @@ bench-e2e: ## End to end against bare Temporal on one dev server (BENCH_E2E_ARGS
 
 lint: ## go vet, gofmt, and workflowcheck when it can be had
 	$(GO) vet ./...
+	$(GO) vet -tags cluster ./deploy/cluster/
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	@wc="$$(command -v workflowcheck || true)"; \

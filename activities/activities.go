@@ -50,6 +50,10 @@ func (a *Activities) decode(in flow.EventInput, body []byte) (*vendors.Event, er
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
 	}
 	if ev.EventKey != in.EventKey {
+		// One part of a message that changes several records: its own event.
+		if part, ok := ev.Part(in.EventKey); ok {
+			return part, nil
+		}
 		err := fmt.Errorf("event key %q derived from the body does not match the workflow's %q", ev.EventKey, in.EventKey)
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
 	}
@@ -88,7 +92,7 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 		a.Metrics.Persisted.WithLabelValues(ev.Vendor, strconv.FormatBool(p.Applied)).Inc()
 	}
 	return flow.PersistResult{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version, Generic: ev.Generic,
-		Applied: p.Applied, Revision: p.Revision}, nil
+		Applied: p.Applied, Revision: p.Revision, Parts: p.Parts}, nil
 }
 
 // RecordInvalid keeps the raw body of a callback whose content failed

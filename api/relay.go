@@ -200,10 +200,8 @@ func startOptions(p store.Pending, taskQueue string) client.StartWorkflowOptions
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			flow.AttrVendor.ValueSet(p.Vendor), flow.AttrEventType.ValueSet(p.EventType),
-			flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
-		Memo: map[string]any{"vendor": p.Vendor, "event_type": p.EventType, "received_at": p.ReceivedAt.UTC().Format(time.RFC3339)},
+		TypedSearchAttributes:                    flow.EventSearchAttributes(p.Vendor, p.EventType),
+		Memo:                                     flow.EventMemo(p.Vendor, p.EventType, p.ReceivedAt),
 	}
 }
 

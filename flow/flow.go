@@ -73,6 +73,9 @@ const (
 	StatusSkipped    = "skipped"
 	StatusSuperseded = "superseded"
 	StatusInvalid    = "invalid"
+	// StatusSplit: a message that changes several records was split into one
+	// event per record (its parts), each with its own workflow and outcome.
+	StatusSplit = "split"
 )
 
 // EventWorkflowID is the workflow id of one vendor message: the vendor and its
@@ -84,6 +87,17 @@ func EventWorkflowID(vendor, eventKey string) string { return vendor + ":" + eve
 // vendor record (an order) to the ERP, serialising its sends.
 func RecordWorkflowID(vendor, kind, externalID string) string {
 	return "record:" + vendor + ":" + kind + ":" + externalID
+}
+
+// EventSearchAttributes are an event workflow's search attributes at its start.
+func EventSearchAttributes(vendor, eventType string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(AttrVendor.ValueSet(vendor), AttrEventType.ValueSet(eventType),
+		AttrSyncStatus.ValueSet(StatusPending))
+}
+
+// EventMemo is an event workflow's memo: nothing a vendor's customer could be named by.
+func EventMemo(vendor, eventType string, receivedAt time.Time) map[string]any {
+	return map[string]any{"vendor": vendor, "event_type": eventType, "received_at": receivedAt.UTC().Format(time.RFC3339)}
 }
 
 // EventInput starts an EventWorkflow. It is a claim check: the callback's
@@ -143,6 +157,9 @@ type PersistResult struct {
 	Generic    bool  // an unknown message type kept raw: no order id
 	Applied    bool  // the event is the record's newest state
 	Revision   int64 // record revision it produced; 0 when not applied
+	// Parts are the event keys of the events a message was split into, one
+	// per record it changes; the message itself is applied to no record.
+	Parts []string `json:",omitempty"`
 }
 
 // SyncPolicy is how long and how often the ERP sync retries.

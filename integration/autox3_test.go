@@ -114,11 +114,37 @@ func TestAutoX3EveryMessageType(t *testing.T) {
 	id1, id2, id3, id4, id5 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 	post(autox3.SampleReceptionBody(id1, rbid, now, appSecret), id1, "reception_order", ext)
 	post(autox3.SampleReportBody(id2, rbid, now, appSecret), id2, "inspection_report", ext)
-	post(autox3.SampleMaintenanceBody(id3, rbid, now, appSecret), id3, "maintenance_plan", ext)
-	post(autox3.SampleMaintenanceV2Body(id4, rbid+1, now, appSecret), id4, "maintenance_plan", "")
+	// Maintenance messages are split into one event per plan (and v1's job).
+	io := strconv.FormatInt(rbid*10, 10)
+	post(autox3.SampleMaintenanceBody(id3, rbid, now, appSecret), id3, autox3.KindMaintenanceMessage, id3)
+	post(autox3.SampleMaintenanceV2Body(id4, rbid+1, now, appSecret), id4, autox3.KindMaintenanceMessage, id4)
 	unknown := autox3.BuildBody(id5, "event.autox3.order.something.new", now, json.RawMessage(`{"staffId":1}`), json.RawMessage(`{"anything":[1,2,3]}`), false, appSecret)
 	post(unknown, id5, "event", id5)
 	for _, m := range all {
+		status := flow.StatusSynced
+		if m.kind == autox3.KindMaintenanceMessage {
+			status = flow.StatusSplit
+		}
+		s.mustResult(flow.EventWorkflowID("autox3", m.msgID), status)
+	}
+	v2 := strconv.FormatInt(rbid+1, 10)
+	parts := []sent{
+		{id3 + "#job", autox3.KindMaintenanceJob, io},
+		{id4 + "#plan:" + v2 + "-1", autox3.KindMaintenancePlanItem, v2 + "-1"},
+		{id4 + "#plan:" + v2 + "-2", autox3.KindMaintenancePlanItem, v2 + "-2"},
+	}
+	// v1's items have no plan id: their records are addressed within the job.
+	var v1Plans []models.InboundEvent
+	if err := s.db.Where("parent_key = ? AND kind = ?", id3, autox3.KindMaintenancePlanItem).Find(&v1Plans).Error; err != nil || len(v1Plans) != 2 {
+		t.Fatalf("v1 plans stored: %d, %v", len(v1Plans), err)
+	}
+	for _, p := range v1Plans {
+		parts = append(parts, sent{p.EventKey, p.Kind, p.ExternalID})
+	}
+	for _, m := range append(all, parts...) {
+		if m.kind == autox3.KindMaintenanceMessage {
+			continue
+		}
 		s.mustResult(flow.EventWorkflowID("autox3", m.msgID), flow.StatusSynced)
 		var ev models.InboundEvent
 		if err := s.db.Where("event_key = ?", m.msgID).Take(&ev).Error; err != nil {

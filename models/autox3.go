@@ -15,6 +15,7 @@ var autox3Models = []any{
 	&AutoX3PersonalItem{},
 	&AutoX3InspectionReport{},
 	&AutoX3MaintenancePlan{},
+	&AutoX3MaintenanceJob{},
 }
 
 // AutoX3ReceptionOrder is the newest state of one AutoX3 vehicle reception
@@ -115,10 +116,12 @@ const (
 	AutoX3PlanV2 = "v2" // one item of a detection.finish.maintenance.v2 message
 )
 
-// AutoX3MaintenancePlan is one maintenance plan item. A v2 item is keyed by
-// AutoX3's plan id and upserted by each later change; a v1 item has no id of
-// its own and is keyed "<record id>#<index>", the whole list being replaced
-// by each newer state of its record.
+// AutoX3MaintenancePlan is the newest state of one maintenance plan, keyed by
+// AutoX3's plan id (a v1 item without one: "<inspection order>/<service>"),
+// written by whichever message, v1 or v2, last changed the plan. A deleted
+// plan keeps its row, flagged Deleted. Rows written before plans were
+// records of their own are keyed "<record id>#<index>" (v1) and carry the
+// record id of the message's job in RecordID.
 type AutoX3MaintenancePlan struct {
 	ID     string `gorm:"primaryKey;size:191"`
 	Source string `gorm:"size:8;not null;index:ix_autox3_plan_record,priority:1"`
@@ -144,3 +147,20 @@ type AutoX3MaintenancePlan struct {
 
 // TableName names the table.
 func (AutoX3MaintenancePlan) TableName() string { return "autox3_maintenance_plans" }
+
+// AutoX3MaintenanceJob is what the newest v1 maintenance message said of its
+// inspection order besides the plans, keyed by inspection order id.
+type AutoX3MaintenanceJob struct {
+	ID                string    `gorm:"primaryKey;size:191"` // inspection order id (else "receive-base:<id>")
+	InspectionOrderID string    `gorm:"size:128;not null;index"`
+	ReceiveBaseID     *int64    `gorm:"index"`
+	CarPlate          string    `gorm:"size:64;not null"`
+	PlanIDs           string    `gorm:"type:mediumtext;not null"` // JSON array of the plan ids it listed
+	Questions         string    `gorm:"type:mediumtext;not null"` // work procedure questions, JSON array as given
+	MsgID             string    `gorm:"size:128;not null"`
+	Version           int64     `gorm:"not null"`
+	UpdatedTime       time.Time `gorm:"not null"` // createTime of the callback that wrote the row
+}
+
+// TableName names the table.
+func (AutoX3MaintenanceJob) TableName() string { return "autox3_maintenance_jobs" }

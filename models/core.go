@@ -42,8 +42,12 @@ type InboundEvent struct {
 	// RelayUntil is when a relay's claim to start the workflow lapses, so
 	// another relay takes the callback over if the first one died.
 	RelayUntil *time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ParentKey is, for one part of a message split into one event per
+	// record it changes, the message's event key; the part keeps no body of
+	// its own but reads the message's.
+	ParentKey string `gorm:"size:191;not null;default:''"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // RecordState is the newest known state of one vendor record (an order) and

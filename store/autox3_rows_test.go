@@ -1,16 +1,20 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
+	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
@@ -210,76 +214,124 @@ func loadPlans(t *testing.T, db *gorm.DB) map[string]models.AutoX3MaintenancePla
 	return out
 }
 
-func TestAutoX3SaveMaintenancePlans(t *testing.T) {
+// persistMessage stores a maintenance message as the edge does, persists it
+// (which splits it) and then each of its parts, as their workflows do, and
+// returns the part keys.
+func persistMessage(t *testing.T, s *store.Store, body []byte) []string {
+	t.Helper()
+	ctx := context.Background()
+	ev := decodeOK(t, body)
+	in := store.Inbound{Vendor: vendors.AutoX3, EventKey: ev.EventKey, EventType: ev.EventType, Body: body, ReceivedAt: time.Now()}
+	if _, err := s.Receive(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Body = nil // runs carry the claim check only
+	decode := func(key string) store.Decoder {
+		return func(b []byte) (*vendors.Event, error) {
+			ev, err := autox3.Decode(b)
+			if err != nil || key == ev.EventKey {
+				return ev, err
+			}
+			part, ok := ev.Part(key)
+			if !ok {
+				t.Fatalf("no part %s", key)
+			}
+			return part, nil
+		}
+	}
+	res, _, err := s.Persist(ctx, in, decode(in.EventKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied || len(res.Parts) != len(ev.Parts) {
+		t.Fatalf("message persisted as %+v", res)
+	}
+	for _, key := range res.Parts {
+		part := in
+		part.EventKey = key
+		for range 2 { // a retried Persist changes nothing
+			if _, _, err := s.Persist(ctx, part, decode(key)); err != nil {
+				t.Fatalf("persist part %s: %v", key, err)
+			}
+		}
+		got, ok, err := s.Callback(ctx, vendors.AutoX3, key)
+		if err != nil || !ok || string(got) != string(body) {
+			t.Fatalf("part %s claim check resolves to %q, %v, %v", key, got, ok, err)
+		}
+	}
+	again, _, err := s.Persist(ctx, in, decode(in.EventKey))
+	if err != nil || !reflect.DeepEqual(again.Parts, res.Parts) {
+		t.Fatalf("persisting the message again = %+v, %v", again, err)
+	}
+	return res.Parts
+}
+
+func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
+			s := store.New(db)
 
-			// v1: one row per item, the list replaced by a newer state of the record.
-			ev := decodeOK(t, autox3.SampleMaintenanceBody("p-1", 7001, 1700000000000, "k"))
-			save(t, db, ev)
-			save(t, db, ev)
+			// v1: the job and one plan per item.
+			keys := persistMessage(t, s, autox3.SampleMaintenanceBody("p-1", 7001, 1700000000000, "k"))
+			if len(keys) != 3 {
+				t.Fatalf("parts = %v", keys)
+			}
 			plans := loadPlans(t, db)
-			if len(plans) != 2 {
-				t.Fatalf("plans = %+v", plans)
+			var p models.AutoX3MaintenancePlan
+			var ids []string
+			for id, row := range plans {
+				ids = append(ids, id)
+				if row.ServiceBaseName == "更换空气滤芯" {
+					p = row
+				}
 			}
-			p := plans["7001#1"]
-			if p.Source != models.AutoX3PlanV1 || p.RecordID != "7001" || p.InspectionOrderID != "70010" || *p.ReceiveBaseID != 7001 ||
+			slices.Sort(ids)
+			if len(plans) != 2 || p.Source != models.AutoX3PlanV1 || p.RecordID != p.ID || p.InspectionOrderID != "70010" ||
+				*p.ReceiveBaseID != 7001 || !p.NextReplaceCycleKm.Equal(decimal.NewFromInt(97000)) ||
 				p.Item != `{"currentMiles":67000,"inspectionOrderId":70010,"nextReplaceCycleKm":97000,"perMiles":30000,"reductionType":"MILE","serviceBaseName":"更换空气滤芯"}` {
-				t.Fatalf("v1 row = %+v", p)
+				t.Fatalf("v1 plans = %+v", plans)
 			}
-			newer := build(autox3.MsgTypeMaintenance, `{"receiveBaseId":7001,"carMaintenancePlanList":[{"x":1}]}`, false)
-			save(t, db, decodeOK(t, newer))
-
-			// v2: upserted by plan id.
-			v2 := decodeOK(t, autox3.SampleMaintenanceV2Body("v-1", 9001, 1700000000000, "k"))
-			save(t, db, v2)
-			save(t, db, v2)
-			plans = loadPlans(t, db)
-			if len(plans) != 3 {
-				t.Fatalf("plans = %+v", plans)
-			}
-			if _, ok := plans["7001#1"]; ok {
-				t.Fatal("old v1 item survived a newer state")
-			}
-			if plans["7001#0"].Item != `{"x":1}` {
-				t.Fatalf("v1 row = %+v", plans["7001#0"])
-			}
-			a := plans["9001-1"]
-			if a.Source != models.AutoX3PlanV2 || a.RecordID != autox3.InspectionOrderIDPrefix+"9001" || a.Action != autox3.ActionAdd ||
-				a.InspectionOrderID != "9001" || a.ReceiveBaseID != nil || !a.CurrentMiles.Equal(decimal.NewFromInt(67000)) ||
-				!a.PerMiles.Equal(decimal.NewFromInt(5000)) || a.ReductionType != "MILE" || a.ServiceBaseSn != "SB-OIL" ||
-				a.Checkpoints != `[{"checkpointName":"机油","status":"NORMAL"}]` || a.Deleted || a.WarningDate == nil {
-				t.Fatalf("v2 row = %+v", a)
-			}
-			if b := plans["9001-2"]; !b.WarningDate.Equal(time.Date(2026, 8, 31, 16, 0, 0, 0, time.UTC)) || b.ReductionType != "TIME" {
-				t.Fatalf("v2 row = %+v", b)
+			var job models.AutoX3MaintenanceJob
+			if err := db.Take(&job, "id = ?", "70010").Error; err != nil || job.CarPlate != "JING" || *job.ReceiveBaseID != 7001 ||
+				len(ids) != 2 || !strings.Contains(job.PlanIDs, ids[0]) || !strings.Contains(job.PlanIDs, ids[1]) || job.Questions != `[{"question":"前刹车片磨损严重","suggestion":"建议更换"}]` {
+				t.Fatalf("job = %+v, %v", job, err)
 			}
 
-			// A later change: one plan modified, one deleted (kept, flagged).
-			change := `[{"action":"MODIFY","id":"9001-1","inspectionOrderId":9001,"currentMiles":"68000.04","reductionType":"MILE"},` +
+			// v2, out of order: the newer message (plan 1 modified, plan 2
+			// deleted) is persisted before the older one that added both and a third.
+			newer := `[{"action":"MODIFY","id":"9001-1","inspectionOrderId":9001,"currentMiles":"68000.04","reductionType":"MILE"},` +
 				`{"action":"DELETE","id":"9001-2","inspectionOrderId":9001}]`
-			ev = decodeOK(t, autox3.BuildBody("v-2", autox3.MsgTypeMaintenanceV2, 1700000005000, nil, json.RawMessage(change), true, "k"))
-			save(t, db, ev)
-			save(t, db, ev)
-			plans = loadPlans(t, db)
-			if len(plans) != 3 {
-				t.Fatalf("plans = %+v", plans)
-			}
-			a, b := plans["9001-1"], plans["9001-2"]
-			if a.Action != autox3.ActionModify || !a.CurrentMiles.Equal(decimal.NewFromInt(68000)) || a.PerMiles != nil || a.MsgID != "v-2" ||
-				a.Version != 1700000005000 || a.Deleted || a.Checkpoints != "[]" {
-				t.Fatalf("modified row = %+v", a)
-			}
-			if b.Action != autox3.ActionDelete || !b.Deleted {
-				t.Fatalf("deleted row = %+v", b)
-			}
+			persistMessage(t, s, autox3.BuildBody("v-2", autox3.MsgTypeMaintenanceV2, 1700000005000, nil, json.RawMessage(newer), true, "k"))
+			older := `[{"action":"ADD","id":"9001-1","inspectionOrderId":9001,"currentMiles":67000,"perMiles":5000},` +
+				`{"action":"ADD","id":"9001-2","inspectionOrderId":9001},{"action":"ADD","id":"9001-3","inspectionOrderId":9001,"warningDate":"2026-09-01"}]`
+			persistMessage(t, s, autox3.BuildBody("v-1", autox3.MsgTypeMaintenanceV2, 1700000000000, nil, json.RawMessage(older), true, "k"))
 
-			// The same plan twice in one message: the later item wins.
-			twice := `[{"action":"ADD","id":"X"},{"action":"FINISH","id":"X"}]`
-			save(t, db, decodeOK(t, build(autox3.MsgTypeMaintenanceV2, twice, true)))
-			if x := loadPlans(t, db)["X"]; x.Action != autox3.ActionFinish || x.RecordID != "m-1" {
-				t.Fatalf("row X = %+v", x)
+			plans = loadPlans(t, db)
+			a, b, c := plans["9001-1"], plans["9001-2"], plans["9001-3"]
+			if a.Action != autox3.ActionModify || a.MsgID != "v-2" || a.Version != 1700000005000 || a.PerMiles != nil || a.Deleted {
+				t.Fatalf("plan 1 = %+v", a)
+			}
+			if b.Action != autox3.ActionDelete || !b.Deleted || b.MsgID != "v-2" {
+				t.Fatalf("plan 2 = %+v", b)
+			}
+			if c.Action != autox3.ActionAdd || c.MsgID != "v-1" || c.WarningDate == nil || c.WarningDate.UTC().Format(time.DateOnly) != "2026-09-01" {
+				t.Fatalf("plan 3 = %+v", c)
+			}
+			for id, want := range map[string]string{"9001-1": `"action":"MODIFY"`, "9001-2": `"deleted":true`, "9001-3": `"action":"ADD"`} {
+				st, err := s.Record(context.Background(), vendors.AutoX3, autox3.KindMaintenancePlanItem, id)
+				if err != nil || !strings.Contains(st.Data, want) {
+					t.Fatalf("record %s = %s, %v; want %s", id, st.Data, err, want)
+				}
+			}
+			var split []models.InboundEvent
+			if err := db.Where("sync_status = ?", flow.StatusSplit).Order("event_key").Find(&split).Error; err != nil || len(split) != 3 {
+				t.Fatalf("split messages = %d, %v", len(split), err)
+			}
+			var superseded int64
+			db.Model(&models.InboundEvent{}).Where("parent_key = ? AND sync_status = ?", "v-1", flow.StatusSuperseded).Count(&superseded)
+			if superseded != 2 {
+				t.Fatalf("%d parts of the older message superseded, want 2", superseded)
 			}
 		})
 	}

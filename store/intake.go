@@ -120,11 +120,15 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 }
 
 // Callback returns the raw body of a stored callback; ok is false when there is none.
+// A part of a split message answers with the message's body.
 func (s *Store) Callback(ctx context.Context, vendor, eventKey string) (body []byte, ok bool, err error) {
 	var row models.InboundEvent
-	err = s.db.WithContext(ctx).Select("body").Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&row).Error
+	err = s.db.WithContext(ctx).Select("body", "parent_key").Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&row).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("read stored callback: %w", err)
+	}
+	if row.ParentKey != "" {
+		return s.Callback(ctx, vendor, row.ParentKey)
 	}
 	return row.Body, row.Body != nil, nil
 }

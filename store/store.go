@@ -46,6 +46,9 @@ type Inbound struct {
 type Persisted struct {
 	Applied  bool  // the event is the record's newest state
 	Revision int64 // record revision it produced; 0 when not applied
+	// Parts are the event keys of the parts a message was split into (see
+	// vendors.Event.Parts); each is stored, waiting for its own workflow.
+	Parts []string
 }
 
 // Receive is the edge's claim check: it stores a callback's raw body before
@@ -96,9 +99,17 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 			return fmt.Errorf("look up stored event: %w", err)
 		}
 		body := in.Body
-		if row.ID != 0 {
+		switch {
+		case row.ID != 0 && row.ParentKey != "":
+			// One part of a split message: it reads the message's body.
+			parent, err := storedBody(tx, in.Vendor, row.ParentKey)
+			if err != nil {
+				return err
+			}
+			body = parent
+		case row.ID != 0:
 			body = row.Body
-		} else if len(body) == 0 {
+		case len(body) == 0:
 			return fmt.Errorf("%w: %s", ErrNoCallback, flow.ClaimCheckFor(in.Vendor, in.EventKey))
 		}
 		var err error
@@ -108,7 +119,14 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 		if row.ID != 0 && row.SyncStatus != flow.StatusReceived {
 			// Persisted before (a retry after a commit whose answer was lost): answer as then.
 			res = Persisted{Applied: row.Applied, Revision: row.Revision}
+			if row.SyncStatus == flow.StatusSplit || len(ev.Parts) > 0 {
+				res.Parts = ev.PartKeys()
+			}
 			return nil
+		}
+		if len(ev.Parts) > 0 {
+			res, err = split(tx, in, row, ev)
+			return err
 		}
 		res, err = apply(tx, in, row, ev)
 		return err
@@ -186,6 +204,65 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	}
 	err = tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
 	return Persisted{Applied: true, Revision: state.Revision}, err
+}
+
+// split stores a message that changes several records as one event per
+// record (its parts), each waiting for its own workflow, which the message's
+// workflow starts; the message itself is marked split and applied to no record.
+func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) (Persisted, error) {
+	occurred := ev.OccurredAt
+	if occurred.IsZero() {
+		occurred = in.ReceivedAt
+	}
+	now := time.Now().UTC()
+	if row.ID == 0 {
+		row = inboundRow(in, flow.StatusSplit, "")
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &now
+		if err := tx.Create(&row).Error; err != nil {
+			return Persisted{}, fmt.Errorf("store event: %w", err)
+		}
+	} else {
+		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
+			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
+			"workflow_id": in.WorkflowID, "sync_status": flow.StatusSplit, "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
+		if up.Error != nil {
+			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
+		}
+		if up.RowsAffected == 0 {
+			return Persisted{}, fmt.Errorf("stored event %s was persisted concurrently; retry", flow.ClaimCheckFor(in.Vendor, in.EventKey))
+		}
+	}
+	keys := ev.PartKeys()
+	parts := make([]models.InboundEvent, len(ev.Parts))
+	for i, p := range ev.Parts {
+		at := p.OccurredAt
+		if at.IsZero() {
+			at = occurred
+		}
+		parts[i] = models.InboundEvent{
+			Vendor: in.Vendor, EventKey: keys[i], EventType: in.EventType, ParentKey: in.EventKey,
+			Kind: p.Kind, ExternalID: p.ExternalID, Version: p.Version, OccurredAt: at.UTC(),
+			Body: []byte{}, BodySHA256: row.BodySHA256, WorkflowID: flow.EventWorkflowID(in.Vendor, keys[i]),
+			// The message's workflow starts the parts' workflows, so no relay does.
+			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), StartedAt: &now,
+		}
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&parts, batchSize).Error; err != nil {
+		return Persisted{}, fmt.Errorf("store the %d parts of event %s: %w", len(parts), flow.ClaimCheckFor(in.Vendor, in.EventKey), err)
+	}
+	return Persisted{Parts: keys}, nil
+}
+
+// storedBody reads the raw body of a stored callback.
+func storedBody(tx *gorm.DB, vendor, eventKey string) ([]byte, error) {
+	var row models.InboundEvent
+	if err := tx.Select("id", "body").Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&row).Error; err != nil {
+		return nil, fmt.Errorf("look up stored event: %w", err)
+	}
+	if row.ID == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoCallback, flow.ClaimCheckFor(vendor, eventKey))
+	}
+	return row.Body, nil
 }
 
 // KeepInvalid marks a stored callback whose content failed verification (or

@@ -9,6 +9,8 @@
 package vendors
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,6 +113,62 @@ type Event struct {
 	// Tables are the normalised rows of this state, written only when it is
 	// the newest state of its record; nil keeps the event raw only.
 	Tables []Table
+	// Parts, when set, are the records a message changes one by one (an
+	// AutoX3 maintenance message: one per plan). Each part becomes an event
+	// of its own, keyed PartKey(EventKey, part.Key), with its own workflow
+	// and its own newest-state record, so every record converges whatever
+	// order the messages arrive in. The fields above then describe the
+	// message, which is kept raw and applied to no record itself.
+	Parts []Part
+}
+
+// Part is one record state carried by a message that changes several records.
+type Part struct {
+	Key        string // unique within the message; part of the part's event key
+	Kind       string
+	ExternalID string
+	Version    int64
+	OccurredAt time.Time
+	Data       any
+	Tables     []Table
+}
+
+// partSeparator joins a message's event key and a part's key.
+const partSeparator = "#"
+
+// maxEventKey is the size of the event key column.
+const maxEventKey = 191
+
+// PartKey is the event key of one part of a message; a part key that would
+// make it longer than an event key may be is replaced by a digest of it.
+func PartKey(eventKey, partKey string) string {
+	if k := eventKey + partSeparator + partKey; len(k) <= maxEventKey {
+		return k
+	}
+	sum := sha256.Sum256([]byte(partKey))
+	return eventKey + partSeparator + "~" + hex.EncodeToString(sum[:16])
+}
+
+// Part returns the event of one part of e, found by its event key
+// (PartKey(e.EventKey, part.Key)); ok is false when e has no such part.
+func (e *Event) Part(eventKey string) (*Event, bool) {
+	for _, p := range e.Parts {
+		if PartKey(e.EventKey, p.Key) != eventKey {
+			continue
+		}
+		return &Event{Vendor: e.Vendor, EventKey: eventKey, EventType: e.EventType, Kind: p.Kind, ExternalID: p.ExternalID,
+			Version: p.Version, OccurredAt: p.OccurredAt, Data: p.Data, Tables: p.Tables}, true
+	}
+	return nil, false
+}
+
+// PartKeys lists the event keys of e's parts, in order.
+func (e *Event) PartKeys() []string {
+	keys := make([]string, len(e.Parts))
+	for i, p := range e.Parts {
+		keys[i] = PartKey(e.EventKey, p.Key)
+	}
+	return keys
 }
 
 // Table is the rows one record state owns in one table: the store deletes

@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -57,6 +59,9 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 		if err := setOrderID(ctx, &st, p.Kind, p.ExternalID, p.Generic); err != nil {
 			return EventResult{}, err
 		}
+	}
+	if len(p.Parts) > 0 {
+		return splitEvent(ctx, in, &st, p.Parts)
 	}
 	st.Revision = p.Revision
 	if !p.Applied {
@@ -156,6 +161,35 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 			}
 		}
 	}
+}
+
+// splitEvent starts the workflow of each part of a message that changes
+// several records (one event per record, see vendors.Event.Parts) and ends
+// the message's run as split: each part reaches the ERP, is superseded or
+// waits for an operator in its own run, which outlives this one.
+func splitEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, parts []string) (EventResult, error) {
+	st.State = "splitting"
+	started := make([]workflow.Future, len(parts))
+	for i, key := range parts {
+		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            flow.EventWorkflowID(in.Vendor, key),
+			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
+			TypedSearchAttributes: flow.EventSearchAttributes(in.Vendor, in.EventType),
+			Memo:                  flow.EventMemo(in.Vendor, in.EventType, in.ReceivedAt),
+		})
+		part := flow.EventInput{Vendor: in.Vendor, EventKey: key, EventType: in.EventType, ReceivedAt: in.ReceivedAt,
+			ClaimCheck: flow.ClaimCheckFor(in.Vendor, key)}
+		started[i] = workflow.ExecuteChildWorkflow(child, EventWorkflow, part).GetChildWorkflowExecution()
+	}
+	for _, f := range started {
+		// A part already started (this run was reset, say) runs on: one run per part, ever.
+		if err := f.Get(ctx, nil); err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			return EventResult{}, err
+		}
+	}
+	detail := fmt.Sprintf("split into %d events, one per record it changes", len(parts))
+	return finishEvent(ctx, in, st, flow.OutcomeSignal{Status: flow.StatusSplit, Detail: detail})
 }
 
 // changeVerifyInPersist versions the fold of the Verify step into Persist.

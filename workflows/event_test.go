@@ -1,7 +1,10 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -303,4 +306,53 @@ func TestEventWorkflowRenotifiesWhenNoAnswerComes(t *testing.T) {
 	assert.Equal(t, flow.StatusSynced, res.Status)
 	h.env.AssertActivityNumberOfCalls(t, "NotifyRecord", 2)
 	assert.Equal(t, []string{"Persist", "NotifyRecord", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+}
+
+// A message that changes several records is split: one child event workflow
+// per part, started (not awaited; here each part finds a newer state and
+// ends superseded), and the message's run ends split.
+func TestEventWorkflowSplitStartsOnePartPerRecord(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput()
+	in.Body, in.ClaimCheck = "", flow.ClaimCheckFor(vendors.AutoX3, eventKey)
+	parts := []string{eventKey + "#plan:1", eventKey + "#plan:2", eventKey + "#job"}
+	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
+		Kind: "maintenance_message", ExternalID: eventKey, Version: 7, Parts: parts,
+	}, nil).Once()
+	h.env.OnActivity(a.RecordEventOutcome, mock.Anything, mock.MatchedBy(func(o flow.OutcomeInput) bool {
+		return o.EventKey == eventKey && o.Status == flow.StatusSplit && strings.Contains(o.Detail, "3 events")
+	})).Return(nil).Once()
+
+	var mu sync.Mutex
+	var children []flow.PersistInput
+	isPart := func(key string) bool { return strings.HasPrefix(key, eventKey+"#") }
+	h.env.OnActivity(a.Persist, mock.Anything, mock.MatchedBy(func(p flow.PersistInput) bool { return isPart(p.Event.EventKey) })).Return(
+		func(_ context.Context, p flow.PersistInput) (flow.PersistResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			children = append(children, p)
+			return flow.PersistResult{Kind: "maintenance_plan_item", ExternalID: p.Event.EventKey, Version: 7}, nil
+		}).Times(len(parts))
+	h.env.OnActivity(a.RecordEventOutcome, mock.Anything, mock.MatchedBy(func(o flow.OutcomeInput) bool {
+		return isPart(o.EventKey) && o.Status == flow.StatusSuperseded
+	})).Return(nil).Times(len(parts))
+
+	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
+	res := eventResult(t, h)
+
+	assert.Equal(t, flow.StatusSplit, res.Status)
+	h.env.AssertExpectations(t)
+	mu.Lock()
+	defer mu.Unlock()
+	var keys []string
+	for _, c := range children {
+		keys = append(keys, c.Event.EventKey)
+		assert.Equal(t, flow.EventWorkflowID(vendors.AutoX3, c.Event.EventKey), c.WorkflowID, "a part runs as its own event workflow")
+		assert.Equal(t, flow.ClaimCheckFor(vendors.AutoX3, c.Event.EventKey), c.Event.ClaimCheck, "a part carries its own claim check")
+		assert.Empty(t, c.Event.Body)
+		assert.Equal(t, in.EventType, c.Event.EventType)
+	}
+	assert.ElementsMatch(t, parts, keys)
+	assert.Equal(t, "done", h.query().State)
+	assert.Equal(t, flow.StatusSplit, h.query().SyncStatus)
 }

@@ -3,6 +3,8 @@ package autox3
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,94 +188,159 @@ func TestDecodeReport(t *testing.T) {
 	}
 }
 
+// part returns the event of the part of ev with the given part key.
+func part(t *testing.T, ev *vendors.Event, key string) *vendors.Event {
+	t.Helper()
+	p, ok := ev.Part(vendors.PartKey(ev.EventKey, key))
+	if !ok {
+		t.Fatalf("no part %q among %v", key, ev.PartKeys())
+	}
+	return p
+}
+
 func TestDecodeMaintenance(t *testing.T) {
 	ev := decodeOK(t, SampleMaintenanceBody("p-1", 7001, 1700000000000, "sec"))
-	if ev.Kind != KindMaintenancePlan || ev.ExternalID != "7001" {
+	if ev.Kind != KindMaintenanceMessage || ev.ExternalID != "p-1" || len(ev.Parts) != 3 {
 		t.Fatalf("event = %+v", ev)
 	}
-	p := ev.Data.(MaintenancePlan)
-	if p.Format != "v1" || *p.ReceiveBaseID != 7001 || p.InspectionOrderID != "70010" || p.Plate != "JING" ||
-		len(p.Plans) != 2 || len(p.WorkProcedureQuestions) != 1 {
-		t.Fatalf("plan = %+v", p)
+	// v1 items carry no plan id: each is addressed within its inspection
+	// order by its service, as printable ASCII (a digest of a Chinese name).
+	keys := ev.PartKeys()
+	planKey := regexp.MustCompile(`^p-1#plan:70010/~[0-9a-f]{32}$`)
+	if keys[0] != "p-1#job" || !planKey.MatchString(keys[1]) || !planKey.MatchString(keys[2]) || keys[1] == keys[2] {
+		t.Fatalf("part keys = %v", keys)
 	}
-	m := dataMap(t, ev)
-	if m["format"] != "v1" || len(m["plans"].([]any)) != 2 || len(m["work_procedure_questions"].([]any)) != 1 {
-		t.Fatalf("data = %v", m)
+	if again := decodeOK(t, SampleMaintenanceBody("p-1", 7001, 1700000009000, "sec")).PartKeys(); !slices.Equal(again, keys) {
+		t.Fatalf("part keys differ between messages of one job: %v, %v", again, keys)
+	}
+	job := part(t, ev, "job")
+	if job.Kind != KindMaintenanceJob || job.ExternalID != "70010" || job.Version != 1700000000000 || job.EventKey != "p-1#job" {
+		t.Fatalf("job = %+v", job)
+	}
+	oilID := strings.TrimPrefix(keys[1], "p-1#plan:")
+	m := dataMap(t, job)
+	if m["receive_base_id"] != float64(7001) || m["plate"] != "JING" || len(m["work_procedure_questions"].([]any)) != 1 ||
+		jsonOf(t, m["plan_ids"]) != jsonOf(t, []string{oilID, strings.TrimPrefix(keys[2], "p-1#plan:")}) {
+		t.Fatalf("job data = %v", m)
+	}
+	oil := part(t, ev, "plan:"+oilID)
+	if oil.Kind != KindMaintenancePlanItem || oil.ExternalID != oilID || oil.Version != 1700000000000 {
+		t.Fatalf("plan = %+v", oil)
+	}
+	m = dataMap(t, oil)
+	if m["plan_id"] != "" || m["source"] != "v1" || m["action"] != "" || m["deleted"] != false || m["inspection_order_id"] != "70010" ||
+		m["receive_base_id"] != float64(7001) || m["current_miles"] != "67000" || m["next_replace_cycle_km"] != "72000" ||
+		m["service_base_name"] != "更换机油" {
+		t.Fatalf("plan data = %v", m)
 	}
 
-	cases := []struct{ content, external string }{
-		{`{"carMaintenancePlanList":[{"inspectionOrderId":"IO-5"},{"inspectionOrderId":6}]}`, InspectionOrderIDPrefix + "IO-5"},
-		{`{"carMaintenancePlanList":[{"name":"x"}],"carNum":"JING"}`, "m-1"},
-		{`{}`, "m-1"},
-		{`{"receiveBaseId":"42","carMaintenancePlanList":[{"inspectionOrderId":5}]}`, "42"},
+	// The job is the inspection order whichever other ids the message carries.
+	cases := []struct{ content, job string }{
+		{`{"carMaintenancePlanList":[{"inspectionOrderId":"IO-5"},{"inspectionOrderId":6}]}`, "IO-5"},
+		{`{"receiveBaseId":"42","carMaintenancePlanList":[{"inspectionOrderId":5}]}`, "5"},
+		{`{"inspectionOrderId":9,"receiveBaseId":"42","carMaintenancePlanList":[]}`, "9"},
+		{`{"receiveBaseId":"42"}`, "receive-base:42"},
+		{`{"carMaintenancePlanList":[{"name":"x"}],"carNum":"JING"}`, "message:m-1"},
+		{`{}`, "message:m-1"},
 	}
 	for _, c := range cases {
 		ev := decodeOK(t, build(MsgTypeMaintenance, c.content, false))
-		if ev.ExternalID != c.external {
-			t.Errorf("%s: external id %q, want %q", c.content, ev.ExternalID, c.external)
+		if job := part(t, ev, "job"); job.ExternalID != c.job {
+			t.Errorf("%s: job %q, want %q", c.content, job.ExternalID, c.job)
 		}
-		p := ev.Data.(MaintenancePlan)
-		if p.Plans == nil || p.WorkProcedureQuestions == nil {
-			t.Errorf("%s: nil lists", c.content)
+	}
+	// A v1 item with AutoX3's plan id addresses the same record as a v2 item of that plan.
+	ev = decodeOK(t, build(MsgTypeMaintenance, `{"carMaintenancePlanList":[{"id":"P-1","inspectionOrderId":5,"serviceBaseSn":"SB"},{"inspectionOrderId":5,"serviceBaseSn":"SB-OIL"},{"inspectionOrderId":5},{"inspectionOrderId":5}]}`, false))
+	if got := strings.Join(ev.PartKeys(), ","); got != "m-1#job,m-1#plan:P-1,m-1#plan:5/SB-OIL,m-1#plan:5/#2,m-1#plan:5/#3" {
+		t.Fatalf("part keys = %s", got)
+	}
+	// Ids that cannot be part of a workflow id (not printable ASCII, longer than the column) become digests.
+	ev = decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"ADD","id":"计划 1"},{"action":"ADD","id":"`+strings.Repeat("9", 128)+`"}]`, true))
+	digest := regexp.MustCompile(`^~[0-9a-f]{32}$`)
+	if !digest.MatchString(ev.Parts[0].ExternalID) || ev.Parts[1].ExternalID != strings.Repeat("9", 128) || ev.Parts[0].Data.(Plan).PlanID != "计划 1" {
+		t.Fatalf("parts = %+v", ev.Parts)
+	}
+	long := decodeOK(t, build(MsgTypeMaintenance, `{"inspectionOrderId":"`+strings.Repeat("7", 100)+`","carMaintenancePlanList":[{"serviceBaseName":"`+strings.Repeat("x", 200)+`"}]}`, false))
+	for _, key := range long.PartKeys() {
+		if len(key) > 191 || len(long.Parts[1].ExternalID) > 128 {
+			t.Fatalf("key %q or external id %q too long", key, long.Parts[1].ExternalID)
 		}
 	}
 }
 
 func TestDecodeMaintenanceV2(t *testing.T) {
 	ev := decodeOK(t, SampleMaintenanceV2Body("v-1", 9001, 1700000000000, "sec"))
-	if ev.Kind != KindMaintenancePlan || ev.ExternalID != InspectionOrderIDPrefix+"9001" || ev.EventType != MsgTypeMaintenanceV2 {
+	if ev.Kind != KindMaintenanceMessage || ev.ExternalID != "v-1" || ev.EventType != MsgTypeMaintenanceV2 || len(ev.Parts) != 2 {
 		t.Fatalf("event = %+v", ev)
 	}
-	ch := ev.Data.(MaintenancePlanChange)
-	if ch.Format != "v2" || ch.ReceiveBaseID != nil || ch.InspectionOrderID != "9001" || len(ch.Items) != 2 {
-		t.Fatalf("change = %+v", ch)
+	a, b := part(t, ev, "plan:9001-1"), part(t, ev, "plan:9001-2")
+	if a.Kind != KindMaintenancePlanItem || a.ExternalID != "9001-1" || a.EventKey != "v-1#plan:9001-1" || a.Version != 1700000000000 {
+		t.Fatalf("part = %+v", a)
 	}
-	a, b := ch.Items[0], ch.Items[1]
-	if a.Action != ActionAdd || a.ID != "9001-1" || *a.CurrentMiles != "67000" || *a.NextReplaceCycleKm != "72000" ||
-		*a.PerMiles != "5000" || a.ReductionType != "MILE" || a.ServiceBaseName != "更换机油" || a.ServiceBaseSn != "SB-OIL" ||
-		string(a.Checkpoints) != `[{"checkpointName":"机油","status":"NORMAL"}]` {
-		t.Fatalf("item 0 = %+v", a)
+	pa, pb := a.Data.(Plan), b.Data.(Plan)
+	if pa.Action != ActionAdd || pa.PlanID != "9001-1" || pa.InspectionOrderID != "9001" || pa.ReceiveBaseID != nil ||
+		*pa.CurrentMiles != "67000" || *pa.NextReplaceCycleKm != "72000" || *pa.PerMiles != "5000" || pa.ReductionType != "MILE" ||
+		pa.ServiceBaseName != "更换机油" || pa.ServiceBaseSn != "SB-OIL" ||
+		string(pa.Checkpoints) != `[{"checkpointName":"机油","status":"NORMAL"}]` {
+		t.Fatalf("plan 0 = %+v", pa)
 	}
-	if !a.WarningDate.Equal(time.UnixMilli(1700000000000 + 90*24*3600*1000)) {
-		t.Fatalf("warning date = %v", a.WarningDate)
+	// Warning dates are calendar dates in AutoX3's zone, whether sent as epoch ms or as a date.
+	if want := time.UnixMilli(1700000000000 + 90*24*3600*1000).In(time.FixedZone("", 8*3600)).Format(time.DateOnly); *pa.WarningDate != want {
+		t.Fatalf("warning date = %v, want %s", *pa.WarningDate, want)
 	}
-	// A zone-less date is read at AutoX3's UTC+8.
-	if b.ReductionType != "TIME" || !b.WarningDate.Equal(time.Date(2026, 8, 31, 16, 0, 0, 0, time.UTC)) || string(b.Checkpoints) != "[]" {
-		t.Fatalf("item 1 = %+v", b)
+	if pb.ReductionType != "TIME" || *pb.WarningDate != "2026-09-01" || string(pb.Checkpoints) != "[]" {
+		t.Fatalf("plan 1 = %+v", pb)
 	}
-	m := dataMap(t, ev)
-	items := m["items"].([]any)
-	if items[1].(map[string]any)["warning_date"] != "2026-08-31T16:00:00Z" || m["format"] != "v2" {
+	m := dataMap(t, b)
+	if m["warning_date"] != "2026-09-01" || m["source"] != "v2" || m["deleted"] != false || m["plan_id"] != "9001-2" {
 		t.Fatalf("data = %v", m)
 	}
 
 	cases := []struct {
-		name, content, external string
-		items                   int
+		name, content string
+		plans         []string
+		receiveBase   any
 	}{
-		{"wrapper with list and receiveBaseId", `{"receiveBaseId":77,"list":[{"action":"modify","id":5,"inspectionOrderId":3}]}`, "77", 1},
-		{"wrapper with unnamed list", `{"whatever":[{"action":"FINISH","id":"5"}],"inspectionOrderId":"IO-1"}`, InspectionOrderIDPrefix + "IO-1", 1},
-		{"single item", `{"action":"DELETE","id":"5","receiveBaseId":"78","checkpointList":"[1,2]"}`, "78", 1},
-		{"items carry receiveBaseId", `[{"action":"ADD","id":"1","receiveBaseId":79},{"action":"ADD","id":"2"}]`, "79", 2},
-		{"no ids at all", `[{"action":"ADD","id":"1"}]`, "m-1", 1},
-		{"empty list", `[]`, "m-1", 0},
+		{"wrapper with list and receiveBaseId", `{"receiveBaseId":77,"list":[{"action":"modify","id":5,"inspectionOrderId":3}]}`, []string{"5"}, float64(77)},
+		{"wrapper with unnamed list", `{"whatever":[{"action":"FINISH","id":"5"}],"inspectionOrderId":"IO-1"}`, []string{"5"}, nil},
+		{"single item", `{"action":"DELETE","id":"5","receiveBaseId":"78","checkpointList":"[1,2]"}`, []string{"5"}, float64(78)},
+		{"items of several orders", `[{"action":"ADD","id":"1","inspectionOrderId":5},{"action":"ADD","id":"2","inspectionOrderId":6}]`, []string{"1", "2"}, nil},
+		{"a plan twice: the later item wins", `[{"action":"ADD","id":"1"},{"action":"ADD","id":"2"},{"action":"DELETE","id":"1"}]`, []string{"1", "2"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ev := decodeOK(t, build(MsgTypeMaintenanceV2, c.content, true))
-			if ev.ExternalID != c.external {
-				t.Fatalf("external id %q, want %q", ev.ExternalID, c.external)
+			var ids []string
+			for _, p := range ev.Parts {
+				ids = append(ids, p.ExternalID)
 			}
-			if n := len(ev.Data.(MaintenancePlanChange).Items); n != c.items {
-				t.Fatalf("%d items, want %d", n, c.items)
+			if strings.Join(ids, ",") != strings.Join(c.plans, ",") {
+				t.Fatalf("plans %v, want %v", ids, c.plans)
+			}
+			if m := dataMap(t, part(t, ev, "plan:"+c.plans[0])); m["receive_base_id"] != c.receiveBase {
+				t.Fatalf("receive_base_id = %v, want %v", m["receive_base_id"], c.receiveBase)
 			}
 		})
 	}
+	ev = decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"ADD","id":"1"},{"action":"DELETE","id":"1"}]`, true))
+	if p := ev.Parts[0].Data.(Plan); !p.Deleted || p.Action != ActionDelete {
+		t.Fatalf("plan = %+v", p)
+	}
+	inOrder := decodeOK(t, build(MsgTypeMaintenanceV2, `{"inspectionOrderId":"IO-1","list":[{"action":"ADD","id":"5"}]}`, true))
+	if p := inOrder.Parts[0].Data.(Plan); p.InspectionOrderID != "IO-1" {
+		t.Fatalf("plan = %+v", p)
+	}
+
+	// An empty list changes nothing: the message is kept and sent raw.
+	empty := decodeOK(t, build(MsgTypeMaintenanceV2, `[]`, true))
+	if !empty.Generic || empty.Kind != KindEvent || len(empty.Parts) != 0 {
+		t.Fatalf("empty = %+v", empty)
+	}
 
 	// Lower-case action is normalised; a content sent as a plain array is accepted too.
-	ch = decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"delete","id":8,"checkpointList":[1]}]`, false)).Data.(MaintenancePlanChange)
-	if ch.Items[0].Action != ActionDelete || ch.Items[0].ID != "8" || string(ch.Items[0].Checkpoints) != "[1]" {
-		t.Fatalf("items = %+v", ch.Items)
+	p := decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"delete","id":8,"checkpointList":[1]}]`, false)).Parts[0].Data.(Plan)
+	if p.Action != ActionDelete || !p.Deleted || p.PlanID != "8" || string(p.Checkpoints) != "[1]" {
+		t.Fatalf("plan = %+v", p)
 	}
 }
 
@@ -406,8 +473,6 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"v2 warning date bool", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"warningDate":true}]`, true, "content[0].warningDate", "must be an epoch-milliseconds timestamp"},
 		{"v2 checkpoints object", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":{}}]`, true, "content[0].checkpointList", "must be a JSON array"},
 		{"v2 checkpoints bad string", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":"[1,"}]`, true, "content[0].checkpointList", "does not hold valid JSON"},
-		{"v2 inspection orders differ", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"inspectionOrderId":5},{"action":"ADD","id":2},{"action":"ADD","id":3,"inspectionOrderId":"6"}]`, true, "content[2].inspectionOrderId", "differs from that of the other items"},
-		{"v2 receive bases differ", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"receiveBaseId":5},{"action":"ADD","id":2,"receiveBaseId":6}]`, true, "content[1].receiveBaseId", "differs from that of the other items"},
 		{"v2 wrapper receiveBaseId text", MsgTypeMaintenanceV2, `{"receiveBaseId":"x","list":[]}`, true, "content.receiveBaseId", "must be an integer"},
 		{"v2 service base name long", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"serviceBaseName":"` + strings.Repeat("x", 256) + `"}]`, true, "content[0].serviceBaseName", "must be at most 255 characters"},
 	}

@@ -1,7 +1,6 @@
 package autox3
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -93,80 +92,4 @@ func reportRow(env *Envelope, rep InspectionReport, pct *decimal.Decimal) models
 func reportTables(row models.AutoX3InspectionReport) []vendors.Table {
 	return []vendors.Table{{Model: &models.AutoX3InspectionReport{},
 		Match: map[string]any{"receive_base_id": row.ReceiveBaseID}, Rows: []models.AutoX3InspectionReport{row}}}
-}
-
-func maintenanceV1Rows(env *Envelope, recordID string, p MaintenancePlan, orderIDs []string) []models.AutoX3MaintenancePlan {
-	rows := make([]models.AutoX3MaintenancePlan, 0, len(p.Plans))
-	for i, item := range p.Plans {
-		rows = append(rows, models.AutoX3MaintenancePlan{
-			ID:                recordID + "#" + strconv.Itoa(i),
-			Source:            models.AutoX3PlanV1,
-			RecordID:          recordID,
-			InspectionOrderID: orderIDs[i],
-			ReceiveBaseID:     p.ReceiveBaseID,
-			Checkpoints:       "[]",
-			Item:              compactOne(item),
-			MsgID:             env.MsgID,
-			Version:           env.CreateTime,
-			UpdatedTime:       time.UnixMilli(env.CreateTime).UTC(),
-		})
-	}
-	return rows
-}
-
-// maintenanceV1Tables replace the record's v1 plan list.
-func maintenanceV1Tables(recordID string, rows []models.AutoX3MaintenancePlan) []vendors.Table {
-	return []vendors.Table{{Model: &models.AutoX3MaintenancePlan{},
-		Match: map[string]any{"source": models.AutoX3PlanV1, "record_id": recordID}, Rows: rows}}
-}
-
-func maintenanceV2Rows(env *Envelope, recordID string, ch MaintenancePlanChange) []models.AutoX3MaintenancePlan {
-	rows := make([]models.AutoX3MaintenancePlan, 0, len(ch.Items))
-	for _, it := range ch.Items {
-		rb := it.receiveBaseID
-		if rb == nil {
-			rb = ch.ReceiveBaseID
-		}
-		rows = append(rows, models.AutoX3MaintenancePlan{
-			ID:                 it.ID,
-			Source:             models.AutoX3PlanV2,
-			RecordID:           recordID,
-			Action:             it.Action,
-			InspectionOrderID:  it.InspectionOrderID,
-			ReceiveBaseID:      rb,
-			CurrentMiles:       it.currentMiles,
-			NextReplaceCycleKm: it.nextReplaceKm,
-			PerMiles:           it.perMiles,
-			ReductionType:      it.ReductionType,
-			ServiceBaseName:    it.ServiceBaseName,
-			ServiceBaseSn:      it.ServiceBaseSn,
-			WarningDate:        it.WarningDate,
-			Checkpoints:        it.checkpointText,
-			Item:               compactOne(it.item),
-			Deleted:            it.Action == ActionDelete,
-			MsgID:              env.MsgID,
-			Version:            env.CreateTime,
-			UpdatedTime:        time.UnixMilli(env.CreateTime).UTC(),
-		})
-	}
-	return rows
-}
-
-// maintenanceV2Tables replace each plan item by AutoX3's plan id; when a
-// message names a plan twice, its later item wins. DELETE keeps the row,
-// flagged deleted.
-func maintenanceV2Tables(rows []models.AutoX3MaintenancePlan) []vendors.Table {
-	last := make(map[string]int, len(rows))
-	for i, r := range rows {
-		last[r.ID] = i
-	}
-	ids := make([]string, 0, len(last))
-	kept := make([]models.AutoX3MaintenancePlan, 0, len(last))
-	for i, r := range rows {
-		if last[r.ID] == i {
-			ids = append(ids, r.ID)
-			kept = append(kept, r)
-		}
-	}
-	return []vendors.Table{{Model: &models.AutoX3MaintenancePlan{}, Match: map[string]any{"id": ids}, Rows: kept}}
 }

@@ -62,6 +62,20 @@ type Meta struct {
 	EventKey string
 	// EventType is the message type, or the push category name.
 	EventType string
+	// Auth is how the callback proved authentic.
+	Auth Auth
+}
+
+// Auth says how a callback proved authentic, in values the service chose,
+// never text from the request: the edge counts it in a metric, so operators
+// see which secret of a rotation and which signed-text variant are in use.
+type Auth struct {
+	// Secret is the position of the configured secret or token that
+	// verified, 0 for the first (newest) of the list. Never the secret.
+	Secret int
+	// Variant is the vendor's fixed name for the form that verified, e.g.
+	// an AutoX3 signature variant; empty when the vendor has only one.
+	Variant string
 }
 
 // ErrMalformed marks a callback whose body or envelope cannot be used (HTTP 400).

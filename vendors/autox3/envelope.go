@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -35,7 +37,8 @@ type Envelope struct {
 	MsgID      string
 	MsgType    string
 	CreateTime int64 // epoch milliseconds
-	// StaffInfo is the exact JSON text of staffInfo as received ("null" when null).
+	// StaffInfo is the exact JSON text of staffInfo as received ("null"
+	// when null, nil when absent).
 	StaffInfo json.RawMessage
 	// Content is the exact JSON text of content as received; for types that
 	// send content as a JSON string it is that string literal, quotes included.
@@ -43,8 +46,9 @@ type Envelope struct {
 	Signature string // msgSignature as received (40 hex digits, any case)
 
 	createTimeText  string // createTime's digits as received
-	staffInfoText   string // the signed text of staffInfo
-	contentText     string // the signed text of content: the raw JSON, or a string's decoded value
+	staffInfoText   string // the signed text of staffInfo as received: the raw JSON, or null when absent
+	staffNull       bool   // staffInfo is absent or null
+	contentText     string // the signed text of content as received: the raw JSON, or a string's decoded value
 	contentIsString bool
 }
 
@@ -102,14 +106,17 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 	}
 	e.Signature = s
 
+	// A Java serialiser that drops nulls sends no staffInfo at all: absent
+	// is null (see Verify for the texts it may have been signed as).
 	raw, ok := fields["staffInfo"]
-	if !ok {
-		return nil, malformed("missing field staffInfo")
+	switch k := lenient.KindOf(raw); {
+	case !ok || k == lenient.KindAbsent:
+		e.StaffInfo, e.staffInfoText, e.staffNull = raw, "null", true
+	case k != lenient.KindObject:
+		return nil, malformed("field staffInfo must be a JSON object or null")
+	default:
+		e.StaffInfo, e.staffInfoText = raw, string(raw)
 	}
-	if k := lenient.KindOf(raw); k != lenient.KindObject && k != lenient.KindAbsent {
-		return nil, malformed("field staffInfo must be a JSON object")
-	}
-	e.StaffInfo, e.staffInfoText = raw, string(raw)
 
 	raw, ok = fields["content"]
 	if !ok || lenient.KindOf(raw) == lenient.KindAbsent {
@@ -246,22 +253,53 @@ func isHex(s string) bool {
 	return true
 }
 
-// Verify checks msgSignature against the signed text of the envelope and the
-// app secret, in constant time and whatever the case of the hex digits.
-// Every error wraps vendors.ErrUnauthorized.
-func (e *Envelope) Verify(secret string) error {
-	if secret == "" {
-		return fmt.Errorf("no AutoX3 app secret configured: %w", vendors.ErrUnauthorized)
+// Match says how a signature verified.
+type Match struct {
+	// Secret is the position of the secret in the list given to Verify (0
+	// is the first, the newest), never the secret itself.
+	Secret int
+	// Variant is the canonical text that verified: one of Variants().
+	Variant string
+}
+
+// Verify checks msgSignature against the envelope's signed text and each
+// non-empty secret, in constant time and whatever the case of the hex
+// digits. The signed text is tried in the fixed variants of Variants(), one
+// at a time and only until one verifies, so a callback signed over the text
+// as received costs one digest. Secrets are given newest first (rotation);
+// the Match names the variant and the secret's position. Every error wraps
+// vendors.ErrUnauthorized.
+func (e *Envelope) Verify(secrets ...string) (Match, error) {
+	if !slices.ContainsFunc(secrets, func(s string) bool { return s != "" }) {
+		return Match{}, fmt.Errorf("no AutoX3 app secret configured: %w", vendors.ErrUnauthorized)
 	}
 	got, err := hex.DecodeString(e.Signature)
 	if err != nil || len(got) != sha1.Size {
-		return fmt.Errorf("msgSignature is not 40 hexadecimal characters: %w", vendors.ErrUnauthorized)
+		return Match{}, fmt.Errorf("msgSignature is not 40 hexadecimal characters: %w", vendors.ErrUnauthorized)
 	}
-	want := digest(e.MsgID, e.MsgType, e.staffInfoText, e.createTimeText, e.contentText, secret)
-	if subtle.ConstantTimeCompare(got, want[:]) != 1 {
-		return fmt.Errorf("msgSignature does not match: %w", vendors.ErrUnauthorized)
+	var want [sha1.Size]byte
+	for c := range e.candidates() {
+		// Everything but the secret is hashed once per variant; each secret
+		// continues a copy of that state.
+		prefix := sha1.New()
+		for _, s := range []string{e.MsgID, e.MsgType, c.staff, e.createTimeText, c.content} {
+			_, _ = io.WriteString(prefix, s)
+		}
+		for i, secret := range secrets {
+			if secret == "" {
+				continue
+			}
+			h, err := prefix.(hash.Cloner).Clone()
+			if err != nil {
+				return Match{}, fmt.Errorf("hash state: %v: %w", err, vendors.ErrUnauthorized)
+			}
+			_, _ = io.WriteString(h, secret)
+			if subtle.ConstantTimeCompare(got, h.Sum(want[:0])) == 1 {
+				return Match{Secret: i, Variant: c.variant}, nil
+			}
+		}
 	}
-	return nil
+	return Match{}, fmt.Errorf("msgSignature does not match: %w", vendors.ErrUnauthorized)
 }
 
 // Sign returns AutoX3's signature, upper-case hex as in the vendor's demo:

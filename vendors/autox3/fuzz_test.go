@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,21 +37,35 @@ func FuzzParseEnvelope(f *testing.F) {
 			return
 		}
 
-		// Signing the envelope's own text makes it verify, whatever the case of the hex.
+		// Signing the envelope's own text makes it verify, whatever the case
+		// of the hex; only a signature over one of its variants verifies.
 		sig := Sign(e.MsgID, e.MsgType, e.staffInfoText, e.createTimeText, e.contentText, "fuzz")
-		if err := e.Verify("fuzz"); err == nil && !strings.EqualFold(e.Signature, sig) {
-			t.Fatal("verified with a signature that is not the envelope's")
+		if m, err := e.Verify("fuzz"); err == nil && !slices.ContainsFunc(variantSignatures(e, "fuzz"), func(s string) bool {
+			return strings.EqualFold(e.Signature, s)
+		}) {
+			t.Fatalf("verified as %s with a signature over none of the envelope's variants", m.Variant)
 		}
 		e.Signature = sig
-		if err := e.Verify("fuzz"); err != nil {
-			t.Fatalf("own signature refused: %v", err)
+		if m, err := e.Verify("fuzz"); err != nil || m.Variant != VariantReceived {
+			t.Fatalf("own signature: %+v %v", m, err)
 		}
 		e.Signature = strings.ToLower(sig)
-		if err := e.Verify("fuzz"); err != nil {
+		if _, err := e.Verify("fuzz"); err != nil {
 			t.Fatalf("lower-case signature refused: %v", err)
 		}
-		if err := e.Verify("other"); !errors.Is(err, vendors.ErrUnauthorized) {
+		if _, err := e.Verify("other"); !errors.Is(err, vendors.ErrUnauthorized) {
 			t.Fatalf("another secret: %v", err)
+		}
+		// Every variant's signature verifies as that variant, or as an
+		// earlier one with the same text, and never with another secret.
+		for c := range e.candidates() {
+			e.Signature = Sign(e.MsgID, e.MsgType, c.staff, e.createTimeText, c.content, "fuzz")
+			if m, err := e.Verify("old", "fuzz"); err != nil || m.Variant != c.variant || m.Secret != 1 {
+				t.Fatalf("variant %s: %+v %v", c.variant, m, err)
+			}
+			if _, err := e.Verify("other"); !errors.Is(err, vendors.ErrUnauthorized) {
+				t.Fatalf("variant %s with another secret: %v", c.variant, err)
+			}
 		}
 
 		// Rebuilt by BuildBody, the same values parse and verify again.
@@ -63,7 +78,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		if err != nil {
 			t.Fatalf("rebuilt body refused: %v\n%s", err, rebuilt)
 		}
-		if err := e2.Verify("fuzz"); err != nil {
+		if _, err := e2.Verify("fuzz"); err != nil {
 			t.Fatalf("rebuilt body does not verify: %v", err)
 		}
 		if e2.MsgID != e.MsgID || e2.MsgType != e.MsgType || e2.CreateTime != e.CreateTime ||

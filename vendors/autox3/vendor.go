@@ -9,30 +9,43 @@ import (
 
 // Vendor is AutoX3: callbacks signed with the shop's app secret.
 type Vendor struct {
-	secret string
+	secrets []string
 }
 
-// New returns the AutoX3 vendor; an empty secret refuses every callback.
-func New(appSecret string) *Vendor { return &Vendor{secret: appSecret} }
+// New returns the AutoX3 vendor. appSecrets are tried in order, newest
+// first, so a secret can be rotated with both in place; empty entries are
+// ignored, and with none every callback is refused.
+func New(appSecrets ...string) *Vendor {
+	v := &Vendor{}
+	for _, s := range appSecrets {
+		if s != "" {
+			v.secrets = append(v.secrets, s)
+		}
+	}
+	return v
+}
 
 // Name is "autox3".
 func (*Vendor) Name() string { return vendors.AutoX3 }
 
 // Accept parses the envelope and verifies its signature; the key is msgId.
 // An unauthenticated msgId or msgType is attacker-chosen, so none is
-// returned before the signature holds.
+// returned before the signature holds. Meta.Auth names the signature
+// variant (see Variants) and the position of the secret that verified.
 func (v *Vendor) Accept(req *vendors.Request) (vendors.Meta, error) {
-	if v.secret == "" {
+	if len(v.secrets) == 0 {
 		return vendors.Meta{}, fmt.Errorf("AutoX3 callbacks are refused: no app secret is configured: %w", vendors.ErrUnauthorized)
 	}
 	env, err := ParseEnvelope(req.Body)
 	if err != nil {
 		return vendors.Meta{}, err
 	}
-	if err := env.Verify(v.secret); err != nil {
+	m, err := env.Verify(v.secrets...)
+	if err != nil {
 		return vendors.Meta{}, err
 	}
-	return vendors.Meta{EventKey: env.MsgID, EventType: env.MsgType}, nil
+	return vendors.Meta{EventKey: env.MsgID, EventType: env.MsgType,
+		Auth: vendors.Auth{Secret: m.Secret, Variant: m.Variant}}, nil
 }
 
 // Decode decodes a callback; see the package function Decode.

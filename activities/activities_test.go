@@ -32,7 +32,7 @@ const secret = "activity-test-secret"
 
 // testVendors is the vendor registry the activities decode with.
 func testVendors(t testing.TB) *vendors.Registry {
-	reg, err := vendors.NewRegistry(autox3.New(secret), fenbeitong.New("token", nil))
+	reg, err := vendors.NewRegistry(autox3.New(secret), fenbeitong.New([]string{"token"}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (acme) Reply(status int, msg string) any {
 // the ERP like the built-in vendors', and the others keep working.
 func TestThirdVendorEndToEnd(t *testing.T) {
 	const token = "acme-secret"
-	reg, err := vendors.NewRegistry(autox3.New(appSecret), fenbeitong.New(fbtToken, nil), acme{token: token})
+	reg, err := vendors.NewRegistry(autox3.New(appSecret), fenbeitong.New([]string{fbtToken}, nil), acme{token: token})
 	if err != nil {
 		t.Fatal(err)
 	}

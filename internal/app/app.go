@@ -240,10 +240,10 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	if err != nil {
 		return err
 	}
-	if cfg.AutoX3AppSecret == "" && withAPI {
+	if len(cfg.AutoX3AppSecrets()) == 0 && withAPI {
 		log.Warn("AUTOX3_APP_SECRET is not set: every AutoX3 callback will be refused")
 	}
-	if cfg.FenbeitongToken == "" && withAPI {
+	if len(cfg.FenbeitongTokens()) == 0 && withAPI {
 		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
 	}
 	db, err := openDB(ctx, cfg)

@@ -182,11 +182,19 @@ func devUIOrigins(temporalAddress string, uiPort int) []string {
 	return origins
 }
 
+// first is the newest of a secret list, or "" when there is none.
+func first(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
 // printDevBanner tells a newcomer where everything is and how to send a first callback.
 func printDevBanner(w io.Writer, cfg config.Config, uiURL, codecURL string) {
 	api := localURL(cfg.HTTPAddr)
 	now := time.Now()
-	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), cfg.AutoX3AppSecret)
+	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), first(cfg.AutoX3AppSecrets()))
 	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(lenient.China).Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(w, `
 erpbridge dev is running. Ctrl-C stops everything; run it again to resume.
@@ -208,7 +216,7 @@ Send a Fenbeitong car-order push:
 
 Then search OrderID="6482" in the Web UI, and see the record at %[5]s/records.
 
-`, api, cfg.FenbeitongToken, uiURL, codecURL, localURL(cfg.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
+`, api, first(cfg.FenbeitongTokens()), uiURL, codecURL, localURL(cfg.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
 }
 
 // compact removes the insignificant white space of a JSON sample so it pastes as one argument.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -95,9 +96,13 @@ type Config struct {
 	// ERPRetryMaxInterval caps the backoff between ERP retries (ERP_RETRY_MAX_INTERVAL, default 10m).
 	ERPRetryMaxInterval time.Duration
 
-	// AutoX3AppSecret signs AutoX3 callbacks (AUTOX3_APP_SECRET); empty refuses every callback.
+	// AutoX3AppSecret is AUTOX3_APP_SECRET as configured: the secrets that
+	// sign AutoX3 callbacks, comma-separated, newest first, so one can be
+	// rotated; empty refuses every callback. Read it with AutoX3AppSecrets.
 	AutoX3AppSecret string
-	// FenbeitongToken must be the token query parameter of pushes (FENBEITONG_TOKEN); empty refuses every push.
+	// FenbeitongToken is FENBEITONG_TOKEN as configured: the tokens accepted
+	// as the pushes' token query parameter, comma-separated, newest first;
+	// empty refuses every push. Read it with FenbeitongTokens.
 	FenbeitongToken string
 	// FenbeitongAllowedIPs limits push sources (FENBEITONG_ALLOWED_IPS, comma-separated CIDRs or addresses).
 	FenbeitongAllowedIPs []netip.Prefix
@@ -290,6 +295,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = append(c.TrustedProxies, item)
 	}
 	c.CodecCORSOrigins = splitList(getenv("CODEC_CORS_ORIGINS"))
+	errs = append(errs, checkSecretList("AUTOX3_APP_SECRET", c.AutoX3AppSecret)...)
+	errs = append(errs, checkSecretList("FENBEITONG_TOKEN", c.FenbeitongToken)...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -329,6 +336,32 @@ func withSecretFiles(getenv func(string) string) (func(string) string, []string)
 		}
 		return getenv(k)
 	}, errs
+}
+
+// AutoX3AppSecrets lists the AutoX3 app secrets, newest first (AUTOX3_APP_SECRET).
+func (c Config) AutoX3AppSecrets() []string { return splitList(c.AutoX3AppSecret) }
+
+// FenbeitongTokens lists the accepted Fenbeitong tokens, newest first (FENBEITONG_TOKEN).
+func (c Config) FenbeitongTokens() []string { return splitList(c.FenbeitongToken) }
+
+// checkSecretList refuses a secret list that is set but names no secret, or
+// holds a control character (a secrets file with one secret per line, say,
+// instead of commas). Entries are named by position, never by value.
+func checkSecretList(name, value string) []string {
+	if value == "" {
+		return nil
+	}
+	list := splitList(value)
+	if len(list) == 0 {
+		return []string{fmt.Sprintf("%s lists no secret (only commas and spaces)", name)}
+	}
+	var errs []string
+	for i, s := range list {
+		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+			errs = append(errs, fmt.Sprintf("%s entry %d holds a line break or another control character: separate secrets with commas", name, i+1))
+		}
+	}
+	return errs
 }
 
 // resolveStore settles Store from STORE and MYSQL_DSN, and puts MYSQL_PASSWORD into the DSN.

@@ -13,32 +13,44 @@ import (
 // Vendor is Fenbeitong. Fenbeitong signs nothing, so the secret token in the
 // configured push URL (and optionally the source address) authenticates a push.
 type Vendor struct {
-	token   string
+	// tokens are the SHA-256 digests of the accepted tokens, newest first.
+	tokens  [][sha256.Size]byte
 	allowed []netip.Prefix
 }
 
-// New returns the Fenbeitong vendor; an empty token refuses every push, and a
-// non-empty allow-list refuses pushes from other addresses.
-func New(token string, allowed []netip.Prefix) *Vendor {
-	return &Vendor{token: token, allowed: allowed}
+// TokenVariant is the Auth.Variant of an accepted push: the token in the URL.
+const TokenVariant = "token"
+
+// New returns the Fenbeitong vendor. Any of tokens is accepted (newest
+// first, so a token can be rotated with both in place); empty entries are
+// ignored, and with none every push is refused. A non-empty allow-list
+// refuses pushes from other addresses.
+func New(tokens []string, allowed []netip.Prefix) *Vendor {
+	v := &Vendor{allowed: allowed}
+	for _, t := range tokens {
+		if t != "" {
+			v.tokens = append(v.tokens, sha256.Sum256([]byte(t)))
+		}
+	}
+	return v
 }
 
 // Name is "fenbeitong".
 func (*Vendor) Name() string { return vendors.Fenbeitong }
 
 // Accept checks the token and the source, then runs ParsePush's edge checks;
-// the key is the derived event key.
+// the key is the derived event key, and Meta.Auth names the position of the
+// token that matched.
 func (v *Vendor) Accept(req *vendors.Request) (vendors.Meta, error) {
-	if v.token == "" {
+	if len(v.tokens) == 0 {
 		return vendors.Meta{}, fmt.Errorf("Fenbeitong pushes are refused: no token is configured: %w", vendors.ErrUnauthorized)
 	}
 	token := req.Query.Get("token")
 	if token == "" {
 		return vendors.Meta{}, fmt.Errorf("missing token query parameter: %w", vendors.ErrUnauthorized)
 	}
-	// Fixed-length digests, so the comparison's time says nothing of the token's length.
-	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(v.token))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	pos, ok := v.match(token)
+	if !ok {
 		return vendors.Meta{}, fmt.Errorf("token query parameter does not match: %w", vendors.ErrUnauthorized)
 	}
 	if len(v.allowed) > 0 && !allowedSource(v.allowed, req.Source) {
@@ -48,7 +60,22 @@ func (v *Vendor) Accept(req *vendors.Request) (vendors.Meta, error) {
 	if err != nil {
 		return vendors.Meta{}, err
 	}
-	return vendors.Meta{EventKey: p.EventKey(), EventType: p.CategoryName()}, nil
+	return vendors.Meta{EventKey: p.EventKey(), EventType: p.CategoryName(),
+		Auth: vendors.Auth{Secret: pos, Variant: TokenVariant}}, nil
+}
+
+// match compares fixed-length digests, so the time taken says nothing of a
+// token's length, and compares with every configured token, so it says
+// nothing of which one matched either.
+func (v *Vendor) match(token string) (int, bool) {
+	got := sha256.Sum256([]byte(token))
+	pos := -1
+	for i, want := range v.tokens {
+		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 && pos < 0 {
+			pos = i
+		}
+	}
+	return pos, pos >= 0
 }
 
 func allowedSource(prefixes []netip.Prefix, addr netip.Addr) bool {

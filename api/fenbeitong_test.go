@@ -199,10 +199,15 @@ func TestFenbeitongRefusals(t *testing.T) {
 		{name: "missing order_category_type", body: []byte(`{"order_info":{"order_id":"FBT-1"}}`), status: 400, outcome: "malformed",
 			msg: "order_info.order_category_type is missing"},
 
-		{name: "form media type", contentType: "application/x-www-form-urlencoded", body: sample, status: 415, outcome: "unsupported_media_type",
-			msg: `Content-Type "application/x-www-form-urlencoded" is not JSON`},
-		{name: "XML media type", contentType: "text/xml", body: sample, status: 415, outcome: "unsupported_media_type",
-			msg: `Content-Type "text/xml" is not JSON`},
+		// Any media type is taken when the body is JSON (see TestFenbeitongMediaTypesAccepted);
+		// labelled other than JSON and not JSON either, it is 415.
+		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte("order_id=1&status=700"),
+			status: 415, outcome: "unsupported_media_type",
+			msg: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
+		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(`<order id="1"/>`), status: 415, outcome: "unsupported_media_type",
+			msg: `Content-Type "text/xml" is not JSON and neither is the body`},
+		{name: "form media type, wrong token", target: "/webhooks/fenbeitong?token=guessed-token", contentType: "application/x-www-form-urlencoded",
+			body: sample, status: 401, outcome: "unauthorized", msg: "token query parameter does not match"},
 
 		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "2048"}, body: sample, status: 413, outcome: "too_large",
 			msg: fmt.Sprintf("body of %d bytes is over the limit of 2048 bytes", len(sample))},
@@ -224,7 +229,8 @@ func TestFenbeitongRefusals(t *testing.T) {
 }
 
 func TestFenbeitongMediaTypesAccepted(t *testing.T) {
-	for _, ct := range []string{"", "application/json", "application/json; charset=utf-8"} {
+	for _, ct := range []string{"", "application/json", "application/json; charset=utf-8",
+		"application/x-www-form-urlencoded", "text/xml", "application/octet-stream"} {
 		t.Run(fmt.Sprintf("%q", ct), func(t *testing.T) {
 			f := newFixture(t, testConfig(t, nil))
 			checkFenbeitongOK(t, f.post(t, fenbeitongPath, ct, sampleFenbeitong("FBT-CAR-0004", 700)))

@@ -15,6 +15,12 @@ type Metrics struct {
 	Callbacks *prometheus.CounterVec
 	// AckSeconds is the time from request to answer, by vendor and outcome.
 	AckSeconds *prometheus.HistogramVec
+	// CallbackAuth counts authentic callbacks by vendor, the form their
+	// signature or token verified in (AutoX3's fixed signature variants,
+	// Fenbeitong's "token") and the position of the configured secret that
+	// verified (0 = newest), never the secret: during a rotation it shows
+	// when the old secret stops being used.
+	CallbackAuth *prometheus.CounterVec
 	// Duplicates counts redeliveries that started nothing, by vendor.
 	Duplicates *prometheus.CounterVec
 	// ERPSyncs counts ERP send outcomes (accepted, duplicate, retry, rejected) by source and kind.
@@ -44,6 +50,10 @@ func New() *Metrics {
 			Name: "erpbridge_callback_ack_seconds", Help: "Time from receiving a callback to answering it.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"vendor", "outcome"}),
+		CallbackAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_callback_auth_total",
+			Help: "Authentic callbacks, by vendor, the signature variant that verified and the position of the secret that verified (0 = newest).",
+		}, []string{"vendor", "variant", "secret"}),
 		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
 		}, []string{"vendor"}),
@@ -67,7 +77,7 @@ func New() *Metrics {
 			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake relay: started, duplicate (already running or done), failed.",
 		}, []string{"vendor", "outcome"}),
 	}
-	reg.MustRegister(m.Callbacks, m.AckSeconds, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
+	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
 		m.IntakeBacklog, m.IntakeOldestSeconds, m.RelayStarts)
 	return m
 }

@@ -136,116 +136,137 @@ func compactText(raw string) string {
 }
 
 // reescape writes every string literal of compact JSON text again with the
-// escapes of VariantCompactUTF8, or with ascii those of VariantCompactASCII.
-// Text outside string literals is copied as it is.
+// escapes of VariantCompactUTF8, or with ascii those of VariantCompactASCII,
+// in one pass without decoding literals separately. Text outside string
+// literals is copied as it is. text is valid JSON and valid UTF-8.
 func reescape(text string, ascii bool) string {
 	out := make([]byte, 0, len(text)+len(text)/8)
+	inString := false
 	for i := 0; i < len(text); {
-		if text[i] != '"' {
-			out = append(out, text[i])
+		c := text[i]
+		switch {
+		case !inString:
+			out = append(out, c)
+			inString = c == '"'
 			i++
-			continue
-		}
-		end := literalEnd(text, i)
-		lit := text[i:end]
-		var s string
-		if !needsDecoding(lit) {
-			if !ascii || isASCII(lit) {
-				// No escape and nothing to escape: JSON allows no raw control characters.
-				out = append(out, lit...)
-				i = end
-				continue
+		case c == '"':
+			out = append(out, c)
+			inString = false
+			i++
+		case c == '\\':
+			r, n := unescape(text[i:])
+			out = appendRune(out, r, ascii)
+			i += n
+		case c < utf8.RuneSelf:
+			// Raw ASCII in a valid JSON string is never " \ or a control character.
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if ascii {
+				out = appendRune(out, r, true)
+			} else {
+				out = append(out, text[i:i+size]...)
 			}
-			s = lit[1 : len(lit)-1]
-		} else if err := json.Unmarshal([]byte(lit), &s); err != nil {
-			out = append(out, lit...) // cannot happen for parsed JSON; keep the text
-			i = end
-			continue
+			i += size
 		}
-		out = appendString(out, s, ascii)
-		i = end
 	}
 	return string(out)
 }
 
-// literalEnd returns the index just past the string literal opening at text[start].
-func literalEnd(text string, start int) int {
-	for i := start + 1; i < len(text); i++ {
-		switch text[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
+// unescape decodes the escape at the start of s and returns the character
+// and the escape's length. A \u escape of a lone UTF-16 surrogate is
+// U+FFFD, as encoding/json decodes it.
+func unescape(s string) (rune, int) {
+	if len(s) < 2 {
+		return '\\', 1
 	}
-	return len(text)
+	switch s[1] {
+	case '"', '\\', '/':
+		return rune(s[1]), 2
+	case 'b':
+		return '\b', 2
+	case 'f':
+		return '\f', 2
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	case 'u':
+		r, ok := hex4(s[2:])
+		if !ok {
+			break
+		}
+		if !utf16.IsSurrogate(r) {
+			return r, 6
+		}
+		if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
+			if lo, ok := hex4(s[8:]); ok {
+				if pair := utf16.DecodeRune(r, lo); pair != utf8.RuneError {
+					return pair, 12
+				}
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return '\\', 1 // not an escape: cannot happen in valid JSON
 }
 
-// needsDecoding reports a literal with an escape in it; one without is its
-// own value between the quotes.
-func needsDecoding(lit string) bool {
-	for i := 1; i < len(lit)-1; i++ {
-		if lit[i] == '\\' {
-			return true
-		}
+// hex4 reads four hexadecimal digits, either case.
+func hex4(s string) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
 	}
-	return false
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
+	var r rune
+	for i := range 4 {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
 		}
+		r = r<<4 | rune(c)
 	}
-	return true
+	return r, true
 }
 
 const upperHex = "0123456789ABCDEF"
 
-// appendString appends s as a JSON string literal with the escapes of
+// appendRune appends one character of a string literal with the escapes of
 // VariantCompactUTF8, or with ascii those of VariantCompactASCII.
-func appendString(out []byte, s string, ascii bool) []byte {
-	out = append(out, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				out = append(out, '\\', c)
-			case '\b':
-				out = append(out, '\\', 'b')
-			case '\f':
-				out = append(out, '\\', 'f')
-			case '\n':
-				out = append(out, '\\', 'n')
-			case '\r':
-				out = append(out, '\\', 'r')
-			case '\t':
-				out = append(out, '\\', 't')
-			default:
-				if c < 0x20 {
-					out = appendU(out, rune(c))
-				} else {
-					out = append(out, c)
-				}
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case !ascii:
-			out = append(out, s[i:i+size]...)
-		case r > 0xFFFF:
-			hi, lo := utf16.EncodeRune(r)
-			out = appendU(appendU(out, hi), lo)
-		default:
-			out = appendU(out, r)
-		}
-		i += size
+func appendRune(out []byte, r rune, ascii bool) []byte {
+	switch {
+	case r == '"' || r == '\\':
+		return append(out, '\\', byte(r))
+	case r == '\b':
+		return append(out, '\\', 'b')
+	case r == '\f':
+		return append(out, '\\', 'f')
+	case r == '\n':
+		return append(out, '\\', 'n')
+	case r == '\r':
+		return append(out, '\\', 'r')
+	case r == '\t':
+		return append(out, '\\', 't')
+	case r < 0x20:
+		return appendU(out, r)
+	case r < utf8.RuneSelf:
+		return append(out, byte(r))
+	case !ascii:
+		return utf8.AppendRune(out, r)
+	case r > 0xFFFF:
+		hi, lo := utf16.EncodeRune(r)
+		return appendU(appendU(out, hi), lo)
+	default:
+		return appendU(out, r)
 	}
-	return append(out, '"')
 }
 
 // appendU appends \uXXXX for a UTF-16 code unit, upper-case hex.

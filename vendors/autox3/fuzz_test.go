@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -59,6 +60,13 @@ func FuzzParseEnvelope(f *testing.F) {
 		// Every variant's signature verifies as that variant, or as an
 		// earlier one with the same text, and never with another secret.
 		for c := range e.candidates() {
+			// Every variant is the same JSON value as the text received.
+			if !e.staffNull {
+				sameJSON(t, c.variant+" staffInfo", e.staffInfoText, c.staff)
+			}
+			if !e.contentIsString {
+				sameJSON(t, c.variant+" content", e.contentText, c.content)
+			}
 			e.Signature = Sign(e.MsgID, e.MsgType, c.staff, e.createTimeText, c.content, "fuzz")
 			if m, err := e.Verify("old", "fuzz"); err != nil || m.Variant != c.variant || m.Secret != 1 {
 				t.Fatalf("variant %s: %+v %v", c.variant, m, err)
@@ -102,4 +110,21 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatalf("data does not marshal: %v", err)
 		}
 	})
+}
+
+// sameJSON fails unless a and b are the same JSON value, numbers as written.
+func sameJSON(t *testing.T, what, a, b string) {
+	t.Helper()
+	decode := func(s string) any {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%s: %v in %q", what, err, s)
+		}
+		return v
+	}
+	if !reflect.DeepEqual(decode(a), decode(b)) {
+		t.Fatalf("%s: %q is not the value of %q", what, b, a)
+	}
 }

@@ -310,6 +310,24 @@ func TestReescape(t *testing.T) {
 			t.Errorf("reescape(%s, ascii) = %s, want %s", c.in, got, c.ascii)
 		}
 	}
+	// Lone surrogates decode as encoding/json decodes them (U+FFFD), and
+	// writing a form again changes nothing.
+	for _, in := range []string{`["\ud83d"]`, `["\ud83d\u0041"]`, `["\ud83d\ud83d\ude97"]`, `["\ude97x"]`} {
+		var want []string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		for _, ascii := range []bool{false, true} {
+			out := reescape(in, ascii)
+			var got []string
+			if err := json.Unmarshal([]byte(out), &got); err != nil || !slices.Equal(got, want) {
+				t.Errorf("reescape(%s, %v) = %s: %q, want %q (%v)", in, ascii, out, got, want, err)
+			}
+			if again := reescape(out, ascii); again != out {
+				t.Errorf("reescape(%s) again = %s", out, again)
+			}
+		}
+	}
 	if got := compactText("{ \"a\" :\n [ 1 , \"x  y\" ]\t}"); got != `{"a":[1,"x  y"]}` {
 		t.Errorf("compactText = %s", got)
 	}

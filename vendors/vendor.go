@@ -111,6 +111,13 @@ type Event struct {
 	// Tables are the normalised rows of this state, written only when it is
 	// the newest state of its record; nil keeps the event raw only.
 	Tables []Table
+	// Warnings say what in an accepted callback breaks a rule the vendor's
+	// documents imply but do not state (an oil gauge over 100, a negative
+	// distance, a fifth decimal of money): the values are kept exactly as
+	// sent and the event is never refused for them. Each names the field
+	// ("content.preCheckInfo.oilGauge: ...") and never quotes a value. The
+	// store keeps them with the event (inbound_events.warnings).
+	Warnings []string
 }
 
 // Table is the rows one record state owns in one table: the store deletes

@@ -353,6 +353,19 @@ func contentObject(c lenient.Value) lenient.Object {
 // envelope fields the event itself carries (msgId, msgType, createTime) and
 // the signature marked as mapped. A decoder reads content and staffInfo from
 // it, so any other top-level field lands in the record's extra.
+//
+// Every decoder follows the same steps (see decodeReception):
+//
+//	r := lenient.NewReader(&dialect)
+//	root := envelope(r, body)
+//	c := contentObject(root.Get("content"))  // content, or the JSON it holds as a string
+//	staff := readStaff(root.Get("staffInfo").Object())
+//	... read c; numbers with nonNegative, percent or miles (exact, warnings), dates with Value.Date ...
+//	data.Extra, ev.Warnings = r.Extra(), r.Warnings()  // after r.Err() is nil
+//
+// A value the record keeps whole as received is either never read as an
+// object (raws of a list) or marked with Object.Keep, so its fields are not
+// listed again in extra.
 func envelope(r *lenient.Reader, body []byte) lenient.Object {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil { // ParseEnvelope has read it as one object

@@ -91,6 +91,11 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 	if a.Metrics != nil {
 		a.Metrics.Persisted.WithLabelValues(ev.Vendor, strconv.FormatBool(p.Applied)).Inc()
 	}
+	if len(ev.Warnings) > 0 && a.Logger != nil {
+		// Warnings name fields, never values; the list is kept in inbound_events.warnings.
+		a.Logger.WarnContext(ctx, "callback kept with warnings", "vendor", ev.Vendor, "event_type", ev.EventType,
+			"workflow_id", in.WorkflowID, "warnings", len(ev.Warnings))
+	}
 	return flow.PersistResult{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version, Generic: ev.Generic,
 		Applied: p.Applied, Revision: p.Revision, Parts: p.Parts}, nil
 }
@@ -142,9 +147,7 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	if st.Revision <= st.SyncedRevision || st.Version < 0 {
 		return res, nil
 	}
-	// The record keeps the vendor's offset, so the ERP gets the time as the vendor reported it.
-	rec := erp.Record{Source: st.Vendor, Kind: st.Kind, ExternalID: st.ExternalID, Version: st.Version,
-		OccurredAt: st.OccurredAt.In(time.FixedZone("", st.OccurredOffset)), Data: json.RawMessage(st.Data)}
+	rec := ERPRecord(st)
 	key := erp.IdempotencyKey(rec)
 	started := time.Now()
 	sent, sendErr := a.ERP.Send(ctx, rec)
@@ -198,6 +201,14 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	res.Sent, res.SentRevision, res.SentVersion = true, st.Revision, st.Version
 	res.SyncedRevision, res.CurrentRevision = synced, cur
 	return res, nil
+}
+
+// ERPRecord is the record SyncRecord sends for a stored state: its data as
+// stored, and occurred_at in the vendor's offset, so the ERP gets the time
+// as the vendor reported it.
+func ERPRecord(st models.RecordState) erp.Record {
+	return erp.Record{Source: st.Vendor, Kind: st.Kind, ExternalID: st.ExternalID, Version: st.Version,
+		OccurredAt: st.OccurredAt.In(time.FixedZone("", st.OccurredOffset)), Data: json.RawMessage(st.Data)}
 }
 
 // MarkSkipped records an operator's decision not to send a rejected revision.

@@ -180,6 +180,7 @@ func checkStartOptions(t *testing.T, c startCall, taskQueue, vendor, key, eventT
 	}
 
 	in := eventInput(t, c)
+	before = before.Truncate(time.Millisecond) // the store keeps times to the millisecond
 	if in.ReceivedAt.Before(before) || in.ReceivedAt.After(after) || in.ReceivedAt.Location() != time.UTC {
 		t.Errorf("ReceivedAt = %v, want UTC between %v and %v", in.ReceivedAt, before, after)
 	}

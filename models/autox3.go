@@ -21,28 +21,36 @@ var autox3Models = []any{
 // AutoX3ReceptionOrder is the newest state of one AutoX3 vehicle reception
 // order (接车单), keyed by AutoX3's receiveBaseId.
 type AutoX3ReceptionOrder struct {
-	ReceiveBaseID     int64  `gorm:"primaryKey;autoIncrement:false"`
-	MsgID             string `gorm:"size:128;not null"` // msgId of the callback this state came from
-	CarBrand          string `gorm:"size:128;not null"`
-	CarStyle          string `gorm:"size:255;not null"`
-	CarPlate          string `gorm:"size:64;not null"`
-	CarVIN            string `gorm:"column:car_vin;size:64;not null"`
-	OwnerFirstName    string `gorm:"size:128;not null"`
-	OwnerLastName     string `gorm:"size:128;not null"`
-	OwnerGender       string `gorm:"size:32;not null"`
-	OwnerMobile       string `gorm:"size:64;not null"`
-	CarProductionDate *time.Time
-	Odometer          *decimal.Decimal `gorm:"type:decimal(12,1)"` // km on arrival
-	OilGauge          *decimal.Decimal `gorm:"type:decimal(4,1)"`  // fuel level on arrival, percent
+	ReceiveBaseID     int64            `gorm:"primaryKey;autoIncrement:false"`
+	MsgID             string           `gorm:"size:128;not null"` // msgId of the callback this state came from
+	CarBrand          string           `gorm:"size:128;not null"`
+	CarStyle          string           `gorm:"size:255;not null"`
+	CarPlate          string           `gorm:"size:64;not null"`
+	CarVIN            string           `gorm:"column:car_vin;size:64;not null"`
+	OwnerFirstName    string           `gorm:"size:128;not null"`
+	OwnerLastName     string           `gorm:"size:128;not null"`
+	OwnerGender       string           `gorm:"size:32;not null"`
+	OwnerMobile       string           `gorm:"size:64;not null"`
+	CarProductionDate Date             // a calendar date (DATE): the day in China AutoX3 sent
+	Odometer          *decimal.Decimal `gorm:"type:decimal(65,30)"` // km on arrival, exactly as sent
+	OilGauge          *decimal.Decimal `gorm:"type:decimal(65,30)"` // fuel level on arrival, percent, exactly as sent
 	Remark            string           `gorm:"type:text;not null"`
-	OperatorStoreID   *int64
-	OperatorUserID    *int64
-	OperatorBrandID   *int64
-	StaffID           *int64 // the envelope's staffInfo: the staff member the message is about
-	StaffStoreID      *int64
-	StaffBrandID      *int64
-	Version           int64     `gorm:"not null"` // createTime (epoch ms) of the callback
-	CreatedTime       time.Time `gorm:"not null"` // createTime as a time: when AutoX3 reported the order
+	// The operator is content.staffInfo: who created the reception order.
+	OperatorStoreID  *int64
+	OperatorUserID   *int64
+	OperatorBrandID  *int64
+	OperatorUserName string `gorm:"size:128;not null;default:''"`
+	OperatorMobile   string `gorm:"size:64;not null;default:''"`
+	OperatorAreaCode string `gorm:"size:16;not null;default:''"`
+	// The staff member is the envelope's staffInfo: whom the message is about.
+	StaffID       *int64
+	StaffStoreID  *int64
+	StaffBrandID  *int64
+	StaffName     string    `gorm:"size:128;not null;default:''"`
+	StaffMobile   string    `gorm:"size:64;not null;default:''"`
+	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
+	Version       int64     `gorm:"not null"` // createTime (epoch ms) of the callback
+	CreatedTime   time.Time `gorm:"not null"` // createTime as a time: when AutoX3 reported the order
 }
 
 // TableName names the table.
@@ -99,12 +107,19 @@ type AutoX3InspectionReport struct {
 	ReceiveBaseID       int64            `gorm:"primaryKey;autoIncrement:false"`
 	MsgID               string           `gorm:"size:128;not null"`
 	CarPlate            string           `gorm:"size:64;not null"`
-	DetectionPercentage *decimal.Decimal `gorm:"type:decimal(5,2)"`
+	DetectionPercentage *decimal.Decimal `gorm:"type:decimal(65,30)"` // exactly as sent, "%" dropped
 	WorkBaseStatus      string           `gorm:"size:64;not null"`
 	ServiceBaseName     string           `gorm:"size:255;not null"`
 	Items               string           `gorm:"type:mediumtext;not null"` // JSON array of the report's items as given
-	Version             int64            `gorm:"not null"`
-	ReportedAt          time.Time        `gorm:"not null"`
+	// The staff member is the envelope's staffInfo.
+	StaffID       *int64
+	StaffStoreID  *int64
+	StaffBrandID  *int64
+	StaffName     string    `gorm:"size:128;not null;default:''"`
+	StaffMobile   string    `gorm:"size:64;not null;default:''"`
+	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
+	Version       int64     `gorm:"not null"`
+	ReportedAt    time.Time `gorm:"not null"`
 }
 
 // TableName names the table.
@@ -130,19 +145,19 @@ type AutoX3MaintenancePlan struct {
 	Action             string           `gorm:"size:16;not null"` // ADD, MODIFY, FINISH or DELETE (v2); empty for v1
 	InspectionOrderID  string           `gorm:"size:128;not null;index"`
 	ReceiveBaseID      *int64           `gorm:"index"`
-	CurrentMiles       *decimal.Decimal `gorm:"type:decimal(12,1)"`
-	NextReplaceCycleKm *decimal.Decimal `gorm:"type:decimal(12,1)"`
-	PerMiles           *decimal.Decimal `gorm:"type:decimal(12,1)"`
+	CurrentMiles       *decimal.Decimal `gorm:"type:decimal(65,30)"` // km, exactly as sent
+	NextReplaceCycleKm *decimal.Decimal `gorm:"type:decimal(65,30)"`
+	PerMiles           *decimal.Decimal `gorm:"type:decimal(65,30)"`
 	ReductionType      string           `gorm:"size:8;not null"` // MILE or TIME, or empty
 	ServiceBaseName    string           `gorm:"size:255;not null"`
 	ServiceBaseSn      string           `gorm:"size:128;not null"`
-	WarningDate        *time.Time
-	Checkpoints        string    `gorm:"type:mediumtext;not null"` // JSON array as given
-	Item               string    `gorm:"type:mediumtext;not null"` // the whole item as given
-	Deleted            bool      `gorm:"not null"`                 // AutoX3 sent DELETE for this plan
-	MsgID              string    `gorm:"size:128;not null"`
-	Version            int64     `gorm:"not null"`
-	UpdatedTime        time.Time `gorm:"not null"` // createTime of the callback that wrote the row
+	WarningDate        Date             // a calendar date (DATE): the day in China AutoX3 sent
+	Checkpoints        string           `gorm:"type:mediumtext;not null"` // JSON array as given
+	Item               string           `gorm:"type:mediumtext;not null"` // the whole item as given
+	Deleted            bool             `gorm:"not null"`                 // AutoX3 sent DELETE for this plan
+	MsgID              string           `gorm:"size:128;not null"`
+	Version            int64            `gorm:"not null"`
+	UpdatedTime        time.Time        `gorm:"not null"` // createTime of the callback that wrote the row
 }
 
 // TableName names the table.

@@ -34,6 +34,10 @@ type InboundEvent struct {
 	Revision   int64  `gorm:"not null"` // record revision this event produced (0 when not applied)
 	SyncStatus string `gorm:"size:16;not null;index"`
 	SyncDetail string `gorm:"size:1024;not null;default:''"`
+	// Warnings is a JSON array of what the decoder and the store kept
+	// although it breaks a rule the vendor's documents imply (see
+	// vendors.Event.Warnings), or empty. Warnings name fields, never values.
+	Warnings   string `gorm:"type:text"`
 	SyncedAt   *time.Time
 	ReceivedAt time.Time `gorm:"not null"`
 	// StartedAt is when the callback's workflow was known to be started; nil

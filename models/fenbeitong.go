@@ -38,7 +38,7 @@ type FenbeitongOrder struct {
 	Kind         string              `gorm:"size:32;not null"`
 	Status       *int64              // nil when the push has no status
 	StatusName   string              `gorm:"size:255;not null;default:''"`
-	TotalPrice   decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	TotalPrice   decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	CreateTime   *time.Time          // UTC
 	Raw          string              `gorm:"type:mediumtext;not null"` // the push body as received
 }
@@ -47,7 +47,7 @@ type FenbeitongOrder struct {
 func (FenbeitongOrder) TableName() string { return "fenbeitong_orders" }
 
 // FenbeitongCarOrder is the order information of a car (用车) order.
-// Times are UTC; money and distance are exact decimals.
+// Times are UTC; money and distance are exact decimals (see DecimalType).
 type FenbeitongCarOrder struct {
 	ID                 uint64    `gorm:"primaryKey"`
 	OrderID            string    `gorm:"size:64;not null;uniqueIndex"`
@@ -77,7 +77,7 @@ type FenbeitongCarOrder struct {
 	IsExceed           *bool
 	ExceedRemarkReason string              `gorm:"type:text"`
 	ExceedRemarkDetail string              `gorm:"type:text"`
-	ActualDistance     decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	ActualDistance     decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	SaasIsExceed       *bool
 	Remark             string `gorm:"type:text"` // text, or the JSON of an object remark
 	CostCategory       string `gorm:"size:255;not null;default:''"`
@@ -92,7 +92,7 @@ type FenbeitongPriceDetail struct {
 	OrderID string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_price_details_seq,priority:1"`
 	Seq     int                 `gorm:"not null;uniqueIndex:ux_fbt_price_details_seq,priority:2"`
 	Name    string              `gorm:"size:255;not null;default:''"`
-	Amount  decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	Amount  decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	Type    string              `gorm:"size:128;not null;default:''"`
 }
 
@@ -103,10 +103,10 @@ func (FenbeitongPriceDetail) TableName() string { return "fenbeitong_price_detai
 type FenbeitongPriceSummary struct {
 	ID               uint64              `gorm:"primaryKey"`
 	OrderID          string              `gorm:"size:64;not null;uniqueIndex"`
-	TotalPrice       decimal.NullDecimal `gorm:"type:decimal(18,4)"`
-	PersonalTotalPay decimal.NullDecimal `gorm:"type:decimal(18,4)"`
-	RedEnvelope      decimal.NullDecimal `gorm:"type:decimal(18,4)"`
-	CouponAmount     decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	TotalPrice       decimal.NullDecimal `gorm:"type:decimal(65,30)"`
+	PersonalTotalPay decimal.NullDecimal `gorm:"type:decimal(65,30)"`
+	RedEnvelope      decimal.NullDecimal `gorm:"type:decimal(65,30)"`
+	CouponAmount     decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 }
 
 // TableName names the table.
@@ -156,8 +156,8 @@ type FenbeitongCostAttributionDetail struct {
 	DetailID       string              `gorm:"size:128;not null;default:''"`
 	ThirdID        string              `gorm:"size:128;not null;default:''"`
 	Name           string              `gorm:"size:255;not null;default:''"`
-	Weight         decimal.NullDecimal `gorm:"type:decimal(18,6)"` // percent, rounded to 6 places
-	Amount         decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	Weight         decimal.NullDecimal `gorm:"type:decimal(65,30)"` // percent, exactly as sent
+	Amount         decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 }
 
 // TableName names the table.
@@ -171,7 +171,7 @@ type FenbeitongCostInfo struct {
 	ID               uint64              `gorm:"primaryKey"`
 	OrderID          string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_cost_infos_seq,priority:1"`
 	Seq              int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_infos_seq,priority:2"`
-	Amount           decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	Amount           decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	CostCategoryCode string              `gorm:"size:128;not null;default:''"`
 	CostCategory     string              `gorm:"size:255;not null;default:''"`
 }
@@ -204,8 +204,8 @@ type FenbeitongCostInfoItem struct {
 	Code     string              `gorm:"size:128;not null;default:''"`
 	Name     string              `gorm:"size:255;not null;default:''"`
 	FullName string              `gorm:"type:text"`
-	Weight   decimal.NullDecimal `gorm:"type:decimal(18,6)"` // percent, rounded to 6 places
-	Price    decimal.NullDecimal `gorm:"type:decimal(18,4)"`
+	Weight   decimal.NullDecimal `gorm:"type:decimal(65,30)"` // percent, exactly as sent
+	Price    decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 }
 
 // TableName names the table.

@@ -28,7 +28,7 @@ func save(t *testing.T, db *gorm.DB, ev *vendors.Event) {
 	if ev.Tables == nil {
 		t.Fatalf("event %s has no rows", ev.EventType)
 	}
-	if err := db.Transaction(func(tx *gorm.DB) error { return store.ReplaceTables(tx, ev.Tables) }); err != nil {
+	if err := db.Transaction(func(tx *gorm.DB) error { _, err := store.ReplaceTables(tx, ev.Tables); return err }); err != nil {
 		t.Fatalf("replace tables: %v", err)
 	}
 }
@@ -98,8 +98,12 @@ func TestAutoX3SaveReceptionOrder(t *testing.T) {
 				o.Version != 1616502610117 || !o.CreatedTime.Equal(time.UnixMilli(1616502610117)) {
 				t.Fatalf("order row = %+v", o)
 			}
-			if o.CarProductionDate == nil || !o.CarProductionDate.Equal(time.UnixMilli(1325347200000)) {
+			if o.CarProductionDate.String() != "2012-01-01" {
 				t.Fatalf("production date = %v", o.CarProductionDate)
+			}
+			if o.StaffName != "A梦 哆啦" || o.StaffMobile != "17666166190" || o.StaffAreaCode != "+44" ||
+				o.OperatorUserName != "yang xing xingxing2" || o.OperatorMobile != "15010524574" || o.OperatorAreaCode != "+44" {
+				t.Fatalf("staff and operator = %+v", o)
 			}
 			if o.Odometer == nil || !o.Odometer.Equal(decimal.NewFromInt(67000)) || o.OilGauge == nil || !o.OilGauge.Equal(decimal.NewFromInt(100)) {
 				t.Fatalf("odometer %v oil %v", o.Odometer, o.OilGauge)
@@ -138,10 +142,10 @@ func TestAutoX3SaveReceptionOrder(t *testing.T) {
 			save(t, db, decodeOK(t, newer))
 			s = snapshot(t, db, 6482)
 			if s.Order.MsgID != "m-newer" || s.Order.Version != 1616502999999 || s.Order.Remark != "" || s.Order.CarVIN != "" ||
-				s.Order.CarProductionDate != nil || s.Order.OperatorUserID != nil || *s.Order.StaffID != 381 || s.Order.StaffStoreID != nil {
+				s.Order.CarProductionDate.Valid || s.Order.OperatorUserID != nil || *s.Order.StaffID != 381 || s.Order.StaffStoreID != nil {
 				t.Fatalf("order not replaced: %+v", s.Order)
 			}
-			if !s.Order.Odometer.Equal(decimal.RequireFromString("67010.3")) || !s.Order.OilGauge.Equal(decimal.NewFromInt(40)) {
+			if !s.Order.Odometer.Equal(decimal.RequireFromString("67010.25")) || !s.Order.OilGauge.Equal(decimal.NewFromInt(40)) {
 				t.Fatalf("odometer %v oil %v", s.Order.Odometer, s.Order.OilGauge)
 			}
 			if len(s.Lights) != 2 || *s.Lights[0].Code != 16 || s.Lights[1].Code != nil || s.Lights[1].Name != "无前缀" {
@@ -194,7 +198,7 @@ func TestAutoX3SaveInspectionReport(t *testing.T) {
 			if err := db.Find(&rows).Error; err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != 1 || rows[0].Items != "[]" || rows[0].CarPlate != "" || !rows[0].DetectionPercentage.Equal(decimal.NewFromInt(100)) || rows[0].MsgID != "m-1" {
+			if len(rows) != 1 || rows[0].Items != "[]" || rows[0].CarPlate != "" || rows[0].DetectionPercentage.String() != "99.999" || rows[0].MsgID != "m-1" {
 				t.Fatalf("report not replaced: %+v", rows)
 			}
 		})
@@ -315,7 +319,7 @@ func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
 			if b.Action != autox3.ActionDelete || !b.Deleted || b.MsgID != "v-2" {
 				t.Fatalf("plan 2 = %+v", b)
 			}
-			if c.Action != autox3.ActionAdd || c.MsgID != "v-1" || c.WarningDate == nil || c.WarningDate.UTC().Format(time.DateOnly) != "2026-09-01" {
+			if c.Action != autox3.ActionAdd || c.MsgID != "v-1" || c.WarningDate.String() != "2026-09-01" {
 				t.Fatalf("plan 3 = %+v", c)
 			}
 			for id, want := range map[string]string{"9001-1": `"action":"MODIFY"`, "9001-2": `"deleted":true`, "9001-3": `"action":"ADD"`} {
@@ -362,7 +366,7 @@ func TestAutoX3SaveConcurrentNewOrders(t *testing.T) {
 			for _, ev := range events {
 				go func() {
 					<-start
-					errs <- db.Transaction(func(tx *gorm.DB) error { return store.ReplaceTables(tx, ev.Tables) })
+					errs <- db.Transaction(func(tx *gorm.DB) error { _, err := store.ReplaceTables(tx, ev.Tables); return err })
 				}()
 			}
 			close(start)
@@ -385,7 +389,7 @@ func TestAutoX3SaveConcurrentNewOrders(t *testing.T) {
 			for _, ev := range events {
 				go func() {
 					<-start
-					errs <- db.Transaction(func(tx *gorm.DB) error { return store.ReplaceTables(tx, ev.Tables) })
+					errs <- db.Transaction(func(tx *gorm.DB) error { _, err := store.ReplaceTables(tx, ev.Tables); return err })
 				}()
 			}
 			close(start)

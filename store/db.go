@@ -12,16 +12,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
 
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
-// the embedded SQLite file at sqlitePath otherwise.
+// the embedded SQLite file at sqlitePath otherwise. Both keep the same values
+// (see columns.go): exact decimals, dates, times to the millisecond.
 func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
-	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now}
 	if mysqlDSN != "" {
 		dsn, err := normaliseMySQLDSN(mysqlDSN)
 		if err != nil {
@@ -30,6 +30,9 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 		db, err := gorm.Open(mysql.Open(dsn), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open mysql: %w", err)
+		}
+		if err := registerMillisecondTimes(db); err != nil {
+			return nil, err
 		}
 		sqlDB, err := db.DB()
 		if err != nil {
@@ -47,9 +50,12 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("create sqlite directory: %w", err)
 	}
 	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	db, err := gorm.Open(openSQLite(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
+	}
+	if err := registerMillisecondTimes(db); err != nil {
+		return nil, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {

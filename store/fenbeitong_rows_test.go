@@ -20,7 +20,7 @@ import (
 // saveFenbeitong writes an event's tables the way Persist does, in one transaction.
 func saveFenbeitong(t *testing.T, db *gorm.DB, ev *vendors.Event) {
 	t.Helper()
-	if err := db.Transaction(func(tx *gorm.DB) error { return store.ReplaceTables(tx, ev.Tables) }); err != nil {
+	if err := db.Transaction(func(tx *gorm.DB) error { _, err := store.ReplaceTables(tx, ev.Tables); return err }); err != nil {
 		t.Fatalf("save: %v", err)
 	}
 }
@@ -295,26 +295,38 @@ func TestFenbeitongSaveOtherCategory(t *testing.T) {
 	}
 }
 
-func TestFenbeitongMoneyExactOnMySQL(t *testing.T) {
-	db := testenv.MySQL(t)
-	ev, err := fenbeitong.Decode(fenbeitongSample(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	saveFenbeitong(t, db, ev)
-	var text string
-	if err := db.Raw("SELECT CAST(total_price AS CHAR) FROM fenbeitong_price_summaries WHERE order_id = ?", ev.ExternalID).Scan(&text).Error; err != nil {
-		t.Fatal(err)
-	}
-	if text != "14.1600" {
-		t.Fatalf("stored %q, want 14.1600", text)
-	}
-	var typ string
-	if err := db.Raw("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'fenbeitong_price_summaries' AND COLUMN_NAME = 'total_price'").Scan(&typ).Error; err != nil {
-		t.Fatal(err)
-	}
-	if typ != "decimal" {
-		t.Fatalf("column type %q", typ)
+// Money is exact on both stores: DECIMAL(65,30) on MySQL, its text on SQLite.
+func TestFenbeitongMoneyExact(t *testing.T) {
+	body := variant(t, fenbeitongSample(t), `"total_price": 14.16`, `"total_price": 98765432101234.5678`)
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ev, err := fenbeitong.Decode(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saveFenbeitong(t, db, ev)
+			var sum models.FenbeitongPriceSummary
+			if err := db.Where("order_id = ?", ev.ExternalID).First(&sum).Error; err != nil {
+				t.Fatal(err)
+			}
+			if decimalText(sum.TotalPrice.Decimal) != "98765432101234.5678" {
+				t.Fatalf("reads back %v", sum.TotalPrice)
+			}
+			var text, typ string
+			if name == "mysql" {
+				db.Raw("SELECT CAST(total_price AS CHAR) FROM fenbeitong_price_summaries WHERE order_id = ?", ev.ExternalID).Scan(&text)
+				db.Raw("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'fenbeitong_price_summaries' AND COLUMN_NAME = 'total_price'").Scan(&typ)
+				if text != "98765432101234.567800000000000000000000000000" || typ != "decimal(65,30)" {
+					t.Fatalf("stored %q in a %q column", text, typ)
+				}
+				return
+			}
+			db.Raw("SELECT typeof(total_price) || ':' || total_price FROM fenbeitong_price_summaries WHERE order_id = ?", ev.ExternalID).Scan(&text)
+			if text != "text:98765432101234.5678" {
+				t.Fatalf("stored %q, want the decimal text", text)
+			}
+		})
 	}
 }
 
@@ -324,8 +336,12 @@ func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
 	body = variant(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+strings.Repeat("费", nameLen)+`"`)
 	body = variant(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+strings.Repeat("😀", textLen)+`"`)
 	body = variant(t, body, `"notifier_phone": "12055924474"`, `"notifier_phone": "`+strings.Repeat("1", phoneLen)+`"`)
-	body = variant(t, body, `"total_price": 14.16`, `"total_price": 99999999999999.9999`)
+	largest := strings.Repeat("9", 35) + "." + strings.Repeat("9", 30)
+	body = variant(t, body, `"total_price": 14.16`, `"total_price": `+largest)
 	body = variant(t, body, `"weight": 30.0`, `"weight": 33.3333333333`)
+	// 33.33 with 32 decimals (a Java BigDecimal division) is more than DECIMAL(65,30) holds.
+	tooFine := "33." + strings.Repeat("3", 32)
+	body = variant(t, body, `"weight": 70.0`, `"weight": `+tooFine)
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -333,7 +349,13 @@ func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			saveFenbeitong(t, db, ev)
+			var warnings []string
+			if err := db.Transaction(func(tx *gorm.DB) error {
+				warnings, err = store.ReplaceTables(tx, ev.Tables)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
 			var order models.FenbeitongCarOrder
 			db.Where("order_id = ?", ev.ExternalID).First(&order)
 			if len([]rune(order.ExceedRemarkDetail)) != textLen || len([]rune(order.CostCategory)) != nameLen {
@@ -341,15 +363,22 @@ func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
 			}
 			var sum models.FenbeitongPriceSummary
 			db.Where("order_id = ?", ev.ExternalID).First(&sum)
-			if name == "mysql" && decimalText(sum.TotalPrice.Decimal) != "99999999999999.9999" {
+			if decimalText(sum.TotalPrice.Decimal) != largest {
 				t.Fatalf("largest amount reads back %v", sum.TotalPrice)
 			}
-			var item models.FenbeitongCostInfoItem
-			db.Where("order_id = ? AND group_seq = 1 AND seq = 0", ev.ExternalID).First(&item)
-			if decimalText(item.Weight.Decimal) != "33.333333" {
-				t.Fatalf("weight stored as %v, want 33.333333", item.Weight)
+			var items []models.FenbeitongCostInfoItem
+			db.Where("order_id = ?", ev.ExternalID).Order("group_seq, seq").Find(&items)
+			if decimalText(items[1].Weight.Decimal) != "33.3333333333" {
+				t.Fatalf("weight stored as %v, want 33.3333333333", items[1].Weight)
 			}
-			if got := at(t, dataJSON(t, ev), "saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 0, "weight"); got != "33.3333333333" {
+			// Never rounded: NULL in the column, a warning, the exact value in the data.
+			if items[2].Weight.Valid {
+				t.Fatalf("a weight finer than the column stored as %v", items[2].Weight)
+			}
+			if len(warnings) != 1 || warnings[0] != "fenbeitong_cost_info_items.weight (row 2): has more digits than DECIMAL(65,30) holds; stored NULL there, kept exactly in the record's data" {
+				t.Fatalf("warnings %q", warnings)
+			}
+			if got := at(t, dataJSON(t, ev), "saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 1, "weight"); got != tooFine {
 				t.Fatalf("weight in data %v", got)
 			}
 		})

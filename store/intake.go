@@ -39,7 +39,7 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 	err := db.Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.InboundEvent{}).
 			Select("id", "vendor", "event_key", "event_type", "workflow_id", "received_at").
-			Where("started_at IS NULL AND (relay_until IS NULL OR relay_until < ?)", time.Now().UTC()).Order("id").Limit(limit)
+			Where("started_at IS NULL AND (relay_until IS NULL OR relay_until < ?)", now()).Order("id").Limit(limit)
 		if tx.Dialector.Name() == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 		}
@@ -53,7 +53,7 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 		for i, p := range batch {
 			ids[i] = p.ID
 		}
-		return tx.Model(&models.InboundEvent{}).Where("id IN ?", ids).Update("relay_until", time.Now().UTC().Add(lease)).Error
+		return tx.Model(&models.InboundEvent{}).Where("id IN ?", ids).Update("relay_until", now().Add(lease)).Error
 	}, txOptions(db))
 	if err != nil || len(batch) == 0 {
 		return 0, err
@@ -88,7 +88,7 @@ func markStarted(db *gorm.DB, batch []Pending, started []bool) error {
 	}
 	if len(done) > 0 {
 		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", done).
-			Updates(map[string]any{"started_at": time.Now().UTC(), "relay_until": nil}).Error
+			Updates(map[string]any{"started_at": now(), "relay_until": nil}).Error
 		if err != nil {
 			return fmt.Errorf("mark %d callbacks started: %w", len(done), err)
 		}

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"github.com/erpbridge/erpbridge/models"
 )
@@ -55,10 +57,75 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 }
 
 func autoMigrate(db *gorm.DB) error {
+	for _, c := range instantsToDates {
+		if err := instantToDate(db, c.table, c.column, c.offset); err != nil {
+			return fmt.Errorf("migrate schema: %s.%s to a date: %w", c.table, c.column, err)
+		}
+	}
 	if err := db.AutoMigrate(models.All()...); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil
+}
+
+// instantsToDates lists the columns that held a calendar date as an instant
+// (the vendor's local midnight, stored in UTC: 2012-01-01 in China as
+// 2011-12-31 16:00) before they became DATE columns, with the vendor's UTC
+// offset. Migrate turns each stored value into its day in the vendor's zone
+// before the column's type changes, so no date moves a day back.
+var instantsToDates = []struct {
+	table, column string
+	offset        time.Duration
+}{
+	{"autox3_reception_orders", "car_production_date", 8 * time.Hour},
+	{"autox3_maintenance_plans", "warning_date", 8 * time.Hour},
+}
+
+// instantToDate rewrites the instants of table.column as midnight of their
+// day at offset, when the column still has a date-and-time type; the
+// migration that follows makes it a DATE (MySQL) or TEXT (SQLite) column
+// holding that day.
+func instantToDate(db *gorm.DB, table, column string, offset time.Duration) error {
+	m := db.Migrator()
+	if !m.HasTable(table) || !m.HasColumn(table, column) {
+		return nil
+	}
+	cols, err := m.ColumnTypes(table)
+	if err != nil {
+		return err
+	}
+	var typ string
+	for _, c := range cols {
+		if c.Name() == column {
+			typ = strings.ToLower(c.DatabaseTypeName())
+		}
+	}
+	if !strings.Contains(typ, "datetime") && !strings.Contains(typ, "timestamp") {
+		return nil // already a date
+	}
+	seconds := int(offset.Seconds())
+	q := fmt.Sprintf("UPDATE %s SET %s = ", table, column)
+	if db.Dialector.Name() == "mysql" {
+		q += fmt.Sprintf("DATE(DATE_ADD(%s, INTERVAL %d SECOND))", column, seconds)
+	} else {
+		q += fmt.Sprintf("date(%s, '%+d seconds')", column, seconds)
+	}
+	return db.Exec(q + " WHERE " + column + " IS NOT NULL").Error
+}
+
+// sameDecimalSize reports whether a MySQL DECIMAL column has the precision
+// and scale its model declares: a narrower one would round what the service
+// writes. SQLite declares decimals TEXT and is not checked.
+func sameDecimalSize(db *gorm.DB, field *schema.Field, col gorm.ColumnType) bool {
+	if field == nil || db.Dialector.Name() != "mysql" {
+		return true
+	}
+	precision, scale, ok := models.DecimalSize(string(field.DataType))
+	if !ok {
+		return true
+	}
+	p, s, ok := col.DecimalSize()
+	return ok && int(p) == precision && int(s) == scale
 }
 
 // ErrSchemaNotMigrated is returned by CheckSchema when a table or column of
@@ -84,13 +151,17 @@ func CheckSchema(ctx context.Context, db *gorm.DB) error {
 		if err != nil {
 			return fmt.Errorf("check schema: columns of %s: %w", table, err)
 		}
-		have := make(map[string]bool, len(cols))
+		have := make(map[string]gorm.ColumnType, len(cols))
 		for _, c := range cols {
-			have[c.Name()] = true
+			have[c.Name()] = c
 		}
 		for _, name := range stmt.Schema.DBNames {
-			if !have[name] {
+			col, ok := have[name]
+			if !ok {
 				return fmt.Errorf("%w (column %s.%s is missing)", ErrSchemaNotMigrated, table, name)
+			}
+			if !sameDecimalSize(db, stmt.Schema.FieldsByDBName[name], col) {
+				return fmt.Errorf("%w (column %s.%s is not %s)", ErrSchemaNotMigrated, table, name, stmt.Schema.FieldsByDBName[name].DataType)
 			}
 		}
 	}

@@ -155,10 +155,11 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
 	}
 	label := ev.Vendor + "/" + ev.Kind + "/" + ev.ExternalID
-	now := time.Now().UTC()
+	started := now()
 	if row.ID == 0 {
 		row = inboundRow(in, flow.StatusPending, "")
-		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &now
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &started
+		row.Warnings = warningsText(ev.Warnings)
 		if err := tx.Create(&row).Error; err != nil {
 			return Persisted{}, fmt.Errorf("store event: %w", err)
 		}
@@ -166,7 +167,8 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		// The status guard is the claim: an attempt that got here first leaves 0 rows to update.
 		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
 			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
-			"workflow_id": in.WorkflowID, "sync_status": flow.StatusPending, "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
+			"workflow_id": in.WorkflowID, "sync_status": flow.StatusPending, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
+			"warnings": warningsText(ev.Warnings)})
 		if up.Error != nil {
 			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
 		}
@@ -199,10 +201,16 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	if err := tx.Select("revision").Where("vendor = ? AND kind = ? AND external_id = ?", ev.Vendor, ev.Kind, ev.ExternalID).Take(&state).Error; err != nil {
 		return Persisted{}, fmt.Errorf("load record %s: %w", label, err)
 	}
-	if err := replaceTables(tx, ev.Tables); err != nil {
+	columnWarnings, err := replaceTables(tx, ev.Tables)
+	if err != nil {
 		return Persisted{}, fmt.Errorf("save normalised rows of %s: %w", label, err)
 	}
-	err = tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Updates(map[string]any{"applied": true, "revision": state.Revision}).Error
+	done := map[string]any{"applied": true, "revision": state.Revision}
+	if len(columnWarnings) > 0 {
+		ev.Warnings = append(ev.Warnings, columnWarnings...)
+		done["warnings"] = warningsText(ev.Warnings)
+	}
+	err = tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Updates(done).Error
 	return Persisted{Applied: true, Revision: state.Revision}, err
 }
 
@@ -214,17 +222,19 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	if occurred.IsZero() {
 		occurred = in.ReceivedAt
 	}
-	now := time.Now().UTC()
+	started := now()
 	if row.ID == 0 {
 		row = inboundRow(in, flow.StatusSplit, "")
-		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &now
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &started
+		row.Warnings = warningsText(ev.Warnings)
 		if err := tx.Create(&row).Error; err != nil {
 			return Persisted{}, fmt.Errorf("store event: %w", err)
 		}
 	} else {
 		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
 			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
-			"workflow_id": in.WorkflowID, "sync_status": flow.StatusSplit, "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
+			"workflow_id": in.WorkflowID, "sync_status": flow.StatusSplit, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
+			"warnings": warningsText(ev.Warnings)})
 		if up.Error != nil {
 			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
 		}
@@ -244,7 +254,7 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 			Kind: p.Kind, ExternalID: p.ExternalID, Version: p.Version, OccurredAt: at.UTC(),
 			Body: []byte{}, BodySHA256: row.BodySHA256, WorkflowID: flow.EventWorkflowID(in.Vendor, keys[i]),
 			// The message's workflow starts the parts' workflows, so no relay does.
-			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), StartedAt: &now,
+			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), StartedAt: &started,
 		}
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&parts, batchSize).Error; err != nil {
@@ -265,6 +275,19 @@ func storedBody(tx *gorm.DB, vendor, eventKey string) ([]byte, error) {
 	return row.Body, nil
 }
 
+// warningsText is the stored form of an event's warnings: a JSON array of
+// strings, or "" when there are none.
+func warningsText(warnings []string) string {
+	if len(warnings) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(warnings)
+	if err != nil { // a []string always marshals
+		return ""
+	}
+	return string(b)
+}
+
 // KeepInvalid marks a stored callback whose content failed verification (or
 // stores it, for runs that carry the body), so an operator can inspect it.
 // Marking it twice is a no-op.
@@ -272,7 +295,7 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 	db := s.db.WithContext(ctx)
 	up := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ? AND sync_status = ?", in.Vendor, in.EventKey, flow.StatusReceived).
 		Updates(map[string]any{"kind": "invalid", "sync_status": flow.StatusInvalid, "sync_detail": Truncate(problem, detailLimit),
-			"workflow_id": in.WorkflowID, "started_at": gorm.Expr("COALESCE(started_at, ?)", time.Now().UTC())})
+			"workflow_id": in.WorkflowID, "started_at": gorm.Expr("COALESCE(started_at, ?)", now())})
 	if up.Error != nil {
 		return fmt.Errorf("mark invalid %s event: %w", in.Vendor, up.Error)
 	}
@@ -298,25 +321,33 @@ func inboundRow(in Inbound, status, detail string) models.InboundEvent {
 // selects are deleted, then Rows are inserted. The DELETE is skipped when
 // nothing matches: on MySQL a DELETE that matches nothing still takes a gap
 // lock, which makes concurrent first saves of different records deadlock.
-func replaceTables(tx *gorm.DB, tables []vendors.Table) error {
+// A decimal that does not fit its column is written as NULL (see
+// fitDecimals); the warnings saying so are returned.
+func replaceTables(tx *gorm.DB, tables []vendors.Table) ([]string, error) {
+	var warnings []string
 	for _, t := range tables {
 		var n int64
 		if err := tx.Model(t.Model).Where(t.Match).Count(&n).Error; err != nil {
-			return fmt.Errorf("count %T rows: %w", t.Model, err)
+			return nil, fmt.Errorf("count %T rows: %w", t.Model, err)
 		}
 		if n > 0 {
 			if err := tx.Where(t.Match).Delete(t.Model).Error; err != nil {
-				return fmt.Errorf("delete older %T rows: %w", t.Model, err)
+				return nil, fmt.Errorf("delete older %T rows: %w", t.Model, err)
 			}
 		}
 		if t.Rows == nil || reflect.ValueOf(t.Rows).Len() == 0 {
 			continue
 		}
+		w, err := fitDecimals(tx, t.Model, t.Rows)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
 		if err := tx.CreateInBatches(t.Rows, batchSize).Error; err != nil {
-			return fmt.Errorf("insert %T rows: %w", t.Model, err)
+			return nil, fmt.Errorf("insert %T rows: %w", t.Model, err)
 		}
 	}
-	return nil
+	return warnings, nil
 }
 
 // Record loads the stored state of one record.
@@ -346,7 +377,7 @@ func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status, l
 func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current, synced int64, err error) {
 	db := s.db.WithContext(ctx)
 	if err := db.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
-		"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": time.Now().UTC(), "last_error": "",
+		"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": now(), "last_error": "",
 		"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusPending),
 	}).Error; err != nil {
 		return 0, 0, fmt.Errorf("record sync of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
@@ -380,7 +411,7 @@ func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 func (s *Store) SetEventOutcome(ctx context.Context, in flow.OutcomeInput) error {
 	updates := map[string]any{"sync_status": in.Status, "sync_detail": Truncate(in.Detail, detailLimit)}
 	if in.Status == flow.StatusSynced {
-		updates["synced_at"] = time.Now().UTC()
+		updates["synced_at"] = now()
 	}
 	err := s.db.WithContext(ctx).Model(&models.InboundEvent{}).
 		Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Updates(updates).Error

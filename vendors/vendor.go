@@ -134,6 +134,13 @@ type Event struct {
 	// order the messages arrive in. The fields above then describe the
 	// message, which is kept raw and applied to no record itself.
 	Parts []Part
+	// Warnings say what in an accepted callback breaks a rule the vendor's
+	// documents imply but do not state (an oil gauge over 100, a negative
+	// distance, a fifth decimal of money): the values are kept exactly as
+	// sent and the event is never refused for them. Each names the field
+	// ("content.preCheckInfo.oilGauge: ...") and never quotes a value. The
+	// store keeps them with the event (inbound_events.warnings).
+	Warnings []string
 }
 
 // Part is one record state carried by a message that changes several records.

@@ -39,12 +39,8 @@ const (
 	maxAreaCode = 16
 )
 
-// Bounds of decimal values: DECIMAL(12,1) columns hold less than 1e11 and
-// percentages run to 100.
-const (
-	milesLimitExp = 11
-	percentLimit  = 100
-)
+// percentLimit is where a percentage ends; a larger one is kept, with a warning.
+const percentLimit = 100
 
 // ReceptionOrder is the normalised receivebase.create content, the ERP's "data".
 type ReceptionOrder struct {
@@ -53,19 +49,24 @@ type ReceptionOrder struct {
 	PreCheck      PreCheck `json:"pre_check"`
 	Operator      Operator `json:"operator"` // who created the reception order
 	Staff         Staff    `json:"staff"`    // the staff member the message is about
+	// Extra holds the fields of the message this record does not map, by
+	// path (see lenient.Reader.Extra).
+	Extra lenient.Extra `json:"extra"`
 }
 
 // Car is the vehicle of a reception order.
 type Car struct {
-	Brand          string     `json:"brand"`
-	Style          string     `json:"style"`
-	Plate          string     `json:"plate"`
-	VIN            string     `json:"vin"`
-	OwnerFirstName string     `json:"owner_first_name"`
-	OwnerLastName  string     `json:"owner_last_name"`
-	OwnerGender    string     `json:"owner_gender"`
-	OwnerMobile    string     `json:"owner_mobile"`
-	ProductionDate *time.Time `json:"production_date"`
+	Brand          string `json:"brand"`
+	Style          string `json:"style"`
+	Plate          string `json:"plate"`
+	VIN            string `json:"vin"`
+	OwnerFirstName string `json:"owner_first_name"`
+	OwnerLastName  string `json:"owner_last_name"`
+	OwnerGender    string `json:"owner_gender"`
+	OwnerMobile    string `json:"owner_mobile"`
+	// ProductionDate is a calendar date ("2012-01-01"): AutoX3 sends
+	// midnight of that day in China as epoch milliseconds.
+	ProductionDate lenient.Date `json:"production_date"`
 }
 
 // PreCheck is what was noted when the vehicle arrived.
@@ -102,11 +103,14 @@ type Operator struct {
 	AreaCode string `json:"area_code"`
 }
 
-// Staff is the envelope's staffInfo, reduced to its ids.
+// Staff is the envelope's staffInfo: the staff member the message is about.
 type Staff struct {
-	StaffID *int64 `json:"staff_id"`
-	StoreID *int64 `json:"store_id"`
-	BrandID *int64 `json:"brand_id"`
+	StaffID   *int64 `json:"staff_id"`
+	StoreID   *int64 `json:"store_id"`
+	BrandID   *int64 `json:"brand_id"`
+	StaffName string `json:"staff_name"`
+	Mobile    string `json:"mobile"`
+	AreaCode  string `json:"area_code"` // the country calling code of the mobile, e.g. "+44"
 }
 
 // InspectionReport is the normalised detection.finish.report content.
@@ -117,6 +121,9 @@ type InspectionReport struct {
 	WorkBaseStatus      string            `json:"work_base_status"`
 	ServiceBaseName     string            `json:"service_base_name"`
 	Items               []json.RawMessage `json:"items"` // as AutoX3 sent them
+	Staff               Staff             `json:"staff"` // the envelope's staffInfo
+	// Extra holds the fields of the message this record does not map.
+	Extra lenient.Extra `json:"extra"`
 }
 
 // GenericEvent is the data of a message of a type this service does not know.
@@ -124,6 +131,8 @@ type GenericEvent struct {
 	MsgType   string          `json:"msg_type"`
 	Content   json.RawMessage `json:"content"` // as sent; a string content stays a string
 	StaffInfo json.RawMessage `json:"staff_info"`
+	// Extra holds the envelope's other fields, those AutoX3 does not document.
+	Extra lenient.Extra `json:"extra"`
 }
 
 // Decode parses an AutoX3 callback and validates its content by msgType.
@@ -145,16 +154,18 @@ func Decode(body []byte) (*vendors.Event, error) {
 	}
 	switch env.MsgType {
 	case MsgTypeReceptionCreate:
-		err = decodeReception(env, ev)
+		err = decodeReception(env, body, ev)
 	case MsgTypeReport:
-		err = decodeReport(env, ev)
+		err = decodeReport(env, body, ev)
 	case MsgTypeMaintenance:
-		err = decodeMaintenance(env, ev)
+		err = decodeMaintenance(env, body, ev)
 	case MsgTypeMaintenanceV2:
-		err = decodeMaintenanceV2(env, ev)
+		err = decodeMaintenanceV2(env, body, ev)
 	default:
+		r := lenient.NewReader(&dialect)
+		envelope(r, body).Use("content", "staffInfo")
 		ev.Kind, ev.ExternalID, ev.Generic = KindEvent, env.MsgID, true
-		ev.Data = GenericEvent{MsgType: env.MsgType, Content: env.Content, StaffInfo: env.StaffInfo}
+		ev.Data = GenericEvent{MsgType: env.MsgType, Content: env.Content, StaffInfo: env.StaffInfo, Extra: r.Extra()}
 	}
 	if err != nil {
 		return nil, err
@@ -177,40 +188,36 @@ var dialect = lenient.Dialect{
 // anyTime is every form AutoX3 sends dates and times in.
 const anyTime = lenient.EpochMillis | lenient.LocalTime | lenient.LocalDate | lenient.RFC3339
 
-// miles reads a non-negative distance that fits DECIMAL(12,1), rounded to one place.
+// miles reads a distance in km exactly as sent (see nonNegative).
 func miles(v lenient.Value) *decimal.Decimal {
-	d := nonNegative(v, 1)
-	if d != nil && !d.LessThan(decimal.New(1, milesLimitExp)) {
-		v.Invalid("must be less than %s", decimal.New(1, milesLimitExp))
-		return nil
-	}
-	return d
+	return nonNegative(v)
 }
 
-// percent reads a percentage from 0 to 100, rounded to places.
-func percent(v lenient.Value, places int32) *decimal.Decimal {
-	d := nonNegative(v, places)
+// percent reads a percentage exactly as sent; one below 0 or over 100 is
+// kept, with a warning.
+func percent(v lenient.Value) *decimal.Decimal {
+	d := nonNegative(v)
 	if d != nil && d.GreaterThan(decimal.NewFromInt(percentLimit)) {
-		v.Invalid("must be between 0 and %d", percentLimit)
-		return nil
+		v.Warn("is over %d, which a percentage should not be; kept as sent", percentLimit)
 	}
 	return d
 }
 
-// nonNegative reads a decimal that must not be negative, rounded to places.
-// This is the one place AutoX3 values are rounded: to the scale of their
-// DECIMAL columns, until those columns keep the values exactly.
-func nonNegative(v lenient.Value, places int32) *decimal.Decimal {
+// nonNegative reads a number the documents imply is not negative (a
+// distance, a level), exactly as AutoX3 wrote it: never rounded. A negative
+// one is kept, with a warning, rather than refused: the callback is
+// authentic, and the ERP decides what a negative reading means. Whether the
+// value fits its column is the store's business (see models.DecimalFits).
+func nonNegative(v lenient.Value) *decimal.Decimal {
 	d := v.Decimal()
 	if !d.Valid {
 		return nil
 	}
 	if d.Value.IsNegative() {
-		v.Invalid("must not be negative")
-		return nil
+		v.Warn("is negative, which the documents do not foresee; kept as sent")
 	}
-	rounded := d.Value.Round(places)
-	return &rounded
+	exact := d.Value
+	return &exact
 }
 
 // decimalText renders a decimal for the ERP payload; nil stays null.
@@ -276,21 +283,67 @@ func raws(items []lenient.Value) []json.RawMessage {
 // content returns the content as a JSON object; a JSON string holding an
 // object is accepted too, as AutoX3 double-encodes some contents.
 func content(r *lenient.Reader, env *Envelope) lenient.Object {
-	c := r.Value("content", env.Content).Unwrap()
+	return contentObject(r.Value("content", env.Content))
+}
+
+// contentObject reads the content value c as a JSON object (see content).
+func contentObject(c lenient.Value) lenient.Object {
+	c = c.Unwrap()
 	if c.Kind() != lenient.KindObject {
 		c.Fail(lenient.NotObject)
 	}
 	return c.Object()
 }
 
-func decodeReception(env *Envelope, ev *vendors.Event) error {
+// envelope returns the message's top level as an object of r, with the
+// envelope fields the event itself carries (msgId, msgType, createTime) and
+// the signature marked as mapped. A decoder reads content and staffInfo from
+// it, so any other top-level field lands in the record's extra.
+//
+// Every decoder follows the same steps (see decodeReception):
+//
+//	r := lenient.NewReader(&dialect)
+//	root := envelope(r, body)
+//	c := contentObject(root.Get("content"))  // content, or the JSON it holds as a string
+//	staff := readStaff(root.Get("staffInfo").Object())
+//	... read c; numbers with nonNegative, percent or miles (exact, warnings), dates with Value.Date ...
+//	data.Extra, ev.Warnings = r.Extra(), r.Warnings()  // after r.Err() is nil
+//
+// A value the record keeps whole as received is either never read as an
+// object (raws of a list) or marked with Object.Keep, so its fields are not
+// listed again in extra.
+func envelope(r *lenient.Reader, body []byte) lenient.Object {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil { // ParseEnvelope has read it as one object
+		top = map[string]json.RawMessage{}
+	}
+	root := r.Object("", top)
+	root.Use("msgId", "msgType", "createTime", "msgSignature")
+	return root
+}
+
+// readStaff reads the envelope's staffInfo, the staff member the message is
+// about; an absent staffInfo gives empty fields.
+func readStaff(o lenient.Object) Staff {
+	return Staff{
+		StaffID:   o.Get("staffId").Int().Ptr(),
+		StoreID:   o.Get("storeId").Int().Ptr(),
+		BrandID:   o.Get("brandId").Int().Ptr(),
+		StaffName: o.Get("staffName").String(maxName),
+		Mobile:    o.Get("mobile").String(maxShort),
+		AreaCode:  o.Get("areaCode").String(maxAreaCode),
+	}
+}
+
+func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 	r := lenient.NewReader(&dialect)
-	c := content(r, env)
+	root := envelope(r, body)
+	c := contentObject(root.Get("content"))
 	rb := requiredID(c.Get("receiveBaseId"))
 	car := c.Get("carInfo").Object()
 	pre := c.Get("preCheckInfo").Object()
 	op := c.Get("staffInfo").Object()
-	staff := r.Value("staffInfo", env.StaffInfo).Object()
+	staff := root.Get("staffInfo").Object()
 
 	o := ReceptionOrder{
 		ReceiveBaseID: rb,
@@ -303,7 +356,7 @@ func decodeReception(env *Envelope, ev *vendors.Event) error {
 			OwnerLastName:  car.Get("carOwnerLastName").String(maxName),
 			OwnerGender:    car.Get("carOwnerGender").String(maxGender),
 			OwnerMobile:    car.Get("carOwnerMobile").String(maxShort),
-			ProductionDate: car.Get("carProductionDate").Time(lenient.EpochMillis).UTC(),
+			ProductionDate: car.Get("carProductionDate").Date(lenient.EpochMillis),
 		},
 		Operator: Operator{
 			StoreID:  op.Get("storeId").Int().Ptr(),
@@ -313,14 +366,10 @@ func decodeReception(env *Envelope, ev *vendors.Event) error {
 			Mobile:   op.Get("mobile").String(maxShort),
 			AreaCode: op.Get("areaCode").String(maxAreaCode),
 		},
-		Staff: Staff{
-			StaffID: staff.Get("staffId").Int().Ptr(),
-			StoreID: staff.Get("storeId").Int().Ptr(),
-			BrandID: staff.Get("brandId").Int().Ptr(),
-		},
+		Staff: readStaff(staff),
 	}
 	odometer := miles(pre.Get("odograph"))
-	oil := percent(pre.Get("oilGauge"), 1)
+	oil := percent(pre.Get("oilGauge"))
 	o.PreCheck = PreCheck{
 		Odometer:      decimalText(odometer),
 		OilGauge:      decimalText(oil),
@@ -343,7 +392,7 @@ func decodeReception(env *Envelope, ev *vendors.Event) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-
+	o.Extra, ev.Warnings = r.Extra(), r.Warnings()
 	ev.Kind, ev.ExternalID, ev.Data = KindReceptionOrder, strconv.FormatInt(rb, 10), o
 	ev.Tables = receptionRows(env, o, odometer, oil).tables()
 	return nil
@@ -361,25 +410,28 @@ func parseWarningLight(text string) WarningLight {
 	return WarningLight{Name: text}
 }
 
-func decodeReport(env *Envelope, ev *vendors.Event) error {
+func decodeReport(env *Envelope, body []byte, ev *vendors.Event) error {
 	r := lenient.NewReader(&dialect)
-	c := content(r, env)
+	root := envelope(r, body)
+	c := contentObject(root.Get("content"))
 	rep := InspectionReport{
 		ReceiveBaseID: requiredID(c.Get("receiveBaseId")),
 		Plate:         c.Get("carNum").String(maxShort),
+		Staff:         readStaff(root.Get("staffInfo").Object()),
 	}
-	pct := percent(percentValue(r, c.Get("detectionPercentage")), 2)
+	pct := percent(percentValue(r, c.Get("detectionPercentage")))
 	rep.DetectionPercentage = decimalText(pct)
-	body := c.Get("reportJson").Unwrap().Object()
-	rep.WorkBaseStatus = body.Get("workBaseStatus").String(maxShort)
-	if plate := body.Get("carNum").String(maxShort); rep.Plate == "" {
+	report := c.Get("reportJson").Unwrap().Object()
+	rep.WorkBaseStatus = report.Get("workBaseStatus").String(maxShort)
+	if plate := report.Get("carNum").String(maxShort); rep.Plate == "" {
 		rep.Plate = plate
 	}
-	rep.ServiceBaseName = body.Get("serviceBaseName").String(maxLong)
-	rep.Items = raws(objects(body.Get("list")))
+	rep.ServiceBaseName = report.Get("serviceBaseName").String(maxLong)
+	rep.Items = raws(objects(report.Get("list")))
 	if err := r.Err(); err != nil {
 		return err
 	}
+	rep.Extra, ev.Warnings = r.Extra(), r.Warnings()
 	ev.Kind, ev.ExternalID, ev.Data = KindInspectionReport, strconv.FormatInt(rep.ReceiveBaseID, 10), rep
 	ev.Tables = reportTables(reportRow(env, rep, pct))
 	return nil

@@ -74,7 +74,8 @@ func TestDecodeReceptionSeed(t *testing.T) {
 		o.Car.OwnerMobile != "" || o.Car.Style != "5" {
 		t.Fatalf("car = %+v", o.Car)
 	}
-	if o.Car.ProductionDate == nil || !o.Car.ProductionDate.Equal(time.Date(2012, 1, 1, 0, 0, 0, 0, time.FixedZone("", 8*3600))) {
+	// 1325347200000 is midnight of 2012-01-01 in China: that day, not 2011-12-31 in UTC.
+	if o.Car.ProductionDate.String() != "2012-01-01" {
 		t.Fatalf("production date = %v", o.Car.ProductionDate)
 	}
 	if *o.PreCheck.Odometer != "67000" || *o.PreCheck.OilGauge != "100" || o.PreCheck.Remark != "老客户了" {
@@ -95,20 +96,127 @@ func TestDecodeReceptionSeed(t *testing.T) {
 		`{"store_id":3,"user_id":18,"brand_id":1,"user_name":"yang xing xingxing2","mobile":"15010524574","area_code":"+44"}` {
 		t.Fatalf("operator = %s", got)
 	}
-	if got := jsonOf(t, o.Staff); got != `{"staff_id":380,"store_id":84,"brand_id":114}` {
+	if got := jsonOf(t, o.Staff); got != `{"staff_id":380,"store_id":84,"brand_id":114,"staff_name":"A梦 哆啦","mobile":"17666166190","area_code":"+44"}` {
 		t.Fatalf("staff = %s", got)
+	}
+	if len(o.Extra) != 0 || len(ev.Warnings) != 0 {
+		t.Fatalf("the documented sample left extra %v, warnings %v", o.Extra, ev.Warnings)
 	}
 	m := dataMap(t, ev)
 	if m["receive_base_id"] != float64(6482) {
 		t.Fatalf("receive_base_id = %v", m["receive_base_id"])
 	}
 	car := m["car"].(map[string]any)
-	if car["production_date"] != "2011-12-31T16:00:00Z" {
+	if car["production_date"] != "2012-01-01" {
 		t.Fatalf("production_date = %v", car["production_date"])
 	}
 	pre := m["pre_check"].(map[string]any)
 	if pre["odometer"] != "67000" || pre["oil_gauge"] != "100" {
 		t.Fatalf("pre_check = %v", pre)
+	}
+	if got := jsonOf(t, m["extra"]); got != `{}` {
+		t.Fatalf("extra = %s", got)
+	}
+}
+
+func TestDecodeKeepsNumbersExactly(t *testing.T) {
+	content := `{"receiveBaseId":1,"preCheckInfo":{"odograph":12345.67,"oilGauge":"37.25"}}`
+	o := decodeOK(t, build(MsgTypeReceptionCreate, content, false)).Data.(ReceptionOrder)
+	if *o.PreCheck.Odometer != "12345.67" || *o.PreCheck.OilGauge != "37.25" {
+		t.Fatalf("odometer %s oil %s", *o.PreCheck.Odometer, *o.PreCheck.OilGauge)
+	}
+	r := decodeOK(t, build(MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"85.555%"}`, false)).Data.(InspectionReport)
+	if *r.DetectionPercentage != "85.555" {
+		t.Fatalf("percentage %s", *r.DetectionPercentage)
+	}
+	p := decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"currentMiles":67000.25}]`, true)).Parts[0].Data.(Plan)
+	if *p.CurrentMiles != "67000.25" {
+		t.Fatalf("miles %s", *p.CurrentMiles)
+	}
+}
+
+// Values the documents do not foresee are kept as sent and reported as
+// warnings that name the field, never refused and never quoted.
+func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
+	rc := MsgTypeReceptionCreate
+	cases := []struct {
+		name, msgType, content string
+		asString               bool
+		warning                string
+	}{
+		{"oilGauge 150", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":150}}`, false, "content.preCheckInfo.oilGauge: is over 100"},
+		{"oilGauge negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":"-0.5"}}`, false, "content.preCheckInfo.oilGauge: is negative"},
+		{"odograph negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":-1}}`, false, "content.preCheckInfo.odograph: is negative"},
+		{"production date with a time of day", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":1325390400000}}`, false,
+			"content.carInfo.carProductionDate: is a date with a time of day; the day in UTC+08:00 is kept"},
+		{"report percentage 120", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":120}`, false, "content.detectionPercentage: is over 100"},
+		{"report percentage negative", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"-3%"}`, false, "content.detectionPercentage: is negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev := decodeOK(t, build(c.msgType, c.content, c.asString))
+			if len(ev.Warnings) != 1 || !strings.HasPrefix(ev.Warnings[0], c.warning) {
+				t.Fatalf("warnings %q, want one starting %q", ev.Warnings, c.warning)
+			}
+		})
+	}
+	o := decodeOK(t, build(rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":150,"odograph":"-12.50"}}`, false)).Data.(ReceptionOrder)
+	if *o.PreCheck.OilGauge != "150" || *o.PreCheck.Odometer != "-12.5" {
+		t.Fatalf("kept %s %s", *o.PreCheck.OilGauge, *o.PreCheck.Odometer)
+	}
+	o = decodeOK(t, build(rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":1325390400000}}`, false)).Data.(ReceptionOrder)
+	if o.Car.ProductionDate.String() != "2012-01-01" {
+		t.Fatalf("production date %s", o.Car.ProductionDate)
+	}
+	// Maintenance distances are kept too: negative, or larger than any column held before.
+	ev := decodeOK(t, build(MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"currentMiles":-1,"nextReplaceCycleKm":"100000000000"}]`, true))
+	p := ev.Parts[0].Data.(Plan)
+	if *p.CurrentMiles != "-1" || *p.NextReplaceCycleKm != "100000000000" {
+		t.Fatalf("miles %s, next cycle %s", *p.CurrentMiles, *p.NextReplaceCycleKm)
+	}
+	if len(ev.Warnings) != 1 || !strings.HasPrefix(ev.Warnings[0], "content[0].currentMiles: is negative") {
+		t.Fatalf("warnings %q", ev.Warnings)
+	}
+}
+
+// Fields the message carries and the record does not map reach the ERP
+// under data.extra, by path, their JSON text as received.
+func TestDecodeKeepsUnmappedFields(t *testing.T) {
+	staff := `{"staffId":380,"staffName":"A梦 哆啦","mobile":"17666166190","areaCode":"+44","staffRole":"技师"}`
+	content := `{"receiveBaseId":1,"receiveBaseSn":"RB-0001","carInfo":{"carNum":"JING","carColor":"白色","carMileage":12.50},` +
+		`"preCheckInfo":{"odograph":1,"paintsInfo":[{"position":"p","depth":0.10}]},"staffInfo":{"userId":18,"nickName":"x"}}`
+	body := BuildBody("m-7", MsgTypeReceptionCreate, 1700000000000, json.RawMessage(staff), json.RawMessage(content), false, "k")
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		t.Fatal(err)
+	}
+	top["appId"] = json.RawMessage(`"app-1"`)
+	body, _ = json.Marshal(top)
+	ev := decodeOK(t, body)
+	o := ev.Data.(ReceptionOrder)
+	if got := jsonOf(t, o.Extra); got != `{"appId":"app-1","content.carInfo.carColor":"白色","content.carInfo.carMileage":12.50,`+
+		`"content.preCheckInfo.paintsInfo[0].depth":0.10,"content.receiveBaseSn":"RB-0001","content.staffInfo.nickName":"x","staffInfo.staffRole":"技师"}` {
+		t.Fatalf("extra = %s", got)
+	}
+	if o.Staff.StaffName != "A梦 哆啦" || o.Staff.Mobile != "17666166190" || o.Staff.AreaCode != "+44" {
+		t.Fatalf("staff = %+v", o.Staff)
+	}
+
+	report := `{"receiveBaseId":2,"reportUrl":"https://r.example.com/2","reportJson":{"list":[{"a":1,"new":2}],"score":9.50}}`
+	r := decodeOK(t, build(MsgTypeReport, report, false)).Data.(InspectionReport)
+	if got := jsonOf(t, r.Extra); got != `{"content.reportJson.score":9.50,"content.reportUrl":"https://r.example.com/2"}` {
+		t.Fatalf("report extra = %s", got)
+	}
+	if r.Staff.StaffID == nil || *r.Staff.StaffID != 380 {
+		t.Fatalf("report staff = %+v", r.Staff)
+	}
+
+	// An unknown type keeps content and staffInfo whole; only the envelope's other fields are extra.
+	top["msgType"] = json.RawMessage(`"event.autox3.order.unknown"`)
+	body, _ = json.Marshal(top)
+	g := decodeOK(t, body).Data.(GenericEvent)
+	if got := jsonOf(t, g.Extra); got != `{"appId":"app-1"}` {
+		t.Fatalf("generic extra = %s", got)
 	}
 }
 
@@ -118,10 +226,10 @@ func TestDecodeReceptionLenientInput(t *testing.T) {
 		`"paintsInfo":[null,{"position":"p"}],"personalItemList":null}}`
 	ev := decodeOK(t, build(MsgTypeReceptionCreate, content, false))
 	o := ev.Data.(ReceptionOrder)
-	if ev.ExternalID != "6483" || o.Car.Plate != "12345" || o.Car.ProductionDate == nil {
+	if ev.ExternalID != "6483" || o.Car.Plate != "12345" || o.Car.ProductionDate.String() != "2012-01-01" {
 		t.Fatalf("order = %+v", o)
 	}
-	if *o.PreCheck.Odometer != "67000.5" || *o.PreCheck.OilGauge != "37.5" {
+	if *o.PreCheck.Odometer != "67000.46" || *o.PreCheck.OilGauge != "37.5" {
 		t.Fatalf("odometer %s oil %s", *o.PreCheck.Odometer, *o.PreCheck.OilGauge)
 	}
 	if got := jsonOf(t, o.PreCheck.WarningLights); got !=
@@ -141,7 +249,7 @@ func TestDecodeReceptionLenientInput(t *testing.T) {
 	// Only receiveBaseId is required; a content sent as a JSON string is read too.
 	ev = decodeOK(t, build(MsgTypeReceptionCreate, `{"receiveBaseId":1}`, true))
 	o = ev.Data.(ReceptionOrder)
-	if ev.ExternalID != "1" || o.PreCheck.Odometer != nil || o.Car.ProductionDate != nil {
+	if ev.ExternalID != "1" || o.PreCheck.Odometer != nil || o.Car.ProductionDate.Valid {
 		t.Fatalf("minimal order = %+v", o)
 	}
 	if got := jsonOf(t, o.PreCheck); got != `{"odometer":null,"oil_gauge":null,"remark":"","warning_lights":[],"paint_damages":[],"personal_items":[]}` {
@@ -285,10 +393,10 @@ func TestDecodeMaintenanceV2(t *testing.T) {
 		t.Fatalf("plan 0 = %+v", pa)
 	}
 	// Warning dates are calendar dates in AutoX3's zone, whether sent as epoch ms or as a date.
-	if want := time.UnixMilli(1700000000000 + 90*24*3600*1000).In(time.FixedZone("", 8*3600)).Format(time.DateOnly); *pa.WarningDate != want {
-		t.Fatalf("warning date = %v, want %s", *pa.WarningDate, want)
+	if want := time.UnixMilli(1700000000000 + 90*24*3600*1000).In(time.FixedZone("", 8*3600)).Format(time.DateOnly); pa.WarningDate.String() != want {
+		t.Fatalf("warning date = %v, want %s", pa.WarningDate, want)
 	}
-	if pb.ReductionType != "TIME" || *pb.WarningDate != "2026-09-01" || string(pb.Checkpoints) != "[]" {
+	if pb.ReductionType != "TIME" || pb.WarningDate.String() != "2026-09-01" || string(pb.Checkpoints) != "[]" {
 		t.Fatalf("plan 1 = %+v", pb)
 	}
 	m := dataMap(t, b)
@@ -417,12 +525,9 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"production date text", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":"soon"}}`, false, "content.carInfo.carProductionDate", "must be an epoch-milliseconds timestamp"},
 		{"production date range", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":253402300800000}}`, false, "content.carInfo.carProductionDate", "is out of range"},
 		{"preCheckInfo string", rc, `{"receiveBaseId":1,"preCheckInfo":"x"}`, false, "content.preCheckInfo", "must be a JSON object"},
-		{"odograph negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":-1}}`, false, "content.preCheckInfo.odograph", "must not be negative"},
 		{"odograph text", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":"far"}}`, false, "content.preCheckInfo.odograph", "must be a number"},
 		{"odograph bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":false}}`, false, "content.preCheckInfo.odograph", "must be a number"},
-		{"odograph too large", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":1e11}}`, false, "content.preCheckInfo.odograph", "must be less than 100000000000"},
-		{"oilGauge above 100", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":101}}`, false, "content.preCheckInfo.oilGauge", "must be between 0 and 100"},
-		{"oilGauge negative", rc, `{"receiveBaseId":1,"preCheckInfo":{"oilGauge":"-0.5"}}`, false, "content.preCheckInfo.oilGauge", "must not be negative"},
+		{"odograph beyond any decimal", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":1e41}}`, false, "content.preCheckInfo.odograph", "must be a number"},
 		{"remark array", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":[]}}`, false, "content.preCheckInfo.remark", "must be a string"},
 		{"remark too long", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":"` + strings.Repeat("a", 10001) + `"}}`, false, "content.preCheckInfo.remark", "must be at most 10000 characters"},
 		{"lightInfo object", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":{}}}`, false, "content.preCheckInfo.lightInfo", "must be a JSON array"},
@@ -437,9 +542,7 @@ func TestDecodeContentErrors(t *testing.T) {
 
 		{"report missing receiveBaseId", MsgTypeReport, `{"carNum":"A"}`, false, "content.receiveBaseId", "is required"},
 		{"report content array", MsgTypeReport, `[{}]`, false, "content", "must be a JSON object"},
-		{"report percentage above 100", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":120}`, false, "content.detectionPercentage", "must be between 0 and 100"},
 		{"report percentage text", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"high"}`, false, "content.detectionPercentage", "must be a number"},
-		{"report percentage negative", MsgTypeReport, `{"receiveBaseId":1,"detectionPercentage":"-3%"}`, false, "content.detectionPercentage", "must not be negative"},
 		{"reportJson bad string", MsgTypeReport, `{"receiveBaseId":1,"reportJson":"{oops"}`, false, "content.reportJson", "does not hold valid JSON"},
 		{"reportJson number", MsgTypeReport, `{"receiveBaseId":1,"reportJson":3}`, false, "content.reportJson", "must be a JSON object"},
 		{"report list object", MsgTypeReport, `{"receiveBaseId":1,"reportJson":{"list":{}}}`, false, "content.reportJson.list", "must be a JSON array"},
@@ -466,9 +569,7 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"v2 missing id", MsgTypeMaintenanceV2, `{"list":[{"action":"ADD"}]}`, true, "content.list[0].id", "is required"},
 		{"v2 id bool", MsgTypeMaintenanceV2, `[{"action":"ADD","id":true}]`, true, "content[0].id", "must be an integer or a string"},
 		{"v2 reduction type", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"reductionType":"DAY"}]`, true, "content[0].reductionType", "must be MILE or TIME"},
-		{"v2 negative miles", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"currentMiles":-1}]`, true, "content[0].currentMiles", "must not be negative"},
 		{"v2 per miles text", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"perMiles":"often"}]`, true, "content[0].perMiles", "must be a number"},
-		{"v2 next cycle too large", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"nextReplaceCycleKm":"100000000000"}]`, true, "content[0].nextReplaceCycleKm", "must be less than"},
 		{"v2 warning date text", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"warningDate":"tomorrow"}]`, true, "content[0].warningDate", "must be an epoch-milliseconds timestamp or a date"},
 		{"v2 warning date bool", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"warningDate":true}]`, true, "content[0].warningDate", "must be an epoch-milliseconds timestamp"},
 		{"v2 checkpoints object", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":{}}]`, true, "content[0].checkpointList", "must be a JSON array"},
@@ -509,5 +610,34 @@ func TestContentErrorsDoNotEchoValues(t *testing.T) {
 	_, err = Decode(build(MsgTypeReceptionCreate, content, false))
 	if err == nil || strings.Contains(err.Error(), "1111111111") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// A plan's record carries the fields of its own item and of the envelope
+// that nothing maps, never another item's; a warning names its item.
+func TestDecodeMaintenanceExtraPerPlan(t *testing.T) {
+	staff := json.RawMessage(`{"staffId":380,"staffName":"A梦 哆啦","staffRole":"技师"}`)
+	content := json.RawMessage(`{"list":[{"action":"ADD","id":"1","planName":"机油","currentMiles":-5},{"action":"ADD","id":"2","level":3}],"source":"app"}`)
+	ev := decodeOK(t, BuildBody("m-9", MsgTypeMaintenanceV2, 1700000000000, staff, content, true, "k"))
+	one, two := ev.Parts[0].Data.(Plan), ev.Parts[1].Data.(Plan)
+	if got := jsonOf(t, one.Extra); got != `{"content.list[0].planName":"机油","content.source":"app","staffInfo.staffRole":"技师"}` {
+		t.Fatalf("plan 1 extra = %s", got)
+	}
+	if got := jsonOf(t, two.Extra); got != `{"content.list[1].level":3,"content.source":"app","staffInfo.staffRole":"技师"}` {
+		t.Fatalf("plan 2 extra = %s", got)
+	}
+	if one.Staff.StaffName != "A梦 哆啦" || *one.CurrentMiles != "-5" {
+		t.Fatalf("plan 1 = %+v", one)
+	}
+	if len(ev.Warnings) != 1 || !strings.HasPrefix(ev.Warnings[0], "content.list[0].currentMiles: is negative") {
+		t.Fatalf("warnings = %q", ev.Warnings)
+	}
+	v1 := decodeOK(t, build(MsgTypeMaintenance, `{"carMaintenancePlanList":[{"inspectionOrderId":5,"serviceBaseSn":"S","color":"red"}],"carNum":"JING","shopNote":"x"}`, false))
+	job, plan := v1.Parts[0].Data.(MaintenanceJob), v1.Parts[1].Data.(Plan)
+	if got := jsonOf(t, job.Extra); got != `{"content.shopNote":"x"}` {
+		t.Fatalf("job extra = %s", got)
+	}
+	if got := jsonOf(t, plan.Extra); got != `{"content.carMaintenancePlanList[0].color":"red","content.shopNote":"x"}` {
+		t.Fatalf("v1 plan extra = %s", got)
 	}
 }

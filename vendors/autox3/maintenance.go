@@ -85,11 +85,16 @@ type Plan struct {
 	ReductionType      string          `json:"reduction_type"` // MILE, TIME or empty
 	ServiceBaseName    string          `json:"service_base_name"`
 	ServiceBaseSn      string          `json:"service_base_sn"`
-	WarningDate        *string         `json:"warning_date"` // a calendar date, YYYY-MM-DD in AutoX3's zone
+	WarningDate        models.Date     `json:"warning_date"` // a calendar date, YYYY-MM-DD in AutoX3's zone
 	Checkpoints        json.RawMessage `json:"checkpoints"`  // JSON array as given
+	Staff              Staff           `json:"staff"`        // the envelope's staffInfo
+	// Extra holds the fields of the plan's item and of the message's
+	// envelope that no field above maps, by path in the message, as sent.
+	Extra lenient.Extra `json:"extra"`
 
 	row      models.AutoX3MaintenancePlan
 	recordID string
+	path     string // the item's path in the message, for its extra
 }
 
 // MaintenanceJob is what a v1 message says of its inspection order besides
@@ -100,6 +105,10 @@ type MaintenanceJob struct {
 	Plate                  string            `json:"plate"`
 	PlanIDs                []string          `json:"plan_ids"`                 // external ids of the plans it listed, each a maintenance_plan_item
 	WorkProcedureQuestions []json.RawMessage `json:"work_procedure_questions"` // as AutoX3 sent them
+	Staff                  Staff             `json:"staff"`                    // the envelope's staffInfo
+	// Extra holds the message's fields outside its plan items that no field
+	// above maps, by path, as sent (each plan's own are in its record).
+	Extra lenient.Extra `json:"extra"`
 }
 
 // MaintenanceMessage is the data of a maintenance message kept as a whole
@@ -110,9 +119,11 @@ type MaintenanceMessage struct {
 }
 
 // decodeMaintenance splits a v1 message into its job and one part per plan.
-func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
+func decodeMaintenance(env *Envelope, body []byte, ev *vendors.Event) error {
 	r := lenient.NewReader(&dialect)
-	c := content(r, env)
+	root := envelope(r, body)
+	c := contentObject(root.Get("content"))
+	staff := readStaff(root.Get("staffInfo").Object())
 	items := objects(c.Get("carMaintenancePlanList"))
 	job := MaintenanceJob{
 		InspectionOrderID:      c.Get("inspectionOrderId").ID(maxIDLen),
@@ -120,10 +131,11 @@ func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
 		Plate:                  c.Get("carNum").String(maxShort),
 		PlanIDs:                []string{},
 		WorkProcedureQuestions: raws(objects(c.Get("workProcedureQuestionList"))),
+		Staff:                  staff,
 	}
 	plans := make([]Plan, 0, len(items))
 	for _, v := range items {
-		p := readPlan(v, v.Object(), PlanSourceV1, job.ReceiveBaseID)
+		p := readPlan(v, v.Object(), PlanSourceV1, job.ReceiveBaseID, staff)
 		if r.Err() != nil {
 			break
 		}
@@ -149,6 +161,8 @@ func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
 			plans[i].recordID = v1PlanID(plans[i], jobID, i)
 		}
 	}
+	job.Extra = splitExtra(r.Extra(), plans)
+	ev.Warnings = r.Warnings()
 	plans = lastPerPlan(plans)
 	for _, p := range plans {
 		job.PlanIDs = append(job.PlanIDs, p.recordID)
@@ -163,9 +177,11 @@ func decodeMaintenance(env *Envelope, ev *vendors.Event) error {
 }
 
 // decodeMaintenanceV2 splits a v2 message into one part per plan it changes.
-func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
+func decodeMaintenanceV2(env *Envelope, body []byte, ev *vendors.Event) error {
 	r := lenient.NewReader(&dialect)
-	wrapper, items := planItems(r, env)
+	root := envelope(r, body)
+	staff := readStaff(root.Get("staffInfo").Object())
+	wrapper, items := planItems(r, root.Get("content"))
 	receiveBaseID := optionalID(wrapper.Get("receiveBaseId"))
 	inspectionOrderID := wrapper.Get("inspectionOrderId").ID(maxIDLen)
 	plans := make([]Plan, 0, len(items))
@@ -173,7 +189,7 @@ func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
 		if v.Kind() != lenient.KindObject {
 			v.Fail(lenient.NotObject)
 		}
-		p := readPlan(v, v.Object(), PlanSourceV2, receiveBaseID)
+		p := readPlan(v, v.Object(), PlanSourceV2, receiveBaseID, staff)
 		if r.Err() != nil {
 			break
 		}
@@ -186,6 +202,8 @@ func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
+	splitExtra(r.Extra(), plans)
+	ev.Warnings = r.Warnings()
 	plans = lastPerPlan(plans)
 	if len(plans) == 0 {
 		// Nothing to apply: kept raw and sent as it came, like a message of an unknown type.
@@ -205,8 +223,8 @@ func decodeMaintenanceV2(env *Envelope, ev *vendors.Event) error {
 
 // planItems finds the v2 plan items: the content may be the list itself, an
 // object holding it, or a single item.
-func planItems(r *lenient.Reader, env *Envelope) (lenient.Object, []lenient.Value) {
-	root := r.Value("content", env.Content).Unwrap()
+func planItems(r *lenient.Reader, content lenient.Value) (lenient.Object, []lenient.Value) {
+	root := content.Unwrap()
 	none := r.Object("content", nil)
 	if r.Err() != nil {
 		return none, nil
@@ -245,8 +263,8 @@ func planItems(r *lenient.Reader, env *Envelope) (lenient.Object, []lenient.Valu
 
 // readPlan reads one plan item, the object o of the value v. A v2 item
 // needs its action and id; a v1 item has neither in the documents.
-func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *int64) Plan {
-	p := Plan{Source: source}
+func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *int64, staff Staff) Plan {
+	p := Plan{Source: source, Staff: staff, path: o.Path()}
 	action := o.Get("action")
 	p.Action = strings.ToUpper(strings.TrimSpace(action.String(maxShort)))
 	switch p.Action {
@@ -282,33 +300,18 @@ func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *i
 	}
 	p.ServiceBaseName = o.Get("serviceBaseName").String(maxLong)
 	p.ServiceBaseSn = o.Get("serviceBaseSn").String(maxName)
-	warning := o.Get("warningDate").Time(anyTime)
-	if warning.Valid {
-		// A calendar date in AutoX3's zone, whatever form it came in.
-		d := warning.Time.In(lenient.China).Format(time.DateOnly)
-		p.WarningDate = &d
-	}
+	// A calendar date in AutoX3's zone, whatever form it came in.
+	p.WarningDate = o.Get("warningDate").Date(anyTime)
 	checkpoints := compactJSON(raws(o.Get("checkpointList").Unwrap().Array()))
 	p.Checkpoints = json.RawMessage(checkpoints)
 
 	p.row = models.AutoX3MaintenancePlan{
 		Source: source, Action: p.Action, InspectionOrderID: p.InspectionOrderID, ReceiveBaseID: p.ReceiveBaseID,
 		CurrentMiles: current, NextReplaceCycleKm: next, PerMiles: per, ReductionType: p.ReductionType,
-		ServiceBaseName: p.ServiceBaseName, ServiceBaseSn: p.ServiceBaseSn, WarningDate: warningDate(warning),
+		ServiceBaseName: p.ServiceBaseName, ServiceBaseSn: p.ServiceBaseSn, WarningDate: p.WarningDate,
 		Checkpoints: checkpoints, Item: compactOne(v.Raw()), Deleted: p.Deleted,
 	}
 	return p
-}
-
-// warningDate is a plan's warning date for its DATE column: midnight UTC of
-// the calendar day in AutoX3's zone.
-func warningDate(t lenient.Time) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	y, m, d := t.Time.In(lenient.China).Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	return &day
 }
 
 // v1PlanID addresses a v1 plan item that carries no plan id: by its
@@ -342,6 +345,35 @@ func recordID(prefix, rest string) string {
 	}
 	sum = sha256.Sum256([]byte(prefix + rest))
 	return "~" + hex.EncodeToString(sum[:16])
+}
+
+// splitExtra gives each plan the unmapped fields under its item and those
+// of the envelope (outside every item), and returns the latter.
+func splitExtra(all lenient.Extra, plans []Plan) lenient.Extra {
+	outside := lenient.Extra{}
+	for i := range plans {
+		plans[i].Extra = lenient.Extra{}
+	}
+	for path, raw := range all {
+		owner := -1
+		for i, p := range plans {
+			if p.path != "" && (path == p.path || strings.HasPrefix(path, p.path+".") || strings.HasPrefix(path, p.path+"[")) {
+				owner = i
+				break
+			}
+		}
+		if owner >= 0 {
+			plans[owner].Extra[path] = raw
+		} else {
+			outside[path] = raw
+		}
+	}
+	for i := range plans {
+		for path, raw := range outside {
+			plans[i].Extra[path] = raw
+		}
+	}
+	return outside
 }
 
 // lastPerPlan keeps one item per plan: when a message names a plan twice,

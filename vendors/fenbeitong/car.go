@@ -10,12 +10,15 @@ import (
 // data for the event. Keys are snake_case, money is decimal text ("14.16"),
 // times are RFC 3339 in China Standard Time, and absent values are null.
 type CarOrder struct {
-	OrderID            string          `json:"order_id"`
-	OriginOrderID      string          `json:"origin_order_id"`
-	SupplierOrderID    string          `json:"supplier_order_id"`
-	Status             int64           `json:"status"`
-	StatusName         string          `json:"status_name"`
-	StatusMeaning      string          `json:"status_meaning"` // from the status code table; "" when unknown
+	OrderID         string `json:"order_id"`
+	OriginOrderID   string `json:"origin_order_id"`
+	SupplierOrderID string `json:"supplier_order_id"`
+	Status          int64  `json:"status"`
+	StatusName      string `json:"status_name"`
+	// StatusMeaning is the meaning of Status in the vendor's status table
+	// ("completed"); null for a code whose meaning the documents do not
+	// give (611, and codes not in the table).
+	StatusMeaning      *string         `json:"status_meaning"`
 	SupplierName       string          `json:"supplier_name"`
 	TypeName           string          `json:"type_name"`
 	OrderCategoryType  int             `json:"order_category_type"`
@@ -46,6 +49,9 @@ type CarOrder struct {
 	Passenger          *Person         `json:"passenger"`
 	Saas               SaasInfo        `json:"saas_info"`
 	ThirdInfo          *ThirdInfo      `json:"third_info"`
+	// Extra holds the fields of the push this record does not map, by path
+	// (see lenient.Reader.Extra).
+	Extra lenient.Extra `json:"extra"`
 }
 
 // PriceDetail is one line of order_info.price_detail_info.
@@ -170,7 +176,8 @@ const (
 )
 
 // CarStatusMeaning returns the meaning of a car order status code from the
-// vendor's table, or "" for a code not in it.
+// vendor's table, or "" for a code the documents give no meaning: 611 is
+// seen in Fenbeitong's push code only, and nothing says what it means.
 func CarStatusMeaning(status int64) string {
 	switch status {
 	case 300:
@@ -189,7 +196,7 @@ func CarStatusMeaning(status int64) string {
 		return "in trip"
 	case 600:
 		return "trip ended"
-	case 610, 611:
+	case 610:
 		return "cancelled"
 	case 700:
 		return "completed"
@@ -199,7 +206,7 @@ func CarStatusMeaning(status int64) string {
 }
 
 // CarStatusName returns the vendor's Chinese name of a car order status
-// code, or "" for a code not in its table.
+// code, or "" for a code not in its table (611 included).
 func CarStatusName(status int64) string {
 	switch status {
 	case 300:
@@ -218,7 +225,7 @@ func CarStatusName(status int64) string {
 		return "行程中"
 	case 600:
 		return "行程结束"
-	case 610, 611:
+	case 610:
 		return "已取消"
 	case 700:
 		return "已完成"
@@ -227,11 +234,13 @@ func CarStatusName(status int64) string {
 	}
 }
 
-// readCarOrder validates and normalises a car order push.
-func readCarOrder(p *Push) (*CarOrder, error) {
+// readCarOrder validates and normalises a car order push, and returns the
+// warnings about values it kept.
+func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	r := lenient.NewReader(&dialect)
 	top := r.Object("", p.top)
-	oi := r.Object("order_info", p.orderInfo)
+	oi := top.Get("order_info").Object()
+	oi.Use("order_id", "order_category_type") // read by ParsePush
 
 	c := &CarOrder{OrderID: p.orderID, OrderCategoryType: p.category}
 	st := oi.Get("status")
@@ -243,7 +252,9 @@ func readCarOrder(p *Push) (*CarOrder, error) {
 		st.Invalid("is not a status code")
 	}
 	c.Status = status.Value
-	c.StatusMeaning = CarStatusMeaning(status.Value)
+	if meaning := CarStatusMeaning(status.Value); meaning != "" {
+		c.StatusMeaning = &meaning
+	}
 	c.StatusName = oi.Get("status_name").Text(nameLen)
 	c.OriginOrderID = oi.Get("origin_order_id").Text(idLen)
 	c.SupplierOrderID = oi.Get("supplier_order_id").Text(idLen)
@@ -321,9 +332,10 @@ func readCarOrder(p *Push) (*CarOrder, error) {
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	c.Extra = r.Extra()
+	return c, r.Warnings(), nil
 }
 
 func readPerson(obj lenient.Object, withID bool) *Person {

@@ -5,8 +5,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
@@ -21,7 +19,9 @@ type Order struct {
 	StatusName   string          `json:"status_name"`
 	CreateTime   lenient.Time    `json:"create_time"`
 	TotalPrice   lenient.Decimal `json:"total_price"`
-	Raw          json.RawMessage `json:"raw"`
+	Raw          json.RawMessage `json:"raw"` // the whole push, as received
+	// Extra is always empty: Raw holds every field of the push.
+	Extra lenient.Extra `json:"extra"`
 }
 
 // statusRankUnit separates the status rank from the time in a version: epoch
@@ -113,10 +113,11 @@ func Decode(body []byte) (*vendors.Event, error) {
 		ExternalID: p.OrderID(),
 	}
 	if p.Category() == CategoryCar {
-		c, err := readCarOrder(p)
+		c, warnings, err := readCarOrder(p)
 		if err != nil {
 			return nil, err
 		}
+		ev.Warnings = warnings
 		latest := latestTime(c.PaymentTime, c.ArrivalTime, c.DepartureTime, c.CreateTime)
 		ev.Version = Version(p.Category(), lenient.Int{Value: c.Status, Valid: true}, latest)
 		ev.OccurredAt = latest
@@ -126,10 +127,11 @@ func Decode(body []byte) (*vendors.Event, error) {
 		}
 		return ev, nil
 	}
-	o, latest, err := readOrder(p)
+	o, latest, warnings, err := readOrder(p)
 	if err != nil {
 		return nil, err
 	}
+	ev.Warnings = warnings
 	ev.Version = Version(p.Category(), o.Status, latest)
 	ev.OccurredAt = latest
 	ev.Data = o
@@ -141,9 +143,12 @@ func Decode(body []byte) (*vendors.Event, error) {
 // model, and the latest of its times. Times other than create_time only count
 // towards the version when they parse; their formats are not documented for
 // these categories.
-func readOrder(p *Push) (*Order, time.Time, error) {
+func readOrder(p *Push) (*Order, time.Time, []string, error) {
 	r := lenient.NewReader(&dialect)
-	oi := r.Object("order_info", p.orderInfo)
+	top := r.Object("", p.top)
+	top.Keep() // the record keeps the whole push as raw
+	oi := top.Get("order_info").Object()
+	oi.Keep()
 	ord := &Order{
 		Category:     p.category,
 		CategoryName: p.CategoryName(),
@@ -153,19 +158,21 @@ func readOrder(p *Push) (*Order, time.Time, error) {
 		CreateTime:   oi.Get("create_time").Time(chinaTime),
 		Raw:          p.rawJSON(),
 	}
-	if pi := r.Object("", p.top).Get("price_info").Object(); !pi.Absent() {
+	if pi := top.Get("price_info").Object(); !pi.Absent() {
+		pi.Keep()
 		ord.TotalPrice = money(pi.Get("total_price"), true)
 	}
 	if err := r.Err(); err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, nil, err
 	}
+	ord.Extra = r.Extra()
 	times := []lenient.Time{ord.CreateTime}
 	for _, key := range []string{"payment_time", "arrival_time", "departure_time"} {
 		if t, err := dialect.ParseTime(p.orderInfo[key], chinaTime); err == nil {
 			times = append(times, t)
 		}
 	}
-	return ord, latestTime(times...), nil
+	return ord, latestTime(times...), r.Warnings(), nil
 }
 
 // rawJSON returns the push as received, or its normalised form when the body
@@ -200,51 +207,43 @@ var dialect = lenient.Dialect{
 // China Standard Time, or RFC 3339 with its own offset.
 const chinaTime = lenient.LocalTime | lenient.RFC3339
 
-// Column limits the normalised rows must respect, checked while decoding so a
+// Text limits the normalised rows must respect, checked while decoding so a
 // value that cannot be stored is a content error rather than a failed write.
 const (
 	idLen    = 128   // ids and codes: VARCHAR(128)
 	nameLen  = 255   // names: VARCHAR(255)
 	phoneLen = 64    // phone numbers: VARCHAR(64)
 	textLen  = 16000 // free text: TEXT holds 65,535 bytes, 4 per character at most
-	// Money is DECIMAL(18,4): 14 integer digits and 4 fractional.
-	moneyScale     = 4
-	moneyIntDigits = 14
-	// Weights (percentages) are stored rounded to DECIMAL(18,6).
-	weightIntDigits = 12
+	// moneyScale is the decimal places money has (the vendor's samples show
+	// two); more are kept, with a warning.
+	moneyScale = 4
 )
 
-// money reads an amount for a DECIMAL(18,4) column. Negative amounts are
-// refused unless allowNegative.
+// money reads an amount (or a distance) exactly as sent. Values the
+// documents do not foresee are kept, with a warning, never refused: a
+// negative amount unless allowNegative (a discount line, a refund), and
+// more than moneyScale decimal places. Whether the value fits its column is
+// the store's business (see models.DecimalFits).
 func money(v lenient.Value, allowNegative bool) lenient.Decimal {
 	d := v.Decimal()
-	switch {
-	case !d.Valid:
-		return d
-	case d.Value.IsNegative() && !allowNegative:
-		v.Invalid("is negative")
-	case !d.Value.Equal(d.Value.Truncate(moneyScale)):
-		v.Invalid("has more than %d decimal places", moneyScale)
-	case d.Value.Abs().GreaterThanOrEqual(decimal.New(1, moneyIntDigits)):
-		v.Invalid("is too large")
-	default:
+	if !d.Valid {
 		return d
 	}
-	return lenient.Decimal{}
+	if d.Value.IsNegative() && !allowNegative {
+		v.Warn("is negative, which the documents do not foresee here; kept as sent")
+	}
+	if !d.Value.Equal(d.Value.Truncate(moneyScale)) {
+		v.Warn("has more than %d decimal places; kept as sent", moneyScale)
+	}
+	return d
 }
 
-// weight reads a non-negative percentage; it is stored rounded to 6 places.
+// weight reads a percentage share exactly as sent; a negative one is kept,
+// with a warning.
 func weight(v lenient.Value) lenient.Decimal {
 	d := v.Decimal()
-	switch {
-	case !d.Valid:
-		return d
-	case d.Value.IsNegative():
-		v.Invalid("is negative")
-	case d.Value.GreaterThanOrEqual(decimal.New(1, weightIntDigits)):
-		v.Invalid("is too large")
-	default:
-		return d
+	if d.Valid && d.Value.IsNegative() {
+		v.Warn("is negative, which a share should not be; kept as sent")
 	}
-	return lenient.Decimal{}
+	return d
 }

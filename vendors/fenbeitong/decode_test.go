@@ -80,7 +80,7 @@ func TestDecodePageSample(t *testing.T) {
 		t.Fatal("no Save")
 	}
 
-	if c.Status != 700 || c.StatusName != "已完成" || c.StatusMeaning != "completed" || c.Direction != "forward" {
+	if c.Status != 700 || c.StatusName != "已完成" || c.StatusMeaning == nil || *c.StatusMeaning != "completed" || c.Direction != "forward" {
 		t.Fatalf("status %+v", c)
 	}
 	if c.DepartureCityID != "" || c.SupplierOrderID != "139949602000" || c.OriginOrderID != "5eaab72f23445f4687vd8763" {
@@ -285,13 +285,8 @@ func TestDecodeRefusals(t *testing.T) {
 		{"amount text", `"amount": "10"`, `"amount": "ten"`, "order_info.price_detail_info[0].amount", "is not a number"},
 		{"amount bool", `"amount": "14"`, `"amount": true`, "order_info.price_detail_info[1].amount", "is not a number"},
 		{"total text", `"total_price": 14.16`, `"total_price": "14,16"`, "price_info.total_price", "is not a number"},
-		{"total negative", `"total_price": 14.16`, `"total_price": -14.16`, "price_info.total_price", "is negative"},
-		{"total too precise", `"total_price": 14.16`, `"total_price": 14.16001`, "price_info.total_price", "has more than 4 decimal places"},
-		{"total too large", `"total_price": 14.16`, `"total_price": 100000000000000`, "price_info.total_price", "is too large"},
-		{"distance negative", `"actual_distance": 2.3`, `"actual_distance": -2.3`, "order_info.actual_distance", "is negative"},
-		{"weight negative", `"weight": 30.0`, `"weight": -30`, "saas_info.cost_info[0].costAttributionGroupList[1].costAttributionList[0].weight", "is negative"},
-		{"detail amount negative", `"amount":7,`, `"amount":-7,`, "saas_info.cost_attribution[0].details[0].amount", "is negative"},
 		{"cost info amount text", `"amount": 0.0`, `"amount": "zero"`, "saas_info.cost_info[0].amount", "is not a number"},
+		{"total beyond any decimal", `"total_price": 14.16`, `"total_price": 1e41`, "price_info.total_price", "has too many digits"},
 		{"create time missing", `"create_time": "2020-04-30 19:32:01",`, ``, "order_info.create_time", "is missing"},
 		{"create time format", `"create_time": "2020-04-30 19:32:01"`, `"create_time": "30/04/2020 19:32"`, "order_info.create_time", "is not a time (2006-01-02 15:04:05 or RFC 3339)"},
 		{"payment time format", `"payment_time": "2020-04-30 19:32:01"`, `"payment_time": 1588246321000`, "order_info.payment_time", "is not a time (2006-01-02 15:04:05 or RFC 3339)"},
@@ -326,6 +321,85 @@ func TestDecodeRefusals(t *testing.T) {
 				t.Fatal("content error wraps ErrMalformed")
 			}
 		})
+	}
+}
+
+// Values the documents do not foresee are kept exactly and reported as
+// warnings naming the field; the push is never refused for them.
+func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
+	sample := pageSample(t)
+	cases := []struct {
+		name, old, new string
+		path           []any
+		want           string
+		warning        string
+	}{
+		{"total negative", `"total_price": 14.16`, `"total_price": -14.16`, []any{"price_info", "total_price"}, "-14.16",
+			"price_info.total_price: is negative"},
+		{"total with a fifth decimal", `"total_price": 14.16`, `"total_price": 14.16001`, []any{"price_info", "total_price"}, "14.16001",
+			"price_info.total_price: has more than 4 decimal places"},
+		{"total larger than DECIMAL(18,4)", `"total_price": 14.16`, `"total_price": 100000000000000`, []any{"price_info", "total_price"}, "100000000000000", ""},
+		{"distance negative", `"actual_distance": 2.3`, `"actual_distance": -2.3`, []any{"actual_distance"}, "-2.3",
+			"order_info.actual_distance: is negative"},
+		{"distance with a fifth decimal", `"actual_distance": 2.3`, `"actual_distance": 2.30001`, []any{"actual_distance"}, "2.30001",
+			"order_info.actual_distance: has more than 4 decimal places"},
+		{"weight negative", `"weight": 30.0`, `"weight": -30`, []any{"saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 0, "weight"}, "-30",
+			"saas_info.cost_info[0].costAttributionGroupList[1].costAttributionList[0].weight: is negative"},
+		{"weight with many decimals", `"weight": 30.0`, `"weight": 33.333333333333333`, []any{"saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 0, "weight"}, "33.333333333333333", ""},
+		{"detail amount negative", `"amount":7,`, `"amount":-7,`, []any{"saas_info", "cost_attribution", 0, "details", 0, "amount"}, "-7",
+			"saas_info.cost_attribution[0].details[0].amount: is negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev, _ := decodeCar(t, variant(t, sample, c.old, c.new))
+			if got := at(t, dataJSON(t, ev), c.path...); got != c.want {
+				t.Fatalf("data has %v, want %s", got, c.want)
+			}
+			switch {
+			case c.warning == "" && len(ev.Warnings) != 0:
+				t.Fatalf("warnings %q, want none", ev.Warnings)
+			case c.warning != "" && (len(ev.Warnings) != 1 || !strings.HasPrefix(ev.Warnings[0], c.warning)):
+				t.Fatalf("warnings %q, want one starting %q", ev.Warnings, c.warning)
+			}
+		})
+	}
+}
+
+// Status 611 is in Fenbeitong's push code but not in its documents: its
+// meaning is not invented.
+func TestDecodeStatus611HasNoMeaning(t *testing.T) {
+	for status, want := range map[string]any{"611": nil, "999": nil, "610": "cancelled", "700": "completed"} {
+		ev, _ := decodeCar(t, variant(t, pageSample(t), `"status": "700"`, `"status": "`+status+`"`))
+		d := dataJSON(t, ev)
+		got, present := d["status_meaning"]
+		if !present || got != want {
+			t.Errorf("status %s: status_meaning %v (present %v), want %v", status, got, present, want)
+		}
+	}
+	if CarStatusName(611) != "" || CarStatusMeaning(611) != "" {
+		t.Fatal("611 given a name or meaning")
+	}
+}
+
+// Undocumented fields of a car order push reach the ERP under data.extra.
+func TestDecodeCarOrderExtra(t *testing.T) {
+	body := variant(t, pageSample(t), `"order_info": {`, `"company_pay": 14.160, "order_info": {"car_level": "comfort", `)
+	body = variant(t, body, `"unit_name": "北京分贝金服科技有限公司"`, `"unit_name": "北京分贝金服科技有限公司", "employee_no": 1001`)
+	ev, c := decodeCar(t, body)
+	got, err := json.Marshal(c.Extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"company_pay":14.160,"order_info.car_level":"comfort","user_info.employee_no":1001}` {
+		t.Fatalf("extra %s", got)
+	}
+	if extra := at(t, dataJSON(t, ev), "extra"); extra == nil {
+		t.Fatal("no extra in data")
+	}
+	// The page's sample maps every field.
+	_, c = decodeCar(t, pageSample(t))
+	if len(c.Extra) != 0 {
+		t.Fatalf("sample extra %v", c.Extra)
 	}
 }
 

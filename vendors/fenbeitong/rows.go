@@ -9,9 +9,6 @@ import (
 	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
-// weightScale is the scale of the weight columns, DECIMAL(18,6).
-const weightScale = 6
-
 // orderRow is the generic row every push of any category keeps.
 func orderRow(p *Push, o *Order) models.FenbeitongOrder {
 	return models.FenbeitongOrder{
@@ -138,7 +135,7 @@ func carOrderTables(p *Push, c *CarOrder) ([]vendors.Table, error) {
 				OrderID: id, GroupSeq: g, Seq: i, Type: group.Type.Ptr(),
 				ArchiveID: group.ArchiveID, ThirdArchiveID: group.ThirdArchiveID, ArchiveName: group.ArchiveName,
 				DetailID: d.ID, ThirdID: d.ThirdID, Name: d.Name,
-				Weight: weightColumn(d.Weight).NullDecimal(), Amount: d.Amount.NullDecimal(),
+				Weight: d.Weight.NullDecimal(), Amount: d.Amount.NullDecimal(),
 			})
 		}
 	}
@@ -163,7 +160,7 @@ func carOrderTables(p *Push, c *CarOrder) ([]vendors.Table, error) {
 				items = append(items, models.FenbeitongCostInfoItem{
 					OrderID: id, InfoSeq: i, GroupSeq: g, Seq: k,
 					ItemID: it.ID, Code: it.Code, Name: it.Name, FullName: it.FullName,
-					Weight: weightColumn(it.Weight).NullDecimal(), Price: it.Price.NullDecimal(),
+					Weight: it.Weight.NullDecimal(), Price: it.Price.NullDecimal(),
 				})
 			}
 		}
@@ -205,12 +202,4 @@ func customExtRows(fields []CustomField) []customField {
 		out = append(out, customField(f))
 	}
 	return out
-}
-
-// weightColumn rounds a percentage to the scale of its column.
-func weightColumn(w lenient.Decimal) lenient.Decimal {
-	if w.Valid {
-		w.Value = w.Value.Round(weightScale)
-	}
-	return w
 }

@@ -3,11 +3,14 @@ package lenient
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -15,9 +18,23 @@ import (
 // the first problem it meets; every read after that is a no-op that returns
 // a zero value, so a decoder reads as a plain list of fields and checks Err
 // once at the end.
+//
+// A Reader also keeps what a decoder needs to say about values it accepts:
+// warnings (Warn), and which keys of each object it read, so Extra can
+// return every field the decoder did not map.
 type Reader struct {
-	d   *Dialect
-	err *vendors.ContentError
+	d        *Dialect
+	err      *vendors.ContentError
+	warnings []string
+	objects  map[string]*objectState // by path: every object read, and the keys read of it
+	order    []string                // paths of objects in the order they were first read
+}
+
+// objectState is what the Reader knows of one object of the message.
+type objectState struct {
+	m    map[string]json.RawMessage
+	read map[string]bool
+	all  bool // kept whole: every key counts as mapped
 }
 
 // NewReader returns a Reader for a message in dialect d.
@@ -38,6 +55,80 @@ func (r *Reader) Fail(path, format string, args ...any) {
 	}
 }
 
+// Warn records a warning about the field at path: a value that is kept as
+// sent although it breaks a rule the vendor's documents imply (a negative
+// distance, a percentage over 100). Like a problem, a warning names the
+// field and never quotes the value.
+func (r *Reader) Warn(path, format string, args ...any) {
+	r.warnings = append(r.warnings, path+": "+fmt.Sprintf(format, args...))
+}
+
+// Warnings returns the warnings recorded, in the order they were made.
+func (r *Reader) Warnings() []string { return slices.Clone(r.warnings) }
+
+// Extra returns every field of the objects read that the decoder did not
+// read (Object.Get), mark as mapped (Object.Use) or keep whole
+// (Object.Keep), keyed by its path as problems name it
+// ("content.carInfo.carColor", "order_info.car_level",
+// "saas_info.cost_info[0].new_field"), with its JSON text as received.
+// Fields inside a value that was never read as an object (a list kept as
+// received, an unmapped object) are not listed one by one: the value is,
+// whole, or the record keeps it. The result is empty, never nil, so a record
+// always carries its extra object.
+func (r *Reader) Extra() Extra {
+	out := Extra{}
+	for _, path := range r.order {
+		st := r.objects[path]
+		if st.all {
+			continue
+		}
+		for k, raw := range st.m {
+			if !st.read[k] {
+				out[joinPath(path, k)] = raw
+			}
+		}
+	}
+	return out
+}
+
+// track registers the object m at path and returns its state; an object
+// read twice at one path shares one state.
+func (r *Reader) track(path string, m map[string]json.RawMessage) *objectState {
+	if m == nil {
+		return nil
+	}
+	if r.objects == nil {
+		r.objects = map[string]*objectState{}
+	}
+	if st, ok := r.objects[path]; ok {
+		return st
+	}
+	st := &objectState{m: m, read: map[string]bool{}}
+	r.objects[path] = st
+	r.order = append(r.order, path)
+	return st
+}
+
+// Extra is the fields of a message a decoder did not map, by path, as
+// received: numbers keep their text, nothing is re-formatted but white space.
+// It marshals as a JSON object with sorted keys, {} when empty.
+type Extra map[string]json.RawMessage
+
+// MarshalJSON writes the object; a nil Extra is {}.
+func (e Extra) MarshalJSON() ([]byte, error) {
+	if e == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]json.RawMessage(e))
+}
+
+func joinPath(base, key string) string {
+	if base == "" {
+		return key
+	}
+	return base + "." + key
+}
+
 // Value returns the JSON text raw as the value at path; nil raw is absent.
 func (r *Reader) Value(path string, raw json.RawMessage) Value {
 	return Value{r: r, base: path, index: -1, raw: raw}
@@ -46,7 +137,7 @@ func (r *Reader) Value(path string, raw json.RawMessage) Value {
 // Object returns an object already decoded into m as the object at path; a
 // nil m is absent.
 func (r *Reader) Object(path string, m map[string]json.RawMessage) Object {
-	return Object{r: r, path: path, m: m}
+	return Object{r: r, path: path, m: m, st: r.track(path, m)}
 }
 
 // Value is one JSON value of a message and where it sits. Its path is only
@@ -87,6 +178,11 @@ func (v Value) Fail(p Problem, args ...any) {
 	if v.r.err == nil {
 		v.r.Fail(v.Path(), v.r.d.phrase(p), args...)
 	}
+}
+
+// Warn records a warning about the value in the caller's own words (see Reader.Warn).
+func (v Value) Warn(format string, args ...any) {
+	v.r.Warn(v.Path(), format, args...)
 }
 
 // Invalid records a problem with the value in the caller's own words.
@@ -144,7 +240,9 @@ func (v Value) Object() Object {
 	o := Object{r: v.r, path: v.Path()}
 	if v.r.err == nil && !v.Absent() && (v.Kind() != KindObject || json.Unmarshal(v.raw, &o.m) != nil) {
 		v.Fail(NotObject)
+		o.m = nil
 	}
+	o.st = v.r.track(o.path, o.m)
 	return o
 }
 
@@ -269,14 +367,55 @@ func (v Value) Bool() Bool {
 	return b
 }
 
-// Time reads a time sent in one of forms (see Dialect.ParseTime).
+// Time reads a time sent in one of forms (see Dialect.ParseTime). Times are
+// kept to the millisecond, the precision of every time column on every
+// store; a time sent with finer digits is cut to the millisecond, with a
+// warning.
 func (v Value) Time(forms Forms) Time {
 	if v.r.err != nil || v.raw == nil {
 		return Time{}
 	}
 	t, err := v.r.d.ParseTime(v.raw, forms)
-	v.failWith(err)
+	if v.failWith(err) {
+		return Time{}
+	}
+	if t.Valid && t.Time.Nanosecond()%int(time.Millisecond) != 0 {
+		v.Warn("has digits finer than a millisecond; kept to the millisecond")
+		t.Time = t.Time.Truncate(time.Millisecond)
+	}
 	return t
+}
+
+// Date reads a calendar date sent in one of forms (see Dialect.ParseTime):
+// the day the time falls on in the Dialect's zone, so epoch milliseconds of
+// midnight in China are that day, not the day before in UTC. A time with a
+// time of day other than midnight keeps its day, with a warning.
+func (v Value) Date(forms Forms) Date {
+	if v.r.err != nil || v.raw == nil {
+		return Date{}
+	}
+	t, err := v.r.d.ParseTime(v.raw, forms)
+	if v.failWith(err) || !t.Valid {
+		return Date{}
+	}
+	local := t.Time.In(v.r.d.zone())
+	if h, m, s := local.Clock(); h != 0 || m != 0 || s != 0 || local.Nanosecond() != 0 {
+		v.Warn("is a date with a time of day; the day in %s is kept", zoneName(v.r.d.zone()))
+	}
+	return models.DateOf(local)
+}
+
+// zoneName names a zone by its offset ("UTC+08:00"), or "UTC".
+func zoneName(loc *time.Location) string {
+	_, off := time.Date(2000, 1, 1, 0, 0, 0, 0, loc).Zone()
+	if off == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
 }
 
 // Object is one JSON object of a message and where it sits.
@@ -284,12 +423,39 @@ type Object struct {
 	r    *Reader
 	path string
 	m    map[string]json.RawMessage // nil when absent
+	st   *objectState               // nil when absent
 }
 
-// Get returns the value under key; a missing key gives an absent value.
+// Get returns the value under key, which counts as mapped (see
+// Reader.Extra); a missing key gives an absent value.
 func (o Object) Get(key string) Value {
+	if o.st != nil {
+		o.st.read[key] = true
+	}
 	return Value{r: o.r, base: o.path, key: key, index: -1, raw: o.m[key]}
 }
+
+// Use marks keys as mapped without reading them: fields the decoder reads
+// elsewhere (an id the envelope parser took) or means to leave out of the
+// record's extra (a signature).
+func (o Object) Use(keys ...string) {
+	if o.st != nil {
+		for _, k := range keys {
+			o.st.read[k] = true
+		}
+	}
+}
+
+// Keep marks every key of the object as mapped, for an object the record
+// keeps whole as received, so none of its fields is listed again in extra.
+func (o Object) Keep() {
+	if o.st != nil {
+		o.st.all = true
+	}
+}
+
+// Path returns the object's path ("" for a message's top level).
+func (o Object) Path() string { return o.path }
 
 // Has reports whether key holds a value other than null.
 func (o Object) Has(key string) bool { return KindOf(o.m[key]) != KindAbsent }

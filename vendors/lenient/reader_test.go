@@ -201,3 +201,92 @@ func TestKindOf(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderExtra(t *testing.T) {
+	r := NewReader(&Dialect{})
+	root := r.Object("", map[string]json.RawMessage{
+		"id": json.RawMessage(`1`), "sig": json.RawMessage(`"x"`), "new": json.RawMessage(`{"deep": 1.50}`),
+		"body": json.RawMessage(`{"a": 1, "b": 2.000, "list": [{"k": 1, "u": "z"}, {"k": 2}], "kept": {"x": 1}, "raw": [{"y": 2}]}`),
+	})
+	root.Use("sig")
+	if root.Get("id").Int().Value != 1 {
+		t.Fatal("id")
+	}
+	body := root.Get("body").Object()
+	body.Get("a").Int()
+	for _, it := range body.Get("list").Objects() {
+		it.Get("k").Int()
+	}
+	body.Get("kept").Object().Keep()
+	_ = body.Get("raw").Raw()
+	// The same object read again at the same path shares what was read.
+	if root.Get("body").Object().Get("a").Int().Value != 1 {
+		t.Fatal("a")
+	}
+	got, err := json.Marshal(r.Extra())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"body.b":2.000,"body.list[0].u":"z","new":{"deep":1.50}}` {
+		t.Fatalf("extra %s", got)
+	}
+	if got, _ := json.Marshal(NewReader(&Dialect{}).Extra()); string(got) != `{}` {
+		t.Fatalf("empty extra %s", got)
+	}
+	if got, _ := json.Marshal(Extra(nil)); string(got) != `{}` {
+		t.Fatalf("nil extra %s", got)
+	}
+}
+
+func TestReaderWarnings(t *testing.T) {
+	r, v := read(&Dialect{Zone: China}, `{"pct": 150, "when": "2024-05-01T10:00:00.123456+08:00", "day": 1325390400000, "midnight": 1325347200000}`)
+	o := v.Object()
+	o.Get("pct").Warn("is over %d", 100)
+	w := o.Get("when").Time(RFC3339)
+	if w.Time.Nanosecond() != 123e6 {
+		t.Fatalf("time not cut to the millisecond: %v", w.Time)
+	}
+	if d := o.Get("day").Date(EpochMillis); d.String() != "2012-01-01" {
+		t.Fatalf("day %v", d)
+	}
+	if d := o.Get("midnight").Date(EpochMillis); d.String() != "2012-01-01" {
+		t.Fatalf("midnight %v", d)
+	}
+	want := []string{
+		"content.pct: is over 100",
+		"content.when: has digits finer than a millisecond; kept to the millisecond",
+		"content.day: is a date with a time of day; the day in UTC+08:00 is kept",
+	}
+	if got := r.Warnings(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("warnings\n%q\nwant\n%q", got, want)
+	}
+	if r.Err() != nil {
+		t.Fatalf("a warning is not a problem: %v", r.Err())
+	}
+}
+
+func TestReaderDate(t *testing.T) {
+	r, v := read(&Dialect{Zone: China}, `{"text": "2026-09-01", "zoned": "2026-08-31T16:00:00Z", "none": null, "bad": "soon"}`)
+	o := v.Object()
+	if d := o.Get("text").Date(LocalDate); d.String() != "2026-09-01" {
+		t.Fatalf("text %v", d)
+	}
+	// An instant with its own offset is a day in the Dialect's zone.
+	if d := o.Get("zoned").Date(RFC3339); d.String() != "2026-09-01" {
+		t.Fatalf("zoned %v", d)
+	}
+	if d := o.Get("none").Date(LocalDate); d.Valid {
+		t.Fatalf("null %v", d)
+	}
+	if len(r.Warnings()) != 0 {
+		t.Fatalf("warnings %q", r.Warnings())
+	}
+	o.Get("bad").Date(LocalDate)
+	if ce := problem(t, r); ce.Field != "content.bad" || ce.Problem != "must be a time" {
+		t.Fatalf("problem %+v", ce)
+	}
+	out, _ := json.Marshal([]Date{o.Get("text").Date(LocalDate), {}})
+	if string(out) != `[null,null]` { // reads after a problem give zero values
+		t.Fatalf("after a problem: %s", out)
+	}
+}

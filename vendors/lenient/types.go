@@ -8,13 +8,17 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/erpbridge/erpbridge/models"
 )
 
 // maxNumberText bounds the length of a number's text, and maxDigits the
 // digits either side of the point, so no input can make arithmetic or
-// formatting costly.
+// formatting costly. Both are above what the widest DECIMAL column holds (35
+// digits before the point, 30 after), so every value a column can keep is
+// read, and a wider one is kept exactly in the record's data.
 const (
-	maxNumberText = 64
+	maxNumberText = 100
 	maxDigits     = 40
 )
 
@@ -393,6 +397,10 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	}
 	return []byte(`"` + t.Time.Format(time.RFC3339Nano) + `"`), nil
 }
+
+// Date is a calendar date (see models.Date): "2012-01-01" in JSON, a DATE
+// column on MySQL. Read one with Value.Date.
+type Date = models.Date
 
 // UTC returns a pointer to the time in UTC for a nullable column, or nil when absent.
 func (t Time) UTC() *time.Time {

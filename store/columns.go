@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+	"gorm.io/gorm/migrator"
+	"gorm.io/gorm/schema"
+
+	"github.com/erpbridge/erpbridge/models"
+)
+
+// The store keeps values the same on MySQL and SQLite, so a record reaches
+// the ERP the same whichever store the service runs on:
+//
+//   - Exact numbers. The models declare DECIMAL columns (models.DecimalType).
+//     SQLite would give such a column NUMERIC affinity and turn
+//     "98765432101234.5678" into the REAL 98765432101234.58, so on SQLite the
+//     same columns are declared TEXT and keep the decimal text as written
+//     (decimal.Decimal writes and reads its text). A value that does not fit
+//     its column is never rounded by the database: fitDecimals writes NULL in
+//     that column and says so in a warning with the event.
+//   - Dates. models.Date columns are DATE on MySQL and "YYYY-MM-DD" TEXT on
+//     SQLite.
+//   - Times. Every time written is a whole number of milliseconds (DATETIME(3)
+//     on MySQL; SQLite would keep nanoseconds), cut before it is written by
+//     the callback millisecondTimes registers and by now.
+
+// now is the current time in UTC, cut to the millisecond like every time the store writes.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// sqliteDialector is the pure-Go SQLite dialector with erpbridge's column
+// types: DECIMAL and DATE columns are declared TEXT.
+type sqliteDialector struct {
+	*sqlite.Dialector
+}
+
+// DataTypeOf declares decimal and date columns TEXT, so SQLite keeps their text.
+func (d sqliteDialector) DataTypeOf(field *schema.Field) string {
+	t := d.Dialector.DataTypeOf(field)
+	if _, _, ok := models.DecimalSize(t); ok || strings.EqualFold(t, "date") {
+		return "text"
+	}
+	return t
+}
+
+// Migrator is SQLite's migrator on this dialector, so migrations declare the
+// same column types as DataTypeOf.
+func (d sqliteDialector) Migrator(db *gorm.DB) gorm.Migrator {
+	return sqlite.Migrator{Migrator: migrator.Migrator{Config: migrator.Config{
+		DB:                          db,
+		Dialector:                   d,
+		CreateIndexAfterCreateTable: true,
+	}}}
+}
+
+// openSQLite returns the SQLite dialector for dsn.
+func openSQLite(dsn string) gorm.Dialector {
+	return sqliteDialector{Dialector: sqlite.Open(dsn).(*sqlite.Dialector)}
+}
+
+// registerMillisecondTimes makes every create and update cut the times it
+// writes to the millisecond, in models and in update maps alike.
+func registerMillisecondTimes(db *gorm.DB) error {
+	if err := db.Callback().Create().Before("gorm:create").Register("erpbridge:millisecond_times", millisecondTimes); err != nil {
+		return fmt.Errorf("register time callback: %w", err)
+	}
+	if err := db.Callback().Update().Before("gorm:update").Register("erpbridge:millisecond_times", millisecondTimes); err != nil {
+		return fmt.Errorf("register time callback: %w", err)
+	}
+	return nil
+}
+
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	timePtrType = reflect.TypeFor[*time.Time]()
+)
+
+func millisecondTimes(tx *gorm.DB) {
+	stmt := tx.Statement
+	if m, ok := stmt.Dest.(map[string]any); ok {
+		for k, v := range m {
+			switch t := v.(type) {
+			case time.Time:
+				m[k] = t.Truncate(time.Millisecond)
+			case *time.Time:
+				if t != nil {
+					c := t.Truncate(time.Millisecond)
+					m[k] = &c
+				}
+			}
+		}
+	}
+	if stmt.Schema == nil || !stmt.ReflectValue.IsValid() {
+		return
+	}
+	var fields []*schema.Field
+	for _, f := range stmt.Schema.Fields {
+		if f.FieldType == timeType || f.FieldType == timePtrType {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return
+	}
+	ctx := stmt.Context
+	cut := func(row reflect.Value) {
+		for _, f := range fields {
+			v, zero := f.ValueOf(ctx, row)
+			if zero {
+				continue
+			}
+			switch t := v.(type) {
+			case time.Time:
+				_ = f.Set(ctx, row, t.Truncate(time.Millisecond))
+			case *time.Time:
+				if t != nil {
+					_ = f.Set(ctx, row, t.Truncate(time.Millisecond))
+				}
+			}
+		}
+	}
+	rv := reflect.Indirect(stmt.ReflectValue)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if row := reflect.Indirect(rv.Index(i)); row.Kind() == reflect.Struct && row.CanAddr() {
+				cut(row)
+			}
+		}
+	case reflect.Struct:
+		if rv.CanAddr() {
+			cut(rv)
+		}
+	}
+}
+
+var (
+	decimalType     = reflect.TypeFor[decimal.Decimal]()
+	decimalPtrType  = reflect.TypeFor[*decimal.Decimal]()
+	nullDecimalType = reflect.TypeFor[decimal.NullDecimal]()
+)
+
+// fitDecimals checks every decimal of rows (a slice of model) against the
+// precision and scale of its column. A value that does not fit is set to
+// NULL (it could only be rounded or refused by the database), and a warning
+// names the table, column and row; the record's data keeps the value
+// exactly. It returns the warnings, or an error for a column that cannot be
+// NULL.
+func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
+	rv := reflect.ValueOf(rows)
+	if rows == nil || rv.Kind() != reflect.Slice || rv.Len() == 0 {
+		return nil, nil
+	}
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return nil, fmt.Errorf("parse %T: %w", model, err)
+	}
+	var warnings []string
+	ctx := context.Background()
+	for _, f := range stmt.Schema.Fields {
+		if f.FieldType != decimalType && f.FieldType != decimalPtrType && f.FieldType != nullDecimalType {
+			continue
+		}
+		precision, scale, ok := models.DecimalSize(string(f.DataType))
+		if !ok {
+			continue
+		}
+		for i := 0; i < rv.Len(); i++ {
+			row := reflect.Indirect(rv.Index(i))
+			v, zero := f.ValueOf(ctx, row)
+			var d decimal.Decimal
+			switch x := v.(type) {
+			case decimal.Decimal:
+				d = x
+			case *decimal.Decimal:
+				if x == nil {
+					continue
+				}
+				d = *x
+			case decimal.NullDecimal:
+				if !x.Valid {
+					continue
+				}
+				d = x.Decimal
+			}
+			if zero && f.FieldType == decimalType || models.DecimalFits(d, precision, scale) {
+				continue
+			}
+			if f.FieldType == decimalType {
+				return nil, fmt.Errorf("%s.%s row %d: the value does not fit DECIMAL(%d,%d) and the column cannot be NULL",
+					stmt.Schema.Table, f.DBName, i, precision, scale)
+			}
+			if err := f.Set(ctx, row, nil); err != nil {
+				return nil, fmt.Errorf("clear %s.%s: %w", stmt.Schema.Table, f.DBName, err)
+			}
+			warnings = append(warnings, fmt.Sprintf("%s.%s (row %d): has more digits than DECIMAL(%d,%d) holds; stored NULL there, kept exactly in the record's data",
+				stmt.Schema.Table, f.DBName, i, precision, scale))
+		}
+	}
+	return warnings, nil
+}

@@ -425,10 +425,18 @@ func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer closeDB(db)
-	srv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(k), cfg.CodecServerToken, cfg.CodecCORSOrigins,
-		store.New(db).ResolveClaimCheck), ReadHeaderTimeout: 10 * time.Second}
+	srv := codec.NewHTTPServer(cfg.CodecAddr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 	log.Info("codec server listening", "addr", cfg.CodecAddr, "key_id", k.ActiveKeyID(), "token_required", cfg.CodecServerToken != "")
 	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+}
+
+// codecOptions are the codec server's settings from the configuration.
+func codecOptions(cfg config.Config, resolve codec.Resolver, log *slog.Logger) codec.ServerOptions {
+	return codec.ServerOptions{
+		Token: cfg.CodecServerToken, AllowedOrigins: cfg.CodecCORSOrigins, Resolve: resolve,
+		MaxBodyBytes: cfg.CodecMaxBodyBytes, ReadTimeout: cfg.CodecReadTimeout, WriteTimeout: cfg.CodecWriteTimeout,
+		Logger: log,
+	}
 }
 
 func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error {

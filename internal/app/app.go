@@ -295,19 +295,19 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		if err != nil {
 			return err
 		}
-		servers = append(servers, &http.Server{Addr: b.cfg.HTTPAddr, Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute})
+		servers = append(servers, api.NewServer(b.cfg, router))
 		if b.cfg.AdminAddr != "" {
 			admin, err := api.NewAdminHandler(deps)
 			if err != nil {
 				return err
 			}
-			servers = append(servers, &http.Server{Addr: b.cfg.AdminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second})
+			servers = append(servers, api.NewAdminServer(b.cfg.AdminAddr, admin))
 		}
 	} else {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-		servers = append(servers, &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, api.NewAdminServer(b.cfg.MetricsAddr, mux))
 	}
 	for i, srv := range servers {
 		ln := b.listener

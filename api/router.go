@@ -58,9 +58,12 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.slots = make(chan struct{}, maxConcurrent(d.Config))
+	h.Metrics.WebhookMaxConcurrent.Set(float64(cap(h.slots)))
+	h.authFailures = newAuthFailures(h.Logger, h.Metrics.AuthFailures, authMaxSources)
 	for _, name := range h.Vendors.Names() {
 		v, _ := h.Vendors.Get(name)
-		r.POST("/webhooks/"+name, h.webhook(v))
+		r.POST("/webhooks/"+name, h.watchAuth(v), h.limit(v), h.webhook(v))
 	}
 	r.GET("/healthz", healthz)
 	if d.Config.AdminAddr == "" {
@@ -87,6 +90,9 @@ func newHandlers(d Deps) (*handlers, error) {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
@@ -109,6 +115,10 @@ func healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 type handlers struct {
 	Deps
+	// slots has a place per webhook request handled at once (WEBHOOK_MAX_CONCURRENT).
+	slots chan struct{}
+	// authFailures counts and logs refused authentications per source.
+	authFailures *authFailures
 }
 
 // ready answers 200 while the api can durably take a callback: it is not

@@ -97,7 +97,7 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 		if errors.As(err, &tooBig) {
 			return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body is over the limit of %d bytes", limit)
 		}
-		return nil, refuse(http.StatusBadRequest, "malformed", "could not read body: %v", err)
+		return nil, h.unreadBody(c, err)
 	}
 	if len(body) == 0 {
 		return nil, refuse(http.StatusBadRequest, "malformed", "empty body")

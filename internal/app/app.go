@@ -295,19 +295,19 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		if err != nil {
 			return err
 		}
-		servers = append(servers, &http.Server{Addr: b.cfg.HTTPAddr, Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute})
+		servers = append(servers, api.NewServer(b.cfg, router))
 		if b.cfg.AdminAddr != "" {
 			admin, err := api.NewAdminHandler(deps)
 			if err != nil {
 				return err
 			}
-			servers = append(servers, &http.Server{Addr: b.cfg.AdminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second})
+			servers = append(servers, api.NewAdminServer(b.cfg.AdminAddr, admin))
 		}
 	} else {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-		servers = append(servers, &http.Server{Addr: b.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, api.NewAdminServer(b.cfg.MetricsAddr, mux))
 	}
 	for i, srv := range servers {
 		ln := b.listener
@@ -425,10 +425,18 @@ func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer closeDB(db)
-	srv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(k), cfg.CodecServerToken, cfg.CodecCORSOrigins,
-		store.New(db).ResolveClaimCheck), ReadHeaderTimeout: 10 * time.Second}
+	srv := codec.NewHTTPServer(cfg.CodecAddr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 	log.Info("codec server listening", "addr", cfg.CodecAddr, "key_id", k.ActiveKeyID(), "token_required", cfg.CodecServerToken != "")
 	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+}
+
+// codecOptions are the codec server's settings from the configuration.
+func codecOptions(cfg config.Config, resolve codec.Resolver, log *slog.Logger) codec.ServerOptions {
+	return codec.ServerOptions{
+		Token: cfg.CodecServerToken, AllowedOrigins: cfg.CodecCORSOrigins, Resolve: resolve,
+		MaxBodyBytes: cfg.CodecMaxBodyBytes, ReadTimeout: cfg.CodecReadTimeout, WriteTimeout: cfg.CodecWriteTimeout,
+		Logger: log,
+	}
 }
 
 func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/internal/config"
 )
 
@@ -78,5 +80,24 @@ func TestDevDefaults(t *testing.T) {
 	cfg, err = config.FromEnv(withDevDefaults(env(map[string]string{"CODEC_ADDR": ":9234", "LOG_LEVEL": "debug"})))
 	if err != nil || cfg.CodecAddr != ":9234" || cfg.LogLevel != "debug" {
 		t.Fatalf("explicit settings: codec %q, log level %q (%v)", cfg.CodecAddr, cfg.LogLevel, err)
+	}
+}
+
+// The configuration's codec defaults are the codec package's own, and
+// every codec setting reaches the server.
+func TestCodecOptionsFromConfig(t *testing.T) {
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := codec.NewHTTPServer(cfg.CodecAddr, nil, codecOptions(cfg, nil, nil))
+	if cfg.CodecMaxBodyBytes != codec.DefaultMaxBodyBytes || srv.ReadTimeout != codec.DefaultReadTimeout || srv.WriteTimeout != codec.DefaultWriteTimeout {
+		t.Errorf("defaults: body %d, read %s, write %s; want the codec package's", cfg.CodecMaxBodyBytes, srv.ReadTimeout, srv.WriteTimeout)
+	}
+	cfg.CodecReadTimeout, cfg.CodecWriteTimeout, cfg.CodecServerToken = 3*time.Second, 7*time.Second, "tok"
+	o := codecOptions(cfg, nil, nil)
+	srv = codec.NewHTTPServer(cfg.CodecAddr, nil, o)
+	if srv.ReadTimeout != 3*time.Second || srv.WriteTimeout != 7*time.Second || o.Token != "tok" || srv.Addr != ":8234" {
+		t.Errorf("configured: read %s, write %s, token %q, addr %s", srv.ReadTimeout, srv.WriteTimeout, o.Token, srv.Addr)
 	}
 }

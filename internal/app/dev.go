@@ -106,7 +106,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 		return err
 	}
 	codecURL := localURL(cfg.CodecAddr)
-	codecSrv := &http.Server{Addr: cfg.CodecAddr, Handler: codec.NewServer(codec.NewCodec(keyring), cfg.CodecServerToken, cfg.CodecCORSOrigins, store.New(db).ResolveClaimCheck), ReadHeaderTimeout: 10 * time.Second}
+	codecSrv := codec.NewHTTPServer(cfg.CodecAddr, codec.NewCodec(keyring), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 	codecHTTP, err := startHTTP(codecSrv)
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)

@@ -24,6 +24,17 @@ const (
 	ProfileDev        = "dev"
 )
 
+// Defaults of the webhook server that the api also applies to a Config
+// built without FromEnv (zero values).
+const (
+	// DefaultHTTPReadTimeout is HTTP_READ_TIMEOUT's default: a callback is a
+	// few kilobytes, and even MAX_BODY_BYTES' 1 MiB arrives in 8 s at 1 Mbit/s.
+	DefaultHTTPReadTimeout = 10 * time.Second
+	// DefaultWebhookConcurrency is WEBHOOK_MAX_CONCURRENT's default (the
+	// README's configuration table says why).
+	DefaultWebhookConcurrency = 64
+)
+
 // Stores.
 const (
 	StoreMySQL  = "mysql"
@@ -111,6 +122,14 @@ type Config struct {
 
 	// MaxBodyBytes is the callback body limit (MAX_BODY_BYTES, default 1 MiB).
 	MaxBodyBytes int64
+	// HTTPReadTimeout bounds the arrival of a webhook request, its headers
+	// and body (HTTP_READ_TIMEOUT, default 10s); the api derives its write
+	// timeout from it, so a slow sender is cut off but a normal answer never is.
+	HTTPReadTimeout time.Duration
+	// WebhookConcurrency caps the webhook requests one process handles at
+	// once; past it the webhooks answer 503 at once, so the vendor redelivers
+	// (WEBHOOK_MAX_CONCURRENT, default 64).
+	WebhookConcurrency int
 
 	// PayloadKey is the active payload encryption key, base64 of 32 bytes (PAYLOAD_KEY).
 	PayloadKey string
@@ -125,6 +144,15 @@ type Config struct {
 	CodecServerToken string
 	// CodecCORSOrigins are the UI origins allowed to call the codec server (CODEC_CORS_ORIGINS, comma-separated).
 	CodecCORSOrigins []string
+	// CodecReadTimeout bounds the arrival of a codec request, its headers and
+	// body (CODEC_READ_TIMEOUT, default 30s).
+	CodecReadTimeout time.Duration
+	// CodecWriteTimeout bounds a codec request from the end of its headers to
+	// the end of its answer (CODEC_WRITE_TIMEOUT, default 1m; it must be
+	// longer than CODEC_READ_TIMEOUT, which it includes).
+	CodecWriteTimeout time.Duration
+	// CodecMaxBodyBytes caps a codec request body (CODEC_MAX_BODY_BYTES, default 16 MiB).
+	CodecMaxBodyBytes int64
 
 	// ERPSimAddr is where the ERP simulator listens (ERPSIM_ADDR, default ":8090").
 	ERPSimAddr string
@@ -260,6 +288,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	c.MaxBodyBytes = posInt("MAX_BODY_BYTES", 1<<20)
+	c.HTTPReadTimeout = dur("HTTP_READ_TIMEOUT", DefaultHTTPReadTimeout)
+	c.WebhookConcurrency = int(posInt("WEBHOOK_MAX_CONCURRENT", DefaultWebhookConcurrency))
+	c.CodecReadTimeout = dur("CODEC_READ_TIMEOUT", 30*time.Second)
+	c.CodecWriteTimeout = dur("CODEC_WRITE_TIMEOUT", time.Minute)
+	if c.CodecWriteTimeout <= c.CodecReadTimeout {
+		errs = append(errs, fmt.Sprintf("CODEC_WRITE_TIMEOUT (%s) must be longer than CODEC_READ_TIMEOUT (%s): the write timeout counts from the end of the headers, so it includes reading the body", c.CodecWriteTimeout, c.CodecReadTimeout))
+	}
+	c.CodecMaxBodyBytes = posInt("CODEC_MAX_BODY_BYTES", 16<<20)
 	c.DBMaxOpenConns = int(posInt("DB_MAX_OPEN_CONNS", 32))
 	c.DBMaxIdleConns = int(posInt("DB_MAX_IDLE_CONNS", 8))
 	c.TemporalUIPort = 8233

@@ -11,7 +11,8 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	// Callbacks counts callbacks by vendor, event type and outcome
-	// (accepted, duplicate, unauthorized, malformed, too_large, unsupported_media_type, unavailable).
+	// (accepted, duplicate, unauthorized, forbidden, malformed, too_large,
+	// timeout, unsupported_media_type, unavailable, overloaded).
 	Callbacks *prometheus.CounterVec
 	// AckSeconds is the time from request to answer, by vendor and outcome.
 	AckSeconds *prometheus.HistogramVec
@@ -35,6 +36,16 @@ type Metrics struct {
 	IntakeOldestSeconds prometheus.Gauge
 	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, duplicate, failed).
 	RelayStarts *prometheus.CounterVec
+	// WebhookInFlight is the number of webhook requests being handled now.
+	WebhookInFlight prometheus.Gauge
+	// WebhookMaxConcurrent is the cap on WebhookInFlight (WEBHOOK_MAX_CONCURRENT);
+	// requests past it are answered 503 and counted as outcome "overloaded".
+	WebhookMaxConcurrent prometheus.Gauge
+	// AuthFailures counts refused authentications by vendor, reason
+	// (unauthorized, forbidden) and whether the source address had already
+	// failed within the last minute (repeated "true"). No label carries
+	// anything the sender chooses.
+	AuthFailures *prometheus.CounterVec
 }
 
 // New creates the metrics on a fresh registry that also carries the Go and process collectors.
@@ -76,8 +87,17 @@ func New() *Metrics {
 		RelayStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake relay: started, duplicate (already running or done), failed.",
 		}, []string{"vendor", "outcome"}),
+		WebhookInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_webhook_in_flight", Help: "Webhook requests being handled now.",
+		}),
+		WebhookMaxConcurrent: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_webhook_max_concurrent", Help: "The cap on webhook requests handled at once (WEBHOOK_MAX_CONCURRENT); past it they are answered 503.",
+		}),
+		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_auth_failures_total", Help: "Refused authentications, by vendor, reason and whether the source had already failed within the last minute.",
+		}, []string{"vendor", "reason", "repeated"}),
 	}
 	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
-		m.IntakeBacklog, m.IntakeOldestSeconds, m.RelayStarts)
+		m.IntakeBacklog, m.IntakeOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
 }

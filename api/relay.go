@@ -31,6 +31,8 @@ const (
 	// so a live relay keeps its claim, and short enough that the batch of a
 	// relay that died is taken over soon.
 	relayLease = 2 * time.Minute
+	// parkedEvery is how often the parked-records gauge is counted afresh.
+	parkedEvery = 15 * time.Second
 )
 
 // Relay starts the workflow of every stored callback that has none yet: the
@@ -51,6 +53,7 @@ type Relay struct {
 	backlog   atomic.Int64
 	oldest    atomic.Int64 // unix ms of the oldest waiting callback; 0 when none
 	mu        sync.Mutex   // one drain at a time per process
+	parkedAt  time.Time    // when the parked records were last counted (Run's goroutine only)
 }
 
 // NewRelay builds a relay; Run starts it.
@@ -222,6 +225,12 @@ func (r *Relay) refreshBacklog(ctx context.Context) {
 	if r.Metrics != nil {
 		r.Metrics.IntakeBacklog.Set(float64(n))
 		r.Metrics.IntakeOldestSeconds.Set(age)
+		if time.Since(r.parkedAt) >= parkedEvery {
+			if parked, err := r.Store.Parked(ctx); err == nil {
+				r.Metrics.RecordsParked.Set(float64(parked))
+				r.parkedAt = time.Now()
+			}
+		}
 	}
 }
 

@@ -74,7 +74,7 @@ type RecordState struct {
 	DataSHA256     string `gorm:"size:64;not null"`
 	SyncedRevision int64  `gorm:"not null;default:0"`
 	SyncedVersion  int64  `gorm:"not null;default:0"`
-	SyncStatus     string `gorm:"size:16;not null"`
+	SyncStatus     string `gorm:"size:16;not null;index"`
 	LastError      string `gorm:"size:1024;not null;default:''"`
 	SyncedAt       *time.Time
 	CreatedAt      time.Time

@@ -119,6 +119,16 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 	return n, oldest.ReceivedAt, nil
 }
 
+// Parked counts the records whose newest state the ERP rejected, waiting
+// for an operator (an indexed count).
+func (s *Store) Parked(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", flow.StatusRejected).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count parked records: %w", err)
+	}
+	return n, nil
+}
+
 // Callback returns the raw body of a stored callback; ok is false when there is none.
 // A part of a split message answers with the message's body.
 func (s *Store) Callback(ctx context.Context, vendor, eventKey string) (body []byte, ok bool, err error) {

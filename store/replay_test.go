@@ -123,3 +123,22 @@ func TestMarkForResend(t *testing.T) {
 		})
 	}
 }
+
+// Parked counts the records waiting for an operator after an ERP rejection, and only those.
+func TestParkedCountsRejectedRecords(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			s := store.New(db)
+			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, flow.StatusRejected, day)
+			replayRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, flow.StatusSynced, day)
+			replayRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, flow.StatusRejected, day)
+			replayRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, flow.StatusPending, day)
+			n, err := s.Parked(context.Background())
+			if err != nil || n != 2 {
+				t.Fatalf("Parked = %d, %v; want 2", n, err)
+			}
+		})
+	}
+}

@@ -34,6 +34,9 @@ type Metrics struct {
 	IntakeBacklog prometheus.Gauge
 	// IntakeOldestSeconds is the age of the oldest stored callback waiting for a workflow (0 when none).
 	IntakeOldestSeconds prometheus.Gauge
+	// RecordsParked is the number of records whose newest state the ERP
+	// rejected and that wait for an operator's retry or skip.
+	RecordsParked prometheus.Gauge
 	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, duplicate, failed).
 	RelayStarts *prometheus.CounterVec
 	// WebhookInFlight is the number of webhook requests being handled now.
@@ -81,6 +84,9 @@ func New() *Metrics {
 		IntakeBacklog: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpbridge_intake_backlog", Help: "Stored callbacks waiting for their workflow to be started.",
 		}),
+		RecordsParked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_records_parked", Help: "Records whose newest state the ERP rejected, waiting for an operator's retry or skip (from the store).",
+		}),
 		IntakeOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpbridge_intake_oldest_seconds", Help: "Age of the oldest stored callback waiting for its workflow (0 when none).",
 		}),
@@ -98,6 +104,6 @@ func New() *Metrics {
 		}, []string{"vendor", "reason", "repeated"}),
 	}
 	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
-		m.IntakeBacklog, m.IntakeOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
+		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
 }

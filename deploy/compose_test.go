@@ -124,6 +124,11 @@ var loaded struct {
 // docker-compose takes seconds).
 func load(t *testing.T) composeConfig {
 	t.Helper()
+	// Checked here, outside the once: a skip inside it would leave every
+	// later test an empty configuration instead of its own skip.
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		testenv.Unavailable(t, "docker-compose is not on PATH (apt-get install docker-compose)")
+	}
 	loaded.once.Do(func() { loaded.c, loaded.err = resolve(t) })
 	if loaded.err != nil {
 		t.Fatal(loaded.err)

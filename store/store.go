@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -150,7 +151,7 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		occurred = in.ReceivedAt
 	}
 	_, offset := occurred.Zone()
-	data, err := json.Marshal(ev.Data)
+	data, err := encodeData(ev.Data)
 	if err != nil {
 		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
 	}
@@ -273,6 +274,18 @@ func storedBody(tx *gorm.DB, vendor, eventKey string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNoCallback, flow.ClaimCheckFor(vendor, eventKey))
 	}
 	return row.Body, nil
+}
+
+// encodeData is a record's data as stored and sent: JSON without HTML
+// escaping, so text the vendor sent ("<", "&") keeps its size and form.
+func encodeData(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // warningsText is the stored form of an event's warnings: a JSON array of

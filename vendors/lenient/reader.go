@@ -1,6 +1,7 @@
 package lenient
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,7 +120,14 @@ func (e Extra) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("{}"), nil
 	}
-	return json.Marshal(map[string]json.RawMessage(e))
+	// Without HTML escaping: the values stay the text the vendor sent.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]json.RawMessage(e)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func joinPath(base, key string) string {

@@ -290,3 +290,13 @@ func TestReaderDate(t *testing.T) {
 		t.Fatalf("after a problem: %s", out)
 	}
 }
+
+// Extra values are written as the vendor sent them: markup is not escaped,
+// so a record's size and text do not grow with it.
+func TestExtraKeepsMarkupUnescaped(t *testing.T) {
+	e := Extra{"note": json.RawMessage(`"<b>&</b>"`), "n": json.RawMessage(`1.50`)}
+	raw, err := e.MarshalJSON()
+	if err != nil || string(raw) != `{"n":1.50,"note":"<b>&</b>"}` {
+		t.Fatalf("MarshalJSON = %s, %v", raw, err)
+	}
+}

@@ -419,3 +419,68 @@ func readSeed(t testing.TB) []byte {
 func build(msgType, content string, asString bool) []byte {
 	return autox3.BuildBody("m-1", msgType, 1700000000000, json.RawMessage(`{"staffId":380,"storeId":84,"brandId":114}`), json.RawMessage(content), asString, "k")
 }
+
+// The parts of a split message are left to the message's workflow for a
+// grace; a part still not persisted after it (the message's run stopped
+// before starting it) is handed to the relay like any stored callback, and
+// a part that was persisted never is.
+func TestSplitPartsFallBackToTheRelay(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			s := store.New(db)
+			ctx := context.Background()
+			change := `[{"action":"ADD","id":"A1"},{"action":"ADD","id":"A2"}]`
+			body := autox3.BuildBody("g-1", autox3.MsgTypeMaintenanceV2, 1700000000000, nil, json.RawMessage(change), true, "k")
+			in := store.Inbound{Vendor: vendors.AutoX3, EventKey: "g-1", EventType: autox3.MsgTypeMaintenanceV2, Body: body, ReceivedAt: time.Now()}
+			if _, err := s.Receive(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			taken := func() []string {
+				var keys []string
+				if _, err := s.StartPending(ctx, 10, time.Minute, func(batch []store.Pending) []bool {
+					ok := make([]bool, len(batch))
+					for i, p := range batch {
+						keys = append(keys, p.EventKey)
+						ok[i] = true
+					}
+					return ok
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return keys
+			}
+			if got := taken(); !slices.Equal(got, []string{"g-1"}) {
+				t.Fatalf("relay took %v, want the message", got)
+			}
+			in.Body = nil
+			res, _, err := s.Persist(ctx, in, autox3.Decode)
+			if err != nil || len(res.Parts) != 2 {
+				t.Fatalf("split = %+v, %v", res, err)
+			}
+			if got := taken(); len(got) != 0 {
+				t.Fatalf("relay took %v within the grace", got)
+			}
+			// One part is persisted by its workflow; the other's never started.
+			first := in
+			first.EventKey = res.Parts[0]
+			if _, _, err := s.Persist(ctx, first, func(b []byte) (*vendors.Event, error) {
+				ev, err := autox3.Decode(b)
+				if err != nil {
+					return nil, err
+				}
+				p, _ := ev.Part(first.EventKey)
+				return p, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Model(&models.InboundEvent{}).Where("parent_key = ?", "g-1").
+				Update("relay_until", time.Now().Add(-time.Second)).Error; err != nil {
+				t.Fatal(err)
+			}
+			if got := taken(); !slices.Equal(got, []string{res.Parts[1]}) {
+				t.Fatalf("relay took %v after the grace, want only %s", got, res.Parts[1])
+			}
+		})
+	}
+}

@@ -215,6 +215,10 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	return Persisted{Applied: true, Revision: state.Revision}, err
 }
 
+// PartStartGrace is how long the relay leaves the parts of a split message
+// to the message's workflow before it starts any part still not persisted.
+const PartStartGrace = 2 * time.Minute
+
 // split stores a message that changes several records as one event per
 // record (its parts), each waiting for its own workflow, which the message's
 // workflow starts; the message itself is marked split and applied to no record.
@@ -244,6 +248,7 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		}
 	}
 	keys := ev.PartKeys()
+	graceUntil := started.Add(PartStartGrace)
 	parts := make([]models.InboundEvent, len(ev.Parts))
 	for i, p := range ev.Parts {
 		at := p.OccurredAt
@@ -254,8 +259,11 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 			Vendor: in.Vendor, EventKey: keys[i], EventType: in.EventType, ParentKey: in.EventKey,
 			Kind: p.Kind, ExternalID: p.ExternalID, Version: p.Version, OccurredAt: at.UTC(),
 			Body: []byte{}, BodySHA256: row.BodySHA256, WorkflowID: flow.EventWorkflowID(in.Vendor, keys[i]),
-			// The message's workflow starts the parts' workflows, so no relay does.
-			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), StartedAt: &started,
+			// The message's workflow starts the parts' workflows, and a part's
+			// Persist marks it started. Should the message's run never get
+			// that far (terminated by hand, say), the relay starts the parts
+			// once the grace has passed, as it does any stored callback.
+			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), RelayUntil: &graceUntil,
 		}
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&parts, batchSize).Error; err != nil {

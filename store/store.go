@@ -156,26 +156,8 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
 	}
 	label := ev.Vendor + "/" + ev.Kind + "/" + ev.ExternalID
-	started := now()
-	if row.ID == 0 {
-		row = inboundRow(in, flow.StatusPending, "")
-		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &started
-		row.Warnings = warningsText(ev.Warnings)
-		if err := tx.Create(&row).Error; err != nil {
-			return Persisted{}, fmt.Errorf("store event: %w", err)
-		}
-	} else {
-		// The status guard is the claim: an attempt that got here first leaves 0 rows to update.
-		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
-			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
-			"workflow_id": in.WorkflowID, "sync_status": flow.StatusPending, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
-			"warnings": warningsText(ev.Warnings)})
-		if up.Error != nil {
-			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
-		}
-		if up.RowsAffected == 0 {
-			return Persisted{}, fmt.Errorf("stored event %s was persisted concurrently; retry", flow.ClaimCheckFor(in.Vendor, in.EventKey))
-		}
+	if row, err = claim(tx, in, row, ev, occurred, flow.StatusPending); err != nil {
+		return Persisted{}, err
 	}
 
 	// Make sure the record's row exists, then raise it only if this state is newer:
@@ -215,6 +197,34 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	return Persisted{Applied: true, Revision: state.Revision}, err
 }
 
+// claim takes the stored callback for this run, moving it from received to
+// status with what the decoder learned (or stores it, for runs that carry
+// the body). The status guard is the claim: an attempt that got here first
+// leaves no row to update, and this one is retried.
+func claim(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event, occurred time.Time, status string) (models.InboundEvent, error) {
+	started := now()
+	if row.ID == 0 {
+		row = inboundRow(in, status, "")
+		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &started
+		row.Warnings = warningsText(ev.Warnings)
+		if err := tx.Create(&row).Error; err != nil {
+			return row, fmt.Errorf("store event: %w", err)
+		}
+		return row, nil
+	}
+	up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
+		"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
+		"workflow_id": in.WorkflowID, "sync_status": status, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
+		"warnings": warningsText(ev.Warnings)})
+	if up.Error != nil {
+		return row, fmt.Errorf("claim stored event: %w", up.Error)
+	}
+	if up.RowsAffected == 0 {
+		return row, fmt.Errorf("stored event %s was persisted concurrently; retry", flow.ClaimCheckFor(in.Vendor, in.EventKey))
+	}
+	return row, nil
+}
+
 // PartStartGrace is how long the relay leaves the parts of a split message
 // to the message's workflow before it starts any part still not persisted.
 const PartStartGrace = 2 * time.Minute
@@ -227,28 +237,12 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	if occurred.IsZero() {
 		occurred = in.ReceivedAt
 	}
-	started := now()
-	if row.ID == 0 {
-		row = inboundRow(in, flow.StatusSplit, "")
-		row.Kind, row.ExternalID, row.Version, row.OccurredAt, row.StartedAt = ev.Kind, ev.ExternalID, ev.Version, occurred.UTC(), &started
-		row.Warnings = warningsText(ev.Warnings)
-		if err := tx.Create(&row).Error; err != nil {
-			return Persisted{}, fmt.Errorf("store event: %w", err)
-		}
-	} else {
-		up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
-			"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
-			"workflow_id": in.WorkflowID, "sync_status": flow.StatusSplit, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
-			"warnings": warningsText(ev.Warnings)})
-		if up.Error != nil {
-			return Persisted{}, fmt.Errorf("claim stored event: %w", up.Error)
-		}
-		if up.RowsAffected == 0 {
-			return Persisted{}, fmt.Errorf("stored event %s was persisted concurrently; retry", flow.ClaimCheckFor(in.Vendor, in.EventKey))
-		}
+	row, err := claim(tx, in, row, ev, occurred, flow.StatusSplit)
+	if err != nil {
+		return Persisted{}, err
 	}
 	keys := ev.PartKeys()
-	graceUntil := started.Add(PartStartGrace)
+	graceUntil := now().Add(PartStartGrace)
 	parts := make([]models.InboundEvent, len(ev.Parts))
 	for i, p := range ev.Parts {
 		at := p.OccurredAt

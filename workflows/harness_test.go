@@ -43,6 +43,7 @@ type harness struct {
 	syncStatus []string
 	orderIDs   []string
 	started    []string
+	locals     []string
 	signalErr  error
 }
 
@@ -81,14 +82,27 @@ func newHarness(t *testing.T) *harness {
 		defer h.mu.Unlock()
 		h.started = append(h.started, info.ActivityType.Name)
 	})
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.started = append(h.started, info.ActivityType.Name)
+		h.locals = append(h.locals, info.ActivityType.Name)
+	})
 	return h
 }
 
-// activities returns the activity types started, in order, one entry per attempt.
+// activities returns the activity types started (regular and local), in order, one entry per attempt.
 func (h *harness) activities() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.started...)
+}
+
+// localActivities returns the activity types started as local activities, in order.
+func (h *harness) localActivities() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.locals...)
 }
 
 // failSignals makes every signal to another workflow fail with err from now on.

@@ -2,8 +2,9 @@
 
 // Writes the histories replay_test.go replays: each scenario runs the real
 // workflows on a Temporal dev server, with stand-in activities, and saves
-// every workflow's history under testdata/histories. Run it after a
-// deliberate change to the workflows' commands, and keep the old files too:
+// every workflow's history under testdata/histories, named after the shape
+// they record (historiesShape). Run it after a deliberate change to the
+// workflows' commands, with historiesShape renamed, and keep the old files too:
 //
 //	go test -tags histories -run TestWriteHistories ./workflows/
 package workflows_test
@@ -35,6 +36,11 @@ import (
 )
 
 const historiesQueue = "histories"
+
+// historiesShape prefixes the files written: the workflows' shape they
+// record. Files without a prefix predate it (regular activities throughout);
+// "local-steps-" files run the event workflow's short steps as local activities.
+const historiesShape = "local-steps-"
 
 // standIns are activities with the production names and signatures whose
 // behaviour each scenario picks by event key and record id.
@@ -226,7 +232,7 @@ func TestWriteHistories(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, historiesShape+name+".json"), append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -36,10 +36,12 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	}
 	local := localStepOptions(ctx)
 
-	// Runs started before Persist took over verification keep their own Verify step.
-	verifyFolded := workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
-	// Runs started before the short steps became local activities keep them regular.
+	// Runs started before the short steps became local activities keep them
+	// regular, and runs started before Persist took over verification keep
+	// their own Verify step. A run with local steps has Verify folded, so it
+	// records one version marker (and its search-attribute upsert), not two.
 	step := newSteps(ctx)
+	verifyFolded := step.local || workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
 	if !verifyFolded {
 		var sum flow.EventSummary
 		if err := workflow.ExecuteActivity(local, a.Verify, in).Get(ctx, &sum); err != nil {

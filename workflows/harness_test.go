@@ -62,6 +62,17 @@ func newHarness(t *testing.T) *harness {
 			h.signals = append(h.signals, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
 			return h.signalErr
 		}).Maybe()
+	// Record workflows deliver outcomes through a local activity since
+	// changeOutcomeByLocalActivity: recorded as the signal it sends.
+	h.env.OnActivity(a.DeliverOutcomes, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in []flow.OutcomeDelivery) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for _, d := range in {
+				h.signals = append(h.signals, sentSignal{WorkflowID: d.EventWorkflowID, Name: flow.SignalOutcome, Arg: d.Outcome})
+			}
+			return nil
+		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa, ok := args.Get(0).(temporal.SearchAttributes)
 		if !ok {

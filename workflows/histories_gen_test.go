@@ -39,7 +39,8 @@ const historiesQueue = "histories"
 
 // historiesShape prefixes the files written: the workflows' shape they
 // record. Files without a prefix predate it (regular activities throughout);
-// "local-steps-" files run the event workflow's short steps as local activities.
+// "local-steps-" files run the event workflow's short steps as local
+// activities, and the record workflow's outcome signals from one.
 const historiesShape = "local-steps-"
 
 // standIns are activities with the production names and signatures whose
@@ -146,6 +147,11 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return nil }
 
 func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error { return nil }
+
+// DeliverOutcomes is the real activity, on the scenarios' client.
+func (s *standIns) DeliverOutcomes(ctx context.Context, in []flow.OutcomeDelivery) error {
+	return (&activities.Activities{Temporal: s.c}).DeliverOutcomes(ctx, in)
+}
 
 // ForwardOperatorRequest is the real activity, on the scenarios' client.
 func (s *standIns) ForwardOperatorRequest(ctx context.Context, in flow.ForwardInput) (string, error) {

@@ -38,7 +38,7 @@ const localStepRetryFor = 100 * 365 * 24 * time.Hour
 // same attempt bound and retry policy, run by the worker inside the workflow
 // task instead of being scheduled through the server. Retries up to the
 // workflow task timeout apart happen in the worker; longer backoffs wait on a
-// server timer, each adding a marker and a timer to the history (about 7
+// server timer, each adding a marker and a timer to the history (about 6
 // events a minute during a database outage, once backoff reaches its minute).
 func localActivityStepOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{

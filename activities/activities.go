@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -129,6 +130,21 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
 	if _, err := a.Temporal.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input); err != nil {
 		return fmt.Errorf("signal-with-start %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeliverOutcomes signals outcomes to event workflows, in order. An event
+// workflow that has closed had nothing left to learn: that is not a
+// failure. A retry sends again the ones already sent, which their event
+// workflows take as they took the first.
+func (a *Activities) DeliverOutcomes(ctx context.Context, in []flow.OutcomeDelivery) error {
+	for _, d := range in {
+		err := a.Temporal.SignalWorkflow(ctx, d.EventWorkflowID, "", flow.SignalOutcome, d.Outcome)
+		var notFound *serviceerror.NotFound
+		if err != nil && !errors.As(err, &notFound) {
+			return fmt.Errorf("signal %s to %s: %w", flow.SignalOutcome, d.EventWorkflowID, err)
+		}
 	}
 	return nil
 }

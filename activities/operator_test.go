@@ -74,3 +74,36 @@ func TestForwardOperatorRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestDeliverOutcomes(t *testing.T) {
+	synced := flow.OutcomeSignal{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}
+	superseded := flow.OutcomeSignal{Revision: 1, Status: flow.StatusSuperseded, SyncedRevision: 2}
+	in := []flow.OutcomeDelivery{{EventWorkflowID: "autox3:msg-1", Outcome: superseded}, {EventWorkflowID: "autox3:msg-2", Outcome: synced}}
+
+	t.Run("in order, a closed event workflow skipped", func(t *testing.T) {
+		c := mocks.NewClient(t)
+		var order []string
+		c.On("SignalWorkflow", mock.Anything, "autox3:msg-1", "", flow.SignalOutcome, superseded).Run(func(mock.Arguments) {
+			order = append(order, "autox3:msg-1")
+		}).Return(serviceerror.NewNotFound("workflow execution already completed")).Once()
+		c.On("SignalWorkflow", mock.Anything, "autox3:msg-2", "", flow.SignalOutcome, synced).Run(func(mock.Arguments) {
+			order = append(order, "autox3:msg-2")
+		}).Return(nil).Once()
+		a := &Activities{Temporal: c}
+		_, err := newEnv(t, a).ExecuteActivity(a.DeliverOutcomes, in)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"autox3:msg-1", "autox3:msg-2"}, order)
+	})
+	t.Run("Temporal unreachable is retried", func(t *testing.T) {
+		c := mocks.NewClient(t)
+		c.On("SignalWorkflow", mock.Anything, "autox3:msg-1", "", flow.SignalOutcome, superseded).Return(serviceerror.NewUnavailable("connection refused")).Once()
+		a := &Activities{Temporal: c}
+		_, err := newEnv(t, a).ExecuteActivity(a.DeliverOutcomes, in)
+		require.Error(t, err)
+		var appErr *temporal.ApplicationError
+		if assert.ErrorAs(t, err, &appErr) {
+			assert.False(t, appErr.NonRetryable())
+		}
+		assert.Contains(t, err.Error(), "autox3:msg-1")
+	})
+}

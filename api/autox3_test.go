@@ -107,6 +107,9 @@ func TestAutoX3AcceptsSignedCallbacks(t *testing.T) {
 			if want := flow.EventWorkflowID(vendors.AutoX3, tt.msgID); calls[0].Options.ID != want {
 				t.Errorf("workflow id = %q, want %q", calls[0].Options.ID, want)
 			}
+			if !calls[0].Options.EnableEagerStart {
+				t.Errorf("the relay's start does not ask for eager start")
+			}
 			in := eventInput(t, calls[0])
 			if in.Vendor != vendors.AutoX3 || in.EventKey != tt.msgID || in.EventType != tt.msgType {
 				t.Errorf("EventInput = %+v, want vendor %s, key %s, type %s", in, vendors.AutoX3, tt.msgID, tt.msgType)

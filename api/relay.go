@@ -203,8 +203,12 @@ func startOptions(p store.Pending, taskQueue string) client.StartWorkflowOptions
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    flow.EventSearchAttributes(p.Vendor, p.EventType),
-		Memo:                                     flow.EventMemo(p.Vendor, p.EventType, p.ReceivedAt),
+		// In `all` and `dev`, where this client also runs the worker, the
+		// server hands the first workflow task back with the start's answer
+		// instead of queueing it; elsewhere the SDK asks for nothing eager.
+		EnableEagerStart:      true,
+		TypedSearchAttributes: flow.EventSearchAttributes(p.Vendor, p.EventType),
+		Memo:                  flow.EventMemo(p.Vendor, p.EventType, p.ReceivedAt),
 	}
 }
 

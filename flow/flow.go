@@ -237,6 +237,12 @@ type OutcomeSignal struct {
 	Detail         string
 }
 
+// OutcomeDelivery asks for an outcome to be signalled to one event workflow.
+type OutcomeDelivery struct {
+	EventWorkflowID string
+	Outcome         OutcomeSignal
+}
+
 // SyncInput asks for the newest state of a record to be sent to the ERP.
 type SyncInput struct {
 	Vendor     string

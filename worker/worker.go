@@ -84,12 +84,22 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 	return c, nil
 }
 
+// workerPollers is the worker's pollers per kind of task.
+const workerPollers = 8
+
 // New builds a worker on the configured task queue with every workflow and activity registered.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
 		// Let in-flight activities, an ERP call included, finish on shutdown
 		// before the process exits; its own bound, not the HTTP server's.
 		WorkerStopTimeout: cfg.WorkerStopTimeout,
+		// A task queue has 4 partitions by default and a task waiting in one
+		// reaches only a poller on that partition; the SDK's 2 pollers per
+		// kind (the workflow ones shared with the sticky queue) left tasks
+		// waiting for a poller to come round while the worker sat idle (see
+		// README, Performance). Polls are long and cheap: 8 cover the partitions.
+		MaxConcurrentWorkflowTaskPollers: workerPollers,
+		MaxConcurrentActivityTaskPollers: workerPollers,
 	})
 	Register(w, acts)
 	return w

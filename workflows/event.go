@@ -36,12 +36,16 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	}
 	local := localStepOptions(ctx)
 
-	// Runs started before Persist took over verification keep their own Verify step.
-	verifyFolded := workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
+	// Runs started before the short steps became local activities keep them
+	// regular, and runs started before Persist took over verification keep
+	// their own Verify step. A run with local steps has Verify folded, so it
+	// records one version marker (and its search-attribute upsert), not two.
+	step := newSteps(ctx)
+	verifyFolded := step.local || workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
 	if !verifyFolded {
 		var sum flow.EventSummary
 		if err := workflow.ExecuteActivity(local, a.Verify, in).Get(ctx, &sum); err != nil {
-			return EventResult{}, failEvent(ctx, in, &st, err)
+			return EventResult{}, failEvent(ctx, in, &st, step, err)
 		}
 		if err := setOrderID(ctx, &st, sum.Kind, sum.ExternalID, sum.Generic); err != nil {
 			return EventResult{}, err
@@ -52,8 +56,8 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	// store the raw event and normalised rows, applied only if newer than what is stored.
 	st.State = "persisting"
 	var p flow.PersistResult
-	if err := workflow.ExecuteActivity(local, a.Persist, flow.PersistInput{Event: in, WorkflowID: info.WorkflowExecution.ID}).Get(ctx, &p); err != nil {
-		return EventResult{}, failEvent(ctx, in, &st, err)
+	if err := step.run(a.Persist, flow.PersistInput{Event: in, WorkflowID: info.WorkflowExecution.ID}).Get(ctx, &p); err != nil {
+		return EventResult{}, failEvent(ctx, in, &st, step, err)
 	}
 	if verifyFolded {
 		if err := setOrderID(ctx, &st, p.Kind, p.ExternalID, p.Generic); err != nil {
@@ -61,19 +65,19 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 		}
 	}
 	if len(p.Parts) > 0 {
-		return splitEvent(ctx, in, &st, p.Parts)
+		return splitEvent(ctx, in, &st, step, p.Parts)
 	}
 	st.Revision = p.Revision
 	if !p.Applied {
 		// A newer (or the same) state of this record is already stored; its own
 		// event brings it to the ERP, so this one has nothing to send.
-		return finishEvent(ctx, in, &st, flow.OutcomeSignal{Status: flow.StatusSuperseded, Detail: "a newer state of the record was already stored"})
+		return finishEvent(ctx, in, &st, step, flow.OutcomeSignal{Status: flow.StatusSuperseded, Detail: "a newer state of the record was already stored"})
 	}
 
 	// Hand over to the record workflow, the only sender for this record.
 	st.State = "syncing"
 	notify := flow.NotifyInput{Vendor: in.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, EventWorkflowID: info.WorkflowExecution.ID}
-	if err := workflow.ExecuteActivity(local, a.NotifyRecord, notify).Get(ctx, nil); err != nil {
+	if err := step.run(a.NotifyRecord, notify).Get(ctx, nil); err != nil {
 		return EventResult{}, err
 	}
 	recordID := flow.RecordWorkflowID(in.Vendor, p.Kind, p.ExternalID)
@@ -131,9 +135,9 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return EventResult{}, err
 			}
-			return finishEvent(ctx, in, &st, *done)
+			return finishEvent(ctx, in, &st, step, *done)
 		case forward == "renotify":
-			if err := workflow.ExecuteActivity(local, a.NotifyRecord, notify).Get(ctx, nil); err != nil {
+			if err := step.run(a.NotifyRecord, notify).Get(ctx, nil); err != nil {
 				return EventResult{}, err
 			}
 		case forward != "":
@@ -155,7 +159,7 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 			}
 			if st.SyncStatus == flow.StatusRejected {
 				out := flow.OutcomeInput{Vendor: in.Vendor, EventKey: in.EventKey, Status: flow.StatusRejected, Detail: st.LastError}
-				if err := workflow.ExecuteActivity(local, a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
+				if err := step.run(a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
 					return EventResult{}, err
 				}
 			}
@@ -167,7 +171,7 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 // several records (one event per record, see vendors.Event.Parts) and ends
 // the message's run as split: each part reaches the ERP, is superseded or
 // waits for an operator in its own run, which outlives this one.
-func splitEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, parts []string) (EventResult, error) {
+func splitEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step steps, parts []string) (EventResult, error) {
 	st.State = "splitting"
 	started := make([]workflow.Future, len(parts))
 	for i, key := range parts {
@@ -189,7 +193,7 @@ func splitEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, parts
 		}
 	}
 	detail := fmt.Sprintf("split into %d events, one per record it changes", len(parts))
-	return finishEvent(ctx, in, st, flow.OutcomeSignal{Status: flow.StatusSplit, Detail: detail})
+	return finishEvent(ctx, in, st, step, flow.OutcomeSignal{Status: flow.StatusSplit, Detail: detail})
 }
 
 // changeVerifyInPersist versions the fold of the Verify step into Persist.
@@ -198,7 +202,7 @@ const changeVerifyInPersist = "verify-in-persist"
 // failEvent ends a run whose step failed. Invalid content is final: the run
 // is marked invalid and the raw callback kept in the database, so nothing is
 // lost; other errors are returned as they are.
-func failEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, err error) error {
+func failEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step steps, err error) error {
 	var a *activities.Activities
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent {
@@ -207,7 +211,7 @@ func failEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, err er
 	st.State, st.SyncStatus, st.LastError = "failed", flow.StatusInvalid, err.Error()
 	_ = setSyncStatus(ctx, flow.StatusInvalid)
 	rec := flow.InvalidInput{Event: in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Problem: appErr.Message()}
-	if rerr := workflow.ExecuteActivity(localStepOptions(ctx), a.RecordInvalid, rec).Get(ctx, nil); rerr != nil {
+	if rerr := step.run(a.RecordInvalid, rec).Get(ctx, nil); rerr != nil {
 		return rerr
 	}
 	return err
@@ -224,14 +228,14 @@ func setOrderID(ctx workflow.Context, st *flow.Status, kind, externalID string, 
 }
 
 // finishEvent records the event's final sync status in the database and the search attributes.
-func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, o flow.OutcomeSignal) (EventResult, error) {
+func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step steps, o flow.OutcomeSignal) (EventResult, error) {
 	var a *activities.Activities
 	st.State, st.SyncStatus, st.LastError = "done", o.Status, ""
 	if o.Status == flow.StatusSkipped {
 		st.LastError = o.Detail
 	}
 	out := flow.OutcomeInput{Vendor: in.Vendor, EventKey: in.EventKey, Status: o.Status, Detail: o.Detail}
-	if err := workflow.ExecuteActivity(localStepOptions(ctx), a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
+	if err := step.run(a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
 		return EventResult{}, err
 	}
 	if err := setSyncStatus(ctx, o.Status); err != nil {

@@ -119,6 +119,31 @@ func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 	assert.Equal(t, []string{"Persist", "Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
 }
 
+func TestEventWorkflowRetriesLocalPersistThroughALongOutage(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput()
+	// Down for longer than an attempt's bound (30 s) and than the backoff a
+	// workflow task can wait in the worker: a local step still retries on.
+	var seen calls
+	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(
+		func(ctx context.Context, _ flow.PersistInput) (flow.PersistResult, error) {
+			if _, n := seen.add(ctx); n <= 7 {
+				return flow.PersistResult{}, errors.New("database is unavailable")
+			}
+			return flow.PersistResult{Kind: recordKind, ExternalID: recordExt, Version: 3, Applied: true, Revision: 1}, nil
+		})
+	h.env.OnActivity(a.NotifyRecord, mock.Anything, mock.Anything).Return(nil)
+	outcomeRecorded(h, flow.StatusSynced, "")
+	h.signalAt(10*time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
+
+	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
+	res := eventResult(t, h)
+
+	assert.Equal(t, flow.StatusSynced, res.Status)
+	assert.Equal(t, []int32{1, 2, 3, 4, 5, 6, 7, 8}, seen.attempts())
+	h.env.AssertActivityNotCalled(t, "RecordInvalid", mock.Anything, mock.Anything)
+}
+
 func TestEventWorkflowHappyPath(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
@@ -134,6 +159,8 @@ func TestEventWorkflowHappyPath(t *testing.T) {
 	assert.Equal(t, workflows.EventResult{Status: flow.StatusSynced, Revision: 1}, res)
 	h.env.AssertExpectations(t)
 	assert.Equal(t, []string{"Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "NotifyRecord", "RecordEventOutcome"}, h.localActivities(),
+		"the short steps of a new run are local activities")
 	assert.Equal(t, flow.Status{State: "syncing", SyncStatus: flow.StatusPending, Kind: recordKind, ExternalID: recordExt, Revision: 1}, waiting)
 	assert.Equal(t, flow.Status{State: "done", SyncStatus: flow.StatusSynced, Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Synced: 1, Attempts: 2}, h.query())

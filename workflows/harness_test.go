@@ -43,6 +43,7 @@ type harness struct {
 	syncStatus []string
 	orderIDs   []string
 	started    []string
+	locals     []string
 	signalErr  error
 }
 
@@ -60,6 +61,17 @@ func newHarness(t *testing.T) *harness {
 			defer h.mu.Unlock()
 			h.signals = append(h.signals, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
 			return h.signalErr
+		}).Maybe()
+	// Record workflows deliver outcomes through a local activity since
+	// changeOutcomeByLocalActivity: recorded as the signal it sends.
+	h.env.OnActivity(a.DeliverOutcomes, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in []flow.OutcomeDelivery) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for _, d := range in {
+				h.signals = append(h.signals, sentSignal{WorkflowID: d.EventWorkflowID, Name: flow.SignalOutcome, Arg: d.Outcome})
+			}
+			return nil
 		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa, ok := args.Get(0).(temporal.SearchAttributes)
@@ -81,14 +93,27 @@ func newHarness(t *testing.T) *harness {
 		defer h.mu.Unlock()
 		h.started = append(h.started, info.ActivityType.Name)
 	})
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.started = append(h.started, info.ActivityType.Name)
+		h.locals = append(h.locals, info.ActivityType.Name)
+	})
 	return h
 }
 
-// activities returns the activity types started, in order, one entry per attempt.
+// activities returns the activity types started (regular and local), in order, one entry per attempt.
 func (h *harness) activities() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.started...)
+}
+
+// localActivities returns the activity types started as local activities, in order.
+func (h *harness) localActivities() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.locals...)
 }
 
 // failSignals makes every signal to another workflow fail with err from now on.

@@ -2,8 +2,9 @@
 
 // Writes the histories replay_test.go replays: each scenario runs the real
 // workflows on a Temporal dev server, with stand-in activities, and saves
-// every workflow's history under testdata/histories. Run it after a
-// deliberate change to the workflows' commands, and keep the old files too:
+// every workflow's history under testdata/histories, named after the shape
+// they record (historiesShape). Run it after a deliberate change to the
+// workflows' commands, with historiesShape renamed, and keep the old files too:
 //
 //	go test -tags histories -run TestWriteHistories ./workflows/
 package workflows_test
@@ -35,6 +36,12 @@ import (
 )
 
 const historiesQueue = "histories"
+
+// historiesShape prefixes the files written: the workflows' shape they
+// record. Files without a prefix predate it (regular activities throughout);
+// "local-steps-" files run the event workflow's short steps as local
+// activities, and the record workflow's outcome signals from one.
+const historiesShape = "local-steps-"
 
 // standIns are activities with the production names and signatures whose
 // behaviour each scenario picks by event key and record id.
@@ -141,6 +148,11 @@ func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return n
 
 func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error { return nil }
 
+// DeliverOutcomes is the real activity, on the scenarios' client.
+func (s *standIns) DeliverOutcomes(ctx context.Context, in []flow.OutcomeDelivery) error {
+	return (&activities.Activities{Temporal: s.c}).DeliverOutcomes(ctx, in)
+}
+
 // ForwardOperatorRequest is the real activity, on the scenarios' client.
 func (s *standIns) ForwardOperatorRequest(ctx context.Context, in flow.ForwardInput) (string, error) {
 	return (&activities.Activities{Temporal: s.c}).ForwardOperatorRequest(ctx, in)
@@ -226,7 +238,7 @@ func TestWriteHistories(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, historiesShape+name+".json"), append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -29,6 +29,62 @@ func localStepOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// localStepRetryFor bounds a local step's retries: in effect never, as
+// with the activity form, whose retries have no ScheduleToClose. A local
+// activity without ScheduleToCloseTimeout would stop at its StartToClose.
+const localStepRetryFor = 100 * 365 * 24 * time.Hour
+
+// localActivityStepOptions are localStepOptions for a local activity: the
+// same attempt bound and retry policy, run by the worker inside the workflow
+// task instead of being scheduled through the server. Retries up to the
+// workflow task timeout apart happen in the worker; longer backoffs wait on a
+// server timer, each adding a marker and a timer to the history (about 6
+// events a minute during a database outage, once backoff reaches its minute).
+func localActivityStepOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: localStepRetryFor,
+		StartToCloseTimeout:    30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{flow.ErrInvalidContent},
+		},
+	})
+}
+
+// steps runs the short database and Temporal steps of one workflow run:
+// as local activities in runs started since changeLocalSteps, as regular
+// activities in runs that began before (so their histories replay).
+type steps struct {
+	local   bool
+	regular workflow.Context
+	la      workflow.Context
+}
+
+// changeLocalSteps versions running the event workflow's short steps
+// (Persist, NotifyRecord, RecordEventOutcome, RecordInvalid) as local
+// activities. A version marker rather than a new workflow type: the
+// workflow's id, type and signals stay what operators and the record
+// workflow know, and runs already open finish in their old shape.
+const changeLocalSteps = "local-steps"
+
+func newSteps(ctx workflow.Context) steps {
+	return steps{
+		local:   workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 1) == 1,
+		regular: localStepOptions(ctx),
+		la:      localActivityStepOptions(ctx),
+	}
+}
+
+// run starts one step with its arguments.
+func (s steps) run(fn any, args ...any) workflow.Future {
+	if s.local {
+		return workflow.ExecuteLocalActivity(s.la, fn, args...)
+	}
+	return workflow.ExecuteActivity(s.regular, fn, args...)
+}
+
 // syncOptions covers the ERP send: each attempt bounded, retried with
 // exponential backoff for the whole retry budget (days, not a handful of
 // attempts); an ERP rejection is final and parks the record for an operator.

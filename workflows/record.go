@@ -33,6 +33,10 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 	if s.in.IdleTimeout <= 0 {
 		s.in.IdleTimeout = defaultIdleTimeout
 	}
+	// Runs started before outcomes went out through a local activity keep
+	// signalling their event workflows as commands.
+	s.deliverLocally = workflow.GetVersion(ctx, changeOutcomeByLocalActivity, workflow.DefaultVersion, 1) == 1
+	s.deliver = localActivityStepOptions(ctx)
 	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, s.status); err != nil {
 		return err
 	}
@@ -130,7 +134,17 @@ type recordState struct {
 	wake          workflow.Channel  // an update handler changed the state: the loop looks again
 	skipped       bool              // the newest revision was skipped by an operator, not sent
 	pending       []workflow.Future // outcome signals sent, not yet acknowledged
+	// deliverLocally sends outcome signals from a local activity (runs
+	// since changeOutcomeByLocalActivity), with deliver's options.
+	deliverLocally bool
+	deliver        workflow.Context
 }
+
+// changeOutcomeByLocalActivity versions sending the outcome signals from a
+// local activity (DeliverOutcomes) instead of as SignalExternalWorkflow
+// commands: each of those cost the record workflow two history events and a
+// workflow task of its own when the server confirmed the signal.
+const changeOutcomeByLocalActivity = "outcome-by-local-activity"
 
 // flush waits until every outcome signal sent so far was delivered (or
 // failed) and every update handler has answered, and reports whether the run
@@ -242,6 +256,8 @@ func (s *recordState) park(err error) {
 // when tellRejected is set (just parked), the ones the rejection covers hear
 // "rejected" and keep waiting.
 func (s *recordState) notify(ctx workflow.Context, settle string, detail string, tellRejected bool) {
+	var a *activities.Activities
+	var deliveries []flow.OutcomeDelivery
 	keep := s.Waiters[:0]
 	for _, w := range s.Waiters {
 		var o *flow.OutcomeSignal
@@ -266,10 +282,21 @@ func (s *recordState) notify(ctx workflow.Context, settle string, detail string,
 		}
 		if o != nil {
 			// A closed event workflow has nothing left to learn; failures are ignored.
-			s.pending = append(s.pending, workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o))
+			if s.deliverLocally {
+				deliveries = append(deliveries, flow.OutcomeDelivery{EventWorkflowID: w.WorkflowID, Outcome: *o})
+			} else {
+				s.pending = append(s.pending, workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o))
+			}
 		}
 	}
 	s.Waiters = keep
+	if len(deliveries) > 0 {
+		// In the order they were decided: the previous deliveries first.
+		for _, f := range s.pending {
+			_ = f.Get(ctx, nil)
+		}
+		s.pending = append(s.pending[:0], workflow.ExecuteLocalActivity(s.deliver, a.DeliverOutcomes, deliveries))
+	}
 	// Forget the signals already delivered.
 	s.pending = slices.DeleteFunc(s.pending, func(f workflow.Future) bool { return f.IsReady() })
 }

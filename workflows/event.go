@@ -59,13 +59,15 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	if err := step.run(a.Persist, flow.PersistInput{Event: in, WorkflowID: info.WorkflowExecution.ID}).Get(ctx, &p); err != nil {
 		return EventResult{}, failEvent(ctx, in, &st, step, err)
 	}
+	if len(p.Parts) > 0 {
+		// A message split into parts names no order itself: its parts do.
+		st.Kind, st.ExternalID = p.Kind, p.ExternalID
+		return splitEvent(ctx, in, &st, step, p.Parts)
+	}
 	if verifyFolded {
 		if err := setOrderID(ctx, &st, p.Kind, p.ExternalID, p.Generic); err != nil {
 			return EventResult{}, err
 		}
-	}
-	if len(p.Parts) > 0 {
-		return splitEvent(ctx, in, &st, step, p.Parts)
 	}
 	st.Revision = p.Revision
 	if !p.Applied {

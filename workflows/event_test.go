@@ -382,4 +382,7 @@ func TestEventWorkflowSplitStartsOnePartPerRecord(t *testing.T) {
 	assert.ElementsMatch(t, parts, keys)
 	assert.Equal(t, "done", h.query().State)
 	assert.Equal(t, flow.StatusSplit, h.query().SyncStatus)
+	for _, id := range h.orderIDs {
+		assert.NotEqual(t, eventKey, id, "a split message sets no OrderID of its own")
+	}
 }

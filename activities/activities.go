@@ -197,8 +197,14 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 		if erpErr != nil {
 			full = erpErr.Detail()
 		}
-		_ = a.Store.MarkFailed(ctx, st, syncStatusFor(outcome), full)
+		markErr := a.Store.MarkFailed(ctx, st, syncStatusFor(outcome), full)
 		if outcome == "rejected" {
+			if markErr != nil {
+				// The rejection must be on record, its events' rows included,
+				// before the record parks: the send is repeated (same
+				// idempotency key) once the database is back.
+				return res, fmt.Errorf("ERP rejected %s/%s/%s revision %d, and recording it failed: %w", st.Vendor, st.Kind, st.ExternalID, st.Revision, markErr)
+			}
 			rej := flow.Rejection{Revision: st.Revision, Version: st.Version, HTTPStatus: status, Reason: full, Attempts: int(attempt)}
 			return res, temporal.NewNonRetryableApplicationError(sendErr.Error(), flow.ErrERPRejected, sendErr, rej)
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,22 +202,37 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 			if err := appErr.Details(&rej); err != nil || rej.HTTPStatus != 422 || rej.Revision != 1 {
 				t.Fatalf("rejection details %+v (%v)", rej, err)
 			}
+			// The record workflow owns the outcome: the event's row says so.
+			wantEvent(t, db, "s-1", flow.StatusRejected, "no such customer")
 			// ERP fine: sent once; a second sync has nothing to send.
 			_ = sim.SetFaults(erpsim.Faults{})
 			res := syncOnce(t, env, a, in)
 			if !res.Sent || res.SyncedRevision != 1 {
 				t.Fatalf("sync result %+v", res)
 			}
+			wantEvent(t, db, "s-1", flow.StatusSynced, "")
 			if res := syncOnce(t, env, a, in); res.Sent {
 				t.Fatal("a synced record was sent again")
 			}
 			// A newer state is sent; the ERP's last record is the newest.
 			persist(t, env, a, receptionInput("s-2", rbid, 2000))
+			wantEvent(t, db, "s-2", flow.StatusPending, "")
 			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 2000 {
 				t.Fatalf("newer state sync %+v", res)
 			}
+			wantEvent(t, db, "s-2", flow.StatusSynced, "")
+			wantEvent(t, db, "s-1", flow.StatusSynced, "")
+			// Two newer states before a send: the ERP gets the newest; the
+			// other event is superseded, never sent.
+			persist(t, env, a, receptionInput("s-3", rbid, 3000))
+			persist(t, env, a, receptionInput("s-4", rbid, 4000))
+			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 4000 {
+				t.Fatalf("newest state sync %+v", res)
+			}
+			wantEvent(t, db, "s-3", flow.StatusSuperseded, "the ERP has revision 4")
+			wantEvent(t, db, "s-4", flow.StatusSynced, "")
 			recs := sim.Records("autox3", "reception_order", ext)
-			if len(recs) != 2 || recs[1].Version != 2000 {
+			if len(recs) != 3 || recs[1].Version != 2000 || recs[2].Version != 4000 {
 				t.Fatalf("ERP records %d", len(recs))
 			}
 			var attempts []models.SyncAttempt
@@ -225,7 +241,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 			for _, at := range attempts {
 				outcomes += at.Outcome + " "
 			}
-			if outcomes != "retry rejected accepted accepted " {
+			if outcomes != "retry rejected accepted accepted accepted " {
 				t.Fatalf("attempts recorded: %q", outcomes)
 			}
 		})
@@ -245,6 +261,22 @@ func TestMarkSkipped(t *testing.T) {
 	db.Where("external_id = ?", "77").Take(&st)
 	if st.SyncedRevision != 1 || st.SyncStatus != flow.StatusSkipped {
 		t.Fatalf("record after skip: %+v", st)
+	}
+	wantEvent(t, db, "k-1", flow.StatusSkipped, "test car")
+}
+
+// wantEvent checks an AutoX3 event's outcome in its inbound_events row; its detail contains detail.
+func wantEvent(t *testing.T, db *gorm.DB, msgID, status, detail string) {
+	t.Helper()
+	var ev models.InboundEvent
+	if err := db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
+		t.Fatalf("event %s: %v", msgID, err)
+	}
+	if ev.SyncStatus != status || !strings.Contains(ev.SyncDetail, detail) || (detail == "" && ev.SyncDetail != "") {
+		t.Fatalf("event %s is %q (%q), want %q (%q)", msgID, ev.SyncStatus, ev.SyncDetail, status, detail)
+	}
+	if (status == flow.StatusSynced) != (ev.SyncedAt != nil) {
+		t.Fatalf("event %s is %s with synced_at %v", msgID, status, ev.SyncedAt)
 	}
 }
 

@@ -299,8 +299,9 @@ func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID str
 	// The workflow page: its input, result and history, decoded. Vendor,
 	// EventKey and EventType are readable only after the codec server decoded
 	// the input; the body is the callback, so the order and its remark show;
-	// the result says it synced. (Persist runs as a local activity in new
-	// runs, so its result is a marker, not an activity result on the page.)
+	// the result says it was handed over to its order's record workflow,
+	// which sent it. (Persist runs as a local activity in new runs, so its
+	// result is a marker, not an activity result on the page.)
 	decoded := []string{
 		workflowID, runID,
 		`"Vendor":"autox3"`,
@@ -311,7 +312,8 @@ func checkWebUI(t *testing.T, s *devStack, workflowID, runID, orderID, msgID str
 		`"Callback":{`,
 		fmt.Sprintf(`"receiveBaseId":%s`, orderID),
 		markerRemark, markerMobile,
-		`"Status":"synced"`,
+		`"Status":"handed_over"`,
+		fmt.Sprintf(`"RecordWorkflowID":%q`, flow.RecordWorkflowID(vendors.AutoX3, "reception_order", orderID)),
 	}
 	func() {
 		defer saveScreenshot(t, ctx, filepath.Join(artifacts, "temporal-ui-workflow.png"))

@@ -76,6 +76,12 @@ const (
 	// StatusSplit: a message that changes several records was split into one
 	// event per record (its parts), each with its own workflow and outcome.
 	StatusSplit = "split"
+	// StatusHandedOver: the event's state was stored as its record's newest
+	// and handed to the record's workflow, which owns the ERP's outcome; the
+	// event workflow closes with it, and the event's row in inbound_events
+	// goes on to the outcome (synced, superseded, rejected, skipped) as the
+	// record workflow settles it. Only a workflow's status, never a row's.
+	StatusHandedOver = "handed_over"
 )
 
 // EventWorkflowID is the workflow id of one vendor message: the vendor and its

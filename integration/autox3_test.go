@@ -86,13 +86,18 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 			t.Fatalf("idempotency key %q", r.IdempotencyKey)
 		}
 
-		// Operators find it by its business keys.
-		testenv.Eventually(t, "event searchable by every attribute", 30*time.Second, func() error {
-			q := fmt.Sprintf(`Vendor = "autox3" AND EventType = %q AND OrderID = %q AND SyncStatus = "synced" AND WorkflowId = %q`,
-				"event.autox3.order.receivebase.create", ext, wfID)
-			n, err := s.count(q)
-			if err != nil || n != 1 {
-				return fmt.Errorf("count %d, err %v", n, err)
+		// Operators find it by its business keys: the event, handed over,
+		// and its order's record workflow, synced.
+		testenv.Eventually(t, "event and record searchable by every attribute", 30*time.Second, func() error {
+			q := fmt.Sprintf(`Vendor = "autox3" AND EventType = %q AND OrderID = %q AND SyncStatus = %q AND WorkflowId = %q`,
+				"event.autox3.order.receivebase.create", ext, flow.StatusHandedOver, wfID)
+			if n, err := s.count(q); err != nil || n != 1 {
+				return fmt.Errorf("event: count %d, err %v", n, err)
+			}
+			q = fmt.Sprintf(`Vendor = "autox3" AND EventType = "reception_order" AND OrderID = %q AND SyncStatus = %q AND WorkflowId = %q`,
+				ext, flow.StatusSynced, flow.RecordWorkflowID("autox3", "reception_order", ext))
+			if n, err := s.count(q); err != nil || n != 1 {
+				return fmt.Errorf("record: count %d, err %v", n, err)
 			}
 			return nil
 		})

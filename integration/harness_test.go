@@ -39,6 +39,7 @@ import (
 	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/worker"
@@ -256,12 +257,32 @@ func (s *stack) started(ctx context.Context, workflowID string) bool {
 	return err == nil
 }
 
-// mustResult requires an event workflow to end with the given sync status.
+// mustResult requires an event to end with the given status. An event
+// workflow closes handed_over once its record workflow has the new state;
+// the ERP's outcome (synced, superseded, rejected, skipped) is the record
+// workflow's to settle in the event's row, which this then waits for.
 func (s *stack) mustResult(workflowID, status string) {
 	s.t.Helper()
 	r, err := s.result(workflowID)
 	if err != nil {
 		s.t.Fatalf("workflow %s: %v", workflowID, err)
+	}
+	if r.Status == flow.StatusHandedOver && status != flow.StatusHandedOver {
+		vendor, key, _ := strings.Cut(workflowID, ":")
+		if !strings.HasPrefix(r.RecordWorkflowID, strings.TrimSuffix(flow.RecordWorkflowID(vendor, "", ""), ":")) {
+			s.t.Fatalf("workflow %s handed over to no record workflow of its vendor: %+v", workflowID, r)
+		}
+		testenv.Eventually(s.t, fmt.Sprintf("event %s settled %s by its record workflow", workflowID, status), 2*time.Minute, func() error {
+			var ev models.InboundEvent
+			if err := s.db.Select("sync_status", "sync_detail").Where("vendor = ? AND event_key = ?", vendor, key).Take(&ev).Error; err != nil {
+				return err
+			}
+			if ev.SyncStatus != status {
+				return fmt.Errorf("its row is %q (%s)", ev.SyncStatus, ev.SyncDetail)
+			}
+			return nil
+		})
+		return
 	}
 	if r.Status != status {
 		s.t.Fatalf("workflow %s ended %q (%s), want %q", workflowID, r.Status, r.Detail, status)
@@ -269,9 +290,10 @@ func (s *stack) mustResult(workflowID, status string) {
 }
 
 type flowResult struct {
-	Status   string
-	Revision int64
-	Detail   string
+	Status           string
+	Revision         int64
+	Detail           string
+	RecordWorkflowID string
 }
 
 // records are the ERP simulator's accepted records for one external id, in acceptance order.

@@ -272,8 +272,8 @@ func TestRejectionReasonStaysPrivate(t *testing.T) {
 	eventID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rb, 10))
 	testenv.Eventually(t, "the record parked as rejected", time.Minute, func() error {
-		if st, _ := s.syncStatus(eventID); st != flow.StatusRejected {
-			return fmt.Errorf("event SyncStatus %q", st)
+		if st, _ := s.syncStatus(recordID); st != flow.StatusRejected {
+			return fmt.Errorf("record SyncStatus %q", st)
 		}
 		return nil
 	})

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
@@ -30,7 +31,9 @@ import (
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
-// SyncStatus is pending while the ERP is slow and synced once it answers.
+// The event workflow hands its state to the record workflow and closes;
+// the record workflow's SyncStatus is pending while the ERP is slow and
+// synced once it answers, and the event's row follows it.
 func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	s := newStack(t, "mysql")
 	if err := s.sim.SetFaults(erpsim.Faults{LatencyMS: 3000}); err != nil {
@@ -40,18 +43,28 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	rbid := uniqueID()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	testenv.Eventually(t, "started and pending while the ERP is slow", 30*time.Second, func() error {
-		if status, running := s.syncStatus(wfID); status != flow.StatusPending || !running {
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))
+	testenv.Eventually(t, "record pending while the ERP is slow", 30*time.Second, func() error {
+		if status, running := s.syncStatus(recordID); status != flow.StatusPending || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v, want pending and running", status, running)
 		}
 		return nil
 	})
-	s.mustResult(wfID, flow.StatusSynced)
-	if status, running := s.syncStatus(wfID); status != flow.StatusSynced || running {
-		t.Fatalf("after the sync SyncStatus=%q running=%v", status, running)
+	r, err := s.result(wfID)
+	if err != nil || r.Status != flow.StatusHandedOver || r.RecordWorkflowID != recordID {
+		t.Fatalf("event workflow ended %+v, %v; want handed over to %s", r, err, recordID)
 	}
+	if status, running := s.syncStatus(wfID); status != flow.StatusHandedOver || running {
+		t.Fatalf("event workflow SyncStatus=%q running=%v, want handed_over and closed", status, running)
+	}
+	s.mustResult(wfID, flow.StatusSynced)
+	testenv.Eventually(t, "record synced", 30*time.Second, func() error {
+		if status, _ := s.syncStatus(recordID); status != flow.StatusSynced {
+			return fmt.Errorf("record SyncStatus=%q", status)
+		}
+		return nil
+	})
 	// The record workflow is searchable by the same order id.
-	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))
 	testenv.Eventually(t, "record workflow listed by OrderID", 30*time.Second, func() error {
 		ids, err := s.list(fmt.Sprintf("OrderID = %q", strconv.FormatInt(rbid, 10)))
 		if err != nil {
@@ -65,8 +78,21 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	})
 }
 
-// An ERP rejection parks the event (Running, SyncStatus=rejected, reason
-// queryable) until an operator retries it after the ERP was fixed.
+// waitParked waits until a record workflow is parked on an ERP rejection:
+// Running, SyncStatus=rejected.
+func (s *stack) waitParked(recordID string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, recordID+" parked as rejected", time.Minute, func() error {
+		if status, running := s.syncStatus(recordID); status != flow.StatusRejected || !running {
+			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
+		}
+		return nil
+	})
+}
+
+// An ERP rejection parks the record (Running, SyncStatus=rejected, reason
+// queryable, the event's row rejected with the reason) until an operator
+// retries it after the ERP was fixed.
 func TestRejectedThenOperatorRetry(t *testing.T) {
 	s := newStack(t, "mysql")
 	rbid := uniqueID()
@@ -77,40 +103,30 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
-		if status, running := s.syncStatus(wfID); status != flow.StatusRejected || !running {
-			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
-		}
-		return nil
-	})
-	st := s.queryStatus(wfID)
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	s.waitParked(recordID)
+	st := s.queryStatus(recordID)
 	if st.SyncStatus != flow.StatusRejected || !strings.Contains(st.LastError, "unknown customer") || st.Attempts < 1 || st.State != "waiting-operator" {
 		t.Fatalf("status query = %+v", st)
 	}
-	// The workflow sets SyncStatus before its activity writes the row.
-	testenv.Eventually(t, "database event recorded as rejected", 30*time.Second, func() error {
-		var ev models.InboundEvent
-		if err := s.db.Where("event_key = ?", msgID).Take(&ev).Error; err != nil {
-			return err
-		}
-		if ev.SyncStatus != flow.StatusRejected || !strings.Contains(ev.SyncDetail, "unknown customer") {
-			return fmt.Errorf("database event status %q detail %q", ev.SyncStatus, ev.SyncDetail)
-		}
-		return nil
-	})
+	s.mustResult(wfID, flow.StatusRejected)
+	var ev models.InboundEvent
+	if err := s.db.Where("event_key = ?", msgID).Take(&ev).Error; err != nil || !strings.Contains(ev.SyncDetail, "unknown customer") {
+		t.Fatalf("database event detail %q, %v", ev.SyncDetail, err)
+	}
 	testenv.Eventually(t, "searchable as rejected", 30*time.Second, func() error {
-		n, err := s.count(fmt.Sprintf(`SyncStatus = "rejected" AND OrderID = %q`, ext))
+		n, err := s.count(fmt.Sprintf(`WorkflowType = %q AND SyncStatus = "rejected" AND OrderID = %q`, flow.RecordWorkflowName, ext))
 		if err != nil || n < 1 {
 			return fmt.Errorf("count %d err %v", n, err)
 		}
 		return nil
 	})
 
-	// The ERP's master data is fixed; the operator signals retry on the event.
+	// The ERP's master data is fixed; the operator signals retry on the record.
 	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.SignalWorkflow(context.Background(), wfID, "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer created"}); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer created"}); err != nil {
 		t.Fatal(err)
 	}
 	s.mustResult(wfID, flow.StatusSynced)
@@ -119,7 +135,8 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	}
 }
 
-// Skip closes a rejected event as skipped and records it in the database.
+// Skip settles a rejected record as skipped and records it in the database,
+// the event's row included.
 func TestRejectedThenOperatorSkip(t *testing.T) {
 	s := newStack(t, "sqlite")
 	rbid := uniqueID()
@@ -130,14 +147,8 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
-		if status, _ := s.syncStatus(wfID); status != flow.StatusRejected {
-			return fmt.Errorf("SyncStatus=%q", status)
-		}
-		return nil
-	})
-	// Operators may signal the record workflow directly, too.
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	s.waitParked(recordID)
 	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalSkip, flow.OperatorRequest{Reason: "test vehicle"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,20 +159,23 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	s.db.Where("kind = ? AND external_id = ?", "reception_order", ext).Take(&rs)
 	var skips int64
 	s.db.Model(&models.SyncAttempt{}).Where("external_id = ? AND outcome = ?", ext, "skipped").Count(&skips)
-	if ev.SyncStatus != flow.StatusSkipped || rs.SyncStatus != flow.StatusSkipped || rs.SyncedRevision != rs.Revision || skips != 1 {
-		t.Fatalf("event %q, record %q (revision %d synced %d), %d skip rows", ev.SyncStatus, rs.SyncStatus, rs.Revision, rs.SyncedRevision, skips)
+	if ev.SyncStatus != flow.StatusSkipped || ev.SyncDetail != "test vehicle" || rs.SyncStatus != flow.StatusSkipped || rs.SyncedRevision != rs.Revision || skips != 1 {
+		t.Fatalf("event %q (%q), record %q (revision %d synced %d), %d skip rows", ev.SyncStatus, ev.SyncDetail, rs.SyncStatus, rs.Revision, rs.SyncedRevision, skips)
 	}
 	if len(s.records("reception_order", ext)) != 0 {
 		t.Fatal("a skipped record reached the ERP")
 	}
-	if status, running := s.syncStatus(wfID); status != flow.StatusSkipped || running {
-		t.Fatalf("after skip SyncStatus=%q running=%v", status, running)
-	}
+	testenv.Eventually(t, "record searchable as skipped", 30*time.Second, func() error {
+		if status, _ := s.syncStatus(recordID); status != flow.StatusSkipped {
+			return fmt.Errorf("record SyncStatus=%q", status)
+		}
+		return nil
+	})
 }
 
-// The retry and skip updates answer the operator: what they did, or why
-// they cannot apply. Sent to the event workflow, they are run on its record
-// workflow and come back with its answer.
+// The retry and skip updates on the record workflow answer the operator:
+// what they did, or why they cannot apply. The event workflow closed when
+// it handed over: an update sent there is refused by Temporal, saying so.
 func TestOperatorUpdatesAnswer(t *testing.T) {
 	s := newStack(t, "mysql")
 	rbid := uniqueID()
@@ -173,18 +187,18 @@ func TestOperatorUpdatesAnswer(t *testing.T) {
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
-	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
-		if status, running := s.syncStatus(wfID); status != flow.StatusRejected || !running {
-			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
-		}
-		return nil
-	})
+	s.waitParked(recordID)
+
+	if _, err := s.update(wfID, flow.UpdateRetry, flow.OperatorRequest{Reason: "wrong workflow"}); err == nil ||
+		!strings.Contains(err.Error(), "completed") {
+		t.Fatalf("a retry update on the closed event workflow answered %v, want a refusal naming it completed", err)
+	}
 
 	// The ERP's master data is fixed; the operator's retry says what it did.
 	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	answer, err := s.update(wfID, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer created"})
+	answer, err := s.update(recordID, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer created"})
 	if err != nil || answer != "retrying revision 1" {
 		t.Fatalf("retry update answered %q, %v", answer, err)
 	}
@@ -204,7 +218,7 @@ func TestOperatorUpdatesAnswer(t *testing.T) {
 	}
 }
 
-// A skip update answers once the skip is recorded, and the event closes skipped.
+// A skip update answers once the skip is recorded, and the event's row is skipped.
 func TestOperatorSkipUpdateAnswers(t *testing.T) {
 	s := newStack(t, "sqlite")
 	rbid := uniqueID()
@@ -215,19 +229,66 @@ func TestOperatorSkipUpdateAnswers(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	testenv.Eventually(t, "event parked as rejected", time.Minute, func() error {
-		if status, _ := s.syncStatus(wfID); status != flow.StatusRejected {
-			return fmt.Errorf("SyncStatus=%q", status)
-		}
-		return nil
-	})
-	answer, err := s.update(wfID, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	s.waitParked(recordID)
+	answer, err := s.update(recordID, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
 	if err != nil || answer != "skipped revision 1" {
 		t.Fatalf("skip update answered %q, %v", answer, err)
 	}
 	s.mustResult(wfID, flow.StatusSkipped)
 	if len(s.records("reception_order", ext)) != 0 {
 		t.Fatal("a skipped record reached the ERP")
+	}
+}
+
+// An event workflow closes once it has handed over, so a record workflow
+// terminated while its state waits unsent would leave the order behind; the
+// workers' sweep finds the record untouched and starts its workflow again.
+func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
+	s := newStack(t, "mysql")
+	if err := s.sim.SetFaults(erpsim.Faults{FailureRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rbid := uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	msgID := uuid.NewString()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
+	wfID := flow.EventWorkflowID("autox3", msgID)
+	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
+	s.mustResult(wfID, flow.StatusHandedOver)
+	testenv.Eventually(t, "record retrying the ERP", time.Minute, func() error {
+		if status, running := s.syncStatus(recordID); status != flow.StatusPending || !running {
+			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
+		}
+		return nil
+	})
+	if err := s.c.TerminateWorkflow(context.Background(), recordID, "", "operator mistake"); err != nil {
+		t.Fatal(err)
+	}
+	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.TaskQueue}
+	// Waiting, but not for long yet: left alone.
+	if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 0 {
+		t.Fatalf("a sweep of fresh records told %d, %v; want 0", told, err)
+	}
+	// An hour on, nothing having written the record (the ERP still fails,
+	// so a send attempt still in flight at the termination only writes it
+	// again, and the next try takes that in).
+	testenv.Eventually(t, "the sweep tells the record's workflow", 30*time.Second, func() error {
+		if err := s.db.Model(&models.RecordState{}).Where("kind = ? AND external_id = ?", "reception_order", ext).
+			UpdateColumn("updated_at", time.Now().Add(-2*activities.StaleAfter)).Error; err != nil {
+			return err
+		}
+		if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 1 {
+			return fmt.Errorf("told %d, %v; want 1", told, err)
+		}
+		return nil
+	})
+	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	s.mustResult(wfID, flow.StatusSynced)
+	if recs := s.records("reception_order", ext); len(recs) != 1 {
+		t.Fatalf("ERP has %d records, want 1", len(recs))
 	}
 }
 

@@ -52,7 +52,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	parkedMsg := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(parkedMsg, parkedRB, base, appSecret))
 	testenv.Eventually(t, "fourth order parked", time.Minute, func() error {
-		if st, _ := s.syncStatus(flow.EventWorkflowID("autox3", parkedMsg)); st != flow.StatusRejected {
+		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != flow.StatusRejected {
 			return fmt.Errorf("SyncStatus %q", st)
 		}
 		return nil
@@ -116,7 +116,8 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	if n := len(s.records("reception_order", parked)); n != 0 {
 		t.Errorf("parked order reached the ERP %d times", n)
 	}
-	if st, running := s.syncStatus(flow.EventWorkflowID("autox3", parkedMsg)); st != flow.StatusRejected || !running {
-		t.Errorf("parked event: %s running=%v", st, running)
+	if st, running := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != flow.StatusRejected || !running {
+		t.Errorf("parked record: %s running=%v", st, running)
 	}
+	s.mustResult(flow.EventWorkflowID("autox3", parkedMsg), flow.StatusRejected)
 }

@@ -382,30 +382,77 @@ func (s *Store) AddAttempt(ctx context.Context, a models.SyncAttempt) error {
 }
 
 // MarkFailed notes a failed send of a record: its status and last error.
+// A rejection (status rejected) also marks the events waiting for this
+// state rejected, with the reason, until a retry or a skip settles them.
 func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status, lastErr string) error {
-	return s.db.WithContext(ctx).Model(&models.RecordState{}).Where("id = ?", st.ID).
-		Updates(map[string]any{"last_error": Truncate(lastErr, detailLimit), "sync_status": status}).Error
+	lastErr = Truncate(lastErr, detailLimit)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&models.RecordState{}).Where("id = ?", st.ID).
+			Updates(map[string]any{"last_error": lastErr, "sync_status": status}).Error; err != nil {
+			return err
+		}
+		if status != flow.StatusRejected {
+			return nil
+		}
+		return tx.Model(&models.InboundEvent{}).
+			Where("kind = ? AND external_id = ? AND vendor = ? AND applied = ? AND revision > ? AND revision <= ? AND sync_status = ?",
+				st.Kind, st.ExternalID, st.Vendor, true, st.SyncedRevision, st.Revision, flow.StatusPending).
+			Updates(map[string]any{"sync_status": flow.StatusRejected, "sync_detail": lastErr}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("record failed send of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
+	}
+	return nil
 }
 
 // MarkSynced notes that the ERP accepted revision st.Revision, and returns
-// the record's current and synced revisions read afterwards.
+// the record's current and synced revisions read afterwards. In the same
+// transaction it settles the record's events that were waiting: the one
+// that produced that revision is synced, older ones superseded (the ERP
+// never received them, and never will: it has a newer state).
 func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current, synced int64, err error) {
-	db := s.db.WithContext(ctx)
-	if err := db.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
-		"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": now(), "last_error": "",
-		"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusPending),
-	}).Error; err != nil {
-		return 0, 0, fmt.Errorf("record sync of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
-	}
 	var cur models.RecordState
-	if err := db.Select("revision", "synced_revision").Where("id = ?", st.ID).Take(&cur).Error; err != nil {
-		return 0, 0, fmt.Errorf("reload record: %w", err)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		at := now()
+		up := tx.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
+			"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": at, "last_error": "",
+			"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusPending),
+		})
+		if up.Error != nil {
+			return up.Error
+		}
+		if up.RowsAffected > 0 {
+			superseded := fmt.Sprintf("the ERP has revision %d, newer than this event's", st.Revision)
+			if err := settleEvents(tx, st, st.Revision, map[string]any{
+				"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusSuperseded),
+				"sync_detail": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, "", superseded),
+				"synced_at":   gorm.Expr("CASE WHEN revision = ? THEN ? ELSE synced_at END", st.Revision, at),
+			}); err != nil {
+				return err
+			}
+		}
+		return tx.Select("revision", "synced_revision").Where("id = ?", st.ID).Take(&cur).Error
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("record sync of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
 	}
 	return cur.Revision, cur.SyncedRevision, nil
 }
 
-// MarkSkipped records an operator's decision not to send a rejected revision.
+// settleEvents gives the outcome updates to a record's applied events at
+// or below revision that still wait for one (pending, or rejected and so
+// waiting for an operator). Events already settled keep their outcome.
+func settleEvents(tx *gorm.DB, st models.RecordState, revision int64, updates map[string]any) error {
+	return tx.Model(&models.InboundEvent{}).
+		Where("kind = ? AND external_id = ? AND vendor = ? AND applied = ? AND revision <= ? AND sync_status IN ?",
+			st.Kind, st.ExternalID, st.Vendor, true, revision, []string{flow.StatusPending, flow.StatusRejected}).
+		Updates(updates).Error
+}
+
+// MarkSkipped records an operator's decision not to send a rejected
+// revision; the events waiting for it, or for an older one, are skipped too.
 func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
+	reason := Truncate(in.Reason, detailLimit)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.RecordState{}).
 			Where("vendor = ? AND kind = ? AND external_id = ? AND synced_revision < ?", in.Vendor, in.Kind, in.ExternalID, in.Revision).
@@ -413,13 +460,57 @@ func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 				"last_error": Truncate("skipped: "+in.Reason, detailLimit)}).Error; err != nil {
 			return err
 		}
+		st := models.RecordState{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID}
+		if err := settleEvents(tx, st, in.Revision, map[string]any{"sync_status": flow.StatusSkipped, "sync_detail": reason}); err != nil {
+			return err
+		}
 		return tx.Create(&models.SyncAttempt{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: in.Revision,
-			IdempotencyKey: "-", Outcome: flow.StatusSkipped, Detail: Truncate(in.Reason, detailLimit)}).Error
+			IdempotencyKey: "-", Outcome: flow.StatusSkipped, Detail: reason}).Error
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s/%s/%s revision %d skipped: %w", in.Vendor, in.Kind, in.ExternalID, in.Revision, err)
 	}
 	return nil
+}
+
+// Stale is a record whose newest state is not at the ERP and that nothing
+// has touched for a while (see StaleRecords).
+type Stale struct {
+	ID         uint64
+	Vendor     string
+	Kind       string
+	ExternalID string
+	Revision   int64
+}
+
+// StaleRecords returns up to limit records whose newest state waits to be
+// sent (pending) and that nothing has written since before: a record
+// workflow working on one writes it at least at every send attempt, so
+// these have none (an operator terminated it, say, or Temporal lost it).
+// Each one returned is marked as looked at now, so the next call, in this
+// process or another, skips it for as long again.
+func (s *Store) StaleRecords(ctx context.Context, before time.Time, limit int) ([]Stale, error) {
+	var out []Stale
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Model(&models.RecordState{}).Select("id", "vendor", "kind", "external_id", "revision").
+			Where("sync_status = ? AND updated_at < ? AND version >= 0 AND revision > synced_revision", flow.StatusPending, before).
+			Order("updated_at").Limit(limit)
+		if tx.Dialector.Name() == "mysql" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&out).Error; err != nil || len(out) == 0 {
+			return err
+		}
+		ids := make([]uint64, len(out))
+		for i, r := range out {
+			ids[i] = r.ID
+		}
+		return tx.Model(&models.RecordState{}).Where("id IN ?", ids).Update("updated_at", now()).Error
+	}, txOptions(s.db))
+	if err != nil {
+		return nil, fmt.Errorf("find records waiting with no workflow: %w", err)
+	}
+	return out, nil
 }
 
 // SetEventOutcome stores what became of an event at the ERP.

@@ -22,11 +22,18 @@ type EventResult struct {
 	Status   string
 	Revision int64
 	Detail   string
+	// RecordWorkflowID names the record workflow a handed-over event was
+	// given to: the one to watch for its ERP outcome and to retry or skip.
+	RecordWorkflowID string `json:",omitempty"`
 }
 
-// EventWorkflow carries one vendor message from verification to the ERP:
-// Persist (verify and store) → hand the new state to its record workflow → wait for the
-// outcome (and, if the ERP rejected it, for an operator's retry or skip).
+// EventWorkflow carries one vendor message from verification to its record:
+// Persist (verify and store) → hand the new state to its record workflow,
+// and close as handed_over. The record workflow owns the ERP's outcome from
+// there: it sends, parks a rejection for an operator, and settles the
+// event's row in the database (synced, superseded, rejected, skipped).
+// Runs started before that change (changeLocalSteps below version 2) wait
+// for the outcome instead, and take an operator's retry or skip.
 func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
@@ -64,7 +71,15 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 		st.Kind, st.ExternalID = p.Kind, p.ExternalID
 		return splitEvent(ctx, in, &st, step, p.Parts)
 	}
-	if verifyFolded {
+	// A handing-over run sets OrderID with its final status, in one upsert.
+	var orderAttr []temporal.SearchAttributeUpdate
+	switch {
+	case step.handOver:
+		st.Kind, st.ExternalID = p.Kind, p.ExternalID
+		if !p.Generic {
+			orderAttr = append(orderAttr, flow.AttrOrderID.ValueSet(p.ExternalID))
+		}
+	case verifyFolded:
 		if err := setOrderID(ctx, &st, p.Kind, p.ExternalID, p.Generic); err != nil {
 			return EventResult{}, err
 		}
@@ -73,16 +88,28 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	if !p.Applied {
 		// A newer (or the same) state of this record is already stored; its own
 		// event brings it to the ERP, so this one has nothing to send.
-		return finishEvent(ctx, in, &st, step, flow.OutcomeSignal{Status: flow.StatusSuperseded, Detail: "a newer state of the record was already stored"})
+		return finishEvent(ctx, in, &st, step, flow.OutcomeSignal{Status: flow.StatusSuperseded, Detail: "a newer state of the record was already stored"}, orderAttr...)
 	}
 
 	// Hand over to the record workflow, the only sender for this record.
 	st.State = "syncing"
 	notify := flow.NotifyInput{Vendor: in.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, EventWorkflowID: info.WorkflowExecution.ID}
+	if step.handOver {
+		notify.EventWorkflowID = "" // nothing waits for an answer
+	}
 	if err := step.run(a.NotifyRecord, notify).Get(ctx, nil); err != nil {
 		return EventResult{}, err
 	}
 	recordID := flow.RecordWorkflowID(in.Vendor, p.Kind, p.ExternalID)
+	if step.handOver {
+		st.State, st.SyncStatus = "done", flow.StatusHandedOver
+		attrs := append(orderAttr, flow.AttrSyncStatus.ValueSet(flow.StatusHandedOver))
+		if err := workflow.UpsertTypedSearchAttributes(ctx, attrs...); err != nil {
+			return EventResult{}, err
+		}
+		return EventResult{Status: flow.StatusHandedOver, Revision: p.Revision, RecordWorkflowID: recordID,
+			Detail: fmt.Sprintf("revision %d handed over to %s, which sends it to the ERP", p.Revision, recordID)}, nil
+	}
 
 	outcomes := workflow.GetSignalChannel(ctx, flow.SignalOutcome)
 	retries := workflow.GetSignalChannel(ctx, flow.SignalRetry)
@@ -230,7 +257,8 @@ func setOrderID(ctx workflow.Context, st *flow.Status, kind, externalID string, 
 }
 
 // finishEvent records the event's final sync status in the database and the search attributes.
-func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step steps, o flow.OutcomeSignal) (EventResult, error) {
+// attrs are set with the status, in the same upsert.
+func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step steps, o flow.OutcomeSignal, attrs ...temporal.SearchAttributeUpdate) (EventResult, error) {
 	var a *activities.Activities
 	st.State, st.SyncStatus, st.LastError = "done", o.Status, ""
 	if o.Status == flow.StatusSkipped {
@@ -240,7 +268,7 @@ func finishEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step
 	if err := step.run(a.RecordEventOutcome, out).Get(ctx, nil); err != nil {
 		return EventResult{}, err
 	}
-	if err := setSyncStatus(ctx, o.Status); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, append(attrs, flow.AttrSyncStatus.ValueSet(o.Status))...); err != nil {
 		return EventResult{}, err
 	}
 	return EventResult{Status: o.Status, Revision: st.Revision, Detail: o.Detail}, nil

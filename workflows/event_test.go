@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -41,17 +42,34 @@ func newEventHarness(t *testing.T) *harness {
 }
 
 // applied mocks Persist and NotifyRecord for an event that became revision 1
-// of its record.
-func applied(h *harness, in flow.EventInput) { persistedAndNotified(h, in) }
+// of its record, in a run of the shape before the hand-over: it waits for
+// its record's outcome (see waitingRun).
+func applied(h *harness, in flow.EventInput) {
+	waitingRun(h)
+	persistedAndNotified(h, in, eventA)
+}
+
+// handedOver mocks Persist and NotifyRecord for an event that became
+// revision 1 of its record, in a new run: nothing waits for an answer.
+func handedOver(h *harness, in flow.EventInput) { persistedAndNotified(h, in, "") }
+
+// waitingRun runs the event workflow in the shape of the runs started before
+// the hand-over (version 1 of changeLocalSteps): they wait for the record's
+// outcome and take an operator's retry or skip. Such runs may still be open
+// when a worker with the new code starts.
+func waitingRun(h *harness) {
+	h.env.OnGetVersion("local-steps", workflow.DefaultVersion, 2).Return(workflow.Version(1))
+}
 
 // persistedAndNotified mocks Persist and NotifyRecord for an event that
-// became revision 1 of its record.
-func persistedAndNotified(h *harness, in flow.EventInput) {
+// became revision 1 of its record; waiter is the event workflow the record
+// is to answer, if any.
+func persistedAndNotified(h *harness, in flow.EventInput, waiter string) {
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
 		Kind: recordKind, ExternalID: recordExt, Version: 3, Applied: true, Revision: 1,
 	}, nil).Once()
 	h.env.OnActivity(a.NotifyRecord, mock.Anything, flow.NotifyInput{
-		Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt, Revision: 1, EventWorkflowID: eventA,
+		Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt, Revision: 1, EventWorkflowID: waiter,
 	}).Return(nil)
 }
 
@@ -106,17 +124,15 @@ func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 	in := eventInput()
 	// A database hiccup is not invalid content: retried, not recorded as invalid.
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{}, errors.New("database is unavailable")).Once()
-	persistedAndNotified(h, in)
-	outcomeRecorded(h, flow.StatusSynced, "")
-	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
+	handedOver(h, in)
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	res := eventResult(t, h)
 
-	assert.Equal(t, flow.StatusSynced, res.Status)
+	assert.Equal(t, flow.StatusHandedOver, res.Status)
 	h.env.AssertActivityNumberOfCalls(t, "Persist", 2)
 	h.env.AssertActivityNotCalled(t, "RecordInvalid", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{"Persist", "Persist", "NotifyRecord", "RecordEventOutcome"}, h.activities())
+	assert.Equal(t, []string{"Persist", "Persist", "NotifyRecord"}, h.activities())
 }
 
 func TestEventWorkflowRetriesLocalPersistThroughALongOutage(t *testing.T) {
@@ -133,18 +149,41 @@ func TestEventWorkflowRetriesLocalPersistThroughALongOutage(t *testing.T) {
 			return flow.PersistResult{Kind: recordKind, ExternalID: recordExt, Version: 3, Applied: true, Revision: 1}, nil
 		})
 	h.env.OnActivity(a.NotifyRecord, mock.Anything, mock.Anything).Return(nil)
-	outcomeRecorded(h, flow.StatusSynced, "")
-	h.signalAt(10*time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	res := eventResult(t, h)
 
-	assert.Equal(t, flow.StatusSynced, res.Status)
+	assert.Equal(t, flow.StatusHandedOver, res.Status)
 	assert.Equal(t, []int32{1, 2, 3, 4, 5, 6, 7, 8}, seen.attempts())
 	h.env.AssertActivityNotCalled(t, "RecordInvalid", mock.Anything, mock.Anything)
 }
 
-func TestEventWorkflowHappyPath(t *testing.T) {
+// A new run persists, hands the new state to the record workflow and
+// closes: the record workflow owns the ERP's outcome and settles the
+// event's row; nothing waits, nothing is signalled back.
+func TestEventWorkflowHandsOverAndCloses(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput()
+	handedOver(h, in)
+
+	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
+	res := eventResult(t, h)
+
+	assert.Equal(t, workflows.EventResult{Status: flow.StatusHandedOver, Revision: 1, RecordWorkflowID: recordID,
+		Detail: "revision 1 handed over to " + recordID + ", which sends it to the ERP"}, res)
+	h.env.AssertExpectations(t)
+	assert.Equal(t, []string{"Persist", "NotifyRecord"}, h.activities())
+	assert.Equal(t, []string{"Persist", "NotifyRecord"}, h.localActivities(), "the short steps of a new run are local activities")
+	h.env.AssertActivityNotCalled(t, "RecordEventOutcome", mock.Anything, mock.Anything)
+	assert.Equal(t, flow.Status{State: "done", SyncStatus: flow.StatusHandedOver, Kind: recordKind, ExternalID: recordExt, Revision: 1}, h.query())
+	assert.Equal(t, []string{recordExt}, h.orderIDs)
+	assert.Equal(t, []string{flow.StatusHandedOver}, h.statuses())
+	assert.Equal(t, 1, h.upserts(), "OrderID and SyncStatus are set in one upsert")
+	assert.Empty(t, h.sent(), "the event workflow signals nobody")
+}
+
+// A run started before the hand-over waits for the record's outcome.
+func TestEventWorkflowWaitingRunHappyPath(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
 	applied(h, in)
@@ -176,17 +215,16 @@ func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 		Kind: "event", ExternalID: eventKey, Generic: true, Applied: true, Revision: 1,
 	}, nil).Once()
 	h.env.OnActivity(a.NotifyRecord, mock.Anything, flow.NotifyInput{
-		Vendor: vendors.AutoX3, Kind: "event", ExternalID: eventKey, Revision: 1, EventWorkflowID: eventA,
+		Vendor: vendors.AutoX3, Kind: "event", ExternalID: eventKey, Revision: 1,
 	}).Return(nil).Once()
-	outcomeRecorded(h, flow.StatusSynced, "")
-	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1})
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	res := eventResult(t, h)
 
-	assert.Equal(t, flow.StatusSynced, res.Status)
+	assert.Equal(t, flow.StatusHandedOver, res.Status)
 	h.env.AssertExpectations(t)
 	assert.Empty(t, h.orderIDs)
+	assert.Equal(t, []string{flow.StatusHandedOver}, h.statuses())
 }
 
 func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
@@ -209,6 +247,8 @@ func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 	h.env.AssertActivityNotCalled(t, "NotifyRecord", mock.Anything, mock.Anything)
 	assert.Equal(t, []string{"Persist", "RecordEventOutcome"}, h.activities())
 	assert.Equal(t, []string{flow.StatusSuperseded}, h.statuses())
+	assert.Equal(t, []string{recordExt}, h.orderIDs, "set with the status")
+	assert.Equal(t, 1, h.upserts())
 	assert.Equal(t, "done", h.query().State)
 }
 

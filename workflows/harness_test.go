@@ -42,6 +42,7 @@ type harness struct {
 	signals    []sentSignal
 	syncStatus []string
 	orderIDs   []string
+	nUpserts   int
 	started    []string
 	locals     []string
 	signalErr  error
@@ -81,6 +82,7 @@ func newHarness(t *testing.T) *harness {
 		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		h.nUpserts++
 		if v, ok := sa.GetKeyword(flow.AttrSyncStatus); ok {
 			h.syncStatus = append(h.syncStatus, v)
 		}
@@ -159,6 +161,13 @@ func (h *harness) statuses() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.syncStatus...)
+}
+
+// upserts counts the search-attribute upserts of the workflow under test.
+func (h *harness) upserts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.nUpserts
 }
 
 // lastStatus is the SyncStatus search attribute the workflow left.

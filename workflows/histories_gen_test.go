@@ -40,8 +40,10 @@ const historiesQueue = "histories"
 // historiesShape prefixes the files written: the workflows' shape they
 // record. Files without a prefix predate it (regular activities throughout);
 // "local-steps-" files run the event workflow's short steps as local
-// activities, and the record workflow's outcome signals from one.
-const historiesShape = "local-steps-"
+// activities, and the record workflow's outcome signals from one;
+// "hand-over-" files close the event workflow once its record workflow has
+// the new state, and operators retry or skip on the record workflow.
+const historiesShape = "hand-over-"
 
 // standIns are activities with the production names and signatures whose
 // behaviour each scenario picks by event key and record id.
@@ -208,9 +210,9 @@ func TestWriteHistories(t *testing.T) {
 		}
 		return id
 	}
-	waitRejected := func(run client.WorkflowRun) {
-		testenv.Eventually(t, run.GetID()+" rejected", time.Minute, func() error {
-			v, err := c.QueryWorkflow(ctx, run.GetID(), "", flow.QueryStatus)
+	waitRejected := func(id string) {
+		testenv.Eventually(t, id+" rejected", time.Minute, func() error {
+			v, err := c.QueryWorkflow(ctx, id, "", flow.QueryStatus)
 			if err != nil {
 				return err
 			}
@@ -242,53 +244,50 @@ func TestWriteHistories(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	recordOf := func(record string) string { return flow.RecordWorkflowID(vendors.AutoX3, recordKind, record) }
 
 	run := start("msg-happy")
-	result(run, flow.StatusSynced)
-	save("event-synced", run.GetID())
+	result(run, flow.StatusHandedOver)
+	save("event-handed-over", run.GetID())
 	save("record-retried-then-synced", waitRecord("RB-HAPPY"))
 
 	run = start("msg-reject")
-	waitRejected(run)
-	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
+	result(run, flow.StatusHandedOver)
+	waitRejected(recordOf("RB-REJECT"))
+	if err := c.SignalWorkflow(ctx, recordOf("RB-REJECT"), "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
 		t.Fatal(err)
 	}
-	result(run, flow.StatusSynced)
-	save("event-rejected-retried", run.GetID())
 	save("record-rejected-retried", waitRecord("RB-REJECT"))
 
 	run = start("msg-skip")
-	waitRejected(run)
-	if err := c.SignalWorkflow(ctx, run.GetID(), "", flow.SignalSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
+	result(run, flow.StatusHandedOver)
+	waitRejected(recordOf("RB-SKIP"))
+	if err := c.SignalWorkflow(ctx, recordOf("RB-SKIP"), "", flow.SignalSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
 		t.Fatal(err)
 	}
-	result(run, flow.StatusSkipped)
-	save("event-rejected-skipped", run.GetID())
 	save("record-rejected-skipped", waitRecord("RB-SKIP"))
 
-	update := func(run client.WorkflowRun, name, reason, want string) {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: name,
+	update := func(id, name, reason, want string) {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
 			Args: []any{flow.OperatorRequest{Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err != nil {
-			t.Fatalf("%s %s: %v", name, run.GetID(), err)
+			t.Fatalf("%s %s: %v", name, id, err)
 		}
 		var answer string
 		if err := h.Get(ctx, &answer); err != nil || answer != want {
-			t.Fatalf("%s %s answered %q, %v; want %q", name, run.GetID(), answer, err, want)
+			t.Fatalf("%s %s answered %q, %v; want %q", name, id, answer, err, want)
 		}
 	}
 	run = start("msg-uretry")
-	waitRejected(run)
-	update(run, flow.UpdateRetry, "customer code added", "retrying revision 1")
-	result(run, flow.StatusSynced)
-	save("event-rejected-retried-by-update", run.GetID())
+	result(run, flow.StatusHandedOver)
+	waitRejected(recordOf("RB-UPD-RETRY"))
+	update(recordOf("RB-UPD-RETRY"), flow.UpdateRetry, "customer code added", "retrying revision 1")
 	save("record-rejected-retried-by-update", waitRecord("RB-UPD-RETRY"))
 
 	run = start("msg-uskip")
-	waitRejected(run)
-	update(run, flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1")
-	result(run, flow.StatusSkipped)
-	save("event-rejected-skipped-by-update", run.GetID())
+	result(run, flow.StatusHandedOver)
+	waitRejected(recordOf("RB-UPD-SKIP"))
+	update(recordOf("RB-UPD-SKIP"), flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1")
 	save("record-rejected-skipped-by-update", waitRecord("RB-UPD-SKIP"))
 
 	run = start("msg-invalid")
@@ -304,8 +303,8 @@ func TestWriteHistories(t *testing.T) {
 	first := start("msg-newer-1")
 	<-acts.sending
 	second := start("msg-newer-2")
-	result(first, flow.StatusSynced)
-	result(second, flow.StatusSynced)
+	result(first, flow.StatusHandedOver)
+	result(second, flow.StatusHandedOver)
 	save("event-newer-1", first.GetID())
 	save("event-newer-2", second.GetID())
 	save("record-newer-during-send", waitRecord("RB-NEWER"))

@@ -57,23 +57,31 @@ func localActivityStepOptions(ctx workflow.Context) workflow.Context {
 // as local activities in runs started since changeLocalSteps, as regular
 // activities in runs that began before (so their histories replay).
 type steps struct {
-	local   bool
-	regular workflow.Context
-	la      workflow.Context
+	local bool
+	// handOver: the event workflow closes once its record workflow has the
+	// new state (runs since version 2 of changeLocalSteps).
+	handOver bool
+	regular  workflow.Context
+	la       workflow.Context
 }
 
-// changeLocalSteps versions running the event workflow's short steps
-// (Persist, NotifyRecord, RecordEventOutcome, RecordInvalid) as local
-// activities. A version marker rather than a new workflow type: the
-// workflow's id, type and signals stay what operators and the record
-// workflow know, and runs already open finish in their old shape.
+// changeLocalSteps versions the event workflow's shape. Version 1 runs its
+// short steps (Persist, NotifyRecord, RecordEventOutcome, RecordInvalid) as
+// local activities; version 2 also closes the run once the record workflow
+// has the new state, instead of waiting for the ERP's outcome. One change id
+// for both, so a new run records a single marker. A version marker rather
+// than a new workflow type: the workflow's id, type and signals stay what
+// operators and the record workflow know, and runs already open finish in
+// the shape they started in.
 const changeLocalSteps = "local-steps"
 
 func newSteps(ctx workflow.Context) steps {
+	v := workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 2)
 	return steps{
-		local:   workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 1) == 1,
-		regular: localStepOptions(ctx),
-		la:      localActivityStepOptions(ctx),
+		local:    v >= 1,
+		handOver: v >= 2,
+		regular:  localStepOptions(ctx),
+		la:       localActivityStepOptions(ctx),
 	}
 }
 

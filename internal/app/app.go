@@ -283,6 +283,11 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			activities.KeepRecordsMoving(runCtx, acts, activities.StaleEvery, activities.StaleAfter)
+		}()
 	}
 	var servers []*http.Server
 	if withAPI {

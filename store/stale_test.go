@@ -1,0 +1,55 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/store"
+)
+
+// StaleRecords finds the records waiting unsent that nothing touched for
+// long, and only those; each is handed out once per waiting period.
+func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
+	for name, open := range testenv.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			s := store.New(db)
+			ctx := context.Background()
+			old := time.Now().Add(-3 * time.Hour)
+			fresh := time.Now().Add(-time.Minute)
+			replayRow(t, db, "autox3", "reception_order", "stale-1", 10, 2, 1, flow.StatusPending, old)
+			replayRow(t, db, "autox3", "reception_order", "stale-2", 10, 1, 0, flow.StatusPending, old.Add(time.Minute))
+			replayRow(t, db, "autox3", "reception_order", "busy", 10, 2, 1, flow.StatusPending, fresh)      // a workflow is at it
+			replayRow(t, db, "autox3", "reception_order", "synced", 10, 2, 2, flow.StatusSynced, old)       // at the ERP
+			replayRow(t, db, "autox3", "reception_order", "parked", 10, 2, 1, flow.StatusRejected, old)     // an operator's
+			replayRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, flow.StatusSkipped, old)     // an operator's
+			replayRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, flow.StatusPending, old) // never applied
+
+			got, err := s.StaleRecords(ctx, time.Now().Add(-time.Hour), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ExternalID)
+				if r.Vendor != "autox3" || r.Kind != "reception_order" || r.Revision == 0 {
+					t.Errorf("stale record %+v lacks what its workflow needs", r)
+				}
+			}
+			if !slices.Equal(ids, []string{"stale-1", "stale-2"}) {
+				t.Fatalf("stale records %v, want stale-1 and stale-2, oldest first", ids)
+			}
+			// Handed out: not again until they have waited as long again.
+			if again, err := s.StaleRecords(ctx, time.Now().Add(-time.Hour), 10); err != nil || len(again) != 0 {
+				t.Fatalf("a second sweep found %v, %v; want none", again, err)
+			}
+			if later, err := s.StaleRecords(ctx, time.Now().Add(time.Hour), 1); err != nil || len(later) != 1 {
+				t.Fatalf("a sweep an hour on, limit 1, found %v, %v; want one", later, err)
+			}
+		})
+	}
+}

@@ -65,6 +65,12 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 			db := open(t)
 			a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 			env := newEnv(t, a)
+			// A test activity environment is not safe for concurrent use:
+			// one per concurrent call, as a worker's slots would be.
+			envs := make([]*testsuite.TestActivityEnvironment, 12)
+			for i := range envs {
+				envs[i] = newEnv(t, a)
+			}
 			const n = 12
 			rbid := rand.Int64N(1_000_000_000)
 			base := time.Now().Add(-time.Hour).UnixMilli()
@@ -76,7 +82,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					v, err := env.ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
+					v, err := envs[i].ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
 					if err != nil {
 						errs <- err
 						return

@@ -126,7 +126,7 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 			flow.AttrOrderID.ValueSet(in.ExternalID), flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
 		Memo: map[string]any{"record": in.Vendor + "/" + in.Kind},
 	}
-	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy, Shape: flow.ShapeHandOver}
 	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
 	if _, err := a.Temporal.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input); err != nil {
 		return fmt.Errorf("signal-with-start %s: %w", id, err)

@@ -121,7 +121,24 @@ type EventInput struct {
 	// ClaimCheck names the stored callback, "inbound_events/<vendor>/<event key>";
 	// the codec server resolves it for the Web UI.
 	ClaimCheck string `json:",omitempty"`
+	// Shape is the shape of workflow the run takes (see ShapeHandOver).
+	Shape int `json:",omitempty"`
 }
+
+// Workflow shapes, carried in EventInput.Shape and RecordInput.Shape. A run
+// takes the shape its input names, which its history keeps, so it replays
+// without a version marker: GetVersion would also upsert the
+// TemporalChangeVersion search attribute, a visibility write per run.
+// Runs whose input names none (ShapeByMarkers) take the shape their
+// version markers record, as they did before shapes were in the input.
+const (
+	ShapeByMarkers = 0
+	// ShapeHandOver: the event workflow runs its short steps as local
+	// activities and closes once its record workflow has the new state; the
+	// record workflow delivers outcomes from a local activity and takes its
+	// starting SyncStatus from its start.
+	ShapeHandOver = 1
+)
 
 // claimCheckPrefix starts every claim check.
 const claimCheckPrefix = "inbound_events/"
@@ -186,6 +203,8 @@ type RecordInput struct {
 	IdleTimeout time.Duration
 	// Carry is the state handed over by continue-as-new.
 	Carry *RecordCarry `json:",omitempty"`
+	// Shape is the shape of workflow the run takes (see ShapeHandOver).
+	Shape int `json:",omitempty"`
 }
 
 // RecordCarry is a record workflow's state across continue-as-new.

@@ -64,6 +64,21 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 		}
 		return nil
 	})
+	// What each run cost the history service: the event two local steps
+	// and one upsert; the record its send and one upsert
+	// (synced: pending came with its start). No version marker, whose
+	// TemporalChangeVersion upsert would be a visibility write of its own.
+	for id, want := range map[string]map[enums.EventType]int{
+		wfID:     {enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 1, enums.EVENT_TYPE_MARKER_RECORDED: 2},
+		recordID: {enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 1, enums.EVENT_TYPE_MARKER_RECORDED: 0, enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: 1},
+	} {
+		got := s.historyCounts(id)
+		for typ, n := range want {
+			if got[typ] != n {
+				t.Errorf("history of %s has %d %v, want %d (all: %v)", id, got[typ], typ, n, got)
+			}
+		}
+	}
 	// The record workflow is searchable by the same order id.
 	testenv.Eventually(t, "record workflow listed by OrderID", 30*time.Second, func() error {
 		ids, err := s.list(fmt.Sprintf("OrderID = %q", strconv.FormatInt(rbid, 10)))
@@ -290,6 +305,21 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if recs := s.records("reception_order", ext); len(recs) != 1 {
 		t.Fatalf("ERP has %d records, want 1", len(recs))
 	}
+}
+
+// historyCounts counts a workflow's history events by type.
+func (s *stack) historyCounts(workflowID string) map[enums.EventType]int {
+	s.t.Helper()
+	counts := map[enums.EventType]int{}
+	it := s.c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			s.t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		counts[ev.GetEventType()]++
+	}
+	return counts
 }
 
 // update runs an operator's update through the Temporal client and returns its answer.

@@ -32,8 +32,9 @@ type EventResult struct {
 // and close as handed_over. The record workflow owns the ERP's outcome from
 // there: it sends, parks a rejection for an operator, and settles the
 // event's row in the database (synced, superseded, rejected, skipped).
-// Runs started before that change (changeLocalSteps below version 2) wait
-// for the outcome instead, and take an operator's retry or skip.
+// Runs started before that change (whose input names no shape, see
+// flow.ShapeHandOver) wait for the outcome instead, and take an operator's
+// retry or skip.
 func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
@@ -46,8 +47,9 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	// Runs started before the short steps became local activities keep them
 	// regular, and runs started before Persist took over verification keep
 	// their own Verify step. A run with local steps has Verify folded, so it
-	// records one version marker (and its search-attribute upsert), not two.
-	step := newSteps(ctx)
+	// records one version marker (and its search-attribute upsert), not two;
+	// a run whose input names its shape records none.
+	step := newSteps(ctx, in.Shape)
 	verifyFolded := step.local || workflow.GetVersion(ctx, changeVerifyInPersist, workflow.DefaultVersion, 1) == 1
 	if !verifyFolded {
 		var sum flow.EventSummary
@@ -212,7 +214,7 @@ func splitEvent(ctx workflow.Context, in flow.EventInput, st *flow.Status, step 
 			Memo:                  flow.EventMemo(in.Vendor, in.EventType, in.ReceivedAt),
 		})
 		part := flow.EventInput{Vendor: in.Vendor, EventKey: key, EventType: in.EventType, ReceivedAt: in.ReceivedAt,
-			ClaimCheck: flow.ClaimCheckFor(in.Vendor, key)}
+			ClaimCheck: flow.ClaimCheckFor(in.Vendor, key), Shape: in.Shape}
 		started[i] = workflow.ExecuteChildWorkflow(child, EventWorkflow, part).GetChildWorkflowExecution()
 	}
 	for _, f := range started {

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -33,6 +32,14 @@ func eventInput() flow.EventInput {
 	}
 }
 
+// handOverInput is eventInput started the way the relay starts a run now:
+// in the hand-over shape.
+func handOverInput() flow.EventInput {
+	in := eventInput()
+	in.Shape = flow.ShapeHandOver
+	return in
+}
+
 // newEventHarness is a harness whose workflow runs under the event's id.
 func newEventHarness(t *testing.T) *harness {
 	t.Helper()
@@ -42,24 +49,14 @@ func newEventHarness(t *testing.T) *harness {
 }
 
 // applied mocks Persist and NotifyRecord for an event that became revision 1
-// of its record, in a run of the shape before the hand-over: it waits for
-// its record's outcome (see waitingRun).
-func applied(h *harness, in flow.EventInput) {
-	waitingRun(h)
-	persistedAndNotified(h, in, eventA)
-}
+// of its record, in a run of the shape before the hand-over (an input that
+// names no shape, eventInput): it waits for its record's outcome. Such runs
+// may still be open when a worker with the new code starts.
+func applied(h *harness, in flow.EventInput) { persistedAndNotified(h, in, eventA) }
 
 // handedOver mocks Persist and NotifyRecord for an event that became
 // revision 1 of its record, in a new run: nothing waits for an answer.
 func handedOver(h *harness, in flow.EventInput) { persistedAndNotified(h, in, "") }
-
-// waitingRun runs the event workflow in the shape of the runs started before
-// the hand-over (version 1 of changeLocalSteps): they wait for the record's
-// outcome and take an operator's retry or skip. Such runs may still be open
-// when a worker with the new code starts.
-func waitingRun(h *harness) {
-	h.env.OnGetVersion("local-steps", workflow.DefaultVersion, 2).Return(workflow.Version(1))
-}
 
 // persistedAndNotified mocks Persist and NotifyRecord for an event that
 // became revision 1 of its record; waiter is the event workflow the record
@@ -121,7 +118,7 @@ func TestEventWorkflowInvalidContentFailsAndKeepsTheBody(t *testing.T) {
 
 func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 	h := newEventHarness(t)
-	in := eventInput()
+	in := handOverInput()
 	// A database hiccup is not invalid content: retried, not recorded as invalid.
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{}, errors.New("database is unavailable")).Once()
 	handedOver(h, in)
@@ -137,7 +134,7 @@ func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 
 func TestEventWorkflowRetriesLocalPersistThroughALongOutage(t *testing.T) {
 	h := newEventHarness(t)
-	in := eventInput()
+	in := handOverInput()
 	// Down for longer than an attempt's bound (30 s) and than the backoff a
 	// workflow task can wait in the worker: a local step still retries on.
 	var seen calls
@@ -163,7 +160,7 @@ func TestEventWorkflowRetriesLocalPersistThroughALongOutage(t *testing.T) {
 // event's row; nothing waits, nothing is signalled back.
 func TestEventWorkflowHandsOverAndCloses(t *testing.T) {
 	h := newEventHarness(t)
-	in := eventInput()
+	in := handOverInput()
 	handedOver(h, in)
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
@@ -210,7 +207,7 @@ func TestEventWorkflowWaitingRunHappyPath(t *testing.T) {
 
 func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 	h := newEventHarness(t)
-	in := eventInput()
+	in := handOverInput()
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
 		Kind: "event", ExternalID: eventKey, Generic: true, Applied: true, Revision: 1,
 	}, nil).Once()
@@ -229,7 +226,7 @@ func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 
 func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 	h := newEventHarness(t)
-	in := eventInput()
+	in := handOverInput()
 	h.env.OnActivity(a.Persist, mock.Anything, flow.PersistInput{Event: in, WorkflowID: eventA}).Return(flow.PersistResult{
 		Kind: recordKind, ExternalID: recordExt, Version: 2, Applied: false,
 	}, nil).Once()

@@ -45,6 +45,9 @@ const historiesQueue = "histories"
 // the new state, and operators retry or skip on the record workflow.
 const historiesShape = "hand-over-"
 
+// historiesInputShape is the shape the scenarios' inputs name (flow.EventInput.Shape).
+const historiesInputShape = flow.ShapeHandOver
+
 // standIns are activities with the production names and signatures whose
 // behaviour each scenario picks by event key and record id.
 type standIns struct {
@@ -103,8 +106,9 @@ func (s *standIns) RecordInvalid(context.Context, flow.InvalidInput) error { ret
 func (s *standIns) NotifyRecord(ctx context.Context, in flow.NotifyInput) error {
 	id := flow.RecordWorkflowID(in.Vendor, in.Kind, in.ExternalID)
 	opts := client.StartWorkflowOptions{ID: id, TaskQueue: historiesQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}
-	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, IdleTimeout: 2 * time.Second,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(flow.AttrSyncStatus.ValueSet(flow.StatusPending))}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, IdleTimeout: 2 * time.Second, Shape: historiesInputShape,
 		Policy: flow.SyncPolicy{RetryBudget: time.Minute, AttemptTimeout: 10 * time.Second, InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}}
 	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
 	_, err := s.c.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input)
@@ -186,7 +190,8 @@ func TestWriteHistories(t *testing.T) {
 	}
 	start := func(key string) client.WorkflowRun {
 		in := flow.EventInput{Vendor: vendors.AutoX3, EventKey: key, EventType: "receiveBase.create",
-			Body: fmt.Sprintf(`{"msgId":%q,"msgType":"receiveBase.create","data":{}}`, key), ReceivedAt: time.Now().UTC()}
+			Body: fmt.Sprintf(`{"msgId":%q,"msgType":"receiveBase.create","data":{}}`, key), ReceivedAt: time.Now().UTC(),
+			Shape: historiesInputShape}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.EventWorkflowID(vendors.AutoX3, key), TaskQueue: historiesQueue},
 			flow.EventWorkflowName, in)
 		if err != nil {

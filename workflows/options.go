@@ -59,30 +59,31 @@ func localActivityStepOptions(ctx workflow.Context) workflow.Context {
 type steps struct {
 	local bool
 	// handOver: the event workflow closes once its record workflow has the
-	// new state (runs since version 2 of changeLocalSteps).
+	// new state (runs of flow.ShapeHandOver).
 	handOver bool
 	regular  workflow.Context
 	la       workflow.Context
 }
 
-// changeLocalSteps versions the event workflow's shape. Version 1 runs its
-// short steps (Persist, NotifyRecord, RecordEventOutcome, RecordInvalid) as
-// local activities; version 2 also closes the run once the record workflow
-// has the new state, instead of waiting for the ERP's outcome. One change id
-// for both, so a new run records a single marker. A version marker rather
+// changeLocalSteps versions running the event workflow's short steps
+// (Persist, NotifyRecord, RecordEventOutcome, RecordInvalid) as local
+// activities, in runs whose input names no shape. A version marker rather
 // than a new workflow type: the workflow's id, type and signals stay what
 // operators and the record workflow know, and runs already open finish in
 // the shape they started in.
 const changeLocalSteps = "local-steps"
 
-func newSteps(ctx workflow.Context) steps {
-	v := workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 2)
-	return steps{
-		local:    v >= 1,
-		handOver: v >= 2,
-		regular:  localStepOptions(ctx),
-		la:       localActivityStepOptions(ctx),
+// newSteps picks a run's steps: by its input's shape (flow.ShapeHandOver:
+// local steps, and the run closes once it has handed over), or, for runs
+// started without one, by their version marker.
+func newSteps(ctx workflow.Context, shape int) steps {
+	s := steps{regular: localStepOptions(ctx), la: localActivityStepOptions(ctx)}
+	if shape >= flow.ShapeHandOver {
+		s.local, s.handOver = true, true
+		return s
 	}
+	s.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 1) == 1
+	return s
 }
 
 // run starts one step with its arguments.

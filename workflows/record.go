@@ -33,9 +33,18 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 	if s.in.IdleTimeout <= 0 {
 		s.in.IdleTimeout = defaultIdleTimeout
 	}
-	// Runs started before outcomes went out through a local activity keep
-	// signalling their event workflows as commands.
-	s.deliverLocally = workflow.GetVersion(ctx, changeOutcomeByLocalActivity, workflow.DefaultVersion, 1) == 1
+	lastStatus := ""
+	if in.Shape >= flow.ShapeHandOver {
+		// Outcomes go out through a local activity, and the SyncStatus the
+		// run was started with (pending from NotifyRecord, the last one
+		// carried over by continue-as-new) is not set again.
+		s.deliverLocally = true
+		lastStatus, _ = workflow.GetTypedSearchAttributes(ctx).GetKeyword(flow.AttrSyncStatus)
+	} else {
+		// Runs started before outcomes went out through a local activity keep
+		// signalling their event workflows as commands.
+		s.deliverLocally = workflow.GetVersion(ctx, changeOutcomeByLocalActivity, workflow.DefaultVersion, 1) == 1
+	}
 	s.deliver = localActivityStepOptions(ctx)
 	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, s.status); err != nil {
 		return err
@@ -48,7 +57,6 @@ func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
 	skips := workflow.GetSignalChannel(ctx, flow.SignalSkip)
 	syncCtx := syncOptions(ctx, in.Policy)
 	local := localStepOptions(ctx)
-	lastStatus := ""
 
 	for {
 		// Take in everything that has arrived, without blocking.

@@ -191,6 +191,34 @@ func scrapeHeapInuseMiB(url string) float64 {
 	return 0
 }
 
+// logMemBreakdown logs where erpbridge's resident memory is now: anonymous
+// and file-backed pages from /proc, and the Go runtime's own accounts.
+func logMemBreakdown(p *bridgeProc) {
+	pid := p.pid()
+	parts := []string{fmt.Sprintf("RssAnon %.0f MiB, RssFile %.0f MiB", procMemMiB(pid, "RssAnon"), procMemMiB(pid, "RssFile"))}
+	resp, err := http.Get(p.apiURL + "/metrics")
+	if err == nil {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			name, val, ok := strings.Cut(sc.Text(), " ")
+			if !ok || !strings.HasPrefix(name, "go_memstats_") && name != "go_goroutines" {
+				continue
+			}
+			v, _ := strconv.ParseFloat(val, 64)
+			switch name {
+			case "go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+				"go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes", "go_memstats_next_gc_bytes":
+				parts = append(parts, fmt.Sprintf("%s %.1f MiB", strings.TrimSuffix(strings.TrimPrefix(name, "go_memstats_"), "_bytes"), v/(1<<20)))
+			case "go_goroutines":
+				parts = append(parts, fmt.Sprintf("goroutines %.0f", v))
+			}
+		}
+	}
+	logf("erpbridge memory now: %s", strings.Join(parts, ", "))
+}
+
 // fetchTo writes the body of a GET to path (through a temporary file, so a
 // failed fetch leaves the previous one).
 func fetchTo(url, path string) error {

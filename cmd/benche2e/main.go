@@ -211,8 +211,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	if err := benchBare(ctx, o, srv.FrontendHostPort(), &res); err != nil {
-		return err
+	// A baseline that fails (a start timing out on an overloaded dev server)
+	// still leaves erpbridge's figures to print; the run fails after them.
+	bareErr := benchBare(ctx, o, srv.FrontendHostPort(), &res)
+	if bareErr != nil {
+		logf("%v: the bare figures and ratios below are missing", bareErr)
 	}
 	if res.Bare3ActWfPerSec > 0 {
 		res.RatioE2EToBare3Act = res.E2ERecPerS / res.Bare3ActWfPerSec
@@ -230,6 +233,9 @@ func run(ctx context.Context, o options) error {
 		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", o.jsonPath, err)
 		}
+	}
+	if bareErr != nil {
+		return bareErr
 	}
 	if !res.ExactlyOnce || res.Non200 > 0 {
 		return fmt.Errorf("correctness: exactly once %v, non-200 answers %d", res.ExactlyOnce, res.Non200)
@@ -450,6 +456,7 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	res.BridgeSampledPeakRSSMiB, res.BridgePeakHeapInuseMiB, _ = mem.stop()
 	res.BridgePeakRSSMiB = procMemMiB(pid, "VmHWM")
 	res.BridgeRSSAfterMiB = procMemMiB(pid, "VmRSS")
+	logMemBreakdown(bridge)
 	if prof != nil {
 		if perr := prof.stop(); perr != nil {
 			logf("CPU profile: %v", perr)

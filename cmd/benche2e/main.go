@@ -74,6 +74,7 @@ type options struct {
 	cpuProfile  string
 	heapProfile string
 	bridgeEnv   []string
+	bare        bool
 	timeout     time.Duration
 }
 
@@ -95,6 +96,7 @@ func main() {
 		o.bridgeEnv = append(o.bridgeEnv, v)
 		return nil
 	})
+	flag.BoolVar(&o.bare, "bare", true, "run the bare baselines after erpbridge (-bare=false: erpbridge only, no ratios)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the burst draining after this long")
 	flag.Parse()
 	if o.n <= 0 || o.c <= 0 || o.dup < 0 || o.dup >= 1 || (o.store != "mysql" && o.store != "sqlite") {
@@ -157,6 +159,8 @@ type Result struct {
 	BridgeCPUMsPerRecord float64 `json:"bridge_cpu_ms_per_record"`
 	BenchCPUMsPerRecord  float64 `json:"bench_cpu_ms_per_record"`
 
+	// BareSkipped: run with -bare=false, no baselines and no ratios.
+	BareSkipped        bool    `json:"bare_skipped,omitempty"`
 	Bare3ActWfPerSec   float64 `json:"bare_3_activity_wf_per_sec"`
 	Bare3LocalWfPerSec float64 `json:"bare_3_local_activity_wf_per_sec"`
 	BareStartP50Ms     float64 `json:"bare_start_p50_ms"`
@@ -213,7 +217,12 @@ func run(ctx context.Context, o options) error {
 
 	// A baseline that fails (a start timing out on an overloaded dev server)
 	// still leaves erpbridge's figures to print; the run fails after them.
-	bareErr := benchBare(ctx, o, srv.FrontendHostPort(), &res)
+	var bareErr error
+	if o.bare {
+		bareErr = benchBare(ctx, o, srv.FrontendHostPort(), &res)
+	} else {
+		res.BareSkipped = true
+	}
 	if bareErr != nil {
 		logf("%v: the bare figures and ratios below are missing", bareErr)
 	}
@@ -592,12 +601,16 @@ func printTable(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "ack p50 / p99 / max\t%.0f / %.0f / %.0f ms\t(%d non-200)\n", r.AckP50Ms, r.AckP99Ms, r.AckMaxMs, r.Non200)
 	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, half in %.2fs; exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.E2EHalfSeconds, r.ExactlyOnce)
 	fmt.Fprintf(tw, "CPU per record: server / erpbridge / bench\t%.1f / %.1f / %.1f ms\t(bench: recording ERP and load generator)\n", r.ServerCPUMsPerRecord, r.BridgeCPUMsPerRecord, r.BenchCPUMsPerRecord)
-	fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\t(server CPU %.1f ms per workflow)\n", r.Bare3ActWfPerSec, r.BareServerCPUMsPerWf)
-	fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
-	fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
-	fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)
-	fmt.Fprintf(tw, "e2e / bare 3-local-activity\t%.2f×\n", r.RatioE2EToBareLocal)
-	fmt.Fprintf(tw, "ack p99 / bare start p99\t%.2f×\t(goal ≤ 1.25)\n", r.RatioAckP99ToStart)
+	if r.BareSkipped {
+		fmt.Fprintf(tw, "bare baselines\tskipped (-bare=false)\n")
+	} else {
+		fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\t(server CPU %.1f ms per workflow)\n", r.Bare3ActWfPerSec, r.BareServerCPUMsPerWf)
+		fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
+		fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
+		fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)
+		fmt.Fprintf(tw, "e2e / bare 3-local-activity\t%.2f×\n", r.RatioE2EToBareLocal)
+		fmt.Fprintf(tw, "ack p99 / bare start p99\t%.2f×\t(goal ≤ 1.25)\n", r.RatioAckP99ToStart)
+	}
 	fmt.Fprintf(tw, "erpbridge all: peak RSS (VmHWM)\t%.0f MiB\t(sampled peak %.0f MiB, Go heap in use peak %.0f MiB, %.0f MiB once drained)\n", r.BridgePeakRSSMiB, r.BridgeSampledPeakRSSMiB, r.BridgePeakHeapInuseMiB, r.BridgeRSSAfterMiB)
 	fmt.Fprintf(tw, "bench process: peak RSS (VmHWM)\t%.0f MiB\t(recording ERP, load generator, bare baselines; not erpbridge)\n", r.BenchPeakRSSMiB)
 	if len(r.BridgeEnv) > 0 {

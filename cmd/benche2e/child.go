@@ -98,6 +98,16 @@ func startBridge(bin string, env []string) (*bridgeProc, error) {
 
 func (p *bridgeProc) pid() int { return p.cmd.Process.Pid }
 
+// hasExited reports whether erpbridge has exited (then waitErr says how).
+func (p *bridgeProc) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop asks erpbridge to shut down (SIGTERM) and kills it after 30 s.
 func (p *bridgeProc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

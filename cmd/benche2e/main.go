@@ -460,7 +460,10 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	res.AckP50Ms, res.AckP99Ms, res.AckMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
 	res.Non200 = non200
 
-	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) })
+	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) || bridge.hasExited() })
+	if bridge.hasExited() {
+		return fmt.Errorf("erpbridge exited during the burst (%v); the ERP had accepted %d of %d records", bridge.waitErr, sim.Stats().Accepted, unique)
+	}
 	srvCPU1, bridgeCPU1, selfCPU1 := childrenCPU(pid), procCPU(pid), selfCPU()
 	res.BridgeSampledPeakRSSMiB, res.BridgePeakHeapInuseMiB, _ = mem.stop()
 	res.BridgePeakRSSMiB = procMemMiB(pid, "VmHWM")

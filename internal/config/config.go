@@ -36,7 +36,7 @@ const (
 	// DefaultWorkflowCacheSize is WORKFLOW_CACHE_SIZE's default, a tenth of
 	// the SDK's 10,000. Every record workflow stays open (and so cached)
 	// for its idle timeout after its sync, and a cached workflow costs the
-	// process about 60 KiB (its state, its coroutines' stacks and the GC's
+	// process about 65 KiB (its state, its coroutines' stacks and the GC's
 	// headroom over them): 1,000 keep the `all` process of the 2,500-record
 	// burst at about 145 MiB against 240 MiB with the SDK's default (README,
 	// Performance). An evicted workflow is replayed from its history when it

@@ -3,8 +3,10 @@
 //
 // It starts the pinned Temporal dev server (in memory), a store (a MariaDB
 // database created and dropped, or a SQLite file), an in-process recording
-// ERP (the simulator's handler) and erpbridge itself (api and worker, payloads
-// encrypted). It posts a burst of signed AutoX3 callbacks at a fixed
+// ERP (the simulator's handler) and erpbridge itself, built from
+// ./cmd/erpbridge and run as `erpbridge all` in a process of its own (api,
+// relay and worker, payloads encrypted), so its CPU and memory are its own.
+// It posts a burst of signed AutoX3 callbacks at a fixed
 // concurrency, measures every acknowledgement and the time until the ERP has
 // accepted every record, and checks that each record was accepted exactly
 // once. Then, on the same server, it runs the bare baselines: no-op workflows
@@ -27,12 +29,10 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,17 +49,12 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/app"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/devstack"
-	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
-	"github.com/erpbridge/erpbridge/worker"
 )
 
 const (
@@ -69,15 +64,18 @@ const (
 
 // options are the command line.
 type options struct {
-	n          int
-	c          int
-	store      string
-	dup        float64
-	prefill    int
-	jsonPath   string
-	mysqlDSN   string
-	cpuProfile string
-	timeout    time.Duration
+	n           int
+	c           int
+	store       string
+	dup         float64
+	prefill     int
+	jsonPath    string
+	mysqlDSN    string
+	cpuProfile  string
+	heapProfile string
+	bridgeEnv   []string
+	bare        bool
+	timeout     time.Duration
 }
 
 func main() {
@@ -89,7 +87,16 @@ func main() {
 	flag.IntVar(&o.prefill, "prefill", 0, "events (and records) stored through the store package before the burst")
 	flag.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&o.mysqlDSN, "mysql-dsn", envOr("TEST_MYSQL_DSN", "root:@tcp(127.0.0.1:3306)/"), "admin DSN of the MySQL-compatible server, without a database")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the erpbridge burst (api, relay and worker) to this file")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the erpbridge process during the burst (api, relay and worker) to this file")
+	flag.StringVar(&o.heapProfile, "heapprofile", "", "write the erpbridge process's heap profile taken at its highest resident set during the burst to this file")
+	flag.Func("bridge-env", "KEY=VALUE set in erpbridge's environment, e.g. WORKFLOW_CACHE_SIZE=500 or GOMEMLIMIT=150MiB (repeatable)", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want KEY=VALUE")
+		}
+		o.bridgeEnv = append(o.bridgeEnv, v)
+		return nil
+	})
+	flag.BoolVar(&o.bare, "bare", true, "run the bare baselines after erpbridge (-bare=false: erpbridge only, no ratios)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the burst draining after this long")
 	flag.Parse()
 	if o.n <= 0 || o.c <= 0 || o.dup < 0 || o.dup >= 1 || (o.store != "mysql" && o.store != "sqlite") {
@@ -119,6 +126,8 @@ type Result struct {
 	C         int       `json:"concurrency"`
 	Prefill   int       `json:"prefill"`
 	CPUs      int       `json:"cpus"`
+	// BridgeEnv is what -bridge-env added to erpbridge's environment.
+	BridgeEnv []string `json:"bridge_env,omitempty"`
 
 	AcksPerSec float64 `json:"acks_per_sec"`
 	AckP50Ms   float64 `json:"ack_p50_ms"`
@@ -131,13 +140,27 @@ type Result struct {
 	E2EHalfSeconds float64 `json:"e2e_half_seconds"`
 	ExactlyOnce    bool    `json:"exactly_once"`
 	ERPAccepted    int     `json:"erp_accepted"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	// Memory of the `erpbridge all` process, in MiB: its peak resident set
+	// (VmHWM, read once the burst has drained), the highest resident set and
+	// Go heap in use (go_memstats_heap_inuse_bytes) sampled during the burst,
+	// and its resident set once the burst has drained.
+	BridgePeakRSSMiB        float64 `json:"bridge_peak_rss_mib"`
+	BridgeSampledPeakRSSMiB float64 `json:"bridge_sampled_peak_rss_mib"`
+	BridgePeakHeapInuseMiB  float64 `json:"bridge_peak_heap_inuse_mib"`
+	BridgeRSSAfterMiB       float64 `json:"bridge_rss_after_mib"`
+	// BenchPeakRSSMiB is this process's peak resident set (VmHWM): the
+	// recording ERP, the load generator and the bare baselines' worker, not erpbridge.
+	BenchPeakRSSMiB float64 `json:"bench_peak_rss_mib"`
 	// CPU milliseconds per record from the first post until the ERP accepted
-	// the last one: of the Temporal dev server, and of this process (erpbridge,
-	// the recording ERP, the load generator). Less noisy than rates on a busy machine.
+	// the last one: of the Temporal dev server, of the erpbridge process, and
+	// of this process (the recording ERP, the load generator). Less noisy
+	// than rates on a busy machine.
 	ServerCPUMsPerRecord float64 `json:"server_cpu_ms_per_record"`
 	BridgeCPUMsPerRecord float64 `json:"bridge_cpu_ms_per_record"`
+	BenchCPUMsPerRecord  float64 `json:"bench_cpu_ms_per_record"`
 
+	// BareSkipped: run with -bare=false, no baselines and no ratios.
+	BareSkipped        bool    `json:"bare_skipped,omitempty"`
 	Bare3ActWfPerSec   float64 `json:"bare_3_activity_wf_per_sec"`
 	Bare3LocalWfPerSec float64 `json:"bare_3_local_activity_wf_per_sec"`
 	BareStartP50Ms     float64 `json:"bare_start_p50_ms"`
@@ -151,8 +174,18 @@ type Result struct {
 }
 
 func run(ctx context.Context, o options) error {
-	res := Result{StartedAt: time.Now().UTC(), Store: o.store, Posted: o.n, C: o.c, Prefill: o.prefill, CPUs: numCPU()}
+	res := Result{StartedAt: time.Now().UTC(), Store: o.store, Posted: o.n, C: o.c, Prefill: o.prefill, CPUs: numCPU(), BridgeEnv: o.bridgeEnv}
 	res.Commit = gitCommit()
+
+	tmp, err := os.MkdirTemp("", "benche2e-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := buildBridge(ctx, tmp)
+	if err != nil {
+		return err
+	}
 
 	srv, err := startTemporal(ctx)
 	if err != nil {
@@ -164,7 +197,7 @@ func run(ctx context.Context, o options) error {
 	}()
 	logf("temporal dev server on %s", srv.FrontendHostPort())
 
-	db, dropDB, err := openStore(ctx, o)
+	db, storeEnv, dropDB, err := openStore(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -178,13 +211,20 @@ func run(ctx context.Context, o options) error {
 		logf("prefilled %d events and records in %s", o.prefill, time.Since(start).Round(time.Millisecond))
 	}
 
-	if err := benchBridge(ctx, o, srv.FrontendHostPort(), db, &res); err != nil {
+	if err := benchBridge(ctx, o, bin, tmp, srv.FrontendHostPort(), srv.Client(), storeEnv, &res); err != nil {
 		return err
 	}
-	res.PeakRSSMiB = peakRSSMiB()
 
-	if err := benchBare(ctx, o, srv.FrontendHostPort(), &res); err != nil {
-		return err
+	// A baseline that fails (a start timing out on an overloaded dev server)
+	// still leaves erpbridge's figures to print; the run fails after them.
+	var bareErr error
+	if o.bare {
+		bareErr = benchBare(ctx, o, srv.FrontendHostPort(), &res)
+	} else {
+		res.BareSkipped = true
+	}
+	if bareErr != nil {
+		logf("%v: the bare figures and ratios below are missing", bareErr)
 	}
 	if res.Bare3ActWfPerSec > 0 {
 		res.RatioE2EToBare3Act = res.E2ERecPerS / res.Bare3ActWfPerSec
@@ -195,12 +235,16 @@ func run(ctx context.Context, o options) error {
 	if res.BareStartP99Ms > 0 {
 		res.RatioAckP99ToStart = res.AckP99Ms / res.BareStartP99Ms
 	}
+	res.BenchPeakRSSMiB = procMemMiB(os.Getpid(), "VmHWM")
 	printTable(os.Stdout, res)
 	if o.jsonPath != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", o.jsonPath, err)
 		}
+	}
+	if bareErr != nil {
+		return bareErr
 	}
 	if !res.ExactlyOnce || res.Non200 > 0 {
 		return fmt.Errorf("correctness: exactly once %v, non-200 answers %d", res.ExactlyOnce, res.Non200)
@@ -236,48 +280,53 @@ func startTemporal(ctx context.Context) (*testsuite.DevServer, error) {
 }
 
 // moduleBinDir is bin/ of the module root, where `make temporal-cli` puts the CLI.
-func moduleBinDir() string {
+func moduleBinDir() string { return filepath.Join(moduleRoot(), "bin") }
+
+// moduleRoot is the directory of go.mod above the working directory (or the working directory).
+func moduleRoot() string {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "bin"
+		return "."
 	}
 	for d := dir; ; {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "bin")
+			return d
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return filepath.Join(dir, "bin")
+			return dir
 		}
 		d = parent
 	}
 }
 
-// openStore opens a fresh, migrated store and returns how to remove it.
-func openStore(ctx context.Context, o options) (*gorm.DB, func(), error) {
+// openStore opens a fresh, migrated store and returns erpbridge's
+// environment settings for it and how to remove it.
+func openStore(ctx context.Context, o options) (*gorm.DB, []string, func(), error) {
 	if o.store == "sqlite" {
 		dir, err := os.MkdirTemp("", "benche2e-")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		db, err := store.Open("", filepath.Join(dir, "erpbridge.db"))
+		path := filepath.Join(dir, "erpbridge.db")
+		db, err := store.Open("", path)
 		if err != nil {
 			os.RemoveAll(dir)
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := store.Migrate(ctx, db); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return db, func() { closeGorm(db); os.RemoveAll(dir) }, nil
+		return db, []string{"STORE=sqlite", "SQLITE_PATH=" + path}, func() { closeGorm(db); os.RemoveAll(dir) }, nil
 	}
 	admin, err := sql.Open("mysql", o.mysqlDSN)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	name := "erpbridge_bench_" + randHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 		admin.Close()
-		return nil, nil, fmt.Errorf("create database on %s: %w", o.mysqlDSN, err)
+		return nil, nil, nil, fmt.Errorf("create database on %s: %w", o.mysqlDSN, err)
 	}
 	drop := func() {
 		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
@@ -291,14 +340,14 @@ func openStore(ctx context.Context, o options) (*gorm.DB, func(), error) {
 	db, err := store.Open(dsn, "")
 	if err != nil {
 		drop()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := store.Migrate(ctx, db); err != nil {
 		closeGorm(db)
 		drop()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return db, func() { closeGorm(db); drop() }, nil
+	return db, []string{"STORE=mysql", "MYSQL_DSN=" + dsn}, func() { closeGorm(db); drop() }, nil
 }
 
 func closeGorm(db *gorm.DB) {
@@ -341,8 +390,8 @@ func prefill(ctx context.Context, db *gorm.DB, k, workers int) error {
 	return <-errc
 }
 
-// benchBridge runs erpbridge in process and the burst against it.
-func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.DB, res *Result) error {
+// benchBridge runs `erpbridge all` as a child process and the burst against it.
+func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, tc client.Client, storeEnv []string, res *Result) error {
 	sim, err := erpsim.New("", erpToken)
 	if err != nil {
 		return fmt.Errorf("erp simulator: %w", err)
@@ -353,51 +402,25 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	keyring, err := codec.ParseKeyring(base64.StdEncoding.EncodeToString(key), "")
+	queue := "bench-" + randHex(4)
+	dataDir := filepath.Join(tmp, "data")
+	env := append([]string{
+		"ERPBRIDGE_PROFILE=dev", // the recording ERP is on loopback
+		"AUTO_MIGRATE=false",    // migrated above
+		"DATA_DIR=" + dataDir,
+		"TEMPORAL_ADDRESS=" + temporalAddr, "TEMPORAL_NAMESPACE=default", "TEMPORAL_TASK_QUEUE=" + queue,
+		"ERP_URL=" + simSrv.URL, "ERP_TOKEN=" + erpToken, "ERP_TIMEOUT=5s", "ERP_RETRY_BUDGET=1h",
+		"ERP_RETRY_INITIAL=1s", "ERP_RETRY_MAX_INTERVAL=10s",
+		"AUTOX3_APP_SECRET=" + appSecret, "PAYLOAD_KEY=" + base64.StdEncoding.EncodeToString(key),
+		"SHUTDOWN_TIMEOUT=10s", "DRAIN_WINDOW=0s", "LOG_LEVEL=warn",
+	}, storeEnv...)
+	env = append(env, o.bridgeEnv...)
+	bridge, err := startBridge(bin, env)
 	if err != nil {
 		return err
 	}
-	cfg := config.Config{
-		TemporalAddress: temporalAddr, TemporalNamespace: "default", TaskQueue: "bench-" + randHex(4),
-		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
-		ERPRetryInitial: time.Second, ERPRetryMaxInterval: 10 * time.Second,
-		AutoX3AppSecret: appSecret, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
-	}
-	m := metrics.New()
-	log := slog.New(slog.DiscardHandler)
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln})
-	if err != nil {
-		return err
-	}
-	bctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- b.Run(bctx, true, true) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			logf("bridge stopped with error: %v", err)
-		}
-	}()
-	apiURL := "http://" + ln.Addr().String()
-	if err := waitFor(30*time.Second, func() bool {
-		resp, err := http.Get(apiURL + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}); err != nil {
-		return fmt.Errorf("erpbridge not ready: %w", err)
-	}
+	defer bridge.stop()
+	apiURL := bridge.apiURL
 
 	// The burst: unique callbacks, and redeliveries of them shuffled in.
 	unique := o.n - int(float64(o.n)*o.dup+0.5)
@@ -418,18 +441,18 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 	}
 	mrand.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
 
+	var prof *cpuProfiler
 	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
+		dir := filepath.Join(tmp, "cpu")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		prof = startCPUProfiler(bridge, dir, o.cpuProfile)
 	}
+	mem := startMemSampler(bridge, o.heapProfile)
 
-	srvCPU0, selfCPU0 := childrenCPU(), selfCPU()
+	pid := bridge.pid()
+	srvCPU0, bridgeCPU0, selfCPU0 := childrenCPU(pid), procCPU(pid), selfCPU()
 	logf("posting %d callbacks (%d unique) at %d in flight to erpbridge on %s", o.n, unique, o.c, o.store)
 	lat, non200, first, last := postAll(apiURL+"/webhooks/autox3", posts, o.c)
 	ackSecs := last.Sub(first).Seconds()
@@ -437,7 +460,25 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 	res.AckP50Ms, res.AckP99Ms, res.AckMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
 	res.Non200 = non200
 
-	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) })
+	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) || bridge.hasExited() })
+	if bridge.hasExited() {
+		return fmt.Errorf("erpbridge exited during the burst (%v); the ERP had accepted %d of %d records", bridge.waitErr, sim.Stats().Accepted, unique)
+	}
+	srvCPU1, bridgeCPU1, selfCPU1 := childrenCPU(pid), procCPU(pid), selfCPU()
+	res.BridgeSampledPeakRSSMiB, res.BridgePeakHeapInuseMiB, _ = mem.stop()
+	res.BridgePeakRSSMiB = procMemMiB(pid, "VmHWM")
+	res.BridgeRSSAfterMiB = procMemMiB(pid, "VmRSS")
+	logMemBreakdown(bridge)
+	if prof != nil {
+		if perr := prof.stop(); perr != nil {
+			logf("CPU profile: %v", perr)
+		} else {
+			logf("wrote the CPU profile of erpbridge to %s", o.cpuProfile)
+		}
+	}
+	if o.heapProfile != "" {
+		logf("wrote the heap profile of erpbridge at its highest resident set seen to %s", o.heapProfile)
+	}
 	entries := sim.Records(vendors.AutoX3, "", "")
 	var lastAccepted time.Time
 	accepted := make([]time.Duration, 0, len(entries))
@@ -456,12 +497,13 @@ func benchBridge(ctx context.Context, o options, temporalAddr string, db *gorm.D
 	}
 	e2e := lastAccepted.Sub(first).Seconds()
 	res.E2ESeconds = e2e
-	res.ServerCPUMsPerRecord = (childrenCPU() - srvCPU0) * 1000 / float64(unique)
-	res.BridgeCPUMsPerRecord = (selfCPU() - selfCPU0) * 1000 / float64(unique)
+	res.ServerCPUMsPerRecord = (srvCPU1 - srvCPU0) * 1000 / float64(unique)
+	res.BridgeCPUMsPerRecord = (bridgeCPU1 - bridgeCPU0) * 1000 / float64(unique)
+	res.BenchCPUMsPerRecord = (selfCPU1 - selfCPU0) * 1000 / float64(unique)
 	res.E2ERecPerS = float64(unique) / e2e
 	// Exactly once: every record once, nothing else. A late duplicate would
 	// show up here, so give the pipeline a moment to finish what it started.
-	_ = waitFor(time.Minute, func() bool { return runningEvents(ctx, c, cfg.TaskQueue) == 0 })
+	_ = waitFor(time.Minute, func() bool { return runningEvents(ctx, tc, queue) == 0 })
 	entries = sim.Records(vendors.AutoX3, "", "")
 	clear(seen)
 	for _, e := range entries {
@@ -555,36 +597,28 @@ func waitFor(timeout time.Duration, cond func() bool) error {
 	return nil
 }
 
-// peakRSSMiB is this process's peak resident set (VmHWM): erpbridge, the
-// recording ERP and the load generator, not the Temporal dev server.
-func peakRSSMiB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 func printTable(w io.Writer, r Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "store\t%s\t(%d posted, %d unique, c=%d, prefill %d, %d CPUs)\n", r.Store, r.Posted, r.Unique, r.C, r.Prefill, r.CPUs)
 	fmt.Fprintf(tw, "acks/s\t%.1f\n", r.AcksPerSec)
 	fmt.Fprintf(tw, "ack p50 / p99 / max\t%.0f / %.0f / %.0f ms\t(%d non-200)\n", r.AckP50Ms, r.AckP99Ms, r.AckMaxMs, r.Non200)
 	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, half in %.2fs; exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.E2EHalfSeconds, r.ExactlyOnce)
-	fmt.Fprintf(tw, "CPU per record: server / erpbridge\t%.1f / %.1f ms\n", r.ServerCPUMsPerRecord, r.BridgeCPUMsPerRecord)
-	fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\t(server CPU %.1f ms per workflow)\n", r.Bare3ActWfPerSec, r.BareServerCPUMsPerWf)
-	fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
-	fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
-	fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)
-	fmt.Fprintf(tw, "e2e / bare 3-local-activity\t%.2f×\n", r.RatioE2EToBareLocal)
-	fmt.Fprintf(tw, "ack p99 / bare start p99\t%.2f×\t(goal ≤ 1.25)\n", r.RatioAckP99ToStart)
-	fmt.Fprintf(tw, "peak RSS (VmHWM)\t%.0f MiB\t(this process, after the erpbridge burst)\n", r.PeakRSSMiB)
+	fmt.Fprintf(tw, "CPU per record: server / erpbridge / bench\t%.1f / %.1f / %.1f ms\t(bench: recording ERP and load generator)\n", r.ServerCPUMsPerRecord, r.BridgeCPUMsPerRecord, r.BenchCPUMsPerRecord)
+	if r.BareSkipped {
+		fmt.Fprintf(tw, "bare baselines\tskipped (-bare=false)\n")
+	} else {
+		fmt.Fprintf(tw, "bare 3-activity wf/s\t%.1f\t(server CPU %.1f ms per workflow)\n", r.Bare3ActWfPerSec, r.BareServerCPUMsPerWf)
+		fmt.Fprintf(tw, "bare 3-local-activity wf/s\t%.1f\n", r.Bare3LocalWfPerSec)
+		fmt.Fprintf(tw, "bare StartWorkflow p50 / p99\t%.0f / %.0f ms\n", r.BareStartP50Ms, r.BareStartP99Ms)
+		fmt.Fprintf(tw, "e2e / bare 3-activity\t%.2f×\t(goal ≥ 1.0)\n", r.RatioE2EToBare3Act)
+		fmt.Fprintf(tw, "e2e / bare 3-local-activity\t%.2f×\n", r.RatioE2EToBareLocal)
+		fmt.Fprintf(tw, "ack p99 / bare start p99\t%.2f×\t(goal ≤ 1.25)\n", r.RatioAckP99ToStart)
+	}
+	fmt.Fprintf(tw, "erpbridge all: peak RSS (VmHWM)\t%.0f MiB\t(sampled peak %.0f MiB, Go heap in use peak %.0f MiB, %.0f MiB once drained)\n", r.BridgePeakRSSMiB, r.BridgeSampledPeakRSSMiB, r.BridgePeakHeapInuseMiB, r.BridgeRSSAfterMiB)
+	fmt.Fprintf(tw, "bench process: peak RSS (VmHWM)\t%.0f MiB\t(recording ERP, load generator, bare baselines; not erpbridge)\n", r.BenchPeakRSSMiB)
+	if len(r.BridgeEnv) > 0 {
+		fmt.Fprintf(tw, "erpbridge environment added\t%s\n", strings.Join(r.BridgeEnv, " "))
+	}
 	tw.Flush()
 }
 

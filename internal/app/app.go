@@ -314,6 +314,9 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
 		servers = append(servers, api.NewAdminServer(b.cfg.MetricsAddr, mux))
 	}
+	if b.cfg.PprofAddr != "" {
+		servers = append(servers, newPprofServer(b.cfg.PprofAddr))
+	}
 	for i, srv := range servers {
 		ln := b.listener
 		if i > 0 || ln == nil {
@@ -329,7 +332,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 				errc <- err
 			}
 		}()
-		if withAPI {
+		if withAPI || srv.Addr == b.cfg.PprofAddr {
 			b.log.Info("listening", "addr", ln.Addr().String(), "admin", i > 0)
 		}
 	}

@@ -47,6 +47,7 @@ func defaults() config.Config {
 		ShutdownTimeout:     10 * time.Second,
 		WorkerStopTimeout:   35 * time.Second,
 		DrainWindow:         5 * time.Second,
+		WorkflowCacheSize:   config.DefaultWorkflowCacheSize,
 	}
 }
 
@@ -120,6 +121,8 @@ func TestEverySetting(t *testing.T) {
 		"CODEC_READ_TIMEOUT":           "5s",
 		"CODEC_WRITE_TIMEOUT":          "15s",
 		"CODEC_MAX_BODY_BYTES":         "4194304",
+		"WORKFLOW_CACHE_SIZE":          "250",
+		"PPROF_ADDR":                   "127.0.0.1:6060",
 	}))
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
@@ -167,6 +170,8 @@ func TestEverySetting(t *testing.T) {
 		ShutdownTimeout:      90 * time.Second,
 		WorkerStopTimeout:    time.Minute,
 		AdminAddr:            "127.0.0.1:9090",
+		WorkflowCacheSize:    250,
+		PprofAddr:            "127.0.0.1:6060",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
@@ -197,6 +202,8 @@ func TestValidValues(t *testing.T) {
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "TRUE", func(c config.Config) bool { return c.AllowUnencrypted }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.AllowUnencrypted }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "0", func(c config.Config) bool { return !c.AllowUnencrypted }},
+		{"WORKFLOW_CACHE_SIZE", "1", func(c config.Config) bool { return c.WorkflowCacheSize == 1 }},
+		{"PPROF_ADDR", ":6060", func(c config.Config) bool { return c.PprofAddr == ":6060" }},
 		{"LOG_LEVEL", "info", func(c config.Config) bool { return c.LogLevel == "info" }},
 		{"LOG_LEVEL", "warn", func(c config.Config) bool { return c.LogLevel == "warn" }},
 		{"LOG_LEVEL", "error", func(c config.Config) bool { return c.LogLevel == "error" }},
@@ -247,6 +254,12 @@ func TestParseErrors(t *testing.T) {
 
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "yes", `ALLOW_UNENCRYPTED_PAYLOADS="yes" is not true or false`},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "on", `ALLOW_UNENCRYPTED_PAYLOADS="on" is not true or false`},
+
+		{"WORKFLOW_CACHE_SIZE", "0", `WORKFLOW_CACHE_SIZE="0" is not a positive integer`},
+		{"WORKFLOW_CACHE_SIZE", "-1", `WORKFLOW_CACHE_SIZE="-1" is not a positive integer`},
+		{"WORKFLOW_CACHE_SIZE", "2k", `WORKFLOW_CACHE_SIZE="2k" is not a positive integer`},
+		{"PPROF_ADDR", "6060", `PPROF_ADDR="6060" is not a host:port like 127.0.0.1:6060`},
+		{"PPROF_ADDR", "localhost:", `PPROF_ADDR="localhost:" is not a host:port like 127.0.0.1:6060`},
 
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose" must be debug, info, warn or error`},
 		{"LOG_LEVEL", "trace", `LOG_LEVEL="trace" must be debug, info, warn or error`},

@@ -56,6 +56,7 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 	// one that reads before it writes never fails to upgrade its lock when
 	// another process (a migration, say) wrote meanwhile; it waits instead.
 	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	pinSQLiteHeap()
 	db, err := gorm.Open(openSQLite(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)

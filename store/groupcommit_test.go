@@ -252,3 +252,34 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// The intake's insert cost per callback, alone and in a batch of 20, with a
+// 4 KB body (an AutoX3 callback's size).
+func BenchmarkIntakeInsert(b *testing.B) {
+	for _, n := range []int{1, 20} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			db, err := Open("", filepath.Join(b.TempDir(), "erpbridge.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := Migrate(b.Context(), db); err != nil {
+				b.Fatal(err)
+			}
+			body := make([]byte, 4000)
+			k := 0
+			for b.Loop() {
+				batch := make([]*intakeCall, n)
+				for i := range batch {
+					k++
+					in := inbound(fmt.Sprint(k))
+					in.Body = body
+					batch[i] = &intakeCall{in: in}
+				}
+				if _, err := insertIntake(b.Context(), db, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/callback")
+		})
+	}
+}

@@ -17,6 +17,9 @@ import (
 	"gorm.io/gorm/logger"
 )
 
+// sqliteConns is the SQLite pool: one writer at a time and readers beside it.
+const sqliteConns = 4
+
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
 // the embedded SQLite file at sqlitePath otherwise. Both keep the same values
 // (see columns.go): exact decimals, dates, times to the millisecond.
@@ -49,7 +52,11 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o755); err != nil {
 		return nil, fmt.Errorf("create sqlite directory: %w", err)
 	}
-	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so
+	// one that reads before it writes never fails to upgrade its lock when
+	// another process (a migration, say) wrote meanwhile; it waits instead.
+	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	pinSQLiteHeap()
 	db, err := gorm.Open(openSQLite(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
@@ -61,8 +68,14 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// SQLite has one writer; one connection turns lock contention into queueing.
-	sqlDB.SetMaxOpenConns(1)
+	// SQLite has one writer: the write gate queues this process's writers in
+	// Go, urgent ones (the edge's intake) first, while reads run beside them
+	// on the other connections (WAL).
+	sqlDB.SetMaxOpenConns(sqliteConns)
+	sqlDB.SetMaxIdleConns(sqliteConns)
+	gated := &gatedPool{DB: sqlDB, gate: &writeGate{}}
+	db.ConnPool = gated
+	db.Statement.ConnPool = gated
 	return db, nil
 }
 

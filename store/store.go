@@ -27,11 +27,18 @@ const detailLimit = 1024
 
 // Store reads and writes erpbridge's tables.
 type Store struct {
-	db *gorm.DB
+	db     *gorm.DB
+	intake *intakeBatcher // SQLite: the edge's inserts, committed in groups
 }
 
 // New wraps an open database (see Open).
-func New(db *gorm.DB) *Store { return &Store{db: db} }
+func New(db *gorm.DB) *Store {
+	s := &Store{db: db}
+	if db.Dialector.Name() == "sqlite" {
+		s.intake = &intakeBatcher{db: db}
+	}
+	return s
+}
 
 // Inbound is a callback as received, with the workflow that carries it.
 type Inbound struct {
@@ -56,10 +63,16 @@ type Persisted struct {
 // the callback is answered. A callback stored before (a redelivery) is a
 // duplicate and changes nothing.
 //
-// A redelivery is recognised by a plain read first: an insert that meets the
-// existing row would wait for its lock, which a relay starting that very
-// callback may hold for a while.
+// On MySQL a redelivery is recognised by a plain read first: an insert that
+// meets the existing row would wait for its lock, which a relay starting
+// that very callback may hold for a while. On SQLite, which has no row
+// locks and one writer, the callbacks stored at once are inserted in one
+// transaction ahead of other writes (see intakeBatcher), a redelivery being
+// an insert that changes nothing.
 func (s *Store) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
+	if s.intake != nil {
+		return s.intake.receive(ctx, in)
+	}
 	db := s.db.WithContext(ctx)
 	var n int64
 	if err := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Limit(1).Count(&n).Error; err != nil {

@@ -58,6 +58,10 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 		return nil, err
 	}
 	opts.ConnectionOptions.TLS = tlsCfg
+	opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	if cfg.TemporalGzip {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionGzip{}
+	}
 	if cfg.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
 	}

@@ -194,6 +194,11 @@ type Config struct {
 	// sticky workflow cache, WORKFLOW_CACHE_SIZE). Past it the least recently
 	// used is evicted and replayed from its history when it next has work.
 	WorkflowCacheSize int
+	// TemporalGzip compresses the requests to Temporal's frontend with gzip
+	// (TEMPORAL_GRPC_COMPRESSION=gzip; default none). The SDK's default is
+	// gzip, but erpbridge's payloads are encrypted, which leaves nothing to
+	// compress: both ends would spend CPU to send the same bytes.
+	TemporalGzip bool
 	// PprofAddr, when set, serves Go's runtime profiles (net/http/pprof:
 	// heap, CPU, goroutines) on their own address, for diagnosis (PPROF_ADDR,
 	// e.g. "127.0.0.1:6060"; default off). They show the process's internals
@@ -322,6 +327,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.CodecMaxBodyBytes = posInt("CODEC_MAX_BODY_BYTES", 16<<20)
 	c.WorkflowCacheSize = int(posInt("WORKFLOW_CACHE_SIZE", DefaultWorkflowCacheSize))
+	switch v := get("TEMPORAL_GRPC_COMPRESSION", "none"); v {
+	case "none":
+	case "gzip":
+		c.TemporalGzip = true
+	default:
+		errs = append(errs, fmt.Sprintf("TEMPORAL_GRPC_COMPRESSION=%q must be none or gzip", v))
+	}
 	c.DBMaxOpenConns = int(posInt("DB_MAX_OPEN_CONNS", 32))
 	c.DBMaxIdleConns = int(posInt("DB_MAX_IDLE_CONNS", 8))
 	c.TemporalUIPort = 8233

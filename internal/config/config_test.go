@@ -203,6 +203,8 @@ func TestValidValues(t *testing.T) {
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.AllowUnencrypted }},
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "0", func(c config.Config) bool { return !c.AllowUnencrypted }},
 		{"WORKFLOW_CACHE_SIZE", "1", func(c config.Config) bool { return c.WorkflowCacheSize == 1 }},
+		{"TEMPORAL_GRPC_COMPRESSION", "gzip", func(c config.Config) bool { return c.TemporalGzip }},
+		{"TEMPORAL_GRPC_COMPRESSION", "none", func(c config.Config) bool { return !c.TemporalGzip }},
 		{"PPROF_ADDR", ":6060", func(c config.Config) bool { return c.PprofAddr == ":6060" }},
 		{"LOG_LEVEL", "info", func(c config.Config) bool { return c.LogLevel == "info" }},
 		{"LOG_LEVEL", "warn", func(c config.Config) bool { return c.LogLevel == "warn" }},
@@ -256,6 +258,7 @@ func TestParseErrors(t *testing.T) {
 		{"ALLOW_UNENCRYPTED_PAYLOADS", "on", `ALLOW_UNENCRYPTED_PAYLOADS="on" is not true or false`},
 
 		{"WORKFLOW_CACHE_SIZE", "0", `WORKFLOW_CACHE_SIZE="0" is not a positive integer`},
+		{"TEMPORAL_GRPC_COMPRESSION", "zstd", `TEMPORAL_GRPC_COMPRESSION="zstd" must be none or gzip`},
 		{"WORKFLOW_CACHE_SIZE", "-1", `WORKFLOW_CACHE_SIZE="-1" is not a positive integer`},
 		{"WORKFLOW_CACHE_SIZE", "2k", `WORKFLOW_CACHE_SIZE="2k" is not a positive integer`},
 		{"PPROF_ADDR", "6060", `PPROF_ADDR="6060" is not a host:port like 127.0.0.1:6060`},

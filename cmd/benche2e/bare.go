@@ -105,14 +105,14 @@ func bareRun(ctx context.Context, c client.Client, queue string, n, conc int, lo
 				run, err := startBare(ctx, c, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", runID, i), TaskQueue: queue}, local)
 				starts[i] = time.Since(t0)
 				if err != nil {
-					errOnce.Do(func() { firstErr = err })
+					errOnce.Do(func() { firstErr = fmt.Errorf("start bare workflow %d: %w", i, err) })
 					continue
 				}
 				waiters.Add(1)
 				go func() {
 					defer waiters.Done()
-					if err := run.Get(ctx, nil); err != nil {
-						errOnce.Do(func() { firstErr = err })
+					if err := waitBare(ctx, c, run); err != nil {
+						errOnce.Do(func() { firstErr = fmt.Errorf("bare workflow %s: %w", run.GetID(), err) })
 						return
 					}
 					now := time.Now().UnixNano()
@@ -133,6 +133,24 @@ func bareRun(ctx context.Context, c client.Client, queue string, n, conc int, lo
 	}
 	secs := time.Unix(0, lastClose.Load()).Sub(first).Seconds()
 	return float64(n) / secs, starts, nil
+}
+
+// waitBare waits for a bare workflow to close. A long poll that timed out
+// on a busy server is polled again, as the start is tried again: only the
+// workflow's own failure counts.
+func waitBare(ctx context.Context, c client.Client, run client.WorkflowRun) error {
+	var err error
+	for range 10 {
+		if err = c.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, nil); err == nil {
+			return nil
+		}
+		var deadline *serviceerror.DeadlineExceeded
+		var unavailable *serviceerror.Unavailable
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || errors.As(err, &unavailable)) {
+			return err
+		}
+	}
+	return err
 }
 
 // startBare starts one bare workflow. A start that timed out on a busy

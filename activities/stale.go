@@ -19,10 +19,11 @@ const (
 	staleBatch = 100
 )
 
-// RenotifyStale (a function, not a method: the worker registers every
-// method of Activities as an activity) tells the record workflow of every record whose newest state
-// has waited unsent, untouched, for longer than olderThan, starting it if it
-// is not running (signal-with-start, as NotifyRecord). An event workflow
+// RenotifyStale tells the record workflow of every record whose newest
+// state has waited unsent, untouched, for longer than olderThan, starting it
+// if it is not running (signal-with-start, as NotifyRecord). It is a
+// function, not a method: the worker registers every method of Activities
+// as an activity. An event workflow
 // closes once it has handed its state over, so nothing else would notice a
 // record workflow an operator terminated, or one Temporal lost, while the
 // ERP still lacks the state. Telling a running one again changes nothing:

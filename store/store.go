@@ -436,7 +436,7 @@ func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current,
 		}
 		if up.RowsAffected > 0 {
 			superseded := fmt.Sprintf("the ERP has revision %d, newer than this event's", st.Revision)
-			if err := settleEvents(tx, st, st.Revision, map[string]any{
+			if err := settleEvents(tx, st.Vendor, st.Kind, st.ExternalID, st.Revision, map[string]any{
 				"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusSuperseded),
 				"sync_detail": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, "", superseded),
 				"synced_at":   gorm.Expr("CASE WHEN revision = ? THEN ? ELSE synced_at END", st.Revision, at),
@@ -455,10 +455,10 @@ func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current,
 // settleEvents gives the outcome updates to a record's applied events at
 // or below revision that still wait for one (pending, or rejected and so
 // waiting for an operator). Events already settled keep their outcome.
-func settleEvents(tx *gorm.DB, st models.RecordState, revision int64, updates map[string]any) error {
+func settleEvents(tx *gorm.DB, vendor, kind, externalID string, revision int64, updates map[string]any) error {
 	return tx.Model(&models.InboundEvent{}).
 		Where("kind = ? AND external_id = ? AND vendor = ? AND applied = ? AND revision <= ? AND sync_status IN ?",
-			st.Kind, st.ExternalID, st.Vendor, true, revision, []string{flow.StatusPending, flow.StatusRejected}).
+			kind, externalID, vendor, true, revision, []string{flow.StatusPending, flow.StatusRejected}).
 		Updates(updates).Error
 }
 
@@ -473,8 +473,7 @@ func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 				"last_error": Truncate("skipped: "+in.Reason, detailLimit)}).Error; err != nil {
 			return err
 		}
-		st := models.RecordState{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID}
-		if err := settleEvents(tx, st, in.Revision, map[string]any{"sync_status": flow.StatusSkipped, "sync_detail": reason}); err != nil {
+		if err := settleEvents(tx, in.Vendor, in.Kind, in.ExternalID, in.Revision, map[string]any{"sync_status": flow.StatusSkipped, "sync_detail": reason}); err != nil {
 			return err
 		}
 		return tx.Create(&models.SyncAttempt{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: in.Revision,

@@ -54,9 +54,21 @@ type Result struct {
 	Status int
 	// IdempotencyKey is the key the record was sent under.
 	IdempotencyKey string
-	// Duplicate is true when the ERP already had this state (HTTP 409).
+	// Duplicate is true when the ERP already had this state (HTTP 409, or a
+	// connector that found its document already holding it).
 	Duplicate bool
+	// DocumentID is the ERP's id of the record's document (Kingdee FID,
+	// Tryton id), empty when the ERP does not tell (the HTTP contract).
+	DocumentID string
+	// Number is the document's number (Kingdee FBillNo, Tryton reference; see
+	// DocumentNumber), empty when the ERP does not tell.
+	Number string
+	// Created is true when this send created the document, false when it
+	// updated one that existed.
+	Created bool
 }
+
+var _ Sink = (*Client)(nil)
 
 // Error is a record the ERP does not hold after Send.
 type Error struct {

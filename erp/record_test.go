@@ -94,3 +94,34 @@ func TestLabel(t *testing.T) {
 		t.Fatalf("Label = %q", got)
 	}
 }
+
+func TestDocumentNumber(t *testing.T) {
+	cases := []struct {
+		source, kind, id, want string
+	}{
+		{"autox3", "reception_order", "6482", "AX3-RO-6482"},
+		{"fenbeitong", "car_order", "5f3b1c2d9e8a7b6c5d4e3f20", "FBT-CAR-5f3b1c2d9e8a7b6c5d4e3f20"},
+		{"acme", "thing", "a.b_c-1", "ACME-THING-a.b_c-1"},
+	}
+	for _, c := range cases {
+		if got := DocumentNumber(Record{Source: c.source, Kind: c.kind, ExternalID: c.id}); got != c.want {
+			t.Errorf("DocumentNumber(%s/%s/%s) = %q, want %q", c.source, c.kind, c.id, got, c.want)
+		}
+	}
+	// Ids that are long or not plain are hashed, and still one number per record.
+	for _, id := range []string{strings.Repeat("9", 60), "保养 项目", "a b", "x'y"} {
+		r := Record{Source: "autox3", Kind: "maintenance_plan_item", ExternalID: id}
+		got := DocumentNumber(r)
+		if !regexp.MustCompile(`^AX3-MP-~[0-9a-f]{20}$`).MatchString(got) || len(got) > maxNumberBytes {
+			t.Errorf("DocumentNumber(%q) = %q, want AX3-MP-~ and 20 hex digits", id, got)
+		}
+		if again := DocumentNumber(r); again != got {
+			t.Errorf("DocumentNumber(%q) gave %q then %q", id, got, again)
+		}
+	}
+	a := DocumentNumber(Record{Source: "autox3", Kind: "reception_order", ExternalID: "x y"})
+	b := DocumentNumber(Record{Source: "autox3", Kind: "inspection_report", ExternalID: "x y"})
+	if a[len("AX3-RO-"):] == b[len("AX3-IR-"):] {
+		t.Errorf("two records' hashed ids are equal: %q, %q", a, b)
+	}
+}

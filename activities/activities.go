@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -61,16 +60,6 @@ func (a *Activities) decode(in flow.EventInput, body []byte) (*vendors.Event, er
 	return ev, nil
 }
 
-// Verify checks the content of a callback and summarises it. Only runs
-// started before Persist took over verification call it (see EventWorkflow).
-func (a *Activities) Verify(_ context.Context, in flow.EventInput) (flow.EventSummary, error) {
-	ev, err := a.decode(in, []byte(in.Body))
-	if err != nil {
-		return flow.EventSummary{}, err
-	}
-	return flow.EventSummary{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version, OccurredAt: ev.OccurredAt, Generic: ev.Generic}, nil
-}
-
 // Persist verifies a callback's content (schema and business rules; invalid
 // content fails with the non-retryable ErrInvalidContent) and stores it: it
 // reads the body the edge stored (the claim check), and, if the event is
@@ -108,7 +97,7 @@ func (a *Activities) RecordInvalid(ctx context.Context, in flow.InvalidInput) er
 }
 
 func inbound(in flow.EventInput, workflowID string) store.Inbound {
-	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, Body: []byte(in.Body),
+	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType,
 		WorkflowID: workflowID, ReceivedAt: in.ReceivedAt}
 }
 
@@ -116,6 +105,10 @@ func inbound(in flow.EventInput, workflowID string) store.Inbound {
 // persisted, starting that workflow if it is not running (signal-with-start).
 func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) error {
 	id := flow.RecordWorkflowID(in.Vendor, in.Kind, in.ExternalID)
+	if a.Policy.AttemptTimeout <= 0 || a.Policy.RetryBudget <= 0 || a.Policy.InitialInterval <= 0 || a.Policy.MaximumInterval <= 0 {
+		// A record workflow cannot send with it: say so here, not in its every workflow task.
+		return fmt.Errorf("signal-with-start %s: the ERP sync policy is not configured (%+v)", id, a.Policy)
+	}
 	opts := client.StartWorkflowOptions{
 		ID:        id,
 		TaskQueue: a.TaskQueue,
@@ -123,28 +116,13 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			flow.AttrVendor.ValueSet(in.Vendor), flow.AttrEventType.ValueSet(in.Kind),
-			flow.AttrOrderID.ValueSet(in.ExternalID), flow.AttrSyncStatus.ValueSet(flow.StatusPending)),
+			flow.AttrOrderID.ValueSet(in.ExternalID), flow.AttrSyncStatus.ValueSet(string(models.RecordPending))),
 		Memo: map[string]any{"record": in.Vendor + "/" + in.Kind},
 	}
-	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy, Shape: flow.ShapeHandOver}
-	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy}
+	sig := flow.PersistedSignal{Revision: in.Revision}
 	if _, err := a.Temporal.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input); err != nil {
 		return fmt.Errorf("signal-with-start %s: %w", id, err)
-	}
-	return nil
-}
-
-// DeliverOutcomes signals outcomes to event workflows, in order. An event
-// workflow that has closed had nothing left to learn: that is not a
-// failure. A retry sends again the ones already sent, which their event
-// workflows take as they took the first.
-func (a *Activities) DeliverOutcomes(ctx context.Context, in []flow.OutcomeDelivery) error {
-	for _, d := range in {
-		err := a.Temporal.SignalWorkflow(ctx, d.EventWorkflowID, "", flow.SignalOutcome, d.Outcome)
-		var notFound *serviceerror.NotFound
-		if err != nil && !errors.As(err, &notFound) {
-			return fmt.Errorf("signal %s to %s: %w", flow.SignalOutcome, d.EventWorkflowID, err)
-		}
 	}
 	return nil
 }
@@ -167,22 +145,22 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	key := erp.IdempotencyKey(rec)
 	started := time.Now()
 	sent, sendErr := a.ERP.Send(ctx, rec)
-	outcome, status, detail := "accepted", sent.Status, ""
+	outcome, status, detail := models.AttemptAccepted, sent.Status, ""
 	var erpErr *erp.Error
 	switch {
 	case sendErr == nil && sent.Duplicate:
-		outcome = "duplicate"
+		outcome = models.AttemptDuplicate
 	case sendErr == nil:
 	case errors.As(sendErr, &erpErr) && !erpErr.Retryable:
-		outcome, status, detail = "rejected", erpErr.Status, erpErr.Reason
+		outcome, status, detail = models.AttemptRejected, erpErr.Status, erpErr.Reason
 	case errors.As(sendErr, &erpErr):
-		outcome, status, detail = "retry", erpErr.Status, erpErr.Detail()
+		outcome, status, detail = models.AttemptRetry, erpErr.Status, erpErr.Detail()
 	default:
-		outcome, detail = "retry", sendErr.Error()
+		outcome, detail = models.AttemptRetry, sendErr.Error()
 	}
 	if a.Metrics != nil {
-		a.Metrics.ERPSyncs.WithLabelValues(rec.Source, rec.Kind, outcome).Inc()
-		a.Metrics.ERPSyncSeconds.WithLabelValues(outcome).Observe(time.Since(started).Seconds())
+		a.Metrics.ERPSyncs.WithLabelValues(rec.Source, rec.Kind, string(outcome)).Inc()
+		a.Metrics.ERPSyncSeconds.WithLabelValues(string(outcome)).Observe(time.Since(started).Seconds())
 	}
 	attemptRow := models.SyncAttempt{Vendor: st.Vendor, Kind: st.Kind, ExternalID: st.ExternalID, Revision: st.Revision,
 		Version: st.Version, IdempotencyKey: key, Outcome: outcome, HTTPStatus: status, Detail: detail}
@@ -198,7 +176,7 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 			full = erpErr.Detail()
 		}
 		markErr := a.Store.MarkFailed(ctx, st, syncStatusFor(outcome), full)
-		if outcome == "rejected" {
+		if outcome == models.AttemptRejected {
 			if markErr != nil {
 				// The rejection must be on record, its events' rows included,
 				// before the record parks: the send is repeated (same
@@ -209,7 +187,7 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 			return res, temporal.NewNonRetryableApplicationError(sendErr.Error(), flow.ErrERPRejected, sendErr, rej)
 		}
 		if erpErr != nil && erpErr.RetryAfter > 0 {
-			return res, temporal.NewApplicationErrorWithOptions(sendErr.Error(), "ERPUnavailable",
+			return res, temporal.NewApplicationErrorWithOptions(sendErr.Error(), flow.ErrERPUnavailable,
 				temporal.ApplicationErrorOptions{Cause: sendErr, NextRetryDelay: erpErr.RetryAfter})
 		}
 		return res, fmt.Errorf("send %s/%s/%s revision %d: %w", st.Vendor, st.Kind, st.ExternalID, st.Revision, sendErr)
@@ -238,14 +216,9 @@ func (a *Activities) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 	return a.Store.MarkSkipped(ctx, in)
 }
 
-// RecordEventOutcome stores what became of an event at the ERP.
-func (a *Activities) RecordEventOutcome(ctx context.Context, in flow.OutcomeInput) error {
-	return a.Store.SetEventOutcome(ctx, in)
-}
-
-func syncStatusFor(outcome string) string {
-	if outcome == "rejected" {
-		return flow.StatusRejected
+func syncStatusFor(outcome models.AttemptOutcome) models.RecordStatus {
+	if outcome == models.AttemptRejected {
+		return models.RecordRejected
 	}
-	return flow.StatusPending
+	return models.RecordPending
 }

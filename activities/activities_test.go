@@ -40,10 +40,18 @@ func testVendors(t testing.TB) *vendors.Registry {
 	return reg
 }
 
-func receptionInput(msgID string, rbid, createTime int64) flow.PersistInput {
+// receptionInput stores an AutoX3 reception order callback as the edge does
+// (a redelivery changes nothing) and returns the input that persists it.
+func receptionInput(t testing.TB, a *Activities, msgID string, rbid, createTime int64) flow.PersistInput {
+	t.Helper()
 	body := autox3.SampleReceptionBody(msgID, rbid, createTime, secret)
-	return flow.PersistInput{Event: flow.EventInput{Vendor: "autox3", EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
-		Body: string(body), ReceivedAt: time.Now()}, WorkflowID: "autox3:" + msgID}
+	in := flow.EventInput{Vendor: "autox3", EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
+		ReceivedAt: time.Now(), ClaimCheck: flow.ClaimCheckFor("autox3", msgID)}
+	if _, err := a.Store.Receive(context.Background(), store.Inbound{Vendor: in.Vendor, EventKey: msgID, EventType: in.EventType,
+		Body: body, WorkflowID: "autox3:" + msgID, ReceivedAt: in.ReceivedAt}); err != nil {
+		t.Fatal(err)
+	}
+	return flow.PersistInput{Event: in, WorkflowID: "autox3:" + msgID}
 }
 
 // newEnv runs activities the way a worker does, with their context.
@@ -82,7 +90,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					v, err := envs[i].ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
+					v, err := envs[i].ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
 					if err != nil {
 						errs <- err
 						return
@@ -125,7 +133,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 			}
 
 			// Replaying an event answers as the first time and writes nothing.
-			again, err := env.ExecuteActivity(a.Persist, receptionInput(fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
+			again, err := env.ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +174,11 @@ func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
 	}
 	// A key that does not match the body (a forged workflow input) is refused too.
 	good := fenbeitong.SampleBody("o-1", 700, "2020-04-30 19:32:01")
-	_, err = env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "fenbeitong", EventKey: "3:o-1:700:0000000000000000", Body: string(good)}})
+	const forged = "3:o-1:700:0000000000000000"
+	if _, err := st.Receive(t.Context(), store.Inbound{Vendor: "fenbeitong", EventKey: forged, Body: good, WorkflowID: "fenbeitong:" + forged, ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.ExecuteActivity(a.Persist, flow.PersistInput{Event: flow.EventInput{Vendor: "fenbeitong", EventKey: forged}})
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrInvalidContent {
 		t.Fatalf("mismatched key: %v", err)
 	}
@@ -188,7 +200,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 			env := newEnv(t, a)
 			rbid := rand.Int64N(1_000_000_000)
 			ext := strconv.FormatInt(rbid, 10)
-			persist(t, env, a, receptionInput("s-1", rbid, 1000))
+			persist(t, env, a, receptionInput(t, a, "s-1", rbid, 1000))
 			in := flow.SyncInput{Vendor: "autox3", Kind: "reception_order", ExternalID: ext}
 
 			// ERP down: a retryable error, the record stays pending.
@@ -209,34 +221,34 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 				t.Fatalf("rejection details %+v (%v)", rej, err)
 			}
 			// The record workflow owns the outcome: the event's row says so.
-			wantEvent(t, db, "s-1", flow.StatusRejected, "no such customer")
+			wantEvent(t, db, "s-1", models.EventRejected, "no such customer")
 			// ERP fine: sent once; a second sync has nothing to send.
 			_ = sim.SetFaults(erpsim.Faults{})
 			res := syncOnce(t, env, a, in)
 			if !res.Sent || res.SyncedRevision != 1 {
 				t.Fatalf("sync result %+v", res)
 			}
-			wantEvent(t, db, "s-1", flow.StatusSynced, "")
+			wantEvent(t, db, "s-1", models.EventSynced, "")
 			if res := syncOnce(t, env, a, in); res.Sent {
 				t.Fatal("a synced record was sent again")
 			}
 			// A newer state is sent; the ERP's last record is the newest.
-			persist(t, env, a, receptionInput("s-2", rbid, 2000))
-			wantEvent(t, db, "s-2", flow.StatusPending, "")
+			persist(t, env, a, receptionInput(t, a, "s-2", rbid, 2000))
+			wantEvent(t, db, "s-2", models.EventPending, "")
 			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 2000 {
 				t.Fatalf("newer state sync %+v", res)
 			}
-			wantEvent(t, db, "s-2", flow.StatusSynced, "")
-			wantEvent(t, db, "s-1", flow.StatusSynced, "")
+			wantEvent(t, db, "s-2", models.EventSynced, "")
+			wantEvent(t, db, "s-1", models.EventSynced, "")
 			// Two newer states before a send: the ERP gets the newest; the
 			// other event is superseded, never sent.
-			persist(t, env, a, receptionInput("s-3", rbid, 3000))
-			persist(t, env, a, receptionInput("s-4", rbid, 4000))
+			persist(t, env, a, receptionInput(t, a, "s-3", rbid, 3000))
+			persist(t, env, a, receptionInput(t, a, "s-4", rbid, 4000))
 			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 4000 {
 				t.Fatalf("newest state sync %+v", res)
 			}
-			wantEvent(t, db, "s-3", flow.StatusSuperseded, "the ERP has revision 4")
-			wantEvent(t, db, "s-4", flow.StatusSynced, "")
+			wantEvent(t, db, "s-3", models.EventSuperseded, "the ERP has revision 4")
+			wantEvent(t, db, "s-4", models.EventSynced, "")
 			recs := sim.Records("autox3", "reception_order", ext)
 			if len(recs) != 3 || recs[1].Version != 2000 || recs[2].Version != 4000 {
 				t.Fatalf("ERP records %d", len(recs))
@@ -245,7 +257,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 			db.Where("external_id = ?", ext).Order("id").Find(&attempts)
 			outcomes := ""
 			for _, at := range attempts {
-				outcomes += at.Outcome + " "
+				outcomes += string(at.Outcome) + " "
 			}
 			if outcomes != "retry rejected accepted accepted accepted " {
 				t.Fatalf("attempts recorded: %q", outcomes)
@@ -259,20 +271,20 @@ func TestMarkSkipped(t *testing.T) {
 	db := testenv.SQLite(t)
 	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 	env := newEnv(t, a)
-	persist(t, env, a, receptionInput("k-1", 77, 1000))
+	persist(t, env, a, receptionInput(t, a, "k-1", 77, 1000))
 	if _, err := env.ExecuteActivity(a.MarkSkipped, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "77", Revision: 1, Reason: "test car"}); err != nil {
 		t.Fatal(err)
 	}
 	var st models.RecordState
 	db.Where("external_id = ?", "77").Take(&st)
-	if st.SyncedRevision != 1 || st.SyncStatus != flow.StatusSkipped {
+	if st.SyncedRevision != 1 || st.SyncStatus != models.RecordSkipped {
 		t.Fatalf("record after skip: %+v", st)
 	}
-	wantEvent(t, db, "k-1", flow.StatusSkipped, "test car")
+	wantEvent(t, db, "k-1", models.EventSkipped, "test car")
 }
 
 // wantEvent checks an AutoX3 event's outcome in its inbound_events row; its detail contains detail.
-func wantEvent(t *testing.T, db *gorm.DB, msgID, status, detail string) {
+func wantEvent(t *testing.T, db *gorm.DB, msgID string, status models.EventStatus, detail string) {
 	t.Helper()
 	var ev models.InboundEvent
 	if err := db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
@@ -281,7 +293,7 @@ func wantEvent(t *testing.T, db *gorm.DB, msgID, status, detail string) {
 	if ev.SyncStatus != status || !strings.Contains(ev.SyncDetail, detail) || (detail == "" && ev.SyncDetail != "") {
 		t.Fatalf("event %s is %q (%q), want %q (%q)", msgID, ev.SyncStatus, ev.SyncDetail, status, detail)
 	}
-	if (status == flow.StatusSynced) != (ev.SyncedAt != nil) {
+	if (status == models.EventSynced) != (ev.SyncedAt != nil) {
 		t.Fatalf("event %s is %s with synced_at %v", msgID, status, ev.SyncedAt)
 	}
 }
@@ -326,7 +338,7 @@ func BenchmarkPersist(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				if _, err := a.Persist(ctx, receptionInput(fmt.Sprintf("b-%d", i), int64(i), int64(1000+i))); err != nil {
+				if _, err := a.Persist(ctx, receptionInput(b, a, fmt.Sprintf("b-%d", i), int64(i), int64(1000+i))); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -175,7 +175,7 @@ func checkStartOptions(t *testing.T, c startCall, taskQueue, vendor, key, eventT
 	}{
 		{"Vendor", func() (string, bool) { return sa.GetKeyword(flow.AttrVendor) }, vendor},
 		{"EventType", func() (string, bool) { return sa.GetKeyword(flow.AttrEventType) }, eventType},
-		{"SyncStatus", func() (string, bool) { return sa.GetKeyword(flow.AttrSyncStatus) }, flow.StatusPending},
+		{"SyncStatus", func() (string, bool) { return sa.GetKeyword(flow.AttrSyncStatus) }, string(flow.EventRunning)},
 	} {
 		if v, ok := want.get(); !ok || v != want.value {
 			t.Errorf("search attribute %s = %q (set %v), want %q", want.key, v, ok, want.value)

@@ -172,7 +172,7 @@ func (r *Relay) Drain(ctx context.Context) error {
 func (r *Relay) start(ctx context.Context, p store.Pending) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	in := flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(), Shape: flow.ShapeHandOver,
+	in := flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(),
 		ClaimCheck: flow.ClaimCheckFor(p.Vendor, p.EventKey)}
 	_, err := r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, in)
 	outcome := "started"

@@ -16,27 +16,19 @@ const (
 	RecordWorkflowName = "RecordWorkflow"
 )
 
-// Signal and query names.
+// Signal, update and query names.
 const (
 	// SignalPersisted tells a record workflow that a newer state was persisted.
 	SignalPersisted = "persisted"
-	// SignalOutcome tells an event workflow what became of its state at the ERP.
-	SignalOutcome = "sync-outcome"
-	// SignalRetry asks a parked (rejected) sync to send again.
-	SignalRetry = "retry"
-	// SignalSkip closes a parked (rejected) sync as skipped.
-	SignalSkip = "skip"
+	// UpdateRetry sends a parked (rejected) record again; it answers
+	// "retrying revision N". It is also a signal of the same name, for
+	// scripts and batch jobs; a signal answers nothing.
+	UpdateRetry = "retry"
+	// UpdateSkip closes a parked (rejected) record's state as skipped; it
+	// answers "skipped revision N". Also a signal of the same name.
+	UpdateSkip = "skip"
 	// QueryStatus returns a Status.
 	QueryStatus = "status"
-)
-
-// Update names. Retry and skip are also Workflow Updates, under the same
-// names as the signals: an update answers what it did, or why it cannot apply.
-const (
-	// UpdateRetry sends a parked (rejected) record again; it answers "retrying revision N".
-	UpdateRetry = SignalRetry
-	// UpdateSkip closes a parked (rejected) record as skipped; it answers "skipped revision N".
-	UpdateSkip = SignalSkip
 )
 
 // Search attributes, all Keyword. SearchAttributeNames lists them for registration.
@@ -57,31 +49,35 @@ const (
 	ErrInvalidContent = "InvalidContent"
 	// ErrCallbackMissing: the stored callback a workflow names does not exist.
 	ErrCallbackMissing = "CallbackMissing"
-	// ErrERPRejected: the ERP answered a 4xx other than 408/429.
+	// ErrERPRejected: the ERP refused a record's state for good.
 	ErrERPRejected = "ERPRejected"
+	// ErrERPUnavailable: the ERP asked to be called again later (Retry-After).
+	ErrERPUnavailable = "ERPUnavailable"
 	// ErrNotApplicable: an operator's retry or skip does not apply to the
 	// record's current state (nothing is parked); the message says why.
 	ErrNotApplicable = "NotApplicable"
 )
 
-// Sync outcomes an event workflow can end with, also the SyncStatus values.
+// EventOutcome is how an event workflow ended: its result's Status and its
+// SyncStatus search attribute (EventRunning while it runs). What then became
+// of the event at the ERP is its row's models.EventStatus.
+type EventOutcome string
+
+// The event workflow outcomes.
 const (
-	StatusReceived   = "received" // stored at the edge, not yet persisted by its workflow
-	StatusPending    = "pending"
-	StatusSynced     = "synced"
-	StatusRejected   = "rejected"
-	StatusSkipped    = "skipped"
-	StatusSuperseded = "superseded"
-	StatusInvalid    = "invalid"
-	// StatusSplit: a message that changes several records was split into one
-	// event per record (its parts), each with its own workflow and outcome.
-	StatusSplit = "split"
-	// StatusHandedOver: the event's state was stored as its record's newest
-	// and handed to the record's workflow, which owns the ERP's outcome; the
-	// event workflow closes with it, and the event's row in inbound_events
-	// goes on to the outcome (synced, superseded, rejected, skipped) as the
-	// record workflow settles it. Only a workflow's status, never a row's.
-	StatusHandedOver = "handed_over"
+	// EventRunning: the event workflow has not ended yet.
+	EventRunning EventOutcome = "pending"
+	// EventHandedOver: the event's state was stored as its record's newest
+	// and handed to the record's workflow, which sends it to the ERP.
+	EventHandedOver EventOutcome = "handed_over"
+	// EventSuperseded: a newer (or the same) state of the record was already
+	// stored: nothing to send.
+	EventSuperseded EventOutcome = "superseded"
+	// EventSplit: a message that changes several records was split into one
+	// event per record (its parts), each with its own outcome.
+	EventSplit EventOutcome = "split"
+	// EventInvalid: the content broke the vendor's rules (the run fails).
+	EventInvalid EventOutcome = "invalid"
 )
 
 // EventWorkflowID is the workflow id of one vendor message: the vendor and its
@@ -98,7 +94,7 @@ func RecordWorkflowID(vendor, kind, externalID string) string {
 // EventSearchAttributes are an event workflow's search attributes at its start.
 func EventSearchAttributes(vendor, eventType string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(AttrVendor.ValueSet(vendor), AttrEventType.ValueSet(eventType),
-		AttrSyncStatus.ValueSet(StatusPending))
+		AttrSyncStatus.ValueSet(string(EventRunning)))
 }
 
 // EventMemo is an event workflow's memo: nothing a vendor's customer could be named by.
@@ -111,34 +107,14 @@ func EventMemo(vendor, eventType string, receivedAt time.Time) map[string]any {
 // histories stay small whatever the vendor sends; the codec server shows the
 // body to operators (see ClaimCheck).
 type EventInput struct {
-	Vendor    string
-	EventKey  string
-	EventType string
-	// Body is set only by runs started before the claim check: the callback
-	// exactly as received.
-	Body       string `json:",omitempty"`
+	Vendor     string
+	EventKey   string
+	EventType  string
 	ReceivedAt time.Time
 	// ClaimCheck names the stored callback, "inbound_events/<vendor>/<event key>";
 	// the codec server resolves it for the Web UI.
 	ClaimCheck string `json:",omitempty"`
-	// Shape is the shape of workflow the run takes (see ShapeHandOver).
-	Shape int `json:",omitempty"`
 }
-
-// Workflow shapes, carried in EventInput.Shape and RecordInput.Shape. A run
-// takes the shape its input names, which its history keeps, so it replays
-// without a version marker: GetVersion would also upsert the
-// TemporalChangeVersion search attribute, a visibility write per run.
-// Runs whose input names none (ShapeByMarkers) take the shape their
-// version markers record, as they did before shapes were in the input.
-const (
-	ShapeByMarkers = 0
-	// ShapeHandOver: the event workflow runs its short steps as local
-	// activities and closes once its record workflow has the new state; the
-	// record workflow delivers outcomes from a local activity and takes its
-	// starting SyncStatus from its start.
-	ShapeHandOver = 1
-)
 
 // claimCheckPrefix starts every claim check.
 const claimCheckPrefix = "inbound_events/"
@@ -154,16 +130,6 @@ func ParseClaimCheck(ref string) (vendor, eventKey string, ok bool) {
 	}
 	vendor, eventKey, ok = strings.Cut(rest, "/")
 	return vendor, eventKey, ok && vendor != "" && eventKey != ""
-}
-
-// EventSummary is what verification learned about an event, for runs
-// started before Persist took over verification.
-type EventSummary struct {
-	Kind       string
-	ExternalID string
-	Version    int64
-	OccurredAt time.Time
-	Generic    bool // an unknown message type kept raw
 }
 
 // PersistInput asks for an event to be stored and applied.
@@ -203,69 +169,36 @@ type RecordInput struct {
 	IdleTimeout time.Duration
 	// Carry is the state handed over by continue-as-new.
 	Carry *RecordCarry `json:",omitempty"`
-	// Shape is the shape of workflow the run takes (see ShapeHandOver).
-	Shape int `json:",omitempty"`
 }
 
 // RecordCarry is a record workflow's state across continue-as-new.
 type RecordCarry struct {
 	Target  int64
 	Synced  int64
-	Waiters []Waiter
 	Parked  *Rejection
 	Attempt int
-}
-
-// Waiter is an event workflow waiting for the outcome of one revision.
-type Waiter struct {
-	WorkflowID string
-	Revision   int64
+	// Skipped: the synced revision was skipped by an operator, not sent.
+	Skipped bool `json:",omitempty"`
 }
 
 // NotifyInput asks for a record workflow to be told of a persisted revision
 // (signal-with-start).
 type NotifyInput struct {
-	Vendor          string
-	Kind            string
-	ExternalID      string
-	Revision        int64
-	EventWorkflowID string
+	Vendor     string
+	Kind       string
+	ExternalID string
+	Revision   int64
 }
 
 // PersistedSignal is sent to a record workflow after a newer state was persisted.
 type PersistedSignal struct {
-	Revision        int64
-	EventWorkflowID string
+	Revision int64
 }
 
-// OperatorRequest is the payload of retry and skip, as signals or updates;
+// OperatorRequest is the payload of retry and skip, as updates or signals;
 // every field is optional.
 type OperatorRequest struct {
-	Reason    string `json:"reason,omitempty"`
-	Requester string `json:"requester,omitempty"` // event workflow id forwarding the operator's request
-}
-
-// ForwardInput asks for an operator's request to an event workflow to be run
-// as an update on its record workflow.
-type ForwardInput struct {
-	RecordWorkflowID string
-	Update           string // UpdateRetry or UpdateSkip
-	Request          OperatorRequest
-}
-
-// OutcomeSignal tells an event workflow what became of its revision.
-type OutcomeSignal struct {
-	Revision       int64
-	Status         string // synced, superseded, rejected, skipped
-	SyncedRevision int64
-	Attempts       int
-	Detail         string
-}
-
-// OutcomeDelivery asks for an outcome to be signalled to one event workflow.
-type OutcomeDelivery struct {
-	EventWorkflowID string
-	Outcome         OutcomeSignal
+	Reason string `json:"reason,omitempty"`
 }
 
 // SyncInput asks for the newest state of a record to be sent to the ERP.
@@ -304,14 +237,6 @@ type SkipInput struct {
 	Reason     string
 }
 
-// OutcomeInput records the final (or current) sync status of an event in the database.
-type OutcomeInput struct {
-	Vendor   string
-	EventKey string
-	Status   string
-	Detail   string
-}
-
 // InvalidInput records an event whose content failed verification, kept raw.
 type InvalidInput struct {
 	Event      EventInput
@@ -321,8 +246,13 @@ type InvalidInput struct {
 
 // Status is what the status query answers, for event and record workflows.
 type Status struct {
-	State      string `json:"state"`       // verifying, persisting, syncing, waiting-operator, done, failed
-	SyncStatus string `json:"sync_status"` // pending, synced, rejected, skipped, superseded, invalid
+	// State is the step the run is at: an event workflow's persisting,
+	// splitting, handing-over, done or failed; a record workflow's syncing,
+	// waiting-operator, idle or done.
+	State string `json:"state"`
+	// SyncStatus is the run's SyncStatus search attribute: an EventOutcome
+	// for an event workflow, a models.RecordStatus for a record workflow.
+	SyncStatus string `json:"sync_status"`
 	Kind       string `json:"kind,omitempty"`
 	ExternalID string `json:"external_id,omitempty"`
 	Revision   int64  `json:"revision,omitempty"`

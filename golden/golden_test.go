@@ -214,7 +214,7 @@ func storedEvent(t *testing.T, db *gorm.DB, vendor, eventKey string) event {
 		t.Fatal(err)
 	}
 	e := event{Vendor: ie.Vendor, EventKey: ie.EventKey, EventType: ie.EventType, Kind: ie.Kind, ExternalID: ie.ExternalID,
-		Version: ie.Version, OccurredAt: stamp(ie.OccurredAt), Applied: ie.Applied, Revision: ie.Revision, SyncStatus: ie.SyncStatus,
+		Version: ie.Version, OccurredAt: stamp(ie.OccurredAt), Applied: ie.Applied, Revision: ie.Revision, SyncStatus: string(ie.SyncStatus),
 		Warnings: []string{}}
 	if ie.Warnings != "" {
 		if err := json.Unmarshal([]byte(ie.Warnings), &e.Warnings); err != nil {
@@ -233,7 +233,7 @@ func sent(t *testing.T, st *store.Store, vendor string, e event) (erpRequest, re
 		t.Fatal(err)
 	}
 	rec := record{Version: rs.Version, Revision: rs.Revision, OccurredAt: stamp(rs.OccurredAt),
-		OccurredOffset: rs.OccurredOffset, SyncStatus: rs.SyncStatus}
+		OccurredOffset: rs.OccurredOffset, SyncStatus: string(rs.SyncStatus)}
 	r := activities.ERPRecord(rs)
 	request, err := r.Encode()
 	if err != nil {

@@ -27,21 +27,21 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 		created := time.Now().Add(-time.Minute).UnixMilli()
 		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, created, appSecret))
 		wfID := flow.EventWorkflowID("autox3", msgID)
-		s.mustResult(wfID, flow.StatusSynced)
+		s.mustResult(wfID, string(models.EventSynced))
 
 		ext := strconv.FormatInt(rbid, 10)
 		var ev models.InboundEvent
 		if err := s.db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
 			t.Fatalf("inbound event row: %v", err)
 		}
-		if ev.SyncStatus != flow.StatusSynced || ev.Kind != "reception_order" || ev.ExternalID != ext || !ev.Applied || ev.SyncedAt == nil {
+		if ev.SyncStatus != models.EventSynced || ev.Kind != "reception_order" || ev.ExternalID != ext || !ev.Applied || ev.SyncedAt == nil {
 			t.Fatalf("inbound event row = %+v", ev)
 		}
 		var st models.RecordState
 		if err := s.db.Where("vendor = ? AND kind = ? AND external_id = ?", "autox3", "reception_order", ext).Take(&st).Error; err != nil {
 			t.Fatalf("record state: %v", err)
 		}
-		if st.Version != created || st.SyncedRevision != st.Revision || st.SyncStatus != flow.StatusSynced {
+		if st.Version != created || st.SyncedRevision != st.Revision || st.SyncStatus != models.RecordSynced {
 			t.Fatalf("record state = version %d revision %d synced %d status %s", st.Version, st.Revision, st.SyncedRevision, st.SyncStatus)
 		}
 		counts := map[string]int64{}
@@ -90,12 +90,12 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 		// and its order's record workflow, synced.
 		testenv.Eventually(t, "event and record searchable by every attribute", 30*time.Second, func() error {
 			q := fmt.Sprintf(`Vendor = "autox3" AND EventType = %q AND OrderID = %q AND SyncStatus = %q AND WorkflowId = %q`,
-				"event.autox3.order.receivebase.create", ext, flow.StatusHandedOver, wfID)
+				"event.autox3.order.receivebase.create", ext, string(flow.EventHandedOver), wfID)
 			if n, err := s.count(q); err != nil || n != 1 {
 				return fmt.Errorf("event: count %d, err %v", n, err)
 			}
 			q = fmt.Sprintf(`Vendor = "autox3" AND EventType = "reception_order" AND OrderID = %q AND SyncStatus = %q AND WorkflowId = %q`,
-				ext, flow.StatusSynced, flow.RecordWorkflowID("autox3", "reception_order", ext))
+				ext, string(models.RecordSynced), flow.RecordWorkflowID("autox3", "reception_order", ext))
 			if n, err := s.count(q); err != nil || n != 1 {
 				return fmt.Errorf("record: count %d, err %v", n, err)
 			}
@@ -126,9 +126,9 @@ func TestAutoX3EveryMessageType(t *testing.T) {
 	unknown := autox3.BuildBody(id5, "event.autox3.order.something.new", now, json.RawMessage(`{"staffId":1}`), json.RawMessage(`{"anything":[1,2,3]}`), false, appSecret)
 	post(unknown, id5, "event", id5)
 	for _, m := range all {
-		status := flow.StatusSynced
+		status := string(models.EventSynced)
 		if m.kind == autox3.KindMaintenanceMessage {
-			status = flow.StatusSplit
+			status = string(models.EventSplit)
 		}
 		s.mustResult(flow.EventWorkflowID("autox3", m.msgID), status)
 	}
@@ -150,7 +150,7 @@ func TestAutoX3EveryMessageType(t *testing.T) {
 		if m.kind == autox3.KindMaintenanceMessage {
 			continue
 		}
-		s.mustResult(flow.EventWorkflowID("autox3", m.msgID), flow.StatusSynced)
+		s.mustResult(flow.EventWorkflowID("autox3", m.msgID), string(models.EventSynced))
 		var ev models.InboundEvent
 		if err := s.db.Where("event_key = ?", m.msgID).Take(&ev).Error; err != nil {
 			t.Fatalf("event %s: %v", m.kind, err)
@@ -180,7 +180,7 @@ func TestAutoX3ConcurrentRedeliveries(t *testing.T) {
 		body := autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret)
 		parallel(5, func(int) { s.mustAccept("/webhooks/autox3", body) })
 		wfID := flow.EventWorkflowID("autox3", msgID)
-		s.mustResult(wfID, flow.StatusSynced)
+		s.mustResult(wfID, string(models.EventSynced))
 		s.mustAccept("/webhooks/autox3", body) // after the run closed
 
 		testenv.Eventually(t, "one workflow for the msgId", 30*time.Second, func() error {
@@ -243,7 +243,7 @@ func TestAutoX3FlakyERPExactlyOnce(t *testing.T) {
 			s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(ids[i], rbids[i], time.Now().UnixMilli(), appSecret))
 		}
 		for i := range n {
-			s.mustResult(flow.EventWorkflowID("autox3", ids[i]), flow.StatusSynced)
+			s.mustResult(flow.EventWorkflowID("autox3", ids[i]), string(models.EventSynced))
 			if recs := s.records("reception_order", strconv.FormatInt(rbids[i], 10)); len(recs) != 1 {
 				t.Fatalf("order %d has %d ERP records, want exactly 1", rbids[i], len(recs))
 			}
@@ -275,7 +275,7 @@ func TestAutoX3InvalidContentFailsVisibly(t *testing.T) {
 	if err := s.db.Where("event_key = ?", msgID).Take(&ev).Error; err != nil {
 		t.Fatalf("invalid event not kept: %v", err)
 	}
-	if ev.SyncStatus != flow.StatusInvalid || string(ev.Body) != string(body) || !strings.Contains(ev.SyncDetail, "receiveBaseId") {
+	if ev.SyncStatus != models.EventInvalid || string(ev.Body) != string(body) || !strings.Contains(ev.SyncDetail, "receiveBaseId") {
 		t.Fatalf("invalid event row: status %s detail %q", ev.SyncStatus, ev.SyncDetail)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
@@ -44,7 +45,7 @@ func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 	}
 	s.mustAccept(fbtPath(), fbtBody(orderID, 700, time.Now()))
 	s.post("/webhooks/autox3", autox3.SampleReceptionBody(uuid.NewString(), uniqueID(), time.Now().UnixMilli(), "not-the-secret"))
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 	s.mustAccept("/webhooks/autox3", body)
 	testenv.Eventually(t, "the Fenbeitong order parked", time.Minute, func() error {
 		ids, err := s.list(`SyncStatus = "rejected"`)

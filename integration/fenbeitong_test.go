@@ -42,7 +42,7 @@ func TestFenbeitongPushLandsExactly(t *testing.T) {
 		at := time.Date(2020, 4, 30, 19, 32, 1, 0, lenient.China)
 		body := fbtBody(orderID, 700, at)
 		s.mustAccept(fbtPath(), body)
-		s.mustResult(fbtWorkflowID(t, body), flow.StatusSynced)
+		s.mustResult(fbtWorkflowID(t, body), string(models.EventSynced))
 
 		var total string
 		if err := s.db.Raw("SELECT CAST(total_price AS CHAR) FROM fenbeitong_price_summaries WHERE order_id = ?", orderID).Scan(&total).Error; err != nil {
@@ -92,7 +92,7 @@ func TestFenbeitongOtherCategoriesSyncGenerically(t *testing.T) {
 		orderID := fmt.Sprintf("cat%d-%s", cat.code, randHex(4))
 		body := strings.Replace(string(fbtBody(orderID, 700, time.Now())), `"order_category_type": 3`, fmt.Sprintf(`"order_category_type": %d`, cat.code), 1)
 		s.mustAccept(fbtPath(), []byte(body))
-		s.mustResult(fbtWorkflowID(t, []byte(body)), flow.StatusSynced)
+		s.mustResult(fbtWorkflowID(t, []byte(body)), string(models.EventSynced))
 		if recs := s.records(cat.kind, orderID); len(recs) != 1 {
 			t.Fatalf("category %d: ERP has %d %s records, want 1", cat.code, len(recs), cat.kind)
 		}
@@ -126,7 +126,7 @@ func TestFenbeitongConcurrentRedeliveries(t *testing.T) {
 		body := fbtBody(orderID, 700, time.Now())
 		parallel(5, func(int) { s.mustAccept(fbtPath(), body) })
 		wfID := fbtWorkflowID(t, body)
-		s.mustResult(wfID, flow.StatusSynced)
+		s.mustResult(wfID, string(models.EventSynced))
 		testenv.Eventually(t, "one workflow", 30*time.Second, func() error {
 			n, err := s.count(fmt.Sprintf("WorkflowId = %q", wfID))
 			if err != nil || n != 1 {
@@ -148,10 +148,10 @@ func TestFenbeitongLatePushNeverOverwrites(t *testing.T) {
 		at := time.Now().Add(-time.Hour)
 		done := fbtBody(orderID, 700, at)
 		s.mustAccept(fbtPath(), done)
-		s.mustResult(fbtWorkflowID(t, done), flow.StatusSynced)
+		s.mustResult(fbtWorkflowID(t, done), string(models.EventSynced))
 		late := fbtBody(orderID, 350, at.Add(30*time.Minute)) // later clock, earlier lifecycle
 		s.mustAccept(fbtPath(), late)
-		s.mustResult(fbtWorkflowID(t, late), flow.StatusSuperseded)
+		s.mustResult(fbtWorkflowID(t, late), string(models.EventSuperseded))
 
 		recs := s.records("car_order", orderID)
 		if len(recs) != 1 || statusOf(t, recs[len(recs)-1].Data) != "700" {

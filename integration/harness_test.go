@@ -267,7 +267,7 @@ func (s *stack) mustResult(workflowID, status string) {
 	if err != nil {
 		s.t.Fatalf("workflow %s: %v", workflowID, err)
 	}
-	if r.Status == flow.StatusHandedOver && status != flow.StatusHandedOver {
+	if r.Status == string(flow.EventHandedOver) && status != string(flow.EventHandedOver) {
 		vendor, key, _ := strings.Cut(workflowID, ":")
 		if !strings.HasPrefix(r.RecordWorkflowID, strings.TrimSuffix(flow.RecordWorkflowID(vendor, "", ""), ":")) {
 			s.t.Fatalf("workflow %s handed over to no record workflow of its vendor: %+v", workflowID, r)
@@ -277,7 +277,7 @@ func (s *stack) mustResult(workflowID, status string) {
 			if err := s.db.Select("sync_status", "sync_detail").Where("vendor = ? AND event_key = ?", vendor, key).Take(&ev).Error; err != nil {
 				return err
 			}
-			if ev.SyncStatus != status {
+			if string(ev.SyncStatus) != status {
 				return fmt.Errorf("its row is %q (%s)", ev.SyncStatus, ev.SyncDetail)
 			}
 			return nil

@@ -53,7 +53,7 @@ func TestLargeCallbacksAreKept(t *testing.T) {
 				t.Fatalf("body of %d bytes, want just under %d", len(body), tt.size)
 			}
 			s.mustAccept("/webhooks/autox3", body)
-			s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+			s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 			if n := len(s.records("reception_order", strconv.FormatInt(rb, 10))); n != 1 {
 				t.Fatalf("ERP has %d records, want 1", n)
 			}
@@ -183,7 +183,7 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 	// Every event ends synced; on a loaded 2-core machine 300 of them take minutes.
 	testenv.Eventually(t, "every callback synced", 8*time.Minute, func() error {
 		var synced int64
-		s.db.Model(&models.InboundEvent{}).Where("(event_key LIKE ? OR event_key LIKE ?) AND sync_status = ?", "outage-%", "%OUT-%", flow.StatusSynced).Count(&synced)
+		s.db.Model(&models.InboundEvent{}).Where("(event_key LIKE ? OR event_key LIKE ?) AND sync_status = ?", "outage-%", "%OUT-%", string(models.EventSynced)).Count(&synced)
 		if synced != n {
 			return fmt.Errorf("%d of %d synced", synced, n)
 		}
@@ -230,7 +230,7 @@ func TestMySQLOutageRefusesAndLosesNothing(t *testing.T) {
 	p.start(t)
 	s.mustAccept("/webhooks/autox3", refused) // the vendor's redelivery
 	for _, id := range append(acked, flow.EventWorkflowID("autox3", fmt.Sprintf("mysql-down-r-%d", rb))) {
-		s.mustResult(id, flow.StatusSynced)
+		s.mustResult(id, string(models.EventSynced))
 	}
 }
 
@@ -272,7 +272,7 @@ func TestRejectionReasonStaysPrivate(t *testing.T) {
 	eventID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rb, 10))
 	testenv.Eventually(t, "the record parked as rejected", time.Minute, func() error {
-		if st, _ := s.syncStatus(recordID); st != flow.StatusRejected {
+		if st, _ := s.syncStatus(recordID); st != string(models.RecordRejected) {
 			return fmt.Errorf("record SyncStatus %q", st)
 		}
 		return nil

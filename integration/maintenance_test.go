@@ -61,7 +61,7 @@ func TestAutoX3MaintenancePlansConvergePerPlan(t *testing.T) {
 		parallel(len(bodies), func(i int) { s.mustAccept("/webhooks/autox3", bodies[i]) })
 
 		for _, id := range msgIDs {
-			s.mustResult(flow.EventWorkflowID("autox3", id), flow.StatusSplit)
+			s.mustResult(flow.EventWorkflowID("autox3", id), string(models.EventSplit))
 		}
 		for id, st := range want {
 			testenv.Eventually(t, "plan "+id+" ends on its newest state", 2*time.Minute, func() error {

@@ -45,21 +45,21 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 	wfID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))
 	testenv.Eventually(t, "record pending while the ERP is slow", 30*time.Second, func() error {
-		if status, running := s.syncStatus(recordID); status != flow.StatusPending || !running {
+		if status, running := s.syncStatus(recordID); status != string(models.RecordPending) || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v, want pending and running", status, running)
 		}
 		return nil
 	})
 	r, err := s.result(wfID)
-	if err != nil || r.Status != flow.StatusHandedOver || r.RecordWorkflowID != recordID {
+	if err != nil || r.Status != string(flow.EventHandedOver) || r.RecordWorkflowID != recordID {
 		t.Fatalf("event workflow ended %+v, %v; want handed over to %s", r, err, recordID)
 	}
-	if status, running := s.syncStatus(wfID); status != flow.StatusHandedOver || running {
+	if status, running := s.syncStatus(wfID); status != string(flow.EventHandedOver) || running {
 		t.Fatalf("event workflow SyncStatus=%q running=%v, want handed_over and closed", status, running)
 	}
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 	testenv.Eventually(t, "record synced", 30*time.Second, func() error {
-		if status, _ := s.syncStatus(recordID); status != flow.StatusSynced {
+		if status, _ := s.syncStatus(recordID); status != string(models.RecordSynced) {
 			return fmt.Errorf("record SyncStatus=%q", status)
 		}
 		return nil
@@ -98,7 +98,7 @@ func TestSyncStatusMovesPendingToSynced(t *testing.T) {
 func (s *stack) waitParked(recordID string) {
 	s.t.Helper()
 	testenv.Eventually(s.t, recordID+" parked as rejected", time.Minute, func() error {
-		if status, running := s.syncStatus(recordID); status != flow.StatusRejected || !running {
+		if status, running := s.syncStatus(recordID); status != string(models.RecordRejected) || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
 		}
 		return nil
@@ -121,10 +121,10 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
 	s.waitParked(recordID)
 	st := s.queryStatus(recordID)
-	if st.SyncStatus != flow.StatusRejected || !strings.Contains(st.LastError, "unknown customer") || st.Attempts < 1 || st.State != "waiting-operator" {
+	if st.SyncStatus != string(models.RecordRejected) || !strings.Contains(st.LastError, "unknown customer") || st.Attempts < 1 || st.State != "waiting-operator" {
 		t.Fatalf("status query = %+v", st)
 	}
-	s.mustResult(wfID, flow.StatusRejected)
+	s.mustResult(wfID, string(models.EventRejected))
 	var ev models.InboundEvent
 	if err := s.db.Where("event_key = ?", msgID).Take(&ev).Error; err != nil || !strings.Contains(ev.SyncDetail, "unknown customer") {
 		t.Fatalf("database event detail %q, %v", ev.SyncDetail, err)
@@ -141,10 +141,10 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer created"}); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.UpdateRetry, flow.OperatorRequest{Reason: "customer created"}); err != nil {
 		t.Fatal(err)
 	}
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 	if recs := s.records("reception_order", ext); len(recs) != 1 {
 		t.Fatalf("ERP has %d records after the retry, want 1", len(recs))
 	}
@@ -164,24 +164,24 @@ func TestRejectedThenOperatorSkip(t *testing.T) {
 	wfID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
 	s.waitParked(recordID)
-	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.SignalSkip, flow.OperatorRequest{Reason: "test vehicle"}); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), recordID, "", flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"}); err != nil {
 		t.Fatal(err)
 	}
-	s.mustResult(wfID, flow.StatusSkipped)
+	s.mustResult(wfID, string(models.EventSkipped))
 	var ev models.InboundEvent
 	s.db.Where("event_key = ?", msgID).Take(&ev)
 	var rs models.RecordState
 	s.db.Where("kind = ? AND external_id = ?", "reception_order", ext).Take(&rs)
 	var skips int64
 	s.db.Model(&models.SyncAttempt{}).Where("external_id = ? AND outcome = ?", ext, "skipped").Count(&skips)
-	if ev.SyncStatus != flow.StatusSkipped || ev.SyncDetail != "test vehicle" || rs.SyncStatus != flow.StatusSkipped || rs.SyncedRevision != rs.Revision || skips != 1 {
+	if ev.SyncStatus != models.EventSkipped || ev.SyncDetail != "test vehicle" || rs.SyncStatus != models.RecordSkipped || rs.SyncedRevision != rs.Revision || skips != 1 {
 		t.Fatalf("event %q (%q), record %q (revision %d synced %d), %d skip rows", ev.SyncStatus, ev.SyncDetail, rs.SyncStatus, rs.Revision, rs.SyncedRevision, skips)
 	}
 	if len(s.records("reception_order", ext)) != 0 {
 		t.Fatal("a skipped record reached the ERP")
 	}
 	testenv.Eventually(t, "record searchable as skipped", 30*time.Second, func() error {
-		if status, _ := s.syncStatus(recordID); status != flow.StatusSkipped {
+		if status, _ := s.syncStatus(recordID); status != string(models.RecordSkipped) {
 			return fmt.Errorf("record SyncStatus=%q", status)
 		}
 		return nil
@@ -217,12 +217,20 @@ func TestOperatorUpdatesAnswer(t *testing.T) {
 	if err != nil || answer != "retrying revision 1" {
 		t.Fatalf("retry update answered %q, %v", answer, err)
 	}
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 	if recs := s.records("reception_order", ext); len(recs) != 1 {
 		t.Fatalf("ERP has %d records after the retry, want 1", len(recs))
 	}
 
-	// Now nothing is parked: a skip on the record workflow is refused, and says why.
+	// Now nothing is parked: a skip on the record workflow is refused, and
+	// says why. (The event's row is settled inside the send; the workflow
+	// learns of it when the send's result reaches it.)
+	testenv.Eventually(t, recordID+" synced", time.Minute, func() error {
+		if status, _ := s.syncStatus(recordID); status != string(models.RecordSynced) {
+			return fmt.Errorf("SyncStatus=%q", status)
+		}
+		return nil
+	})
 	answer, err = s.update(recordID, flow.UpdateSkip, flow.OperatorRequest{Reason: "too late"})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != flow.ErrNotApplicable || appErr.Message() != "nothing to skip: record is synced" {
@@ -250,7 +258,7 @@ func TestOperatorSkipUpdateAnswers(t *testing.T) {
 	if err != nil || answer != "skipped revision 1" {
 		t.Fatalf("skip update answered %q, %v", answer, err)
 	}
-	s.mustResult(wfID, flow.StatusSkipped)
+	s.mustResult(wfID, string(models.EventSkipped))
 	if len(s.records("reception_order", ext)) != 0 {
 		t.Fatal("a skipped record reached the ERP")
 	}
@@ -270,9 +278,9 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
 	wfID := flow.EventWorkflowID("autox3", msgID)
 	recordID := flow.RecordWorkflowID("autox3", "reception_order", ext)
-	s.mustResult(wfID, flow.StatusHandedOver)
+	s.mustResult(wfID, string(flow.EventHandedOver))
 	testenv.Eventually(t, "record retrying the ERP", time.Minute, func() error {
-		if status, running := s.syncStatus(recordID); status != flow.StatusPending || !running {
+		if status, running := s.syncStatus(recordID); status != string(models.RecordPending) || !running {
 			return fmt.Errorf("SyncStatus=%q running=%v", status, running)
 		}
 		return nil
@@ -280,7 +288,8 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if err := s.c.TerminateWorkflow(context.Background(), recordID, "", "operator mistake"); err != nil {
 		t.Fatal(err)
 	}
-	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.TaskQueue}
+	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.TaskQueue,
+		Policy: flow.SyncPolicy{RetryBudget: time.Hour, AttemptTimeout: 30 * time.Second, InitialInterval: time.Second, MaximumInterval: 10 * time.Second}}
 	// Waiting, but not for long yet: left alone.
 	if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 0 {
 		t.Fatalf("a sweep of fresh records told %d, %v; want 0", told, err)
@@ -301,7 +310,7 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if err := s.sim.SetFaults(erpsim.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 	if recs := s.records("reception_order", ext); len(recs) != 1 {
 		t.Fatalf("ERP has %d records, want 1", len(recs))
 	}
@@ -347,7 +356,7 @@ func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
 	body := autox3.BuildBody(msgID, "event.autox3.order.receivebase.create", time.Now().UnixMilli(), json.RawMessage(`{"mobile":"13912345678","staffId":2}`), json.RawMessage(content), false, appSecret)
 	s.mustAccept("/webhooks/autox3", body)
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 
 	for _, id := range []string{wfID, flow.RecordWorkflowID("autox3", "reception_order", strconv.FormatInt(rbid, 10))} {
 		all := s.rawHistory(id)
@@ -374,8 +383,8 @@ func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Body != "" || in.ClaimCheck != flow.ClaimCheckFor("autox3", msgID) {
-		t.Fatalf("decoded input carries the body or lacks its claim check: %+v", in)
+	if in.ClaimCheck != flow.ClaimCheckFor("autox3", msgID) {
+		t.Fatalf("decoded input lacks its claim check: %+v", in)
 	}
 	// The codec server decrypts the input and resolves its claim check: the
 	// operator reads the callback as the vendor sent it, as JSON.
@@ -404,7 +413,7 @@ func TestMetricsCountCallbacks(t *testing.T) {
 	msgID := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, uniqueID(), time.Now().UnixMilli(), appSecret))
 	s.post("/webhooks/autox3", []byte(`{"msgId":1}`))
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 	code, text := s.get("/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics answered %d", code)

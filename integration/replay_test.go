@@ -41,7 +41,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 		ids = append(ids, strconv.FormatInt(rbid, 10))
 		msgID := uuid.NewString()
 		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, base, appSecret))
-		s.mustResult(flow.EventWorkflowID("autox3", msgID), flow.StatusSynced)
+		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 	}
 	// A fourth order is parked by an ERP rejection: replay leaves it to operators.
 	parked := strconv.FormatInt(uniqueID()+97, 10)
@@ -52,7 +52,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	parkedMsg := uuid.NewString()
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(parkedMsg, parkedRB, base, appSecret))
 	testenv.Eventually(t, "fourth order parked", time.Minute, func() error {
-		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != flow.StatusRejected {
+		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != string(models.RecordRejected) {
 			return fmt.Errorf("SyncStatus %q", st)
 		}
 		return nil
@@ -80,7 +80,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	if !strings.Contains(out.String(), "resent       autox3/reception_order/"+ids[0]) || !strings.Contains(out.String(), "held         autox3/reception_order/"+parked) {
 		t.Fatalf("output:\n%s", out.String())
 	}
-	s.mustResult(flow.EventWorkflowID("autox3", newerMsg), flow.StatusSynced)
+	s.mustResult(flow.EventWorkflowID("autox3", newerMsg), string(models.EventSynced))
 
 	// The first order was sent again under its key and the ERP knew it.
 	testenv.Eventually(t, "first order resent", time.Minute, func() error {
@@ -90,7 +90,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 			return fmt.Errorf("attempts %+v", attempts)
 		}
 		st, err := store.New(s.db).Record(context.Background(), "autox3", "reception_order", ids[0])
-		if err != nil || st.SyncedRevision != st.Revision || st.SyncStatus != flow.StatusSynced {
+		if err != nil || st.SyncedRevision != st.Revision || st.SyncStatus != models.RecordSynced {
 			return fmt.Errorf("record %+v, %v", st, err)
 		}
 		return nil
@@ -116,8 +116,8 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	if n := len(s.records("reception_order", parked)); n != 0 {
 		t.Errorf("parked order reached the ERP %d times", n)
 	}
-	if st, running := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != flow.StatusRejected || !running {
+	if st, running := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != string(models.RecordRejected) || !running {
 		t.Errorf("parked record: %s running=%v", st, running)
 	}
-	s.mustResult(flow.EventWorkflowID("autox3", parkedMsg), flow.StatusRejected)
+	s.mustResult(flow.EventWorkflowID("autox3", parkedMsg), string(models.EventRejected))
 }

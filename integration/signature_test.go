@@ -30,7 +30,7 @@ func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
 	}
 	s.mustAccept("/webhooks/autox3", pretty.Bytes())
 	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.mustResult(wfID, flow.StatusSynced)
+	s.mustResult(wfID, string(models.EventSynced))
 
 	// The redelivery, as Java's HttpURLConnection sends it without a Content-Type set.
 	resp, err := http.Post(s.apiURL+"/webhooks/autox3", "application/x-www-form-urlencoded", bytes.NewReader(pretty.Bytes()))
@@ -54,7 +54,7 @@ func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
 	if err := s.db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
 		t.Fatalf("inbound event row: %v", err)
 	}
-	if ev.SyncStatus != flow.StatusSynced || ev.ExternalID != ext {
+	if ev.SyncStatus != models.EventSynced || ev.ExternalID != ext {
 		t.Fatalf("inbound event row: status %s, external id %s", ev.SyncStatus, ev.ExternalID)
 	}
 	if !bytes.Equal(ev.Body, pretty.Bytes()) {

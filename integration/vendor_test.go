@@ -96,7 +96,7 @@ func TestThirdVendorEndToEnd(t *testing.T) {
 	if code, ans := post("Bearer "+token, body); code != http.StatusOK || ans["ok"] != true {
 		t.Fatalf("redelivery answered %d %v", code, ans)
 	}
-	s.mustResult(flow.EventWorkflowID("acme", "m-"+orderID), flow.StatusSynced)
+	s.mustResult(flow.EventWorkflowID("acme", "m-"+orderID), string(models.EventSynced))
 
 	recs := s.records("acme_order", orderID)
 	if len(recs) != 1 {
@@ -115,5 +115,5 @@ func TestThirdVendorEndToEnd(t *testing.T) {
 	rb := uniqueID()
 	msgID := fmt.Sprintf("acme-side-%d", rb)
 	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rb, time.Now().UnixMilli(), appSecret))
-	s.mustResult(flow.EventWorkflowID(vendors.AutoX3, msgID), flow.StatusSynced)
+	s.mustResult(flow.EventWorkflowID(vendors.AutoX3, msgID), string(models.EventSynced))
 }

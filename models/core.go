@@ -30,10 +30,10 @@ type InboundEvent struct {
 	Body       []byte    `gorm:"type:mediumblob;not null"`
 	WorkflowID string    `gorm:"size:255;not null"`
 	// Applied is true when this event was the newest state of its record when persisted.
-	Applied    bool   `gorm:"not null"`
-	Revision   int64  `gorm:"not null"` // record revision this event produced (0 when not applied)
-	SyncStatus string `gorm:"size:16;not null;index"`
-	SyncDetail string `gorm:"size:1024;not null;default:''"`
+	Applied    bool        `gorm:"not null"`
+	Revision   int64       `gorm:"not null"` // record revision this event produced (0 when not applied)
+	SyncStatus EventStatus `gorm:"size:16;not null;index"`
+	SyncDetail string      `gorm:"size:1024;not null;default:''"`
 	// Warnings is a JSON array of what the decoder and the store kept
 	// although it breaks a rule the vendor's documents imply (see
 	// vendors.Event.Warnings), or empty. Warnings name fields, never values.
@@ -69,13 +69,13 @@ type RecordState struct {
 	OccurredAt time.Time `gorm:"not null"`
 	// OccurredOffset is OccurredAt's offset from UTC in seconds in the
 	// vendor's zone, so the ERP receives the time as the vendor reported it.
-	OccurredOffset int    `gorm:"not null;default:0"`
-	Data           string `gorm:"type:mediumtext;not null"`
-	DataSHA256     string `gorm:"size:64;not null"`
-	SyncedRevision int64  `gorm:"not null;default:0"`
-	SyncedVersion  int64  `gorm:"not null;default:0"`
-	SyncStatus     string `gorm:"size:16;not null;index"`
-	LastError      string `gorm:"size:1024;not null;default:''"`
+	OccurredOffset int          `gorm:"not null;default:0"`
+	Data           string       `gorm:"type:mediumtext;not null"`
+	DataSHA256     string       `gorm:"size:64;not null"`
+	SyncedRevision int64        `gorm:"not null;default:0"`
+	SyncedVersion  int64        `gorm:"not null;default:0"`
+	SyncStatus     RecordStatus `gorm:"size:16;not null;index"`
+	LastError      string       `gorm:"size:1024;not null;default:''"`
 	SyncedAt       *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
@@ -83,15 +83,15 @@ type RecordState struct {
 
 // SyncAttempt is one answer of the ERP to one record send, kept for audit.
 type SyncAttempt struct {
-	ID             uint64 `gorm:"primaryKey"`
-	Vendor         string `gorm:"size:32;not null;index:ix_attempt_record,priority:1"`
-	Kind           string `gorm:"size:64;not null;index:ix_attempt_record,priority:2"`
-	ExternalID     string `gorm:"size:128;not null;index:ix_attempt_record,priority:3"`
-	Revision       int64  `gorm:"not null"`
-	Version        int64  `gorm:"not null"`
-	IdempotencyKey string `gorm:"size:255;not null"`
-	Outcome        string `gorm:"size:16;not null"` // accepted, retry, rejected
-	HTTPStatus     int    `gorm:"not null"`
-	Detail         string `gorm:"size:1024;not null;default:''"`
+	ID             uint64         `gorm:"primaryKey"`
+	Vendor         string         `gorm:"size:32;not null;index:ix_attempt_record,priority:1"`
+	Kind           string         `gorm:"size:64;not null;index:ix_attempt_record,priority:2"`
+	ExternalID     string         `gorm:"size:128;not null;index:ix_attempt_record,priority:3"`
+	Revision       int64          `gorm:"not null"`
+	Version        int64          `gorm:"not null"`
+	IdempotencyKey string         `gorm:"size:255;not null"`
+	Outcome        AttemptOutcome `gorm:"size:16;not null"`
+	HTTPStatus     int            `gorm:"not null"`
+	Detail         string         `gorm:"size:1024;not null;default:''"`
 	CreatedAt      time.Time
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
@@ -329,11 +328,11 @@ func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
 				}
 			}
 			var split []models.InboundEvent
-			if err := db.Where("sync_status = ?", flow.StatusSplit).Order("event_key").Find(&split).Error; err != nil || len(split) != 3 {
+			if err := db.Where("sync_status = ?", string(models.EventSplit)).Order("event_key").Find(&split).Error; err != nil || len(split) != 3 {
 				t.Fatalf("split messages = %d, %v", len(split), err)
 			}
 			var superseded int64
-			db.Model(&models.InboundEvent{}).Where("parent_key = ? AND sync_status = ?", "v-1", flow.StatusSuperseded).Count(&superseded)
+			db.Model(&models.InboundEvent{}).Where("parent_key = ? AND sync_status = ?", "v-1", string(models.EventSuperseded)).Count(&superseded)
 			if superseded != 2 {
 				t.Fatalf("%d parts of the older message superseded, want 2", superseded)
 			}

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
 )
 
 // intakeWriteTimeout bounds the writing of one batch of intake inserts.
@@ -119,7 +119,7 @@ func insertIntake(ctx context.Context, db *gorm.DB, batch []*intakeCall) ([]bool
 	dups := make([]bool, len(batch))
 	err := db.WithContext(urgent(ctx)).Transaction(func(tx *gorm.DB) error {
 		for i, c := range batch {
-			row := inboundRow(c.in, flow.StatusReceived, "")
+			row := inboundRow(c.in, models.EventReceived, "")
 			row.OccurredAt = row.ReceivedAt
 			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 			if res.Error != nil {

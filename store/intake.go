@@ -123,7 +123,7 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 // for an operator (an indexed count).
 func (s *Store) Parked(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", flow.StatusRejected).Count(&n).Error; err != nil {
+	if err := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", models.RecordRejected).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count parked records: %w", err)
 	}
 	return n, nil

@@ -7,7 +7,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 )
 
@@ -33,7 +32,7 @@ type ReplayRecord struct {
 	Version        int64
 	Revision       int64
 	SyncedRevision int64
-	SyncStatus     string
+	SyncStatus     models.RecordStatus
 }
 
 // Label names the record for people: vendor/kind/external id.
@@ -94,8 +93,8 @@ func (s *Store) ReplayPage(ctx context.Context, f ReplayFilter, after uint64, li
 func (s *Store) MarkForResend(ctx context.Context, id uint64) (revision int64, raised bool, err error) {
 	db := s.db.WithContext(ctx)
 	up := db.Model(&models.RecordState{}).
-		Where("id = ? AND version >= 0 AND synced_revision = revision AND sync_status = ?", id, flow.StatusSynced).
-		Updates(map[string]any{"revision": gorm.Expr("revision + 1"), "sync_status": flow.StatusPending})
+		Where("id = ? AND version >= 0 AND synced_revision = revision AND sync_status = ?", id, models.RecordSynced).
+		Updates(map[string]any{"revision": gorm.Expr("revision + 1"), "sync_status": models.RecordPending})
 	if up.Error != nil {
 		return 0, false, fmt.Errorf("mark record %d for resend: %w", id, up.Error)
 	}

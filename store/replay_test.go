@@ -8,14 +8,13 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 )
 
 // replayRow stores a record state as it stands after some syncs, last changed at changed.
-func replayRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revision, synced int64, status string, changed time.Time) models.RecordState {
+func replayRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revision, synced int64, status models.RecordStatus, changed time.Time) models.RecordState {
 	t.Helper()
 	st := models.RecordState{Vendor: vendor, Kind: kind, ExternalID: id, Version: version, Revision: revision,
 		SyncedRevision: synced, SyncStatus: status, OccurredAt: changed, Data: `{}`, DataSHA256: "-"}
@@ -58,11 +57,11 @@ func TestReplayFilters(t *testing.T) {
 			db := open(t)
 			s := store.New(db)
 			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, flow.StatusSynced, day)
-			replayRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, flow.StatusSynced, day.Add(24*time.Hour))
-			replayRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, flow.StatusSynced, day.Add(48*time.Hour))
-			replayRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, flow.StatusSynced, day.Add(72*time.Hour))
-			replayRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, flow.StatusPending, day.Add(72*time.Hour))
+			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, models.RecordSynced, day)
+			replayRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, models.RecordSynced, day.Add(24*time.Hour))
+			replayRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, models.RecordSynced, day.Add(48*time.Hour))
+			replayRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, models.RecordSynced, day.Add(72*time.Hour))
+			replayRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, models.RecordPending, day.Add(72*time.Hour))
 
 			for _, c := range []struct {
 				name string
@@ -93,10 +92,10 @@ func TestMarkForResend(t *testing.T) {
 			s := store.New(db)
 			ctx := context.Background()
 			now := time.Now().UTC()
-			synced := replayRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, flow.StatusSynced, now)
-			pending := replayRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, flow.StatusPending, now)
-			rejected := replayRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, flow.StatusRejected, now)
-			skipped := replayRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, flow.StatusSkipped, now)
+			synced := replayRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, models.RecordSynced, now)
+			pending := replayRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, models.RecordPending, now)
+			rejected := replayRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, models.RecordRejected, now)
+			skipped := replayRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, models.RecordSkipped, now)
 
 			rev, raised, err := s.MarkForResend(ctx, synced.ID)
 			if err != nil || !raised || rev != 5 {
@@ -106,7 +105,7 @@ func TestMarkForResend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if after.Version != 77 || after.Data != synced.Data || after.SyncedRevision != 4 || after.SyncStatus != flow.StatusPending {
+			if after.Version != 77 || after.Data != synced.Data || after.SyncedRevision != 4 || after.SyncStatus != models.RecordPending {
 				t.Fatalf("after MarkForResend: %+v", after)
 			}
 			// Sending it marks it synced at the new revision, as after any send.
@@ -131,10 +130,10 @@ func TestParkedCountsRejectedRecords(t *testing.T) {
 			db := open(t)
 			s := store.New(db)
 			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, flow.StatusRejected, day)
-			replayRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, flow.StatusSynced, day)
-			replayRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, flow.StatusRejected, day)
-			replayRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, flow.StatusPending, day)
+			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, models.RecordRejected, day)
+			replayRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
+			replayRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
+			replayRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
 			n, err := s.Parked(context.Background())
 			if err != nil || n != 2 {
 				t.Fatalf("Parked = %d, %v; want 2", n, err)

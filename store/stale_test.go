@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 )
 
@@ -21,13 +21,13 @@ func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
 			ctx := context.Background()
 			old := time.Now().Add(-3 * time.Hour)
 			fresh := time.Now().Add(-time.Minute)
-			replayRow(t, db, "autox3", "reception_order", "stale-1", 10, 2, 1, flow.StatusPending, old)
-			replayRow(t, db, "autox3", "reception_order", "stale-2", 10, 1, 0, flow.StatusPending, old.Add(time.Minute))
-			replayRow(t, db, "autox3", "reception_order", "busy", 10, 2, 1, flow.StatusPending, fresh)      // a workflow is at it
-			replayRow(t, db, "autox3", "reception_order", "synced", 10, 2, 2, flow.StatusSynced, old)       // at the ERP
-			replayRow(t, db, "autox3", "reception_order", "parked", 10, 2, 1, flow.StatusRejected, old)     // an operator's
-			replayRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, flow.StatusSkipped, old)     // an operator's
-			replayRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, flow.StatusPending, old) // never applied
+			replayRow(t, db, "autox3", "reception_order", "stale-1", 10, 2, 1, models.RecordPending, old)
+			replayRow(t, db, "autox3", "reception_order", "stale-2", 10, 1, 0, models.RecordPending, old.Add(time.Minute))
+			replayRow(t, db, "autox3", "reception_order", "busy", 10, 2, 1, models.RecordPending, fresh)      // a workflow is at it
+			replayRow(t, db, "autox3", "reception_order", "synced", 10, 2, 2, models.RecordSynced, old)       // at the ERP
+			replayRow(t, db, "autox3", "reception_order", "parked", 10, 2, 1, models.RecordRejected, old)     // an operator's
+			replayRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, models.RecordSkipped, old)     // an operator's
+			replayRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, models.RecordPending, old) // never applied
 
 			got, err := s.StaleRecords(ctx, time.Now().Add(-time.Hour), 10)
 			if err != nil {

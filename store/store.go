@@ -81,7 +81,7 @@ func (s *Store) Receive(ctx context.Context, in Inbound) (duplicate bool, err er
 	if n > 0 {
 		return true, nil
 	}
-	row := inboundRow(in, flow.StatusReceived, "")
+	row := inboundRow(in, models.EventReceived, "")
 	row.OccurredAt = row.ReceivedAt
 	if err := db.Create(&row).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -130,10 +130,10 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 		if ev, err = decode(body); err != nil {
 			return err
 		}
-		if row.ID != 0 && row.SyncStatus != flow.StatusReceived {
+		if row.ID != 0 && row.SyncStatus != models.EventReceived {
 			// Persisted before (a retry after a commit whose answer was lost): answer as then.
 			res = Persisted{Applied: row.Applied, Revision: row.Revision}
-			if row.SyncStatus == flow.StatusSplit || len(ev.Parts) > 0 {
+			if row.SyncStatus == models.EventSplit || len(ev.Parts) > 0 {
 				res.Parts = ev.PartKeys()
 			}
 			return nil
@@ -169,14 +169,14 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		return Persisted{}, fmt.Errorf("encode normalised record: %w", err)
 	}
 	label := ev.Vendor + "/" + ev.Kind + "/" + ev.ExternalID
-	if row, err = claim(tx, in, row, ev, occurred, flow.StatusPending); err != nil {
+	if row, err = claim(tx, in, row, ev, occurred, models.EventPending); err != nil {
 		return Persisted{}, err
 	}
 
 	// Make sure the record's row exists, then raise it only if this state is newer:
 	// the conditional UPDATE is the compare-and-set that keeps the newest state.
 	placeholder := models.RecordState{Vendor: ev.Vendor, Kind: ev.Kind, ExternalID: ev.ExternalID, Version: -1,
-		OccurredAt: occurred.UTC(), SyncStatus: flow.StatusPending}
+		OccurredAt: occurred.UTC(), SyncStatus: models.RecordPending}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&placeholder).Error; err != nil {
 		return Persisted{}, fmt.Errorf("create record %s: %w", label, err)
 	}
@@ -185,13 +185,13 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 		Updates(map[string]any{
 			"version": ev.Version, "revision": gorm.Expr("revision + 1"), "event_key": ev.EventKey,
 			"occurred_at": occurred.UTC(), "occurred_offset": offset, "data": string(data), "data_sha256": sha256Hex(data),
-			"sync_status": flow.StatusPending,
+			"sync_status": models.RecordPending,
 		})
 	if up.Error != nil {
 		return Persisted{}, fmt.Errorf("apply record %s: %w", label, up.Error)
 	}
 	if up.RowsAffected == 0 {
-		return Persisted{}, tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_status", flow.StatusSuperseded).Error
+		return Persisted{}, tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Updates(map[string]any{"sync_status": models.EventSuperseded, "sync_detail": "a newer state of the record was already stored"}).Error
 	}
 	var state models.RecordState
 	if err := tx.Select("revision").Where("vendor = ? AND kind = ? AND external_id = ?", ev.Vendor, ev.Kind, ev.ExternalID).Take(&state).Error; err != nil {
@@ -214,7 +214,7 @@ func apply(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 // status with what the decoder learned (or stores it, for runs that carry
 // the body). The status guard is the claim: an attempt that got here first
 // leaves no row to update, and this one is retried.
-func claim(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event, occurred time.Time, status string) (models.InboundEvent, error) {
+func claim(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event, occurred time.Time, status models.EventStatus) (models.InboundEvent, error) {
 	started := now()
 	if row.ID == 0 {
 		row = inboundRow(in, status, "")
@@ -225,7 +225,7 @@ func claim(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event, 
 		}
 		return row, nil
 	}
-	up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, flow.StatusReceived).Updates(map[string]any{
+	up := tx.Model(&models.InboundEvent{}).Where("id = ? AND sync_status = ?", row.ID, models.EventReceived).Updates(map[string]any{
 		"kind": ev.Kind, "external_id": ev.ExternalID, "version": ev.Version, "occurred_at": occurred.UTC(),
 		"workflow_id": in.WorkflowID, "sync_status": status, "started_at": gorm.Expr("COALESCE(started_at, ?)", started),
 		"warnings": warningsText(ev.Warnings)})
@@ -250,11 +250,15 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	if occurred.IsZero() {
 		occurred = in.ReceivedAt
 	}
-	row, err := claim(tx, in, row, ev, occurred, flow.StatusSplit)
+	row, err := claim(tx, in, row, ev, occurred, models.EventSplit)
 	if err != nil {
 		return Persisted{}, err
 	}
 	keys := ev.PartKeys()
+	detail := fmt.Sprintf("split into %d events, one per record it changes", len(keys))
+	if err := tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_detail", detail).Error; err != nil {
+		return Persisted{}, fmt.Errorf("mark event %s split: %w", flow.ClaimCheckFor(in.Vendor, in.EventKey), err)
+	}
 	graceUntil := now().Add(PartStartGrace)
 	parts := make([]models.InboundEvent, len(ev.Parts))
 	for i, p := range ev.Parts {
@@ -270,7 +274,7 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 			// Persist marks it started. Should the message's run never get
 			// that far (terminated by hand, say), the relay starts the parts
 			// once the grace has passed, as it does any stored callback.
-			SyncStatus: flow.StatusReceived, ReceivedAt: in.ReceivedAt.UTC(), RelayUntil: &graceUntil,
+			SyncStatus: models.EventReceived, ReceivedAt: in.ReceivedAt.UTC(), RelayUntil: &graceUntil,
 		}
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&parts, batchSize).Error; err != nil {
@@ -321,8 +325,8 @@ func warningsText(warnings []string) string {
 // Marking it twice is a no-op.
 func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) error {
 	db := s.db.WithContext(ctx)
-	up := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ? AND sync_status = ?", in.Vendor, in.EventKey, flow.StatusReceived).
-		Updates(map[string]any{"kind": "invalid", "sync_status": flow.StatusInvalid, "sync_detail": Truncate(problem, detailLimit),
+	up := db.Model(&models.InboundEvent{}).Where("vendor = ? AND event_key = ? AND sync_status = ?", in.Vendor, in.EventKey, models.EventReceived).
+		Updates(map[string]any{"kind": "invalid", "sync_status": models.EventInvalid, "sync_detail": Truncate(problem, detailLimit),
 			"workflow_id": in.WorkflowID, "started_at": gorm.Expr("COALESCE(started_at, ?)", now())})
 	if up.Error != nil {
 		return fmt.Errorf("mark invalid %s event: %w", in.Vendor, up.Error)
@@ -330,7 +334,7 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 	if up.RowsAffected > 0 || len(in.Body) == 0 {
 		return nil
 	}
-	row := inboundRow(in, flow.StatusInvalid, problem)
+	row := inboundRow(in, models.EventInvalid, problem)
 	row.Kind, row.OccurredAt = "invalid", in.ReceivedAt.UTC()
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("store invalid %s event: %w", in.Vendor, err)
@@ -338,7 +342,7 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 	return nil
 }
 
-func inboundRow(in Inbound, status, detail string) models.InboundEvent {
+func inboundRow(in Inbound, status models.EventStatus, detail string) models.InboundEvent {
 	return models.InboundEvent{
 		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
 		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
@@ -397,20 +401,20 @@ func (s *Store) AddAttempt(ctx context.Context, a models.SyncAttempt) error {
 // MarkFailed notes a failed send of a record: its status and last error.
 // A rejection (status rejected) also marks the events waiting for this
 // state rejected, with the reason, until a retry or a skip settles them.
-func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status, lastErr string) error {
+func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status models.RecordStatus, lastErr string) error {
 	lastErr = Truncate(lastErr, detailLimit)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.RecordState{}).Where("id = ?", st.ID).
 			Updates(map[string]any{"last_error": lastErr, "sync_status": status}).Error; err != nil {
 			return err
 		}
-		if status != flow.StatusRejected {
+		if status != models.RecordRejected {
 			return nil
 		}
 		return tx.Model(&models.InboundEvent{}).
 			Where("kind = ? AND external_id = ? AND vendor = ? AND applied = ? AND revision > ? AND revision <= ? AND sync_status = ?",
-				st.Kind, st.ExternalID, st.Vendor, true, st.SyncedRevision, st.Revision, flow.StatusPending).
-			Updates(map[string]any{"sync_status": flow.StatusRejected, "sync_detail": lastErr}).Error
+				st.Kind, st.ExternalID, st.Vendor, true, st.SyncedRevision, st.Revision, models.EventPending).
+			Updates(map[string]any{"sync_status": models.EventRejected, "sync_detail": lastErr}).Error
 	})
 	if err != nil {
 		return fmt.Errorf("record failed send of %s/%s/%s: %w", st.Vendor, st.Kind, st.ExternalID, err)
@@ -429,7 +433,7 @@ func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current,
 		at := now()
 		up := tx.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
 			"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": at, "last_error": "",
-			"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusPending),
+			"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, models.RecordSynced, models.RecordPending),
 		})
 		if up.Error != nil {
 			return up.Error
@@ -437,7 +441,7 @@ func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current,
 		if up.RowsAffected > 0 {
 			superseded := fmt.Sprintf("the ERP has revision %d, newer than this event's", st.Revision)
 			if err := settleEvents(tx, st.Vendor, st.Kind, st.ExternalID, st.Revision, map[string]any{
-				"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, flow.StatusSynced, flow.StatusSuperseded),
+				"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, models.EventSynced, models.EventSuperseded),
 				"sync_detail": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, "", superseded),
 				"synced_at":   gorm.Expr("CASE WHEN revision = ? THEN ? ELSE synced_at END", st.Revision, at),
 			}); err != nil {
@@ -458,7 +462,7 @@ func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current,
 func settleEvents(tx *gorm.DB, vendor, kind, externalID string, revision int64, updates map[string]any) error {
 	return tx.Model(&models.InboundEvent{}).
 		Where("kind = ? AND external_id = ? AND vendor = ? AND applied = ? AND revision <= ? AND sync_status IN ?",
-			kind, externalID, vendor, true, revision, []string{flow.StatusPending, flow.StatusRejected}).
+			kind, externalID, vendor, true, revision, []models.EventStatus{models.EventPending, models.EventRejected}).
 		Updates(updates).Error
 }
 
@@ -469,15 +473,15 @@ func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.RecordState{}).
 			Where("vendor = ? AND kind = ? AND external_id = ? AND synced_revision < ?", in.Vendor, in.Kind, in.ExternalID, in.Revision).
-			Updates(map[string]any{"synced_revision": in.Revision, "sync_status": flow.StatusSkipped,
+			Updates(map[string]any{"synced_revision": in.Revision, "sync_status": models.RecordSkipped,
 				"last_error": Truncate("skipped: "+in.Reason, detailLimit)}).Error; err != nil {
 			return err
 		}
-		if err := settleEvents(tx, in.Vendor, in.Kind, in.ExternalID, in.Revision, map[string]any{"sync_status": flow.StatusSkipped, "sync_detail": reason}); err != nil {
+		if err := settleEvents(tx, in.Vendor, in.Kind, in.ExternalID, in.Revision, map[string]any{"sync_status": models.EventSkipped, "sync_detail": reason}); err != nil {
 			return err
 		}
 		return tx.Create(&models.SyncAttempt{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Revision: in.Revision,
-			IdempotencyKey: "-", Outcome: flow.StatusSkipped, Detail: reason}).Error
+			IdempotencyKey: "-", Outcome: models.AttemptSkipped, Detail: reason}).Error
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s/%s/%s revision %d skipped: %w", in.Vendor, in.Kind, in.ExternalID, in.Revision, err)
@@ -505,7 +509,7 @@ func (s *Store) StaleRecords(ctx context.Context, before time.Time, limit int) (
 	var out []Stale
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.RecordState{}).Select("id", "vendor", "kind", "external_id", "revision").
-			Where("sync_status = ? AND updated_at < ? AND version >= 0 AND revision > synced_revision", flow.StatusPending, before).
+			Where("sync_status = ? AND updated_at < ? AND version >= 0 AND revision > synced_revision", models.RecordPending, before).
 			Order("updated_at").Limit(limit)
 		if tx.Dialector.Name() == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
@@ -523,20 +527,6 @@ func (s *Store) StaleRecords(ctx context.Context, before time.Time, limit int) (
 		return nil, fmt.Errorf("find records waiting with no workflow: %w", err)
 	}
 	return out, nil
-}
-
-// SetEventOutcome stores what became of an event at the ERP.
-func (s *Store) SetEventOutcome(ctx context.Context, in flow.OutcomeInput) error {
-	updates := map[string]any{"sync_status": in.Status, "sync_detail": Truncate(in.Detail, detailLimit)}
-	if in.Status == flow.StatusSynced {
-		updates["synced_at"] = now()
-	}
-	err := s.db.WithContext(ctx).Model(&models.InboundEvent{}).
-		Where("vendor = ? AND event_key = ?", in.Vendor, in.EventKey).Updates(updates).Error
-	if err != nil {
-		return fmt.Errorf("record outcome of %s event: %w", in.Vendor, err)
-	}
-	return nil
 }
 
 func sha256Hex(b []byte) string {

@@ -24,28 +24,19 @@ import (
 // a is how the tests name activities, the same way the workflows do.
 var a *activities.Activities
 
-// sentSignal is a signal a workflow sent to another workflow.
-type sentSignal struct {
-	WorkflowID string
-	Name       string
-	Arg        any
-}
-
 // harness is a test workflow environment with both workflows registered
-// under their production names, recording the signals the workflow under
-// test sends to other workflows and the search attributes it upserts.
+// under their production names, recording the activities the workflow under
+// test starts and the search attributes it upserts.
 type harness struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
 
 	mu         sync.Mutex
-	signals    []sentSignal
 	syncStatus []string
 	orderIDs   []string
 	nUpserts   int
 	started    []string
 	locals     []string
-	signalErr  error
 }
 
 func newHarness(t *testing.T) *harness {
@@ -56,24 +47,6 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, env: s.NewTestWorkflowEnvironment()}
 	h.env.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
 	h.env.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
-	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
-		func(_, workflowID, _, name string, arg any) error {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.signals = append(h.signals, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
-			return h.signalErr
-		}).Maybe()
-	// Record workflows deliver outcomes through a local activity since
-	// changeOutcomeByLocalActivity: recorded as the signal it sends.
-	h.env.OnActivity(a.DeliverOutcomes, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in []flow.OutcomeDelivery) error {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			for _, d := range in {
-				h.signals = append(h.signals, sentSignal{WorkflowID: d.EventWorkflowID, Name: flow.SignalOutcome, Arg: d.Outcome})
-			}
-			return nil
-		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa, ok := args.Get(0).(temporal.SearchAttributes)
 		if !ok {
@@ -118,42 +91,9 @@ func (h *harness) localActivities() []string {
 	return append([]string(nil), h.locals...)
 }
 
-// failSignals makes every signal to another workflow fail with err from now on.
-func (h *harness) failSignals(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.signalErr = err
-}
-
 // signalAt sends a signal to the workflow under test after d of workflow time.
 func (h *harness) signalAt(d time.Duration, name string, arg any) {
 	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(name, arg) }, d)
-}
-
-// outcomes returns the outcome signals sent to one event workflow, in order.
-func (h *harness) outcomes(workflowID string) []flow.OutcomeSignal {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []flow.OutcomeSignal
-	for _, s := range h.signals {
-		if s.WorkflowID != workflowID || s.Name != flow.SignalOutcome {
-			continue
-		}
-		o, ok := s.Arg.(flow.OutcomeSignal)
-		if !ok {
-			h.t.Errorf("outcome signal to %s carries a %T", workflowID, s.Arg)
-			continue
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-// sent returns every signal sent to other workflows, in order.
-func (h *harness) sent() []sentSignal {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]sentSignal(nil), h.signals...)
 }
 
 // statuses returns the SyncStatus values upserted, in order.

@@ -3,8 +3,9 @@
 // Writes the histories replay_test.go replays: each scenario runs the real
 // workflows on a Temporal dev server, with stand-in activities, and saves
 // every workflow's history under testdata/histories, named after the shape
-// they record (historiesShape). Run it after a deliberate change to the
-// workflows' commands, with historiesShape renamed, and keep the old files too:
+// they record (historiesShape). When a change to the workflows' commands
+// ships (docs/versioning.md), rename historiesShape, run it, and keep the
+// files of every shape that may still have open runs:
 //
 //	go test -tags histories -run TestWriteHistories ./workflows/
 package workflows_test
@@ -28,25 +29,17 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/workflows"
 )
 
 const historiesQueue = "histories"
 
-// historiesShape prefixes the files written: the workflows' shape they
-// record. Files without a prefix predate it (regular activities throughout);
-// "local-steps-" files run the event workflow's short steps as local
-// activities, and the record workflow's outcome signals from one;
-// "hand-over-" files close the event workflow once its record workflow has
-// the new state, and operators retry or skip on the record workflow.
-const historiesShape = "hand-over-"
-
-// historiesInputShape is the shape the scenarios' inputs name (flow.EventInput.Shape).
-const historiesInputShape = flow.ShapeHandOver
+// historiesShape prefixes the files written: the workflows' shape they record.
+const historiesShape = "v1-"
 
 // standIns are activities with the production names and signatures whose
 // behaviour each scenario picks by event key and record id.
@@ -65,6 +58,7 @@ type scenarioEvent struct {
 	revision int64
 	applied  bool
 	invalid  bool
+	parts    []string
 }
 
 // events maps the scenarios' event keys to what Verify and Persist say of them.
@@ -78,20 +72,19 @@ var events = map[string]scenarioEvent{
 	"msg-stale":   {record: "RB-STALE", revision: 0, applied: false},
 	"msg-newer-1": {record: "RB-NEWER", revision: 1, applied: true},
 	"msg-newer-2": {record: "RB-NEWER", revision: 2, applied: true},
-}
-
-func (s *standIns) Verify(_ context.Context, in flow.EventInput) (flow.EventSummary, error) {
-	ev := events[in.EventKey]
-	if ev.invalid {
-		return flow.EventSummary{}, temporal.NewNonRetryableApplicationError("invalid content: receiveBaseId: missing", flow.ErrInvalidContent, nil)
-	}
-	return flow.EventSummary{Kind: recordKind, ExternalID: ev.record, Version: ev.revision, OccurredAt: in.ReceivedAt}, nil
+	"msg-split":   {parts: []string{"msg-split#plan:1", "msg-split#plan:2"}},
+	// The parts of msg-split: one a new state, one older than what is stored.
+	"msg-split#plan:1": {record: "RB-PART-1", revision: 1, applied: true},
+	"msg-split#plan:2": {record: "RB-PART-2", revision: 0, applied: false},
 }
 
 func (s *standIns) Persist(_ context.Context, in flow.PersistInput) (flow.PersistResult, error) {
 	ev := events[in.Event.EventKey]
-	if ev.invalid { // Persist verifies since Verify was folded into it
+	if ev.invalid {
 		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError("invalid content: receiveBaseId: missing", flow.ErrInvalidContent, nil)
+	}
+	if len(ev.parts) > 0 {
+		return flow.PersistResult{Kind: "maintenance_message", ExternalID: in.Event.EventKey, Version: 1, Parts: ev.parts}, nil
 	}
 	if ev.applied {
 		s.mu.Lock()
@@ -107,10 +100,10 @@ func (s *standIns) NotifyRecord(ctx context.Context, in flow.NotifyInput) error 
 	id := flow.RecordWorkflowID(in.Vendor, in.Kind, in.ExternalID)
 	opts := client.StartWorkflowOptions{ID: id, TaskQueue: historiesQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(flow.AttrSyncStatus.ValueSet(flow.StatusPending))}
-	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, IdleTimeout: 2 * time.Second, Shape: historiesInputShape,
+		TypedSearchAttributes: temporal.NewSearchAttributes(flow.AttrSyncStatus.ValueSet(string(models.RecordPending)))}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, IdleTimeout: 2 * time.Second,
 		Policy: flow.SyncPolicy{RetryBudget: time.Minute, AttemptTimeout: 10 * time.Second, InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}}
-	sig := flow.PersistedSignal{Revision: in.Revision, EventWorkflowID: in.EventWorkflowID}
+	sig := flow.PersistedSignal{Revision: in.Revision}
 	_, err := s.c.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input)
 	if err == nil && in.ExternalID == "RB-NEWER" && in.Revision == 2 {
 		close(s.newer)
@@ -152,18 +145,6 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 
 func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return nil }
 
-func (s *standIns) RecordEventOutcome(context.Context, flow.OutcomeInput) error { return nil }
-
-// DeliverOutcomes is the real activity, on the scenarios' client.
-func (s *standIns) DeliverOutcomes(ctx context.Context, in []flow.OutcomeDelivery) error {
-	return (&activities.Activities{Temporal: s.c}).DeliverOutcomes(ctx, in)
-}
-
-// ForwardOperatorRequest is the real activity, on the scenarios' client.
-func (s *standIns) ForwardOperatorRequest(ctx context.Context, in flow.ForwardInput) (string, error) {
-	return (&activities.Activities{Temporal: s.c}).ForwardOperatorRequest(ctx, in)
-}
-
 func TestWriteHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -189,9 +170,8 @@ func TestWriteHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := func(key string) client.WorkflowRun {
-		in := flow.EventInput{Vendor: vendors.AutoX3, EventKey: key, EventType: "receiveBase.create",
-			Body: fmt.Sprintf(`{"msgId":%q,"msgType":"receiveBase.create","data":{}}`, key), ReceivedAt: time.Now().UTC(),
-			Shape: historiesInputShape}
+		in := flow.EventInput{Vendor: vendors.AutoX3, EventKey: key, EventType: "receiveBase.create", ReceivedAt: time.Now().UTC(),
+			ClaimCheck: flow.ClaimCheckFor(vendors.AutoX3, key)}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.EventWorkflowID(vendors.AutoX3, key), TaskQueue: historiesQueue},
 			flow.EventWorkflowName, in)
 		if err != nil {
@@ -199,7 +179,7 @@ func TestWriteHistories(t *testing.T) {
 		}
 		return run
 	}
-	result := func(run client.WorkflowRun, want string) {
+	result := func(run client.WorkflowRun, want flow.EventOutcome) {
 		var res workflows.EventResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatalf("%s: %v", run.GetID(), err)
@@ -225,7 +205,7 @@ func TestWriteHistories(t *testing.T) {
 			if err := v.Get(&st); err != nil {
 				return err
 			}
-			if st.SyncStatus != flow.StatusRejected {
+			if st.SyncStatus != string(models.RecordRejected) {
 				return fmt.Errorf("sync status %s", st.SyncStatus)
 			}
 			return nil
@@ -252,22 +232,22 @@ func TestWriteHistories(t *testing.T) {
 	recordOf := func(record string) string { return flow.RecordWorkflowID(vendors.AutoX3, recordKind, record) }
 
 	run := start("msg-happy")
-	result(run, flow.StatusHandedOver)
+	result(run, flow.EventHandedOver)
 	save("event-handed-over", run.GetID())
 	save("record-retried-then-synced", waitRecord("RB-HAPPY"))
 
 	run = start("msg-reject")
-	result(run, flow.StatusHandedOver)
+	result(run, flow.EventHandedOver)
 	waitRejected(recordOf("RB-REJECT"))
-	if err := c.SignalWorkflow(ctx, recordOf("RB-REJECT"), "", flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
+	if err := c.SignalWorkflow(ctx, recordOf("RB-REJECT"), "", flow.UpdateRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
 		t.Fatal(err)
 	}
 	save("record-rejected-retried", waitRecord("RB-REJECT"))
 
 	run = start("msg-skip")
-	result(run, flow.StatusHandedOver)
+	result(run, flow.EventHandedOver)
 	waitRejected(recordOf("RB-SKIP"))
-	if err := c.SignalWorkflow(ctx, recordOf("RB-SKIP"), "", flow.SignalSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
+	if err := c.SignalWorkflow(ctx, recordOf("RB-SKIP"), "", flow.UpdateSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
 		t.Fatal(err)
 	}
 	save("record-rejected-skipped", waitRecord("RB-SKIP"))
@@ -284,13 +264,13 @@ func TestWriteHistories(t *testing.T) {
 		}
 	}
 	run = start("msg-uretry")
-	result(run, flow.StatusHandedOver)
+	result(run, flow.EventHandedOver)
 	waitRejected(recordOf("RB-UPD-RETRY"))
 	update(recordOf("RB-UPD-RETRY"), flow.UpdateRetry, "customer code added", "retrying revision 1")
 	save("record-rejected-retried-by-update", waitRecord("RB-UPD-RETRY"))
 
 	run = start("msg-uskip")
-	result(run, flow.StatusHandedOver)
+	result(run, flow.EventHandedOver)
 	waitRejected(recordOf("RB-UPD-SKIP"))
 	update(recordOf("RB-UPD-SKIP"), flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1")
 	save("record-rejected-skipped-by-update", waitRecord("RB-UPD-SKIP"))
@@ -302,15 +282,24 @@ func TestWriteHistories(t *testing.T) {
 	save("event-invalid", run.GetID())
 
 	run = start("msg-stale")
-	result(run, flow.StatusSuperseded)
+	result(run, flow.EventSuperseded)
 	save("event-superseded", run.GetID())
 
 	first := start("msg-newer-1")
 	<-acts.sending
 	second := start("msg-newer-2")
-	result(first, flow.StatusHandedOver)
-	result(second, flow.StatusHandedOver)
+	result(first, flow.EventHandedOver)
+	result(second, flow.EventHandedOver)
 	save("event-newer-1", first.GetID())
 	save("event-newer-2", second.GetID())
 	save("record-newer-during-send", waitRecord("RB-NEWER"))
+
+	run = start("msg-split")
+	result(run, flow.EventSplit)
+	save("event-split", run.GetID())
+	for key, want := range map[string]flow.EventOutcome{"msg-split#plan:1": flow.EventHandedOver, "msg-split#plan:2": flow.EventSuperseded} {
+		part := c.GetWorkflow(ctx, flow.EventWorkflowID(vendors.AutoX3, key), "")
+		result(part, want)
+	}
+	save("event-split-part-handed-over", flow.EventWorkflowID(vendors.AutoX3, "msg-split#plan:1"))
 }

@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
-	"github.com/erpbridge/erpbridge/workflows"
 )
 
 // updateOutcome is what became of one update sent to the workflow under test.
@@ -81,7 +81,7 @@ func parkedThen(h *harness) flow.Rejection {
 func TestRecordRetryUpdateAnswersAndSendsAgain(t *testing.T) {
 	h := newHarness(t)
 	parkedThen(h)
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	u := h.updateAt(time.Hour, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer code added"})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
@@ -89,15 +89,15 @@ func TestRecordRetryUpdateAnswersAndSendsAgain(t *testing.T) {
 
 	requireAnswered(t, u, "retrying revision 1")
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 2)
-	assert.Equal(t, []string{flow.StatusRejected, flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
-	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
 }
 
 func TestRecordRetryUpdateRefusedWhenNothingIsParked(t *testing.T) {
 	h := newHarness(t)
 	// The first send takes a minute; the update during it finds nothing parked.
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	sending := h.updateAt(30*time.Second, flow.UpdateRetry, flow.OperatorRequest{})
 	caughtUp := h.updateAt(2*time.Minute, flow.UpdateRetry, flow.OperatorRequest{})
 
@@ -107,7 +107,7 @@ func TestRecordRetryUpdateRefusedWhenNothingIsParked(t *testing.T) {
 	requireRefused(t, sending, "nothing to retry: record is sending revision 1")
 	requireRefused(t, caughtUp, "nothing to retry: record is synced")
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
-	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
 }
 
 func TestRecordSkipUpdateAnswersAfterTheSkipIsRecorded(t *testing.T) {
@@ -119,7 +119,7 @@ func TestRecordSkipUpdateAnswersAfterTheSkipIsRecorded(t *testing.T) {
 		marked.Store(true)
 		return nil
 	}).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	u := h.updateAt(time.Hour, flow.UpdateSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"})
 	// While the skip is being recorded, neither a second skip nor a retry applies.
 	var markedEarly bool
@@ -137,14 +137,14 @@ func TestRecordSkipUpdateAnswersAfterTheSkipIsRecorded(t *testing.T) {
 	requireRefused(t, retry, "nothing to retry: revision 1 is being skipped")
 	h.env.AssertExpectations(t)
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
-	assert.Equal(t, []string{flow.StatusRejected, flow.StatusSkipped}, statusesOf(h.outcomes(eventA)))
-	assert.Equal(t, flow.StatusSkipped, h.lastStatus())
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordSkipped)}, h.statuses())
+	assert.Equal(t, statusOf(models.RecordSkipped), h.lastStatus())
 }
 
 func TestRecordSkipUpdateRefusedWhenSynced(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	u := h.updateAt(time.Minute, flow.UpdateSkip, flow.OperatorRequest{Reason: "just in case"})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
@@ -152,111 +152,21 @@ func TestRecordSkipUpdateRefusedWhenSynced(t *testing.T) {
 
 	requireRefused(t, u, "nothing to skip: record is synced")
 	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
 }
 
 func TestRecordSkipSignalThatDoesNotApplyIsDropped(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(time.Minute, flow.SignalSkip, flow.OperatorRequest{Reason: "just in case"})
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
+	h.signalAt(time.Minute, flow.UpdateSkip, flow.OperatorRequest{Reason: "just in case"})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
 	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
-	assert.Equal(t, flow.StatusSynced, h.lastStatus())
-}
-
-// rejectedEvent mocks an event whose revision the ERP rejected after a minute.
-func rejectedEvent(h *harness) flow.EventInput {
-	in := eventInput()
-	applied(h, in)
-	const reason = "customer code is not known to the ERP"
-	outcomeRecorded(h, flow.StatusRejected, reason)
-	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: reason})
-	return in
-}
-
-func TestEventRetryUpdateIsPassedToTheRecord(t *testing.T) {
-	h := newEventHarness(t)
-	in := rejectedEvent(h)
-	outcomeRecorded(h, flow.StatusSynced, "")
-	fwd := flow.ForwardInput{RecordWorkflowID: recordID, Update: flow.UpdateRetry,
-		Request: flow.OperatorRequest{Reason: "customer code added", Requester: eventA}}
-	h.env.OnActivity(a.ForwardOperatorRequest, mock.Anything, fwd).Return("retrying revision 1", nil).Once()
-	u := h.updateAt(time.Hour, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer code added"})
-	var retrying flow.Status
-	h.at(time.Hour+time.Minute, func() { retrying = h.query() })
-	h.signalAt(2*time.Hour, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1})
-
-	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
-	res := eventResult(t, h)
-
-	requireAnswered(t, u, "retrying revision 1")
-	h.env.AssertExpectations(t)
-	assert.Empty(t, h.sent(), "an update is passed on as an update, not a signal")
-	assert.Equal(t, "syncing", retrying.State)
-	assert.Equal(t, flow.StatusPending, retrying.SyncStatus)
-	assert.Equal(t, []string{flow.StatusRejected, flow.StatusPending, flow.StatusSynced}, h.statuses())
-	assert.Equal(t, workflows.EventResult{Status: flow.StatusSynced, Revision: 1}, res)
-}
-
-func TestEventUpdateCarriesTheRecordsRefusal(t *testing.T) {
-	h := newEventHarness(t)
-	in := rejectedEvent(h)
-	outcomeRecorded(h, flow.StatusSynced, "")
-	const refusal = "nothing to retry: record is sending revision 2"
-	h.env.OnActivity(a.ForwardOperatorRequest, mock.Anything, mock.Anything).Return("",
-		temporal.NewNonRetryableApplicationError(refusal, flow.ErrNotApplicable, nil)).Once()
-	u := h.updateAt(time.Hour, flow.UpdateRetry, flow.OperatorRequest{})
-	var after flow.Status
-	h.at(time.Hour+time.Minute, func() { after = h.query() })
-	h.signalAt(2*time.Hour, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1})
-
-	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
-	eventResult(t, h)
-
-	require.True(t, u.accepted)
-	require.True(t, u.completed)
-	requireNotApplicable(t, u.err, refusal)
-	h.env.AssertActivityNumberOfCalls(t, "ForwardOperatorRequest", 1)
-	assert.Equal(t, flow.StatusRejected, after.SyncStatus, "a refused retry changes nothing")
-}
-
-func TestEventUpdateRefusedWhenEventIsNotRejected(t *testing.T) {
-	h := newEventHarness(t)
-	in := eventInput()
-	applied(h, in)
-	outcomeRecorded(h, flow.StatusSynced, "")
-	u := h.updateAt(30*time.Second, flow.UpdateSkip, flow.OperatorRequest{})
-	h.signalAt(time.Minute, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1})
-
-	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
-	eventResult(t, h)
-
-	requireRefused(t, u, "nothing to skip: event is pending, not rejected")
-	h.env.AssertActivityNotCalled(t, "ForwardOperatorRequest", mock.Anything, mock.Anything)
-}
-
-func TestEventSkipUpdateAnswersBeforeTheEventCloses(t *testing.T) {
-	h := newEventHarness(t)
-	in := rejectedEvent(h)
-	const skipped = "skipped by operator: test vehicle"
-	outcomeRecorded(h, flow.StatusSkipped, skipped)
-	// The record's outcome signal arrives before its answer to the update does.
-	h.env.OnActivity(a.ForwardOperatorRequest, mock.Anything, mock.Anything).After(time.Minute).Return("skipped revision 1", nil).Once()
-	u := h.updateAt(time.Hour, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
-	h.signalAt(time.Hour+10*time.Second, flow.SignalOutcome, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSkipped, SyncedRevision: 1, Detail: skipped})
-
-	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
-	res := eventResult(t, h)
-
-	requireAnswered(t, u, "skipped revision 1")
-	assert.Equal(t, workflows.EventResult{Status: flow.StatusSkipped, Revision: 1, Detail: skipped}, res)
-	assert.Empty(t, h.sent())
-	h.env.AssertExpectations(t)
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
 }
 
 func TestRecordRetrySignalAfterSkipSignalStillWins(t *testing.T) {
@@ -267,14 +177,14 @@ func TestRecordRetrySignalAfterSkipSignalStillWins(t *testing.T) {
 	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(20*time.Second, flow.SignalSkip, flow.OperatorRequest{Reason: "test vehicle"})
-	h.signalAt(40*time.Second, flow.SignalRetry, flow.OperatorRequest{})
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
+	h.signalAt(20*time.Second, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
+	h.signalAt(40*time.Second, flow.UpdateRetry, flow.OperatorRequest{})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
 	h.env.AssertExpectations(t)
 	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
-	assert.Equal(t, []string{flow.StatusRejected, flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses(), "unparked in the same pass that parked it")
 }

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
 )
 
 // defaultIdleTimeout is how long a caught-up record workflow lingers for news.
@@ -22,289 +22,225 @@ const defaultIdleTimeout = 10 * time.Minute
 // newer revision appeared meanwhile. Because sends are serialised here and
 // always carry the newest state, the ERP never receives a stale state after a
 // newer one and always ends on the newest. A rejected send parks the record
-// until an operator sends retry or skip (an update that answers, or a
-// signal), or a newer state arrives.
+// until an operator sends retry or skip (updates that answer, or signals),
+// or a newer state arrives. Caught up and idle for its idle timeout, it
+// closes; its state lives in the database, so the next event starts it again.
 func RecordWorkflow(ctx workflow.Context, in flow.RecordInput) error {
-	var a *activities.Activities
-	s := recordState{in: in}
-	if in.Carry != nil {
-		s.RecordCarry = *in.Carry
-	}
-	if s.in.IdleTimeout <= 0 {
-		s.in.IdleTimeout = defaultIdleTimeout
-	}
-	lastStatus := ""
-	if in.Shape >= flow.ShapeHandOver {
-		// Outcomes go out through a local activity, and the SyncStatus the
-		// run was started with (pending from NotifyRecord, the last one
-		// carried over by continue-as-new) is not set again.
-		s.deliverLocally = true
-		lastStatus, _ = workflow.GetTypedSearchAttributes(ctx).GetKeyword(flow.AttrSyncStatus)
-	} else {
-		// Runs started before outcomes went out through a local activity keep
-		// signalling their event workflows as commands.
-		s.deliverLocally = workflow.GetVersion(ctx, changeOutcomeByLocalActivity, workflow.DefaultVersion, 1) == 1
-	}
-	s.deliver = localActivityStepOptions(ctx)
-	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, s.status); err != nil {
+	r, err := newRecordRun(ctx, in)
+	if err != nil {
 		return err
 	}
-	if err := s.setUpdateHandlers(ctx); err != nil {
-		return err
-	}
-	persisted := workflow.GetSignalChannel(ctx, flow.SignalPersisted)
-	retries := workflow.GetSignalChannel(ctx, flow.SignalRetry)
-	skips := workflow.GetSignalChannel(ctx, flow.SignalSkip)
-	syncCtx := syncOptions(ctx, in.Policy)
-	local := localStepOptions(ctx)
-
 	for {
 		// Take in everything that has arrived, without blocking.
-		for s.receive(ctx, persisted, retries, skips, false) {
+		for r.receive(false) {
 		}
-		if s.skipRequested != nil {
-			if err := s.applySkip(ctx, local); err != nil {
+		if r.skipRequested != nil {
+			if err := r.applySkip(); err != nil {
 				return err
 			}
 		}
-
-		if status := s.syncStatus(); status != lastStatus {
-			if err := setSyncStatus(ctx, status); err != nil {
-				return err
-			}
-			lastStatus = status
+		if err := r.publishStatus(); err != nil {
+			return err
 		}
-
 		switch {
-		case s.Parked == nil && s.Target > s.Synced:
-			// Send the newest state. Signals that arrive meanwhile raise Target
-			// and the loop sends again.
-			s.state = "syncing"
-			var res flow.SyncResult
-			err := workflow.ExecuteActivity(syncCtx, a.SyncRecord, flow.SyncInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID}).Get(ctx, &res)
-			if err == nil {
-				s.Attempt = int(res.Attempt)
-				s.Synced = max(s.Synced, res.SyncedRevision)
-				s.Target = max(s.Target, res.CurrentRevision)
-				s.lastErr = ""
-				if res.Sent {
-					s.skipped = false
-				}
-				s.notify(ctx, "", "", false)
-				continue
-			}
-			s.park(err)
-			s.notify(ctx, "", "", true)
-		case s.Parked != nil:
-			s.state = "waiting-operator"
-			s.receive(ctx, persisted, retries, skips, true)
+		case r.Parked == nil && r.Target > r.Synced:
+			r.send()
+		case r.Parked != nil:
+			r.state = "waiting-operator"
+			r.receive(true)
 		default:
-			s.state = "idle"
-			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-				// An outcome signal still in flight when this run closes is
-				// never delivered: wait for them, then take in what arrived
-				// meanwhile before closing.
-				if !s.flush(ctx, persisted, retries, skips) {
-					continue
-				}
-				next := in
-				carry := s.RecordCarry
-				next.Carry = &carry
-				return workflow.NewContinueAsNewError(ctx, RecordWorkflow, next)
-			}
-			timerCtx, cancel := workflow.WithCancel(ctx)
-			timedOut := false
-			sel := workflow.NewSelector(ctx)
-			s.addReceivers(ctx, sel, persisted, retries, skips)
-			sel.AddFuture(workflow.NewTimer(timerCtx, s.in.IdleTimeout), func(workflow.Future) { timedOut = true })
-			sel.Select(ctx)
-			cancel()
-			if timedOut && persisted.Len() == 0 && retries.Len() == 0 && skips.Len() == 0 && len(s.Waiters) == 0 {
-				if !s.flush(ctx, persisted, retries, skips) {
-					continue
-				}
-				s.state = "done"
-				return nil
+			if done, err := r.idle(); done {
+				return err
 			}
 		}
 	}
 }
 
-// recordState is a RecordWorkflow's working state.
-type recordState struct {
+// recordRun is one run of RecordWorkflow and its working state.
+type recordRun struct {
 	flow.RecordCarry
+	ctx           workflow.Context
 	in            flow.RecordInput
 	state         string
 	lastErr       string
+	lastStatus    models.RecordStatus // the SyncStatus last set
 	skipRequested *flow.OperatorRequest
-	skipAnswers   []*answer         // skip updates waiting for skipRequested to be applied
-	skipping      bool              // MarkSkipped is recording the parked revision's skip
-	wake          workflow.Channel  // an update handler changed the state: the loop looks again
-	skipped       bool              // the newest revision was skipped by an operator, not sent
-	pending       []workflow.Future // outcome signals sent, not yet acknowledged
-	// deliverLocally sends outcome signals from a local activity (runs
-	// since changeOutcomeByLocalActivity), with deliver's options.
-	deliverLocally bool
-	deliver        workflow.Context
+	skipAnswers   []*answer        // skip updates waiting for skipRequested to be applied
+	skipping      bool             // MarkSkipped is recording the parked revision's skip
+	wake          workflow.Channel // an update handler changed the state: the loop looks again
+	persisted     workflow.ReceiveChannel
+	retries       workflow.ReceiveChannel
+	skips         workflow.ReceiveChannel
 }
 
-// changeOutcomeByLocalActivity versions sending the outcome signals from a
-// local activity (DeliverOutcomes) instead of as SignalExternalWorkflow
-// commands: each of those cost the record workflow two history events and a
-// workflow task of its own when the server confirmed the signal.
-const changeOutcomeByLocalActivity = "outcome-by-local-activity"
-
-// flush waits until every outcome signal sent so far was delivered (or
-// failed) and every update handler has answered, and reports whether the run
-// may close: no signal arrived meanwhile.
-func (s *recordState) flush(ctx workflow.Context, channels ...workflow.ReceiveChannel) bool {
-	for _, f := range s.pending {
-		_ = f.Get(ctx, nil) // a closed event workflow has nothing left to learn
+func newRecordRun(ctx workflow.Context, in flow.RecordInput) (*recordRun, error) {
+	r := &recordRun{ctx: ctx, in: in,
+		persisted: workflow.GetSignalChannel(ctx, flow.SignalPersisted),
+		retries:   workflow.GetSignalChannel(ctx, flow.UpdateRetry),
+		skips:     workflow.GetSignalChannel(ctx, flow.UpdateSkip),
 	}
-	s.pending = nil
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	for _, c := range channels {
-		if c.Len() > 0 {
-			return false
+	if in.Carry != nil {
+		r.RecordCarry = *in.Carry
+	}
+	if r.in.IdleTimeout <= 0 {
+		r.in.IdleTimeout = defaultIdleTimeout
+	}
+	// The SyncStatus the run was started with (pending from NotifyRecord, the
+	// last one carried over by continue-as-new) is not set again.
+	status, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(flow.AttrSyncStatus)
+	r.lastStatus = models.RecordStatus(status)
+	if err := workflow.SetQueryHandler(ctx, flow.QueryStatus, r.status); err != nil {
+		return nil, err
+	}
+	return r, r.setUpdateHandlers()
+}
+
+// send sends the newest state to the ERP. Signals that arrive meanwhile
+// raise Target and the loop sends again; a rejection (or a retry budget run
+// out) parks the record.
+func (r *recordRun) send() {
+	var a *activities.Activities
+	r.state = "syncing"
+	var res flow.SyncResult
+	in := flow.SyncInput{Vendor: r.in.Vendor, Kind: r.in.Kind, ExternalID: r.in.ExternalID}
+	err := workflow.ExecuteActivity(syncOptions(r.ctx, r.in.Policy), a.SyncRecord, in).Get(r.ctx, &res)
+	if err != nil {
+		r.park(err)
+		return
+	}
+	r.Attempt = int(res.Attempt)
+	r.Synced = max(r.Synced, res.SyncedRevision)
+	r.Target = max(r.Target, res.CurrentRevision)
+	r.lastErr = ""
+	if res.Sent {
+		r.Skipped = false
+	}
+}
+
+// idle waits, caught up, for news. It reports done when the run is to end:
+// closed after the idle timeout with nothing left to do, or continued as new
+// when its history grew long.
+func (r *recordRun) idle() (bool, error) {
+	r.state = "idle"
+	if workflow.GetInfo(r.ctx).GetContinueAsNewSuggested() {
+		if !r.settled() {
+			return false, nil
 		}
+		next := r.in
+		carry := r.RecordCarry
+		next.Carry = &carry
+		return true, workflow.NewContinueAsNewError(r.ctx, RecordWorkflow, next)
 	}
-	return true
+	timerCtx, cancel := workflow.WithCancel(r.ctx)
+	timedOut := false
+	sel := workflow.NewSelector(r.ctx)
+	r.addReceivers(sel)
+	sel.AddFuture(workflow.NewTimer(timerCtx, r.in.IdleTimeout), func(workflow.Future) { timedOut = true })
+	sel.Select(r.ctx)
+	cancel()
+	if !timedOut || !r.settled() {
+		return false, nil
+	}
+	r.state = "done"
+	return true, nil
 }
 
-func (s *recordState) status() (flow.Status, error) {
-	st := flow.Status{State: s.state, SyncStatus: s.syncStatus(), Kind: s.in.Kind, ExternalID: s.in.ExternalID,
-		Revision: s.Target, Synced: s.Synced, Attempts: s.Attempt, LastError: s.lastErr}
-	if s.Parked != nil {
-		st.Attempts = s.Parked.Attempts
-		st.LastError = s.Parked.Reason
+// settled waits until every update handler has answered and reports
+// whether the run may end: no signal is waiting.
+func (r *recordRun) settled() bool {
+	_ = workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) })
+	return r.persisted.Len() == 0 && r.retries.Len() == 0 && r.skips.Len() == 0
+}
+
+// publishStatus sets the SyncStatus search attribute when it changed.
+func (r *recordRun) publishStatus() error {
+	status := r.syncStatus()
+	if status == r.lastStatus {
+		return nil
+	}
+	if err := workflow.UpsertTypedSearchAttributes(r.ctx, flow.AttrSyncStatus.ValueSet(string(status))); err != nil {
+		return err
+	}
+	r.lastStatus = status
+	return nil
+}
+
+func (r *recordRun) status() (flow.Status, error) {
+	st := flow.Status{State: r.state, SyncStatus: string(r.syncStatus()), Kind: r.in.Kind, ExternalID: r.in.ExternalID,
+		Revision: r.Target, Synced: r.Synced, Attempts: r.Attempt, LastError: r.lastErr}
+	if r.Parked != nil {
+		st.Attempts = r.Parked.Attempts
+		st.LastError = r.Parked.Reason
 	}
 	return st, nil
 }
 
-func (s *recordState) syncStatus() string {
+func (r *recordRun) syncStatus() models.RecordStatus {
 	switch {
-	case s.Parked != nil:
-		return flow.StatusRejected
-	case s.Target > s.Synced:
-		return flow.StatusPending
-	case s.skipped:
-		return flow.StatusSkipped
+	case r.Parked != nil:
+		return models.RecordRejected
+	case r.Target > r.Synced:
+		return models.RecordPending
+	case r.Skipped:
+		return models.RecordSkipped
 	default:
-		return flow.StatusSynced
+		return models.RecordSynced
 	}
 }
 
 // receive handles one signal; it blocks for one when wait is set and reports
 // whether a signal was handled.
-func (s *recordState) receive(ctx workflow.Context, persisted, retries, skips workflow.ReceiveChannel, wait bool) bool {
-	sel := workflow.NewSelector(ctx)
-	s.addReceivers(ctx, sel, persisted, retries, skips)
-	if !wait {
-		if !sel.HasPending() {
-			return false
-		}
+func (r *recordRun) receive(wait bool) bool {
+	sel := workflow.NewSelector(r.ctx)
+	r.addReceivers(sel)
+	if !wait && !sel.HasPending() {
+		return false
 	}
-	sel.Select(ctx)
+	sel.Select(r.ctx)
 	return true
 }
 
-func (s *recordState) addReceivers(ctx workflow.Context, sel workflow.Selector, persisted, retries, skips workflow.ReceiveChannel) {
-	sel.AddReceive(persisted, func(c workflow.ReceiveChannel, _ bool) {
+func (r *recordRun) addReceivers(sel workflow.Selector) {
+	sel.AddReceive(r.persisted, func(c workflow.ReceiveChannel, _ bool) {
 		var p flow.PersistedSignal
-		c.Receive(ctx, &p)
-		s.Target = max(s.Target, p.Revision)
-		if w := (flow.Waiter{WorkflowID: p.EventWorkflowID, Revision: p.Revision}); w.WorkflowID != "" && !slices.Contains(s.Waiters, w) {
-			// An event workflow tells its record again every renotifyAfter; it waits once.
-			s.Waiters = append(s.Waiters, w)
+		c.Receive(r.ctx, &p)
+		r.Target = max(r.Target, p.Revision)
+		if r.Parked != nil && p.Revision > r.Parked.Revision {
+			r.Parked = nil // a newer state may well be acceptable: try it
 		}
-		if s.Parked != nil && p.Revision > s.Parked.Revision {
-			s.Parked = nil // a newer state may well be acceptable: try it
-		}
-		// A late signal for a revision the parked rejection covers hears "rejected" too.
-		s.notify(ctx, "", "", s.Parked != nil && p.Revision <= s.Parked.Revision)
 	})
-	sel.AddReceive(retries, func(c workflow.ReceiveChannel, _ bool) {
+	sel.AddReceive(r.retries, func(c workflow.ReceiveChannel, _ bool) {
 		var o flow.OperatorRequest
-		c.Receive(ctx, &o)
+		c.Receive(r.ctx, &o)
 		// Only a parked record has anything to retry; the others are already
 		// sending or caught up, and a signal has no one to answer.
-		if _, err := s.retry(); err != nil {
-			workflow.GetLogger(ctx).Info("retry signal ignored", "reason", err.Error())
+		if _, err := r.retry(); err != nil {
+			workflow.GetLogger(r.ctx).Info("retry signal ignored", "reason", err.Error())
 		}
 	})
-	sel.AddReceive(skips, func(c workflow.ReceiveChannel, _ bool) {
+	sel.AddReceive(r.skips, func(c workflow.ReceiveChannel, _ bool) {
 		var o flow.OperatorRequest
-		c.Receive(ctx, &o)
-		s.requestSkip(o)
+		c.Receive(r.ctx, &o)
+		r.requestSkip(o)
 	})
-	sel.AddReceive(s.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddReceive(r.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, nil) })
 }
 
 // park records a failed send: an ERP rejection, or a retry budget run out.
-func (s *recordState) park(err error) {
-	r := flow.Rejection{Revision: s.Target, Reason: err.Error()}
+func (r *recordRun) park(err error) {
+	rej := flow.Rejection{Revision: r.Target, Reason: err.Error()}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == flow.ErrERPRejected && appErr.HasDetails() {
 		var d flow.Rejection
 		if appErr.Details(&d) == nil {
-			r = d
+			rej = d
 		}
 	} else {
-		r.Reason = fmt.Sprintf("gave up after the retry budget: %v", err)
+		rej.Reason = fmt.Sprintf("gave up after the retry budget: %v", err)
 	}
-	if r.Revision == 0 {
-		r.Revision = s.Target
+	if rej.Revision == 0 {
+		rej.Revision = r.Target
 	}
-	s.Parked = &r
-	s.lastErr = r.Reason
-}
-
-// notify tells waiting event workflows what became of their revisions:
-// settled ones (at or below the synced revision) are answered and dropped;
-// when tellRejected is set (just parked), the ones the rejection covers hear
-// "rejected" and keep waiting.
-func (s *recordState) notify(ctx workflow.Context, settle string, detail string, tellRejected bool) {
-	var a *activities.Activities
-	var deliveries []flow.OutcomeDelivery
-	keep := s.Waiters[:0]
-	for _, w := range s.Waiters {
-		var o *flow.OutcomeSignal
-		switch {
-		case w.Revision <= s.Synced:
-			status := flow.StatusSynced
-			if settle != "" {
-				status = settle
-			} else if w.Revision < s.Synced {
-				status = flow.StatusSuperseded
-			}
-			o = &flow.OutcomeSignal{Revision: w.Revision, Status: status, SyncedRevision: s.Synced, Attempts: s.Attempt, Detail: detail}
-			if status == flow.StatusSuperseded {
-				o.Detail = fmt.Sprintf("the ERP has revision %d, newer than this event's", s.Synced)
-			}
-		case tellRejected && s.Parked != nil && w.Revision <= s.Parked.Revision:
-			o = &flow.OutcomeSignal{Revision: w.Revision, Status: flow.StatusRejected, SyncedRevision: s.Synced, Attempts: s.Parked.Attempts,
-				Detail: s.Parked.Reason}
-			keep = append(keep, w)
-		default:
-			keep = append(keep, w)
-		}
-		if o != nil {
-			// A closed event workflow has nothing left to learn; failures are ignored.
-			if s.deliverLocally {
-				deliveries = append(deliveries, flow.OutcomeDelivery{EventWorkflowID: w.WorkflowID, Outcome: *o})
-			} else {
-				s.pending = append(s.pending, workflow.SignalExternalWorkflow(ctx, w.WorkflowID, "", flow.SignalOutcome, *o))
-			}
-		}
-	}
-	s.Waiters = keep
-	if len(deliveries) > 0 {
-		// In the order they were decided: the previous deliveries first.
-		for _, f := range s.pending {
-			_ = f.Get(ctx, nil)
-		}
-		s.pending = append(s.pending[:0], workflow.ExecuteLocalActivity(s.deliver, a.DeliverOutcomes, deliveries))
-	}
-	// Forget the signals already delivered.
-	s.pending = slices.DeleteFunc(s.pending, func(f workflow.Future) bool { return f.IsReady() })
+	r.Parked = &rej
+	r.lastErr = rej.Reason
 }

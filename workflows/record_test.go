@@ -14,14 +14,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
 const (
 	recordKind = "reception_order"
 	recordExt  = "RB-1001"
-	eventA     = "autox3:msg-0001"
-	eventB     = "autox3:msg-0002"
+	eventA     = "autox3:msg-0001" // the test event's workflow id
 	idle       = 5 * time.Minute
 )
 
@@ -49,17 +49,10 @@ func rejectedBy(rej flow.Rejection) error {
 	return temporal.NewNonRetryableApplicationError("ERP answered 422: "+rej.Reason, flow.ErrERPRejected, nil, rej)
 }
 
-func persisted(rev int64, eventWorkflowID string) flow.PersistedSignal {
-	return flow.PersistedSignal{Revision: rev, EventWorkflowID: eventWorkflowID}
-}
+func persisted(rev int64) flow.PersistedSignal { return flow.PersistedSignal{Revision: rev} }
 
-func statusesOf(outcomes []flow.OutcomeSignal) []string {
-	var out []string
-	for _, o := range outcomes {
-		out = append(out, o.Status)
-	}
-	return out
-}
+// statusOf is a record status as the SyncStatus search attribute and the status query carry it.
+func statusOf(s models.RecordStatus) string { return string(s) }
 
 func requireCompleted(t *testing.T, h *harness) {
 	t.Helper()
@@ -77,7 +70,7 @@ func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
 		}
 		return synced(1, info.Attempt), nil
 	})
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	var mid flow.Status
 	h.at(time.Minute, func() { mid = h.query() })
 
@@ -93,11 +86,10 @@ func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
 		assert.Equal(t, 30*time.Second, info.StartToCloseTimeout, "attempt timeout bounds one attempt")
 	}
 
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 3}}, h.outcomes(eventA))
-	assert.Equal(t, flow.Status{State: "idle", SyncStatus: flow.StatusSynced, Kind: recordKind, ExternalID: recordExt,
+	assert.Equal(t, flow.Status{State: "idle", SyncStatus: statusOf(models.RecordSynced), Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Synced: 1, Attempts: 3}, mid)
-	assert.Contains(t, h.statuses(), flow.StatusPending)
-	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	assert.Contains(t, h.statuses(), statusOf(models.RecordPending))
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
 
 	// Caught up, it lingers for IdleTimeout and then closes.
 	elapsed := h.env.Now().Sub(start)
@@ -114,14 +106,14 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 		sc.add(ctx)
 		return flow.SyncResult{}, errors.New("ERP answered 503")
 	})
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	var parked flow.Status
 	var completed bool
 	h.at(24*time.Hour, func() {
 		parked = h.query()
 		completed = h.env.IsWorkflowCompleted()
 	})
-	h.signalAt(25*time.Hour, flow.SignalSkip, flow.OperatorRequest{Reason: "ERP decommissioned"})
+	h.signalAt(25*time.Hour, flow.UpdateSkip, flow.OperatorRequest{Reason: "ERP decommissioned"})
 	h.env.OnActivity(a.MarkSkipped, mock.Anything, flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Reason: "ERP decommissioned"}).Return(nil).Once()
 
@@ -136,11 +128,9 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 	}
 	assert.False(t, completed)
 	assert.Equal(t, "waiting-operator", parked.State)
-	assert.Equal(t, flow.StatusRejected, parked.SyncStatus)
+	assert.Equal(t, statusOf(models.RecordRejected), parked.SyncStatus)
 	assert.Contains(t, parked.LastError, "retry budget")
-	got := h.outcomes(eventA)
-	require.Equal(t, []string{flow.StatusRejected, flow.StatusSkipped}, statusesOf(got))
-	assert.Contains(t, got[0].Detail, "retry budget")
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordSkipped)}, h.statuses())
 	h.env.AssertExpectations(t)
 }
 
@@ -153,7 +143,7 @@ func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
 	requireCompleted(t, h)
 	assert.Equal(t, 10*time.Minute, h.env.Now().Sub(start))
 	h.env.AssertActivityNotCalled(t, "SyncRecord", mock.Anything, mock.Anything)
-	assert.Empty(t, h.sent())
+	assert.Equal(t, []string{statusOf(models.RecordSynced)}, h.statuses(), "nothing to send: caught up")
 }
 
 func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
@@ -167,22 +157,20 @@ func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
 		}
 		return synced(1, info.Attempt), nil
 	})
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 
 	// Two days later, well past IdleTimeout: still parked, still running.
 	var parked flow.Status
 	var callsWhileParked int
 	var completedWhileParked bool
-	var outcomesWhileParked []flow.OutcomeSignal
 	var statusWhileParked string
 	h.at(47*time.Hour, func() {
 		parked = h.query()
 		callsWhileParked = sc.count()
 		completedWhileParked = h.env.IsWorkflowCompleted()
-		outcomesWhileParked = h.outcomes(eventA)
 		statusWhileParked = h.lastStatus()
 	})
-	h.signalAt(48*time.Hour, flow.SignalRetry, flow.OperatorRequest{Reason: "customer code added", Requester: eventA})
+	h.signalAt(48*time.Hour, flow.UpdateRetry, flow.OperatorRequest{Reason: "customer code added"})
 
 	start := h.env.Now()
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
@@ -190,18 +178,14 @@ func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
 
 	assert.Equal(t, 1, callsWhileParked, "a rejection is final: no retry of the same send")
 	assert.False(t, completedWhileParked)
-	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: flow.StatusRejected, Kind: recordKind, ExternalID: recordExt,
+	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: statusOf(models.RecordRejected), Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Attempts: 1, LastError: rej.Reason}, parked)
-	assert.Equal(t, flow.StatusRejected, statusWhileParked)
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: rej.Reason}}, outcomesWhileParked)
+	assert.Equal(t, statusOf(models.RecordRejected), statusWhileParked)
 
 	// The operator's retry sends again, which now succeeds.
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 2)
 	assert.Equal(t, []int32{1, 1}, sc.attempts(), "the retry is a new send, not an attempt of the rejected one")
-	got := h.outcomes(eventA)
-	require.Len(t, got, 2)
-	assert.Equal(t, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}, got[1])
-	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
 	assert.GreaterOrEqual(t, h.env.Now().Sub(start), 48*time.Hour+idle)
 	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
 }
@@ -219,8 +203,8 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
 			skip := flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt, Revision: 1, Reason: tc.recorded}
 			h.env.OnActivity(a.MarkSkipped, mock.Anything, skip).Return(nil).Once()
-			h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-			h.signalAt(time.Hour, flow.SignalSkip, flow.OperatorRequest{Reason: tc.reason, Requester: eventA})
+			h.signalAt(0, flow.SignalPersisted, persisted(1))
+			h.signalAt(time.Hour, flow.UpdateSkip, flow.OperatorRequest{Reason: tc.reason})
 
 			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 			requireCompleted(t, h)
@@ -228,39 +212,49 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 			h.env.AssertExpectations(t)
 			h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
 			h.env.AssertActivityNumberOfCalls(t, "MarkSkipped", 1)
-			got := h.outcomes(eventA)
-			require.Equal(t, []string{flow.StatusRejected, flow.StatusSkipped}, statusesOf(got))
-			assert.Equal(t, int64(1), got[1].Revision)
-			assert.Equal(t, int64(1), got[1].SyncedRevision)
-			assert.Contains(t, got[1].Detail, tc.recorded)
+			assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordSkipped)}, h.statuses())
+			st := h.query()
+			assert.Equal(t, int64(1), st.Revision)
+			assert.Equal(t, int64(1), st.Synced)
 		})
 	}
 }
 
-func TestRecordWorkflowLateSignalForParkedRevisionHearsRejected(t *testing.T) {
+func TestRecordWorkflowSameRevisionAgainStaysParked(t *testing.T) {
 	h := newHarness(t)
 	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	// An event whose Persist found the same revision (a re-delivery of the
-	// same state) signals the parked revision again.
-	h.signalAt(time.Hour, flow.SignalPersisted, persisted(1, eventB))
-	var bWhileParked []flow.OutcomeSignal
-	h.at(2*time.Hour, func() { bWhileParked = h.outcomes(eventB) })
-	h.signalAt(3*time.Hour, flow.SignalRetry, flow.OperatorRequest{})
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
+	// The sweep, or a redelivery whose Persist found the same revision, tells
+	// the parked record of its revision again: still parked, nothing sent.
+	h.signalAt(time.Hour, flow.SignalPersisted, persisted(1))
+	var whileParked flow.Status
+	var callsWhileParked int
+	h.at(2*time.Hour, func() {
+		whileParked = h.query()
+		callsWhileParked = sc(h)
+	})
+	h.signalAt(3*time.Hour, flow.UpdateRetry, flow.OperatorRequest{})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusRejected, Attempts: 1, Detail: rej.Reason}}, bWhileParked)
+	assert.Equal(t, statusOf(models.RecordRejected), whileParked.SyncStatus)
+	assert.Equal(t, 1, callsWhileParked)
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 2)
-	for _, id := range []string{eventA, eventB} {
-		got := h.outcomes(id)
-		require.NotEmpty(t, got, id)
-		assert.Equal(t, flow.StatusRejected, got[0].Status, id)
-		assert.Equal(t, flow.OutcomeSignal{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}, got[len(got)-1], id)
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
+}
+
+// sc counts the SyncRecord attempts started so far.
+func sc(h *harness) int {
+	n := 0
+	for _, name := range h.activities() {
+		if name == "SyncRecord" {
+			n++
+		}
 	}
+	return n
 }
 
 func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
@@ -282,18 +276,16 @@ func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
 				info, _ := sc.add(ctx)
 				return synced(2, info.Attempt), nil
 			}).Once()
-			h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-			h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2, eventB))
+			h.signalAt(0, flow.SignalPersisted, persisted(1))
+			h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2))
 
 			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 			requireCompleted(t, h)
 
 			h.env.AssertExpectations(t)
 			assert.Equal(t, 2, sc.count())
-			// Revision 1 reached the ERP before revision 2 did.
-			assert.Equal(t, []flow.OutcomeSignal{{Revision: 1, Status: flow.StatusSynced, SyncedRevision: 1, Attempts: 1}}, h.outcomes(eventA))
-			assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
-			assert.Equal(t, flow.StatusSynced, h.lastStatus())
+			assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+			assert.Equal(t, int64(2), h.query().Synced)
 		})
 	}
 }
@@ -313,21 +305,17 @@ func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
 		info, _ := sc.add(ctx)
 		return synced(2, info.Attempt), nil
 	}).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2, eventB))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
+	h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2))
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
 	h.env.AssertExpectations(t)
 	assert.Equal(t, []int32{1, 2}, sc.attempts())
-	gotA := h.outcomes(eventA)
-	require.Len(t, gotA, 1)
-	assert.Equal(t, flow.StatusSuperseded, gotA[0].Status)
-	assert.Equal(t, int64(1), gotA[0].Revision)
-	assert.Equal(t, int64(2), gotA[0].SyncedRevision)
-	assert.Contains(t, gotA[0].Detail, "revision 2")
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 2}}, h.outcomes(eventB))
+	st := h.query()
+	assert.Equal(t, int64(2), st.Synced, "revision 1 never reached the ERP: the retry sent revision 2")
+	assert.Equal(t, 2, st.Attempts)
 }
 
 func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
@@ -335,42 +323,40 @@ func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
 	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(2, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	var parked flow.Status
 	h.at(30*time.Minute, func() { parked = h.query() })
-	h.signalAt(time.Hour, flow.SignalPersisted, persisted(2, eventB))
+	h.signalAt(time.Hour, flow.SignalPersisted, persisted(2))
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
 	h.env.AssertExpectations(t)
-	assert.Equal(t, flow.StatusRejected, parked.SyncStatus)
-	gotA := h.outcomes(eventA)
-	require.Equal(t, []string{flow.StatusRejected, flow.StatusSuperseded}, statusesOf(gotA))
-	assert.Equal(t, int64(2), gotA[1].SyncedRevision)
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
-	assert.Equal(t, flow.StatusSynced, h.lastStatus())
+	assert.Equal(t, statusOf(models.RecordRejected), parked.SyncStatus)
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordRejected), statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+	assert.Equal(t, int64(2), h.query().Synced)
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
 	h.env.AssertActivityNotCalled(t, "MarkSkipped", mock.Anything, mock.Anything)
 }
 
 func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(2*time.Minute, flow.SignalRetry, flow.OperatorRequest{Reason: "just in case"})
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
+	h.signalAt(2*time.Minute, flow.UpdateRetry, flow.OperatorRequest{Reason: "just in case"})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
 
 	h.env.AssertActivityNumberOfCalls(t, "SyncRecord", 1)
-	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
+	assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
 }
 
 func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
 	h := newHarness(t)
 	in := recordInput()
 	rej := flow.Rejection{Revision: 2, Version: 20, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 3}
-	in.Carry = &flow.RecordCarry{Target: 2, Synced: 1, Waiters: []flow.Waiter{{WorkflowID: eventB, Revision: 2}}, Parked: &rej, Attempt: 3}
+	in.Carry = &flow.RecordCarry{Target: 2, Synced: 1, Parked: &rej, Attempt: 3}
 	var sc calls
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
 		info, _ := sc.add(ctx)
@@ -382,22 +368,23 @@ func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
 		parked = h.query()
 		callsWhileParked = sc.count()
 	})
-	h.signalAt(2*time.Hour, flow.SignalRetry, flow.OperatorRequest{Requester: eventB})
+	h.signalAt(2*time.Hour, flow.UpdateRetry, flow.OperatorRequest{})
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, in)
 	requireCompleted(t, h)
 
 	assert.Equal(t, 0, callsWhileParked)
-	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: flow.StatusRejected, Kind: recordKind, ExternalID: recordExt,
+	assert.Equal(t, flow.Status{State: "waiting-operator", SyncStatus: statusOf(models.RecordRejected), Kind: recordKind, ExternalID: recordExt,
 		Revision: 2, Synced: 1, Attempts: 3, LastError: rej.Reason}, parked)
 	h.env.AssertExpectations(t)
-	assert.Equal(t, []flow.OutcomeSignal{{Revision: 2, Status: flow.StatusSynced, SyncedRevision: 2, Attempts: 1}}, h.outcomes(eventB))
+	assert.Equal(t, []string{statusOf(models.RecordRejected), statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+	assert.Equal(t, int64(2), h.query().Synced)
 }
 
 func TestRecordWorkflowContinuesAsNewWithItsState(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 2), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
+	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	// History grew long while the send was in flight.
 	h.at(30*time.Second, func() { h.env.SetContinueAsNewSuggested(true) })
 
@@ -410,37 +397,7 @@ func TestRecordWorkflowContinuesAsNewWithItsState(t *testing.T) {
 	var next flow.RecordInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	want := recordInput()
-	want.Carry = &flow.RecordCarry{Target: 1, Synced: 1, Attempt: 2, Waiters: []flow.Waiter{}}
-	if len(next.Carry.Waiters) == 0 {
-		next.Carry.Waiters = []flow.Waiter{}
-	}
+	want.Carry = &flow.RecordCarry{Target: 1, Synced: 1, Attempt: 2}
 	assert.Equal(t, want, next)
-	assert.Equal(t, []string{flow.StatusSynced}, statusesOf(h.outcomes(eventA)))
-}
-
-func TestRecordWorkflowRenotifiedWaiterIsAnsweredOnce(t *testing.T) {
-	h := newHarness(t)
-	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
-	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
-	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
-	h.signalAt(0, flow.SignalPersisted, persisted(1, eventA))
-	// While the record is parked, the event workflow tells it again every day.
-	h.signalAt(24*time.Hour, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(48*time.Hour, flow.SignalPersisted, persisted(1, eventA))
-	h.signalAt(49*time.Hour, flow.SignalRetry, flow.OperatorRequest{Requester: eventA})
-
-	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
-	requireCompleted(t, h)
-
-	h.env.AssertExpectations(t)
-	got := statusesOf(h.outcomes(eventA))
-	require.NotEmpty(t, got)
-	assert.Equal(t, flow.StatusSynced, got[len(got)-1])
-	synced := 0
-	for _, s := range got {
-		if s == flow.StatusSynced {
-			synced++
-		}
-	}
-	assert.Equal(t, 1, synced, "one event workflow waits once, however often it renotifies: %v", got)
+	assert.Equal(t, statusOf(models.RecordSynced), h.lastStatus())
 }

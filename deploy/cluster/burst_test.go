@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -220,7 +219,7 @@ func (c *cluster) drained(b *burst, timeout time.Duration) time.Time {
 		}
 		settled := map[string]bool{}
 		for _, r := range rows {
-			if r.SyncStatus == flow.StatusSynced || r.SyncStatus == flow.StatusSuperseded {
+			if r.SyncStatus == models.EventSynced || r.SyncStatus == models.EventSuperseded {
 				settled[r.Vendor+":"+r.EventKey] = true
 			}
 		}

@@ -227,7 +227,7 @@ func (c *cluster) bulkRetryDrill() drill {
 	c.erpFaults(erpsim.Faults{})
 	start := time.Now()
 	// The README's command, word for word, with --yes.
-	c.must("temporal", "workflow", "signal", "--namespace", "default", "--name", flow.SignalRetry,
+	c.must("temporal", "workflow", "signal", "--namespace", "default", "--name", flow.UpdateRetry,
 		"--input", `{"reason":"customer master data fixed"}`,
 		"--query", `WorkflowType="RecordWorkflow" AND SyncStatus="rejected" AND ExecutionStatus="Running"`,
 		"--reason", "ERP master data fixed", "--yes")

@@ -17,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/worker"
 )
@@ -124,9 +125,9 @@ func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary
 // one replays one record.
 func (r *Replayer) one(ctx context.Context, rec store.ReplayRecord, sum *ReplaySummary) {
 	switch {
-	case rec.SyncStatus == flow.StatusRejected || rec.SyncStatus == flow.StatusSkipped:
+	case rec.SyncStatus == models.RecordRejected || rec.SyncStatus == models.RecordSkipped:
 		atomic.AddInt64(&sum.Held, 1)
-		r.line("held", rec, rec.SyncStatus+" at revision "+fmt.Sprint(rec.Revision)+": for an operator (retry or skip), not replayed")
+		r.line("held", rec, string(rec.SyncStatus)+" at revision "+fmt.Sprint(rec.Revision)+": for an operator (retry or skip), not replayed")
 		return
 	case r.DryRun && rec.Revision > rec.SyncedRevision:
 		atomic.AddInt64(&sum.Pending, 1)

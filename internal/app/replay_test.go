@@ -79,17 +79,17 @@ func TestReplayer(t *testing.T) {
 	db := testenv.SQLite(t)
 	s := store.New(db)
 	ctx := context.Background()
-	add := func(id string, revision, synced int64, status string) {
+	add := func(id string, revision, synced int64, status models.RecordStatus) {
 		st := models.RecordState{Vendor: "autox3", Kind: "reception_order", ExternalID: id, Version: 100, Revision: revision,
 			SyncedRevision: synced, SyncStatus: status, OccurredAt: time.Now(), Data: `{}`, DataSHA256: "-"}
 		if err := db.Create(&st).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
-	add("synced", 3, 3, flow.StatusSynced)
-	add("pending", 4, 3, flow.StatusPending)
-	add("rejected", 2, 1, flow.StatusRejected)
-	add("skipped", 2, 2, flow.StatusSkipped)
+	add("synced", 3, 3, models.RecordSynced)
+	add("pending", 4, 3, models.RecordPending)
+	add("rejected", 2, 1, models.RecordRejected)
+	add("skipped", 2, 2, models.RecordSkipped)
 	all := store.ReplayFilter{Vendor: "autox3"}
 	run := func(n *notifications, dry bool) (ReplaySummary, string, string, error) {
 		var out, progress bytes.Buffer

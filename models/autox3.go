@@ -23,30 +23,30 @@ var autox3Models = []any{
 type AutoX3ReceptionOrder struct {
 	ReceiveBaseID     int64            `gorm:"primaryKey;autoIncrement:false"`
 	MsgID             string           `gorm:"size:128;not null"` // msgId of the callback this state came from
-	CarBrand          string           `gorm:"size:128;not null"`
-	CarStyle          string           `gorm:"size:255;not null"`
+	CarBrand          string           `gorm:"type:mediumtext"`
+	CarStyle          string           `gorm:"type:mediumtext"`
 	CarPlate          string           `gorm:"size:64;not null"`
 	CarVIN            string           `gorm:"column:car_vin;size:64;not null"`
-	OwnerFirstName    string           `gorm:"size:128;not null"`
-	OwnerLastName     string           `gorm:"size:128;not null"`
+	OwnerFirstName    string           `gorm:"type:mediumtext"`
+	OwnerLastName     string           `gorm:"type:mediumtext"`
 	OwnerGender       string           `gorm:"size:32;not null"`
 	OwnerMobile       string           `gorm:"size:64;not null"`
 	CarProductionDate Date             // a calendar date (DATE): the day in China AutoX3 sent
 	Odometer          *decimal.Decimal `gorm:"type:decimal(65,30)"` // km on arrival, exactly as sent
 	OilGauge          *decimal.Decimal `gorm:"type:decimal(65,30)"` // fuel level on arrival, percent, exactly as sent
-	Remark            string           `gorm:"type:text;not null"`
+	Remark            string           `gorm:"type:mediumtext"`
 	// The operator is content.staffInfo: who created the reception order.
 	OperatorStoreID  *int64
 	OperatorUserID   *int64
 	OperatorBrandID  *int64
-	OperatorUserName string `gorm:"size:128;not null;default:''"`
+	OperatorUserName string `gorm:"type:mediumtext"`
 	OperatorMobile   string `gorm:"size:64;not null;default:''"`
 	OperatorAreaCode string `gorm:"size:16;not null;default:''"`
 	// The staff member is the envelope's staffInfo: whom the message is about.
 	StaffID       *int64
 	StaffStoreID  *int64
 	StaffBrandID  *int64
-	StaffName     string    `gorm:"size:128;not null;default:''"`
+	StaffName     string    `gorm:"type:mediumtext"`
 	StaffMobile   string    `gorm:"size:64;not null;default:''"`
 	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
 	Version       int64     `gorm:"not null"` // createTime (epoch ms) of the callback
@@ -61,7 +61,7 @@ type AutoX3WarningLight struct {
 	ReceiveBaseID int64  `gorm:"primaryKey;autoIncrement:false"`
 	Seq           int    `gorm:"primaryKey;autoIncrement:false"`
 	Code          *int   // the number before "_" in AutoX3's "20_发动机故障"; nil when absent
-	Name          string `gorm:"size:255;not null"`
+	Name          string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -72,9 +72,9 @@ type AutoX3PaintDamage struct {
 	ReceiveBaseID int64  `gorm:"primaryKey;autoIncrement:false"`
 	Seq           int    `gorm:"primaryKey;autoIncrement:false"`
 	Position      string `gorm:"size:128;not null"` // AutoX3 position code, e.g. sys_feature_0013_01
-	PositionName  string `gorm:"size:255;not null"`
+	PositionName  string `gorm:"type:mediumtext"`
 	// Description is AutoX3's "describe" (DESCRIBE is a reserved word in MySQL).
-	Description string `gorm:"type:text;not null"`
+	Description string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -85,7 +85,7 @@ type AutoX3PaintDamageImage struct {
 	ReceiveBaseID int64  `gorm:"primaryKey;autoIncrement:false"`
 	DamageSeq     int    `gorm:"primaryKey;autoIncrement:false"`
 	Seq           int    `gorm:"primaryKey;autoIncrement:false"`
-	URL           string `gorm:"column:url;type:text;not null"`
+	URL           string `gorm:"column:url;type:mediumtext;not null"`
 }
 
 // TableName names the table.
@@ -95,7 +95,7 @@ func (AutoX3PaintDamageImage) TableName() string { return "autox3_paint_damage_i
 type AutoX3PersonalItem struct {
 	ReceiveBaseID int64  `gorm:"primaryKey;autoIncrement:false"`
 	Seq           int    `gorm:"primaryKey;autoIncrement:false"`
-	Name          string `gorm:"type:text;not null"`
+	Name          string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -109,13 +109,13 @@ type AutoX3InspectionReport struct {
 	CarPlate            string           `gorm:"size:64;not null"`
 	DetectionPercentage *decimal.Decimal `gorm:"type:decimal(65,30)"` // exactly as sent, "%" dropped
 	WorkBaseStatus      string           `gorm:"size:64;not null"`
-	ServiceBaseName     string           `gorm:"size:255;not null"`
-	Items               string           `gorm:"type:mediumtext;not null"` // JSON array of the report's items as given
+	ServiceBaseName     string           `gorm:"type:mediumtext"`
+	Items               string           `gorm:"type:mediumtext"` // JSON array of the report's items as given
 	// The staff member is the envelope's staffInfo.
 	StaffID       *int64
 	StaffStoreID  *int64
 	StaffBrandID  *int64
-	StaffName     string    `gorm:"size:128;not null;default:''"`
+	StaffName     string    `gorm:"type:mediumtext"`
 	StaffMobile   string    `gorm:"size:64;not null;default:''"`
 	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
 	Version       int64     `gorm:"not null"`
@@ -149,11 +149,11 @@ type AutoX3MaintenancePlan struct {
 	NextReplaceCycleKm *decimal.Decimal `gorm:"type:decimal(65,30)"`
 	PerMiles           *decimal.Decimal `gorm:"type:decimal(65,30)"`
 	ReductionType      string           `gorm:"size:8;not null"` // MILE or TIME, or empty
-	ServiceBaseName    string           `gorm:"size:255;not null"`
+	ServiceBaseName    string           `gorm:"type:mediumtext"`
 	ServiceBaseSn      string           `gorm:"size:128;not null"`
 	WarningDate        Date             // a calendar date (DATE): the day in China AutoX3 sent
-	Checkpoints        string           `gorm:"type:mediumtext;not null"` // JSON array as given
-	Item               string           `gorm:"type:mediumtext;not null"` // the whole item as given
+	Checkpoints        string           `gorm:"type:mediumtext"` // JSON array as given
+	Item               string           `gorm:"type:mediumtext"` // the whole item as given
 	Deleted            bool             `gorm:"not null"`                 // AutoX3 sent DELETE for this plan
 	MsgID              string           `gorm:"size:128;not null"`
 	Version            int64            `gorm:"not null"`
@@ -170,8 +170,8 @@ type AutoX3MaintenanceJob struct {
 	InspectionOrderID string    `gorm:"size:128;not null;index"`
 	ReceiveBaseID     *int64    `gorm:"index"`
 	CarPlate          string    `gorm:"size:64;not null"`
-	PlanIDs           string    `gorm:"type:mediumtext;not null"` // JSON array of the plan ids it listed
-	Questions         string    `gorm:"type:mediumtext;not null"` // work procedure questions, JSON array as given
+	PlanIDs           string    `gorm:"type:mediumtext"` // JSON array of the plan ids it listed
+	Questions         string    `gorm:"type:mediumtext"` // work procedure questions, JSON array as given
 	MsgID             string    `gorm:"size:128;not null"`
 	Version           int64     `gorm:"not null"`
 	UpdatedTime       time.Time `gorm:"not null"` // createTime of the callback that wrote the row

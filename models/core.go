@@ -37,7 +37,7 @@ type InboundEvent struct {
 	// Warnings is a JSON array of what the decoder and the store kept
 	// although it breaks a rule the vendor's documents imply (see
 	// vendors.Event.Warnings), or empty. Warnings name fields, never values.
-	Warnings   string `gorm:"type:text"`
+	Warnings   string `gorm:"type:mediumtext"`
 	SyncedAt   *time.Time
 	ReceivedAt time.Time `gorm:"not null"`
 	// StartedAt is when the callback's workflow was known to be started; nil

@@ -37,10 +37,10 @@ type FenbeitongOrder struct {
 	CategoryName string              `gorm:"size:32;not null"`
 	Kind         string              `gorm:"size:32;not null"`
 	Status       *int64              // nil when the push has no status
-	StatusName   string              `gorm:"size:255;not null;default:''"`
+	StatusName   string              `gorm:"type:mediumtext"`
 	TotalPrice   decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	CreateTime   *time.Time          // UTC
-	Raw          string              `gorm:"type:mediumtext;not null"` // the push body as received
+	Raw          string              `gorm:"type:mediumtext"` // the push body as received
 }
 
 // TableName names the table.
@@ -54,33 +54,33 @@ type FenbeitongCarOrder struct {
 	OriginOrderID      string    `gorm:"size:128;not null;default:''"`
 	SupplierOrderID    string    `gorm:"size:128;not null;default:''"`
 	Status             int64     `gorm:"not null"`
-	StatusName         string    `gorm:"size:255;not null;default:''"`
-	SupplierName       string    `gorm:"size:255;not null;default:''"`
-	TypeName           string    `gorm:"size:255;not null;default:''"`
+	StatusName         string    `gorm:"type:mediumtext"`
+	SupplierName       string    `gorm:"type:mediumtext"`
+	TypeName           string    `gorm:"type:mediumtext"`
 	OrderCategoryType  int       `gorm:"not null"`
-	OrderCategoryName  string    `gorm:"size:255;not null;default:''"`
+	OrderCategoryName  string    `gorm:"type:mediumtext"`
 	OrderOpType        *int64    // 10 forward, 20 reverse; nil when absent
-	OrderOpTypeName    string    `gorm:"size:255;not null;default:''"`
+	OrderOpTypeName    string    `gorm:"type:mediumtext"`
 	CreateTime         time.Time `gorm:"not null"`
 	PaymentTime        *time.Time
 	DepartureTime      *time.Time
 	ArrivalTime        *time.Time
-	DepartureName      string `gorm:"type:text"`
-	DepartureAddress   string `gorm:"type:text"`
+	DepartureName      string `gorm:"type:mediumtext"`
+	DepartureAddress   string `gorm:"type:mediumtext"`
 	DepartureCityID    string `gorm:"size:128;not null;default:''"`
-	DepartureCityName  string `gorm:"size:255;not null;default:''"`
-	ArrivalName        string `gorm:"type:text"`
-	ArrivalAddress     string `gorm:"type:text"`
+	DepartureCityName  string `gorm:"type:mediumtext"`
+	ArrivalName        string `gorm:"type:mediumtext"`
+	ArrivalAddress     string `gorm:"type:mediumtext"`
 	ArrivalCityID      string `gorm:"size:128;not null;default:''"`
-	ArrivalCityName    string `gorm:"size:255;not null;default:''"`
+	ArrivalCityName    string `gorm:"type:mediumtext"`
 	Sensitive          *bool
 	IsExceed           *bool
-	ExceedRemarkReason string              `gorm:"type:text"`
-	ExceedRemarkDetail string              `gorm:"type:text"`
+	ExceedRemarkReason string              `gorm:"type:mediumtext"`
+	ExceedRemarkDetail string              `gorm:"type:mediumtext"`
 	ActualDistance     decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	SaasIsExceed       *bool
-	Remark             string `gorm:"type:text"` // text, or the JSON of an object remark
-	CostCategory       string `gorm:"size:255;not null;default:''"`
+	Remark             string `gorm:"type:mediumtext"` // text, or the JSON of an object remark
+	CostCategory       string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -91,7 +91,7 @@ type FenbeitongPriceDetail struct {
 	ID      uint64              `gorm:"primaryKey"`
 	OrderID string              `gorm:"size:64;not null;uniqueIndex:ux_fbt_price_details_seq,priority:1"`
 	Seq     int                 `gorm:"not null;uniqueIndex:ux_fbt_price_details_seq,priority:2"`
-	Name    string              `gorm:"size:255;not null;default:''"`
+	Name    string              `gorm:"type:mediumtext"`
 	Amount  decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	Type    string              `gorm:"size:128;not null;default:''"`
 }
@@ -118,11 +118,11 @@ type FenbeitongPerson struct {
 	OrderID      string `gorm:"size:64;not null;uniqueIndex:ux_fbt_people_role,priority:1"`
 	Role         string `gorm:"size:16;not null;uniqueIndex:ux_fbt_people_role,priority:2"` // orderer or passenger
 	PersonID     string `gorm:"size:128;not null;default:''"`                               // user_info.id; empty for passengers
-	Name         string `gorm:"size:255;not null;default:''"`
+	Name         string `gorm:"type:mediumtext"`
 	Phone        string `gorm:"size:64;not null;default:''"`
 	UnitID       string `gorm:"size:128;not null;default:''"`
-	UnitName     string `gorm:"size:255;not null;default:''"`
-	FullUnitName string `gorm:"type:text"`
+	UnitName     string `gorm:"type:mediumtext"`
+	FullUnitName string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -135,8 +135,8 @@ type FenbeitongCostAttribution struct {
 	Seq       int    `gorm:"not null;uniqueIndex:ux_fbt_cost_attributions_seq,priority:2"`
 	Category  *int64 // 1 department, 2 project
 	CostID    string `gorm:"size:128;not null;default:''"`
-	CostName  string `gorm:"size:255;not null;default:''"`
-	CustomExt string `gorm:"type:text"` // JSON array of {"title","content"}
+	CostName  string `gorm:"type:mediumtext"`
+	CustomExt string `gorm:"type:mediumtext"` // JSON array of {"title","content"}
 }
 
 // TableName names the table.
@@ -152,10 +152,10 @@ type FenbeitongCostAttributionDetail struct {
 	Type           *int64              // 1 department, 2 project, 3 custom archive
 	ArchiveID      string              `gorm:"size:128;not null;default:''"`
 	ThirdArchiveID string              `gorm:"size:128;not null;default:''"`
-	ArchiveName    string              `gorm:"size:255;not null;default:''"`
+	ArchiveName    string              `gorm:"type:mediumtext"`
 	DetailID       string              `gorm:"size:128;not null;default:''"`
 	ThirdID        string              `gorm:"size:128;not null;default:''"`
-	Name           string              `gorm:"size:255;not null;default:''"`
+	Name           string              `gorm:"type:mediumtext"`
 	Weight         decimal.NullDecimal `gorm:"type:decimal(65,30)"` // percent, exactly as sent
 	Amount         decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 }
@@ -173,7 +173,7 @@ type FenbeitongCostInfo struct {
 	Seq              int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_infos_seq,priority:2"`
 	Amount           decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	CostCategoryCode string              `gorm:"size:128;not null;default:''"`
-	CostCategory     string              `gorm:"size:255;not null;default:''"`
+	CostCategory     string              `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.
@@ -186,7 +186,7 @@ type FenbeitongCostInfoGroup struct {
 	InfoSeq              int    `gorm:"not null;uniqueIndex:ux_fbt_cost_info_groups_seq,priority:2"`
 	Seq                  int    `gorm:"not null;uniqueIndex:ux_fbt_cost_info_groups_seq,priority:3"`
 	Category             string `gorm:"size:32;not null;default:''"` // 1 department, 2 project, 3 custom
-	CategoryName         string `gorm:"size:255;not null;default:''"`
+	CategoryName         string `gorm:"type:mediumtext"`
 	CostAttributionRange *int64
 }
 
@@ -202,8 +202,8 @@ type FenbeitongCostInfoItem struct {
 	Seq      int                 `gorm:"not null;uniqueIndex:ux_fbt_cost_info_items_seq,priority:4"`
 	ItemID   string              `gorm:"size:128;not null;default:''"`
 	Code     string              `gorm:"size:128;not null;default:''"`
-	Name     string              `gorm:"size:255;not null;default:''"`
-	FullName string              `gorm:"type:text"`
+	Name     string              `gorm:"type:mediumtext"`
+	FullName string              `gorm:"type:mediumtext"`
 	Weight   decimal.NullDecimal `gorm:"type:decimal(65,30)"` // percent, exactly as sent
 	Price    decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 }
@@ -217,11 +217,11 @@ type FenbeitongNotifier struct {
 	OrderID         string `gorm:"size:64;not null;uniqueIndex:ux_fbt_notifiers_seq,priority:1"`
 	Seq             int    `gorm:"not null;uniqueIndex:ux_fbt_notifiers_seq,priority:2"`
 	NotifierID      string `gorm:"size:128;not null;default:''"`
-	Name            string `gorm:"size:255;not null;default:''"`
+	Name            string `gorm:"type:mediumtext"`
 	Phone           string `gorm:"size:64;not null;default:''"`
 	OrgUnitID       string `gorm:"size:128;not null;default:''"`
-	OrgUnitName     string `gorm:"size:255;not null;default:''"`
-	OrgUnitFullName string `gorm:"type:text"`
+	OrgUnitName     string `gorm:"type:mediumtext"`
+	OrgUnitFullName string `gorm:"type:mediumtext"`
 }
 
 // TableName names the table.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glebarez/sqlite"
 	"github.com/shopspring/decimal"
@@ -205,4 +206,70 @@ func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
 		}
 	}
 	return warnings, nil
+}
+
+// fitText makes the text of rows fit their VARCHAR columns: a value longer
+// than its column (a phone number, a code, an id that is no key) is stored
+// cut to the column's size, rune-safe, with a warning naming the table,
+// column and row, never the value; the record's data keeps it whole. Free
+// text has MEDIUMTEXT columns, and the keys of rows are bounded by the
+// vendors' decoders, so a key column too short is an error, not a cut.
+func fitText(db *gorm.DB, model, rows any) ([]string, error) {
+	rv := reflect.ValueOf(rows)
+	if rows == nil || rv.Kind() != reflect.Slice || rv.Len() == 0 {
+		return nil, nil
+	}
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return nil, fmt.Errorf("parse %T: %w", model, err)
+	}
+	var warnings []string
+	ctx := context.Background()
+	for _, f := range stmt.Schema.Fields {
+		if f.FieldType.Kind() != reflect.String || f.Size <= 0 || f.DBName == "" {
+			continue
+		}
+		for i := 0; i < rv.Len(); i++ {
+			row := reflect.Indirect(rv.Index(i))
+			v, zero := f.ValueOf(ctx, row)
+			s, ok := v.(string)
+			if zero || !ok || utf8.RuneCountInString(s) <= f.Size {
+				continue
+			}
+			if f.PrimaryKey || isIndexed(stmt.Schema, f) {
+				return nil, fmt.Errorf("%s.%s row %d: a key of %d characters does not fit its column of %d",
+					stmt.Schema.Table, f.DBName, i, utf8.RuneCountInString(s), f.Size)
+			}
+			if err := f.Set(ctx, row, cutRunes(s, f.Size)); err != nil {
+				return nil, fmt.Errorf("cut %s.%s: %w", stmt.Schema.Table, f.DBName, err)
+			}
+			warnings = append(warnings, fmt.Sprintf("%s.%s (row %d): longer than its column's %d characters; stored cut to %d there, kept whole in the record's data",
+				stmt.Schema.Table, f.DBName, i, f.Size, f.Size))
+		}
+	}
+	return warnings, nil
+}
+
+// isIndexed reports whether a field is part of an index of its table.
+func isIndexed(sch *schema.Schema, f *schema.Field) bool {
+	for _, idx := range sch.ParseIndexes() {
+		for _, opt := range idx.Fields {
+			if opt.Field == f {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cutRunes cuts s to at most n characters.
+func cutRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,12 +331,19 @@ func TestFenbeitongMoneyExact(t *testing.T) {
 	}
 }
 
-func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
+// Free text of any length is stored whole; a short column (an id that is no
+// key, a phone number) keeps what fits, with a warning, and the record's data
+// keeps the value whole; exact decimals at and past their columns' limits.
+func TestFenbeitongSaveBeyondColumnLimits(t *testing.T) {
 	sample := fenbeitongSample(t)
-	body := variant(t, sample, `"supplier_order_id": "139949602000"`, `"supplier_order_id": "`+strings.Repeat("9", idLen)+`"`)
-	body = variant(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+strings.Repeat("费", nameLen)+`"`)
-	body = variant(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+strings.Repeat("😀", textLen)+`"`)
-	body = variant(t, body, `"notifier_phone": "12055924474"`, `"notifier_phone": "`+strings.Repeat("1", phoneLen)+`"`)
+	longID := strings.Repeat("9", idLen+1)
+	longName := strings.Repeat("费", 100_000)
+	longText := strings.Repeat("😀", 100_000)
+	longPhone := strings.Repeat("1", phoneLen+6)
+	body := variant(t, sample, `"supplier_order_id": "139949602000"`, `"supplier_order_id": "`+longID+`"`)
+	body = variant(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+longName+`"`)
+	body = variant(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+longText+`"`)
+	body = variant(t, body, `"notifier_phone": "12055924474"`, `"notifier_phone": "`+longPhone+`"`)
 	largest := strings.Repeat("9", 35) + "." + strings.Repeat("9", 30)
 	body = variant(t, body, `"total_price": 14.16`, `"total_price": `+largest)
 	body = variant(t, body, `"weight": 30.0`, `"weight": 33.3333333333`)
@@ -358,8 +366,19 @@ func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
 			}
 			var order models.FenbeitongCarOrder
 			db.Where("order_id = ?", ev.ExternalID).First(&order)
-			if len([]rune(order.ExceedRemarkDetail)) != textLen || len([]rune(order.CostCategory)) != nameLen {
+			if order.ExceedRemarkDetail != longText || order.CostCategory != longName {
 				t.Fatalf("long text cut: %d %d", len([]rune(order.ExceedRemarkDetail)), len([]rune(order.CostCategory)))
+			}
+			if order.SupplierOrderID != longID[:idLen] {
+				t.Fatalf("supplier order id stored as %d characters, want the %d that fit", len(order.SupplierOrderID), idLen)
+			}
+			var notifier models.FenbeitongNotifier
+			db.Where("order_id = ?", ev.ExternalID).First(&notifier)
+			if notifier.Phone != longPhone[:phoneLen] {
+				t.Fatalf("phone stored as %q", notifier.Phone)
+			}
+			if got := at(t, dataJSON(t, ev), "supplier_order_id"); got != longID {
+				t.Fatalf("supplier order id in data %v", got)
 			}
 			var sum models.FenbeitongPriceSummary
 			db.Where("order_id = ?", ev.ExternalID).First(&sum)
@@ -375,7 +394,13 @@ func TestFenbeitongSaveAtColumnLimits(t *testing.T) {
 			if items[2].Weight.Valid {
 				t.Fatalf("a weight finer than the column stored as %v", items[2].Weight)
 			}
-			if len(warnings) != 1 || warnings[0] != "fenbeitong_cost_info_items.weight (row 2): has more digits than DECIMAL(65,30) holds; stored NULL there, kept exactly in the record's data" {
+			wantWarnings := []string{
+				"fenbeitong_car_orders.supplier_order_id (row 0): longer than its column's 128 characters; stored cut to 128 there, kept whole in the record's data",
+				"fenbeitong_cost_info_items.weight (row 2): has more digits than DECIMAL(65,30) holds; stored NULL there, kept exactly in the record's data",
+				"fenbeitong_notifiers.phone (row 0): longer than its column's 64 characters; stored cut to 64 there, kept whole in the record's data",
+			}
+			slices.Sort(warnings)
+			if !slices.Equal(warnings, wantWarnings) {
 				t.Fatalf("warnings %q", warnings)
 			}
 			if got := at(t, dataJSON(t, ev), "saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 1, "weight"); got != tooFine {
@@ -401,9 +426,7 @@ func decimalText(d decimal.Decimal) string { return d.String() }
 // The column limits Fenbeitong's decoder enforces, in characters.
 const (
 	idLen    = 128
-	nameLen  = 255
 	phoneLen = 64
-	textLen  = 16000
 )
 
 // variant replaces the first old in body by new; old must be there.

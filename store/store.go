@@ -354,7 +354,8 @@ func inboundRow(in Inbound, status models.EventStatus, detail string) models.Inb
 // nothing matches: on MySQL a DELETE that matches nothing still takes a gap
 // lock, which makes concurrent first saves of different records deadlock.
 // A decimal that does not fit its column is written as NULL (see
-// fitDecimals); the warnings saying so are returned.
+// fitDecimals), a text longer than its VARCHAR column is cut (see fitText);
+// the warnings saying so are returned.
 func replaceTables(tx *gorm.DB, tables []vendors.Table) ([]string, error) {
 	var warnings []string
 	for _, t := range tables {
@@ -372,6 +373,10 @@ func replaceTables(tx *gorm.DB, tables []vendors.Table) ([]string, error) {
 		}
 		w, err := fitDecimals(tx, t.Model, t.Rows)
 		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
+		if w, err = fitText(tx, t.Model, t.Rows); err != nil {
 			return nil, err
 		}
 		warnings = append(warnings, w...)

@@ -254,7 +254,7 @@ func texts(v lenient.Value, max int) []string {
 	out := []string{}
 	for _, it := range v.Array() {
 		if !it.Absent() {
-			out = append(out, it.String(max))
+			out = append(out, it.String())
 		}
 	}
 	return out
@@ -329,9 +329,9 @@ func readStaff(o lenient.Object) Staff {
 		StaffID:   o.Get("staffId").Int().Ptr(),
 		StoreID:   o.Get("storeId").Int().Ptr(),
 		BrandID:   o.Get("brandId").Int().Ptr(),
-		StaffName: o.Get("staffName").String(maxName),
-		Mobile:    o.Get("mobile").String(maxShort),
-		AreaCode:  o.Get("areaCode").String(maxAreaCode),
+		StaffName: o.Get("staffName").String(),
+		Mobile:    o.Get("mobile").String(),
+		AreaCode:  o.Get("areaCode").String(),
 	}
 }
 
@@ -348,23 +348,23 @@ func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 	o := ReceptionOrder{
 		ReceiveBaseID: rb,
 		Car: Car{
-			Brand:          car.Get("carBrandName").String(maxName),
-			Style:          car.Get("carStyleName").String(maxLong),
-			Plate:          car.Get("carNum").String(maxShort),
-			VIN:            car.Get("carVin").String(maxShort),
-			OwnerFirstName: car.Get("carOwnerFirstName").String(maxName),
-			OwnerLastName:  car.Get("carOwnerLastName").String(maxName),
-			OwnerGender:    car.Get("carOwnerGender").String(maxGender),
-			OwnerMobile:    car.Get("carOwnerMobile").String(maxShort),
+			Brand:          car.Get("carBrandName").String(),
+			Style:          car.Get("carStyleName").String(),
+			Plate:          car.Get("carNum").String(),
+			VIN:            car.Get("carVin").String(),
+			OwnerFirstName: car.Get("carOwnerFirstName").String(),
+			OwnerLastName:  car.Get("carOwnerLastName").String(),
+			OwnerGender:    car.Get("carOwnerGender").String(),
+			OwnerMobile:    car.Get("carOwnerMobile").String(),
 			ProductionDate: car.Get("carProductionDate").Date(lenient.EpochMillis),
 		},
 		Operator: Operator{
 			StoreID:  op.Get("storeId").Int().Ptr(),
 			UserID:   op.Get("userId").Int().Ptr(),
 			BrandID:  op.Get("brandId").Int().Ptr(),
-			UserName: op.Get("userName").String(maxName),
-			Mobile:   op.Get("mobile").String(maxShort),
-			AreaCode: op.Get("areaCode").String(maxAreaCode),
+			UserName: op.Get("userName").String(),
+			Mobile:   op.Get("mobile").String(),
+			AreaCode: op.Get("areaCode").String(),
 		},
 		Staff: readStaff(staff),
 	}
@@ -373,7 +373,7 @@ func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 	o.PreCheck = PreCheck{
 		Odometer:      decimalText(odometer),
 		OilGauge:      decimalText(oil),
-		Remark:        pre.Get("remark").String(maxText),
+		Remark:        pre.Get("remark").String(),
 		WarningLights: []WarningLight{},
 		PaintDamages:  []PaintDamage{},
 		PersonalItems: texts(pre.Get("personalItemList"), maxText),
@@ -383,9 +383,9 @@ func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 	}
 	for _, p := range pre.Get("paintsInfo").Objects() {
 		o.PreCheck.PaintDamages = append(o.PreCheck.PaintDamages, PaintDamage{
-			Position:     p.Get("position").String(maxName),
-			PositionName: p.Get("positionName").String(maxLong),
-			Describe:     p.Get("describe").String(maxText),
+			Position:     p.Get("position").String(),
+			PositionName: p.Get("positionName").String(),
+			Describe:     p.Get("describe").String(),
 			Images:       texts(p.Get("images"), maxText),
 		})
 	}
@@ -416,17 +416,17 @@ func decodeReport(env *Envelope, body []byte, ev *vendors.Event) error {
 	c := contentObject(root.Get("content"))
 	rep := InspectionReport{
 		ReceiveBaseID: requiredID(c.Get("receiveBaseId")),
-		Plate:         c.Get("carNum").String(maxShort),
+		Plate:         c.Get("carNum").String(),
 		Staff:         readStaff(root.Get("staffInfo").Object()),
 	}
 	pct := percent(percentValue(r, c.Get("detectionPercentage")))
 	rep.DetectionPercentage = decimalText(pct)
 	report := c.Get("reportJson").Unwrap().Object()
-	rep.WorkBaseStatus = report.Get("workBaseStatus").String(maxShort)
-	if plate := report.Get("carNum").String(maxShort); rep.Plate == "" {
+	rep.WorkBaseStatus = report.Get("workBaseStatus").String()
+	if plate := report.Get("carNum").String(); rep.Plate == "" {
 		rep.Plate = plate
 	}
-	rep.ServiceBaseName = report.Get("serviceBaseName").String(maxLong)
+	rep.ServiceBaseName = report.Get("serviceBaseName").String()
 	rep.Items = raws(objects(report.Get("list")))
 	if err := r.Err(); err != nil {
 		return err

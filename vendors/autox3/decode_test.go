@@ -499,7 +499,6 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 }
 
 func TestDecodeContentErrors(t *testing.T) {
-	long := strings.Repeat("长", 65)
 	rc := MsgTypeReceptionCreate
 	cases := []struct {
 		name, msgType, content string
@@ -521,7 +520,6 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"carInfo array", rc, `{"receiveBaseId":1,"carInfo":[]}`, false, "content.carInfo", "must be a JSON object"},
 		{"carNum object", rc, `{"receiveBaseId":1,"carInfo":{"carNum":{}}}`, false, "content.carInfo.carNum", "must be a string"},
 		{"carNum bool", rc, `{"receiveBaseId":1,"carInfo":{"carNum":true}}`, false, "content.carInfo.carNum", "must be a string"},
-		{"carNum long", rc, `{"receiveBaseId":1,"carInfo":{"carNum":"` + long + `"}}`, false, "content.carInfo.carNum", "must be at most 64 characters"},
 		{"production date text", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":"soon"}}`, false, "content.carInfo.carProductionDate", "must be an epoch-milliseconds timestamp"},
 		{"production date range", rc, `{"receiveBaseId":1,"carInfo":{"carProductionDate":253402300800000}}`, false, "content.carInfo.carProductionDate", "is out of range"},
 		{"preCheckInfo string", rc, `{"receiveBaseId":1,"preCheckInfo":"x"}`, false, "content.preCheckInfo", "must be a JSON object"},
@@ -529,10 +527,8 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"odograph bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":false}}`, false, "content.preCheckInfo.odograph", "must be a number"},
 		{"odograph beyond any decimal", rc, `{"receiveBaseId":1,"preCheckInfo":{"odograph":1e41}}`, false, "content.preCheckInfo.odograph", "must be a number"},
 		{"remark array", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":[]}}`, false, "content.preCheckInfo.remark", "must be a string"},
-		{"remark too long", rc, `{"receiveBaseId":1,"preCheckInfo":{"remark":"` + strings.Repeat("a", 10001) + `"}}`, false, "content.preCheckInfo.remark", "must be at most 10000 characters"},
 		{"lightInfo object", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":{}}}`, false, "content.preCheckInfo.lightInfo", "must be a JSON array"},
 		{"light item object", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":["1_a",{}]}}`, false, "content.preCheckInfo.lightInfo[1]", "must be a string"},
-		{"light too long", rc, `{"receiveBaseId":1,"preCheckInfo":{"lightInfo":["` + strings.Repeat("灯", 256) + `"]}}`, false, "content.preCheckInfo.lightInfo[0]", "must be at most 255 characters"},
 		{"paint item string", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":["x"]}}`, false, "content.preCheckInfo.paintsInfo[0]", "must be a JSON object"},
 		{"paint images object", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":[{"images":{}}]}}`, false, "content.preCheckInfo.paintsInfo[0].images", "must be a JSON array"},
 		{"paint image bool", rc, `{"receiveBaseId":1,"preCheckInfo":{"paintsInfo":[{},{"images":["u",true]}]}}`, false, "content.preCheckInfo.paintsInfo[1].images[1]", "must be a string"},
@@ -575,7 +571,6 @@ func TestDecodeContentErrors(t *testing.T) {
 		{"v2 checkpoints object", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":{}}]`, true, "content[0].checkpointList", "must be a JSON array"},
 		{"v2 checkpoints bad string", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"checkpointList":"[1,"}]`, true, "content[0].checkpointList", "does not hold valid JSON"},
 		{"v2 wrapper receiveBaseId text", MsgTypeMaintenanceV2, `{"receiveBaseId":"x","list":[]}`, true, "content.receiveBaseId", "must be an integer"},
-		{"v2 service base name long", MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"serviceBaseName":"` + strings.Repeat("x", 256) + `"}]`, true, "content[0].serviceBaseName", "must be at most 255 characters"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -606,11 +601,48 @@ func TestContentErrorsDoNotEchoValues(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "京A12345") {
 		t.Fatalf("error %v", err)
 	}
-	content = `{"receiveBaseId":1,"carInfo":{"carOwnerMobile":"` + strings.Repeat("1", 70) + `"}}`
+	content = `{"receiveBaseId":"` + strings.Repeat("1", 70) + `x"}`
 	_, err = Decode(build(MsgTypeReceptionCreate, content, false))
 	if err == nil || strings.Contains(err.Error(), "1111111111") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// Free text is never a reason to refuse: remarks, names, plates and report
+// text of any length are kept whole in the record's data.
+func TestDecodeKeepsLongFreeTextWhole(t *testing.T) {
+	remark := strings.Repeat("备注", 50_000)
+	light := strings.Repeat("灯", 5000)
+	plate := strings.Repeat("长", 300)
+	content := `{"receiveBaseId":1,"carInfo":{"carNum":"` + plate + `"},"preCheckInfo":{"remark":"` + remark + `","lightInfo":["` + light + `"]}}`
+	ev, err := Decode(build(MsgTypeReceptionCreate, content, false))
+	if err != nil {
+		t.Fatalf("long free text refused: %v", err)
+	}
+	o, ok := ev.Data.(ReceptionOrder)
+	if !ok {
+		t.Fatalf("data is a %T", ev.Data)
+	}
+	if o.PreCheck.Remark != remark || o.Car.Plate != plate || len(o.PreCheck.WarningLights) != 1 || o.PreCheck.WarningLights[0].Name != light {
+		t.Fatal("free text was not kept whole")
+	}
+	base := strings.Repeat("x", 20_000)
+	ev, err = Decode(build(MsgTypeMaintenanceV2, `[{"action":"ADD","id":1,"serviceBaseName":"`+base+`"}]`, true))
+	if err != nil {
+		t.Fatalf("a long service base name refused: %v", err)
+	}
+	if len(ev.Parts) != 1 || !strings.Contains(string(mustJSON(t, ev.Parts[0].Data)), base) {
+		t.Fatal("the plan's service base name was not kept whole")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // A plan's record carries the fields of its own item and of the envelope

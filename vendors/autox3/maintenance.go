@@ -128,7 +128,7 @@ func decodeMaintenance(env *Envelope, body []byte, ev *vendors.Event) error {
 	job := MaintenanceJob{
 		InspectionOrderID:      c.Get("inspectionOrderId").ID(maxIDLen),
 		ReceiveBaseID:          optionalID(c.Get("receiveBaseId")),
-		Plate:                  c.Get("carNum").String(maxShort),
+		Plate:                  c.Get("carNum").String(),
 		PlanIDs:                []string{},
 		WorkProcedureQuestions: raws(objects(c.Get("workProcedureQuestionList"))),
 		Staff:                  staff,
@@ -266,7 +266,7 @@ func planItems(r *lenient.Reader, content lenient.Value) (lenient.Object, []leni
 func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *int64, staff Staff) Plan {
 	p := Plan{Source: source, Staff: staff, path: o.Path()}
 	action := o.Get("action")
-	p.Action = strings.ToUpper(strings.TrimSpace(action.String(maxShort)))
+	p.Action = strings.ToUpper(strings.TrimSpace(action.String()))
 	switch p.Action {
 	case ActionAdd, ActionModify, ActionFinish, ActionDelete:
 	case "":
@@ -294,12 +294,12 @@ func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *i
 	p.CurrentMiles, p.NextReplaceCycleKm, p.PerMiles = decimalText(current), decimalText(next), decimalText(per)
 
 	rt := o.Get("reductionType")
-	p.ReductionType = strings.ToUpper(strings.TrimSpace(rt.String(maxShort)))
+	p.ReductionType = strings.ToUpper(strings.TrimSpace(rt.String()))
 	if p.ReductionType != "" && p.ReductionType != "MILE" && p.ReductionType != "TIME" {
 		rt.Invalid("must be MILE or TIME")
 	}
-	p.ServiceBaseName = o.Get("serviceBaseName").String(maxLong)
-	p.ServiceBaseSn = o.Get("serviceBaseSn").String(maxName)
+	p.ServiceBaseName = o.Get("serviceBaseName").String()
+	p.ServiceBaseSn = o.Get("serviceBaseSn").String()
 	// A calendar date in AutoX3's zone, whatever form it came in.
 	p.WarningDate = o.Get("warningDate").Date(anyTime)
 	checkpoints := compactJSON(raws(o.Get("checkpointList").Unwrap().Array()))

@@ -255,12 +255,12 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	if meaning := CarStatusMeaning(status.Value); meaning != "" {
 		c.StatusMeaning = &meaning
 	}
-	c.StatusName = oi.Get("status_name").Text(nameLen)
-	c.OriginOrderID = oi.Get("origin_order_id").Text(idLen)
-	c.SupplierOrderID = oi.Get("supplier_order_id").Text(idLen)
-	c.SupplierName = oi.Get("supplier_name").Text(nameLen)
-	c.TypeName = oi.Get("type_name").Text(nameLen)
-	c.OrderCategoryName = oi.Get("order_category_name").Text(nameLen)
+	c.StatusName = oi.Get("status_name").Text()
+	c.OriginOrderID = oi.Get("origin_order_id").Text()
+	c.SupplierOrderID = oi.Get("supplier_order_id").Text()
+	c.SupplierName = oi.Get("supplier_name").Text()
+	c.TypeName = oi.Get("type_name").Text()
+	c.OrderCategoryName = oi.Get("order_category_name").Text()
 
 	op := oi.Get("order_op_type")
 	c.OrderOpType = op.Int()
@@ -273,7 +273,7 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	default:
 		op.Invalid("must be 10 (forward) or 20 (reverse)")
 	}
-	c.OrderOpTypeName = oi.Get("order_op_type_name").Text(nameLen)
+	c.OrderOpTypeName = oi.Get("order_op_type_name").Text()
 	// A reverse order refunds or cancels, so its amounts may be negative.
 	reverse := c.OrderOpType.Valid && c.OrderOpType.Value == OpReverse
 
@@ -284,28 +284,28 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	c.DepartureTime = oi.Get("departure_time").Time(chinaTime)
 	c.ArrivalTime = oi.Get("arrival_time").Time(chinaTime)
 
-	c.DepartureName = oi.Get("departure_name").Text(textLen)
-	c.DepartureAddress = oi.Get("departure_address").Text(textLen)
-	c.DepartureCityID = oi.Get("departure_city_id").Text(idLen)
-	c.DepartureCityName = oi.Get("departure_city_name").Text(nameLen)
-	c.ArrivalName = oi.Get("arrival_name").Text(textLen)
-	c.ArrivalAddress = oi.Get("arrival_address").Text(textLen)
-	c.ArrivalCityID = oi.Get("arrival_city_id").Text(idLen)
-	c.ArrivalCityName = oi.Get("arrival_city_name").Text(nameLen)
+	c.DepartureName = oi.Get("departure_name").Text()
+	c.DepartureAddress = oi.Get("departure_address").Text()
+	c.DepartureCityID = oi.Get("departure_city_id").Text()
+	c.DepartureCityName = oi.Get("departure_city_name").Text()
+	c.ArrivalName = oi.Get("arrival_name").Text()
+	c.ArrivalAddress = oi.Get("arrival_address").Text()
+	c.ArrivalCityID = oi.Get("arrival_city_id").Text()
+	c.ArrivalCityName = oi.Get("arrival_city_name").Text()
 
 	c.Sensitive = oi.Get("sensitive").Bool()
 	c.IsExceed = oi.Get("is_exceed").Bool()
-	c.ExceedRemarkReason = oi.Get("exceed_remark_reason").Text(textLen)
-	c.ExceedRemarkDetail = oi.Get("exceed_remark_detail").Text(textLen)
+	c.ExceedRemarkReason = oi.Get("exceed_remark_reason").Text()
+	c.ExceedRemarkDetail = oi.Get("exceed_remark_detail").Text()
 	c.ActualDistance = money(oi.Get("actual_distance"), false)
 
 	c.PriceDetails = []PriceDetail{}
 	for _, d := range oi.Get("price_detail_info").List() {
 		c.PriceDetails = append(c.PriceDetails, PriceDetail{
-			Name: d.Get("name").Text(nameLen),
+			Name: d.Get("name").Text(),
 			// A line may be a discount, so it may be negative.
 			Amount: money(d.Get("amount"), true),
-			Type:   d.Get("type").Text(idLen),
+			Type:   d.Get("type").Text(),
 		})
 	}
 
@@ -322,13 +322,13 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	c.Saas = readSaas(top.Get("saas_info").Object(), reverse)
 	if ti := top.Get("third_info").Object(); !ti.Absent() {
 		c.ThirdInfo = &ThirdInfo{
-			UserID:          ti.Get("user_id").Text(idLen),
-			UnitID:          ti.Get("unit_id").Text(idLen),
-			CostDeptID:      ti.Get("cost_dept_id").Text(idLen),
-			CostProjectID:   ti.Get("cost_project_id").Text(idLen),
-			ApplyID:         ti.Get("apply_id").Text(idLen),
-			PassengerUserID: ti.Get("passenger_user_id").Text(idLen),
-			PassengerUnitID: ti.Get("passenger_unit_id").Text(idLen),
+			UserID:          ti.Get("user_id").Text(),
+			UnitID:          ti.Get("unit_id").Text(),
+			CostDeptID:      ti.Get("cost_dept_id").Text(),
+			CostProjectID:   ti.Get("cost_project_id").Text(),
+			ApplyID:         ti.Get("apply_id").Text(),
+			PassengerUserID: ti.Get("passenger_user_id").Text(),
+			PassengerUnitID: ti.Get("passenger_unit_id").Text(),
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -343,14 +343,14 @@ func readPerson(obj lenient.Object, withID bool) *Person {
 		return nil
 	}
 	p := &Person{
-		Name:         obj.Get("name").Text(nameLen),
-		Phone:        obj.Get("phone").Text(phoneLen),
-		UnitID:       obj.Get("unit_id").Text(idLen),
-		UnitName:     obj.Get("unit_name").Text(nameLen),
-		FullUnitName: obj.Get("full_unit_name").Text(textLen),
+		Name:         obj.Get("name").Text(),
+		Phone:        obj.Get("phone").Text(),
+		UnitID:       obj.Get("unit_id").Text(),
+		UnitName:     obj.Get("unit_name").Text(),
+		FullUnitName: obj.Get("full_unit_name").Text(),
 	}
 	if withID {
-		p.ID = obj.Get("id").Text(idLen)
+		p.ID = obj.Get("id").Text()
 	}
 	return p
 }
@@ -366,20 +366,20 @@ func readSaas(obj lenient.Object, reverse bool) SaasInfo {
 		return s
 	}
 	s.IsExceed = obj.Get("is_exceed").Bool()
-	s.Remark = obj.Get("remark").RichText(textLen)
-	s.CostCategory = obj.Get("cost_category").Text(nameLen)
+	s.Remark = obj.Get("remark").RichText()
+	s.CostCategory = obj.Get("cost_category").Text()
 
 	for _, a := range obj.Get("cost_attribution_list").List() {
 		ca := CostAttribution{
 			Category:  a.Get("cost_attribution_category").Int(),
-			ID:        a.Get("cost_attribution_id").Text(idLen),
-			Name:      a.Get("cost_attribution_name").Text(nameLen),
+			ID:        a.Get("cost_attribution_id").Text(),
+			Name:      a.Get("cost_attribution_name").Text(),
 			CustomExt: []CustomField{},
 		}
 		for _, f := range a.Get("cost_attribution_custom_ext").List() {
 			ca.CustomExt = append(ca.CustomExt, CustomField{
-				Title:   f.Get("custom_field_title").Text(textLen),
-				Content: f.Get("custom_field_content").Text(textLen),
+				Title:   f.Get("custom_field_title").Text(),
+				Content: f.Get("custom_field_content").Text(),
 			})
 		}
 		s.CostAttributionList = append(s.CostAttributionList, ca)
@@ -388,16 +388,16 @@ func readSaas(obj lenient.Object, reverse bool) SaasInfo {
 	for _, g := range obj.Get("cost_attribution").List() {
 		cg := CostAttributionGroup{
 			Type:           g.Get("type").Int(),
-			ArchiveID:      g.Get("archive_id").Text(idLen),
-			ThirdArchiveID: g.Get("third_archive_id").Text(idLen),
-			ArchiveName:    g.Get("archive_name").Text(nameLen),
+			ArchiveID:      g.Get("archive_id").Text(),
+			ThirdArchiveID: g.Get("third_archive_id").Text(),
+			ArchiveName:    g.Get("archive_name").Text(),
 			Details:        []CostAttributionDetail{},
 		}
 		for _, d := range g.Get("details").List() {
 			cg.Details = append(cg.Details, CostAttributionDetail{
-				ID:      d.Get("id").Text(idLen),
-				ThirdID: d.Get("third_id").Text(idLen),
-				Name:    d.Get("name").Text(nameLen),
+				ID:      d.Get("id").Text(),
+				ThirdID: d.Get("third_id").Text(),
+				Name:    d.Get("name").Text(),
 				Weight:  weight(d.Get("weight")),
 				Amount:  money(d.Get("amount"), reverse),
 			})
@@ -408,23 +408,23 @@ func readSaas(obj lenient.Object, reverse bool) SaasInfo {
 	for _, ci := range obj.Get("cost_info").List() {
 		info := CostInfo{
 			Amount:           money(ci.Get("amount"), reverse),
-			CostCategoryCode: ci.Get("costCategoryCode").Text(idLen),
-			CostCategory:     ci.Get("costCategory").Text(nameLen),
+			CostCategoryCode: ci.Get("costCategoryCode").Text(),
+			CostCategory:     ci.Get("costCategory").Text(),
 			Groups:           []CostInfoGroup{},
 		}
 		for _, g := range ci.Get("costAttributionGroupList").List() {
 			group := CostInfoGroup{
-				Category:             g.Get("category").Text(32),
-				CategoryName:         g.Get("categoryName").Text(nameLen),
+				Category:             g.Get("category").Text(),
+				CategoryName:         g.Get("categoryName").Text(),
 				CostAttributionRange: g.Get("costAttributionRange").Int(),
 				Items:                []CostInfoItem{},
 			}
 			for _, it := range g.Get("costAttributionList").List() {
 				group.Items = append(group.Items, CostInfoItem{
-					ID:       it.Get("id").Text(idLen),
-					Code:     it.Get("code").Text(idLen),
-					Name:     it.Get("name").Text(nameLen),
-					FullName: it.Get("fullName").Text(textLen),
+					ID:       it.Get("id").Text(),
+					Code:     it.Get("code").Text(),
+					Name:     it.Get("name").Text(),
+					FullName: it.Get("fullName").Text(),
 					Weight:   weight(it.Get("weight")),
 					Price:    money(it.Get("price"), reverse),
 				})
@@ -436,12 +436,12 @@ func readSaas(obj lenient.Object, reverse bool) SaasInfo {
 
 	for _, n := range obj.Get("notifier_info").List() {
 		s.NotifierInfo = append(s.NotifierInfo, Notifier{
-			ID:              n.Get("notifier_id").Text(idLen),
-			Name:            n.Get("notifier_name").Text(nameLen),
-			Phone:           n.Get("notifier_phone").Text(phoneLen),
-			OrgUnitID:       n.Get("notifier_org_unit_id").Text(idLen),
-			OrgUnitName:     n.Get("notifier_org_unit_name").Text(nameLen),
-			OrgUnitFullName: n.Get("notifier_org_unit_full_name").Text(textLen),
+			ID:              n.Get("notifier_id").Text(),
+			Name:            n.Get("notifier_name").Text(),
+			Phone:           n.Get("notifier_phone").Text(),
+			OrgUnitID:       n.Get("notifier_org_unit_id").Text(),
+			OrgUnitName:     n.Get("notifier_org_unit_name").Text(),
+			OrgUnitFullName: n.Get("notifier_org_unit_full_name").Text(),
 		})
 	}
 	return s

@@ -154,7 +154,7 @@ func readOrder(p *Push) (*Order, time.Time, []string, error) {
 		CategoryName: p.CategoryName(),
 		OrderID:      p.orderID,
 		Status:       oi.Get("status").Int(),
-		StatusName:   oi.Get("status_name").Text(nameLen),
+		StatusName:   oi.Get("status_name").Text(),
 		CreateTime:   oi.Get("create_time").Time(chinaTime),
 		Raw:          p.rawJSON(),
 	}

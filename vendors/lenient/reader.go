@@ -294,9 +294,10 @@ func (v Value) List() []Object {
 	return v.Objects()
 }
 
-// String reads a string of at most max characters; a number counts as the
-// text it was written as. Absent gives "".
-func (v Value) String(max int) string {
+// String reads a string, whatever its length: free text is never a reason
+// to refuse a callback (identifiers that become keys are read with ID, which
+// bounds them). A number counts as the text it was written as. Absent gives "".
+func (v Value) String() string {
 	if v.r.err != nil || v.Absent() {
 		return ""
 	}
@@ -307,38 +308,36 @@ func (v Value) String(max int) string {
 	case kind != KindString && kind != KindNumber:
 		v.Fail(NotString)
 		return ""
-	case utf8.RuneCountInString(text) > max:
-		v.Fail(TooLong, max)
-		return ""
 	}
 	return text
 }
 
-// Text reads a value of any kind as text of at most max characters (see
-// Text); absent gives "".
-func (v Value) Text(max int) string { return v.RichText(max).Value }
+// Text reads a value of any kind as text, whatever its length (see Text);
+// absent gives "".
+func (v Value) Text() string { return v.RichText().Value }
 
-// RichText reads a value of any kind as a Text of at most max characters.
-func (v Value) RichText(max int) Text {
+// RichText reads a value of any kind as a Text, whatever its length.
+func (v Value) RichText() Text {
 	var t Text
 	v.read(&t)
-	if utf8.RuneCountInString(t.Value) > max {
-		v.Fail(TooLong, max)
-		return Text{}
-	}
 	return t
 }
 
 // ID reads an identifier sent as an integer or as a string of at most max
 // characters without control characters, and returns its text, trimmed;
-// absent gives "".
+// absent gives "". Identifiers become keys (of records, of rows), so a longer
+// one is refused, naming the field and the limit.
 func (v Value) ID(max int) string {
 	if v.r.err != nil || v.Absent() {
 		return ""
 	}
 	switch v.Kind() {
 	case KindString:
-		s := strings.TrimSpace(v.String(max))
+		s := strings.TrimSpace(v.String())
+		if utf8.RuneCountInString(s) > max {
+			v.Fail(TooLong, max)
+			return ""
+		}
 		if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
 			v.Fail(ControlChars)
 			return ""

@@ -47,23 +47,23 @@ func TestReaderReadsAMessage(t *testing.T) {
 	if w := c.Get("when").Time(LocalTime); !w.Valid || w.Time.Hour() != 10 || w.Time.Location() != China {
 		t.Errorf("when %+v", w)
 	}
-	if s := c.Get("name").String(20); s != "18310480640" {
+	if s := c.Get("name").String(); s != "18310480640" {
 		t.Errorf("name %q", s)
 	}
-	if x := c.Get("remark").RichText(100); !x.Structured() || x.Value != `{"a":1}` || c.Get("remark").Text(100) != `{"a":1}` {
+	if x := c.Get("remark").RichText(); !x.Structured() || x.Value != `{"a":1}` || c.Get("remark").Text() != `{"a":1}` {
 		t.Errorf("remark %+v", x)
 	}
 	items := c.Get("items").Objects()
 	if len(items) != 2 || items[1].Get("x").Int().Value != 2 {
 		t.Errorf("items %+v", items)
 	}
-	if got := c.Get("nested").Unwrap().Object().Get("list").Array(); len(got) != 1 || got[0].String(10) != "1_a" {
+	if got := c.Get("nested").Unwrap().Object().Get("list").Array(); len(got) != 1 || got[0].String() != "1_a" {
 		t.Errorf("nested %+v", got)
 	}
 	if !c.Get("empty").Unwrap().Absent() || !c.Get("none").Object().Absent() || !c.Get("missing").Absent() {
 		t.Error("empty, null and missing values are not absent")
 	}
-	if c.Get("missing").String(5) != "" || c.Get("missing").ID(5) != "" || c.Get("none").Int().Valid ||
+	if c.Get("missing").String() != "" || c.Get("missing").ID(5) != "" || c.Get("none").Int().Valid ||
 		c.Get("none").Time(EpochMillis).Valid || c.Get("missing").Array() != nil {
 		t.Error("absent values do not read as zero")
 	}
@@ -91,7 +91,7 @@ func TestReaderNamesThePath(t *testing.T) {
 	}{
 		{"object in array", func(c Object) { c.Get("a").Object().Get("b").Array()[1].Object().Get("c").Int() }, "content.a.b[1].c"},
 		{"array item", func(c Object) { c.Get("a").Object().Get("b").Objects() }, "content.a.b[0]"},
-		{"inside a string", func(c Object) { c.Get("s").Unwrap().Object().Get("d").Array()[0].String(9) }, "content.s.d[0]"},
+		{"inside a string", func(c Object) { _ = c.Get("s").Unwrap().Object().Get("d").Array()[0].String() }, "content.s.d[0]"},
 		{"lone object as a list", func(c Object) { c.Get("lone").List()[0].Get("e").Decimal() }, "content.lone[0].e"},
 		{"not an object", func(c Object) { c.Get("a").Object().Get("b").Object() }, "content.a.b"},
 		{"own words", func(c Object) { c.Get("a").Invalid("is %s", "wrong") }, "content.a"},
@@ -138,10 +138,9 @@ func TestReaderProblems(t *testing.T) {
 		{`[]`, func(v Value) { v.Object() }, "must be a JSON object"},
 		{`{}`, func(v Value) { v.Array() }, "must be a JSON array"},
 		{`[1]`, func(v Value) { v.Objects() }, "must be a JSON object"},
-		{`true`, func(v Value) { v.String(9) }, "must be a string"},
-		{`{}`, func(v Value) { v.String(9) }, "must be a string"},
-		{`"长长长"`, func(v Value) { v.String(2) }, "must be at most 2 characters"},
-		{`[1,2,3]`, func(v Value) { v.Text(4) }, "must be at most 4 characters"},
+		{`true`, func(v Value) { _ = v.String() }, "must be a string"},
+		{`{}`, func(v Value) { _ = v.String() }, "must be a string"},
+		{`"长长长"`, func(v Value) { v.ID(2) }, "must be at most 2 characters"},
 		{`"far"`, func(v Value) { v.Decimal() }, "must be a number"},
 		{`1e99`, func(v Value) { v.Decimal() }, "has too many digits"},
 		{`1.5`, func(v Value) { v.Int() }, "must be an integer"},
@@ -171,7 +170,7 @@ func TestDialectWording(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	r, v = read(d, `{"b":"long"}`)
-	v.Object().Get("b").Text(2)
+	v.Object().Get("b").ID(2)
 	if ce := problem(t, r); ce.Problem != "is longer than 2 characters" {
 		t.Fatalf("got %q", ce.Problem)
 	}
@@ -181,7 +180,7 @@ func TestProblemsNeverQuoteTheValue(t *testing.T) {
 	secret := "13911112222"
 	for _, read := range []func(v Value){
 		func(v Value) { v.Int() }, func(v Value) { v.Decimal() }, func(v Value) { v.Bool() },
-		func(v Value) { v.Time(LocalTime | EpochMillis) }, func(v Value) { v.String(3) }, func(v Value) { v.Unwrap() },
+		func(v Value) { v.Time(LocalTime | EpochMillis) }, func(v Value) { v.ID(5) }, func(v Value) { v.Unwrap() },
 	} {
 		r := NewReader(&Dialect{})
 		read(r.Value("f", json.RawMessage(`"`+secret+`x"`)))
@@ -298,5 +297,24 @@ func TestExtraKeepsMarkupUnescaped(t *testing.T) {
 	raw, err := e.MarshalJSON()
 	if err != nil || string(raw) != `{"n":1.50,"note":"<b>&</b>"}` {
 		t.Fatalf("MarshalJSON = %s, %v", raw, err)
+	}
+}
+
+// Free text of any length is read whole; only identifiers have a limit.
+func TestFreeTextHasNoLimit(t *testing.T) {
+	long := strings.Repeat("长", 200_000)
+	r := NewReader(&Dialect{})
+	obj := r.Value("content", json.RawMessage(`{"remark":"`+long+`","report":{"list":["`+long+`"]},"id":"`+long+`"}`)).Object()
+	if got := obj.Get("remark").String(); got != long {
+		t.Fatalf("String cut the text to %d characters", len([]rune(got)))
+	}
+	if got := obj.Get("report").Text(); !strings.Contains(got, long) {
+		t.Fatalf("Text cut the report to %d bytes", len(got))
+	}
+	if r.Err() != nil {
+		t.Fatalf("free text refused: %v", r.Err())
+	}
+	if obj.Get("id").ID(100) != "" || r.Err() == nil || !strings.Contains(r.Err().Error(), "content.id: must be at most 100 characters") {
+		t.Fatalf("an identifier over its limit: %v", r.Err())
 	}
 }

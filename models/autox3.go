@@ -154,7 +154,7 @@ type AutoX3MaintenancePlan struct {
 	WarningDate        Date             // a calendar date (DATE): the day in China AutoX3 sent
 	Checkpoints        string           `gorm:"type:mediumtext"` // JSON array as given
 	Item               string           `gorm:"type:mediumtext"` // the whole item as given
-	Deleted            bool             `gorm:"not null"`                 // AutoX3 sent DELETE for this plan
+	Deleted            bool             `gorm:"not null"`        // AutoX3 sent DELETE for this plan
 	MsgID              string           `gorm:"size:128;not null"`
 	Version            int64            `gorm:"not null"`
 	UpdatedTime        time.Time        `gorm:"not null"` // createTime of the callback that wrote the row

@@ -110,7 +110,7 @@ type AutoX3InspectionReport struct {
 	DetectionPercentage *decimal.Decimal `gorm:"type:decimal(65,30)"` // exactly as sent, "%" dropped
 	WorkBaseStatus      string           `gorm:"size:64;not null"`
 	ServiceBaseName     string           `gorm:"type:mediumtext"`
-	Items               string           `gorm:"type:mediumtext"` // JSON array of the report's items as given
+	Items               string           `gorm:"type:mediumtext;not null"` // JSON array of the report's items as given
 	// The staff member is the envelope's staffInfo.
 	StaffID       *int64
 	StaffStoreID  *int64
@@ -152,9 +152,9 @@ type AutoX3MaintenancePlan struct {
 	ServiceBaseName    string           `gorm:"type:mediumtext"`
 	ServiceBaseSn      string           `gorm:"size:128;not null"`
 	WarningDate        Date             // a calendar date (DATE): the day in China AutoX3 sent
-	Checkpoints        string           `gorm:"type:mediumtext"` // JSON array as given
-	Item               string           `gorm:"type:mediumtext"` // the whole item as given
-	Deleted            bool             `gorm:"not null"`        // AutoX3 sent DELETE for this plan
+	Checkpoints        string           `gorm:"type:mediumtext;not null"` // JSON array as given
+	Item               string           `gorm:"type:mediumtext;not null"` // the whole item as given
+	Deleted            bool             `gorm:"not null"`                 // AutoX3 sent DELETE for this plan
 	MsgID              string           `gorm:"size:128;not null"`
 	Version            int64            `gorm:"not null"`
 	UpdatedTime        time.Time        `gorm:"not null"` // createTime of the callback that wrote the row
@@ -170,8 +170,8 @@ type AutoX3MaintenanceJob struct {
 	InspectionOrderID string    `gorm:"size:128;not null;index"`
 	ReceiveBaseID     *int64    `gorm:"index"`
 	CarPlate          string    `gorm:"size:64;not null"`
-	PlanIDs           string    `gorm:"type:mediumtext"` // JSON array of the plan ids it listed
-	Questions         string    `gorm:"type:mediumtext"` // work procedure questions, JSON array as given
+	PlanIDs           string    `gorm:"type:mediumtext;not null"` // JSON array of the plan ids it listed
+	Questions         string    `gorm:"type:mediumtext;not null"` // work procedure questions, JSON array as given
 	MsgID             string    `gorm:"size:128;not null"`
 	Version           int64     `gorm:"not null"`
 	UpdatedTime       time.Time `gorm:"not null"` // createTime of the callback that wrote the row

@@ -40,7 +40,7 @@ type FenbeitongOrder struct {
 	StatusName   string              `gorm:"type:mediumtext"`
 	TotalPrice   decimal.NullDecimal `gorm:"type:decimal(65,30)"`
 	CreateTime   *time.Time          // UTC
-	Raw          string              `gorm:"type:mediumtext"` // the push body as received
+	Raw          string              `gorm:"type:mediumtext;not null"` // the push body as received
 }
 
 // TableName names the table.

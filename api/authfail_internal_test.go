@@ -12,8 +12,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/metrics"
 )
 
 // authLog is a tracker logging JSON lines into a buffer.

@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/erpbridge/erpbridge/api"
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 )

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // Limits of the api's HTTP servers.

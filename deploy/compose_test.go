@@ -22,7 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // tlsConfig returns the TLS settings of the Temporal connection, or nil for

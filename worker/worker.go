@@ -23,8 +23,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/workflows"
 )
 

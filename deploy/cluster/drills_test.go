@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/worker"
 )
 

@@ -26,8 +26,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"

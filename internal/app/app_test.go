@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/codec"
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

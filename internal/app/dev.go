@@ -21,11 +21,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/devstack"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"

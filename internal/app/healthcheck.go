@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // healthcheckTimeout bounds one check, below Docker's default 30s.

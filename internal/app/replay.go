@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/worker"
 )

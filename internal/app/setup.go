@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/worker"
 )
 

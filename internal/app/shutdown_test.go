@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 

@@ -3,7 +3,7 @@
 package registry
 
 import (
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"

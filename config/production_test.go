@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // secretFile writes content to a fresh file and returns its path.

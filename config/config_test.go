@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // env returns a getenv that reads m.

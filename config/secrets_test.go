@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // AUTOX3_APP_SECRET and FENBEITONG_TOKEN are lists, newest first: spaces

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // The Temporal Cloud settings are read as the Temporal samples name them.

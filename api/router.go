@@ -49,16 +49,16 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	r := gin.New()
 	r.Use(gin.Recovery(), accessLog(d.Logger))
 	// Only configured proxies may speak for a client's address.
-	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+	if err := r.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.ForwardedByClientIP = len(d.Config.TrustedProxies) > 0
+	r.ForwardedByClientIP = len(d.Config.HTTP.TrustedProxies) > 0
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	h, err := newHandlers(d)
 	if err != nil {
 		return nil, err
 	}
-	h.slots = make(chan struct{}, maxConcurrent(d.Config))
+	h.slots = make(chan struct{}, d.Config.HTTP.WebhookConcurrency)
 	h.Metrics.WebhookMaxConcurrent.Set(float64(cap(h.slots)))
 	h.authFailures = newAuthFailures(h.Logger, h.Metrics.AuthFailures, authMaxSources)
 	for _, name := range h.Vendors.Names() {
@@ -66,7 +66,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		r.POST("/webhooks/"+name, h.watchAuth(v), h.limit(v), h.webhook(v))
 	}
 	r.GET("/healthz", healthz)
-	if d.Config.AdminAddr == "" {
+	if d.Config.HTTP.AdminAddr == "" {
 		h.adminRoutes(r)
 	}
 	return r, nil

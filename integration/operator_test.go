@@ -280,7 +280,7 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if err := s.c.TerminateWorkflow(context.Background(), recordID, "", "operator mistake"); err != nil {
 		t.Fatal(err)
 	}
-	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.TaskQueue}
+	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.Temporal.TaskQueue}
 	// Waiting, but not for long yet: left alone.
 	if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 0 {
 		t.Fatalf("a sweep of fresh records told %d, %v; want 0", told, err)

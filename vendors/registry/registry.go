@@ -12,7 +12,7 @@ import (
 // New builds the registry of every vendor, configured from cfg.
 func New(cfg config.Config) (*vendors.Registry, error) {
 	return vendors.NewRegistry(
-		autox3.New(cfg.AutoX3AppSecrets()...),
-		fenbeitong.New(cfg.FenbeitongTokens(), cfg.FenbeitongAllowedIPs),
+		autox3.New(cfg.Vendors.AutoX3AppSecrets()...),
+		fenbeitong.New(cfg.Vendors.FenbeitongTokens(), cfg.Vendors.FenbeitongAllowedIPs),
 	)
 }

@@ -28,6 +28,8 @@ type Temporal interface {
 
 // Deps are the API's dependencies.
 type Deps struct {
+	// Config is FromEnv's, or config.Default() with changes; NewRouter and
+	// NewAdminHandler refuse one that does not validate.
 	Config   config.Config
 	Temporal Temporal
 	Store    *store.Store
@@ -87,6 +89,9 @@ func NewAdminHandler(d Deps) (http.Handler, error) {
 }
 
 func newHandlers(d Deps) (*handlers, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}

@@ -94,10 +94,8 @@ const workerPollers = 8
 // New builds a worker on the configured task queue with every workflow and activity registered.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
 	// The cache is the process's, shared by its workers and sized when the
-	// first one is created; 0 in a Config built by hand keeps the SDK's default.
-	if cfg.Temporal.WorkflowCacheSize > 0 {
-		sdkworker.SetStickyWorkflowCacheSize(cfg.Temporal.WorkflowCacheSize)
-	}
+	// first one is created.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.Temporal.WorkflowCacheSize)
 	w := sdkworker.New(c, cfg.Temporal.TaskQueue, sdkworker.Options{
 		// Let in-flight activities, an ERP call included, finish on shutdown
 		// before the process exits; its own bound, not the HTTP server's.

@@ -97,8 +97,9 @@ func (s steps) run(fn any, args ...any) workflow.Future {
 // syncOptions covers the ERP send: each attempt bounded, retried with
 // exponential backoff for the whole retry budget (days, not a handful of
 // attempts); an ERP rejection is final and parks the record for an operator.
+// p is the configured policy (config.ERP, through the activities' Policy),
+// every field set.
 func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
-	p = withDefaults(p)
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    p.AttemptTimeout,
 		ScheduleToCloseTimeout: p.RetryBudget,
@@ -109,23 +110,6 @@ func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
 			NonRetryableErrorTypes: []string{flow.ErrERPRejected, flow.ErrInvalidContent},
 		},
 	})
-}
-
-// withDefaults fills a policy's zero fields.
-func withDefaults(p flow.SyncPolicy) flow.SyncPolicy {
-	if p.RetryBudget <= 0 {
-		p.RetryBudget = 7 * 24 * time.Hour
-	}
-	if p.AttemptTimeout <= 0 {
-		p.AttemptTimeout = 45 * time.Second
-	}
-	if p.InitialInterval <= 0 {
-		p.InitialInterval = time.Second
-	}
-	if p.MaximumInterval <= 0 {
-		p.MaximumInterval = 10 * time.Minute
-	}
-	return p
 }
 
 // operatorStepOptions covers passing an operator's update on to a record

@@ -179,11 +179,12 @@ func dataConverter(cfg config.Config) (converter.DataConverter, *codec.Keyring, 
 	return codec.DataConverter(k), k, nil
 }
 
-// syncPolicy turns the configuration into the ERP retry policy.
-func syncPolicy(cfg config.Config) flow.SyncPolicy {
+// SyncPolicy is the ERP sync's retry policy, as configured: what the
+// activities hand every record workflow they start.
+func SyncPolicy(cfg config.Config) flow.SyncPolicy {
 	return flow.SyncPolicy{
 		RetryBudget:     cfg.ERP.RetryBudget,
-		AttemptTimeout:  cfg.ERP.Timeout + 15*time.Second,
+		AttemptTimeout:  cfg.ERP.AttemptTimeout,
 		InitialInterval: cfg.ERP.RetryInitial,
 		MaximumInterval: cfg.ERP.RetryMaxInterval,
 	}
@@ -205,6 +206,8 @@ type Bridge struct {
 // BridgeDeps are a Bridge's dependencies; Config is the only required part
 // besides DB and Temporal.
 type BridgeDeps struct {
+	// Config is FromEnv's, or config.Default() with changes; NewBridge
+	// refuses one that does not validate.
 	Config   config.Config
 	Logger   *slog.Logger
 	DB       *gorm.DB
@@ -218,6 +221,9 @@ type BridgeDeps struct {
 
 // NewBridge builds a Bridge from its dependencies.
 func NewBridge(d BridgeDeps) (*Bridge, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
 	if d.Vendors == nil {
 		reg, err := registry.New(d.Config)
 		if err != nil {
@@ -281,7 +287,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	if withWorker {
 		acts := &activities.Activities{
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
-			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
 		background.Add(1)

@@ -33,7 +33,7 @@ func openStore(cfg config.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Store.MySQLDSN != "" && cfg.Store.MaxOpenConns > 0 {
+	if cfg.Store.MySQLDSN != "" {
 		sqlDB, err := db.DB()
 		if err != nil {
 			return nil, err

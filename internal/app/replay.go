@@ -335,7 +335,7 @@ func runReplay(ctx context.Context, args []string, cfg config.Config, log *slog.
 	defer c.Close()
 	// The same signal-with-start the workers use, so a record workflow
 	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: syncPolicy(cfg)}
+	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
 	r := &Replayer{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
 		ProgressEvery: a.progress, Concurrency: a.concurrency, DryRun: a.dryRun}
 	_, err = r.Run(ctx, a.filter)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // DevFromEnv is FromEnv over DevDefault(), for `erpbridge dev`.
 func DevFromEnv(getenv func(string) string) (Config, error) {
 	return fromEnv(DevDefault(), getenv)
+}
+
+// Variables lists every environment variable FromEnv reads, the _FILE forms
+// of the secrets included, sorted: what docs/configuration.md documents, and
+// what a test clears to run a command on nothing but what it sets.
+func Variables() []string {
+	read := map[string]bool{}
+	_, _ = FromEnv(func(k string) string { read[k] = true; return "" })
+	names := make([]string, 0, len(read))
+	for k := range read {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // fromEnv lays the environment over base, recomputes the derived defaults

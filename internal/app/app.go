@@ -108,7 +108,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n])
 	}
-	fmt.Fprintln(w, "\nconfiguration is read from the environment; see README.md")
+	fmt.Fprintln(w, "\nconfiguration is read from the environment; see docs/configuration.md")
 }
 
 func run(ctx context.Context, name string, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {

@@ -12,8 +12,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/metrics"
 )
 
 // authLog is a tracker logging JSON lines into a buffer.
@@ -182,17 +182,15 @@ func TestAuthFailuresGroupIPv6By64(t *testing.T) {
 // The webhook port's write timeout is longer than the longest normal
 // answer: the body's arrival within the read timeout, then the store's write.
 func TestServerWriteTimeoutCoversANormalAnswer(t *testing.T) {
-	for _, cfg := range []config.Config{{}, {HTTPReadTimeout: 300 * time.Millisecond}, {HTTPReadTimeout: 2 * time.Minute}} {
+	for _, read := range []time.Duration{config.Default().HTTP.ReadTimeout, 300 * time.Millisecond, 2 * time.Minute} {
+		cfg := config.Default()
+		cfg.HTTP.ReadTimeout = read
 		srv := NewServer(cfg, http.NotFoundHandler())
-		read := cfg.HTTPReadTimeout
-		if read == 0 {
-			read = config.DefaultHTTPReadTimeout
-		}
 		if srv.ReadTimeout != read || srv.ReadHeaderTimeout > read {
-			t.Errorf("HTTPReadTimeout %s: read timeout %s, header timeout %s", cfg.HTTPReadTimeout, srv.ReadTimeout, srv.ReadHeaderTimeout)
+			t.Errorf("HTTP_READ_TIMEOUT %s: read timeout %s, header timeout %s", read, srv.ReadTimeout, srv.ReadHeaderTimeout)
 		}
 		if srv.WriteTimeout < srv.ReadTimeout+storeTimeout+time.Second {
-			t.Errorf("HTTPReadTimeout %s: write timeout %s does not cover reading (%s) and storing (%s)", cfg.HTTPReadTimeout,
+			t.Errorf("HTTP_READ_TIMEOUT %s: write timeout %s does not cover reading (%s) and storing (%s)", read,
 				srv.WriteTimeout, srv.ReadTimeout, storeTimeout)
 		}
 		if srv.IdleTimeout <= 60*time.Second || srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 {

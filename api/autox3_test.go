@@ -415,8 +415,8 @@ func TestAutoX3MediaTypes(t *testing.T) {
 func TestAutoX3BodyLimit(t *testing.T) {
 	const limit = 1 << 20 // the default MAX_BODY_BYTES
 	cfg := testConfig(t, nil)
-	if cfg.MaxBodyBytes != limit {
-		t.Fatalf("default MaxBodyBytes = %d, want %d", cfg.MaxBodyBytes, limit)
+	if cfg.HTTP.MaxBodyBytes != limit {
+		t.Fatalf("default MaxBodyBytes = %d, want %d", cfg.HTTP.MaxBodyBytes, limit)
 	}
 
 	t.Run("exactly the limit is accepted", func(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/api"
-	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 )
 

@@ -68,7 +68,7 @@ func (h *handlers) unreadBody(c *gin.Context, err error) *refusal {
 	h.Logger.Warn("callback body could not be read", "vendor", vendor, "error", err)
 	var ne net.Error
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return refuse(http.StatusRequestTimeout, "timeout", "request body was not received within %s; deliver again", readTimeout(h.Config))
+		return refuse(http.StatusRequestTimeout, "timeout", "request body was not received within %s; deliver again", h.Config.HTTP.ReadTimeout)
 	}
 	return refuse(http.StatusBadRequest, "malformed", "request body could not be read: the connection broke off or the body's encoding is invalid")
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/api"
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 

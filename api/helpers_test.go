@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/erpbridge/erpbridge/api"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 )
 
@@ -124,7 +124,7 @@ func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fix
 	t.Helper()
 	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.relay = api.NewRelay(f.store, f.temporal, cfg.TaskQueue, f.metrics, log)
+	f.relay = api.NewRelay(f.store, f.temporal, cfg.Temporal.TaskQueue, f.metrics, log)
 	d := api.Deps{
 		Config:   cfg,
 		Temporal: f.temporal,

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
@@ -28,6 +28,8 @@ type Temporal interface {
 
 // Deps are the API's dependencies.
 type Deps struct {
+	// Config is FromEnv's, or config.Default() with changes; NewRouter and
+	// NewAdminHandler refuse one that does not validate.
 	Config   config.Config
 	Temporal Temporal
 	Store    *store.Store
@@ -49,16 +51,16 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	r := gin.New()
 	r.Use(gin.Recovery(), accessLog(d.Logger))
 	// Only configured proxies may speak for a client's address.
-	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+	if err := r.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.ForwardedByClientIP = len(d.Config.TrustedProxies) > 0
+	r.ForwardedByClientIP = len(d.Config.HTTP.TrustedProxies) > 0
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	h, err := newHandlers(d)
 	if err != nil {
 		return nil, err
 	}
-	h.slots = make(chan struct{}, maxConcurrent(d.Config))
+	h.slots = make(chan struct{}, d.Config.HTTP.WebhookConcurrency)
 	h.Metrics.WebhookMaxConcurrent.Set(float64(cap(h.slots)))
 	h.authFailures = newAuthFailures(h.Logger, h.Metrics.AuthFailures, authMaxSources)
 	for _, name := range h.Vendors.Names() {
@@ -66,7 +68,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		r.POST("/webhooks/"+name, h.watchAuth(v), h.limit(v), h.webhook(v))
 	}
 	r.GET("/healthz", healthz)
-	if d.Config.AdminAddr == "" {
+	if d.Config.HTTP.AdminAddr == "" {
 		h.adminRoutes(r)
 	}
 	return r, nil
@@ -87,6 +89,9 @@ func NewAdminHandler(d Deps) (http.Handler, error) {
 }
 
 func newHandlers(d Deps) (*handlers, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}

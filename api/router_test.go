@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/erpbridge/erpbridge/api"
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 )
@@ -179,7 +179,9 @@ func TestNewRouterDefaultsMetrics(t *testing.T) {
 }
 
 func TestNewRouterRefusesBadTrustedProxy(t *testing.T) {
-	_, err := api.NewRouter(api.Deps{Config: config.Config{TrustedProxies: []string{"not-an-address"}}})
+	cfg := config.Default()
+	cfg.HTTP.TrustedProxies = []string{"not-an-address"}
+	_, err := api.NewRouter(api.Deps{Config: cfg})
 	if err == nil {
 		t.Fatal("NewRouter accepted a trusted proxy that is not an address or CIDR")
 	}
@@ -245,7 +247,7 @@ func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
 // admin handler; liveness stays on both.
 func TestAdminAddressServesReadinessApart(t *testing.T) {
 	cfg := testConfig(t, nil)
-	cfg.AdminAddr = "127.0.0.1:9090"
+	cfg.HTTP.AdminAddr = "127.0.0.1:9090"
 	f := newFixture(t, cfg)
 	for _, path := range []string{"/readyz", "/metrics"} {
 		if rec := f.get(t, path); rec.Code != http.StatusNotFound {

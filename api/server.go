@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // Limits of the api's HTTP servers.
@@ -40,9 +40,9 @@ const (
 // its answer. A request in flight at SIGTERM gets DRAIN_WINDOW and then
 // SHUTDOWN_TIMEOUT, 15 s by default, which covers that normal answer too.
 func NewServer(cfg config.Config, h http.Handler) *http.Server {
-	read := readTimeout(cfg)
+	read := cfg.HTTP.ReadTimeout
 	return &http.Server{
-		Addr:              cfg.HTTPAddr,
+		Addr:              cfg.HTTP.Addr,
 		Handler:           h,
 		ReadHeaderTimeout: min(readHeaderTimeout, read),
 		ReadTimeout:       read,
@@ -64,20 +64,4 @@ func NewAdminServer(addr string, h http.Handler) *http.Server {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
-}
-
-// readTimeout is HTTP_READ_TIMEOUT, or its default for a Config built by hand.
-func readTimeout(cfg config.Config) time.Duration {
-	if cfg.HTTPReadTimeout > 0 {
-		return cfg.HTTPReadTimeout
-	}
-	return config.DefaultHTTPReadTimeout
-}
-
-// maxConcurrent is WEBHOOK_MAX_CONCURRENT, or its default for a Config built by hand.
-func maxConcurrent(cfg config.Config) int {
-	if cfg.WebhookConcurrency > 0 {
-		return cfg.WebhookConcurrency
-	}
-	return config.DefaultWebhookConcurrency
 }

@@ -87,7 +87,7 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 	if h.Draining() {
 		return nil, refuse(http.StatusServiceUnavailable, "unavailable", "shutting down; deliver again")
 	}
-	limit := h.Config.MaxBodyBytes
+	limit := h.Config.HTTP.MaxBodyBytes
 	if c.Request.ContentLength > limit {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body of %d bytes is over the limit of %d bytes", c.Request.ContentLength, limit)
 	}

@@ -22,7 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 
@@ -414,8 +414,8 @@ func TestComposeSecrets(t *testing.T) {
 	// (secret files aside), in the production profile, and is not refused.
 	for name, needs := range map[string]config.Needs{"api": {Store: true}, "worker": {Store: true, ERP: true}, "migrate": {Store: true}} {
 		cfg := containerConfig(t, c.Services[name])
-		if cfg.Profile != config.ProfileProduction || cfg.AutoMigrate {
-			t.Errorf("%s runs profile %q with AutoMigrate %v, want production without", name, cfg.Profile, cfg.AutoMigrate)
+		if cfg.Profile != config.ProfileProduction || cfg.Store.AutoMigrate {
+			t.Errorf("%s runs profile %q with AutoMigrate %v, want production without", name, cfg.Profile, cfg.Store.AutoMigrate)
 		}
 		if err := cfg.Require(needs); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -460,8 +460,8 @@ func TestComposeGracePeriods(t *testing.T) {
 		}
 	}
 	w := containerConfig(t, c.Services["worker"])
-	if w.WorkerStopTimeout < w.ERPTimeout {
-		t.Errorf("the worker stops after %s, before an ERP call of up to %s can finish", w.WorkerStopTimeout, w.ERPTimeout)
+	if w.Temporal.WorkerStopTimeout < w.ERP.Timeout {
+		t.Errorf("the worker stops after %s, before an ERP call of up to %s can finish", w.Temporal.WorkerStopTimeout, w.ERP.Timeout)
 	}
 	for _, name := range []string{"mysql", "temporal-db", "temporal"} {
 		if grace, err := time.ParseDuration(c.Services[name].StopGracePeriod); err != nil || grace < 30*time.Second {

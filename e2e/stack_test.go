@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 
@@ -33,18 +34,11 @@ const (
 	portFreeTimeout = 30 * time.Second
 )
 
-// configKeys are the environment variables erpbridge reads. The test clears
-// them so the stack it starts depends on nothing but what the test sets.
+// configKeys are the environment variables erpbridge reads, and the
+// Temporal CLI's. The test clears them so the stack it starts depends on
+// nothing but what the test sets.
 func configKeys() []string {
-	return []string{
-		"HTTP_ADDR", "MYSQL_DSN", "SQLITE_PATH", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE",
-		"TEMPORAL_TASK_QUEUE", "TEMPORAL_UI_PORT", "TEMPORAL_CLI", "ERP_URL", "ERP_TOKEN",
-		"ERP_TIMEOUT", "ERP_RETRY_BUDGET", "AUTOX3_APP_SECRET", "FENBEITONG_TOKEN",
-		"FENBEITONG_ALLOWED_IPS", "TRUSTED_PROXIES", "MAX_BODY_BYTES", "PAYLOAD_KEY",
-		"PAYLOAD_OLD_KEYS", "ALLOW_UNENCRYPTED_PAYLOADS", "CODEC_ADDR", "CODEC_SERVER_TOKEN",
-		"CODEC_CORS_ORIGINS", "ERPSIM_ADDR", "ERPSIM_DATA", "METRICS_ADDR", "DATA_DIR",
-		"LOG_LEVEL", "SHUTDOWN_TIMEOUT",
-	}
+	return append(config.Variables(), "TEMPORAL_CLI")
 }
 
 // devStack is a running `erpbridge dev` process started by a test, with the

@@ -33,12 +33,12 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/app"
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -124,14 +124,15 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{
-		TemporalAddress: temporalAddress, TemporalNamespace: "default", TaskQueue: "it-" + storeName + "-" + randHex(4),
-		ERPURL: simSrv.URL, ERPToken: erpToken, ERPTimeout: 5 * time.Second, ERPRetryBudget: time.Hour,
+	cfg := config.Default()
+	cfg.Temporal.Address, cfg.Temporal.TaskQueue = temporalAddress, "it-"+storeName+"-"+randHex(4)
+	cfg.Temporal.WorkerStopTimeout = 10 * time.Second
+	cfg.ERP = config.ERP{URL: simSrv.URL, Token: erpToken, Timeout: 5 * time.Second, AttemptTimeout: 20 * time.Second,
+		RetryBudget: time.Hour,
 		// Short backoff keeps a run of injected failures within the tests' waits.
-		ERPRetryInitial: 200 * time.Millisecond, ERPRetryMaxInterval: 2 * time.Second,
-		AutoX3AppSecret: appSecret, FenbeitongToken: fbtToken, MaxBodyBytes: 1 << 20, ShutdownTimeout: 10 * time.Second,
-		WorkerStopTimeout: 10 * time.Second, DrainWindow: o.drainWindow,
-	}
+		RetryInitial: 200 * time.Millisecond, RetryMaxInterval: 2 * time.Second}
+	cfg.Vendors.AutoX3AppSecret, cfg.Vendors.FenbeitongToken = appSecret, fbtToken
+	cfg.HTTP.DrainWindow = o.drainWindow
 	m := metrics.New()
 	logOut := o.logs
 	if logOut == nil {
@@ -142,7 +143,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
-	raw, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdkQuiet{}})
+	raw, err := client.Dial(client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: sdkQuiet{}})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -303,7 +304,7 @@ func (s *stack) records(kind, externalID string) []erpsim.Entry {
 
 // count counts workflows matching a visibility query on this stack's task queue.
 func (s *stack) count(query string) (int64, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.TaskQueue, query)
+	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
 	resp, err := s.c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 	if err != nil {
 		return 0, err
@@ -313,7 +314,7 @@ func (s *stack) count(query string) (int64, error) {
 
 // list lists workflow ids matching a visibility query on this stack's task queue.
 func (s *stack) list(query string) ([]string, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.TaskQueue, query)
+	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
 	resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100})
 	if err != nil {
 		return nil, err

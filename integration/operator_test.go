@@ -25,6 +25,7 @@ import (
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
@@ -288,8 +289,7 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if err := s.c.TerminateWorkflow(context.Background(), recordID, "", "operator mistake"); err != nil {
 		t.Fatal(err)
 	}
-	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.TaskQueue,
-		Policy: flow.SyncPolicy{RetryBudget: time.Hour, AttemptTimeout: 30 * time.Second, InitialInterval: time.Second, MaximumInterval: 10 * time.Second}}
+	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.Temporal.TaskQueue, Policy: app.SyncPolicy(s.cfg)}
 	// Waiting, but not for long yet: left alone.
 	if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 0 {
 		t.Fatalf("a sweep of fresh records told %d, %v; want 0", told, err)

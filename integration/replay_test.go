@@ -23,8 +23,7 @@ import (
 
 // replayer is the replay command's engine on the stack's database and Temporal.
 func (s *stack) replayer(out *bytes.Buffer) *app.Replayer {
-	n := &activities.Activities{Temporal: s.c, TaskQueue: s.cfg.TaskQueue, Policy: flow.SyncPolicy{
-		RetryBudget: time.Hour, AttemptTimeout: 20 * time.Second, InitialInterval: 200 * time.Millisecond, MaximumInterval: 2 * time.Second}}
+	n := &activities.Activities{Temporal: s.c, TaskQueue: s.cfg.Temporal.TaskQueue, Policy: app.SyncPolicy(s.cfg)}
 	return &app.Replayer{Store: store.New(s.db), Notify: n.NotifyRecord, Out: out, Concurrency: 4}
 }
 

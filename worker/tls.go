@@ -9,35 +9,35 @@ import (
 	"sync"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // tlsConfig returns the TLS settings of the Temporal connection, or nil for
 // plain text. TLS is on as soon as any of TEMPORAL_TLS_CERT, TEMPORAL_TLS_CA,
 // TEMPORAL_TLS_SERVER_NAME or TEMPORAL_API_KEY is set: Temporal Cloud takes
 // either an mTLS client certificate or an API key, both over TLS.
-func tlsConfig(cfg config.Config) (*tls.Config, error) {
-	if cfg.TemporalTLSCert == "" && cfg.TemporalTLSKey == "" && cfg.TemporalTLSCA == "" &&
-		cfg.TemporalTLSServerName == "" && cfg.TemporalAPIKey == "" {
+func tlsConfig(tc config.Temporal) (*tls.Config, error) {
+	if tc.TLSCert == "" && tc.TLSKey == "" && tc.TLSCA == "" &&
+		tc.TLSServerName == "" && tc.APIKey == "" {
 		return nil, nil
 	}
-	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TemporalTLSServerName}
-	if cfg.TemporalTLSCA != "" {
-		pem, err := os.ReadFile(cfg.TemporalTLSCA)
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.TLSServerName}
+	if tc.TLSCA != "" {
+		pem, err := os.ReadFile(tc.TLSCA)
 		if err != nil {
 			return nil, fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TEMPORAL_TLS_CA: no PEM certificate in %s", cfg.TemporalTLSCA)
+			return nil, fmt.Errorf("TEMPORAL_TLS_CA: no PEM certificate in %s", tc.TLSCA)
 		}
 		t.RootCAs = pool
 	}
-	if cfg.TemporalTLSCert != "" || cfg.TemporalTLSKey != "" {
-		if cfg.TemporalTLSCert == "" || cfg.TemporalTLSKey == "" {
+	if tc.TLSCert != "" || tc.TLSKey != "" {
+		if tc.TLSCert == "" || tc.TLSKey == "" {
 			return nil, errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
 		}
-		kp := &keyPair{certFile: cfg.TemporalTLSCert, keyFile: cfg.TemporalTLSKey}
+		kp := &keyPair{certFile: tc.TLSCert, keyFile: tc.TLSKey}
 		if _, err := kp.get(nil); err != nil {
 			return nil, err // refuse to start rather than fail on the first handshake
 		}

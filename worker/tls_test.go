@@ -23,7 +23,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // fakeFrontend answers the one call the SDK makes when it connects and keeps
@@ -66,9 +66,15 @@ func startFrontend(t *testing.T, pki *testPKI, clientCA bool) (string, *fakeFron
 	return ln.Addr().String(), f
 }
 
+// temporalAt is the default configuration with the Temporal frontend at addr.
+func temporalAt(addr string) config.Config {
+	cfg := config.Default()
+	cfg.Temporal.Address = addr
+	return cfg
+}
+
 func dialWith(t *testing.T, cfg config.Config) error {
 	t.Helper()
-	cfg.TemporalNamespace = "default"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := Dial(ctx, cfg, DialOptions{})
@@ -81,23 +87,24 @@ func dialWith(t *testing.T, cfg config.Config) error {
 func TestDialMutualTLS(t *testing.T) {
 	pki := newTestPKI(t)
 	addr, _ := startFrontend(t, pki, true)
-	cfg := config.Config{TemporalAddress: addr, TemporalTLSCA: pki.caCert, TemporalTLSServerName: "frontend.test",
-		TemporalTLSCert: pki.clientCert, TemporalTLSKey: pki.clientKey}
+	cfg := temporalAt(addr)
+	cfg.Temporal.TLSCA, cfg.Temporal.TLSServerName = pki.caCert, "frontend.test"
+	cfg.Temporal.TLSCert, cfg.Temporal.TLSKey = pki.clientCert, pki.clientKey
 	if err := dialWith(t, cfg); err != nil {
 		t.Fatalf("mTLS dial: %v", err)
 	}
 
 	noCert := cfg
-	noCert.TemporalTLSCert, noCert.TemporalTLSKey = "", ""
+	noCert.Temporal.TLSCert, noCert.Temporal.TLSKey = "", ""
 	if err := dialWith(t, noCert); err == nil {
 		t.Fatal("a frontend that requires a client certificate accepted a connection without one")
 	}
 	wrongName := cfg
-	wrongName.TemporalTLSServerName = "elsewhere.test"
+	wrongName.Temporal.TLSServerName = "elsewhere.test"
 	if err := dialWith(t, wrongName); err == nil {
 		t.Fatal("a certificate for frontend.test was accepted for elsewhere.test")
 	}
-	plain := config.Config{TemporalAddress: addr}
+	plain := temporalAt(addr)
 	if err := dialWith(t, plain); err == nil {
 		t.Fatal("a plain-text connection to a TLS frontend succeeded")
 	}
@@ -106,7 +113,8 @@ func TestDialMutualTLS(t *testing.T) {
 func TestDialAPIKeyUsesTLSAndBearerToken(t *testing.T) {
 	pki := newTestPKI(t)
 	addr, f := startFrontend(t, pki, false)
-	cfg := config.Config{TemporalAddress: addr, TemporalTLSCA: pki.caCert, TemporalTLSServerName: "frontend.test", TemporalAPIKey: "key-123"}
+	cfg := temporalAt(addr)
+	cfg.Temporal.TLSCA, cfg.Temporal.TLSServerName, cfg.Temporal.APIKey = pki.caCert, "frontend.test", "key-123"
 	if err := dialWith(t, cfg); err != nil {
 		t.Fatalf("API key dial: %v", err)
 	}
@@ -119,20 +127,22 @@ func TestDialAPIKeyUsesTLSAndBearerToken(t *testing.T) {
 
 func TestTLSConfigRefusesBadFiles(t *testing.T) {
 	pki := newTestPKI(t)
-	for name, cfg := range map[string]config.Config{
-		"cert without key": {TemporalTLSCert: pki.clientCert},
-		"missing CA file":  {TemporalTLSCA: filepath.Join(t.TempDir(), "none.pem")},
-		"CA not PEM":       {TemporalTLSCA: pki.clientKey + ".txt"},
-		"key of another":   {TemporalTLSCert: pki.clientCert, TemporalTLSKey: pki.serverKey},
+	for name, set := range map[string]func(*config.Temporal){
+		"cert without key": func(tc *config.Temporal) { tc.TLSCert = pki.clientCert },
+		"missing CA file":  func(tc *config.Temporal) { tc.TLSCA = filepath.Join(t.TempDir(), "none.pem") },
+		"CA not PEM":       func(tc *config.Temporal) { tc.TLSCA = pki.clientKey + ".txt" },
+		"key of another":   func(tc *config.Temporal) { tc.TLSCert, tc.TLSKey = pki.clientCert, pki.serverKey },
 	} {
+		tc := config.Default().Temporal
+		set(&tc)
 		if name == "CA not PEM" {
-			_ = os.WriteFile(cfg.TemporalTLSCA, []byte("not a certificate"), 0o600)
+			_ = os.WriteFile(tc.TLSCA, []byte("not a certificate"), 0o600)
 		}
-		if _, err := tlsConfig(cfg); err == nil {
+		if _, err := tlsConfig(tc); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if c, err := tlsConfig(config.Config{}); c != nil || err != nil {
+	if c, err := tlsConfig(config.Default().Temporal); c != nil || err != nil {
 		t.Errorf("no TLS settings gave %v, %v; want plain text", c, err)
 	}
 }

@@ -23,8 +23,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/workflows"
 )
 
@@ -43,8 +43,8 @@ type DialOptions struct {
 // client certificate or an API key (see tlsConfig).
 func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client, error) {
 	opts := client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
+		HostPort:      cfg.Temporal.Address,
+		Namespace:     cfg.Temporal.Namespace,
 		DataConverter: o.DataConverter,
 	}
 	if o.DataConverter != nil {
@@ -53,17 +53,17 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 		opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
 			DataConverter: o.DataConverter, EncodeCommonAttributes: true})
 	}
-	tlsCfg, err := tlsConfig(cfg)
+	tlsCfg, err := tlsConfig(cfg.Temporal)
 	if err != nil {
 		return nil, err
 	}
 	opts.ConnectionOptions.TLS = tlsCfg
 	opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
-	if cfg.TemporalGzip {
+	if cfg.Temporal.Gzip {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionGzip{}
 	}
-	if cfg.TemporalAPIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	if cfg.Temporal.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.Temporal.APIKey)
 	}
 	if o.Logger != nil {
 		opts.Logger = sdklog.NewStructuredLogger(o.Logger.With("component", "temporal-sdk"))
@@ -83,7 +83,7 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 	}
 	c, err := dial(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
 	}
 	return c, nil
 }
@@ -94,14 +94,12 @@ const workerPollers = 8
 // New builds a worker on the configured task queue with every workflow and activity registered.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
 	// The cache is the process's, shared by its workers and sized when the
-	// first one is created; 0 in a Config built by hand keeps the SDK's default.
-	if cfg.WorkflowCacheSize > 0 {
-		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	}
-	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
+	// first one is created.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.Temporal.WorkflowCacheSize)
+	w := sdkworker.New(c, cfg.Temporal.TaskQueue, sdkworker.Options{
 		// Let in-flight activities, an ERP call included, finish on shutdown
 		// before the process exits; its own bound, not the HTTP server's.
-		WorkerStopTimeout: cfg.WorkerStopTimeout,
+		WorkerStopTimeout: cfg.Temporal.WorkerStopTimeout,
 		// A task queue has 4 partitions by default and a task waiting in one
 		// reaches only a poller on that partition; the SDK's 2 pollers per
 		// kind (the workflow ones shared with the sticky queue) left tasks

@@ -40,7 +40,8 @@ func stepOptions(ctx workflow.Context) workflow.Context {
 // syncOptions are the activity options of the ERP send: each attempt
 // bounded, retried with exponential backoff for the whole retry budget
 // (days, not a handful of attempts); an ERP rejection is final and parks the
-// record for an operator.
+// record for an operator. p is the configured policy (config.ERP, through
+// the activities' Policy), every field set.
 func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    p.AttemptTimeout,

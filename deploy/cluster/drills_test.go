@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/worker"
 )
 
@@ -114,11 +114,11 @@ func TestDrills(t *testing.T) {
 	})
 
 	t.Run("tls-required", func(t *testing.T) {
-		for name, cfg := range map[string]config.Config{
-			"plain text": {TemporalAddress: c.cfg.TemporalAddress, TemporalNamespace: "default"},
-			"no client certificate": {TemporalAddress: c.cfg.TemporalAddress, TemporalNamespace: "default",
-				TemporalTLSCA: c.cfg.TemporalTLSCA, TemporalTLSServerName: c.cfg.TemporalTLSServerName},
-		} {
+		plain := config.Default()
+		plain.Temporal.Address = c.cfg.Temporal.Address
+		noCert := plain
+		noCert.Temporal.TLSCA, noCert.Temporal.TLSServerName = c.cfg.Temporal.TLSCA, c.cfg.Temporal.TLSServerName
+		for name, cfg := range map[string]config.Config{"plain text": plain, "no client certificate": noCert} {
 			ctx, cancel := waitCtx(10 * time.Second)
 			cl, err := worker.Dial(ctx, cfg, worker.DialOptions{})
 			cancel()

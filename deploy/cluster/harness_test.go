@@ -26,8 +26,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -122,10 +122,11 @@ func startCluster(t *testing.T) *cluster {
 	t.Cleanup(func() { sqlDB, _ := c.db.DB(); sqlDB.Close() })
 
 	tls := filepath.Join(dir, "tls")
-	c.cfg = config.Config{TemporalAddress: fmt.Sprintf("127.0.0.1:%d", base), TemporalNamespace: "default", TaskQueue: "erpbridge",
-		TemporalTLSCert: filepath.Join(tls, "erpbridge.pem"), TemporalTLSKey: filepath.Join(tls, "erpbridge.key"),
-		TemporalTLSCA: filepath.Join(tls, "ca.pem"), TemporalTLSServerName: "frontend.cluster.local",
-		AutoX3AppSecret: autoSecret, FenbeitongToken: fbtToken}
+	c.cfg = config.Default()
+	c.cfg.Temporal.Address = fmt.Sprintf("127.0.0.1:%d", base)
+	c.cfg.Temporal.TLSCert, c.cfg.Temporal.TLSKey = filepath.Join(tls, "erpbridge.pem"), filepath.Join(tls, "erpbridge.key")
+	c.cfg.Temporal.TLSCA, c.cfg.Temporal.TLSServerName = filepath.Join(tls, "ca.pem"), "frontend.cluster.local"
+	c.cfg.Vendors.AutoX3AppSecret, c.cfg.Vendors.FenbeitongToken = autoSecret, fbtToken
 	keyring, err := codec.ParseKeyring(base64.StdEncoding.EncodeToString(key), "")
 	if err != nil {
 		t.Fatal(err)

@@ -29,11 +29,11 @@ import (
 	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/api"
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
@@ -79,15 +79,16 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	load := config.FromEnv
 	if name == "dev" {
-		getenv = withDevDefaults(getenv)
+		load = config.DevFromEnv
 	}
-	cfg, err := config.FromEnv(getenv)
+	cfg, err := load(getenv)
 	if err == nil {
 		if name == "dev" {
 			err = runDev(ctx, cfg, stdout, stderr)
 		} else {
-			err = run(ctx, name, args[1:], cfg, newLogger(stderr, cfg.LogLevel), stdout, stderr)
+			err = run(ctx, name, args[1:], cfg, newLogger(stderr, cfg.Log.Level), stdout, stderr)
 		}
 	}
 	if err != nil {
@@ -107,7 +108,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n])
 	}
-	fmt.Fprintln(w, "\nconfiguration is read from the environment; see README.md")
+	fmt.Fprintln(w, "\nconfiguration is read from the environment; see docs/configuration.md")
 }
 
 func run(ctx context.Context, name string, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
@@ -145,7 +146,7 @@ func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
 		return nil, err
 	}
 	check := store.CheckSchema
-	if cfg.AutoMigrate {
+	if cfg.Store.AutoMigrate {
 		check = store.Migrate
 	}
 	if err := check(ctx, db); err != nil {
@@ -165,26 +166,27 @@ func closeDB(db *gorm.DB) error {
 
 // dataConverter encrypts payloads with PAYLOAD_KEY; running without one must be asked for.
 func dataConverter(cfg config.Config) (converter.DataConverter, *codec.Keyring, error) {
-	if cfg.PayloadKey == "" {
-		if cfg.AllowUnencrypted {
+	if cfg.Codec.PayloadKey == "" {
+		if cfg.Codec.AllowUnencrypted {
 			return nil, nil, nil
 		}
 		return nil, nil, errors.New("PAYLOAD_KEY is not set: set it to base64 of 32 random bytes (openssl rand -base64 32), or set ALLOW_UNENCRYPTED_PAYLOADS=true to store payloads in Temporal in clear text")
 	}
-	k, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	k, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return codec.DataConverter(k), k, nil
 }
 
-// syncPolicy turns the configuration into the ERP retry policy.
-func syncPolicy(cfg config.Config) flow.SyncPolicy {
+// SyncPolicy is the ERP sync's retry policy, as configured: what the
+// activities hand every record workflow they start.
+func SyncPolicy(cfg config.Config) flow.SyncPolicy {
 	return flow.SyncPolicy{
-		RetryBudget:     cfg.ERPRetryBudget,
-		AttemptTimeout:  cfg.ERPTimeout + 15*time.Second,
-		InitialInterval: cfg.ERPRetryInitial,
-		MaximumInterval: cfg.ERPRetryMaxInterval,
+		RetryBudget:     cfg.ERP.RetryBudget,
+		AttemptTimeout:  cfg.ERP.AttemptTimeout,
+		InitialInterval: cfg.ERP.RetryInitial,
+		MaximumInterval: cfg.ERP.RetryMaxInterval,
 	}
 }
 
@@ -204,6 +206,8 @@ type Bridge struct {
 // BridgeDeps are a Bridge's dependencies; Config is the only required part
 // besides DB and Temporal.
 type BridgeDeps struct {
+	// Config is FromEnv's, or config.Default() with changes; NewBridge
+	// refuses one that does not validate.
 	Config   config.Config
 	Logger   *slog.Logger
 	DB       *gorm.DB
@@ -217,6 +221,9 @@ type BridgeDeps struct {
 
 // NewBridge builds a Bridge from its dependencies.
 func NewBridge(d BridgeDeps) (*Bridge, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
 	if d.Vendors == nil {
 		reg, err := registry.New(d.Config)
 		if err != nil {
@@ -231,7 +238,7 @@ func NewBridge(d BridgeDeps) (*Bridge, error) {
 		d.Metrics = metrics.New()
 	}
 	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
-		vendors: d.Vendors, erp: erp.NewClient(d.Config.ERPURL, d.Config.ERPToken, d.Config.ERPTimeout)}, nil
+		vendors: d.Vendors, erp: erp.NewClient(d.Config.ERP.URL, d.Config.ERP.Token, d.Config.ERP.Timeout)}, nil
 }
 
 // serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
@@ -240,10 +247,10 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	if err != nil {
 		return err
 	}
-	if len(cfg.AutoX3AppSecrets()) == 0 && withAPI {
+	if len(cfg.Vendors.AutoX3AppSecrets()) == 0 && withAPI {
 		log.Warn("AUTOX3_APP_SECRET is not set: every AutoX3 callback will be refused")
 	}
-	if len(cfg.FenbeitongTokens()) == 0 && withAPI {
+	if len(cfg.Vendors.FenbeitongTokens()) == 0 && withAPI {
 		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
 	}
 	db, err := openDB(ctx, cfg)
@@ -280,7 +287,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	if withWorker {
 		acts := &activities.Activities{
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
-			TaskQueue: b.cfg.TaskQueue, Policy: syncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
 		background.Add(1)
@@ -291,7 +298,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	}
 	var servers []*http.Server
 	if withAPI {
-		relay := api.NewRelay(store.New(b.db), b.temporal, b.cfg.TaskQueue, b.metrics, b.log)
+		relay := api.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
 		background.Add(1)
 		go func() { defer background.Done(); relay.Run(runCtx) }()
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.db), Vendors: b.vendors, Relay: relay,
@@ -301,21 +308,21 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 			return err
 		}
 		servers = append(servers, api.NewServer(b.cfg, router))
-		if b.cfg.AdminAddr != "" {
+		if b.cfg.HTTP.AdminAddr != "" {
 			admin, err := api.NewAdminHandler(deps)
 			if err != nil {
 				return err
 			}
-			servers = append(servers, api.NewAdminServer(b.cfg.AdminAddr, admin))
+			servers = append(servers, api.NewAdminServer(b.cfg.HTTP.AdminAddr, admin))
 		}
 	} else {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-		servers = append(servers, api.NewAdminServer(b.cfg.MetricsAddr, mux))
+		servers = append(servers, api.NewAdminServer(b.cfg.HTTP.MetricsAddr, mux))
 	}
-	if b.cfg.PprofAddr != "" {
-		servers = append(servers, newPprofServer(b.cfg.PprofAddr))
+	if b.cfg.HTTP.PprofAddr != "" {
+		servers = append(servers, newPprofServer(b.cfg.HTTP.PprofAddr))
 	}
 	for i, srv := range servers {
 		ln := b.listener
@@ -332,7 +339,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 				errc <- err
 			}
 		}()
-		if withAPI || srv.Addr == b.cfg.PprofAddr {
+		if withAPI || srv.Addr == b.cfg.HTTP.PprofAddr {
 			b.log.Info("listening", "addr", ln.Addr().String(), "admin", i > 0)
 		}
 	}
@@ -343,12 +350,12 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	case runErr = <-errc:
 	}
 	b.draining.Store(true)
-	if withAPI && b.cfg.DrainWindow > 0 && runErr == nil {
+	if withAPI && b.cfg.HTTP.DrainWindow > 0 && runErr == nil {
 		// Readiness fails and new callbacks get 503 while the load balancer takes this replica out.
-		b.log.Info("draining: answering 503 before closing the listener", "window", b.cfg.DrainWindow.String())
-		time.Sleep(b.cfg.DrainWindow)
+		b.log.Info("draining: answering 503 before closing the listener", "window", b.cfg.HTTP.DrainWindow.String())
+		time.Sleep(b.cfg.HTTP.DrainWindow)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), b.cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
@@ -389,11 +396,11 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 			if err == nil {
 				h.w = wk
 				h.mu.Unlock()
-				b.log.Info("worker started", "task_queue", b.cfg.TaskQueue, "namespace", b.cfg.TemporalNamespace, "store", b.cfg.StoreName())
+				b.log.Info("worker started", "task_queue", b.cfg.Temporal.TaskQueue, "namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName())
 				return
 			}
 			h.mu.Unlock()
-			b.log.Warn("worker cannot start yet; retrying", "task_queue", b.cfg.TaskQueue, "error", err, "retry_in", backoff.String())
+			b.log.Warn("worker cannot start yet; retrying", "task_queue", b.cfg.Temporal.TaskQueue, "error", err, "retry_in", backoff.String())
 			select {
 			case <-ctx.Done():
 				return
@@ -420,10 +427,10 @@ func (h *workerHandle) stop() {
 }
 
 func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	if cfg.PayloadKey == "" {
+	if cfg.Codec.PayloadKey == "" {
 		return errors.New("PAYLOAD_KEY is not set: the codec server needs the key the workers encrypt with")
 	}
-	k, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	k, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
 	if err != nil {
 		return err
 	}
@@ -433,29 +440,29 @@ func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer closeDB(db)
-	srv := codec.NewHTTPServer(cfg.CodecAddr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
-	log.Info("codec server listening", "addr", cfg.CodecAddr, "key_id", k.ActiveKeyID(), "token_required", cfg.CodecServerToken != "")
-	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+	srv := codec.NewHTTPServer(cfg.Codec.Addr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
+	log.Info("codec server listening", "addr", cfg.Codec.Addr, "key_id", k.ActiveKeyID(), "token_required", cfg.Codec.ServerToken != "")
+	return serveUntil(ctx, srv, cfg.HTTP.ShutdownTimeout)
 }
 
 // codecOptions are the codec server's settings from the configuration.
 func codecOptions(cfg config.Config, resolve codec.Resolver, log *slog.Logger) codec.ServerOptions {
 	return codec.ServerOptions{
-		Token: cfg.CodecServerToken, AllowedOrigins: cfg.CodecCORSOrigins, Resolve: resolve,
-		MaxBodyBytes: cfg.CodecMaxBodyBytes, ReadTimeout: cfg.CodecReadTimeout, WriteTimeout: cfg.CodecWriteTimeout,
+		Token: cfg.Codec.ServerToken, AllowedOrigins: cfg.Codec.CORSOrigins, Resolve: resolve,
+		MaxBodyBytes: cfg.Codec.MaxBodyBytes, ReadTimeout: cfg.Codec.ReadTimeout, WriteTimeout: cfg.Codec.WriteTimeout,
 		Logger: log,
 	}
 }
 
 func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	sim, err := erpsim.New(cfg.ERPSimData, cfg.ERPToken)
+	sim, err := erpsim.New(cfg.Dev.ERPSimData, cfg.ERP.Token)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	srv := &http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("ERP simulator listening", "addr", cfg.ERPSimAddr, "data", cfg.ERPSimData)
-	return serveUntil(ctx, srv, cfg.ShutdownTimeout)
+	srv := &http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("ERP simulator listening", "addr", cfg.Dev.ERPSimAddr, "data", cfg.Dev.ERPSimData)
+	return serveUntil(ctx, srv, cfg.HTTP.ShutdownTimeout)
 }
 
 // serveUntil serves srv until ctx ends, then shuts it down gracefully.

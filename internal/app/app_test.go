@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/codec"
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -68,21 +68,6 @@ func TestDevUIOrigins(t *testing.T) {
 	}
 }
 
-// The dev command keeps the codec server on loopback and logs less, unless told otherwise.
-func TestDevDefaults(t *testing.T) {
-	cfg, err := config.FromEnv(withDevDefaults(env(map[string]string{"DATA_DIR": "/tmp/dev-state"})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.CodecAddr != "127.0.0.1:8234" || cfg.LogLevel != "warn" || cfg.SQLitePath != "/tmp/dev-state/erpbridge.db" {
-		t.Fatalf("dev defaults: codec %q, log level %q, SQLite %q", cfg.CodecAddr, cfg.LogLevel, cfg.SQLitePath)
-	}
-	cfg, err = config.FromEnv(withDevDefaults(env(map[string]string{"CODEC_ADDR": ":9234", "LOG_LEVEL": "debug"})))
-	if err != nil || cfg.CodecAddr != ":9234" || cfg.LogLevel != "debug" {
-		t.Fatalf("explicit settings: codec %q, log level %q (%v)", cfg.CodecAddr, cfg.LogLevel, err)
-	}
-}
-
 // The configuration's codec defaults are the codec package's own, and
 // every codec setting reaches the server.
 func TestCodecOptionsFromConfig(t *testing.T) {
@@ -90,13 +75,13 @@ func TestCodecOptionsFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := codec.NewHTTPServer(cfg.CodecAddr, nil, codecOptions(cfg, nil, nil))
-	if cfg.CodecMaxBodyBytes != codec.DefaultMaxBodyBytes || srv.ReadTimeout != codec.DefaultReadTimeout || srv.WriteTimeout != codec.DefaultWriteTimeout {
-		t.Errorf("defaults: body %d, read %s, write %s; want the codec package's", cfg.CodecMaxBodyBytes, srv.ReadTimeout, srv.WriteTimeout)
+	srv := codec.NewHTTPServer(cfg.Codec.Addr, nil, codecOptions(cfg, nil, nil))
+	if cfg.Codec.MaxBodyBytes != codec.DefaultMaxBodyBytes || srv.ReadTimeout != codec.DefaultReadTimeout || srv.WriteTimeout != codec.DefaultWriteTimeout {
+		t.Errorf("defaults: body %d, read %s, write %s; want the codec package's", cfg.Codec.MaxBodyBytes, srv.ReadTimeout, srv.WriteTimeout)
 	}
-	cfg.CodecReadTimeout, cfg.CodecWriteTimeout, cfg.CodecServerToken = 3*time.Second, 7*time.Second, "tok"
+	cfg.Codec.ReadTimeout, cfg.Codec.WriteTimeout, cfg.Codec.ServerToken = 3*time.Second, 7*time.Second, "tok"
 	o := codecOptions(cfg, nil, nil)
-	srv = codec.NewHTTPServer(cfg.CodecAddr, nil, o)
+	srv = codec.NewHTTPServer(cfg.Codec.Addr, nil, o)
 	if srv.ReadTimeout != 3*time.Second || srv.WriteTimeout != 7*time.Second || o.Token != "tok" || srv.Addr != ":8234" {
 		t.Errorf("configured: read %s, write %s, token %q, addr %s", srv.ReadTimeout, srv.WriteTimeout, o.Token, srv.Addr)
 	}

@@ -21,11 +21,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/erpbridge/erpbridge/codec"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/internal/devstack"
-	"github.com/erpbridge/erpbridge/internal/metrics"
+	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -37,28 +37,13 @@ import (
 // resumes with the same ones.
 const devSecretsFile = "dev-secrets.env"
 
-// withDevDefaults gives the dev command its own defaults where they differ
-// from the other commands': the dev profile (the schema migrates on start,
-// SQLite without MYSQL_DSN, the simulator as the ERP); the codec server
-// decrypts whatever it is sent, so only this machine's browser may reach it;
-// and without the info logs the banner stays in sight.
-func withDevDefaults(getenv func(string) string) func(string) string {
-	defaults := map[string]string{"ERPBRIDGE_PROFILE": config.ProfileDev, "CODEC_ADDR": "127.0.0.1:8234", "LOG_LEVEL": "warn"}
-	return func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return defaults[k]
-	}
-}
-
 // runDev runs the whole stack on this machine, keeping every piece of state
-// under cfg.DataDir (.data): the Temporal dev server's database, the SQLite
+// under cfg.Dev.DataDir (.data): the Temporal dev server's database, the SQLite
 // store (unless MYSQL_DSN is set), the ERP simulator's records, the payload
 // key and the generated secrets. Ctrl-C stops everything; running it again
 // resumes with the same data.
 func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
-	dataDir := cfg.DataDir
+	dataDir := cfg.Dev.DataDir
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dataDir, err)
 	}
@@ -71,19 +56,19 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 			*v = secrets[key]
 		}
 	}
-	orSecret(&cfg.AutoX3AppSecret, "AUTOX3_APP_SECRET")
-	orSecret(&cfg.FenbeitongToken, "FENBEITONG_TOKEN")
-	orSecret(&cfg.ERPToken, "ERP_TOKEN")
-	if cfg.PayloadKey == "" {
-		if cfg.PayloadKey, err = codec.LoadOrCreateKeyFile(filepath.Join(dataDir, "payload.key")); err != nil {
+	orSecret(&cfg.Vendors.AutoX3AppSecret, "AUTOX3_APP_SECRET")
+	orSecret(&cfg.Vendors.FenbeitongToken, "FENBEITONG_TOKEN")
+	orSecret(&cfg.ERP.Token, "ERP_TOKEN")
+	if cfg.Codec.PayloadKey == "" {
+		if cfg.Codec.PayloadKey, err = codec.LoadOrCreateKeyFile(filepath.Join(dataDir, "payload.key")); err != nil {
 			return err
 		}
 	}
-	if len(cfg.CodecCORSOrigins) == 0 {
+	if len(cfg.Codec.CORSOrigins) == 0 {
 		// The Web UI calls the codec server from the browser: allow its origin.
-		cfg.CodecCORSOrigins = devUIOrigins(cfg.TemporalAddress, cfg.TemporalUIPort)
+		cfg.Codec.CORSOrigins = devUIOrigins(cfg.Temporal.Address, cfg.Dev.TemporalUIPort)
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg.Log.Level)
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
 
 	// The pinned Temporal CLI: found, or built once from the Go module proxy.
@@ -101,22 +86,22 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 
 	// Codec server first: the Web UI is pointed at it to show decoded payloads
 	// and the stored callbacks their claim checks name.
-	keyring, err := codec.ParseKeyring(cfg.PayloadKey, cfg.PayloadOldKeys)
+	keyring, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
 	if err != nil {
 		return err
 	}
-	codecURL := localURL(cfg.CodecAddr)
-	codecSrv := codec.NewHTTPServer(cfg.CodecAddr, codec.NewCodec(keyring), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
+	codecURL := localURL(cfg.Codec.Addr)
+	codecSrv := codec.NewHTTPServer(cfg.Codec.Addr, codec.NewCodec(keyring), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 	codecHTTP, err := startHTTP(codecSrv)
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)
 	}
 	defer codecHTTP.stop(5 * time.Second)
 
-	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.TemporalAddress, cfg.TemporalUIPort)
+	say("starting the Temporal dev server on %s (Web UI on :%d)...", cfg.Temporal.Address, cfg.Dev.TemporalUIPort)
 	ds, err := devstack.StartDevServer(ctx, devstack.DevServerOptions{
-		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), Address: cfg.TemporalAddress, UIPort: cfg.TemporalUIPort,
-		Namespace: cfg.TemporalNamespace, CodecEndpoint: codecURL, SearchAttributes: flow.SearchAttributeNames,
+		CLIPath: cli, DBFile: absData(dataDir, "temporal.db"), Address: cfg.Temporal.Address, UIPort: cfg.Dev.TemporalUIPort,
+		Namespace: cfg.Temporal.Namespace, CodecEndpoint: codecURL, SearchAttributes: flow.SearchAttributeNames,
 		LogFile: absData(dataDir, "temporal.log"),
 	})
 	if err != nil {
@@ -124,12 +109,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	}
 	defer ds.Stop()
 
-	sim, err := erpsim.New(cfg.ERPSimData, cfg.ERPToken)
+	sim, err := erpsim.New(cfg.Dev.ERPSimData, cfg.ERP.Token)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	simHTTP, err := startHTTP(&http.Server{Addr: cfg.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
+	simHTTP, err := startHTTP(&http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
 	if err != nil {
 		return fmt.Errorf("ERP simulator: %w", err)
 	}
@@ -141,7 +126,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 		return err
 	}
 	defer c.Close()
-	if _, err := worker.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+	if _, err := worker.EnsureSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
 		return err
 	}
 
@@ -192,9 +177,9 @@ func first(list []string) string {
 
 // printDevBanner tells a newcomer where everything is and how to send a first callback.
 func printDevBanner(w io.Writer, cfg config.Config, uiURL, codecURL string) {
-	api := localURL(cfg.HTTPAddr)
+	api := localURL(cfg.HTTP.Addr)
 	now := time.Now()
-	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), first(cfg.AutoX3AppSecrets()))
+	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), first(cfg.Vendors.AutoX3AppSecrets()))
 	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(lenient.China).Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(w, `
 erpbridge dev is running. Ctrl-C stops everything; run it again to resume.
@@ -216,7 +201,7 @@ Send a Fenbeitong car-order push:
 
 Then search OrderID="6482" in the Web UI, and see the record at %[5]s/records.
 
-`, api, first(cfg.FenbeitongTokens()), uiURL, codecURL, localURL(cfg.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
+`, api, first(cfg.Vendors.FenbeitongTokens()), uiURL, codecURL, localURL(cfg.Dev.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
 }
 
 // compact removes the insignificant white space of a JSON sample so it pastes as one argument.

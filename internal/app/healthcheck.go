@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // healthcheckTimeout bounds one check, below Docker's default 30s.
@@ -30,9 +30,9 @@ func runHealthcheck(args []string, getenv func(string) string, stdout, stderr io
 			fmt.Fprintf(stderr, "erpbridge healthcheck: %v\n", err)
 			return 1
 		}
-		addr := cfg.HTTPAddr
-		if cfg.AdminAddr != "" {
-			addr = cfg.AdminAddr
+		addr := cfg.HTTP.Addr
+		if cfg.HTTP.AdminAddr != "" {
+			addr = cfg.HTTP.AdminAddr
 		}
 		target = "http://" + dialable(addr) + target
 	}

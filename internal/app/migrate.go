@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/store"
 )
 
@@ -29,17 +29,17 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 
 // openStore opens the configured database with the configured pool size.
 func openStore(cfg config.Config) (*gorm.DB, error) {
-	db, err := store.Open(cfg.MySQLDSN, cfg.SQLitePath)
+	db, err := store.Open(cfg.Store.MySQLDSN, cfg.Store.SQLitePath)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MySQLDSN != "" && cfg.DBMaxOpenConns > 0 {
+	if cfg.Store.MySQLDSN != "" {
 		sqlDB, err := db.DB()
 		if err != nil {
 			return nil, err
 		}
-		sqlDB.SetMaxOpenConns(cfg.DBMaxOpenConns)
-		sqlDB.SetMaxIdleConns(cfg.DBMaxIdleConns)
+		sqlDB.SetMaxOpenConns(cfg.Store.MaxOpenConns)
+		sqlDB.SetMaxIdleConns(cfg.Store.MaxIdleConns)
 	}
 	return db, nil
 }

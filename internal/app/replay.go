@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/activities"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/worker"
@@ -336,7 +336,7 @@ func runReplay(ctx context.Context, args []string, cfg config.Config, log *slog.
 	defer c.Close()
 	// The same signal-with-start the workers use, so a record workflow
 	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.TaskQueue, Policy: syncPolicy(cfg)}
+	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
 	r := &Replayer{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
 		ProgressEvery: a.progress, Concurrency: a.concurrency, DryRun: a.dryRun}
 	_, err = r.Run(ctx, a.filter)

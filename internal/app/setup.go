@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/worker"
 )
 
@@ -24,11 +24,11 @@ func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	ns := cfg.TemporalNamespace
+	ns := cfg.Temporal.Namespace
 	err = retrying(ctx, log, "namespace", func() error {
-		did, err := worker.EnsureNamespace(ctx, c, ns, cfg.NamespaceRetention)
+		did, err := worker.EnsureNamespace(ctx, c, ns, cfg.Temporal.NamespaceRetention)
 		if err == nil {
-			log.Info("namespace ready", "namespace", ns, "retention", cfg.NamespaceRetention.String(), "changed", did)
+			log.Info("namespace ready", "namespace", ns, "retention", cfg.Temporal.NamespaceRetention.String(), "changed", did)
 		}
 		return err
 	})

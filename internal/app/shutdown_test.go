@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 
@@ -29,7 +29,8 @@ func (fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*c
 // drain window; only then does the listener close; and the whole takes no
 // longer than the budget Compose's stop_grace_period is checked against.
 func TestShutdownReadinessFailsFirst(t *testing.T) {
-	cfg := config.Config{DrainWindow: time.Second, ShutdownTimeout: 2 * time.Second, WorkerStopTimeout: time.Second}
+	cfg := config.Default()
+	cfg.HTTP.DrainWindow, cfg.HTTP.ShutdownTimeout, cfg.Temporal.WorkerStopTimeout = time.Second, 2*time.Second, time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +70,8 @@ func TestShutdownReadinessFailsFirst(t *testing.T) {
 		}
 		return nil
 	})
-	if closedAfter := time.Since(stopped); closedAfter < cfg.DrainWindow {
-		t.Errorf("the listener closed %s after the stop, before the %s drain window", closedAfter, cfg.DrainWindow)
+	if closedAfter := time.Since(stopped); closedAfter < cfg.HTTP.DrainWindow {
+		t.Errorf("the listener closed %s after the stop, before the %s drain window", closedAfter, cfg.HTTP.DrainWindow)
 	}
 	select {
 	case err := <-done:

@@ -3,7 +3,7 @@
 package registry
 
 import (
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -12,7 +12,7 @@ import (
 // New builds the registry of every vendor, configured from cfg.
 func New(cfg config.Config) (*vendors.Registry, error) {
 	return vendors.NewRegistry(
-		autox3.New(cfg.AutoX3AppSecrets()...),
-		fenbeitong.New(cfg.FenbeitongTokens(), cfg.FenbeitongAllowedIPs),
+		autox3.New(cfg.Vendors.AutoX3AppSecrets()...),
+		fenbeitong.New(cfg.Vendors.FenbeitongTokens(), cfg.Vendors.FenbeitongAllowedIPs),
 	)
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // AUTOX3_APP_SECRET and FENBEITONG_TOKEN are lists, newest first: spaces
@@ -33,10 +33,10 @@ func TestSecretLists(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cfg.AutoX3AppSecrets(); !reflect.DeepEqual(got, c.autox3) {
+			if got := cfg.Vendors.AutoX3AppSecrets(); !reflect.DeepEqual(got, c.autox3) {
 				t.Errorf("AutoX3AppSecrets = %q, want %q", got, c.autox3)
 			}
-			if got := cfg.FenbeitongTokens(); !reflect.DeepEqual(got, c.token) {
+			if got := cfg.Vendors.FenbeitongTokens(); !reflect.DeepEqual(got, c.token) {
 				t.Errorf("FenbeitongTokens = %q, want %q", got, c.token)
 			}
 		})

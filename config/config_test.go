@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // env returns a getenv that reads m.
@@ -15,39 +15,39 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// defaults are the documented defaults, written out.
 func defaults() config.Config {
 	return config.Config{
-		Profile:             config.ProfileProduction,
-		HTTPAddr:            ":8080",
-		SQLitePath:          ".data/erpbridge.db",
-		TemporalAddress:     "127.0.0.1:7233",
-		TemporalNamespace:   "default",
-		TaskQueue:           "erpbridge",
-		NamespaceRetention:  30 * 24 * time.Hour,
-		DBMaxOpenConns:      32,
-		DBMaxIdleConns:      8,
-		ERPURL:              "http://127.0.0.1:8090",
-		ERPTimeout:          30 * time.Second,
-		ERPRetryBudget:      7 * 24 * time.Hour,
-		ERPRetryInitial:     time.Second,
-		ERPRetryMaxInterval: 10 * time.Minute,
-		MaxBodyBytes:        1 << 20,
-		HTTPReadTimeout:     10 * time.Second,
-		WebhookConcurrency:  64,
-		CodecAddr:           ":8234",
-		CodecReadTimeout:    30 * time.Second,
-		CodecWriteTimeout:   time.Minute,
-		CodecMaxBodyBytes:   16 << 20,
-		ERPSimAddr:          ":8090",
-		ERPSimData:          ".data/erpsim.jsonl",
-		MetricsAddr:         ":9091",
-		DataDir:             ".data",
-		TemporalUIPort:      8233,
-		LogLevel:            "info",
-		ShutdownTimeout:     10 * time.Second,
-		WorkerStopTimeout:   35 * time.Second,
-		DrainWindow:         5 * time.Second,
-		WorkflowCacheSize:   config.DefaultWorkflowCacheSize,
+		Profile: config.ProfileProduction,
+		HTTP: config.HTTP{
+			Addr:               ":8080",
+			MetricsAddr:        ":9091",
+			ReadTimeout:        10 * time.Second,
+			MaxBodyBytes:       1 << 20,
+			WebhookConcurrency: 64,
+			ShutdownTimeout:    10 * time.Second,
+			DrainWindow:        5 * time.Second,
+		},
+		Store: config.Store{SQLitePath: ".data/erpbridge.db", MaxOpenConns: 32, MaxIdleConns: 8},
+		Temporal: config.Temporal{
+			Address:            "127.0.0.1:7233",
+			Namespace:          "default",
+			TaskQueue:          "erpbridge",
+			NamespaceRetention: 30 * 24 * time.Hour,
+			WorkflowCacheSize:  1000,
+			WorkerStopTimeout:  35 * time.Second,
+		},
+		ERP: config.ERP{
+			URL:              "http://127.0.0.1:8090",
+			Timeout:          30 * time.Second,
+			AttemptTimeout:   45 * time.Second,
+			RetryBudget:      7 * 24 * time.Hour,
+			RetryInitial:     time.Second,
+			RetryMaxInterval: 10 * time.Minute,
+		},
+		Codec: config.Codec{Addr: ":8234", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxBodyBytes: 16 << 20},
+		Dev:   config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl"},
+		Log:   config.Log{Level: "info"},
 	}
 }
 
@@ -64,10 +64,13 @@ func TestDefaults(t *testing.T) {
 			}
 			if name == "white space" {
 				// Only the settings that have defaults are compared: secrets have none.
-				got.ERPToken, got.AutoX3AppSecret, got.FenbeitongToken, got.CodecServerToken = "", "", "", ""
+				got.ERP.Token, got.Vendors.AutoX3AppSecret, got.Vendors.FenbeitongToken, got.Codec.ServerToken = "", "", "", ""
 			}
 			if want := defaults(); !reflect.DeepEqual(got, want) {
 				t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
+			}
+			if want := config.Default(); !reflect.DeepEqual(got, want) {
+				t.Errorf("FromEnv of nothing is not Default():\n%+v\nwant\n%+v", got, want)
 			}
 			if got.StoreName() != "sqlite:.data/erpbridge.db" {
 				t.Errorf("StoreName = %q, want sqlite:.data/erpbridge.db", got.StoreName())
@@ -128,50 +131,60 @@ func TestEverySetting(t *testing.T) {
 		t.Fatalf("FromEnv: %v", err)
 	}
 	want := config.Config{
-		Profile:              config.ProfileDev,
-		HTTPAddr:             ":9000",
-		MySQLDSN:             "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
-		Store:                config.StoreMySQL,
-		DBMaxOpenConns:       64,
-		DBMaxIdleConns:       16,
-		NamespaceRetention:   240 * time.Hour,
-		SQLitePath:           "/var/lib/erpbridge/db.sqlite",
-		TemporalAddress:      "temporal:7233",
-		TemporalNamespace:    "erp",
-		TaskQueue:            "erpbridge-prod",
-		ERPURL:               "https://erp.example.com",
-		ERPToken:             "erp-token",
-		ERPTimeout:           45 * time.Second,
-		ERPRetryBudget:       72 * time.Hour,
-		ERPRetryInitial:      2 * time.Second,
-		ERPRetryMaxInterval:  time.Minute,
-		AutoX3AppSecret:      "app-secret",
-		FenbeitongToken:      "url-token",
-		FenbeitongAllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")},
-		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.1"},
-		MaxBodyBytes:         2048,
-		HTTPReadTimeout:      20 * time.Second,
-		WebhookConcurrency:   200,
-		CodecReadTimeout:     5 * time.Second,
-		CodecWriteTimeout:    15 * time.Second,
-		CodecMaxBodyBytes:    4 << 20,
-		PayloadKey:           "a2V5",
-		PayloadOldKeys:       "b2xk,b2xkMg==",
-		AllowUnencrypted:     true,
-		CodecAddr:            ":8300",
-		CodecServerToken:     "codec-token",
-		CodecCORSOrigins:     []string{"http://localhost:8233", "https://ui.example.com"},
-		ERPSimAddr:           ":8091",
-		ERPSimData:           "/tmp/erpsim.jsonl",
-		MetricsAddr:          ":9100",
-		DataDir:              "/var/lib/erpbridge",
-		TemporalUIPort:       18233,
-		LogLevel:             "debug",
-		ShutdownTimeout:      90 * time.Second,
-		WorkerStopTimeout:    time.Minute,
-		AdminAddr:            "127.0.0.1:9090",
-		WorkflowCacheSize:    250,
-		PprofAddr:            "127.0.0.1:6060",
+		Profile: config.ProfileDev,
+		HTTP: config.HTTP{
+			Addr:               ":9000",
+			AdminAddr:          "127.0.0.1:9090",
+			MetricsAddr:        ":9100",
+			PprofAddr:          "127.0.0.1:6060",
+			ReadTimeout:        20 * time.Second,
+			MaxBodyBytes:       2048,
+			WebhookConcurrency: 200,
+			TrustedProxies:     []string{"10.0.0.0/8", "192.168.1.1"},
+			ShutdownTimeout:    90 * time.Second,
+		},
+		Store: config.Store{
+			Kind:         config.StoreMySQL,
+			MySQLDSN:     "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
+			SQLitePath:   "/var/lib/erpbridge/db.sqlite",
+			MaxOpenConns: 64,
+			MaxIdleConns: 16,
+		},
+		Temporal: config.Temporal{
+			Address:            "temporal:7233",
+			Namespace:          "erp",
+			TaskQueue:          "erpbridge-prod",
+			NamespaceRetention: 240 * time.Hour,
+			WorkflowCacheSize:  250,
+			WorkerStopTimeout:  time.Minute,
+		},
+		ERP: config.ERP{
+			URL:              "https://erp.example.com",
+			Token:            "erp-token",
+			Timeout:          45 * time.Second,
+			AttemptTimeout:   time.Minute,
+			RetryBudget:      72 * time.Hour,
+			RetryInitial:     2 * time.Second,
+			RetryMaxInterval: time.Minute,
+		},
+		Codec: config.Codec{
+			PayloadKey:       "a2V5",
+			PayloadOldKeys:   "b2xk,b2xkMg==",
+			AllowUnencrypted: true,
+			Addr:             ":8300",
+			ServerToken:      "codec-token",
+			CORSOrigins:      []string{"http://localhost:8233", "https://ui.example.com"},
+			ReadTimeout:      5 * time.Second,
+			WriteTimeout:     15 * time.Second,
+			MaxBodyBytes:     4 << 20,
+		},
+		Vendors: config.Vendors{
+			AutoX3AppSecret:      "app-secret",
+			FenbeitongToken:      "url-token",
+			FenbeitongAllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")},
+		},
+		Dev: config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl"},
+		Log: config.Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
@@ -186,29 +199,29 @@ func TestValidValues(t *testing.T) {
 		key, value string
 		check      func(config.Config) bool
 	}{
-		{"ERP_TIMEOUT", "500ms", func(c config.Config) bool { return c.ERPTimeout == 500*time.Millisecond }},
-		{"ERP_RETRY_BUDGET", "168h", func(c config.Config) bool { return c.ERPRetryBudget == 168*time.Hour }},
-		{"SHUTDOWN_TIMEOUT", "5s", func(c config.Config) bool { return c.ShutdownTimeout == 5*time.Second }},
-		{"MAX_BODY_BYTES", "1", func(c config.Config) bool { return c.MaxBodyBytes == 1 }},
-		{"MAX_BODY_BYTES", "10485760", func(c config.Config) bool { return c.MaxBodyBytes == 10<<20 }},
-		{"TEMPORAL_UI_PORT", "65535", func(c config.Config) bool { return c.TemporalUIPort == 65535 }},
+		{"ERP_TIMEOUT", "500ms", func(c config.Config) bool { return c.ERP.Timeout == 500*time.Millisecond }},
+		{"ERP_RETRY_BUDGET", "168h", func(c config.Config) bool { return c.ERP.RetryBudget == 168*time.Hour }},
+		{"SHUTDOWN_TIMEOUT", "5s", func(c config.Config) bool { return c.HTTP.ShutdownTimeout == 5*time.Second }},
+		{"MAX_BODY_BYTES", "1", func(c config.Config) bool { return c.HTTP.MaxBodyBytes == 1 }},
+		{"MAX_BODY_BYTES", "10485760", func(c config.Config) bool { return c.HTTP.MaxBodyBytes == 10<<20 }},
+		{"TEMPORAL_UI_PORT", "65535", func(c config.Config) bool { return c.Dev.TemporalUIPort == 65535 }},
 		// Local state follows DATA_DIR, and the ERP defaults to the simulator wherever it listens.
 		{"DATA_DIR", "/srv/state", func(c config.Config) bool {
-			return c.SQLitePath == "/srv/state/erpbridge.db" && c.ERPSimData == "/srv/state/erpsim.jsonl"
+			return c.Store.SQLitePath == "/srv/state/erpbridge.db" && c.Dev.ERPSimData == "/srv/state/erpsim.jsonl"
 		}},
-		{"ERPSIM_ADDR", ":18090", func(c config.Config) bool { return c.ERPURL == "http://127.0.0.1:18090" }},
-		{"ERPSIM_ADDR", "10.0.0.5:8090", func(c config.Config) bool { return c.ERPURL == "http://10.0.0.5:8090" }},
-		{"ALLOW_UNENCRYPTED_PAYLOADS", "1", func(c config.Config) bool { return c.AllowUnencrypted }},
-		{"ALLOW_UNENCRYPTED_PAYLOADS", "TRUE", func(c config.Config) bool { return c.AllowUnencrypted }},
-		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.AllowUnencrypted }},
-		{"ALLOW_UNENCRYPTED_PAYLOADS", "0", func(c config.Config) bool { return !c.AllowUnencrypted }},
-		{"WORKFLOW_CACHE_SIZE", "1", func(c config.Config) bool { return c.WorkflowCacheSize == 1 }},
-		{"TEMPORAL_GRPC_COMPRESSION", "gzip", func(c config.Config) bool { return c.TemporalGzip }},
-		{"TEMPORAL_GRPC_COMPRESSION", "none", func(c config.Config) bool { return !c.TemporalGzip }},
-		{"PPROF_ADDR", ":6060", func(c config.Config) bool { return c.PprofAddr == ":6060" }},
-		{"LOG_LEVEL", "info", func(c config.Config) bool { return c.LogLevel == "info" }},
-		{"LOG_LEVEL", "warn", func(c config.Config) bool { return c.LogLevel == "warn" }},
-		{"LOG_LEVEL", "error", func(c config.Config) bool { return c.LogLevel == "error" }},
+		{"ERPSIM_ADDR", ":18090", func(c config.Config) bool { return c.ERP.URL == "http://127.0.0.1:18090" }},
+		{"ERPSIM_ADDR", "10.0.0.5:8090", func(c config.Config) bool { return c.ERP.URL == "http://10.0.0.5:8090" }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "1", func(c config.Config) bool { return c.Codec.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "TRUE", func(c config.Config) bool { return c.Codec.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "false", func(c config.Config) bool { return !c.Codec.AllowUnencrypted }},
+		{"ALLOW_UNENCRYPTED_PAYLOADS", "0", func(c config.Config) bool { return !c.Codec.AllowUnencrypted }},
+		{"WORKFLOW_CACHE_SIZE", "1", func(c config.Config) bool { return c.Temporal.WorkflowCacheSize == 1 }},
+		{"TEMPORAL_GRPC_COMPRESSION", "gzip", func(c config.Config) bool { return c.Temporal.Gzip }},
+		{"TEMPORAL_GRPC_COMPRESSION", "none", func(c config.Config) bool { return !c.Temporal.Gzip }},
+		{"PPROF_ADDR", ":6060", func(c config.Config) bool { return c.HTTP.PprofAddr == ":6060" }},
+		{"LOG_LEVEL", "info", func(c config.Config) bool { return c.Log.Level == "info" }},
+		{"LOG_LEVEL", "warn", func(c config.Config) bool { return c.Log.Level == "warn" }},
+		{"LOG_LEVEL", "error", func(c config.Config) bool { return c.Log.Level == "error" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -365,7 +378,7 @@ func TestFenbeitongAllowedIPs(t *testing.T) {
 				t.Fatalf("FromEnv: %v", err)
 			}
 			var got []string
-			for _, p := range c.FenbeitongAllowedIPs {
+			for _, p := range c.Vendors.FenbeitongAllowedIPs {
 				got = append(got, p.String())
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -373,7 +386,7 @@ func TestFenbeitongAllowedIPs(t *testing.T) {
 			}
 			in := func(a string) bool {
 				addr := netip.MustParseAddr(a)
-				for _, p := range c.FenbeitongAllowedIPs {
+				for _, p := range c.Vendors.FenbeitongAllowedIPs {
 					if p.Contains(addr) {
 						return true
 					}
@@ -399,8 +412,8 @@ func TestTrustedProxiesKeptAsWritten(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
 	}
-	if want := []string{"10.0.0.1", "172.16.0.0/12", "fd00::/8"}; !reflect.DeepEqual(c.TrustedProxies, want) {
-		t.Errorf("TrustedProxies = %q, want %q", c.TrustedProxies, want)
+	if want := []string{"10.0.0.1", "172.16.0.0/12", "fd00::/8"}; !reflect.DeepEqual(c.HTTP.TrustedProxies, want) {
+		t.Errorf("TrustedProxies = %q, want %q", c.HTTP.TrustedProxies, want)
 	}
 }
 
@@ -411,8 +424,8 @@ func TestWhiteSpaceSecretsCountAsUnset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AutoX3AppSecret != "" || c.FenbeitongToken != "" || c.CodecServerToken != "" || c.ERPToken != "tok" {
-		t.Fatalf("secrets read as %q %q %q %q", c.AutoX3AppSecret, c.FenbeitongToken, c.CodecServerToken, c.ERPToken)
+	if c.Vendors.AutoX3AppSecret != "" || c.Vendors.FenbeitongToken != "" || c.Codec.ServerToken != "" || c.ERP.Token != "tok" {
+		t.Fatalf("secrets read as %q %q %q %q", c.Vendors.AutoX3AppSecret, c.Vendors.FenbeitongToken, c.Codec.ServerToken, c.ERP.Token)
 	}
 }
 
@@ -426,15 +439,15 @@ func TestAllowedIPsUnmapIPv4(t *testing.T) {
 	for _, ip := range []string{"203.0.113.7", "198.51.100.9"} {
 		a := netip.MustParseAddr(ip)
 		ok := false
-		for _, p := range c.FenbeitongAllowedIPs {
+		for _, p := range c.Vendors.FenbeitongAllowedIPs {
 			ok = ok || p.Contains(a)
 		}
 		if !ok {
-			t.Errorf("%s not allowed by %v", ip, c.FenbeitongAllowedIPs)
+			t.Errorf("%s not allowed by %v", ip, c.Vendors.FenbeitongAllowedIPs)
 		}
 	}
-	if c.LogLevel != "info" {
-		t.Errorf("LOG_LEVEL INFO read as %q", c.LogLevel)
+	if c.Log.Level != "info" {
+		t.Errorf("LOG_LEVEL INFO read as %q", c.Log.Level)
 	}
 	if _, err := config.FromEnv(func(k string) string {
 		return map[string]string{"FENBEITONG_ALLOWED_IPS": "::ffff:0:0/64"}[k]

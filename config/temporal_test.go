@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // The Temporal Cloud settings are read as the Temporal samples name them.
@@ -19,8 +19,8 @@ func TestTemporalCloudSettings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
 	}
-	if got.TemporalTLSCert != "/etc/erpbridge/client.pem" || got.TemporalTLSKey != "/etc/erpbridge/client.key" ||
-		got.TemporalTLSCA != "/etc/erpbridge/ca.pem" || got.TemporalTLSServerName != "ns.acct.tmprl.cloud" || got.TemporalAPIKey != "api-key" {
+	if got.Temporal.TLSCert != "/etc/erpbridge/client.pem" || got.Temporal.TLSKey != "/etc/erpbridge/client.key" ||
+		got.Temporal.TLSCA != "/etc/erpbridge/ca.pem" || got.Temporal.TLSServerName != "ns.acct.tmprl.cloud" || got.Temporal.APIKey != "api-key" {
 		t.Errorf("FromEnv = %+v", got)
 	}
 	for _, only := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY"} {

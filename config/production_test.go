@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/config"
 )
 
 // secretFile writes content to a fresh file and returns its path.
@@ -37,19 +37,19 @@ func TestSecretsFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
 	}
-	got := []string{c.PayloadKey, c.PayloadOldKeys, c.AutoX3AppSecret, c.FenbeitongToken, c.ERPToken, c.CodecServerToken}
+	got := []string{c.Codec.PayloadKey, c.Codec.PayloadOldKeys, c.Vendors.AutoX3AppSecret, c.Vendors.FenbeitongToken, c.ERP.Token, c.Codec.ServerToken}
 	want := []string{"a2V5", "b2xk,b2xkMg==", "app-secret", "url-token", "erp-token", "codec-token"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("secrets = %q, want %q", got, want)
 	}
-	if c.MySQLDSN != "erpbridge:p@ss:w/rd@tcp(mysql:3306)/erpbridge" || c.Store != config.StoreMySQL {
-		t.Errorf("MYSQL_PASSWORD not put into the DSN: %q (store %q)", c.MySQLDSN, c.Store)
+	if c.Store.MySQLDSN != "erpbridge:p@ss:w/rd@tcp(mysql:3306)/erpbridge" || c.Store.Kind != config.StoreMySQL {
+		t.Errorf("MYSQL_PASSWORD not put into the DSN: %q (store %q)", c.Store.MySQLDSN, c.Store.Kind)
 	}
 
 	// The whole DSN may be a secret too.
 	c, err = config.FromEnv(env(map[string]string{"MYSQL_DSN_FILE": secretFile(t, "u:pw@tcp(db:3306)/x\n")}))
-	if err != nil || c.MySQLDSN != "u:pw@tcp(db:3306)/x" || c.Store != config.StoreMySQL {
-		t.Fatalf("MYSQL_DSN_FILE: %q %q %v", c.MySQLDSN, c.Store, err)
+	if err != nil || c.Store.MySQLDSN != "u:pw@tcp(db:3306)/x" || c.Store.Kind != config.StoreMySQL {
+		t.Fatalf("MYSQL_DSN_FILE: %q %q %v", c.Store.MySQLDSN, c.Store.Kind, err)
 	}
 }
 
@@ -99,23 +99,23 @@ func TestStoreChoice(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || c.Store != tt.store {
-			t.Errorf("%v: store %q, err %v; want %q", tt.vars, c.Store, err, tt.store)
+		if err != nil || c.Store.Kind != tt.store {
+			t.Errorf("%v: store %q, err %v; want %q", tt.vars, c.Store.Kind, err, tt.store)
 		}
 	}
 }
 
 func TestProfileAndAutoMigrate(t *testing.T) {
 	c, err := config.FromEnv(env(map[string]string{"ERPBRIDGE_PROFILE": "dev"}))
-	if err != nil || !c.AutoMigrate {
-		t.Fatalf("dev: AutoMigrate %v, err %v; want true", c.AutoMigrate, err)
+	if err != nil || !c.Store.AutoMigrate {
+		t.Fatalf("dev: AutoMigrate %v, err %v; want true", c.Store.AutoMigrate, err)
 	}
 	c, err = config.FromEnv(env(map[string]string{"ERPBRIDGE_PROFILE": "dev", "AUTO_MIGRATE": "false"}))
-	if err != nil || c.AutoMigrate {
-		t.Fatalf("dev, AUTO_MIGRATE=false: AutoMigrate %v, err %v", c.AutoMigrate, err)
+	if err != nil || c.Store.AutoMigrate {
+		t.Fatalf("dev, AUTO_MIGRATE=false: AutoMigrate %v, err %v", c.Store.AutoMigrate, err)
 	}
-	if c, err = config.FromEnv(env(nil)); err != nil || c.AutoMigrate {
-		t.Fatalf("production: AutoMigrate %v, err %v; want false", c.AutoMigrate, err)
+	if c, err = config.FromEnv(env(nil)); err != nil || c.Store.AutoMigrate {
+		t.Fatalf("production: AutoMigrate %v, err %v; want false", c.Store.AutoMigrate, err)
 	}
 	_, err = config.FromEnv(env(map[string]string{"AUTO_MIGRATE": "true"}))
 	if err == nil || !strings.Contains(err.Error(), "AUTO_MIGRATE=true is refused in the production profile") {
@@ -197,8 +197,8 @@ func TestShutdownBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.WorkerStopTimeout != 25*time.Second {
-		t.Errorf("WorkerStopTimeout = %s, want ERP_TIMEOUT + 5s", c.WorkerStopTimeout)
+	if c.Temporal.WorkerStopTimeout != 25*time.Second {
+		t.Errorf("WorkerStopTimeout = %s, want ERP_TIMEOUT + 5s", c.Temporal.WorkerStopTimeout)
 	}
 	for _, tt := range []struct {
 		api, worker bool

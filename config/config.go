@@ -1,0 +1,397 @@
+// Package config is the configuration of every erpbridge command: every
+// default in one value (Default), the environment laid over it once
+// (FromEnv), and one validation pass (Validate). Nothing else in the service
+// reads the environment, and no other package keeps a default of its own
+// for a setting held here. docs/configuration.md is the reference of every
+// variable; a test keeps the two in step.
+package config
+
+import (
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Profiles: production refuses settings that are only safe on a developer's
+// machine; dev is what `erpbridge dev` runs with.
+const (
+	ProfileProduction = "production"
+	ProfileDev        = "dev"
+)
+
+// Stores.
+const (
+	StoreMySQL  = "mysql"
+	StoreSQLite = "sqlite"
+)
+
+// Margins of the defaults derived from ERP_TIMEOUT.
+const (
+	// erpAttemptMargin is what one ERP sync attempt has beyond the ERP call:
+	// loading the record before it and recording the outcome after.
+	erpAttemptMargin = 15 * time.Second
+	// workerStopMargin is what a stopping worker gives beyond an ERP call
+	// that has started, so the call and its outcome's write can finish.
+	workerStopMargin = 5 * time.Second
+)
+
+// Config is the whole configuration of every erpbridge command. Build it with
+// FromEnv, or from Default() with the fields a test needs set: a zero Config
+// is never valid.
+type Config struct {
+	// Profile is ProfileProduction or ProfileDev (ERPBRIDGE_PROFILE, default
+	// production; dev for `erpbridge dev`).
+	Profile string
+
+	HTTP     HTTP
+	Store    Store
+	Temporal Temporal
+	ERP      ERP
+	Codec    Codec
+	Vendors  Vendors
+	Dev      Dev
+	Log      Log
+}
+
+// HTTP is the api's webhook port and the other HTTP addresses of a process.
+type HTTP struct {
+	// Addr is where the api serves the webhooks (HTTP_ADDR, default ":8080").
+	Addr string
+	// AdminAddr, when set, serves /readyz and /metrics on their own address
+	// instead of the webhook port (ADMIN_ADDR, e.g. "127.0.0.1:9090").
+	AdminAddr string
+	// MetricsAddr is where a worker-only process serves /metrics and /healthz
+	// (METRICS_ADDR, default ":9091").
+	MetricsAddr string
+	// PprofAddr, when set, serves Go's runtime profiles (net/http/pprof:
+	// heap, CPU, goroutines) on their own address, for diagnosis (PPROF_ADDR,
+	// e.g. "127.0.0.1:6060"; default off). They show the process's internals
+	// and have no authentication: bind it to loopback or a private network.
+	PprofAddr string
+	// ReadTimeout bounds the arrival of a webhook request, its headers and
+	// body (HTTP_READ_TIMEOUT, default 10s: a callback is a few kilobytes,
+	// and even MAX_BODY_BYTES' 1 MiB arrives in 8 s at 1 Mbit/s); the api
+	// derives its write timeout from it, so a slow sender is cut off but a
+	// normal answer never is.
+	ReadTimeout time.Duration
+	// MaxBodyBytes is the callback body limit (MAX_BODY_BYTES, default 1 MiB).
+	MaxBodyBytes int64
+	// WebhookConcurrency caps the webhook requests one process handles at
+	// once; past it the webhooks answer 503 at once, so the vendor redelivers
+	// (WEBHOOK_MAX_CONCURRENT, default 64).
+	WebhookConcurrency int
+	// TrustedProxies lists proxies whose X-Forwarded-For is believed
+	// (TRUSTED_PROXIES, CIDRs or addresses, comma-separated); empty trusts none.
+	TrustedProxies []string
+	// ShutdownTimeout bounds in-flight HTTP requests once the listener
+	// closes (SHUTDOWN_TIMEOUT, default 10s).
+	ShutdownTimeout time.Duration
+	// DrainWindow is how long, after SIGTERM, the webhooks keep answering 503
+	// (so vendors redeliver) while readiness fails, before the listener
+	// closes (DRAIN_WINDOW, default 5s; 0 closes at once).
+	DrainWindow time.Duration
+}
+
+// Store is the database that keeps every callback and every record's newest state.
+type Store struct {
+	// Kind is StoreMySQL or StoreSQLite (STORE). Unset, it is MySQL when
+	// MYSQL_DSN is set, SQLite in the dev profile, and empty otherwise, which
+	// Require refuses.
+	Kind string
+	// MySQLDSN selects MySQL (MYSQL_DSN, go-sql-driver format). MYSQL_PASSWORD,
+	// when set, is put into it, so the DSN itself need not hold the secret.
+	MySQLDSN string
+	// SQLitePath is the embedded database file used without MySQL
+	// (SQLITE_PATH, default DATA_DIR/erpbridge.db).
+	SQLitePath string
+	// AutoMigrate lets api, worker and all migrate the schema at start
+	// (AUTO_MIGRATE; default true in the dev profile; refused in production,
+	// where the migrate command does it).
+	AutoMigrate bool
+	// MaxOpenConns and MaxIdleConns size each process's MySQL pool
+	// (DB_MAX_OPEN_CONNS, default 32; DB_MAX_IDLE_CONNS, default 8).
+	MaxOpenConns, MaxIdleConns int
+}
+
+// Temporal is the Temporal frontend, namespace and task queue, and the worker's settings.
+type Temporal struct {
+	// Address is the frontend host:port (TEMPORAL_ADDRESS, default "127.0.0.1:7233").
+	Address string
+	// Namespace (TEMPORAL_NAMESPACE, default "default").
+	Namespace string
+	// TaskQueue (TEMPORAL_TASK_QUEUE, default "erpbridge").
+	TaskQueue string
+	// NamespaceRetention is how long closed workflows are kept when setup
+	// creates the namespace (TEMPORAL_NAMESPACE_RETENTION, default 720h = 30 days).
+	NamespaceRetention time.Duration
+	// TLSCert is the PEM client certificate for mTLS, as Temporal Cloud
+	// issues (TEMPORAL_TLS_CERT, a file; needs TEMPORAL_TLS_KEY).
+	TLSCert string
+	// TLSKey is the PEM private key of TLSCert (TEMPORAL_TLS_KEY, a file).
+	TLSKey string
+	// TLSCA is a PEM bundle of CAs trusted for the frontend instead of the
+	// system's (TEMPORAL_TLS_CA, a file, optional).
+	TLSCA string
+	// TLSServerName is the name the frontend's certificate must carry, when
+	// not the host of TEMPORAL_ADDRESS (TEMPORAL_TLS_SERVER_NAME, optional).
+	TLSServerName string
+	// APIKey is sent as a bearer token on every Temporal call
+	// (TEMPORAL_API_KEY, Temporal Cloud's API keys); it implies TLS.
+	APIKey string
+	// Gzip compresses the requests to Temporal's frontend with gzip
+	// (TEMPORAL_GRPC_COMPRESSION=gzip; default none). The SDK's default is
+	// gzip, but erpbridge's payloads are encrypted, which leaves nothing to
+	// compress: both ends would spend CPU to send the same bytes.
+	Gzip bool
+	// WorkflowCacheSize is how many workflow executions a worker process
+	// keeps in memory between their workflow tasks (the Temporal SDK's
+	// sticky workflow cache, WORKFLOW_CACHE_SIZE, default 1,000, a tenth of
+	// the SDK's 10,000). Past it the least recently used is evicted and
+	// replayed from its history when it next has work. Every record workflow
+	// stays open (and so cached) for its idle timeout after its sync, and a
+	// cached workflow costs the process about 65 KiB (its state, its
+	// coroutines' stacks and the GC's headroom over them): 1,000 keep the
+	// `all` process of the 2,500-record burst at about 145 MiB against
+	// 240 MiB with the SDK's default.
+	WorkflowCacheSize int
+	// WorkerStopTimeout bounds the worker's wait for running activities on
+	// shutdown (WORKER_STOP_TIMEOUT, default ERP_TIMEOUT + 5s, so an ERP call
+	// that has started can finish).
+	WorkerStopTimeout time.Duration
+}
+
+// ERP is the ERP the records go to, and how its sync retries.
+type ERP struct {
+	// URL is the ERP's base URL, http or https (ERP_URL, default the ERP
+	// simulator at ERPSIM_ADDR on this machine, "http://127.0.0.1:8090",
+	// which the production profile refuses).
+	URL string
+	// Token is sent as a bearer token to the ERP (ERP_TOKEN).
+	Token string
+	// Timeout bounds one ERP call (ERP_TIMEOUT, default 30s).
+	Timeout time.Duration
+	// AttemptTimeout bounds one attempt of the sync activity: the ERP call
+	// and the database steps around it. It is ERP_TIMEOUT + 15s, and has no
+	// variable of its own.
+	AttemptTimeout time.Duration
+	// RetryBudget is how long an ERP sync keeps retrying (ERP_RETRY_BUDGET,
+	// default 168h = 7 days).
+	RetryBudget time.Duration
+	// RetryInitial is the first backoff of an ERP retry (ERP_RETRY_INITIAL,
+	// default 1s); it doubles each time.
+	RetryInitial time.Duration
+	// RetryMaxInterval caps the backoff between ERP retries
+	// (ERP_RETRY_MAX_INTERVAL, default 10m).
+	RetryMaxInterval time.Duration
+}
+
+// Codec is the encryption of payloads in Temporal, and the codec server
+// that decrypts them for the Web UI and the CLI.
+type Codec struct {
+	// PayloadKey is the active payload encryption key, base64 of 32 bytes (PAYLOAD_KEY).
+	PayloadKey string
+	// PayloadOldKeys are older keys still accepted for decryption
+	// (PAYLOAD_OLD_KEYS, comma-separated).
+	PayloadOldKeys string
+	// AllowUnencrypted lets commands run without PAYLOAD_KEY (ALLOW_UNENCRYPTED_PAYLOADS=true).
+	AllowUnencrypted bool
+	// Addr is where the codec server listens (CODEC_ADDR, default ":8234";
+	// "127.0.0.1:8234" for `erpbridge dev`).
+	Addr string
+	// ServerToken, when set, is required as a bearer token by the codec
+	// server (CODEC_SERVER_TOKEN).
+	ServerToken string
+	// CORSOrigins are the UI origins allowed to call the codec server
+	// (CODEC_CORS_ORIGINS, comma-separated; empty: the dev server's Web UI).
+	CORSOrigins []string
+	// ReadTimeout bounds the arrival of a codec request, its headers and
+	// body (CODEC_READ_TIMEOUT, default 30s).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a codec request from the end of its headers to
+	// the end of its answer (CODEC_WRITE_TIMEOUT, default 1m; it must be
+	// longer than CODEC_READ_TIMEOUT, which it includes).
+	WriteTimeout time.Duration
+	// MaxBodyBytes caps a codec request body (CODEC_MAX_BODY_BYTES, default 16 MiB).
+	MaxBodyBytes int64
+}
+
+// Vendors are the secrets and limits of the vendors whose callbacks are taken.
+type Vendors struct {
+	// AutoX3AppSecret is AUTOX3_APP_SECRET as configured: the secrets that
+	// sign AutoX3 callbacks, comma-separated, newest first, so one can be
+	// rotated; empty refuses every callback. Read it with AutoX3AppSecrets.
+	AutoX3AppSecret string
+	// FenbeitongToken is FENBEITONG_TOKEN as configured: the tokens accepted
+	// as the pushes' token query parameter, comma-separated, newest first;
+	// empty refuses every push. Read it with FenbeitongTokens.
+	FenbeitongToken string
+	// FenbeitongAllowedIPs limits push sources (FENBEITONG_ALLOWED_IPS,
+	// comma-separated CIDRs or addresses; empty allows any).
+	FenbeitongAllowedIPs []netip.Prefix
+}
+
+// Dev is the local state and the tools of `erpbridge dev` and `erpbridge erpsim`.
+type Dev struct {
+	// DataDir holds local state (DATA_DIR, default ".data"): the default
+	// SQLite file and simulator records, and the dev command's Temporal
+	// database, payload key and generated secrets.
+	DataDir string
+	// TemporalUIPort is where the dev command serves the Temporal Web UI
+	// (TEMPORAL_UI_PORT, default 8233).
+	TemporalUIPort int
+	// ERPSimAddr is where the ERP simulator listens (ERPSIM_ADDR, default ":8090").
+	ERPSimAddr string
+	// ERPSimData is the simulator's record file (ERPSIM_DATA, default DATA_DIR/erpsim.jsonl).
+	ERPSimData string
+}
+
+// Log is the service's logging.
+type Log struct {
+	// Level is debug, info, warn or error (LOG_LEVEL, default info; warn for
+	// `erpbridge dev`).
+	Level string
+}
+
+// Default is every default in one value: what FromEnv returns for an empty
+// environment.
+func Default() Config {
+	c := Config{
+		Profile: ProfileProduction,
+		HTTP: HTTP{
+			Addr:               ":8080",
+			MetricsAddr:        ":9091",
+			ReadTimeout:        10 * time.Second,
+			MaxBodyBytes:       1 << 20,
+			WebhookConcurrency: 64,
+			ShutdownTimeout:    10 * time.Second,
+			DrainWindow:        5 * time.Second,
+		},
+		Store: Store{MaxOpenConns: 32, MaxIdleConns: 8},
+		Temporal: Temporal{
+			Address:            "127.0.0.1:7233",
+			Namespace:          "default",
+			TaskQueue:          "erpbridge",
+			NamespaceRetention: 30 * 24 * time.Hour,
+			WorkflowCacheSize:  1000,
+		},
+		ERP: ERP{
+			Timeout:          30 * time.Second,
+			RetryBudget:      7 * 24 * time.Hour,
+			RetryInitial:     time.Second,
+			RetryMaxInterval: 10 * time.Minute,
+		},
+		Codec: Codec{
+			Addr:         ":8234",
+			ReadTimeout:  30 * time.Second,
+			WriteTimeout: time.Minute,
+			MaxBodyBytes: 16 << 20,
+		},
+		Dev: Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},
+		Log: Log{Level: "info"},
+	}
+	c.derive(noneGiven)
+	return c
+}
+
+// DevDefault is Default for `erpbridge dev`: the dev profile (the schema
+// migrates at start, SQLite without MYSQL_DSN, the simulator as the ERP);
+// the codec server on loopback, since it decrypts whatever it is sent; and
+// warn logs, so the banner stays in sight.
+func DevDefault() Config {
+	c := Default()
+	c.Profile = ProfileDev
+	c.Codec.Addr = "127.0.0.1:8234"
+	c.Log.Level = "warn"
+	c.derive(noneGiven)
+	return c
+}
+
+// noneGiven is derive's given for a Config no setting was given to.
+func noneGiven(string) bool { return false }
+
+// derive computes the defaults that follow other settings, each unless its
+// own variable was given (given reports that by the variable's name). It is
+// the one place these defaults are computed.
+func (c *Config) derive(given func(variable string) bool) {
+	if !given("SQLITE_PATH") {
+		c.Store.SQLitePath = filepath.Join(c.Dev.DataDir, "erpbridge.db")
+	}
+	if !given("ERPSIM_DATA") {
+		c.Dev.ERPSimData = filepath.Join(c.Dev.DataDir, "erpsim.jsonl")
+	}
+	if !given("ERP_URL") {
+		c.ERP.URL = "http://" + loopback(c.Dev.ERPSimAddr)
+	}
+	c.ERP.AttemptTimeout = c.ERP.Timeout + erpAttemptMargin
+	if !given("WORKER_STOP_TIMEOUT") {
+		c.Temporal.WorkerStopTimeout = c.ERP.Timeout + workerStopMargin
+	}
+	if !given("AUTO_MIGRATE") {
+		c.Store.AutoMigrate = c.Profile == ProfileDev
+	}
+	if !given("STORE") {
+		switch {
+		case c.Store.MySQLDSN != "":
+			c.Store.Kind = StoreMySQL
+		case c.Profile == ProfileDev:
+			c.Store.Kind = StoreSQLite
+		default:
+			c.Store.Kind = ""
+		}
+	}
+}
+
+// AutoX3AppSecrets lists the AutoX3 app secrets, newest first (AUTOX3_APP_SECRET).
+func (v Vendors) AutoX3AppSecrets() []string { return splitList(v.AutoX3AppSecret) }
+
+// FenbeitongTokens lists the accepted Fenbeitong tokens, newest first (FENBEITONG_TOKEN).
+func (v Vendors) FenbeitongTokens() []string { return splitList(v.FenbeitongToken) }
+
+// ShutdownBudget is the longest a graceful shutdown of the API and/or the
+// worker takes: the drain window (the API's readiness already failing), then
+// in-flight HTTP requests (the API's, or a worker-only process's /metrics),
+// then the worker's stop bound. A supervisor's kill timeout (Compose
+// stop_grace_period) must be longer.
+func (c Config) ShutdownBudget(api, worker bool) time.Duration {
+	d := c.HTTP.ShutdownTimeout
+	if api {
+		d += c.HTTP.DrainWindow
+	}
+	if worker {
+		d += c.Temporal.WorkerStopTimeout
+	}
+	return d
+}
+
+// StoreName names the configured database for logs, without credentials.
+func (c Config) StoreName() string {
+	if c.Store.MySQLDSN != "" {
+		return "mysql"
+	}
+	return "sqlite:" + c.Store.SQLitePath
+}
+
+// loopback turns a listen address like ":8090" into one this machine can dial.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// splitList splits a comma-separated list, trimming entries and dropping empty ones.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

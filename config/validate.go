@@ -1,0 +1,238 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Validate reports every setting that would misbehave, each named by its
+// variable, in one error: the pass FromEnv ends with, for a Config built
+// from Default() by hand too. A zero Config is never valid. What only some
+// commands refuse (no database chosen, the simulator as the ERP in
+// production) is Require's.
+func (c Config) Validate() error {
+	if errs := c.problems(); len(errs) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// problems lists what Validate reports.
+func (c Config) problems() []string {
+	var errs []string
+	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			add("%s=%q is not a positive duration like 30s or 72h", key, d.String())
+		}
+	}
+	count := func(key string, n int64) {
+		if n <= 0 {
+			add("%s=%q is not a positive integer", key, strconv.FormatInt(n, 10))
+		}
+	}
+	set := func(key, v, example string) {
+		if v == "" {
+			add("%s is empty: it needs a value like %s", key, example)
+		}
+	}
+
+	if c.Profile != ProfileProduction && c.Profile != ProfileDev {
+		add("ERPBRIDGE_PROFILE=%q must be %s or %s", c.Profile, ProfileProduction, ProfileDev)
+	}
+
+	positive("ERP_TIMEOUT", c.ERP.Timeout)
+	positive("ERP_RETRY_BUDGET", c.ERP.RetryBudget)
+	positive("ERP_RETRY_INITIAL", c.ERP.RetryInitial)
+	positive("ERP_RETRY_MAX_INTERVAL", c.ERP.RetryMaxInterval)
+	if c.ERP.RetryMaxInterval < c.ERP.RetryInitial {
+		add("ERP_RETRY_MAX_INTERVAL (%s) is shorter than ERP_RETRY_INITIAL (%s)", c.ERP.RetryMaxInterval, c.ERP.RetryInitial)
+	}
+	if c.ERP.AttemptTimeout <= c.ERP.Timeout {
+		add("the ERP sync's attempt timeout (ERP.AttemptTimeout, %s) must be longer than ERP_TIMEOUT (%s), which it includes", c.ERP.AttemptTimeout, c.ERP.Timeout)
+	}
+	positive("TEMPORAL_NAMESPACE_RETENTION", c.Temporal.NamespaceRetention)
+	positive("SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
+	positive("WORKER_STOP_TIMEOUT", c.Temporal.WorkerStopTimeout)
+	if c.HTTP.DrainWindow < 0 {
+		add("DRAIN_WINDOW=%q is not a duration like 5s (0 for none)", c.HTTP.DrainWindow.String())
+	}
+	if c.HTTP.PprofAddr != "" {
+		if _, port, err := net.SplitHostPort(c.HTTP.PprofAddr); err != nil || port == "" {
+			add("PPROF_ADDR=%q is not a host:port like 127.0.0.1:6060", c.HTTP.PprofAddr)
+		}
+	}
+	if (c.Temporal.TLSCert == "") != (c.Temporal.TLSKey == "") {
+		add("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both for mTLS, or neither")
+	}
+
+	count("MAX_BODY_BYTES", c.HTTP.MaxBodyBytes)
+	positive("HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout)
+	count("WEBHOOK_MAX_CONCURRENT", int64(c.HTTP.WebhookConcurrency))
+	positive("CODEC_READ_TIMEOUT", c.Codec.ReadTimeout)
+	positive("CODEC_WRITE_TIMEOUT", c.Codec.WriteTimeout)
+	if c.Codec.WriteTimeout <= c.Codec.ReadTimeout {
+		add("CODEC_WRITE_TIMEOUT (%s) must be longer than CODEC_READ_TIMEOUT (%s): the write timeout counts from the end of the headers, so it includes reading the body", c.Codec.WriteTimeout, c.Codec.ReadTimeout)
+	}
+	count("CODEC_MAX_BODY_BYTES", c.Codec.MaxBodyBytes)
+	count("WORKFLOW_CACHE_SIZE", int64(c.Temporal.WorkflowCacheSize))
+	count("DB_MAX_OPEN_CONNS", int64(c.Store.MaxOpenConns))
+	count("DB_MAX_IDLE_CONNS", int64(c.Store.MaxIdleConns))
+	if c.Dev.TemporalUIPort <= 0 || c.Dev.TemporalUIPort > 65535 {
+		add("TEMPORAL_UI_PORT=%q is not a port number", strconv.Itoa(c.Dev.TemporalUIPort))
+	}
+
+	if c.Store.AutoMigrate && c.Profile != ProfileDev {
+		add("AUTO_MIGRATE=true is refused in the production profile: run `erpbridge migrate` before api and worker")
+	}
+	errs = append(errs, c.Store.problems()...)
+	if err := checkERPURL(c.ERP.URL); err != nil {
+		errs = append(errs, err.Error())
+	}
+	for _, item := range c.HTTP.TrustedProxies {
+		if _, err := parsePrefix(item); err != nil {
+			add("TRUSTED_PROXIES entry %q: %v", item, err)
+		}
+	}
+	errs = append(errs, checkSecretList("AUTOX3_APP_SECRET", c.Vendors.AutoX3AppSecret)...)
+	errs = append(errs, checkSecretList("FENBEITONG_TOKEN", c.Vendors.FenbeitongToken)...)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("LOG_LEVEL=%q must be debug, info, warn or error", c.Log.Level)
+	}
+
+	set("HTTP_ADDR", c.HTTP.Addr, ":8080")
+	set("METRICS_ADDR", c.HTTP.MetricsAddr, ":9091")
+	set("TEMPORAL_ADDRESS", c.Temporal.Address, "127.0.0.1:7233")
+	set("TEMPORAL_NAMESPACE", c.Temporal.Namespace, "default")
+	set("TEMPORAL_TASK_QUEUE", c.Temporal.TaskQueue, "erpbridge")
+	set("CODEC_ADDR", c.Codec.Addr, ":8234")
+	set("DATA_DIR", c.Dev.DataDir, ".data")
+	set("ERPSIM_ADDR", c.Dev.ERPSimAddr, ":8090")
+	set("ERPSIM_DATA", c.Dev.ERPSimData, ".data/erpsim.jsonl")
+	return errs
+}
+
+// problems reports a store kind that does not fit the DSN.
+func (s Store) problems() []string {
+	switch {
+	case s.Kind != "" && s.Kind != StoreMySQL && s.Kind != StoreSQLite:
+		return []string{fmt.Sprintf("STORE=%q must be %s or %s", s.Kind, StoreMySQL, StoreSQLite)}
+	case s.Kind == StoreMySQL && s.MySQLDSN == "":
+		return []string{"STORE=mysql but MYSQL_DSN is not set"}
+	case s.Kind == StoreSQLite && s.MySQLDSN != "":
+		return []string{"STORE=sqlite but MYSQL_DSN is set: keep one"}
+	case s.Kind == "" && s.MySQLDSN != "":
+		return []string{"MYSQL_DSN is set but the store is not chosen (Store.Kind is empty): set STORE=mysql"}
+	case s.MySQLDSN == "" && s.SQLitePath == "":
+		return []string{"SQLITE_PATH is empty: it needs a file like .data/erpbridge.db when MYSQL_DSN is not set"}
+	}
+	return nil
+}
+
+// checkSecretList refuses a secret list that is set but names no secret, or
+// holds a control character (a secrets file with one secret per line, say,
+// instead of commas). Entries are named by position, never by value.
+func checkSecretList(name, value string) []string {
+	if value == "" {
+		return nil
+	}
+	list := splitList(value)
+	if len(list) == 0 {
+		return []string{fmt.Sprintf("%s lists no secret (only commas and spaces)", name)}
+	}
+	var errs []string
+	for i, s := range list {
+		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+			errs = append(errs, fmt.Sprintf("%s entry %d holds a line break or another control character: separate secrets with commas", name, i+1))
+		}
+	}
+	return errs
+}
+
+// checkERPURL accepts an absolute http or https URL with a host.
+func checkERPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return fmt.Errorf("ERP_URL=%q is not an http(s) URL with a host, like https://erp.example.com/api", redactURL(raw))
+	}
+	return nil
+}
+
+// redactURL hides a password written into a URL's user information.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "***" + raw[at:]
+	}
+	return raw
+}
+
+// Needs says what a command uses, so Require checks only that.
+type Needs struct {
+	// Store: the command opens the database.
+	Store bool
+	// ERP: the command sends records to the ERP.
+	ERP bool
+}
+
+// Require refuses, at start-up, settings a command must not run with: in
+// the production profile no database chosen (an empty MYSQL_DSN would give
+// every process its own SQLite file) and an ERP_URL that is the simulator
+// (the erpsim host) or this machine.
+func (c Config) Require(n Needs) error {
+	var errs []string
+	if n.Store && c.Store.Kind == "" {
+		errs = append(errs, "MYSQL_DSN is not set: set it (or MYSQL_DSN_FILE), or set STORE=sqlite to use the embedded file "+c.Store.SQLitePath+" on purpose (one file per process: never for replicas)")
+	}
+	if n.ERP && c.Profile != ProfileDev {
+		if u, err := url.Parse(c.ERP.URL); err == nil && isSimulatorHost(u.Hostname()) {
+			errs = append(errs, fmt.Sprintf("ERP_URL=%s is the ERP simulator or this machine, refused in the production profile: set your ERP's URL, or ERPBRIDGE_PROFILE=dev to use the simulator", u.Redacted()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// isSimulatorHost reports the compose stack's simulator and loopback hosts.
+func isSimulatorHost(host string) bool {
+	host = strings.ToLower(host)
+	if host == "erpsim" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parsePrefix reads a CIDR or a single address. IPv4-mapped IPv6 forms are
+// turned into IPv4, as client addresses are before they are compared.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4In6() {
+			return p, err
+		}
+		if p.Bits() < 96 {
+			return netip.Prefix{}, errors.New("IPv4-mapped prefix must be /96 or longer")
+		}
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

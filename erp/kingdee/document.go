@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -101,7 +102,16 @@ func parseDocument(out json.RawMessage, number string) (*document, error) {
 func shapeError(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("%s: must be %s, not a JSON %s", orNone(te.Field), te.Type, te.Value)
+		want := "another type"
+		switch te.Type.Kind() {
+		case reflect.Map:
+			want = "an object"
+		case reflect.String, reflect.Pointer:
+			want = "text"
+		case reflect.Bool:
+			want = "true or false"
+		}
+		return fmt.Sprintf("%s: must be %s, not a JSON %s", orNone(te.Field), want, te.Value)
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "json: unknown field ") {

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp"
@@ -42,23 +43,44 @@ type session struct {
 	live   bool // logged in, as far as the connector knows
 }
 
+// pool holds the sessions: slots bounds the calls at once, free is a stack
+// so the session used last (logged in, its cookies warm) is used next and
+// the others log in only when calls overlap.
+type pool struct {
+	slots chan struct{}
+	mu    sync.Mutex
+	free  []*session
+}
+
+func newPool(n int, client func() *http.Client) *pool {
+	p := &pool{slots: make(chan struct{}, n)}
+	for i := n; i >= 1; i-- {
+		p.free = append(p.free, &session{n: i, client: client()})
+	}
+	return p
+}
+
 // acquire takes a free session, waiting while all are busy.
 func (s *Sink) acquire(ctx context.Context, r erp.Record, op string) (*session, *erp.Error) {
 	select {
-	case sess := <-s.pool:
-		return sess, nil
-	default:
-	}
-	select {
-	case sess := <-s.pool:
-		return sess, nil
+	case s.pool.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, &erp.Error{Record: r.Label(), Retryable: true, Err: ctx.Err(),
 			Reason: fmt.Sprintf("Kingdee %s abandoned while all %d sessions were busy: %v", op, s.cfg.MaxSessions, ctx.Err())}
 	}
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	sess := s.pool.free[len(s.pool.free)-1]
+	s.pool.free = s.pool.free[:len(s.pool.free)-1]
+	return sess, nil
 }
 
-func (s *Sink) release(sess *session) { s.pool <- sess }
+func (s *Sink) release(sess *session) {
+	s.pool.mu.Lock()
+	s.pool.free = append(s.pool.free, sess)
+	s.pool.mu.Unlock()
+	<-s.pool.slots
+}
 
 // call makes one WebAPI call on a session of the pool and returns the body
 // of its HTTP 200 answer. A session without a login logs in first; an

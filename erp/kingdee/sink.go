@@ -1,74 +1,3 @@
-// Package kingdee lands records in Kingdee Cloud Galaxy / K3Cloud (金蝶云星空)
-// through its WebAPI: one bill per record, found by its number.
-//
-// # One bill per record
-//
-// Kingdee has no idempotency key, so each record's bill carries FBillNo =
-// erp.DocumentNumber(r) (e.g. "FBT-CAR-6612c0ffee0000000000a611"). Send
-// looks the number up (ExecuteBillQuery: FID, FBillNo, FDocumentStatus)
-// before every Save: absent, it saves a new bill; present, it saves with the
-// bill's FID, which updates it (entries replaced: IsDeleteEntry). A create
-// that Kingdee refuses is looked up again, so a create raced by a resend
-// after a timeout becomes an update. A bill submitted for approval (B) or
-// audited (C) accepts no changes: Send rejects the record, saying so, until
-// someone withdraws or un-audits the bill in Kingdee.
-//
-// # What a mapping renders
-//
-// The Mapper (a *mapping.Set of erp kingdee) renders each record to one JSON
-// object:
-//
-//	{
-//	  "formid": "AP_Payable",        // the form (business object) id
-//	  "model": { ... },               // the bill's fields, as Save's Model
-//	  "submit": false,                // submit the bill after saving it
-//	  "audit": false,                 // submit and audit it after saving it
-//	  "state_field": "",              // optional: a text field of the bill header
-//	  "save_options": { ... }         // optional: Save's other parameters
-//	}
-//
-// or {"skip": "why"} for a record that is deliberately not sent (Send
-// succeeds without calling Kingdee).
-//
-//   - model holds the form's field keys (FDATE, FSUPPLIERID, ...). Base data
-//     (suppliers, customers, materials, currencies, organisations) is named
-//     by its code: {"FNumber": "PRE001"}. Numbers are written exactly as the
-//     mapping renders them. The connector adds FBillNo (a mapping may set it
-//     only to the record's number) and, to update, FID; a model must not set
-//     FID or FDocumentStatus.
-//   - submit and audit run Kingdee's Submit (and Audit) on the saved bill.
-//     Such a bill cannot change afterwards, so with them set a mapping
-//     should name a state_field.
-//   - state_field names a header text field (e.g. a remark or a custom
-//     field) where the connector writes the state's key (erp.IdempotencyKey:
-//     vendor ids, a version and a digest, never record content). A bill that
-//     already holds the state being sent counts as done without a Save, even
-//     when it is submitted or audited: a resend after a timeout then never
-//     fails on a bill its first send locked.
-//   - save_options are laid over Save's defaults: IsDeleteEntry true,
-//     ValidateFlag true, IsVerifyBaseDataField false, IsAutoSubmitAndAudit
-//     false, NeedUpDateFields [], NeedReturnFields [].
-//
-// # Sessions
-//
-// The Sink keeps at most Config.MaxSessions sessions, each a login with its
-// own cookies, and uses each for one call at a time, so no more than
-// MaxSessions calls run at once. A session logs in on first use and is kept;
-// an answer saying the session was lost (会话信息已丢失) gets one new login
-// and one repeat of the call.
-//
-// # Outcomes
-//
-// Every failure is an *erp.Error. Retryable: HTTP 5xx, 408 and 429,
-// timeouts, network errors, unexpected answers, a refused login (an
-// operator fixes the settings; the records wait rather than park), a lost
-// session a new login did not cure, and IsSuccess false with MsgCode 13
-// (the bill is locked by another user's edit) or 14 (call limit). Rejected:
-// any other IsSuccess false (validation), a bill in a state that forbids
-// changes, a record without a mapping, and a mapping output the connector
-// cannot use. Error() never quotes Kingdee's answer (Reason, shown by
-// Detail(), does), and no error or log holds the app secret, the password
-// or a session id.
 package kingdee
 
 import (
@@ -84,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/mapping"
 )
 
 // Mapper renders a record into a Kingdee document (see the package doc).
@@ -92,18 +22,12 @@ type Mapper interface {
 	Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
 }
 
-// ErrNoMapping is what a Mapper's error wraps (errors.Is) when it has no
-// program for the record's kind; Send then rejects the record, naming it.
-// New sets it from an option; see WithNoMappingError.
-var errNoMappingDefault = errors.New("no mapping for this kind")
-
 // Option changes how New builds a Sink.
 type Option func(*options)
 
 type options struct {
 	transport http.RoundTripper
 	logger    *slog.Logger
-	noMapping error
 }
 
 // WithTransport sends the WebAPI calls through rt (default: a clone of
@@ -114,18 +38,13 @@ func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.tr
 // discards them. Nothing logged holds a secret or record content.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithNoMappingError names the error a Mapper wraps when a kind has no
-// program (mapping.ErrNoMapping), so Send can say so plainly.
-func WithNoMappingError(err error) Option { return func(o *options) { o.noMapping = err } }
-
 // Sink sends records to one Kingdee data centre. It is safe for concurrent use.
 type Sink struct {
-	cfg       Config
-	base      *url.URL
-	mapper    Mapper
-	log       *slog.Logger
-	noMapping error
-	pool      chan *session
+	cfg    Config
+	base   *url.URL
+	mapper Mapper
+	log    *slog.Logger
+	pool   *pool
 }
 
 var _ erp.Sink = (*Sink)(nil)
@@ -136,15 +55,18 @@ func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kingdee settings: %w", err)
 	}
-	if m == nil {
+	if set, ok := m.(*mapping.Set); m == nil || ok && set == nil {
 		return nil, errors.New("kingdee: no mapping given")
+	}
+	if set, ok := m.(*mapping.Set); ok && set.ERP() != erp.KindKingdee {
+		return nil, fmt.Errorf("kingdee: mapping %s is for erp %q, not %q", set.File(), set.ERP(), erp.KindKingdee)
 	}
 	cfg = cfg.withDefaults()
 	base, err := url.Parse(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("KINGDEE_URL: %s", describeURLError(err))
 	}
-	o := options{noMapping: errNoMappingDefault}
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -154,15 +76,14 @@ func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sink{cfg: cfg, base: base, mapper: m, log: o.logger, noMapping: o.noMapping,
-		pool: make(chan *session, cfg.MaxSessions)}
-	for i := range cfg.MaxSessions {
-		s.pool <- &session{n: i + 1, client: &http.Client{
+	client := func() *http.Client {
+		return &http.Client{
 			Transport: o.transport,
 			// A POST must reach Kingdee itself, not a login page it redirects to.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}}
+		}
 	}
+	s := &Sink{cfg: cfg, base: base, mapper: m, log: o.logger, pool: newPool(cfg.MaxSessions, client)}
 	return s, nil
 }
 
@@ -203,7 +124,7 @@ func (s *Sink) Send(ctx context.Context, r erp.Record) (erp.Result, error) {
 		switch {
 		case e == nil:
 			res.Status, res.Created, res.DocumentID, res.Number = http.StatusOK, true, id, number
-			return res, s.finish(ctx, r, doc, number, "")
+			return res, errOrNil(s.finish(ctx, r, doc, number, ""))
 		case e.Retryable:
 			return res, e
 		}
@@ -230,7 +151,15 @@ func (s *Sink) Send(ctx context.Context, r erp.Record) (erp.Result, error) {
 		}
 	}
 	res.Duplicate = holds
-	return res, s.finish(ctx, r, doc, number, found.status)
+	return res, errOrNil(s.finish(ctx, r, doc, number, found.status))
+}
+
+// errOrNil returns e as an error, nil (not a typed nil) when e is nil.
+func errOrNil(e *erp.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // render runs the mapping and checks its output.
@@ -240,7 +169,7 @@ func (s *Sink) render(ctx context.Context, r erp.Record, number string) (*docume
 		if ctx.Err() != nil {
 			return nil, s.fail(r, true, 0, "mapping abandoned: "+ctx.Err().Error(), err)
 		}
-		if s.noMapping != nil && errors.Is(err, s.noMapping) {
+		if errors.Is(err, mapping.ErrNoMapping) {
 			return nil, s.fail(r, false, 0, fmt.Sprintf("the Kingdee mapping%s has no program for kind %q (nor \"*\"); add one, or one that renders {\"skip\": \"...\"}", s.mappingFile(), r.Kind), err)
 		}
 		return nil, s.fail(r, false, 0, "Kingdee mapping failed: "+oneLine(err.Error()), err)
@@ -371,15 +300,22 @@ func (s *Sink) save(ctx context.Context, r erp.Record, doc *document, number, id
 		}
 		return "", s.fail(r, false, http.StatusOK, fmt.Sprintf("Kingdee refused Save (%s) of %s bill %s: %s", verb, doc.FormID, number, st.messages()), nil)
 	}
-	got := ""
+	got, gotNumber := "", ""
 	if len(st.SuccessEntitys) > 0 {
-		got = scalar(st.SuccessEntitys[0].ID)
+		got, gotNumber = scalar(st.SuccessEntitys[0].ID), scalar(st.SuccessEntitys[0].Number)
 	}
 	if got == "" || got == "0" {
 		got = scalar(a.Result.ID)
 	}
+	if gotNumber == "" {
+		gotNumber = scalar(a.Result.Number)
+	}
 	if got == "" || got == "0" {
 		got = id
+	}
+	if gotNumber != "" && !strings.EqualFold(gotNumber, number) {
+		// Every resend would create yet another bill: stop here.
+		return got, s.fail(r, false, 0, fmt.Sprintf("Kingdee saved %s bill %s under number %s (FID %s): the bill type's coding rule (编码规则) replaces the number erpbridge gives, so it cannot find the bill again; let the rule accept a number entered by hand, then delete bill %s in Kingdee and retry", doc.FormID, number, oneLine(gotNumber), oneLine(got), oneLine(gotNumber)), nil)
 	}
 	return got, nil
 }

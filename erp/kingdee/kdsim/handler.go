@@ -327,17 +327,6 @@ func readParams(body []byte, names []string) (map[string]any, error) {
 				out[name] = v
 			}
 		}
-		if len(names) == 1 && names[0] == "data" {
-			if _, ok := out["data"]; !ok {
-				out["data"] = obj // the query given as the body itself
-			} else if q, ok := out["data"].(map[string]any); ok {
-				if _, has := lookup(q, "FormId"); !has {
-					if f, ok := lookup(obj, "FormId"); ok {
-						q["FormId"] = f
-					}
-				}
-			}
-		}
 	}
 	if s, ok := out["data"].(string); ok {
 		d, err := decode([]byte(s))
@@ -345,6 +334,17 @@ func readParams(body []byte, names []string) (map[string]any, error) {
 			return nil, fmt.Errorf("data: %w", err)
 		}
 		out["data"] = d
+	}
+	if len(names) == 1 && names[0] == "data" {
+		if _, ok := out["data"]; !ok {
+			out["data"] = obj // the query given as the body itself
+		} else if q, ok := out["data"].(map[string]any); ok {
+			if _, has := lookup(q, "FormId"); !has {
+				if f, ok := lookup(obj, "FormId"); ok {
+					q["FormId"] = f
+				}
+			}
+		}
 	}
 	return out, nil
 }

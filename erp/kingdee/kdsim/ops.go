@@ -95,7 +95,7 @@ func (s *Server) save(p map[string]any) any {
 			return failure(OpSave, msgValidation, "FBillNo", fmt.Sprintf("单据编号[%s]已存在，不允许重复", number))
 		}
 	} else {
-		if number == "" {
+		if number == "" || s.opts.RenumberBills {
 			number = fmt.Sprintf("%s-%d", strings.ToUpper(formID), s.nextID)
 		}
 		if bills[strings.ToUpper(number)] != nil {

@@ -80,17 +80,20 @@ type Form struct {
 }
 
 // DefaultForms are the forms erpbridge's default Kingdee mapping writes,
-// with the fields it fills that Kingdee requires on a standard installation.
+// each with the fields a standard installation requires that the mapping
+// fills. (A form's required fields depend on its bill type and on the
+// installation; these are the simulator's assumption.)
 func DefaultForms() map[string]Form {
 	return map[string]Form{
 		"AP_Payable": {Required: []string{
 			"FBillTypeID", "FDATE", "FSUPPLIERID", "FCURRENCYID", "FSETTLEORGID", "FPAYORGID",
-			"FEntityDetail.FMATERIALID", "FEntityDetail.FPriceQty", "FEntityDetail.FTaxPrice",
+			"FEntityDetail.FPriceQty", "FEntityDetail.FTaxPrice",
 		}},
 		"SAL_SaleOrder": {Required: []string{
 			"FBillTypeID", "FDate", "FSaleOrgId", "FCustId", "FSalerId",
 			"FSaleOrderFinance.FSettleCurrId",
 			"FSaleOrderEntry.FMaterialId", "FSaleOrderEntry.FUnitID", "FSaleOrderEntry.FQty",
+			"FSaleOrderEntry.FDeliveryDate",
 		}},
 	}
 }
@@ -115,6 +118,10 @@ type Options struct {
 	// AnyForm accepts forms not in Forms, with no required fields; without
 	// it a call on such a form is refused as an unknown business object.
 	AnyForm bool
+	// RenumberBills makes a create ignore the given FBillNo and number the
+	// bill itself, as Kingdee does when the bill type's coding rule does not
+	// accept numbers entered by hand.
+	RenumberBills bool
 	// Now is the clock (default time.Now); tests move it to expire sessions.
 	Now func() time.Time
 }

@@ -31,7 +31,7 @@ type options struct {
 }
 
 // WithTransport sends the WebAPI calls through rt (default: a clone of
-// http.DefaultTransport).
+// http.DefaultTransport keeping one idle connection per session).
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
 
 // WithLogger logs session events (logins, lost sessions) to l; the default
@@ -71,7 +71,12 @@ func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
 		opt(&o)
 	}
 	if o.transport == nil {
-		o.transport = http.DefaultTransport.(*http.Transport).Clone()
+		o.transport = http.DefaultTransport
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = cfg.MaxSessions // one warm connection per session
+			o.transport = t
+		}
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)

@@ -595,3 +595,41 @@ func TestRenumberedBillIsRejected(t *testing.T) {
 		t.Errorf("%d bills, want 1", n)
 	}
 }
+
+// Every Fenbeitong category has a payable with its own expense item, and an
+// order without a price yet is not sent.
+func TestDefaultMappingFenbeitongCategories(t *testing.T) {
+	e := newEnv(t, nil)
+	hotel := goldenRecord(t, "hotel_order")
+	items := map[string]string{
+		"flight_order": "FBT-FLIGHT", "intl_flight_order": "FBT-INTL-FLIGHT", "hotel_order": "FBT-HOTEL",
+		"train_order": "FBT-TRAIN", "courier_order": "FBT-COURIER", "express_order": "FBT-EXPRESS",
+		"fee_waiver_order": "FBT-FEE-WAIVER", "order": "FBT-OTHER",
+	}
+	for kind, item := range items {
+		r := hotel
+		r.Kind = kind
+		e.send(r)
+		b := e.bill("AP_Payable", erp.DocumentNumber(r))
+		for _, want := range []string{`"FCOSTID":{"FNumber":"` + item + `"}`, `"FTaxPrice":98765432101234.56789`, `"FBillTypeID":{"FNumber":"YFD02_SYS"}`} {
+			if !bytes.Contains(b.Model, []byte(want)) {
+				t.Errorf("%s: bill lacks %s: %s", kind, want, b.Model)
+			}
+		}
+	}
+	unpriced := withData(t, hotel, hotel.Version, func(d map[string]any) { d["total_price"] = nil })
+	unpriced.ExternalID = "unpriced-1"
+	if res := e.send(unpriced); res.DocumentID != "" {
+		t.Errorf("unpriced order: %+v", res)
+	}
+	personal := withData(t, carOrder(t, "car-personal-1", "100.25"), 1, func(d map[string]any) {
+		d["price_info"].(map[string]any)["personal_total_pay"] = "30.05"
+	})
+	e.send(personal)
+	if b := e.bill("AP_Payable", erp.DocumentNumber(personal)); !bytes.Contains(b.Model, []byte(`"FTaxPrice":70.20`)) {
+		t.Errorf("company share of a car order: %s", b.Model)
+	}
+	if n := len(e.sim.Bills()); n != len(items)+1 {
+		t.Errorf("%d bills, want %d", n, len(items)+1)
+	}
+}

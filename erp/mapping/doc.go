@@ -78,8 +78,9 @@
 //	truncate(n)        text cut to n characters, the last of them "…" when it was
 //	                   longer, so a short ERP field is cut visibly
 //
-// Every one of them takes decimal text, integers and decimal values, and
-// gives null for a null it reads (dec_sum: for a null array). A float with a
+// decimal and the dec_ functions take decimal text, integers and decimal
+// values; truncate takes text. Each gives null for a null it reads (dec_sum:
+// for a null array). A float with a
 // fraction (a number literal such as 0.5 in a program, or the result of /,
 // tonumber or a math function) is binary, not exact: the functions refuse
 // it, and so does Render in the output; write decimal("0.5") instead. A decimal value
@@ -95,7 +96,9 @@
 // Render's errors are *Error: Error() names the file, the kind and what went
 // wrong and never holds record content (it may reach logs and parking
 // reasons); Detail() adds the values involved, for places that may hold
-// them. A kind without a program wraps ErrNoMapping; a program stopped by
+// them. gojq's own run-time messages appear in Error() with their quoted
+// values and numbers replaced by "…", and whole in Detail(). A kind without
+// a program wraps ErrNoMapping; a program stopped by
 // its context wraps the context's error. A program may refuse a record
 // with error("..."): Error() then says so and Detail() holds the message.
 //

@@ -62,30 +62,62 @@ func (e *funcError) Error() string {
 	return e.reason + ": " + e.detail
 }
 
-// redact removes the quoted values from one of gojq's error messages (JSON
-// string literals, truncated previews ending in ` ..."`, and Go's quoted
-// characters such as 'x'): they may be record content.
+// redact removes the values from one of gojq's error messages: they may be
+// record content. A quoted literal becomes "…", and so does a number of two
+// digits or more; a quote that is never closed, or a quoted run that spans a
+// truncated preview (gojq cuts arrays and objects with " ...]" and " ...}",
+// which can leave a quote open), cuts the message there, so what follows
+// cannot leak either.
 func redact(msg string) string {
 	var b strings.Builder
 	for i := 0; i < len(msg); {
-		switch c := msg[i]; c {
-		case '"':
-			if end := closing(msg, i+1, '"'); end > 0 {
-				b.WriteString(`"…"`)
-				i = end + 1
-				continue
+		c := msg[i]
+		switch {
+		case c == '"':
+			end := closing(msg, i+1, '"')
+			if end < 0 || strings.Contains(msg[i:end], " ...]") || strings.Contains(msg[i:end], " ...}") {
+				b.WriteString("…")
+				return b.String()
 			}
-		case '\'':
+			b.WriteString(`"…"`)
+			i = end + 1
+			continue
+		case c == '\'':
+			// Go's quoted characters ('x'); an apostrophe stays.
 			if end := closing(msg, i+1, '\''); end > 0 && utf8.RuneCountInString(msg[i+1:end]) <= 2 {
 				b.WriteString(`'…'`)
 				i = end + 1
 				continue
 			}
+		case isDigit(c) && (i == 0 || !isIdentByte(msg[i-1]) && msg[i-1] != '/'):
+			end, digits := numberEnd(msg, i)
+			if digits >= 2 {
+				b.WriteString("…")
+			} else {
+				b.WriteString(msg[i:end])
+			}
+			i = end
+			continue
 		}
-		b.WriteByte(msg[i])
+		b.WriteByte(c)
 		i++
 	}
 	return b.String()
+}
+
+// numberEnd is the end of the number that starts at msg[i] and how many
+// digits it has.
+func numberEnd(msg string, i int) (end, digits int) {
+	for end = i; end < len(msg); end++ {
+		switch c := msg[end]; {
+		case isDigit(c):
+			digits++
+		case strings.IndexByte(".eE+-", c) >= 0 && end+1 < len(msg) && isDigit(msg[end+1]):
+		default:
+			return end, digits
+		}
+	}
+	return end, digits
 }
 
 // closing is the index of the quote that closes a literal starting at from,

@@ -254,18 +254,13 @@ func (s *Set) Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
 
 	ctx, cancel := context.WithTimeout(ctx, MaxRunTime)
 	defer cancel()
-	iter := code.RunWithContext(ctx, input)
-	out, ok := iter.Next()
-	if !ok {
-		return nil, fail("the program gave no value; it must give one JSON object", "", nil)
-	}
-	if err, isErr := out.(error); isErr {
+	out, n, err := run(ctx, code, input)
+	switch {
+	case err != nil:
 		return nil, s.runError(r.Kind, ctx, err)
-	}
-	if extra, more := iter.Next(); more {
-		if err, isErr := extra.(error); isErr {
-			return nil, s.runError(r.Kind, ctx, err)
-		}
+	case n == 0:
+		return nil, fail("the program gave no value; it must give one JSON object", "", nil)
+	case n > 1:
 		return nil, fail("the program gave more than one value; it must give one JSON object", "", nil)
 	}
 	if _, isObject := out.(map[string]any); !isObject {
@@ -282,10 +277,42 @@ func (s *Set) Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
 	return doc, nil
 }
 
+// run runs code on input and returns its first value and how many values
+// it gave, counting up to two. A panic inside gojq becomes a panicError.
+func run(ctx context.Context, code *gojq.Code, input any) (first any, n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: fmt.Sprint(p)}
+		}
+	}()
+	iter := code.RunWithContext(ctx, input)
+	for n < 2 {
+		v, ok := iter.Next()
+		if !ok {
+			break
+		}
+		if e, isErr := v.(error); isErr {
+			return nil, n, e
+		}
+		if n == 0 {
+			first = v
+		}
+		n++
+	}
+	return first, n, nil
+}
+
+// panicError is a panic inside gojq, which a record must never turn into a
+// crash of the worker.
+type panicError struct{ value string }
+
+func (e *panicError) Error() string { return "gojq panicked: " + e.value }
+
 // runError is the *Error of a program that failed while it ran.
 func (s *Set) runError(kind string, ctx context.Context, err error) *Error {
 	e := &Error{File: s.file, Kind: kind}
 	var fe *funcError
+	var pe *panicError
 	var ve gojq.ValueError
 	switch {
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -294,6 +321,9 @@ func (s *Set) runError(kind string, ctx context.Context, err error) *Error {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			e.Reason += " (it ran longer than its deadline or " + MaxRunTime.String() + ")"
 		}
+	case errors.As(err, &pe):
+		e.Reason = "the program failed: gojq panicked"
+		e.detail = pe.value
 	case errors.As(err, &fe):
 		e.Reason = fe.reason
 		e.detail = fe.detail

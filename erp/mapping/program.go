@@ -41,7 +41,8 @@ type source struct {
 // (a literal block "|" or a one-line scalar), else the line and column in
 // the program.
 func (s source) position(off int) string {
-	off = min(max(off, 0), len(s.text))
+	// An error at the end (unexpected EOF) points just after the last code.
+	off = min(max(off, 0), len(strings.TrimRight(s.text, " \t\r\n")))
 	line := 1 + strings.Count(s.text[:off], "\n")
 	lineStart := strings.LastIndexByte(s.text[:off], '\n') + 1
 	col := 1 + utf8.RuneCountInString(s.text[lineStart:off])
@@ -176,7 +177,7 @@ func hasCode(prog string) bool {
 	scanCode(prog, func(int, string) bool {
 		found = true
 		return false
-	}, func(byte) bool { found = true; return false })
+	})
 	return found
 }
 
@@ -185,31 +186,33 @@ func hasCode(prog string) bool {
 // a field (.name), a format (@name) or an object key (name: ...).
 func findName(prog, name string) (int, bool) {
 	at, ok := -1, false
-	scanCode(prog, func(off int, word string) bool {
-		if word != name {
+	scanCode(prog, func(off int, token string) bool {
+		if token != name {
 			return true
 		}
 		before := strings.TrimRight(prog[:off], " \t\r\n")
 		if strings.HasSuffix(before, ".") || strings.HasSuffix(before, "@") {
 			return true
 		}
-		after := strings.TrimLeft(prog[off+len(word):], " \t\r\n")
-		if strings.HasPrefix(after, ":") && !strings.HasPrefix(after, "::") && !strings.HasPrefix(word, "$") {
+		after := strings.TrimLeft(prog[off+len(token):], " \t\r\n")
+		if strings.HasPrefix(after, ":") && !strings.HasPrefix(after, "::") && !strings.HasPrefix(token, "$") {
 			return true
 		}
 		at, ok = off, true
 		return false
-	}, nil)
+	})
 	return at, ok
 }
 
-// scanCode walks the code of a jq program, skipping comments and the text of
-// strings (but not the code interpolated into them), and calls word for each
-// identifier or $variable with its offset and other for each other
-// character of code; either returning false stops the walk.
-func scanCode(prog string, word func(off int, w string) bool, other func(c byte) bool) {
-	// depth holds, for each string interpolation we are in, the number of
-	// parentheses open inside it; empty means top-level code.
+// scanCode walks the code of a jq program and calls visit with the offset
+// of each token: an identifier (with module prefixes, lib::f), a
+// $variable, a number, or one other character. It skips white space,
+// comments and the text of strings, but not the code interpolated into
+// them ("\(...)"); a string's opening quote is a token. visit returning
+// false stops the walk.
+func scanCode(prog string, visit func(off int, token string) bool) {
+	// depth holds, for each string interpolation the walk is in, the number
+	// of parentheses open inside it.
 	var depth []int
 	inString := false
 	for i := 0; i < len(prog); i++ {
@@ -227,47 +230,49 @@ func scanCode(prog string, word func(off int, w string) bool, other func(c byte)
 			}
 			continue
 		}
+		token := prog[i : i+1]
 		switch {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			continue
 		case c == '#':
 			for i < len(prog) && prog[i] != '\n' {
 				i++
 			}
+			continue
 		case c == '"':
 			inString = true
 		case c == '(' && len(depth) > 0:
 			depth[len(depth)-1]++
-		case c == ')' && len(depth) > 0 && depth[len(depth)-1] == 0:
-			depth = depth[:len(depth)-1]
-			inString = true
 		case c == ')' && len(depth) > 0:
-			depth[len(depth)-1]--
+			if depth[len(depth)-1] == 0 {
+				depth = depth[:len(depth)-1]
+				inString = true
+			} else {
+				depth[len(depth)-1]--
+			}
 		case isDigit(c):
-			for i+1 < len(prog) && (isIdentByte(prog[i+1]) || prog[i+1] == '.') {
-				i++
-			}
-			if other != nil && !other(c) {
-				return
-			}
-		case c == '$' || isIdentByte(c):
 			j := i + 1
-			for j < len(prog) && (isIdentByte(prog[j]) || prog[j] == ':' && j+1 < len(prog) && prog[j+1] == ':' && j+2 < len(prog) && isIdentByte(prog[j+2])) {
-				if prog[j] == ':' {
-					j++
-				}
+			for j < len(prog) && (isIdentByte(prog[j]) || prog[j] == '.') {
 				j++
 			}
-			if word != nil && !word(i, prog[i:j]) {
-				return
+			token = prog[i:j]
+		case c == '$' || isIdentByte(c):
+			j := i + 1
+			for j < len(prog) {
+				if isIdentByte(prog[j]) {
+					j++
+				} else if strings.HasPrefix(prog[j:], "::") && j+2 < len(prog) && isIdentByte(prog[j+2]) {
+					j += 2
+				} else {
+					break
+				}
 			}
-			i = j - 1
-			continue
+			token = prog[i:j]
 		}
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '#' && c != '$' && !isIdentByte(c) && !isDigit(c) {
-			if other != nil && !other(c) {
-				return
-			}
+		if !visit(i, token) {
+			return
 		}
+		i += len(token) - 1
 	}
 }
 

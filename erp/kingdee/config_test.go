@@ -67,6 +67,9 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConfigDefaultsAndMasking(t *testing.T) {
 	c := Config{URL: "https://h/K3Cloud", AppSecret: appSecret, Password: password}.withDefaults()
+	if s := (Config{URL: "https://u:" + password + "@h/K3Cloud/"}).String(); strings.Contains(s, password) {
+		t.Errorf("password in the URL printed: %s", s)
+	}
 	if c.LCID != 2052 || c.MaxSessions != 4 || c.Timeout != 30*time.Second || c.URL != "https://h/K3Cloud/" {
 		t.Errorf("defaults: %+v", c)
 	}

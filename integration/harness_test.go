@@ -41,8 +41,8 @@ import (
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors"
-	"github.com/erpbridge/erpbridge/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -139,7 +139,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		logOut = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	c, err := worker.Dial(t.Context(), cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	c, err := temporalclient.Dial(t.Context(), cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}

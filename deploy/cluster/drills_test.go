@@ -17,7 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/worker"
+	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // TestDrills runs every drill against one cluster, in order; each reports
@@ -120,7 +120,7 @@ func TestDrills(t *testing.T) {
 		noCert.Temporal.TLSCA, noCert.Temporal.TLSServerName = c.cfg.Temporal.TLSCA, c.cfg.Temporal.TLSServerName
 		for name, cfg := range map[string]config.Config{"plain text": plain, "no client certificate": noCert} {
 			ctx, cancel := waitCtx(10 * time.Second)
-			cl, err := worker.Dial(ctx, cfg, worker.DialOptions{})
+			cl, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{})
 			cancel()
 			if err == nil {
 				cl.Close()

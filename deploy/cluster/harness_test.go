@@ -30,9 +30,9 @@ import (
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
-	"github.com/erpbridge/erpbridge/worker"
 )
 
 const (
@@ -133,7 +133,7 @@ func startCluster(t *testing.T) *cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if c.c, err = worker.Dial(ctx, c.cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring)}); err != nil {
+	if c.c, err = temporalclient.Dial(ctx, c.cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring)}); err != nil {
 		t.Fatalf("dial the cluster over mTLS: %v", err)
 	}
 	t.Cleanup(c.c.Close)

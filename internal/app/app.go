@@ -35,6 +35,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 	"github.com/erpbridge/erpbridge/worker"
@@ -262,7 +263,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	// A process with the api connects lazily: it starts and takes callbacks
 	// while Temporal is unreachable. A worker alone fails at once instead, so
 	// its supervisor restarts it.
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: withAPI})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: withAPI})
 	if err != nil {
 		return err
 	}

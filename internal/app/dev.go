@@ -27,10 +27,10 @@ import (
 	"github.com/erpbridge/erpbridge/internal/devstack"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 	"github.com/erpbridge/erpbridge/vendors/lenient"
-	"github.com/erpbridge/erpbridge/worker"
 )
 
 // devSecretsFile keeps the dev command's generated secrets, so a second run
@@ -121,12 +121,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	defer simHTTP.stop(5 * time.Second)
 
 	m := metrics.New()
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := worker.EnsureSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+	if _, err := temporalclient.EnsureSearchAttributes(ctx, c, cfg.Temporal.Namespace, flow.SearchAttributeNames); err != nil {
 		return err
 	}
 

@@ -19,7 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/worker"
+	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // replayPageSize is how many records a replay reads at a time.
@@ -329,7 +329,7 @@ func runReplay(ctx context.Context, args []string, cfg config.Config, log *slog.
 		return err
 	}
 	defer closeDB(db)
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{DataConverter: dc, Logger: log})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/config"
-	"github.com/erpbridge/erpbridge/worker"
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // setupPatience bounds how long setup retries while a just-started Temporal
@@ -19,14 +20,14 @@ const setupPatience = 2 * time.Minute
 // attributes on it; running it again changes nothing. A namespace is usable
 // a few seconds after it is registered, so each step is retried for a while.
 func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	c, err := worker.Dial(ctx, cfg, worker.DialOptions{Logger: log})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	ns := cfg.Temporal.Namespace
 	err = retrying(ctx, log, "namespace", func() error {
-		did, err := worker.EnsureNamespace(ctx, c, ns, cfg.Temporal.NamespaceRetention)
+		did, err := temporalclient.EnsureNamespace(ctx, c, ns, cfg.Temporal.NamespaceRetention)
 		if err == nil {
 			log.Info("namespace ready", "namespace", ns, "retention", cfg.Temporal.NamespaceRetention.String(), "changed", did)
 		}
@@ -36,7 +37,7 @@ func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	return retrying(ctx, log, "search attributes", func() error {
-		added, err := worker.EnsureSearchAttributes(ctx, c, ns)
+		added, err := temporalclient.EnsureSearchAttributes(ctx, c, ns, flow.SearchAttributeNames)
 		if err == nil {
 			log.Info("search attributes ready", "namespace", ns, "added", added)
 		}

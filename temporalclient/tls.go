@@ -1,4 +1,4 @@
-package worker
+package temporalclient
 
 import (
 	"crypto/tls"

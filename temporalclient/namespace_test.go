@@ -1,4 +1,4 @@
-package worker_test
+package temporalclient_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
-	"github.com/erpbridge/erpbridge/worker"
+	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // Setup registers the search attributes on a namespace that has none, and a
@@ -22,7 +22,7 @@ func TestEnsureSearchAttributesIsIdempotent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	added, err := worker.EnsureSearchAttributes(ctx, c, "default")
+	added, err := temporalclient.EnsureSearchAttributes(ctx, c, "default", flow.SearchAttributeNames)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestEnsureSearchAttributesIsIdempotent(t *testing.T) {
 	if !slices.Equal(added, want) {
 		t.Fatalf("first run added %v, want %v", added, want)
 	}
-	again, err := worker.EnsureSearchAttributes(ctx, c, "default")
+	again, err := temporalclient.EnsureSearchAttributes(ctx, c, "default", flow.SearchAttributeNames)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second run added %v (%v), want nothing", again, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/api"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/intake"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
@@ -112,7 +113,7 @@ type fixture struct {
 	router   http.Handler
 	temporal *fakeTemporal
 	store    *store.Store
-	relay    *api.Relay
+	relay    *intake.Relay
 	relayErr error // what the relay's last drain said
 	metrics  *metrics.Metrics
 	logs     *syncBuffer
@@ -124,7 +125,7 @@ func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fix
 	t.Helper()
 	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.relay = api.NewRelay(f.store, f.temporal, cfg.Temporal.TaskQueue, f.metrics, log)
+	f.relay = intake.NewRelay(f.store, f.temporal, cfg.Temporal.TaskQueue, f.metrics, log)
 	d := api.Deps{
 		Config:   cfg,
 		Temporal: f.temporal,

@@ -1,6 +1,8 @@
 // Package api is erpbridge's HTTP edge: vendor webhooks, health, readiness
-// and metrics. Handlers limit, read, verify, start the event's workflow and
-// answer; everything else happens in the workflow.
+// and metrics. A webhook handler limits, reads and authenticates a callback,
+// stores it (the intake's relay then starts its event's workflow) and
+// answers in the vendor's own format; everything else happens in the
+// workflows.
 package api
 
 import (
@@ -26,6 +28,15 @@ type Temporal interface {
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
 
+// Relay is the part of the intake's relay the API uses.
+type Relay interface {
+	// Kick wakes the relay for a newly stored callback; it never blocks.
+	Kick()
+	// Backlog is what the relay last saw: callbacks waiting for a workflow,
+	// the age of the oldest, and whether Temporal answered the last start.
+	Backlog() (waiting int64, oldestAge time.Duration, temporalReachable bool)
+}
+
 // Deps are the API's dependencies.
 type Deps struct {
 	// Config is FromEnv's, or config.Default() with changes; NewRouter and
@@ -34,8 +45,9 @@ type Deps struct {
 	Temporal Temporal
 	Store    *store.Store
 	Vendors  *vendors.Registry // nil: every vendor of vendors/registry, configured from Config
-	// Relay starts the workflows of stored callbacks; the edge wakes it.
-	Relay   *Relay
+	// Relay starts the workflows of stored callbacks (intake.Relay); the
+	// edge wakes it, and readiness shows its backlog.
+	Relay   Relay
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	// Draining, when it returns true, makes the webhooks answer 503 so vendors

@@ -12,6 +12,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/api"
 	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/intake"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 )
@@ -163,7 +164,7 @@ func TestMetricsEndpoint(t *testing.T) {
 
 func TestNewRouterDefaultsMetrics(t *testing.T) {
 	st := store.New(testenv.SQLite(t))
-	relay := api.NewRelay(st, &fakeTemporal{}, "q", nil, nil)
+	relay := intake.NewRelay(st, &fakeTemporal{}, "q", nil, nil)
 	r, err := api.NewRouter(api.Deps{Config: testConfig(t, nil), Temporal: &fakeTemporal{}, Store: st, Relay: relay})
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)

@@ -45,14 +45,15 @@ type Config struct {
 	// production; dev for `erpbridge dev`).
 	Profile string
 
-	HTTP     HTTP
-	Store    Store
-	Temporal Temporal
-	ERP      ERP
-	Codec    Codec
-	Vendors  Vendors
-	Dev      Dev
-	Log      Log
+	HTTP      HTTP
+	Store     Store
+	Temporal  Temporal
+	ERP       ERP
+	Codec     Codec
+	Vendors   Vendors
+	Schedules Schedules
+	Dev       Dev
+	Log       Log
 }
 
 // HTTP is the api's webhook port and the other HTTP addresses of a process.
@@ -232,6 +233,25 @@ type Vendors struct {
 	FenbeitongAllowedIPs []netip.Prefix
 }
 
+// Schedules are the Temporal Schedules the workers keep: each worker
+// creates or updates them when it starts, as `erpbridge setup` does, so
+// they run once per period however many workers there are, visible (and
+// pausable) in the Web UI.
+type Schedules struct {
+	// Enabled lets workers and setup create and update the schedules
+	// (SCHEDULES, default true); false leaves them to an operator.
+	Enabled bool
+	// SweepEvery is how often the stale-record sweep runs (SWEEP_EVERY,
+	// default 10m).
+	SweepEvery time.Duration
+	// StaleAfter is how long a record's newest state may wait unsent with
+	// nothing writing its row before the sweep tells its record workflow
+	// again (SWEEP_STALE_AFTER, default 1h). A record workflow at work writes
+	// the row at every send attempt, at most ERP_RETRY_MAX_INTERVAL apart, so
+	// it must be longer than that.
+	StaleAfter time.Duration
+}
+
 // Dev is the local state and the tools of `erpbridge dev` and `erpbridge erpsim`.
 type Dev struct {
 	// DataDir holds local state (DATA_DIR, default ".data"): the default
@@ -288,8 +308,9 @@ func Default() Config {
 			WriteTimeout: time.Minute,
 			MaxBodyBytes: 16 << 20,
 		},
-		Dev: Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},
-		Log: Log{Level: "info"},
+		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
+		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},
+		Log:       Log{Level: "info"},
 	}
 	c.derive(noneGiven)
 	return c

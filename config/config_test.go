@@ -45,9 +45,10 @@ func defaults() config.Config {
 			RetryInitial:     time.Second,
 			RetryMaxInterval: 10 * time.Minute,
 		},
-		Codec: config.Codec{Addr: ":8234", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxBodyBytes: 16 << 20},
-		Dev:   config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl"},
-		Log:   config.Log{Level: "info"},
+		Codec:     config.Codec{Addr: ":8234", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxBodyBytes: 16 << 20},
+		Schedules: config.Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
+		Dev:       config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl"},
+		Log:       config.Log{Level: "info"},
 	}
 }
 
@@ -82,6 +83,9 @@ func TestDefaults(t *testing.T) {
 func TestEverySetting(t *testing.T) {
 	got, err := config.FromEnv(env(map[string]string{
 		"HTTP_ADDR":                    " :9000 ",
+		"SCHEDULES":                    "false",
+		"SWEEP_EVERY":                  "5m",
+		"SWEEP_STALE_AFTER":            "2h",
 		"MYSQL_DSN":                    "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
 		"SQLITE_PATH":                  "/var/lib/erpbridge/db.sqlite",
 		"TEMPORAL_ADDRESS":             "temporal:7233",
@@ -183,8 +187,9 @@ func TestEverySetting(t *testing.T) {
 			FenbeitongToken:      "url-token",
 			FenbeitongAllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")},
 		},
-		Dev: config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl"},
-		Log: config.Log{Level: "debug"},
+		Schedules: config.Schedules{Enabled: false, SweepEvery: 5 * time.Minute, StaleAfter: 2 * time.Hour},
+		Dev:       config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl"},
+		Log:       config.Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)

@@ -52,6 +52,11 @@ func (c Config) problems() []string {
 	positive("ERP_RETRY_BUDGET", c.ERP.RetryBudget)
 	positive("ERP_RETRY_INITIAL", c.ERP.RetryInitial)
 	positive("ERP_RETRY_MAX_INTERVAL", c.ERP.RetryMaxInterval)
+	positive("SWEEP_EVERY", c.Schedules.SweepEvery)
+	positive("SWEEP_STALE_AFTER", c.Schedules.StaleAfter)
+	if c.Schedules.StaleAfter <= c.ERP.RetryMaxInterval {
+		add("SWEEP_STALE_AFTER (%s) must be longer than ERP_RETRY_MAX_INTERVAL (%s): a record workflow at work writes its record at least that often", c.Schedules.StaleAfter, c.ERP.RetryMaxInterval)
+	}
 	if c.ERP.RetryMaxInterval < c.ERP.RetryInitial {
 		add("ERP_RETRY_MAX_INTERVAL (%s) is shorter than ERP_RETRY_INITIAL (%s)", c.ERP.RetryMaxInterval, c.ERP.RetryInitial)
 	}

@@ -14,6 +14,13 @@ import (
 const (
 	EventWorkflowName  = "EventWorkflow"
 	RecordWorkflowName = "RecordWorkflow"
+	SweepWorkflowName  = "SweepWorkflow"
+)
+
+// Schedule ids: one schedule of each per namespace, whatever the number of workers.
+const (
+	// SweepScheduleID runs SweepWorkflow every SWEEP_EVERY.
+	SweepScheduleID = "erpbridge-stale-sweep"
 )
 
 // Signal, update and query names.
@@ -259,4 +266,18 @@ type Status struct {
 	Synced     int64  `json:"synced_revision,omitempty"`
 	Attempts   int    `json:"attempts"`
 	LastError  string `json:"last_error,omitempty"`
+}
+
+// SweepInput starts a SweepWorkflow: records whose newest state has waited
+// unsent, with nothing writing their row, for longer than StaleAfter are told
+// to their record workflows again.
+type SweepInput struct {
+	StaleAfter time.Duration
+}
+
+// SweepResult is what one sweep did.
+type SweepResult struct {
+	// Told is how many records' workflows were told again (started, for
+	// those that were not running).
+	Told int
 }

@@ -133,6 +133,9 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		RetryInitial: 200 * time.Millisecond, RetryMaxInterval: 2 * time.Second}
 	cfg.Vendors.AutoX3AppSecret, cfg.Vendors.FenbeitongToken = appSecret, fbtToken
 	cfg.HTTP.DrainWindow = o.drainWindow
+	// Stacks share the dev server's namespace: the schedules, one per
+	// namespace, are set up by the tests that need them, under ids of their own.
+	cfg.Schedules.Enabled = false
 	m := metrics.New()
 	logOut := o.logs
 	if logOut == nil {

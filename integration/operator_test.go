@@ -21,14 +21,13 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
@@ -289,21 +288,23 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	if err := s.c.TerminateWorkflow(context.Background(), recordID, "", "operator mistake"); err != nil {
 		t.Fatal(err)
 	}
-	sweeper := &activities.Activities{Store: store.New(s.db), Temporal: s.c, TaskQueue: s.cfg.Temporal.TaskQueue, Policy: app.SyncPolicy(s.cfg)}
+	// The sweep's schedule, under an id of this stack's (stacks share the
+	// namespace); it is triggered by hand rather than left to its period.
+	sweep := s.sweepSchedule(time.Hour)
 	// Waiting, but not for long yet: left alone.
-	if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 0 {
-		t.Fatalf("a sweep of fresh records told %d, %v; want 0", told, err)
+	if told := sweep(); told != 0 {
+		t.Fatalf("a sweep of fresh records told %d; want 0", told)
 	}
 	// An hour on, nothing having written the record (the ERP still fails,
 	// so a send attempt still in flight at the termination only writes it
 	// again, and the next try takes that in).
-	testenv.Eventually(t, "the sweep tells the record's workflow", 30*time.Second, func() error {
+	testenv.Eventually(t, "the sweep tells the record's workflow", time.Minute, func() error {
 		if err := s.db.Model(&models.RecordState{}).Where("kind = ? AND external_id = ?", "reception_order", ext).
-			UpdateColumn("updated_at", time.Now().Add(-2*activities.StaleAfter)).Error; err != nil {
+			UpdateColumn("updated_at", time.Now().Add(-2*time.Hour)).Error; err != nil {
 			return err
 		}
-		if told, err := activities.RenotifyStale(context.Background(), sweeper, activities.StaleAfter); err != nil || told != 1 {
-			return fmt.Errorf("told %d, %v; want 1", told, err)
+		if told := sweep(); told != 1 {
+			return fmt.Errorf("told %d; want 1", told)
 		}
 		return nil
 	})
@@ -313,6 +314,53 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	s.mustResult(wfID, string(models.EventSynced))
 	if recs := s.records("reception_order", ext); len(recs) != 1 {
 		t.Fatalf("ERP has %d records, want 1", len(recs))
+	}
+}
+
+// sweepSchedule sets up the stale-record sweep's schedule for this stack,
+// as a worker does at its start, with a period too long to fire during the
+// test, and returns a func that triggers one run and returns how many
+// records it told.
+func (s *stack) sweepSchedule(staleAfter time.Duration) func() int {
+	s.t.Helper()
+	ctx := context.Background()
+	id := flow.SweepScheduleID + "-" + s.cfg.Temporal.TaskQueue
+	did, err := temporalclient.EnsureSchedule(ctx, s.c, temporalclient.Schedule{ID: id, Every: 24 * time.Hour,
+		Workflow: flow.SweepWorkflowName, Args: []any{flow.SweepInput{StaleAfter: staleAfter}}, TaskQueue: s.cfg.Temporal.TaskQueue})
+	if err != nil || did != "created" {
+		s.t.Fatalf("set up schedule %s: %q, %v", id, did, err)
+	}
+	// Set up again, as every worker does at its start: updated, still one.
+	if did, err := temporalclient.EnsureSchedule(ctx, s.c, temporalclient.Schedule{ID: id, Every: 24 * time.Hour,
+		Workflow: flow.SweepWorkflowName, Args: []any{flow.SweepInput{StaleAfter: staleAfter}}, TaskQueue: s.cfg.Temporal.TaskQueue}); err != nil || did != "updated" {
+		s.t.Fatalf("set up schedule %s again: %q, %v", id, did, err)
+	}
+	h := s.c.ScheduleClient().GetHandle(ctx, id)
+	s.t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	runs := 0
+	return func() int {
+		s.t.Helper()
+		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}); err != nil {
+			s.t.Fatalf("trigger %s: %v", id, err)
+		}
+		runs++
+		var runID string
+		testenv.Eventually(s.t, fmt.Sprintf("run %d of %s", runs, id), time.Minute, func() error {
+			d, err := h.Describe(ctx)
+			if err != nil {
+				return err
+			}
+			if len(d.Info.RecentActions) < runs {
+				return fmt.Errorf("%d runs so far", len(d.Info.RecentActions))
+			}
+			runID = d.Info.RecentActions[runs-1].StartWorkflowResult.WorkflowID
+			return nil
+		})
+		var res flow.SweepResult
+		if err := s.c.GetWorkflow(ctx, runID, "").Get(ctx, &res); err != nil {
+			s.t.Fatalf("sweep %s: %v", runID, err)
+		}
+		return res.Told
 	}
 }
 

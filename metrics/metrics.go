@@ -37,6 +37,9 @@ type Metrics struct {
 	// RecordsParked is the number of records whose newest state the ERP
 	// rejected and that wait for an operator's retry or skip.
 	RecordsParked prometheus.Gauge
+	// RecordsParkedOldestSeconds is how long the longest-parked record has
+	// waited for an operator (0 when none is parked).
+	RecordsParkedOldestSeconds prometheus.Gauge
 	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, duplicate, failed).
 	RelayStarts *prometheus.CounterVec
 	// WebhookInFlight is the number of webhook requests being handled now.
@@ -72,7 +75,7 @@ func New() *Metrics {
 			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
 		}, []string{"vendor"}),
 		ERPSyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_erp_sync_total", Help: "ERP send outcomes: accepted, duplicate, retry, rejected.",
+			Name: "erpbridge_erp_sync_total", Help: "ERP sends by vendor (source), kind and outcome: accepted, duplicate, retry, rejected.",
 		}, []string{"source", "kind", "outcome"}),
 		ERPSyncSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "erpbridge_erp_sync_seconds", Help: "Latency of ERP sends.",
@@ -86,6 +89,9 @@ func New() *Metrics {
 		}),
 		RecordsParked: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpbridge_records_parked", Help: "Records whose newest state the ERP rejected, waiting for an operator's retry or skip (from the store).",
+		}),
+		RecordsParkedOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpbridge_records_parked_oldest_seconds", Help: "How long the longest-parked record has waited for an operator's retry or skip (0 when none; from the store).",
 		}),
 		IntakeOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpbridge_intake_oldest_seconds", Help: "Age of the oldest stored callback waiting for its workflow (0 when none).",
@@ -104,6 +110,6 @@ func New() *Metrics {
 		}, []string{"vendor", "reason", "repeated"}),
 	}
 	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
-		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
+		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RecordsParkedOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
 }

@@ -119,14 +119,25 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 	return n, oldest.ReceivedAt, nil
 }
 
-// Parked counts the records whose newest state the ERP rejected, waiting
-// for an operator (an indexed count).
-func (s *Store) Parked(ctx context.Context) (int64, error) {
+// Parked counts the records whose newest state waits for an operator's
+// retry or skip (the ERP refused it, or its retry budget ran out), and
+// returns when the longest-waiting of them was parked (zero when none):
+// indexed reads.
+func (s *Store) Parked(ctx context.Context) (int64, time.Time, error) {
+	db := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", models.RecordRejected)
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", models.RecordRejected).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count parked records: %w", err)
+	if err := db.Count(&n).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("count parked records: %w", err)
 	}
-	return n, nil
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var oldest models.RecordState
+	if err := s.db.WithContext(ctx).Select("updated_at").Where("sync_status = ?", models.RecordRejected).
+		Order("updated_at").Limit(1).Find(&oldest).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("find the longest-parked record: %w", err)
+	}
+	return n, oldest.UpdatedAt, nil
 }
 
 // Callback returns the raw body of a stored callback; ok is false when there is none.

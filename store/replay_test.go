@@ -134,9 +134,16 @@ func TestParkedCountsRejectedRecords(t *testing.T) {
 			replayRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
 			replayRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
 			replayRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
-			n, err := s.Parked(context.Background())
+			n, oldest, err := s.Parked(context.Background())
 			if err != nil || n != 2 {
 				t.Fatalf("Parked = %d, %v; want 2", n, err)
+			}
+			if !oldest.Equal(day) {
+				t.Fatalf("the longest-parked record was parked at %v, want %v", oldest, day)
+			}
+			replayRow(t, db, "autox3", "reception_order", "5", 10, 2, 1, models.RecordRejected, day.Add(-time.Hour))
+			if _, oldest, _ = s.Parked(context.Background()); !oldest.Equal(day.Add(-time.Hour)) {
+				t.Fatalf("oldest %v after an older rejection", oldest)
 			}
 		})
 	}

@@ -29,7 +29,7 @@ func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
 			replayRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, models.RecordSkipped, old)     // an operator's
 			replayRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, models.RecordPending, old) // never applied
 
-			got, err := s.StaleRecords(ctx, time.Now().Add(-time.Hour), 10)
+			got, err := s.ClaimStaleRecords(ctx, time.Now().Add(-time.Hour), 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,10 +44,10 @@ func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
 				t.Fatalf("stale records %v, want stale-1 and stale-2, oldest first", ids)
 			}
 			// Handed out: not again until they have waited as long again.
-			if again, err := s.StaleRecords(ctx, time.Now().Add(-time.Hour), 10); err != nil || len(again) != 0 {
+			if again, err := s.ClaimStaleRecords(ctx, time.Now().Add(-time.Hour), 10); err != nil || len(again) != 0 {
 				t.Fatalf("a second sweep found %v, %v; want none", again, err)
 			}
-			if later, err := s.StaleRecords(ctx, time.Now().Add(time.Hour), 1); err != nil || len(later) != 1 {
+			if later, err := s.ClaimStaleRecords(ctx, time.Now().Add(time.Hour), 1); err != nil || len(later) != 1 {
 				t.Fatalf("a sweep an hour on, limit 1, found %v, %v; want one", later, err)
 			}
 		})

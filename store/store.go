@@ -495,7 +495,7 @@ func (s *Store) MarkSkipped(ctx context.Context, in flow.SkipInput) error {
 }
 
 // Stale is a record whose newest state is not at the ERP and that nothing
-// has touched for a while (see StaleRecords).
+// has touched for a while (see ClaimStaleRecords).
 type Stale struct {
 	ID         uint64
 	Vendor     string
@@ -504,13 +504,13 @@ type Stale struct {
 	Revision   int64
 }
 
-// StaleRecords returns up to limit records whose newest state waits to be
-// sent (pending) and that nothing has written since before: a record
+// ClaimStaleRecords returns up to limit records whose newest state waits to
+// be sent (pending) and that nothing has written since before: a record
 // workflow working on one writes it at least at every send attempt, so
 // these have none (an operator terminated it, say, or Temporal lost it).
-// Each one returned is marked as looked at now, so the next call, in this
-// process or another, skips it for as long again.
-func (s *Store) StaleRecords(ctx context.Context, before time.Time, limit int) ([]Stale, error) {
+// Each one returned is claimed: its row is marked as looked at now, so the
+// next call, in this process or another, skips it for as long again.
+func (s *Store) ClaimStaleRecords(ctx context.Context, before time.Time, limit int) ([]Stale, error) {
 	var out []Stale
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.RecordState{}).Select("id", "vendor", "kind", "external_id", "revision").

@@ -145,6 +145,10 @@ func (s *standIns) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sync
 
 func (s *standIns) MarkSkipped(context.Context, flow.SkipInput) error { return nil }
 
+func (s *standIns) SweepStaleRecords(context.Context, flow.SweepInput) (flow.SweepResult, error) {
+	return flow.SweepResult{Told: 2}, nil
+}
+
 func TestWriteHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -159,6 +163,7 @@ func TestWriteHistories(t *testing.T) {
 	w := sdkworker.New(c, historiesQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: flow.SweepWorkflowName})
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
@@ -302,4 +307,15 @@ func TestWriteHistories(t *testing.T) {
 		result(part, want)
 	}
 	save("event-split-part-handed-over", flow.EventWorkflowID(vendors.AutoX3, "msg-split#plan:1"))
+
+	sweep, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.SweepScheduleID + "-histories", TaskQueue: historiesQueue},
+		flow.SweepWorkflowName, flow.SweepInput{StaleAfter: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var swept flow.SweepResult
+	if err := sweep.Get(ctx, &swept); err != nil || swept.Told != 2 {
+		t.Fatalf("sweep: %+v, %v", swept, err)
+	}
+	save("sweep", sweep.GetID())
 }

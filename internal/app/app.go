@@ -33,6 +33,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/intake"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
@@ -291,17 +292,16 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
-		background.Add(1)
-		go func() {
-			defer background.Done()
-			activities.KeepRecordsMoving(runCtx, acts, activities.StaleEvery, activities.StaleAfter)
-		}()
 	}
 	var servers []*http.Server
 	if withAPI {
-		relay := api.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
-		background.Add(1)
+		relay := intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
+		background.Add(2)
 		go func() { defer background.Done(); relay.Run(runCtx) }()
+		go func() {
+			defer background.Done()
+			intake.WatchParked(runCtx, store.New(b.db), b.metrics, b.log, intake.GaugesEvery)
+		}()
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.db), Vendors: b.vendors, Relay: relay,
 			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load}
 		router, err := api.NewRouter(deps)
@@ -398,6 +398,9 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 				h.w = wk
 				h.mu.Unlock()
 				b.log.Info("worker started", "task_queue", b.cfg.Temporal.TaskQueue, "namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName())
+				if b.cfg.Schedules.Enabled {
+					keepSchedules(ctx, b)
+				}
 				return
 			}
 			h.mu.Unlock()
@@ -411,6 +414,25 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 		}
 	}()
 	return h
+}
+
+// keepSchedules creates or updates the schedules once the worker runs,
+// retrying with backoff while Temporal refuses, until ctx ends.
+func keepSchedules(ctx context.Context, b *Bridge) {
+	backoff := time.Second
+	for {
+		err := ensureSchedules(ctx, b.temporal, b.cfg, b.log)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		b.log.Warn("schedules cannot be set up yet; retrying", "error", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
 }
 
 // stop stops the worker if it started; a nil handle does nothing.

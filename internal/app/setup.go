@@ -9,6 +9,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/temporalclient"
+	"go.temporal.io/sdk/client"
 )
 
 // setupPatience bounds how long setup retries while a just-started Temporal
@@ -16,8 +17,9 @@ import (
 const setupPatience = 2 * time.Minute
 
 // runSetup creates the namespace (TEMPORAL_NAMESPACE, with
-// TEMPORAL_NAMESPACE_RETENTION) unless it exists, then registers the search
-// attributes on it; running it again changes nothing. A namespace is usable
+// TEMPORAL_NAMESPACE_RETENTION) unless it exists, registers the search
+// attributes on it, and creates or updates the schedules (unless
+// SCHEDULES=false); running it again changes nothing. A namespace is usable
 // a few seconds after it is registered, so each step is retried for a while.
 func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{Logger: log})
@@ -36,13 +38,38 @@ func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	return retrying(ctx, log, "search attributes", func() error {
+	err = retrying(ctx, log, "search attributes", func() error {
 		added, err := temporalclient.EnsureSearchAttributes(ctx, c, ns, flow.SearchAttributeNames)
 		if err == nil {
 			log.Info("search attributes ready", "namespace", ns, "added", added)
 		}
 		return err
 	})
+	if err != nil || !cfg.Schedules.Enabled {
+		return err
+	}
+	return retrying(ctx, log, "schedules", func() error { return ensureSchedules(ctx, c, cfg, log) })
+}
+
+// schedules are the Temporal Schedules the workers keep on the namespace.
+func schedules(cfg config.Config) []temporalclient.Schedule {
+	return []temporalclient.Schedule{{
+		ID: flow.SweepScheduleID, Every: cfg.Schedules.SweepEvery, Workflow: flow.SweepWorkflowName,
+		Args: []any{flow.SweepInput{StaleAfter: cfg.Schedules.StaleAfter}}, TaskQueue: cfg.Temporal.TaskQueue,
+		Memo: map[string]any{"purpose": "tell the record workflows of records left waiting unsent again"},
+	}}
+}
+
+// ensureSchedules creates or updates every schedule (see schedules).
+func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config, log *slog.Logger) error {
+	for _, s := range schedules(cfg) {
+		did, err := temporalclient.EnsureSchedule(ctx, c, s)
+		if err != nil {
+			return err
+		}
+		log.Info("schedule ready", "schedule", s.ID, "every", s.Every.String(), "changed", did)
+	}
+	return nil
 }
 
 // retrying calls f until it succeeds, ctx ends or setupPatience has passed.

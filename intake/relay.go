@@ -1,4 +1,9 @@
-package api
+// Package intake turns stored callbacks into workflows: the relay starts the
+// event workflow of every callback the edge stored (at once when the edge
+// wakes it, and again for whatever an earlier try or another process left),
+// and the gauges show the backlog and the records waiting for an operator.
+// The edge (package api) only stores a callback and answers.
+package intake
 
 import (
 	"context"
@@ -31,8 +36,6 @@ const (
 	// so a live relay keeps its claim, and short enough that the batch of a
 	// relay that died is taken over soon.
 	relayLease = 2 * time.Minute
-	// parkedEvery is how often the parked-records gauge is counted afresh.
-	parkedEvery = 15 * time.Second
 )
 
 // Relay starts the workflow of every stored callback that has none yet: the
@@ -43,7 +46,7 @@ const (
 // second start, so no callback is started twice or forgotten.
 type Relay struct {
 	Store     *store.Store
-	Temporal  Temporal
+	Temporal  Starter
 	TaskQueue string
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
@@ -53,11 +56,15 @@ type Relay struct {
 	backlog   atomic.Int64
 	oldest    atomic.Int64 // unix ms of the oldest waiting callback; 0 when none
 	mu        sync.Mutex   // one drain at a time per process
-	parkedAt  time.Time    // when the parked records were last counted (Run's goroutine only)
+}
+
+// Starter is the part of the Temporal client the relay uses.
+type Starter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 }
 
 // NewRelay builds a relay; Run starts it.
-func NewRelay(st *store.Store, t Temporal, taskQueue string, m *metrics.Metrics, log *slog.Logger) *Relay {
+func NewRelay(st *store.Store, t Starter, taskQueue string, m *metrics.Metrics, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -229,12 +236,6 @@ func (r *Relay) refreshBacklog(ctx context.Context) {
 	if r.Metrics != nil {
 		r.Metrics.IntakeBacklog.Set(float64(n))
 		r.Metrics.IntakeOldestSeconds.Set(age)
-		if time.Since(r.parkedAt) >= parkedEvery {
-			if parked, err := r.Store.Parked(ctx); err == nil {
-				r.Metrics.RecordsParked.Set(float64(parked))
-				r.parkedAt = time.Now()
-			}
-		}
 	}
 }
 

@@ -1,0 +1,213 @@
+package mapping
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// goldenRecords are the records of the golden files: each file's
+// "erp"."body" and each of its "parts"[]."erp"."body".
+func goldenRecords(t *testing.T) map[string]erp.Record {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "golden", "testdata", "golden", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	type body struct {
+		ERP *struct {
+			Body json.RawMessage `json:"body"`
+		} `json:"erp"`
+	}
+	records := make(map[string]erp.Record)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var g struct {
+			body
+			Parts []body `json:"parts"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &g), f)
+		for i, b := range append([]body{g.body}, g.Parts...) {
+			if b.ERP == nil {
+				continue
+			}
+			var r erp.Record
+			require.NoError(t, json.Unmarshal(b.ERP.Body, &r), f)
+			records[filepath.Base(f)+"#"+string(rune('0'+i))] = r
+		}
+	}
+	return records
+}
+
+func TestDefaultsRenderEveryGoldenRecord(t *testing.T) {
+	t.Parallel()
+	records := goldenRecords(t)
+	require.GreaterOrEqual(t, len(records), 15)
+	for _, kind := range []string{erp.KindKingdee, erp.KindTryton} {
+		s, err := Default(kind)
+		require.NoError(t, err)
+		rendered := map[string]int{}
+		for name, r := range records {
+			doc, err := s.Render(context.Background(), r)
+			if err != nil {
+				assert.True(t, errors.Is(err, ErrNoMapping), "%s %s: %v", kind, name, err)
+				assert.False(t, s.Has(r.Kind), "%s %s", kind, name)
+				continue
+			}
+			var obj map[string]any
+			require.NoError(t, json.Unmarshal(doc, &obj), "%s %s", kind, name)
+			rendered[r.Kind]++
+		}
+		assert.Equal(t, 2, rendered["car_order"], kind)
+		assert.Equal(t, 2, rendered["reception_order"], kind)
+	}
+}
+
+// carOrder is the golden Fenbeitong car order with the largest amounts.
+func carOrder(t *testing.T) (erp.Record, []string) {
+	t.Helper()
+	r := goldenRecords(t)["fenbeitong_car_full.json#0"]
+	require.Equal(t, "car_order", r.Kind)
+	var data struct {
+		PriceDetailInfo []struct {
+			Amount string `json:"amount"`
+		} `json:"price_detail_info"`
+	}
+	require.NoError(t, json.Unmarshal(r.Data, &data))
+	var amounts []string
+	for _, p := range data.PriceDetailInfo {
+		amounts = append(amounts, p.Amount)
+	}
+	require.Equal(t, []string{"14.1", "98765432101234.5678", "10.12345", "-5"}, amounts)
+	return r, amounts
+}
+
+// decodeExact decodes a document keeping numbers as written.
+func decodeExact(t *testing.T, doc []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(v))
+}
+
+func TestKingdeeDefaultCarOrderAmountsAreExact(t *testing.T) {
+	t.Parallel()
+	r, amounts := carOrder(t)
+	s, err := Default(erp.KindKingdee)
+	require.NoError(t, err)
+	doc, err := s.Render(context.Background(), r)
+	require.NoError(t, err)
+	var got struct {
+		FormID string `json:"formid"`
+		Submit bool   `json:"submit"`
+		Audit  bool   `json:"audit"`
+		Model  struct {
+			Supplier struct{ FNumber string } `json:"FSUPPLIERID"`
+			Lines    []struct {
+				Price json.Number `json:"FTaxPrice"`
+			} `json:"FEntityDetail"`
+		} `json:"model"`
+	}
+	decodeExact(t, doc, &got)
+	assert.Equal(t, "AP_Payable", got.FormID)
+	assert.False(t, got.Submit)
+	assert.False(t, got.Audit)
+	assert.NotEmpty(t, got.Model.Supplier.FNumber)
+	require.Len(t, got.Model.Lines, len(amounts))
+	for i, l := range got.Model.Lines {
+		assert.Equal(t, json.Number(amounts[i]), l.Price)
+	}
+	assert.Contains(t, string(doc), `"FTaxPrice":98765432101234.5678`)
+}
+
+func TestTrytonDefaultCarOrderAmountsAreExact(t *testing.T) {
+	t.Parallel()
+	r, amounts := carOrder(t)
+	s, err := Default(erp.KindTryton)
+	require.NoError(t, err)
+	doc, err := s.Render(context.Background(), r)
+	require.NoError(t, err)
+	var got struct {
+		Model  string `json:"model"`
+		Values struct {
+			Type      string `json:"type"`
+			Reference string `json:"reference"`
+		} `json:"values"`
+		Refs struct {
+			Party struct {
+				Model string `json:"model"`
+			} `json:"party"`
+		} `json:"refs"`
+		Lines struct {
+			Field string `json:"field"`
+			Model string `json:"model"`
+			Items []struct {
+				Values struct {
+					UnitPrice json.Number `json:"unit_price"`
+				} `json:"values"`
+			} `json:"items"`
+		} `json:"lines"`
+	}
+	decodeExact(t, doc, &got)
+	assert.Equal(t, "account.invoice", got.Model)
+	assert.Equal(t, "in", got.Values.Type)
+	assert.Equal(t, erp.DocumentNumber(r), got.Values.Reference)
+	assert.Equal(t, "party.party", got.Refs.Party.Model)
+	assert.Equal(t, "lines", got.Lines.Field)
+	assert.Equal(t, "account.invoice.line", got.Lines.Model)
+	require.Len(t, got.Lines.Items, len(amounts))
+	for i, it := range got.Lines.Items {
+		assert.Equal(t, json.Number(amounts[i]), it.Values.UnitPrice)
+	}
+}
+
+func TestDefaultReceptionOrders(t *testing.T) {
+	t.Parallel()
+	r := goldenRecords(t)["autox3_receivebase_create_full.json#0"]
+	require.Equal(t, "reception_order", r.Kind)
+
+	k, err := Default(erp.KindKingdee)
+	require.NoError(t, err)
+	doc, err := k.Render(context.Background(), r)
+	require.NoError(t, err)
+	var kd struct {
+		FormID string `json:"formid"`
+		Model  struct {
+			Lines []struct {
+				Note string `json:"FEntryNote"`
+			} `json:"FSaleOrderEntry"`
+		} `json:"model"`
+	}
+	decodeExact(t, doc, &kd)
+	assert.Equal(t, "SAL_SaleOrder", kd.FormID)
+	require.Len(t, kd.Model.Lines, 1)
+	assert.Equal(t, "里程 12345.67 km", kd.Model.Lines[0].Note)
+
+	tr, err := Default(erp.KindTryton)
+	require.NoError(t, err)
+	doc, err = tr.Render(context.Background(), r)
+	require.NoError(t, err)
+	var td struct {
+		Model  string `json:"model"`
+		Values struct {
+			Reference string `json:"reference"`
+		} `json:"values"`
+		Refs struct {
+			Party struct {
+				Search [][]string `json:"search"`
+			} `json:"party"`
+		} `json:"refs"`
+	}
+	decodeExact(t, doc, &td)
+	assert.Equal(t, "sale.sale", td.Model)
+	assert.Equal(t, "AX3-RO-6483", td.Values.Reference)
+	assert.Equal(t, [][]string{{"contact_mechanisms.value", "=", "13800138000"}}, td.Refs.Party.Search)
+}

@@ -12,10 +12,11 @@ import (
 	"sync"
 
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/mapping"
 )
 
 // Mapper renders a record into the document the Sink writes; *mapping.Set
-// is one.
+// is the one erpbridge uses (mapping.Load(erp.KindTryton, path)).
 type Mapper interface {
 	Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
 }
@@ -58,7 +59,7 @@ func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if m == nil {
+	if set, ok := m.(*mapping.Set); m == nil || (ok && set == nil) {
 		return nil, errors.New("tryton: no mapping")
 	}
 	var o options
@@ -572,8 +573,12 @@ func (w *writer) with(key string, v any) map[string]any {
 	return out
 }
 
-// mappingReason says why the mapping failed; the mapping's errors name its
-// file, kind and expression, never the record's content.
+// mappingReason says why the mapping failed. The mapping's errors name its
+// file, kind and expression, never the record's content; a kind without a
+// program says so.
 func mappingReason(r erp.Record, err error) string {
-	return fmt.Sprintf("mapping of kind %q: %v", r.Kind, err)
+	if errors.Is(err, mapping.ErrNoMapping) {
+		return fmt.Sprintf("no Tryton document for records of kind %q: %v (add a program for the kind to the mapping file)", r.Kind, err)
+	}
+	return fmt.Sprintf("mapping of kind %q failed: %v", r.Kind, err)
 }

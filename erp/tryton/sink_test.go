@@ -80,8 +80,8 @@ func invoiceDoc(lines ...testLine) string {
 	}
 	return fmt.Sprintf(`{"model": "account.invoice",
 		"values": {"type": "in", "description": "test invoice"},
-		"refs": {"party": {"model": "party.party", "search": [["code", "=", "FBT"]],
-			"create": {"name": "分贝通 Fenbeitong", "code": "FBT", "addresses": [["create", [{}]]]}}},
+		"refs": {"party": {"model": "party.party", "search": [["code", "=", "FENBEITONG"]],
+			"create": {"name": "分贝通 Fenbeitong", "code": "FENBEITONG", "addresses": [["create", [{}]]]}}},
 		"on_change": ["type", "party"],
 		"on_change_with": ["account"],
 		"lines": {"field": "lines", "items": [%s]}}`, strings.Join(items, ","))

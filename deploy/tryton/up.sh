@@ -53,8 +53,23 @@ running_pid() {
 	echo "$pid"
 }
 
+# free_port PREFERRED: PREFERRED when it is free on 127.0.0.1 (so the server
+# keeps its URL across restarts), else any free port.
 free_port() {
-	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	"$PYTHON" - "$1" <<'EOF'
+import socket, sys
+for port in (int(sys.argv[1]), 0):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(('127.0.0.1', port))
+    except OSError:
+        s.close()
+        continue
+    print(s.getsockname()[1])
+    s.close()
+    break
+EOF
 }
 
 # answers PORT: JSON-RPC answers on PORT (common.server.version).
@@ -124,7 +139,9 @@ if [ ! -f "$DIR/.ready" ]; then
 	log "database ready in $(($(date +%s) - started))s"
 fi
 
-port=$(free_port)
+previous=$(cat "$DIR/port" 2>/dev/null || true)
+[[ $previous =~ ^[0-9]+$ ]] || previous=0
+port=$(free_port "$previous")
 write_conf "$port"
 echo "$port" >"$DIR/port"
 log "starting trytond on 127.0.0.1:$port (log: $DIR/trytond.log)"

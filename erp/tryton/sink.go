@@ -135,7 +135,7 @@ func (s *Sink) Send(ctx context.Context, r erp.Record) (erp.Result, error) {
 func (s *Sink) failure(r erp.Record, err error) *erp.Error {
 	var ce *callError
 	if errors.As(err, &ce) {
-		e := &erp.Error{
+		return &erp.Error{
 			Record:     r.Label(),
 			Status:     ce.Status,
 			Retryable:  ce.Retryable,
@@ -143,7 +143,6 @@ func (s *Sink) failure(r erp.Record, err error) *erp.Error {
 			RetryAfter: ce.RetryAfter,
 			Err:        ce.Err,
 		}
-		return e
 	}
 	var rj *rejection
 	if errors.As(err, &rj) {

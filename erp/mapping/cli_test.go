@@ -67,10 +67,10 @@ func TestRenderFile(t *testing.T) {
 func TestRenderFileErrors(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	err := RenderFile(&out, erp.KindTryton, "", "hotel_order", []byte(carRecordJSON))
+	err := RenderFile(&out, erp.KindTryton, "", "maintenance_job", []byte(carRecordJSON))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrNoMapping))
-	assert.Equal(t, "mapping defaults/tryton.yaml: kind hotel_order: no mapping for this kind", err.Error())
+	assert.Equal(t, "mapping defaults/tryton.yaml: kind maintenance_job: no mapping for this kind", err.Error())
 
 	// The person rendering a file sees the detail.
 	dir := t.TempDir()

@@ -210,5 +210,5 @@ func TestDefaultReceptionOrders(t *testing.T) {
 	decodeExact(t, doc, &td)
 	assert.Equal(t, "sale.sale", td.Model)
 	assert.Equal(t, "AX3-RO-6483", td.Values.Reference)
-	assert.Equal(t, [][]string{{"contact_mechanisms.value", "=", "13800138000"}}, td.Refs.Party.Search)
+	assert.Equal(t, [][]string{{"code", "=", "AX3-OWNER-6483"}}, td.Refs.Party.Search, "the owner's party is found by a code from AutoX3's ids, never by a phone number")
 }

@@ -54,11 +54,11 @@ test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chrom
 bench: ## Micro-benchmarks (go test -bench): the edge, the parsers, the codec, Persist
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Flags of cmd/benche2e, e.g. make bench-e2e BENCH_E2E_ARGS='-store mysql -n 5000 -dup 0.5 -json out.json'
+# Flags of tools/benche2e, e.g. make bench-e2e BENCH_E2E_ARGS='-store mysql -n 5000 -dup 0.5 -json out.json'
 BENCH_E2E_ARGS ?= -n 300 -c 20 -store sqlite
 
 bench-e2e: ## End to end against bare Temporal on one dev server (BENCH_E2E_ARGS: -n -c -store -dup -prefill -json)
-	$(GO) run ./cmd/benche2e $(BENCH_E2E_ARGS)
+	$(GO) run ./tools/benche2e $(BENCH_E2E_ARGS)
 
 lint: ## go vet, gofmt, and workflowcheck when it can be had
 	$(GO) vet ./...

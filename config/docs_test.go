@@ -16,7 +16,7 @@ import (
 // config does not read.
 var readElsewhere = []string{
 	"GOMEMLIMIT",   // the Go runtime
-	"TEMPORAL_CLI", // internal/devstack, for erpbridge dev and the tests
+	"TEMPORAL_CLI", // tools/devstack, for erpbridge dev and the tests
 }
 
 // docTables returns the backquoted names in the first and second cells of

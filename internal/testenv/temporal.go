@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/tools/devstack"
 )
 
 // shared is the test binary's dev server behind Temporal. Test binaries are

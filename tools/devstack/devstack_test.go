@@ -29,7 +29,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/internal/devstack"
+	"github.com/erpbridge/erpbridge/tools/devstack"
 )
 
 // TestPinnedCLIVersionEverywhere keeps the Makefile, which CI uses to install

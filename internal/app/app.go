@@ -199,7 +199,7 @@ type Bridge struct {
 	db       *gorm.DB
 	temporal client.Client
 	metrics  *metrics.Metrics
-	erp      activities.ERPSender
+	erp      erp.Sink
 	vendors  *vendors.Registry
 	listener net.Listener
 	draining atomic.Bool
@@ -281,27 +281,12 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 // closes letting requests in flight finish, then the worker drains its
 // running activities.
 func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
-	errc := make(chan error, 3)
-	runCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	var background sync.WaitGroup
-	var w *workerHandle
-	if withWorker {
-		acts := &activities.Activities{
-			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
-			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
-		}
-		w = startWorker(runCtx, b, acts)
-	}
+	// Everything that can fail is built and bound first, so a failure leaves
+	// nothing running: the handlers, then the listeners.
 	var servers []*http.Server
+	var relay *intake.Relay
 	if withAPI {
-		relay := intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
-		background.Add(2)
-		go func() { defer background.Done(); relay.Run(runCtx) }()
-		go func() {
-			defer background.Done()
-			intake.WatchParked(runCtx, store.New(b.db), b.metrics, b.log, intake.GaugesEvery)
-		}()
+		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.db), Vendors: b.vendors, Relay: relay,
 			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load}
 		router, err := api.NewRouter(deps)
@@ -325,16 +310,45 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	if b.cfg.HTTP.PprofAddr != "" {
 		servers = append(servers, newPprofServer(b.cfg.HTTP.PprofAddr))
 	}
+	listeners := make([]net.Listener, len(servers))
 	for i, srv := range servers {
 		ln := b.listener
 		if i > 0 || ln == nil {
 			var err error
 			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
-				stopBackground()
-				w.stop()
+				for _, open := range listeners[:i] {
+					if open != b.listener {
+						_ = open.Close()
+					}
+				}
 				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 			}
 		}
+		listeners[i] = ln
+	}
+
+	errc := make(chan error, len(servers))
+	runCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	var background sync.WaitGroup
+	var w *workerHandle
+	if withWorker {
+		acts := &activities.Activities{
+			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
+			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+		}
+		w = startWorker(runCtx, b, acts)
+	}
+	if withAPI {
+		background.Add(2)
+		go func() { defer background.Done(); relay.Run(runCtx) }()
+		go func() {
+			defer background.Done()
+			intake.WatchParked(runCtx, store.New(b.db), b.metrics, b.log, intake.GaugesEvery)
+		}()
+	}
+	for i, srv := range servers {
+		ln := listeners[i]
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err

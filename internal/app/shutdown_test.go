@@ -2,7 +2,9 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"context"
@@ -80,5 +82,47 @@ func TestShutdownReadinessFailsFirst(t *testing.T) {
 		}
 	case <-time.After(cfg.ShutdownBudget(true, false) + time.Second):
 		t.Fatalf("Run did not return within the %s budget", cfg.ShutdownBudget(true, false))
+	}
+}
+
+// A Bridge that cannot bind one of its addresses starts nothing: no worker
+// polls its task queue, and the addresses it did bind are free again.
+func TestRunThatCannotListenStartsNothing(t *testing.T) {
+	srv := testenv.Temporal(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	web, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Temporal.Address, cfg.Temporal.TaskQueue = srv.FrontendHostPort(), "never-"+fmt.Sprint(time.Now().UnixNano())
+	cfg.HTTP.AdminAddr = taken.Addr().String()
+	cfg.Schedules.Enabled = false
+	c := srv.Client()
+	b, err := NewBridge(BridgeDeps{Config: cfg, DB: testenv.SQLite(t), Temporal: c, Listener: web, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Run(t.Context(), true, true)
+	if err == nil || !strings.Contains(err.Error(), "listen on "+cfg.HTTP.AdminAddr) {
+		t.Fatalf("Run = %v, want a failure to listen on the admin address", err)
+	}
+	// The worker would have polled within a second of starting.
+	time.Sleep(2 * time.Second)
+	resp, err := c.DescribeTaskQueue(t.Context(), cfg.Temporal.TaskQueue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.GetPollers()); n != 0 {
+		t.Fatalf("%d pollers on the task queue of a Bridge that failed to start", n)
+	}
+	// The webhook listener it was given is closed by nobody but its owner; the
+	// admin address is still the test's.
+	if _, err := net.Dial("tcp", web.Addr().String()); err != nil {
+		t.Fatalf("the given listener was closed: %v", err)
 	}
 }

@@ -1,0 +1,73 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/vendors"
+)
+
+// decode decodes an event's body with its vendor's decoder, once per
+// activity attempt; a content problem is a non-retryable, typed failure.
+func (a *Activities) decode(in flow.EventInput, body []byte) (*vendors.Event, error) {
+	ev, err := a.Vendors.Decode(in.Vendor, body)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
+	}
+	if ev.EventKey != in.EventKey {
+		// One part of a message that changes several records: its own event.
+		if part, ok := ev.Part(in.EventKey); ok {
+			return part, nil
+		}
+		err := fmt.Errorf("event key %q derived from the body does not match the workflow's %q", ev.EventKey, in.EventKey)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrInvalidContent, err)
+	}
+	return ev, nil
+}
+
+// Persist verifies a callback's content (schema and business rules; invalid
+// content fails with the non-retryable ErrInvalidContent) and stores it: it
+// reads the body the edge stored (the claim check), and, if the event is
+// newer than the stored state of its record, makes it the record's newest
+// state with its normalised rows, in one transaction (see store.Persist).
+// Verification is not a step of its own: it would read and decode the same
+// body a second time and fail the same way. Running Persist twice for the
+// same event changes nothing and answers the same.
+func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.PersistResult, error) {
+	p, ev, err := a.Store.Persist(ctx, inbound(in.Event, in.WorkflowID), func(body []byte) (*vendors.Event, error) {
+		return a.decode(in.Event, body)
+	})
+	if errors.Is(err, store.ErrNoCallback) {
+		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
+	}
+	if err != nil {
+		return flow.PersistResult{}, err
+	}
+	if a.Metrics != nil {
+		a.Metrics.Persisted.WithLabelValues(ev.Vendor, strconv.FormatBool(p.Applied)).Inc()
+	}
+	if len(ev.Warnings) > 0 && a.Logger != nil {
+		// Warnings name fields, never values; the list is kept in inbound_events.warnings.
+		a.Logger.WarnContext(ctx, "callback kept with warnings", "vendor", ev.Vendor, "event_type", ev.EventType,
+			"workflow_id", in.WorkflowID, "warnings", len(ev.Warnings))
+	}
+	return flow.PersistResult{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version, Generic: ev.Generic,
+		Applied: p.Applied, Revision: p.Revision, Parts: p.Parts}, nil
+}
+
+// RecordInvalid keeps the raw body of a callback whose content failed
+// verification, so an operator can inspect it; the workflow still fails.
+func (a *Activities) RecordInvalid(ctx context.Context, in flow.InvalidInput) error {
+	return a.Store.KeepInvalid(ctx, inbound(in.Event, in.WorkflowID), in.Problem)
+}
+
+func inbound(in flow.EventInput, workflowID string) store.Inbound {
+	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType,
+		WorkflowID: workflowID, ReceivedAt: in.ReceivedAt}
+}

@@ -185,7 +185,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 			"duration_ms", time.Since(start).Milliseconds()}
-		for _, k := range []string{"vendor", "msg_id", "workflow_id", "outcome"} {
+		for _, k := range []string{"vendor", "event_key", "workflow_id", "outcome"} {
 			if v, ok := c.Get(k); ok {
 				attrs = append(attrs, k, v)
 			}

@@ -239,8 +239,8 @@ func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
 	if id, _ := access[3]["workflow_id"].(string); id != "autox3:msg-log-0001" {
 		t.Errorf("accepted AutoX3 record workflow_id = %v, want autox3:msg-log-0001", access[3]["workflow_id"])
 	}
-	if id, _ := access[0]["msg_id"].(string); !strings.HasPrefix(id, "3:FBT-CAR-0200:700:") {
-		t.Errorf("accepted Fenbeitong record msg_id = %v, want the derived event key", access[0]["msg_id"])
+	if id, _ := access[0]["event_key"].(string); !strings.HasPrefix(id, "3:FBT-CAR-0200:700:") {
+		t.Errorf("accepted Fenbeitong record event_key = %v, want the derived event key", access[0]["event_key"])
 	}
 }
 

@@ -37,8 +37,9 @@ func refuse(status int, outcome, format string, args ...any) *refusal {
 	return &refusal{status: status, outcome: outcome, msg: fmt.Sprintf(format, args...)}
 }
 
-// webhook is the endpoint of one vendor: limit, read, authenticate, start,
-// answer in the vendor's own reply format. Timing, metrics and the status
+// webhook is the endpoint of one vendor: limit, read, authenticate, store
+// (waking the relay, which starts the event's workflow), answer in the
+// vendor's own reply format. Timing, metrics and the status
 // code of the answer are the same for every vendor.
 func (h *handlers) webhook(v vendors.Vendor) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -50,7 +51,7 @@ func (h *handlers) webhook(v vendors.Vendor) gin.HandlerFunc {
 	}
 }
 
-// accept reads the body, lets the vendor authenticate and key it, and starts its workflow.
+// accept reads the body, lets the vendor authenticate and key it, and keeps it.
 func (h *handlers) accept(c *gin.Context, v vendors.Vendor) (vendors.Meta, bool, error) {
 	body, err := h.readBody(c)
 	if err != nil {
@@ -65,7 +66,7 @@ func (h *handlers) accept(c *gin.Context, v vendors.Vendor) (vendors.Meta, bool,
 		return vendors.Meta{}, false, classify(err)
 	}
 	h.countAuth(v.Name(), meta.Auth)
-	c.Set("msg_id", meta.EventKey)
+	c.Set("event_key", meta.EventKey)
 	dup, err := h.keep(c, store.Inbound{Vendor: v.Name(), EventKey: meta.EventKey, EventType: meta.EventType, Body: body,
 		WorkflowID: flow.EventWorkflowID(v.Name(), meta.EventKey), ReceivedAt: time.Now().UTC()})
 	return meta, dup, err

@@ -12,9 +12,10 @@ func All() []any {
 	return append(out, fenbeitongModels...)
 }
 
-// InboundEvent is one accepted vendor callback, stored raw: the claim check.
-// The edge writes it before it answers (SyncStatus "received"), the workflow
-// carries only its (Vendor, EventKey), and Persist fills in the rest.
+// InboundEvent is one event: a vendor callback the edge accepted, stored raw
+// before it answered (SyncStatus "received"), or one part of a split
+// message. Its workflow's input carries only a claim check naming it,
+// (Vendor, EventKey), and Persist fills in the rest.
 // (Vendor, EventKey) is unique, so a redelivered callback can never become a
 // second row.
 type InboundEvent struct {

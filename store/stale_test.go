@@ -21,13 +21,13 @@ func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
 			ctx := context.Background()
 			old := time.Now().Add(-3 * time.Hour)
 			fresh := time.Now().Add(-time.Minute)
-			replayRow(t, db, "autox3", "reception_order", "stale-1", 10, 2, 1, models.RecordPending, old)
-			replayRow(t, db, "autox3", "reception_order", "stale-2", 10, 1, 0, models.RecordPending, old.Add(time.Minute))
-			replayRow(t, db, "autox3", "reception_order", "busy", 10, 2, 1, models.RecordPending, fresh)      // a workflow is at it
-			replayRow(t, db, "autox3", "reception_order", "synced", 10, 2, 2, models.RecordSynced, old)       // at the ERP
-			replayRow(t, db, "autox3", "reception_order", "parked", 10, 2, 1, models.RecordRejected, old)     // an operator's
-			replayRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, models.RecordSkipped, old)     // an operator's
-			replayRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, models.RecordPending, old) // never applied
+			resendRow(t, db, "autox3", "reception_order", "stale-1", 10, 2, 1, models.RecordPending, old)
+			resendRow(t, db, "autox3", "reception_order", "stale-2", 10, 1, 0, models.RecordPending, old.Add(time.Minute))
+			resendRow(t, db, "autox3", "reception_order", "busy", 10, 2, 1, models.RecordPending, fresh)      // a workflow is at it
+			resendRow(t, db, "autox3", "reception_order", "synced", 10, 2, 2, models.RecordSynced, old)       // at the ERP
+			resendRow(t, db, "autox3", "reception_order", "parked", 10, 2, 1, models.RecordRejected, old)     // an operator's
+			resendRow(t, db, "autox3", "reception_order", "skipped", 10, 2, 2, models.RecordSkipped, old)     // an operator's
+			resendRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, models.RecordPending, old) // never applied
 
 			got, err := s.ClaimStaleRecords(ctx, time.Now().Add(-time.Hour), 10)
 			if err != nil {

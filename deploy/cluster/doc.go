@@ -6,6 +6,6 @@
 // they restart workers, kill Temporal's history and matching services and an
 // API replica, then check that nothing acknowledged was lost or doubled and
 // that the ERP ends on every record's newest state. They also rehearse
-// `erpbridge replay` after an ERP restore and the bulk retry of parked
+// `erpbridge resend` after an ERP restore and the bulk retry of parked
 // records with Temporal's batch signal.
 package cluster

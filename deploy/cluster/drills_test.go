@@ -36,7 +36,7 @@ func TestDrills(t *testing.T) {
 	c := startCluster(t)
 	up := time.Since(began)
 	var report []drill
-	newest := map[recordKey]int64{} // every record of every drill, for the replay
+	newest := map[recordKey]int64{} // every record of every drill, for the resend
 
 	sub := func(name string, f func(c *cluster) drill) {
 		t.Run(name, func(t *testing.T) {
@@ -105,8 +105,8 @@ func TestDrills(t *testing.T) {
 		return d
 	})
 
-	sub("replay-after-erp-restore", func(c *cluster) drill {
-		return c.replayDrill(newest)
+	sub("resend-after-erp-restore", func(c *cluster) drill {
+		return c.resendDrill(newest)
 	})
 
 	sub("bulk-retry-of-parked-records", func(c *cluster) drill {
@@ -139,11 +139,11 @@ func (c *cluster) with(t *testing.T) *cluster {
 	return &cc
 }
 
-// replayDrill restores the ERP from an older "backup" (the simulator's data
-// file cut at its middle record), runs `erpbridge replay --changed-since`
+// resendDrill restores the ERP from an older "backup" (the simulator's data
+// file cut at its middle record), runs `erpbridge resend --changed-since`
 // the backup's time, and checks the ERP is back on every record's newest
 // state with no Idempotency-Key accepted twice.
-func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
+func (c *cluster) resendDrill(newest map[recordKey]int64) drill {
 	t := c.t
 	before, err := c.erpRecords()
 	if err != nil || len(before) < 10 {
@@ -163,9 +163,9 @@ func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
 	cpu := c.cpuTimes()
 	start := time.Now()
 	since := backupAt.Add(-time.Second).UTC().Format(time.RFC3339Nano)
-	out, errOut, err := c.erpbridge("replay", "--changed-since", since, "--progress", "2s")
+	out, errOut, err := c.erpbridge("resend", "--changed-since", since, "--progress", "2s")
 	if err != nil {
-		t.Fatalf("erpbridge replay: %v\n%s\n%s", err, out, errOut)
+		t.Fatalf("erpbridge resend: %v\n%s\n%s", err, out, errOut)
 	}
 	replayed := time.Since(start)
 	resent := strings.Count(out, "\nresent") + boolInt(strings.HasPrefix(out, "resent"))
@@ -193,7 +193,7 @@ func (c *cluster) replayDrill(newest map[recordKey]int64) drill {
 	recs, _ := c.erpRecords()
 	checkERP(t, recs, newest)
 	t.Logf("replay: %d of %d records resent in %s (command), ERP complete %s after the start", resent, len(newest), replayed.Round(time.Millisecond), done.Round(time.Millisecond))
-	return drill{Name: "ERP restored from a backup, then `erpbridge replay --changed-since`", Records: len(newest),
+	return drill{Name: "ERP restored from a backup, then `erpbridge resend --changed-since`", Records: len(newest),
 		Burst: replayed, Drain: done - replayed, CPU: used,
 		Note: fmt.Sprintf("ERP cut back from %d to %d accepted records; %d records resent", len(before), keep, resent)}
 }

@@ -54,7 +54,7 @@ var commands = map[string]string{
 	"erpsim":       "run the ERP simulator",
 	"version":      "print the version and build information",
 	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
-	"replay":       "resend the stored newest state of chosen records to the ERP, e.g. after an ERP restore (replay -h: flags)",
+	"resend":       "send the stored newest state of chosen records to the ERP again, e.g. after an ERP restore (resend -h: flags)",
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
@@ -128,8 +128,8 @@ func run(ctx context.Context, name string, args []string, cfg config.Config, log
 		return serveERPSim(ctx, cfg, log)
 	case "api", "worker", "all":
 		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
-	case "replay":
-		return runReplay(ctx, args, cfg, log, stdout, stderr)
+	case "resend":
+		return runResend(ctx, args, cfg, log, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q", name)
 }

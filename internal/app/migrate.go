@@ -47,7 +47,7 @@ func openStore(cfg config.Config) (*gorm.DB, error) {
 // needs says what each command uses, for config.Require.
 func needs(command string) config.Needs {
 	switch command {
-	case "migrate", "api", "replay":
+	case "migrate", "api", "resend":
 		return config.Needs{Store: true}
 	case "worker", "all":
 		return config.Needs{Store: true, ERP: true}

@@ -22,15 +22,15 @@ import (
 	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
-// replayPageSize is how many records a replay reads at a time.
-const replayPageSize = 500
+// resendPageSize is how many records a resend reads at a time.
+const resendPageSize = 500
 
-// Replayer resends the newest stored state of chosen records through their
+// Resender resends the newest stored state of chosen records through their
 // record workflows, the only senders to the ERP: after an ERP restore from
 // backup, what the ERP lost comes back under the same Idempotency-Keys (a
 // state the ERP still has is answered 409, which counts as done), and a
 // newer state arriving meanwhile still wins. See store.MarkForResend.
-type Replayer struct {
+type Resender struct {
 	Store *store.Store
 	// Notify tells a record workflow of a revision, starting it when it is
 	// not running: activities.(*Activities).NotifyRecord.
@@ -48,8 +48,8 @@ type Replayer struct {
 	outMu sync.Mutex
 }
 
-// ReplaySummary counts what a replay did with the records it chose.
-type ReplaySummary struct {
+// ResendSummary counts what a resend did with the records it chose.
+type ResendSummary struct {
 	Chosen   int64 // records the filter chose
 	Examined int64
 	Resent   int64 // synced records sent again
@@ -58,16 +58,16 @@ type ReplaySummary struct {
 	Failed   int64
 }
 
-func (s *ReplaySummary) String() string {
+func (s *ResendSummary) String() string {
 	return fmt.Sprintf("%d of %d records: %d resent, %d pending (record workflow told again), %d held for an operator, %d failed",
 		atomic.LoadInt64(&s.Examined), s.Chosen, atomic.LoadInt64(&s.Resent), atomic.LoadInt64(&s.Pending),
 		atomic.LoadInt64(&s.Held), atomic.LoadInt64(&s.Failed))
 }
 
-// Run replays every record f chooses.
-func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary, error) {
-	var sum ReplaySummary
-	n, err := r.Store.CountReplay(ctx, f)
+// Run resends every record f chooses.
+func (r *Resender) Run(ctx context.Context, f store.ResendFilter) (ResendSummary, error) {
+	var sum ResendSummary
+	n, err := r.Store.CountResend(ctx, f)
 	if err != nil {
 		return sum, err
 	}
@@ -76,7 +76,7 @@ func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary
 	if r.Concurrency == 0 {
 		workers = 8
 	}
-	records := make(chan store.ReplayRecord)
+	records := make(chan store.ResendRecord)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -92,7 +92,7 @@ func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary
 	var listErr error
 	var after uint64
 	for ctx.Err() == nil {
-		page, err := r.Store.ReplayPage(ctx, f, after, replayPageSize)
+		page, err := r.Store.ResendPage(ctx, f, after, resendPageSize)
 		if err != nil {
 			listErr = err
 			break
@@ -104,7 +104,7 @@ func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary
 			}
 			after = rec.ID
 		}
-		if len(page) < replayPageSize {
+		if len(page) < resendPageSize {
 			break
 		}
 	}
@@ -115,19 +115,19 @@ func (r *Replayer) Run(ctx context.Context, f store.ReplayFilter) (ReplaySummary
 	case listErr != nil:
 		return sum, listErr
 	case ctx.Err() != nil:
-		return sum, fmt.Errorf("replay interrupted after %s; run it again to finish", sum.String())
+		return sum, fmt.Errorf("resend interrupted after %s; run it again to finish", sum.String())
 	case sum.Failed > 0:
-		return sum, fmt.Errorf("%d records failed; run the same replay again to finish them", sum.Failed)
+		return sum, fmt.Errorf("%d records failed; run the same resend again to finish them", sum.Failed)
 	}
 	return sum, nil
 }
 
-// one replays one record.
-func (r *Replayer) one(ctx context.Context, rec store.ReplayRecord, sum *ReplaySummary) {
+// one resends one record.
+func (r *Resender) one(ctx context.Context, rec store.ResendRecord, sum *ResendSummary) {
 	switch {
 	case rec.SyncStatus == models.RecordRejected || rec.SyncStatus == models.RecordSkipped:
 		atomic.AddInt64(&sum.Held, 1)
-		r.line("held", rec, string(rec.SyncStatus)+" at revision "+fmt.Sprint(rec.Revision)+": for an operator (retry or skip), not replayed")
+		r.line("held", rec, string(rec.SyncStatus)+" at revision "+fmt.Sprint(rec.Revision)+": for an operator (retry or skip), not resent")
 		return
 	case r.DryRun && rec.Revision > rec.SyncedRevision:
 		atomic.AddInt64(&sum.Pending, 1)
@@ -157,7 +157,7 @@ func (r *Replayer) one(ctx context.Context, rec store.ReplayRecord, sum *ReplayS
 	}
 }
 
-func (r *Replayer) line(what string, rec store.ReplayRecord, detail string) {
+func (r *Resender) line(what string, rec store.ResendRecord, detail string) {
 	r.outMu.Lock()
 	defer r.outMu.Unlock()
 	fmt.Fprintf(r.Out, "%-12s %s\t%s\n", what, rec.Label(), detail)
@@ -165,7 +165,7 @@ func (r *Replayer) line(what string, rec store.ReplayRecord, detail string) {
 
 // reportProgress prints the summary every ProgressEvery until the returned
 // stop is called, which prints it a last time.
-func (r *Replayer) reportProgress(sum *ReplaySummary) (stop func()) {
+func (r *Resender) reportProgress(sum *ResendSummary) (stop func()) {
 	if r.Progress == nil {
 		return func() {}
 	}
@@ -185,9 +185,9 @@ func (r *Replayer) reportProgress(sum *ReplaySummary) (stop func()) {
 			case <-t.C:
 				ex := atomic.LoadInt64(&sum.Examined)
 				rate := float64(ex) / time.Since(start).Seconds()
-				fmt.Fprintf(r.Progress, "replay: %s (%.0f%%, %.0f records/s)\n", sum.String(), percent(ex, sum.Chosen), rate)
+				fmt.Fprintf(r.Progress, "resend: %s (%.0f%%, %.0f records/s)\n", sum.String(), percent(ex, sum.Chosen), rate)
 			case <-done:
-				fmt.Fprintf(r.Progress, "replay: done in %s: %s\n", time.Since(start).Round(time.Millisecond), sum.String())
+				fmt.Fprintf(r.Progress, "resend: done in %s: %s\n", time.Since(start).Round(time.Millisecond), sum.String())
 				return
 			}
 		}
@@ -202,23 +202,23 @@ func percent(n, of int64) float64 {
 	return 100 * float64(n) / float64(of)
 }
 
-// replayArgs are the flags of `erpbridge replay`.
-type replayArgs struct {
-	filter      store.ReplayFilter
+// resendArgs are the flags of `erpbridge resend`.
+type resendArgs struct {
+	filter      store.ResendFilter
 	all         bool
 	dryRun      bool
 	concurrency int
 	progress    time.Duration
 }
 
-// parseReplayArgs reads the flags; a filter or --all is required so that
+// parseResendArgs reads the flags; a filter or --all is required so that
 // nothing is resent by accident.
-func parseReplayArgs(args []string, stderr io.Writer) (replayArgs, error) {
-	var a replayArgs
-	fs := flag.NewFlagSet("erpbridge replay", flag.ContinueOnError)
+func parseResendArgs(args []string, stderr io.Writer) (resendArgs, error) {
+	var a resendArgs
+	fs := flag.NewFlagSet("erpbridge resend", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: erpbridge replay [flags]
+		fmt.Fprint(stderr, `usage: erpbridge resend [flags]
 
 Resends the newest stored state of the chosen records to the ERP through
 their record workflows, under the same Idempotency-Keys (a state the ERP
@@ -311,9 +311,9 @@ func parseReplayTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time like 2025-03-01T08:00:00+08:00 or 2025-03-01", v)
 }
 
-// runReplay is `erpbridge replay`.
-func runReplay(ctx context.Context, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
-	a, err := parseReplayArgs(args, stderr)
+// runResend is `erpbridge resend`.
+func runResend(ctx context.Context, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
+	a, err := parseResendArgs(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -337,7 +337,7 @@ func runReplay(ctx context.Context, args []string, cfg config.Config, log *slog.
 	// The same signal-with-start the workers use, so a record workflow
 	// started here is the one they would start.
 	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	r := &Replayer{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
+	r := &Resender{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
 		ProgressEvery: a.progress, Concurrency: a.concurrency, DryRun: a.dryRun}
 	_, err = r.Run(ctx, a.filter)
 	return err

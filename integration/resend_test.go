@@ -21,16 +21,16 @@ import (
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
-// replayer is the replay command's engine on the stack's database and Temporal.
-func (s *stack) replayer(out *bytes.Buffer) *app.Replayer {
+// resender is the resend command's engine on the stack's database and Temporal.
+func (s *stack) resender(out *bytes.Buffer) *app.Resender {
 	n := &activities.Activities{Temporal: s.c, TaskQueue: s.cfg.Temporal.TaskQueue, Policy: app.SyncPolicy(s.cfg)}
-	return &app.Replayer{Store: store.New(s.db), Notify: n.NotifyRecord, Out: out, Concurrency: 4}
+	return &app.Resender{Store: store.New(s.db), Notify: n.NotifyRecord, Out: out, Concurrency: 4}
 }
 
 // Replay sends each chosen record's newest state again through its record
 // workflow under the same Idempotency-Key: an ERP that still holds it answers
-// 409, and a newer state arriving during the replay still ends up last.
-// (The cluster drill replays into an ERP restored from an older backup.)
+// 409, and a newer state arriving during the resend still ends up last.
+// (The cluster drill resends into an ERP restored from an older backup.)
 func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	s := newStack(t, "mysql")
 	base := time.Now().Add(-time.Hour).UnixMilli()
@@ -42,7 +42,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, base, appSecret))
 		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 	}
-	// A fourth order is parked by an ERP rejection: replay leaves it to operators.
+	// A fourth order is parked by an ERP rejection: resend leaves it to operators.
 	parked := strconv.FormatInt(uniqueID()+97, 10)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{parked}}); err != nil {
 		t.Fatal(err)
@@ -68,10 +68,10 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 		defer close(done)
 		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(newerMsg, second, newer, appSecret))
 	}()
-	sum, err := s.replayer(&out).Run(context.Background(), store.ReplayFilter{Vendor: "autox3", Kind: "reception_order", ExternalIDs: []string{ids[0], ids[1], parked}})
+	sum, err := s.resender(&out).Run(context.Background(), store.ResendFilter{Vendor: "autox3", Kind: "reception_order", ExternalIDs: []string{ids[0], ids[1], parked}})
 	<-done
 	if err != nil {
-		t.Fatalf("replay: %v\n%s", err, out.String())
+		t.Fatalf("resend: %v\n%s", err, out.String())
 	}
 	if sum.Chosen != 3 || sum.Held != 1 || sum.Resent+sum.Pending != 2 {
 		t.Fatalf("summary %+v\n%s", sum, out.String())

@@ -13,8 +13,8 @@ import (
 	"github.com/erpbridge/erpbridge/store"
 )
 
-// replayRow stores a record state as it stands after some syncs, last changed at changed.
-func replayRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revision, synced int64, status models.RecordStatus, changed time.Time) models.RecordState {
+// resendRow stores a record state as it stands after some syncs, last changed at changed.
+func resendRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revision, synced int64, status models.RecordStatus, changed time.Time) models.RecordState {
 	t.Helper()
 	st := models.RecordState{Vendor: vendor, Kind: kind, ExternalID: id, Version: version, Revision: revision,
 		SyncedRevision: synced, SyncStatus: status, OccurredAt: changed, Data: `{}`, DataSHA256: "-"}
@@ -27,12 +27,12 @@ func replayRow(t *testing.T, db *gorm.DB, vendor, kind, id string, version, revi
 	return st
 }
 
-func labels(t *testing.T, s *store.Store, f store.ReplayFilter) []string {
+func labels(t *testing.T, s *store.Store, f store.ResendFilter) []string {
 	t.Helper()
 	var out []string
 	var after uint64
 	for {
-		page, err := s.ReplayPage(context.Background(), f, after, 2) // small pages: paging is part of the test
+		page, err := s.ResendPage(context.Background(), f, after, 2) // small pages: paging is part of the test
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,36 +44,36 @@ func labels(t *testing.T, s *store.Store, f store.ReplayFilter) []string {
 			after = r.ID
 		}
 	}
-	n, err := s.CountReplay(context.Background(), f)
+	n, err := s.CountResend(context.Background(), f)
 	if err != nil || n != int64(len(out)) {
-		t.Fatalf("CountReplay = %d, %v; pages held %d", n, err, len(out))
+		t.Fatalf("CountResend = %d, %v; pages held %d", n, err, len(out))
 	}
 	return out
 }
 
-func TestReplayFilters(t *testing.T) {
+func TestResendFilters(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			s := store.New(db)
 			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, models.RecordSynced, day)
-			replayRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, models.RecordSynced, day.Add(24*time.Hour))
-			replayRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, models.RecordSynced, day.Add(48*time.Hour))
-			replayRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, models.RecordSynced, day.Add(72*time.Hour))
-			replayRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, models.RecordPending, day.Add(72*time.Hour))
+			resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, models.RecordSynced, day)
+			resendRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, models.RecordSynced, day.Add(24*time.Hour))
+			resendRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, models.RecordSynced, day.Add(48*time.Hour))
+			resendRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, models.RecordSynced, day.Add(72*time.Hour))
+			resendRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, models.RecordPending, day.Add(72*time.Hour))
 
 			for _, c := range []struct {
 				name string
-				f    store.ReplayFilter
+				f    store.ResendFilter
 				want []string
 			}{
-				{"all", store.ReplayFilter{}, []string{"autox3/reception_order/1", "autox3/reception_order/2", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"vendor", store.ReplayFilter{Vendor: "fenbeitong"}, []string{"fenbeitong/car_order/X-1"}},
-				{"kind", store.ReplayFilter{Vendor: "autox3", Kind: "reception_order"}, []string{"autox3/reception_order/1", "autox3/reception_order/2"}},
-				{"ids", store.ReplayFilter{ExternalIDs: []string{"1", "X-1"}}, []string{"autox3/reception_order/1", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"since", store.ReplayFilter{ChangedSince: day.Add(36 * time.Hour)}, []string{"autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"window", store.ReplayFilter{ChangedSince: day.Add(time.Hour), ChangedBefore: day.Add(48 * time.Hour)}, []string{"autox3/reception_order/2"}},
+				{"all", store.ResendFilter{}, []string{"autox3/reception_order/1", "autox3/reception_order/2", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"vendor", store.ResendFilter{Vendor: "fenbeitong"}, []string{"fenbeitong/car_order/X-1"}},
+				{"kind", store.ResendFilter{Vendor: "autox3", Kind: "reception_order"}, []string{"autox3/reception_order/1", "autox3/reception_order/2"}},
+				{"ids", store.ResendFilter{ExternalIDs: []string{"1", "X-1"}}, []string{"autox3/reception_order/1", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"since", store.ResendFilter{ChangedSince: day.Add(36 * time.Hour)}, []string{"autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+				{"window", store.ResendFilter{ChangedSince: day.Add(time.Hour), ChangedBefore: day.Add(48 * time.Hour)}, []string{"autox3/reception_order/2"}},
 			} {
 				if got := labels(t, s, c.f); !slices.Equal(got, c.want) {
 					t.Errorf("%s: %v, want %v", c.name, got, c.want)
@@ -92,10 +92,10 @@ func TestMarkForResend(t *testing.T) {
 			s := store.New(db)
 			ctx := context.Background()
 			now := time.Now().UTC()
-			synced := replayRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, models.RecordSynced, now)
-			pending := replayRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, models.RecordPending, now)
-			rejected := replayRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, models.RecordRejected, now)
-			skipped := replayRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, models.RecordSkipped, now)
+			synced := resendRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, models.RecordSynced, now)
+			pending := resendRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, models.RecordPending, now)
+			rejected := resendRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, models.RecordRejected, now)
+			skipped := resendRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, models.RecordSkipped, now)
 
 			rev, raised, err := s.MarkForResend(ctx, synced.ID)
 			if err != nil || !raised || rev != 5 {
@@ -130,10 +130,10 @@ func TestParkedCountsRejectedRecords(t *testing.T) {
 			db := open(t)
 			s := store.New(db)
 			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			replayRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, models.RecordRejected, day)
-			replayRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
-			replayRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
-			replayRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
+			resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, models.RecordRejected, day)
+			resendRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
+			resendRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
+			resendRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
 			n, oldest, err := s.Parked(context.Background())
 			if err != nil || n != 2 {
 				t.Fatalf("Parked = %d, %v; want 2", n, err)
@@ -141,7 +141,7 @@ func TestParkedCountsRejectedRecords(t *testing.T) {
 			if !oldest.Equal(day) {
 				t.Fatalf("the longest-parked record was parked at %v, want %v", oldest, day)
 			}
-			replayRow(t, db, "autox3", "reception_order", "5", 10, 2, 1, models.RecordRejected, day.Add(-time.Hour))
+			resendRow(t, db, "autox3", "reception_order", "5", 10, 2, 1, models.RecordRejected, day.Add(-time.Hour))
 			if _, oldest, _ = s.Parked(context.Background()); !oldest.Equal(day.Add(-time.Hour)) {
 				t.Fatalf("oldest %v after an older rejection", oldest)
 			}

@@ -10,9 +10,9 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 )
 
-// ReplayFilter chooses the records `erpbridge replay` resends. Empty fields
+// ResendFilter chooses the records `erpbridge resend` resends. Empty fields
 // match every record.
-type ReplayFilter struct {
+type ResendFilter struct {
 	Vendor      string
 	Kind        string
 	ExternalIDs []string
@@ -23,8 +23,8 @@ type ReplayFilter struct {
 	ChangedBefore time.Time
 }
 
-// ReplayRecord is a record as replay sees it.
-type ReplayRecord struct {
+// ResendRecord is a record as resend sees it.
+type ResendRecord struct {
 	ID             uint64
 	Vendor         string
 	Kind           string
@@ -36,9 +36,9 @@ type ReplayRecord struct {
 }
 
 // Label names the record for people: vendor/kind/external id.
-func (r ReplayRecord) Label() string { return r.Vendor + "/" + r.Kind + "/" + r.ExternalID }
+func (r ResendRecord) Label() string { return r.Vendor + "/" + r.Kind + "/" + r.ExternalID }
 
-func (s *Store) replayQuery(ctx context.Context, f ReplayFilter) *gorm.DB {
+func (s *Store) resendQuery(ctx context.Context, f ResendFilter) *gorm.DB {
 	// A version below zero is a record whose row exists but whose first state
 	// was never applied: there is nothing to send.
 	q := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("version >= 0")
@@ -60,20 +60,20 @@ func (s *Store) replayQuery(ctx context.Context, f ReplayFilter) *gorm.DB {
 	return q
 }
 
-// CountReplay counts the records f chooses.
-func (s *Store) CountReplay(ctx context.Context, f ReplayFilter) (int64, error) {
+// CountResend counts the records f chooses.
+func (s *Store) CountResend(ctx context.Context, f ResendFilter) (int64, error) {
 	var n int64
-	if err := s.replayQuery(ctx, f).Count(&n).Error; err != nil {
+	if err := s.resendQuery(ctx, f).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count records to replay: %w", err)
 	}
 	return n, nil
 }
 
-// ReplayPage returns up to limit records f chooses whose id is above after,
-// in id order, so a long replay pages through them without holding a cursor.
-func (s *Store) ReplayPage(ctx context.Context, f ReplayFilter, after uint64, limit int) ([]ReplayRecord, error) {
-	var out []ReplayRecord
-	err := s.replayQuery(ctx, f).Where("id > ?", after).Order("id").Limit(limit).
+// ResendPage returns up to limit records f chooses whose id is above after,
+// in id order, so a long resend pages through them without holding a cursor.
+func (s *Store) ResendPage(ctx context.Context, f ResendFilter, after uint64, limit int) ([]ResendRecord, error) {
+	var out []ResendRecord
+	err := s.resendQuery(ctx, f).Where("id > ?", after).Order("id").Limit(limit).
 		Select("id", "vendor", "kind", "external_id", "version", "revision", "synced_revision", "sync_status").
 		Scan(&out).Error
 	if err != nil {

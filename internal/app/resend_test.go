@@ -25,7 +25,7 @@ func TestReplayArgs(t *testing.T) {
 	if err := os.WriteFile(idsFile, []byte("# lost in the restore\n7\n\n8\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := parseReplayArgs([]string{"--vendor", "autox3", "--kind", "reception_order", "--id", "1, 2", "--id", "3",
+	a, err := parseResendArgs([]string{"--vendor", "autox3", "--kind", "reception_order", "--id", "1, 2", "--id", "3",
 		"--ids-file", idsFile, "--changed-since", "2025-03-01", "--changed-before", "2025-03-02T08:00:00+08:00", "--dry-run"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestReplayArgs(t *testing.T) {
 	if !f.ChangedSince.Equal(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)) || !f.ChangedBefore.Equal(time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("time range %s .. %s", f.ChangedSince, f.ChangedBefore)
 	}
-	if a, err := parseReplayArgs([]string{"--all"}, io.Discard); err != nil || !a.all || a.concurrency != 8 {
+	if a, err := parseResendArgs([]string{"--all"}, io.Discard); err != nil || !a.all || a.concurrency != 8 {
 		t.Errorf("--all: %+v, %v", a, err)
 	}
 	for _, bad := range [][]string{
@@ -48,12 +48,12 @@ func TestReplayArgs(t *testing.T) {
 		{"--ids-file", "/no/such/file"},   // unreadable
 		{"--vendor", "autox3", "--bogus"}, // unknown flag
 	} {
-		if _, err := parseReplayArgs(bad, io.Discard); err == nil {
+		if _, err := parseResendArgs(bad, io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 	var help bytes.Buffer
-	if _, err := parseReplayArgs([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) || !strings.Contains(help.String(), "Idempotency-Keys") {
+	if _, err := parseResendArgs([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) || !strings.Contains(help.String(), "Idempotency-Keys") {
 		t.Errorf("-h: %v, %q", err, help.String())
 	}
 }
@@ -75,7 +75,7 @@ func (n *notifications) notify(_ context.Context, in flow.NotifyInput) error {
 	return nil
 }
 
-func TestReplayer(t *testing.T) {
+func TestResender(t *testing.T) {
 	db := testenv.SQLite(t)
 	s := store.New(db)
 	ctx := context.Background()
@@ -90,10 +90,10 @@ func TestReplayer(t *testing.T) {
 	add("pending", 4, 3, models.RecordPending)
 	add("rejected", 2, 1, models.RecordRejected)
 	add("skipped", 2, 2, models.RecordSkipped)
-	all := store.ReplayFilter{Vendor: "autox3"}
-	run := func(n *notifications, dry bool) (ReplaySummary, string, string, error) {
+	all := store.ResendFilter{Vendor: "autox3"}
+	run := func(n *notifications, dry bool) (ResendSummary, string, string, error) {
 		var out, progress bytes.Buffer
-		r := &Replayer{Store: s, Notify: n.notify, Out: &out, Progress: &progress, Concurrency: 2, DryRun: dry}
+		r := &Resender{Store: s, Notify: n.notify, Out: &out, Progress: &progress, Concurrency: 2, DryRun: dry}
 		sum, err := r.Run(ctx, all)
 		return sum, out.String(), progress.String(), err
 	}
@@ -121,7 +121,7 @@ func TestReplayer(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(progress, "replay: done") || !strings.Contains(progress, "1 resent") {
+	if !strings.Contains(progress, "resend: done") || !strings.Contains(progress, "1 resent") {
 		t.Errorf("progress %q", progress)
 	}
 	slices.SortFunc(n.got, func(a, b flow.NotifyInput) int { return strings.Compare(a.ExternalID, b.ExternalID) })
@@ -134,14 +134,14 @@ func TestReplayer(t *testing.T) {
 	}
 
 	// Temporal down: the raised record is reported failed; running the same
-	// replay again tells its record workflow.
+	// resend again tells its record workflow.
 	st, _ := s.Record(ctx, "autox3", "reception_order", "synced")
 	if _, _, err := s.MarkSynced(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 	down := &notifications{fail: true}
 	sum, out, _, err = run(down, false)
-	if err == nil || !strings.Contains(err.Error(), "run the same replay again") || sum.Failed != 2 || !strings.Contains(out, "failed") {
+	if err == nil || !strings.Contains(err.Error(), "run the same resend again") || sum.Failed != 2 || !strings.Contains(out, "failed") {
 		t.Fatalf("with Temporal down: %+v, %v\n%s", sum, err, out)
 	}
 	up := &notifications{}

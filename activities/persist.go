@@ -33,7 +33,9 @@ func (a *Activities) decode(in flow.EventInput, body []byte) (*vendors.Event, er
 
 // Persist verifies a callback's content (schema and business rules; invalid
 // content fails with the non-retryable ErrInvalidContent) and stores it: it
-// reads the body the edge stored (the claim check), and, if the event is
+// reads the body the edge stored (the claim check), or stores the one the
+// input carries when the edge could not (retried until the store takes
+// it), and, if the event is
 // newer than the stored state of its record, makes it the record's newest
 // state with its normalised rows, in one transaction (see store.Persist).
 // Verification is not a step of its own: it would read and decode the same
@@ -68,6 +70,6 @@ func (a *Activities) RecordInvalid(ctx context.Context, in flow.InvalidInput) er
 }
 
 func inbound(in flow.EventInput, workflowID string) store.Inbound {
-	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType,
+	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, Body: in.Body,
 		WorkflowID: workflowID, ReceivedAt: in.ReceivedAt}
 }

@@ -550,13 +550,59 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 		})
 	}
 
+	// The store down, Temporal up: the callback is acknowledged by starting
+	// its workflow with the body in the start, which stores it later.
 	t.Run("store unreachable", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
-		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0002"))
+		body := sampleAutoX3("msg-tmp-0002")
+		before := time.Now()
+		rec := f.post(t, autoX3Path, "application/json", body)
+		after := time.Now()
+		if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
+			t.Fatalf("answer = %d %s, want 200 %s", rec.Code, rec.Body, autoX3OK)
+		}
+		calls := f.temporal.Calls()
+		if len(calls) != 1 {
+			t.Fatalf("%d workflow starts, want 1", len(calls))
+		}
+		checkStartOptions(t, calls[0], "erpbridge", vendors.AutoX3, "msg-tmp-0002", autox3.MsgTypeReceptionCreate, before.UTC(), after.UTC(), autoX3Personal)
+		if in := eventInput(t, calls[0]); string(in.Body) != string(body) || in.ClaimCheck != flow.ClaimCheckFor("autox3", "msg-tmp-0002") {
+			t.Fatalf("the start does not carry the callback as received: %+v", in)
+		}
+		if got := counter(t, f.metrics, "erpbridge_callbacks_kept_total", map[string]string{"vendor": "autox3", "path": "temporal"}); got != 1 {
+			t.Errorf("callbacks kept through Temporal = %v, want 1", got)
+		}
+		// A redelivery while the store is still down finds the workflow: a duplicate, acknowledged.
+		rec = f.post(t, autoX3Path, "application/json", body)
+		if rec.Code != http.StatusOK || len(f.temporal.Calls()) != 2 {
+			t.Fatalf("redelivery answered %d after %d starts", rec.Code, len(f.temporal.Calls()))
+		}
+		assertNoneOf(t, "logs", f.logs.String(), autoX3Personal...)
+	})
+	// Both down: refused, so AutoX3 delivers it again.
+	t.Run("store and Temporal unreachable", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
+		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0003"))
 		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
-			"could not store the callback durably; deliver again later")
-		if strings.Contains(rec.Body.String(), "sql") {
-			t.Errorf("answer quotes the driver: %s", rec.Body)
+			"could not keep the callback durably; deliver again later")
+		if strings.Contains(rec.Body.String(), "sql") || strings.Contains(rec.Body.String(), "connection refused") {
+			t.Errorf("answer quotes a driver: %s", rec.Body)
+		}
+	})
+	// A body too large to carry in a workflow start is refused while the
+	// store is down, however large the webhook's own limit.
+	t.Run("store unreachable, body too large to carry", func(t *testing.T) {
+		cfg := testConfig(t, nil)
+		cfg.Temporal.MaxPayloadBytes = 64 << 10
+		f := newFixture(t, cfg, func(d *api.Deps) { d.Store = closedStore(t) })
+		body := autox3.BuildBody("msg-tmp-0004", autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), []byte(`{}`),
+			[]byte(`{"receiveBaseId":1,"preCheckInfo":{"remark":"`+strings.Repeat("长", 40_000)+`"}}`), false, testSecret)
+		rec := f.post(t, autoX3Path, "application/json", body)
+		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
+			"could not keep the callback durably; deliver again later")
+		if n := len(f.temporal.Calls()); n != 0 {
+			t.Errorf("%d workflow starts for a body too large to carry", n)
 		}
 	})
 }

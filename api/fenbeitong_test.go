@@ -288,7 +288,18 @@ func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
 	t.Run("store unreachable", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", "could not store the callback durably; deliver again later")
+		if rec.Code != http.StatusOK || rec.Body.String() != fenbeitongOK {
+			t.Fatalf("answer = %d %s, want 200 %s: kept through Temporal", rec.Code, rec.Body, fenbeitongOK)
+		}
+		if calls := f.temporal.Calls(); len(calls) != 1 || len(eventInput(t, calls[0]).Body) == 0 {
+			t.Fatalf("the push was not carried in its workflow's start: %d starts", len(calls))
+		}
+	})
+	t.Run("store and Temporal unreachable", func(t *testing.T) {
+		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
+		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
+		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", "could not keep the callback durably; deliver again later")
 	})
 	t.Run("draining", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,9 @@ type Temporal interface {
 type Relay interface {
 	// Kick wakes the relay for a newly stored callback; it never blocks.
 	Kick()
+	// Carry starts a callback's workflow with its body in the start, for
+	// when the store cannot take it; a workflow that exists is a duplicate.
+	Carry(ctx context.Context, in store.Inbound, maxPayload int64) (duplicate bool, err error)
 	// Backlog is what the relay last saw: callbacks waiting for a workflow,
 	// the age of the oldest, and whether Temporal answered the last start.
 	Backlog() (waiting int64, oldestAge time.Duration, temporalReachable bool)
@@ -132,42 +136,52 @@ func healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 type handlers struct {
 	Deps
+	// storeDownUntil is when, in Unix ns, the edge tries the store again
+	// after it failed to take a callback; storeDown says it is failing.
+	storeDownUntil atomic.Int64
+	storeDown      atomic.Bool
 	// slots has a place per webhook request handled at once (WEBHOOK_MAX_CONCURRENT).
 	slots chan struct{}
 	// authFailures counts and logs refused authentications per source.
 	authFailures *authFailures
 }
 
-// ready answers 200 while the api can durably take a callback: it is not
-// shutting down and the store answers. Temporal being unreachable only
-// degrades it (callbacks are stored and started later), and the backlog
-// waiting for a workflow is shown with its oldest age. The answer names no
-// host and quotes no driver error.
+// ready answers 200 while the api can durably take a callback by one path
+// at least (the store, or a workflow start carrying the body), and says which
+// is degraded when one is down; 503 when neither is, or while shutting down.
+// The backlog waiting for a workflow is shown with its oldest age. The
+// answer names no host and quotes no driver error.
 func (h *handlers) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{}
-	status, code := "ready", http.StatusOK
-	if h.Draining() {
-		status, code = "shutting down", http.StatusServiceUnavailable
-	}
-	if h.Store == nil || h.Store.Ready(ctx) != nil {
-		checks["database"] = "unreachable"
-		status, code = "unavailable", http.StatusServiceUnavailable
-	} else {
-		checks["database"] = "ok"
-	}
+	storeOK := h.Store != nil && h.Store.Ready(ctx) == nil
+	checks["database"] = map[bool]string{true: "ok", false: "unreachable"}[storeOK]
+	temporalOK := false
 	if h.Temporal == nil {
 		checks["temporal"] = "not configured"
 	} else if _, err := h.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		checks["temporal"] = "unreachable"
 	} else {
-		checks["temporal"] = "ok"
+		checks["temporal"], temporalOK = "ok", true
 	}
-	if checks["temporal"] != "ok" && code == http.StatusOK {
-		status = "degraded"
+	out := gin.H{"checks": checks}
+	code := http.StatusOK
+	switch {
+	case h.Draining():
+		out["status"], code = "shutting down", http.StatusServiceUnavailable
+	case storeOK && temporalOK:
+		out["status"] = "ready"
+	case storeOK:
+		out["status"], out["degraded"] = "degraded", "temporal"
+		out["detail"] = "callbacks are stored and acknowledged; their workflows start when Temporal answers"
+	case temporalOK:
+		out["status"], out["degraded"] = "degraded", "database"
+		out["detail"] = "callbacks are acknowledged by starting their workflows with the body; they are stored when the database answers"
+	default:
+		out["status"], code = "unavailable", http.StatusServiceUnavailable
+		out["detail"] = "neither the database nor Temporal answers: callbacks are refused (503) so that vendors deliver them again"
 	}
-	out := gin.H{"status": status, "checks": checks}
 	if h.Relay != nil {
 		waiting, age, _ := h.Relay.Backlog()
 		out["backlog"] = gin.H{"waiting": waiting, "oldest_seconds": int64(age.Seconds())}

@@ -46,15 +46,18 @@ func closedStore(t *testing.T) *store.Store {
 // quotes a driver error or names a host.
 func TestReadyz(t *testing.T) {
 	type readiness struct {
-		Status string            `json:"status"`
-		Checks map[string]string `json:"checks"`
+		Status   string            `json:"status"`
+		Degraded string            `json:"degraded"`
+		Checks   map[string]string `json:"checks"`
 	}
 	tests := []struct {
 		name   string
 		deps   func(t *testing.T, d *api.Deps, fake *fakeTemporal)
 		status int
-		want   string            // the answer's status field
-		checks map[string]string // exact check values
+		want   string // the answer's status field
+		// degraded is the path the answer says is down while the other works.
+		degraded string
+		checks   map[string]string // exact check values
 	}{
 		{
 			name:   "database and temporal answer",
@@ -65,7 +68,7 @@ func TestReadyz(t *testing.T) {
 		{
 			name:   "database closed",
 			deps:   func(t *testing.T, d *api.Deps, _ *fakeTemporal) { d.Store = closedStore(t) },
-			status: http.StatusServiceUnavailable, want: "unavailable",
+			status: http.StatusOK, want: "degraded", degraded: "database",
 			checks: map[string]string{"database": "unreachable", "temporal": "ok"},
 		},
 		{
@@ -73,7 +76,7 @@ func TestReadyz(t *testing.T) {
 			deps: func(t *testing.T, d *api.Deps, fake *fakeTemporal) {
 				fake.healthErr = serviceerror.NewUnavailable("frontend down at temporal-frontend.internal:7233")
 			},
-			status: http.StatusOK, want: "degraded",
+			status: http.StatusOK, want: "degraded", degraded: "temporal",
 			checks: map[string]string{"database": "ok", "temporal": "unreachable"},
 		},
 		{
@@ -113,8 +116,8 @@ func TestReadyz(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 				t.Fatalf("decode %s: %v", rec.Body, err)
 			}
-			if r.Status != tt.want {
-				t.Errorf("status = %q, want %q", r.Status, tt.want)
+			if r.Status != tt.want || r.Degraded != tt.degraded {
+				t.Errorf("status = %q, degraded %q; want %q, %q", r.Status, r.Degraded, tt.want, tt.degraded)
 			}
 			if len(r.Checks) != len(tt.checks) {
 				t.Errorf("checks = %v, want %v", r.Checks, tt.checks)

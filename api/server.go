@@ -35,9 +35,10 @@ const (
 // The read timeout (HTTP_READ_TIMEOUT) cuts off a sender whose headers and
 // body have not arrived in time; such a sender is answered 408. The write
 // timeout counts from the end of the headers and is longer than the longest
-// normal answer (the body's arrival, the store's write within storeTimeout,
-// then a margin), so it only ends a connection whose client does not take
-// its answer. A request in flight at SIGTERM gets DRAIN_WINDOW and then
+// normal answer (the body's arrival, the store's write within
+// EDGE_STORE_TIMEOUT, a workflow start within EDGE_TEMPORAL_TIMEOUT when the
+// store could not take it, then a margin), so it only ends a connection
+// whose client does not take its answer. A request in flight at SIGTERM gets DRAIN_WINDOW and then
 // SHUTDOWN_TIMEOUT, 15 s by default, which covers that normal answer too.
 func NewServer(cfg config.Config, h http.Handler) *http.Server {
 	read := cfg.HTTP.ReadTimeout
@@ -46,7 +47,7 @@ func NewServer(cfg config.Config, h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: min(readHeaderTimeout, read),
 		ReadTimeout:       read,
-		WriteTimeout:      read + storeTimeout + writeMargin,
+		WriteTimeout:      read + cfg.HTTP.StoreTimeout + cfg.HTTP.TemporalTimeout + writeMargin,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}

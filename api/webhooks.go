@@ -21,8 +21,9 @@ import (
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
-// storeTimeout bounds the edge's write of a callback.
-const storeTimeout = 5 * time.Second
+// storeRetryAfter is how long the edge goes straight to Temporal after the
+// store failed to take a callback, before it tries the store again.
+const storeRetryAfter = time.Second
 
 // refusal is a callback the API will not take, with the HTTP status and the metric outcome.
 type refusal struct {
@@ -140,27 +141,72 @@ func classify(err error) error {
 	return refuse(http.StatusBadRequest, "malformed", "%s", err.Error())
 }
 
-// keep stores the callback (the claim check) and wakes the relay, which
-// starts its workflow. It reports a duplicate when the callback was stored
-// before: a redelivery, whether or not its workflow has started yet.
+// keep keeps the callback durably, by whichever path is up: stored in the
+// database (the claim check), waking the relay, which starts its workflow;
+// or, when the store cannot take it within its budget, carried in its
+// workflow's start, the workflow storing it once the store is back. Only
+// when neither path takes it is it refused (503), so the vendor delivers it
+// again. It reports a duplicate when the callback was kept before: a
+// redelivery, whether or not its workflow has started yet.
 func (h *handlers) keep(c *gin.Context, in store.Inbound) (bool, error) {
 	c.Set("workflow_id", in.WorkflowID)
-	if h.Store == nil {
-		return false, refuse(http.StatusServiceUnavailable, "unavailable", "store not configured; deliver again later")
-	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), storeTimeout)
-	defer cancel()
-	dup, err := h.Store.Receive(ctx, in)
-	if err != nil {
-		if h.Logger != nil {
-			h.Logger.Error("could not store callback", "vendor", in.Vendor, "workflow_id", in.WorkflowID, "error", err)
+	var storeErr error
+	if h.Store != nil && h.storeUsable() {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), h.Config.HTTP.StoreTimeout)
+		dup, err := h.Store.Receive(ctx, in)
+		cancel()
+		if err == nil {
+			h.storeRecovered()
+			h.Metrics.CallbacksKept.WithLabelValues(in.Vendor, "store").Inc()
+			if h.Relay != nil {
+				h.Relay.Kick()
+			}
+			return dup, nil
 		}
-		return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not store the callback durably; deliver again later")
+		storeErr = err
+		h.storeFailed(in.Vendor, err)
 	}
-	if h.Relay != nil {
-		h.Relay.Kick()
+	if h.Relay != nil && c.Request.Context().Err() == nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), h.Config.HTTP.TemporalTimeout)
+		dup, err := h.Relay.Carry(ctx, in, h.Config.Temporal.MaxPayloadBytes)
+		cancel()
+		if err == nil {
+			h.Metrics.CallbacksKept.WithLabelValues(in.Vendor, "temporal").Inc()
+			return dup, nil
+		}
+		h.Logger.Error("could not keep callback: the store and Temporal both failed", "vendor", in.Vendor, "workflow_id", in.WorkflowID,
+			"store_error", errText(storeErr), "temporal_error", err)
 	}
-	return dup, nil
+	return false, refuse(http.StatusServiceUnavailable, "unavailable", "could not keep the callback durably; deliver again later")
+}
+
+// storeUsable reports whether the edge tries the store: not in the second
+// after it failed to take a callback, so that while it is down each callback
+// goes straight to Temporal instead of waiting out the store's budget.
+func (h *handlers) storeUsable() bool {
+	return time.Now().UnixNano() >= h.storeDownUntil.Load()
+}
+
+// storeFailed notes a failed store write, logged once per outage.
+func (h *handlers) storeFailed(vendor string, err error) {
+	h.storeDownUntil.Store(time.Now().Add(storeRetryAfter).UnixNano())
+	if h.storeDown.CompareAndSwap(false, true) {
+		h.Logger.Warn("the store cannot take callbacks; carrying them to Temporal until it can", "vendor", vendor, "error", err)
+	}
+}
+
+// storeRecovered notes a store write that succeeded after a failure.
+func (h *handlers) storeRecovered() {
+	if h.storeDown.CompareAndSwap(true, false) {
+		h.Logger.Info("the store takes callbacks again")
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "not tried (failing a moment ago)"
+	}
+	return err.Error()
 }
 
 // answer counts the outcome and returns the HTTP status and message of the reply.

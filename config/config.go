@@ -93,6 +93,17 @@ type HTTP struct {
 	// (so vendors redeliver) while readiness fails, before the listener
 	// closes (DRAIN_WINDOW, default 5s; 0 closes at once).
 	DrainWindow time.Duration
+	// StoreTimeout is how long the edge waits for the store to take a
+	// callback before it keeps it through Temporal instead, carried in its
+	// workflow's start (EDGE_STORE_TIMEOUT, default 1s). After a failure the
+	// edge goes to Temporal at once for a second, then tries the store again.
+	StoreTimeout time.Duration
+	// TemporalTimeout is how long the edge waits for Temporal to start a
+	// callback's workflow when the store could not take it
+	// (EDGE_TEMPORAL_TIMEOUT, default 2s). With StoreTimeout it bounds an
+	// acknowledgement: a vendor that redelivers after 2 s sees one within
+	// that only while one of the two answers promptly.
+	TemporalTimeout time.Duration
 }
 
 // Store is the database that keeps every callback and every record's newest state.
@@ -161,6 +172,12 @@ type Temporal struct {
 	// shutdown (WORKER_STOP_TIMEOUT, default ERP_TIMEOUT + 5s, so an ERP call
 	// that has started can finish).
 	WorkerStopTimeout time.Duration
+	// MaxPayloadBytes is the largest payload the Temporal server takes
+	// (TEMPORAL_MAX_PAYLOAD_BYTES, default 2 MiB, the server's own default
+	// limit.blobSize.error). A callback the store cannot take is carried in
+	// its workflow's start only while its encoded input fits; a larger one is
+	// answered 503, so the vendor delivers it again.
+	MaxPayloadBytes int64
 }
 
 // ERP is the ERP the records go to, and how its sync retries.
@@ -287,6 +304,8 @@ func Default() Config {
 			WebhookConcurrency: 64,
 			ShutdownTimeout:    10 * time.Second,
 			DrainWindow:        5 * time.Second,
+			StoreTimeout:       time.Second,
+			TemporalTimeout:    2 * time.Second,
 		},
 		Store: Store{MaxOpenConns: 32, MaxIdleConns: 8},
 		Temporal: Temporal{
@@ -295,6 +314,7 @@ func Default() Config {
 			TaskQueue:          "erpbridge",
 			NamespaceRetention: 30 * 24 * time.Hour,
 			WorkflowCacheSize:  1000,
+			MaxPayloadBytes:    2 << 20,
 		},
 		ERP: ERP{
 			Timeout:          30 * time.Second,

@@ -27,6 +27,8 @@ func defaults() config.Config {
 			WebhookConcurrency: 64,
 			ShutdownTimeout:    10 * time.Second,
 			DrainWindow:        5 * time.Second,
+			StoreTimeout:       time.Second,
+			TemporalTimeout:    2 * time.Second,
 		},
 		Store: config.Store{SQLitePath: ".data/erpbridge.db", MaxOpenConns: 32, MaxIdleConns: 8},
 		Temporal: config.Temporal{
@@ -35,6 +37,7 @@ func defaults() config.Config {
 			TaskQueue:          "erpbridge",
 			NamespaceRetention: 30 * 24 * time.Hour,
 			WorkflowCacheSize:  1000,
+			MaxPayloadBytes:    2 << 20,
 			WorkerStopTimeout:  35 * time.Second,
 		},
 		ERP: config.ERP{
@@ -84,6 +87,9 @@ func TestEverySetting(t *testing.T) {
 	got, err := config.FromEnv(env(map[string]string{
 		"HTTP_ADDR":                    " :9000 ",
 		"SCHEDULES":                    "false",
+		"EDGE_STORE_TIMEOUT":           "1500ms",
+		"EDGE_TEMPORAL_TIMEOUT":        "3s",
+		"TEMPORAL_MAX_PAYLOAD_BYTES":   "4194304",
 		"SWEEP_EVERY":                  "5m",
 		"SWEEP_STALE_AFTER":            "2h",
 		"MYSQL_DSN":                    "erp:pw@tcp(db:3306)/erpbridge?parseTime=true",
@@ -146,6 +152,8 @@ func TestEverySetting(t *testing.T) {
 			WebhookConcurrency: 200,
 			TrustedProxies:     []string{"10.0.0.0/8", "192.168.1.1"},
 			ShutdownTimeout:    90 * time.Second,
+			StoreTimeout:       1500 * time.Millisecond,
+			TemporalTimeout:    3 * time.Second,
 		},
 		Store: config.Store{
 			Kind:         config.StoreMySQL,
@@ -161,6 +169,7 @@ func TestEverySetting(t *testing.T) {
 			NamespaceRetention: 240 * time.Hour,
 			WorkflowCacheSize:  250,
 			WorkerStopTimeout:  time.Minute,
+			MaxPayloadBytes:    4 << 20,
 		},
 		ERP: config.ERP{
 			URL:              "https://erp.example.com",

@@ -52,6 +52,11 @@ func (c Config) problems() []string {
 	positive("ERP_RETRY_BUDGET", c.ERP.RetryBudget)
 	positive("ERP_RETRY_INITIAL", c.ERP.RetryInitial)
 	positive("ERP_RETRY_MAX_INTERVAL", c.ERP.RetryMaxInterval)
+	positive("EDGE_STORE_TIMEOUT", c.HTTP.StoreTimeout)
+	positive("EDGE_TEMPORAL_TIMEOUT", c.HTTP.TemporalTimeout)
+	if c.Temporal.MaxPayloadBytes < 64<<10 {
+		add("TEMPORAL_MAX_PAYLOAD_BYTES=%d is below 64 KiB: no callback could be carried to Temporal", c.Temporal.MaxPayloadBytes)
+	}
 	positive("SWEEP_EVERY", c.Schedules.SweepEvery)
 	positive("SWEEP_STALE_AFTER", c.Schedules.StaleAfter)
 	if c.Schedules.StaleAfter <= c.ERP.RetryMaxInterval {

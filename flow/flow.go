@@ -112,7 +112,9 @@ func EventMemo(vendor, eventType string, receivedAt time.Time) map[string]any {
 // EventInput starts an EventWorkflow. It is a claim check: the callback's
 // body stays in the database row (Vendor, EventKey) that the edge wrote, so
 // histories stay small whatever the vendor sends; the codec server shows the
-// body to operators (see ClaimCheck).
+// body to operators (see ClaimCheck). Only when the store could not take the
+// callback does the edge carry its body in the input instead (Body), and the
+// workflow stores it once the store is back.
 type EventInput struct {
 	Vendor     string
 	EventKey   string
@@ -121,6 +123,10 @@ type EventInput struct {
 	// ClaimCheck names the stored callback, "inbound_events/<vendor>/<event key>";
 	// the codec server resolves it for the Web UI.
 	ClaimCheck string `json:",omitempty"`
+	// Body is the callback exactly as received, set only when the edge could
+	// not store it (the store was down or too slow): the workflow's first
+	// step then stores it, retrying until the store takes it.
+	Body []byte `json:",omitempty"`
 }
 
 // claimCheckPrefix starts every claim check.

@@ -22,6 +22,11 @@ type Metrics struct {
 	// verified (0 = newest), never the secret: during a rotation it shows
 	// when the old secret stops being used.
 	CallbackAuth *prometheus.CounterVec
+	// CallbacksKept counts the callbacks the edge kept durably, by vendor
+	// and path: "store" (the claim check in the database, the relay starts
+	// the workflow) or "temporal" (carried in the workflow's start, while the
+	// store could not take it).
+	CallbacksKept *prometheus.CounterVec
 	// Duplicates counts redeliveries that started nothing, by vendor.
 	Duplicates *prometheus.CounterVec
 	// ERPSyncs counts ERP send outcomes (accepted, duplicate, retry, rejected) by source and kind.
@@ -71,6 +76,9 @@ func New() *Metrics {
 			Name: "erpbridge_callback_auth_total",
 			Help: "Authentic callbacks, by vendor, the signature variant that verified and the position of the secret that verified (0 = newest).",
 		}, []string{"vendor", "variant", "secret"}),
+		CallbacksKept: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_callbacks_kept_total", Help: "Callbacks the edge kept durably, by vendor and path: store (the database, then the relay) or temporal (carried in the workflow's start while the store could not take it).",
+		}, []string{"vendor", "path"}),
 		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
 		}, []string{"vendor"}),
@@ -97,7 +105,7 @@ func New() *Metrics {
 			Name: "erpbridge_intake_oldest_seconds", Help: "Age of the oldest stored callback waiting for its workflow (0 when none).",
 		}),
 		RelayStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake relay: started, duplicate (already running or done), failed.",
+			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake: started (a stored callback's), carried (a callback the store could not take, its body in the start), duplicate (already running or done), failed.",
 		}, []string{"vendor", "outcome"}),
 		WebhookInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpbridge_webhook_in_flight", Help: "Webhook requests being handled now.",
@@ -109,7 +117,7 @@ func New() *Metrics {
 			Name: "erpbridge_auth_failures_total", Help: "Refused authentications, by vendor, reason and whether the source had already failed within the last minute.",
 		}, []string{"vendor", "reason", "repeated"}),
 	}
-	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
+	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.CallbacksKept, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
 		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RecordsParkedOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
 }

@@ -1,0 +1,63 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/workflows"
+)
+
+// ErrTooLargeToCarry says a callback's body does not fit a workflow start.
+var ErrTooLargeToCarry = errors.New("the callback is too large to carry in a workflow start")
+
+// payloadOverhead is what an encoded, encrypted EventInput adds to its body
+// beyond base64's four bytes for three: the other fields, JSON, the
+// codec's nonce and tag, and the payload's metadata, with room to spare.
+const payloadOverhead = 16 << 10
+
+// Carry starts the event's workflow with the callback's body in its input:
+// the edge's path when the store cannot take a callback, so that it is
+// acknowledged durably all the same; the workflow stores it once the store
+// is back. It reports a duplicate when the workflow exists already (a
+// redelivery carried before, or a callback the relay started). A body whose
+// encoded input would not fit maxPayload is refused with ErrTooLargeToCarry,
+// so the vendor delivers it again later.
+func (r *Relay) Carry(ctx context.Context, in store.Inbound, maxPayload int64) (duplicate bool, err error) {
+	if CarriedSize(len(in.Body)) > maxPayload {
+		return false, fmt.Errorf("%w: %d bytes, at most %d fit", ErrTooLargeToCarry, len(in.Body), MaxCarriedBody(maxPayload))
+	}
+	p := store.Pending{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, WorkflowID: in.WorkflowID, ReceivedAt: in.ReceivedAt}
+	ev := flow.EventInput{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, ReceivedAt: in.ReceivedAt.UTC(),
+		ClaimCheck: flow.ClaimCheckFor(in.Vendor, in.EventKey), Body: in.Body}
+	_, err = r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, ev)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	outcome := "carried"
+	switch {
+	case err == nil:
+	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		outcome, duplicate, err = "duplicate", true, nil
+	default:
+		outcome = "failed"
+	}
+	if r.Metrics != nil {
+		r.Metrics.RelayStarts.WithLabelValues(in.Vendor, outcome).Inc()
+	}
+	return duplicate, err
+}
+
+// CarriedSize is the size, at most, of the encoded input of a workflow
+// start that carries a body of n bytes ([]byte is base64 in JSON).
+func CarriedSize(n int) int64 { return int64(base64Len(n)) + payloadOverhead }
+
+// MaxCarriedBody is the largest body a workflow start can carry under maxPayload.
+func MaxCarriedBody(maxPayload int64) int64 {
+	return max((maxPayload-payloadOverhead)/4*3, 0)
+}
+
+func base64Len(n int) int { return (n + 2) / 3 * 4 }

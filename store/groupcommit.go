@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store/sqlite"
 )
 
 // intakeWriteTimeout bounds the writing of one batch of intake inserts.
@@ -117,7 +118,7 @@ func (b *intakeBatcher) write(batch []*intakeCall) {
 // stored before, or earlier in the batch, is a duplicate and changes nothing.
 func insertIntake(ctx context.Context, db *gorm.DB, batch []*intakeCall) ([]bool, error) {
 	dups := make([]bool, len(batch))
-	err := db.WithContext(urgent(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := db.WithContext(sqlite.Urgent(ctx)).Transaction(func(tx *gorm.DB) error {
 		for i, c := range batch {
 			row := inboundRow(c.in, models.EventReceived, "")
 			row.OccurredAt = row.ReceivedAt

@@ -30,7 +30,7 @@ func openTest(t testing.TB) *gorm.DB {
 // measured has a decimal, a date and a time column.
 type measured struct {
 	ID       int64
-	Amount   decimal.Decimal `gorm:"type:decimal(65,30)"`
+	Amount   decimal.Decimal  `gorm:"type:decimal(65,30)"`
 	Odometer *decimal.Decimal `gorm:"type:decimal(12,1)"`
 	Day      models.Date
 	At       time.Time

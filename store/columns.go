@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/glebarez/sqlite"
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
-	"gorm.io/gorm/migrator"
 	"gorm.io/gorm/schema"
 
 	"github.com/erpbridge/erpbridge/models"
@@ -23,10 +20,11 @@ import (
 //   - Exact numbers. The models declare DECIMAL columns (models.DecimalType).
 //     SQLite would give such a column NUMERIC affinity and turn
 //     "98765432101234.5678" into the REAL 98765432101234.58, so on SQLite the
-//     same columns are declared TEXT and keep the decimal text as written
-//     (decimal.Decimal writes and reads its text). A value that does not fit
-//     its column is never rounded by the database: fitDecimals writes NULL in
-//     that column and says so in a warning with the event.
+//     same columns are declared TEXT (package sqlite's dialector) and keep
+//     the decimal text as written (decimal.Decimal writes and reads its
+//     text). A value that does not fit its column is never rounded by the
+//     database: fitDecimals writes NULL in that column and says so in a
+//     warning with the event.
 //   - Dates. models.Date columns are DATE on MySQL and "YYYY-MM-DD" TEXT on
 //     SQLite.
 //   - Times. Every time written is a whole number of milliseconds (DATETIME(3)
@@ -35,36 +33,6 @@ import (
 
 // now is the current time in UTC, cut to the millisecond like every time the store writes.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-
-// sqliteDialector is the pure-Go SQLite dialector with erpbridge's column
-// types: DECIMAL and DATE columns are declared TEXT.
-type sqliteDialector struct {
-	*sqlite.Dialector
-}
-
-// DataTypeOf declares decimal and date columns TEXT, so SQLite keeps their text.
-func (d sqliteDialector) DataTypeOf(field *schema.Field) string {
-	t := d.Dialector.DataTypeOf(field)
-	if _, _, ok := models.DecimalSize(t); ok || strings.EqualFold(t, "date") {
-		return "text"
-	}
-	return t
-}
-
-// Migrator is SQLite's migrator on this dialector, so migrations declare the
-// same column types as DataTypeOf.
-func (d sqliteDialector) Migrator(db *gorm.DB) gorm.Migrator {
-	return sqlite.Migrator{Migrator: migrator.Migrator{Config: migrator.Config{
-		DB:                          db,
-		Dialector:                   d,
-		CreateIndexAfterCreateTable: true,
-	}}}
-}
-
-// openSQLite returns the SQLite dialector for dsn.
-func openSQLite(dsn string) gorm.Dialector {
-	return sqliteDialector{Dialector: sqlite.Open(dsn).(*sqlite.Dialector)}
-}
 
 // registerMillisecondTimes makes every create and update cut the times it
 // writes to the millisecond, in models and in update maps alike.

@@ -7,22 +7,20 @@ package store
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/erpbridge/erpbridge/store/sqlite"
 )
 
-// sqliteConns is the SQLite pool: one writer at a time and readers beside it.
-const sqliteConns = 4
-
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
-// the embedded SQLite file at sqlitePath otherwise. Both keep the same values
-// (see columns.go): exact decimals, dates, times to the millisecond.
+// the embedded SQLite file at sqlitePath otherwise (see package sqlite for
+// how it is opened and tuned). Both keep the same values (see columns.go):
+// exact decimals, dates, times to the millisecond.
 func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now}
 	if mysqlDSN != "" {
@@ -49,33 +47,13 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 	if sqlitePath == "" {
 		return nil, fmt.Errorf("open database: neither MYSQL_DSN nor a SQLite path is set")
 	}
-	if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o755); err != nil {
-		return nil, fmt.Errorf("create sqlite directory: %w", err)
-	}
-	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so
-	// one that reads before it writes never fails to upgrade its lock when
-	// another process (a migration, say) wrote meanwhile; it waits instead.
-	dsn := sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	pinSQLiteHeap()
-	db, err := gorm.Open(openSQLite(dsn), cfg)
+	db, err := sqlite.Open(sqlitePath, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
+		return nil, err
 	}
 	if err := registerMillisecondTimes(db); err != nil {
 		return nil, err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	// SQLite has one writer: the write gate queues this process's writers in
-	// Go, urgent ones (the edge's intake) first, while reads run beside them
-	// on the other connections (WAL).
-	sqlDB.SetMaxOpenConns(sqliteConns)
-	sqlDB.SetMaxIdleConns(sqliteConns)
-	gated := &gatedPool{DB: sqlDB, gate: &writeGate{}}
-	db.ConnPool = gated
-	db.Statement.ConnPool = gated
 	return db, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/store/sqlite"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -28,14 +29,14 @@ const detailLimit = 1024
 // Store reads and writes erpbridge's tables.
 type Store struct {
 	db     *gorm.DB
-	intake *intakeBatcher // SQLite: the edge's inserts, committed in groups
+	intake *sqlite.GroupCommit[Inbound] // SQLite: the edge's inserts, committed in groups
 }
 
 // New wraps an open database (see Open).
 func New(db *gorm.DB) *Store {
 	s := &Store{db: db}
 	if db.Dialector.Name() == "sqlite" {
-		s.intake = &intakeBatcher{db: db}
+		s.intake = sqlite.NewGroupCommit(s.insertInbound)
 	}
 	return s
 }
@@ -67,11 +68,11 @@ type Persisted struct {
 // meets the existing row would wait for its lock, which a relay starting
 // that very callback may hold for a while. On SQLite, which has no row
 // locks and one writer, the callbacks stored at once are inserted in one
-// transaction ahead of other writes (see intakeBatcher), a redelivery being
-// an insert that changes nothing.
+// transaction ahead of other writes (see sqlite.GroupCommit and
+// insertInbound), a redelivery being an insert that changes nothing.
 func (s *Store) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
 	if s.intake != nil {
-		return s.intake.receive(ctx, in)
+		return s.intake.Do(ctx, in)
 	}
 	db := s.db.WithContext(ctx)
 	var n int64
@@ -90,6 +91,32 @@ func (s *Store) Receive(ctx context.Context, in Inbound) (duplicate bool, err er
 		return false, fmt.Errorf("store %s callback: %w", in.Vendor, err)
 	}
 	return false, nil
+}
+
+// insertInbound is the write of the SQLite intake's group commit: it
+// inserts a batch of callbacks in one urgent transaction; a callback stored
+// before, or earlier in the batch, is a duplicate and changes nothing.
+func (s *Store) insertInbound(ctx context.Context, batch []Inbound) ([]bool, error) {
+	dups := make([]bool, len(batch))
+	err := s.db.WithContext(sqlite.Urgent(ctx)).Transaction(func(tx *gorm.DB) error {
+		for i, in := range batch {
+			row := inboundRow(in, models.EventReceived, "")
+			row.OccurredAt = row.ReceivedAt
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return fmt.Errorf("store %s callback: %w", in.Vendor, res.Error)
+			}
+			dups[i] = res.RowsAffected == 0
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("store callback: the database did not take it within %s: %w", sqlite.GroupCommitTimeout, err)
+		}
+		return dups, err
+	}
+	return dups, nil
 }
 
 // Decoder turns a stored callback's body into its normalised event.

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,22 +8,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// SQLite lets one connection write at a time. Left to itself, a writer that
-// finds the database locked sleeps in SQLite's busy handler (1 to 100 ms a
-// try) and a deferred transaction that reads before it writes can fail
-// outright; funnelling everything through one connection instead queues
-// reads behind writes and hands the connection to a random waiter. The
-// write gate serialises this process's writers in Go: a transaction (every
-// GORM write runs in one) or a write outside one waits for the gate before
-// it takes a connection and holds it until it commits or rolls back, so no
-// writer meets another's lock and plain reads, which WAL lets run beside a
-// writer, never wait. (A query outside a transaction is taken for a read:
-// GORM runs every write in a transaction, INSERT ... RETURNING included.)
-// Writes marked urgent (the edge's intake, which a caller is waiting on)
-// pass before the others, in arrival order. Another process writing the
-// same file still meets SQLite's lock and its busy timeout.
-
-// writeGate is a lock with two FIFO queues: urgent waiters are served first.
+// writeGate serialises this process's writers (see the package doc): a lock
+// with two FIFO queues, urgent waiters served first.
 type writeGate struct {
 	mu     sync.Mutex
 	held   bool
@@ -33,8 +19,9 @@ type writeGate struct {
 
 type urgentKey struct{}
 
-// urgent marks ctx's writes as ones a caller is waiting on.
-func urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+// Urgent marks ctx's writes as ones a caller is waiting on: they pass the
+// write gate before the others.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
 
 func isUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
 
@@ -109,8 +96,10 @@ var (
 	_ gorm.GetDBConnector   = (*gatedTx)(nil)
 )
 
+// GetDBConn returns the pool's database.
 func (p *gatedPool) GetDBConn() (*sql.DB, error) { return p.DB, nil }
 
+// BeginTx begins a transaction once it holds the write gate.
 func (p *gatedPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
 	if err := p.gate.lock(ctx); err != nil {
 		return nil, err
@@ -123,6 +112,7 @@ func (p *gatedPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.Conn
 	return &gatedTx{Tx: tx, db: p.DB, release: sync.OnceFunc(p.gate.unlock)}, nil
 }
 
+// ExecContext runs a write outside a transaction under the write gate.
 func (p *gatedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := p.gate.lock(ctx); err != nil {
 		return nil, err
@@ -138,13 +128,16 @@ type gatedTx struct {
 	release func()
 }
 
+// GetDBConn returns the database the transaction runs on.
 func (t *gatedTx) GetDBConn() (*sql.DB, error) { return t.db, nil }
 
+// Commit commits and releases the write gate.
 func (t *gatedTx) Commit() error {
 	defer t.release()
 	return t.Tx.Commit()
 }
 
+// Rollback rolls back and releases the write gate.
 func (t *gatedTx) Rollback() error {
 	defer t.release()
 	return t.Tx.Rollback()

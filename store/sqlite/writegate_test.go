@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // waitQueued waits until the gate has n waiters.
@@ -38,7 +40,7 @@ func TestWriteGateOrder(t *testing.T) {
 	for i, name := range []string{"n1", "u1", "n2", "u2"} {
 		ctx := t.Context()
 		if name[0] == 'u' {
-			ctx = urgent(ctx)
+			ctx = Urgent(ctx)
 		}
 		wg.Add(1)
 		go func() {
@@ -76,7 +78,7 @@ func TestWriteGateCancel(t *testing.T) {
 	if err := g.lock(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(urgent(t.Context()))
+	ctx, cancel := context.WithCancel(Urgent(t.Context()))
 	gave := make(chan error, 1)
 	go func() { gave <- g.lock(ctx) }()
 	waitQueued(t, g, 1)
@@ -100,5 +102,48 @@ func TestWriteGateCancel(t *testing.T) {
 	g.unlock()
 	if g.held {
 		t.Fatal("gate still held")
+	}
+}
+
+// Through Open's pool, a transaction holds the gate: another write waits
+// for it, urgent or not, while a read outside a transaction does not.
+func TestGatedPool(t *testing.T) {
+	db := openTest(t)
+	if err := db.Exec("CREATE TABLE kv (k TEXT PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	tx := db.Begin()
+	if tx.Error != nil {
+		t.Fatal(tx.Error)
+	}
+	if err := tx.Exec("INSERT INTO kv (k) VALUES ('held')").Error; err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM kv").Scan(&n).Error; err != nil || n != 0 {
+		t.Fatalf("read beside the writer: %d rows (%v), want 0", n, err)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		wrote <- db.WithContext(Urgent(t.Context())).Transaction(func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO kv (k) VALUES ('next')").Error
+		})
+	}()
+	gate := db.ConnPool.(*gatedPool).gate
+	waitQueued(t, gate, 1)
+	if err := tx.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Raw("SELECT count(*) FROM kv").Scan(&n).Error; err != nil || n != 2 {
+		t.Fatalf("%d rows (%v), want 2", n, err)
+	}
+	gate.mu.Lock()
+	held := gate.held
+	gate.mu.Unlock()
+	if held {
+		t.Fatal("gate still held after both writers ended")
 	}
 }

@@ -65,7 +65,9 @@ type stack struct {
 	c       client.Client // decodes payloads with the stack's key
 	raw     client.Client // no codec: sees what Temporal stores
 	keyring *codec.Keyring
-	cfg     config.Config
+	// payloadKey is PAYLOAD_KEY of the stack, for processes that join it.
+	payloadKey string
+	cfg        config.Config
 	// shutdown stops the bridge as SIGTERM does and waits for it.
 	shutdown func() error
 }
@@ -181,7 +183,8 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		c.Close()
 		raw.Close()
 	})
-	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring, cfg: cfg, shutdown: shutdown}
+	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring,
+		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown}
 	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {

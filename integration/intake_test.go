@@ -303,3 +303,77 @@ func TestRejectionReasonStaysPrivate(t *testing.T) {
 		t.Errorf("status query says %q, want the ERP's full answer", q.LastError)
 	}
 }
+
+// Authentic callbacks near the body limit whose size is all free text (one
+// huge remark; a long inspection report) reach the ERP whole: free text is
+// never a reason to refuse, cut or park a callback.
+func TestLongFreeTextReachesTheERPWhole(t *testing.T) {
+	s := newStack(t, "mysql")
+	t.Run("a reception order's remark", func(t *testing.T) {
+		rb := uniqueID()
+		msgID := fmt.Sprintf("remark-%d", rb)
+		build := func(remark string) []byte {
+			content, _ := json.Marshal(map[string]any{"receiveBaseId": rb, "carInfo": map[string]any{"carNum": "A1"},
+				"preCheckInfo": map[string]any{"remark": remark}})
+			return autox3.BuildBody(msgID, autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), json.RawMessage(`{"staffId":1}`), content, false, appSecret)
+		}
+		unit := "车主说明：左前轮异响，刹车偏软。"
+		remark := strings.Repeat(unit, (1<<20-2048)/len(unit))
+		body := build(remark)
+		if len(body) > 1<<20 || len(body) < 1<<20-4096 {
+			t.Fatalf("body of %d bytes, want just under 1 MiB", len(body))
+		}
+		s.mustAccept("/webhooks/autox3", body)
+		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
+		recs := s.records("reception_order", strconv.FormatInt(rb, 10))
+		if len(recs) != 1 {
+			t.Fatalf("ERP has %d records, want 1", len(recs))
+		}
+		var data struct {
+			PreCheck struct {
+				Remark string `json:"remark"`
+			} `json:"pre_check"`
+		}
+		if err := json.Unmarshal(recs[0].Data, &data); err != nil || data.PreCheck.Remark != remark {
+			t.Fatalf("the ERP's remark has %d characters, want the %d sent (%v)", len([]rune(data.PreCheck.Remark)), len([]rune(remark)), err)
+		}
+		var row models.AutoX3ReceptionOrder
+		if err := s.db.Where("receive_base_id = ?", rb).Take(&row).Error; err != nil || row.Remark != remark {
+			t.Fatalf("the stored remark has %d characters, want %d (%v)", len([]rune(row.Remark)), len([]rune(remark)), err)
+		}
+	})
+	t.Run("a long inspection report", func(t *testing.T) {
+		rb := uniqueID()
+		msgID := fmt.Sprintf("report-%d", rb)
+		var items []map[string]any
+		report := func() []byte {
+			rj, _ := json.Marshal(map[string]any{"carNum": "A1", "workBaseStatus": "FINISH", "serviceBaseName": "全车检测", "list": items})
+			content, _ := json.Marshal(map[string]any{"receiveBaseId": rb, "carNum": "A1", "detectionPercentage": "100%", "reportJson": string(rj)})
+			return autox3.BuildBody(msgID, autox3.MsgTypeReport, time.Now().UnixMilli(), json.RawMessage(`{"staffId":1}`), content, false, appSecret)
+		}
+		for i := 0; ; i++ {
+			items = append(items, map[string]any{"checkItemName": fmt.Sprintf("检查项目 %d：制动系统与悬挂", i),
+				"checkResult": strings.Repeat("检查结果说明，", 40), "level": i % 3, "images": []string{}})
+			if len(report()) > 1<<20-8192 {
+				items = items[:len(items)-1]
+				break
+			}
+		}
+		body := report()
+		s.mustAccept("/webhooks/autox3", body)
+		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
+		recs := s.records("inspection_report", strconv.FormatInt(rb, 10))
+		if len(recs) != 1 {
+			t.Fatalf("ERP has %d records, want 1", len(recs))
+		}
+		var data struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal(recs[0].Data, &data); err != nil || len(data.Items) != len(items) {
+			t.Fatalf("the ERP's report has %d items, want %d (%v)", len(data.Items), len(items), err)
+		}
+		if got, want := data.Items[len(items)-1]["checkResult"], items[len(items)-1]["checkResult"]; got != want {
+			t.Fatalf("the last item's result reached the ERP as %v", got)
+		}
+	})
+}

@@ -20,41 +20,70 @@ import (
 // Open connects to MySQL when mysqlDSN is set (go-sql-driver format) and to
 // the embedded SQLite file at sqlitePath otherwise (see package sqlite for
 // how it is opened and tuned). Both keep the same values (see columns.go):
-// exact decimals, dates, times to the millisecond.
+// exact decimals, dates, times to the millisecond. It fails when MySQL
+// cannot be reached: what migrations need.
 func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
+	db, unreachable, err := OpenLazy(mysqlDSN, sqlitePath)
+	if err == nil && unreachable != nil {
+		_ = closeDB(db)
+		return nil, unreachable
+	}
+	return db, err
+}
+
+// OpenLazy is Open for the processes that serve (api, worker, all): when
+// MySQL cannot be reached at start it still returns a database, which
+// connects once the server answers, and says why in unreachable; the edge
+// meanwhile keeps callbacks through Temporal. Its dialect then assumes the
+// oldest server erpbridge supports (no RETURNING, no renames), which only
+// migrations would notice, and those run with Open.
+func OpenLazy(mysqlDSN, sqlitePath string) (db *gorm.DB, unreachable error, err error) {
 	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now}
-	if mysqlDSN != "" {
-		dsn, err := normaliseMySQLDSN(mysqlDSN)
-		if err != nil {
-			return nil, err
+	if mysqlDSN == "" {
+		if sqlitePath == "" {
+			return nil, nil, fmt.Errorf("open database: neither MYSQL_DSN nor a SQLite path is set")
 		}
-		db, err := gorm.Open(mysql.Open(dsn), cfg)
-		if err != nil {
-			return nil, fmt.Errorf("open mysql: %w", err)
+		if db, err = sqlite.Open(sqlitePath, cfg); err != nil {
+			return nil, nil, err
 		}
-		if err := registerMillisecondTimes(db); err != nil {
-			return nil, err
-		}
-		sqlDB, err := db.DB()
-		if err != nil {
-			return nil, err
-		}
-		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(8)
-		sqlDB.SetConnMaxLifetime(5 * time.Minute)
-		return db, nil
+		return db, nil, registerMillisecondTimes(db)
 	}
-	if sqlitePath == "" {
-		return nil, fmt.Errorf("open database: neither MYSQL_DSN nor a SQLite path is set")
-	}
-	db, err := sqlite.Open(sqlitePath, cfg)
+	dsn, err := normaliseMySQLDSN(mysqlDSN)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	db, err = gorm.Open(mysql.Open(dsn), cfg)
+	if err != nil {
+		// The server did not answer the dialect's version query: open
+		// without asking it, and connect when a statement needs to.
+		unreachable = fmt.Errorf("mysql is unreachable: %w", err)
+		cfg.DisableAutomaticPing = true
+		db, err = gorm.Open(mysql.New(mysql.Config{DSN: dsn, SkipInitializeWithVersion: true,
+			DontSupportRenameIndex: true, DontSupportRenameColumn: true, DontSupportForShareClause: true}), cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open mysql: %w", err)
+		}
 	}
 	if err := registerMillisecondTimes(db); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return db, nil
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, nil, err
+	}
+	sqlDB.SetMaxOpenConns(32)
+	sqlDB.SetMaxIdleConns(8)
+	sqlDB.SetConnMaxLifetime(5 * time.Minute)
+	return db, unreachable, nil
+}
+
+// closeDB closes a database's pool.
+func closeDB(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
 }
 
 // normaliseMySQLDSN adds the options the service relies on (UTC times parsed
@@ -63,7 +92,9 @@ func normaliseMySQLDSN(dsn string) (string, error) {
 	if !strings.Contains(dsn, "/") {
 		return "", fmt.Errorf("MYSQL_DSN %q is not in go-sql-driver form (user:pass@tcp(host:port)/db)", redactDSN(dsn))
 	}
-	want := map[string]string{"parseTime": "true", "charset": "utf8mb4", "loc": "UTC", "collation": "utf8mb4_unicode_ci"}
+	// timeout bounds a connection attempt: a server that drops packets
+	// (a failover, a partition) must not hold a caller for minutes.
+	want := map[string]string{"parseTime": "true", "charset": "utf8mb4", "loc": "UTC", "collation": "utf8mb4_unicode_ci", "timeout": "5s"}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"

@@ -59,6 +59,13 @@ var commands = map[string]string{
 
 // Main runs the command named by args[0] and returns the process exit code.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, getenv, stdout, stderr)
+}
+
+// Run is Main until ctx ends, which stops a serving command as SIGTERM does.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -79,8 +86,6 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	case "healthcheck":
 		return runHealthcheck(args[1:], getenv, stdout, stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	load := config.FromEnv
 	if name == "dev" {
 		load = config.DevFromEnv
@@ -147,15 +152,68 @@ func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	check := store.CheckSchema
-	if cfg.Store.AutoMigrate {
-		check = store.Migrate
-	}
-	if err := check(ctx, db); err != nil {
+	if err := schemaCheck(cfg)(ctx, db); err != nil {
 		_ = closeDB(db)
 		return nil, err
 	}
 	return db, nil
+}
+
+// schemaCheck is how a process makes sure of the schema: Migrate with
+// AUTO_MIGRATE (dev), else CheckSchema.
+func schemaCheck(cfg config.Config) func(context.Context, *gorm.DB) error {
+	if cfg.Store.AutoMigrate {
+		return store.Migrate
+	}
+	return store.CheckSchema
+}
+
+// openServingDB is openDB for api, worker and all: a MySQL server that does
+// not answer at start does not stop them. The api keeps callbacks through
+// Temporal meanwhile and the worker's steps retry; the schema is checked in
+// the background once the server answers (a schema the migrate command has
+// not brought up to date is then logged, every minute, until it has).
+func openServingDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, error) {
+	db, unreachable, err := store.OpenLazy(cfg.Store.MySQLDSN, cfg.Store.SQLitePath)
+	if err != nil {
+		return nil, err
+	}
+	sizePool(cfg, db)
+	if unreachable == nil {
+		if err := schemaCheck(cfg)(ctx, db); err != nil {
+			_ = closeDB(db)
+			return nil, err
+		}
+		return db, nil
+	}
+	log.Warn("the database does not answer: serving without it until it does; callbacks are kept through Temporal meanwhile", "error", unreachable)
+	go watchSchema(ctx, cfg, db, log)
+	return db, nil
+}
+
+// watchSchema checks the schema once the database answers, retrying until
+// it passes or ctx ends.
+func watchSchema(ctx context.Context, cfg config.Config, db *gorm.DB, log *slog.Logger) {
+	check := schemaCheck(cfg)
+	var lastLogged time.Time
+	for {
+		err := store.Ping(ctx, db)
+		if err == nil {
+			if err = check(ctx, db); err == nil {
+				log.Info("the database answers and its schema is up to date")
+				return
+			}
+			if time.Since(lastLogged) >= time.Minute {
+				log.Error("the database answers but its schema is not ready", "error", err)
+				lastLogged = time.Now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 func closeDB(db *gorm.DB) error {
@@ -255,7 +313,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	if len(cfg.Vendors.FenbeitongTokens()) == 0 && withAPI {
 		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
 	}
-	db, err := openDB(ctx, cfg)
+	db, err := openServingDB(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

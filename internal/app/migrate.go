@@ -33,15 +33,19 @@ func openStore(cfg config.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Store.MySQLDSN != "" {
-		sqlDB, err := db.DB()
-		if err != nil {
-			return nil, err
-		}
+	sizePool(cfg, db)
+	return db, nil
+}
+
+// sizePool sizes a MySQL database's pool from the configuration.
+func sizePool(cfg config.Config, db *gorm.DB) {
+	if cfg.Store.MySQLDSN == "" {
+		return
+	}
+	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.SetMaxOpenConns(cfg.Store.MaxOpenConns)
 		sqlDB.SetMaxIdleConns(cfg.Store.MaxIdleConns)
 	}
-	return db, nil
 }
 
 // needs says what each command uses, for config.Require.

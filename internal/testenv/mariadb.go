@@ -1,0 +1,162 @@
+package testenv
+
+import (
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// MariaDB is a MariaDB server of a test's own: its own data directory and
+// port, never the machine's shared server, so the test may kill it. It is
+// stopped when the test ends.
+type MariaDB struct {
+	t       testing.TB
+	dir     string
+	port    int
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logFile string
+}
+
+// NewMariaDB initialises a data directory in a temporary folder and starts
+// mariadbd on a free loopback port, with root allowed in over TCP without a
+// password. A machine without MariaDB's server fails the test under
+// CI=true and skips it elsewhere.
+func NewMariaDB(t testing.TB) *MariaDB {
+	t.Helper()
+	RequireServers(t)
+	server, err := exec.LookPath("mariadbd")
+	if err != nil {
+		server = "/usr/sbin/mariadbd"
+	}
+	install, ierr := exec.LookPath("mariadb-install-db")
+	if _, serr := os.Stat(server); serr != nil || ierr != nil {
+		Unavailable(t, "mariadbd and mariadb-install-db are needed for a private MariaDB (Debian's mariadb-server)")
+	}
+	dir := t.TempDir()
+	m := &MariaDB{t: t, dir: dir, logFile: filepath.Join(dir, "mariadbd.log")}
+	args := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--auth-root-authentication-method=normal", "--skip-test-db"}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	if out, err := exec.Command(install, args...).CombinedOutput(); err != nil {
+		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	m.Start()
+	t.Cleanup(m.stop)
+	return m
+}
+
+// DSN is a go-sql-driver DSN for database db on this server (created on first use).
+func (m *MariaDB) DSN(db string) string {
+	m.t.Helper()
+	admin, err := sql.Open("mysql", fmt.Sprintf("root:@tcp(127.0.0.1:%d)/", m.port))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + db + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		m.t.Fatalf("create database %s: %v", db, err)
+	}
+	return fmt.Sprintf("root:@tcp(127.0.0.1:%d)/%s", m.port, db)
+}
+
+// Start starts the server (again, after Kill, on the same data and port)
+// and waits until it answers.
+func (m *MariaDB) Start() {
+	m.t.Helper()
+	m.mu.Lock()
+	args := []string{"--no-defaults", "--datadir=" + filepath.Join(m.dir, "data"), "--port=" + strconv.Itoa(m.port),
+		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"),
+		"--log-error=" + m.logFile, "--innodb-buffer-pool-size=64M", "--skip-log-bin", "--max-connections=500"}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	server, err := exec.LookPath("mariadbd")
+	if err != nil {
+		server = "/usr/sbin/mariadbd"
+	}
+	cmd := exec.Command(server, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		m.mu.Unlock()
+		m.t.Fatalf("start mariadbd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	m.cmd, m.exited = cmd, exited
+	m.mu.Unlock()
+	Eventually(m.t, "private MariaDB answers", time.Minute, func() error {
+		select {
+		case <-exited:
+			m.t.Fatalf("mariadbd exited at start:\n%s", m.log())
+		default:
+		}
+		db, err := sql.Open("mysql", fmt.Sprintf("root:@tcp(127.0.0.1:%d)/", m.port))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.Ping()
+	})
+}
+
+// Kill kills the server at once (SIGKILL), as a crash or a failover does,
+// and waits until its port is closed.
+func (m *MariaDB) Kill() {
+	m.t.Helper()
+	m.mu.Lock()
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		m.t.Fatal("mariadbd did not die within 30s of SIGKILL")
+	}
+}
+
+func (m *MariaDB) stop() {
+	m.mu.Lock()
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+// log is the end of the server's error log, for failures.
+func (m *MariaDB) log() string {
+	b, _ := os.ReadFile(m.logFile)
+	s := string(b)
+	if lines := strings.Split(s, "\n"); len(lines) > 30 {
+		s = strings.Join(lines[len(lines)-30:], "\n")
+	}
+	return s
+}

@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path"
@@ -23,6 +24,8 @@ const (
 	prometheusDir  = "prometheus"
 	alertsFile     = "alerts.yml"
 	alertTestsFile = "alerts_test.yml"
+	dashboardFile  = "grafana/dashboards/erpbridge.json"
+	datasourceFile = "grafana/provisioning/datasources/prometheus.yml"
 	operationsDoc  = "../docs/operations.md"
 )
 
@@ -239,6 +242,93 @@ func TestAlertRulesAreLoadedDocumentedAndTested(t *testing.T) {
 	for name := range fires {
 		if !seen[name] {
 			t.Errorf("%s tests %s, which alerts.yml does not define", alertTestsFile, name)
+		}
+	}
+}
+
+type dashboardPanel struct {
+	ID          int    `json:"id"`
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Targets     []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+	Options struct {
+		Datasource  string          `json:"datasource"`
+		StateFilter map[string]bool `json:"stateFilter"`
+	} `json:"options"`
+}
+
+// The Grafana dashboard shows what the alerts watch: an alert list of the
+// provisioned Prometheus's alerts, and for every alert on erpbridge's or the
+// SDK's metrics a panel that names the alert in its description and queries
+// the metrics of the alert's expression and no others.
+func TestDashboardShowsEveryAlert(t *testing.T) {
+	raw, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []dashboardPanel `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	var ds struct {
+		Datasources []struct {
+			Name string `yaml:"name"`
+			Type string `yaml:"type"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, datasourceFile, &ds)
+	if len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" {
+		t.Fatalf("%s provisions %v, want one Prometheus data source", datasourceFile, ds.Datasources)
+	}
+
+	listed := false
+	ids := map[int]bool{}
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("panel id %d is used twice", p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type == "alertlist" && p.Options.Datasource == ds.Datasources[0].Name &&
+			p.Options.StateFilter["firing"] && p.Options.StateFilter["pending"] {
+			listed = true
+		}
+	}
+	if !listed {
+		t.Errorf("no alertlist panel shows the firing and pending alerts of data source %q", ds.Datasources[0].Name)
+	}
+
+	for _, r := range alertRules(t) {
+		read := serviceMetric.FindAllString(r.Expr, -1)
+		if len(read) == 0 {
+			continue // Prometheus's own series (up): the alert list shows them.
+		}
+		var panel *dashboardPanel
+		for i, p := range d.Panels {
+			if regexp.MustCompile(`\b` + r.Alert + `\b`).MatchString(p.Description) {
+				panel = &d.Panels[i]
+				break
+			}
+		}
+		if panel == nil {
+			t.Errorf("no dashboard panel names alert %s in its description", r.Alert)
+			continue
+		}
+		shown := false
+		for _, target := range panel.Targets {
+			for _, m := range serviceMetric.FindAllString(target.Expr, -1) {
+				if !strings.Contains(r.Expr, m) {
+					t.Errorf("panel %q for alert %s queries %s, which the alert does not read", panel.Title, r.Alert, m)
+				}
+				shown = true
+			}
+		}
+		if !shown {
+			t.Errorf("panel %q for alert %s queries none of %v", panel.Title, r.Alert, read)
 		}
 	}
 }

@@ -18,7 +18,7 @@ TEMPORAL_SERVER_PKG     := go.temporal.io/server/cmd/server
 TEMPORAL_SQL_TOOL_PKG   := go.temporal.io/server/cmd/tools/sql
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build image test test-unit test-cluster bench bench-e2e lint compose-config temporal-cli temporal-server cluster-up cluster-down clean
+.PHONY: help dev build image test test-unit test-cluster bench bench-e2e lint compose-config alerts temporal-cli temporal-server cluster-up cluster-down clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -33,7 +33,7 @@ build: ## Build bin/erpbridge, stamped with VERSION (`bin/erpbridge version`)
 image: ## Build the container image erpbridge:local, stamped with VERSION
 	docker build --build-arg VERSION=$(VERSION) -t erpbridge:local .
 
-test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306; the tests find or build the Temporal CLI)
+test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306 and promtool; the tests find or build the Temporal CLI)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
@@ -76,6 +76,9 @@ compose-config: ## Validate docker-compose.yml in every profile, then check its 
 		ERP_URL=$${ERP_URL:-https://erp.example.com} $(COMPOSE) $$p config -q || exit 1; \
 	done
 	$(GO) test -count=1 ./deploy
+
+alerts: ## Check the Prometheus configuration and alert rules and run their unit tests (promtool, Debian's prometheus package)
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool check rules alerts.yml && promtool test rules alerts_test.yml
 
 temporal-cli: ## Install the pinned Temporal CLI into bin/ (skipped when already there)
 	@if [ -x "$(BIN)/temporal" ] && $(GO) version -m "$(BIN)/temporal" 2>/dev/null | grep -Eq 'mod[[:space:]]+github.com/temporalio/cli[[:space:]]+v$(TEMPORAL_CLI_VERSION)([[:space:]]|$$)'; then \

@@ -33,9 +33,15 @@ build: ## Build bin/erpbridge, stamped with VERSION (`bin/erpbridge version`)
 image: ## Build the container image erpbridge:local, stamped with VERSION
 	docker build --build-arg VERSION=$(VERSION) -t erpbridge:local .
 
-test: ## go vet, then every test (needs MariaDB on 127.0.0.1:3306 and promtool; the tests find or build the Temporal CLI)
+# The packages whose code runs concurrently (the edge and its relay, the
+# SQLite write gate and group commit, the codec's keyring) run again under
+# the race detector.
+RACE_PKGS := ./api/... ./intake/... ./store/sqlite/... ./codec/...
+
+test: ## go vet, then every test, then the concurrent code under -race (needs MariaDB on 127.0.0.1:3306, Tryton and promtool; the tests find or build the Temporal CLI)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 
 test-cluster: ## Production cluster drills (deploy/cluster): Temporal as 4 services on PostgreSQL, 2 API + 2 worker replicas, faults under load
 	@$(MAKE) --no-print-directory temporal-server temporal-cli

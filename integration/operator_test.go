@@ -480,7 +480,8 @@ func TestMetricsCountCallbacks(t *testing.T) {
 	}
 }
 
-// /readyz answers 503 with the reason while MySQL is unreachable, and 200 again after.
+// /readyz answers 200 with the database degraded while MySQL is
+// unreachable (callbacks are kept through Temporal), and ready again after.
 func TestReadyzFollowsMySQL(t *testing.T) {
 	target := testenv.NewMySQLDatabase(t)
 	// The stack reaches MySQL through a proxy the test can stop, as if the server stopped.
@@ -491,9 +492,9 @@ func TestReadyzFollowsMySQL(t *testing.T) {
 	}
 	s := newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
 	p.stop()
-	testenv.Eventually(t, "readyz 503 while MySQL is down", 30*time.Second, func() error {
+	testenv.Eventually(t, "readyz degraded while MySQL is down", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
-		if code != http.StatusServiceUnavailable || !strings.Contains(body, "database") || !strings.Contains(body, "unreachable") {
+		if code != http.StatusOK || !strings.Contains(body, `"degraded":"database"`) || !strings.Contains(body, `"database":"unreachable"`) {
 			return fmt.Errorf("readyz %d %s", code, body)
 		}
 		return nil
@@ -502,8 +503,8 @@ func TestReadyzFollowsMySQL(t *testing.T) {
 		t.Fatalf("healthz %d while MySQL is down; the process is up", code)
 	}
 	p.start(t)
-	testenv.Eventually(t, "readyz 200 after MySQL is back", 30*time.Second, func() error {
-		if code, body := s.get("/readyz"); code != http.StatusOK {
+	testenv.Eventually(t, "readyz ready after MySQL is back", 30*time.Second, func() error {
+		if code, body := s.get("/readyz"); code != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
 			return fmt.Errorf("readyz %d %s", code, body)
 		}
 		return nil

@@ -7,6 +7,7 @@ package activities
 
 import (
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -25,7 +26,15 @@ type Activities struct {
 	ERP       erp.Sink
 	Temporal  client.Client
 	TaskQueue string
-	Policy    flow.SyncPolicy
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
+	// BulkTaskQueue is where the records of split messages' parts run
+	// (empty: TaskQueue), and BulkRecordIdle how long they linger caught up.
+	BulkTaskQueue  string
+	BulkRecordIdle time.Duration
+	// SplitBatchSize is how many parts of a split message one step
+	// persists, and SplitNotifyConcurrency how many of their record
+	// workflows are told at once.
+	SplitBatchSize, SplitNotifyConcurrency int
+	Policy                                 flow.SyncPolicy
+	Metrics                                *metrics.Metrics
+	Logger                                 *slog.Logger
 }

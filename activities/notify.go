@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -20,9 +21,15 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 		// A record workflow cannot send with it: say so here, not in its every workflow task.
 		return fmt.Errorf("signal-with-start %s: the ERP sync policy is not configured (%+v)", id, a.Policy)
 	}
+	queue, idle := a.TaskQueue, time.Duration(0)
+	if in.Bulk && a.BulkTaskQueue != "" {
+		// A part of a split message: its record runs where it cannot crowd
+		// out the records of live callbacks, and does not linger.
+		queue, idle = a.BulkTaskQueue, a.BulkRecordIdle
+	}
 	opts := client.StartWorkflowOptions{
 		ID:        id,
-		TaskQueue: a.TaskQueue,
+		TaskQueue: queue,
 		// A closed record workflow is started afresh: its state lives in the database.
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
@@ -30,7 +37,7 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 			flow.AttrOrderID.ValueSet(in.ExternalID), flow.AttrSyncStatus.ValueSet(string(models.RecordPending))),
 		Memo: map[string]any{"record": in.Vendor + "/" + in.Kind},
 	}
-	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy}
+	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy, IdleTimeout: idle}
 	sig := flow.PersistedSignal{Revision: in.Revision}
 	if _, err := a.Temporal.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input); err != nil {
 		return fmt.Errorf("signal-with-start %s: %w", id, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/store"
@@ -60,7 +61,7 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 			"workflow_id", in.WorkflowID, "warnings", len(ev.Warnings))
 	}
 	return flow.PersistResult{Kind: ev.Kind, ExternalID: ev.ExternalID, Version: ev.Version, Generic: ev.Generic,
-		Applied: p.Applied, Revision: p.Revision, Parts: p.Parts}, nil
+		Applied: p.Applied, Revision: p.Revision, PartCount: p.PartCount, PartBatch: a.SplitBatchSize}, nil
 }
 
 // RecordInvalid keeps the raw body of a callback whose content failed
@@ -72,4 +73,52 @@ func (a *Activities) RecordInvalid(ctx context.Context, in flow.InvalidInput) er
 func inbound(in flow.EventInput, workflowID string) store.Inbound {
 	return store.Inbound{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, Body: in.Body,
 		WorkflowID: workflowID, ReceivedAt: in.ReceivedAt}
+}
+
+// PersistParts persists the parts [From, To) of a split message (see
+// store.PersistParts) and tells the record workflow of each part that
+// became its record's newest state, a few at a time
+// (SPLIT_NOTIFY_CONCURRENCY), on the bulk task queue. It reads and decodes
+// the message once per batch. A batch run twice changes nothing and tells
+// the same record workflows again, which changes nothing either.
+func (a *Activities) PersistParts(ctx context.Context, in flow.PartsInput) (flow.PartsResult, error) {
+	msg := inbound(in.Event, in.WorkflowID)
+	body, ok, err := a.Store.Callback(ctx, msg.Vendor, msg.EventKey)
+	if err != nil {
+		return flow.PartsResult{}, err
+	}
+	if !ok {
+		err := fmt.Errorf("%w: %s", store.ErrNoCallback, flow.ClaimCheckFor(msg.Vendor, msg.EventKey))
+		return flow.PartsResult{}, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
+	}
+	ev, err := a.decode(in.Event, body)
+	if err != nil {
+		return flow.PartsResult{}, err
+	}
+	parts, err := a.Store.PersistParts(ctx, msg, ev, in.From, in.To)
+	if err != nil {
+		return flow.PartsResult{}, err
+	}
+	ev = nil // the decoded message is no longer needed while the records are told
+	var res flow.PartsResult
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(a.SplitNotifyConcurrency, 1))
+	for _, p := range parts {
+		if !p.Applied {
+			res.Superseded++
+			continue
+		}
+		res.Applied++
+		g.Go(func() error {
+			return a.NotifyRecord(gctx, flow.NotifyInput{Vendor: msg.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, Bulk: true})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return res, err
+	}
+	if a.Metrics != nil {
+		a.Metrics.Persisted.WithLabelValues(msg.Vendor, "true").Add(float64(res.Applied))
+		a.Metrics.Persisted.WithLabelValues(msg.Vendor, "false").Add(float64(res.Superseded))
+	}
+	return res, nil
 }

@@ -51,6 +51,7 @@ type Config struct {
 	ERP       ERP
 	Codec     Codec
 	Vendors   Vendors
+	Split     Split
 	Schedules Schedules
 	Dev       Dev
 	Log       Log
@@ -250,6 +251,29 @@ type Vendors struct {
 	FenbeitongAllowedIPs []netip.Prefix
 }
 
+// Split is how a message that changes several records (an AutoX3
+// maintenance plan message of thousands of plans) is split into one event
+// per record without stalling the rest: its workflow persists the parts in
+// batches, one at a time, and their record workflows run on a task queue of
+// their own (TEMPORAL_TASK_QUEUE with "-bulk" appended) whose share of each
+// worker is bounded, so live callbacks' records keep flowing meanwhile.
+type Split struct {
+	// BatchSize is how many parts one step persists, in one transaction
+	// (SPLIT_BATCH_SIZE, default 100).
+	BatchSize int
+	// NotifyConcurrency is how many of a batch's record workflows are told
+	// at once (SPLIT_NOTIFY_CONCURRENCY, default 4).
+	NotifyConcurrency int
+	// BulkWorkflowTasks and BulkActivities bound what each worker runs at
+	// once for the bulk task queue (BULK_WORKFLOW_TASKS, default 2;
+	// BULK_ACTIVITIES, default 4), sized for 2 cores.
+	BulkWorkflowTasks, BulkActivities int
+	// RecordIdleTimeout is how long a bulk record workflow lingers, caught
+	// up, before it closes (SPLIT_RECORD_IDLE, default 1m): thousands of
+	// them would otherwise sit open, and cached, for the usual 10 minutes.
+	RecordIdleTimeout time.Duration
+}
+
 // Schedules are the Temporal Schedules the workers keep: each worker
 // creates or updates them when it starts, as `erpbridge setup` does, so
 // they run once per period however many workers there are, visible (and
@@ -328,6 +352,7 @@ func Default() Config {
 			WriteTimeout: time.Minute,
 			MaxBodyBytes: 16 << 20,
 		},
+		Split:     Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
 		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},
 		Log:       Log{Level: "info"},
@@ -405,6 +430,10 @@ func (c Config) ShutdownBudget(api, worker bool) time.Duration {
 	}
 	return d
 }
+
+// BulkTaskQueue is the task queue of the records of split messages' parts:
+// TEMPORAL_TASK_QUEUE with "-bulk" appended.
+func (c Config) BulkTaskQueue() string { return c.Temporal.TaskQueue + "-bulk" }
 
 // StoreName names the configured database for logs, without credentials.
 func (c Config) StoreName() string {

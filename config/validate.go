@@ -57,6 +57,14 @@ func (c Config) problems() []string {
 	if c.Temporal.MaxPayloadBytes < 64<<10 {
 		add("TEMPORAL_MAX_PAYLOAD_BYTES=%d is below 64 KiB: no callback could be carried to Temporal", c.Temporal.MaxPayloadBytes)
 	}
+	count("SPLIT_BATCH_SIZE", int64(c.Split.BatchSize))
+	count("SPLIT_NOTIFY_CONCURRENCY", int64(c.Split.NotifyConcurrency))
+	count("BULK_WORKFLOW_TASKS", int64(c.Split.BulkWorkflowTasks))
+	count("BULK_ACTIVITIES", int64(c.Split.BulkActivities))
+	positive("SPLIT_RECORD_IDLE", c.Split.RecordIdleTimeout)
+	if c.Split.BatchSize > 1000 {
+		add("SPLIT_BATCH_SIZE=%d is over 1000: one transaction would hold too many records' locks for too long", c.Split.BatchSize)
+	}
 	positive("SWEEP_EVERY", c.Schedules.SweepEvery)
 	positive("SWEEP_STALE_AFTER", c.Schedules.StaleAfter)
 	if c.Schedules.StaleAfter <= c.ERP.RetryMaxInterval {

@@ -127,6 +127,23 @@ type EventInput struct {
 	// not store it (the store was down or too slow): the workflow's first
 	// step then stores it, retrying until the store takes it.
 	Body []byte `json:",omitempty"`
+	// SplitFrom is, for a split message's run continued as new, the first
+	// part not yet persisted.
+	SplitFrom int `json:",omitempty"`
+}
+
+// PartsInput asks for the parts [From, To) of a split message to be persisted.
+type PartsInput struct {
+	Event      EventInput
+	WorkflowID string
+	From, To   int
+}
+
+// PartsResult is what PersistParts did with a batch of parts.
+type PartsResult struct {
+	// Applied parts became their records' newest state, and their record
+	// workflows were told; Superseded ones found a newer state stored.
+	Applied, Superseded int
 }
 
 // claimCheckPrefix starts every claim check.
@@ -159,9 +176,13 @@ type PersistResult struct {
 	Generic    bool  // an unknown message type kept raw: no order id
 	Applied    bool  // the event is the record's newest state
 	Revision   int64 // record revision it produced; 0 when not applied
-	// Parts are the event keys of the events a message was split into, one
-	// per record it changes; the message itself is applied to no record.
-	Parts []string `json:",omitempty"`
+	// PartCount is how many events a message was split into, one per record
+	// it changes (its parts); the message itself is applied to no record,
+	// and its workflow persists the parts batch by batch (PersistParts).
+	PartCount int `json:",omitempty"`
+	// PartBatch is how many parts one step persists (SPLIT_BATCH_SIZE, the
+	// worker's setting).
+	PartBatch int `json:",omitempty"`
 }
 
 // SyncPolicy is how long and how often the ERP sync retries.
@@ -201,6 +222,10 @@ type NotifyInput struct {
 	Kind       string
 	ExternalID string
 	Revision   int64
+	// Bulk starts the record workflow, if it is not running, on the bulk
+	// task queue: a part of a split message, which must not crowd out the
+	// records of live callbacks.
+	Bulk bool `json:",omitempty"`
 }
 
 // PersistedSignal is sent to a record workflow after a newer state was persisted.

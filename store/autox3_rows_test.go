@@ -218,55 +218,51 @@ func loadPlans(t *testing.T, db *gorm.DB) map[string]models.AutoX3MaintenancePla
 }
 
 // persistMessage stores a maintenance message as the edge does, persists it
-// (which splits it) and then each of its parts, as their workflows do, and
-// returns the part keys.
+// (which splits it) and then its parts in batches of two, as its workflow
+// does, running the first batch twice, and returns the part keys.
 func persistMessage(t *testing.T, s *store.Store, body []byte) []string {
 	t.Helper()
 	ctx := context.Background()
 	ev := decodeOK(t, body)
-	in := store.Inbound{Vendor: vendors.AutoX3, EventKey: ev.EventKey, EventType: ev.EventType, Body: body, ReceivedAt: time.Now()}
+	in := store.Inbound{Vendor: vendors.AutoX3, EventKey: ev.EventKey, EventType: ev.EventType, Body: body, ReceivedAt: time.Now(),
+		WorkflowID: "autox3:" + ev.EventKey}
 	if _, err := s.Receive(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	in.Body = nil // runs carry the claim check only
-	decode := func(key string) store.Decoder {
-		return func(b []byte) (*vendors.Event, error) {
-			ev, err := autox3.Decode(b)
-			if err != nil || key == ev.EventKey {
-				return ev, err
-			}
-			part, ok := ev.Part(key)
-			if !ok {
-				t.Fatalf("no part %s", key)
-			}
-			return part, nil
-		}
-	}
-	res, _, err := s.Persist(ctx, in, decode(in.EventKey))
+	res, _, err := s.Persist(ctx, in, autox3.Decode)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Applied || len(res.Parts) != len(ev.Parts) {
+	if res.Applied || res.PartCount != len(ev.Parts) {
 		t.Fatalf("message persisted as %+v", res)
 	}
-	for _, key := range res.Parts {
-		part := in
-		part.EventKey = key
-		for range 2 { // a retried Persist changes nothing
-			if _, _, err := s.Persist(ctx, part, decode(key)); err != nil {
-				t.Fatalf("persist part %s: %v", key, err)
-			}
+	var first []store.PartPersisted
+	for from := 0; from < res.PartCount; from += 2 {
+		to := min(from+2, res.PartCount)
+		got, err := s.PersistParts(ctx, in, ev, from, to)
+		if err != nil {
+			t.Fatalf("persist parts [%d, %d): %v", from, to, err)
 		}
+		if from == 0 {
+			first = got
+		}
+	}
+	// A retried batch changes nothing and answers the same.
+	if again, err := s.PersistParts(ctx, in, ev, 0, min(2, res.PartCount)); err != nil || !reflect.DeepEqual(again, first) {
+		t.Fatalf("the first batch again = %+v, %v; want %+v", again, err, first)
+	}
+	for _, key := range ev.PartKeys() {
 		got, ok, err := s.Callback(ctx, vendors.AutoX3, key)
 		if err != nil || !ok || string(got) != string(body) {
 			t.Fatalf("part %s claim check resolves to %q, %v, %v", key, got, ok, err)
 		}
 	}
-	again, _, err := s.Persist(ctx, in, decode(in.EventKey))
-	if err != nil || !reflect.DeepEqual(again.Parts, res.Parts) {
+	again, _, err := s.Persist(ctx, in, autox3.Decode)
+	if err != nil || again.PartCount != res.PartCount {
 		t.Fatalf("persisting the message again = %+v, %v", again, err)
 	}
-	return res.Parts
+	return ev.PartKeys()
 }
 
 func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
@@ -419,66 +415,64 @@ func build(msgType, content string, asString bool) []byte {
 	return autox3.BuildBody("m-1", msgType, 1700000000000, json.RawMessage(`{"staffId":380,"storeId":84,"brandId":114}`), json.RawMessage(content), asString, "k")
 }
 
-// The parts of a split message are left to the message's workflow for a
-// grace; a part still not persisted after it (the message's run stopped
-// before starting it) is handed to the relay like any stored callback, and
-// a part that was persisted never is.
-func TestSplitPartsFallBackToTheRelay(t *testing.T) {
+// A split message's parts are persisted batch by batch, each part an event
+// of its own handled by the message's workflow: applied to its record only
+// if newer, its row marked as it came out; a range outside the message's
+// parts is refused.
+func TestPersistPartsInBatches(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			s := store.New(db)
 			ctx := context.Background()
-			change := `[{"action":"ADD","id":"A1"},{"action":"ADD","id":"A2"}]`
-			body := autox3.BuildBody("g-1", autox3.MsgTypeMaintenanceV2, 1700000000000, nil, json.RawMessage(change), true, "k")
-			in := store.Inbound{Vendor: vendors.AutoX3, EventKey: "g-1", EventType: autox3.MsgTypeMaintenanceV2, Body: body, ReceivedAt: time.Now()}
+			// A newer message already changed A2: the older message's A2 is superseded.
+			newer := autox3.BuildBody("b-2", autox3.MsgTypeMaintenanceV2, 1700000009000, nil, json.RawMessage(`[{"action":"MODIFY","id":"A2"}]`), true, "k")
+			persistMessage(t, s, newer)
+			change := `[{"action":"ADD","id":"A1"},{"action":"ADD","id":"A2"},{"action":"ADD","id":"A3"}]`
+			body := autox3.BuildBody("b-1", autox3.MsgTypeMaintenanceV2, 1700000000000, nil, json.RawMessage(change), true, "k")
+			ev := decodeOK(t, body)
+			in := store.Inbound{Vendor: vendors.AutoX3, EventKey: "b-1", EventType: autox3.MsgTypeMaintenanceV2, Body: body,
+				ReceivedAt: time.Now(), WorkflowID: "autox3:b-1"}
 			if _, err := s.Receive(ctx, in); err != nil {
 				t.Fatal(err)
 			}
-			taken := func() []string {
-				var keys []string
-				if _, err := s.StartPending(ctx, 10, time.Minute, func(batch []store.Pending) []bool {
-					ok := make([]bool, len(batch))
-					for i, p := range batch {
-						keys = append(keys, p.EventKey)
-						ok[i] = true
-					}
-					return ok
-				}); err != nil {
-					t.Fatal(err)
-				}
-				return keys
-			}
-			if got := taken(); !slices.Equal(got, []string{"g-1"}) {
-				t.Fatalf("relay took %v, want the message", got)
-			}
-			in.Body = nil
-			res, _, err := s.Persist(ctx, in, autox3.Decode)
-			if err != nil || len(res.Parts) != 2 {
-				t.Fatalf("split = %+v, %v", res, err)
-			}
-			if got := taken(); len(got) != 0 {
-				t.Fatalf("relay took %v within the grace", got)
-			}
-			// One part is persisted by its workflow; the other's never started.
-			first := in
-			first.EventKey = res.Parts[0]
-			if _, _, err := s.Persist(ctx, first, func(b []byte) (*vendors.Event, error) {
-				ev, err := autox3.Decode(b)
-				if err != nil {
-					return nil, err
-				}
-				p, _ := ev.Part(first.EventKey)
-				return p, nil
-			}); err != nil {
+			if _, _, err := s.Persist(ctx, in, autox3.Decode); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Model(&models.InboundEvent{}).Where("parent_key = ?", "g-1").
-				Update("relay_until", time.Now().Add(-time.Second)).Error; err != nil {
+			if _, err := s.PersistParts(ctx, in, ev, 2, 4); err == nil {
+				t.Fatal("a range past the message's parts was taken")
+			}
+			got, err := s.PersistParts(ctx, in, ev, 0, 3)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := taken(); !slices.Equal(got, []string{res.Parts[1]}) {
-				t.Fatalf("relay took %v after the grace, want only %s", got, res.Parts[1])
+			applied := map[string]bool{}
+			for _, p := range got {
+				applied[p.ExternalID] = p.Applied
+				if p.Kind != autox3.KindMaintenancePlanItem || (p.Applied && p.Revision == 0) {
+					t.Errorf("part %+v", p)
+				}
+			}
+			if !applied["A1"] || applied["A2"] || !applied["A3"] {
+				t.Fatalf("applied %v, want A1 and A3 (A2 has a newer state)", applied)
+			}
+			var rows []models.InboundEvent
+			db.Where("parent_key = ?", "b-1").Order("event_key").Find(&rows)
+			if len(rows) != 3 {
+				t.Fatalf("%d part rows, want 3", len(rows))
+			}
+			for _, r := range rows {
+				want := models.EventPending
+				if r.ExternalID == "A2" {
+					want = models.EventSuperseded
+				}
+				if r.SyncStatus != want || r.WorkflowID != "autox3:b-1" || r.StartedAt == nil {
+					t.Errorf("part %s: status %s, workflow %q, started %v; want %s under the message's workflow", r.EventKey, r.SyncStatus, r.WorkflowID, r.StartedAt, want)
+				}
+			}
+			// Nothing is left for the relay: the parts were never waiting for a workflow of their own.
+			if n, _, err := s.Backlog(ctx); err != nil || n != 0 {
+				t.Fatalf("backlog %d, %v; want 0", n, err)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -55,9 +56,9 @@ type Inbound struct {
 type Persisted struct {
 	Applied  bool  // the event is the record's newest state
 	Revision int64 // record revision it produced; 0 when not applied
-	// Parts are the event keys of the parts a message was split into (see
-	// vendors.Event.Parts); each is stored, waiting for its own workflow.
-	Parts []string
+	// PartCount is how many parts a message split into (see
+	// vendors.Event.Parts): its workflow persists them with PersistParts.
+	PartCount int
 }
 
 // Receive is the edge's claim check: it stores a callback's raw body before
@@ -161,7 +162,7 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 			// Persisted before (a retry after a commit whose answer was lost): answer as then.
 			res = Persisted{Applied: row.Applied, Revision: row.Revision}
 			if row.SyncStatus == models.EventSplit || len(ev.Parts) > 0 {
-				res.Parts = ev.PartKeys()
+				res.PartCount = len(ev.Parts)
 			}
 			return nil
 		}
@@ -265,13 +266,9 @@ func claim(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event, 
 	return row, nil
 }
 
-// PartStartGrace is how long the relay leaves the parts of a split message
-// to the message's workflow before it starts any part still not persisted.
-const PartStartGrace = 2 * time.Minute
-
-// split stores a message that changes several records as one event per
-// record (its parts), each waiting for its own workflow, which the message's
-// workflow starts; the message itself is marked split and applied to no record.
+// split marks a message that changes several records as split: applied to
+// no record itself, its parts are persisted batch by batch by its workflow
+// (see PersistParts), each as an event of its own.
 func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) (Persisted, error) {
 	occurred := ev.OccurredAt
 	if occurred.IsZero() {
@@ -281,33 +278,107 @@ func split(tx *gorm.DB, in Inbound, row models.InboundEvent, ev *vendors.Event) 
 	if err != nil {
 		return Persisted{}, err
 	}
-	keys := ev.PartKeys()
-	detail := fmt.Sprintf("split into %d events, one per record it changes", len(keys))
+	detail := fmt.Sprintf("split into %d events, one per record it changes", len(ev.Parts))
 	if err := tx.Model(&models.InboundEvent{}).Where("id = ?", row.ID).Update("sync_detail", detail).Error; err != nil {
 		return Persisted{}, fmt.Errorf("mark event %s split: %w", flow.ClaimCheckFor(in.Vendor, in.EventKey), err)
 	}
-	graceUntil := now().Add(PartStartGrace)
-	parts := make([]models.InboundEvent, len(ev.Parts))
-	for i, p := range ev.Parts {
-		at := p.OccurredAt
-		if at.IsZero() {
-			at = occurred
-		}
-		parts[i] = models.InboundEvent{
-			Vendor: in.Vendor, EventKey: keys[i], EventType: in.EventType, ParentKey: in.EventKey,
-			Kind: p.Kind, ExternalID: p.ExternalID, Version: p.Version, OccurredAt: at.UTC(),
-			Body: []byte{}, BodySHA256: row.BodySHA256, WorkflowID: flow.EventWorkflowID(in.Vendor, keys[i]),
-			// The message's workflow starts the parts' workflows, and a part's
-			// Persist marks it started. Should the message's run never get
-			// that far (terminated by hand, say), the relay starts the parts
-			// once the grace has passed, as it does any stored callback.
-			SyncStatus: models.EventReceived, ReceivedAt: in.ReceivedAt.UTC(), RelayUntil: &graceUntil,
-		}
+	return Persisted{PartCount: len(ev.Parts)}, nil
+}
+
+// PartPersisted is what PersistParts did with one part of a split message.
+type PartPersisted struct {
+	EventKey   string
+	Kind       string
+	ExternalID string
+	Applied    bool  // the part's state became its record's newest
+	Revision   int64 // the record revision it produced; 0 when not applied
+}
+
+// PersistParts persists the parts [from, to) of the split message msg,
+// decoded as ev, in one transaction: their events' rows are inserted in one
+// statement, and each part, in the order of its record's key (so two
+// messages' batches lock records in the same order), is applied to its
+// record as Persist applies an event: only if newer, by compare-and-set,
+// with its rows replaced. A part persisted before (a retried batch) answers
+// as it did then, so running a batch twice changes nothing.
+func (s *Store) PersistParts(ctx context.Context, msg Inbound, ev *vendors.Event, from, to int) ([]PartPersisted, error) {
+	if from < 0 || to > len(ev.Parts) || from >= to {
+		return nil, fmt.Errorf("persist parts [%d, %d) of %s: it has %d", from, to, flow.ClaimCheckFor(msg.Vendor, msg.EventKey), len(ev.Parts))
 	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&parts, batchSize).Error; err != nil {
-		return Persisted{}, fmt.Errorf("store the %d parts of event %s: %w", len(parts), flow.ClaimCheckFor(in.Vendor, in.EventKey), err)
+	occurred := ev.OccurredAt
+	if occurred.IsZero() {
+		occurred = msg.ReceivedAt
 	}
-	return Persisted{Parts: keys}, nil
+	out := make([]PartPersisted, to-from)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var parent models.InboundEvent
+		if err := tx.Select("id", "body_sha256").Where("vendor = ? AND event_key = ?", msg.Vendor, msg.EventKey).Limit(1).Find(&parent).Error; err != nil {
+			return fmt.Errorf("look up split event: %w", err)
+		}
+		if parent.ID == 0 {
+			return fmt.Errorf("%w: %s", ErrNoCallback, flow.ClaimCheckFor(msg.Vendor, msg.EventKey))
+		}
+		started := now()
+		keys := make([]string, to-from)
+		rows := make([]models.InboundEvent, to-from)
+		for i := range rows {
+			p := ev.Parts[from+i]
+			keys[i] = vendors.PartKey(ev.EventKey, p.Key)
+			at := p.OccurredAt
+			if at.IsZero() {
+				at = occurred
+			}
+			rows[i] = models.InboundEvent{
+				Vendor: msg.Vendor, EventKey: keys[i], EventType: msg.EventType, ParentKey: msg.EventKey,
+				Kind: p.Kind, ExternalID: p.ExternalID, Version: p.Version, OccurredAt: at.UTC(),
+				Body: []byte{}, BodySHA256: parent.BodySHA256, WorkflowID: msg.WorkflowID,
+				SyncStatus: models.EventReceived, ReceivedAt: msg.ReceivedAt.UTC(), StartedAt: &started,
+			}
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, batchSize).Error; err != nil {
+			return fmt.Errorf("store parts [%d, %d) of %s: %w", from, to, flow.ClaimCheckFor(msg.Vendor, msg.EventKey), err)
+		}
+		var stored []models.InboundEvent
+		if err := tx.Where("vendor = ? AND event_key IN ?", msg.Vendor, keys).Find(&stored).Error; err != nil {
+			return fmt.Errorf("read back parts of %s: %w", flow.ClaimCheckFor(msg.Vendor, msg.EventKey), err)
+		}
+		byKey := make(map[string]models.InboundEvent, len(stored))
+		for _, r := range stored {
+			byKey[r.EventKey] = r
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool {
+			pa, pb := ev.Parts[from+order[a]], ev.Parts[from+order[b]]
+			return pa.Kind+"\x00"+pa.ExternalID < pb.Kind+"\x00"+pb.ExternalID
+		})
+		for _, i := range order {
+			p := ev.Parts[from+i]
+			row, ok := byKey[keys[i]]
+			if !ok {
+				return fmt.Errorf("part %s of %s was not stored", keys[i], flow.ClaimCheckFor(msg.Vendor, msg.EventKey))
+			}
+			out[i] = PartPersisted{EventKey: keys[i], Kind: p.Kind, ExternalID: p.ExternalID}
+			if row.SyncStatus != models.EventReceived {
+				out[i].Applied, out[i].Revision = row.Applied, row.Revision
+				continue
+			}
+			part := ev.PartEvent(from + i)
+			in := Inbound{Vendor: msg.Vendor, EventKey: keys[i], EventType: msg.EventType, WorkflowID: msg.WorkflowID, ReceivedAt: msg.ReceivedAt}
+			res, err := apply(tx, in, row, part)
+			if err != nil {
+				return fmt.Errorf("part %s: %w", keys[i], err)
+			}
+			out[i].Applied, out[i].Revision = res.Applied, res.Revision
+		}
+		return nil
+	}, txOptions(s.db))
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // storedBody reads the raw body of a stored callback.

@@ -183,6 +183,13 @@ func (e *Event) Part(eventKey string) (*Event, bool) {
 	return nil, false
 }
 
+// PartEvent returns the event of e's i-th part.
+func (e *Event) PartEvent(i int) *Event {
+	p := e.Parts[i]
+	return &Event{Vendor: e.Vendor, EventKey: PartKey(e.EventKey, p.Key), EventType: e.EventType, Kind: p.Kind, ExternalID: p.ExternalID,
+		Version: p.Version, OccurredAt: p.OccurredAt, Data: p.Data, Tables: p.Tables}
+}
+
 // PartKeys lists the event keys of e's parts, in order.
 func (e *Event) PartKeys() []string {
 	keys := make([]string, len(e.Parts))

@@ -1,6 +1,7 @@
-// Package worker connects to Temporal and runs erpbridge's worker: the
-// workflows and activities on the configured task queue. More load means
-// more replicas of this process, all polling the same queue.
+// Package worker runs erpbridge's workers: the workflows and activities on
+// the configured task queue, and on the bulk task queue the records of split
+// messages' parts, with a bounded share of the process. More load means more
+// replicas of this process, all polling the same queues.
 package worker
 
 import (
@@ -33,6 +34,28 @@ func New(c client.Client, cfg config.Config, acts *activities.Activities) sdkwor
 		// README, Performance). Polls are long and cheap: 8 cover the partitions.
 		MaxConcurrentWorkflowTaskPollers: workerPollers,
 		MaxConcurrentActivityTaskPollers: workerPollers,
+	})
+	Register(w, acts)
+	return w
+}
+
+// bulkPollers is the bulk worker's pollers per kind of task.
+const bulkPollers = 2
+
+// NewBulk builds the worker of the bulk task queue (cfg.BulkTaskQueue): the
+// record workflows of split messages' parts and their ERP sends, a few at
+// a time (BULK_WORKFLOW_TASKS, BULK_ACTIVITIES), so that one message of
+// thousands of records takes a bounded share of the process while the
+// records of live callbacks keep their own queue.
+func NewBulk(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
+	sdkworker.SetStickyWorkflowCacheSize(cfg.Temporal.WorkflowCacheSize)
+	w := sdkworker.New(c, cfg.BulkTaskQueue(), sdkworker.Options{
+		WorkerStopTimeout:                       cfg.Temporal.WorkerStopTimeout,
+		MaxConcurrentWorkflowTaskExecutionSize:  max(cfg.Split.BulkWorkflowTasks, 2),
+		MaxConcurrentActivityExecutionSize:      cfg.Split.BulkActivities,
+		MaxConcurrentLocalActivityExecutionSize: cfg.Split.BulkActivities,
+		MaxConcurrentWorkflowTaskPollers:        bulkPollers,
+		MaxConcurrentActivityTaskPollers:        bulkPollers,
 	})
 	Register(w, acts)
 	return w

@@ -3,8 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"time"
 
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -30,8 +30,9 @@ type EventResult struct {
 //     to the ERP, and close.
 //
 // An older event closes as superseded, a message that changes several
-// records starts one event workflow per record (its parts) and closes as
-// split, and invalid content fails the run, keeping the callback. What
+// records persists one event per record (its parts) in batches, handing
+// each to its record's workflow, and closes as split, and invalid content
+// fails the run, keeping the callback. What
 // becomes of the event at the ERP is settled in its row by the record
 // workflow.
 func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error) {
@@ -43,7 +44,7 @@ func EventWorkflow(ctx workflow.Context, in flow.EventInput) (EventResult, error
 	switch {
 	case err != nil:
 		return EventResult{}, e.fail(err)
-	case len(p.Parts) > 0:
+	case p.PartCount > 0:
 		return e.split(p)
 	case !p.Applied:
 		return e.superseded(p)
@@ -103,33 +104,42 @@ func (e *eventRun) superseded(p flow.PersistResult) (EventResult, error) {
 	return e.end(flow.EventSuperseded, "a newer state of the record was already stored", orderID(p)...)
 }
 
-// split starts the workflow of each part of a message that changes several
-// records (one event per record, see vendors.Event.Parts) and closes the
-// run: each part reaches the ERP, is superseded or waits for an operator in
-// its own run, which outlives this one.
+// split persists the parts of a message that changes several records (one
+// event per record, see vendors.Event.Parts) batch by batch, one batch at a
+// time, each batch one activity that also tells the parts' record workflows
+// (on the bulk task queue), and closes the run. Progress is the run's own:
+// a worker restart resumes at the batch it was on, and a history grown long
+// continues as new from there (EventInput.SplitFrom).
 func (e *eventRun) split(p flow.PersistResult) (EventResult, error) {
+	var a *activities.Activities
 	e.st.State = "splitting"
-	started := make([]workflow.Future, len(p.Parts))
-	for i, key := range p.Parts {
-		child := workflow.WithChildOptions(e.ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: flow.EventWorkflowID(e.in.Vendor, key),
-			// One run per part, ever, as for any event; the part outlives the message's run.
-			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
-			TypedSearchAttributes: flow.EventSearchAttributes(e.in.Vendor, e.in.EventType),
-			Memo:                  flow.EventMemo(e.in.Vendor, e.in.EventType, e.in.ReceivedAt),
-		})
-		part := flow.EventInput{Vendor: e.in.Vendor, EventKey: key, EventType: e.in.EventType, ReceivedAt: e.in.ReceivedAt,
-			ClaimCheck: flow.ClaimCheckFor(e.in.Vendor, key)}
-		started[i] = workflow.ExecuteChildWorkflow(child, EventWorkflow, part).GetChildWorkflowExecution()
-	}
-	for _, f := range started {
-		// A part already started (this run was reset, say) runs on.
-		if err := f.Get(e.ctx, nil); err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+	batch := max(p.PartBatch, 1)
+	ctx := workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
+		// A batch is one transaction and a few signal-with-starts at once.
+		StartToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{flow.ErrInvalidContent, flow.ErrCallbackMissing},
+		},
+	})
+	for from := e.in.SplitFrom; from < p.PartCount; from += batch {
+		if from > e.in.SplitFrom && workflow.GetInfo(e.ctx).GetContinueAsNewSuggested() {
+			next := e.in
+			next.SplitFrom, next.Body = from, nil
+			return EventResult{}, workflow.NewContinueAsNewError(e.ctx, EventWorkflow, next)
+		}
+		in := flow.PartsInput{Event: e.in, WorkflowID: e.id, From: from, To: min(from+batch, p.PartCount)}
+		in.Event.Body = nil // stored by Persist: the batches read it there
+		var res flow.PartsResult
+		if err := workflow.ExecuteActivity(ctx, a.PersistParts, in).Get(ctx, &res); err != nil {
 			return EventResult{}, err
 		}
+		e.st.Revision = int64(in.To) // the status query shows the parts persisted so far
 	}
-	return e.end(flow.EventSplit, fmt.Sprintf("split into %d events, one per record it changes", len(p.Parts)))
+	return e.end(flow.EventSplit, fmt.Sprintf("split into %d events, one per record it changes", p.PartCount))
 }
 
 // fail ends a run whose step failed. Invalid content is final: the run is

@@ -3,7 +3,6 @@ package workflows_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +11,9 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -191,45 +192,60 @@ func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 	assert.Equal(t, "done", h.query().State)
 }
 
-// A message that changes several records is split: one child event workflow
-// per part, started (not awaited; here each part finds a newer state and
-// ends superseded), and the message's run ends split.
-func TestEventWorkflowSplitStartsOnePartPerRecord(t *testing.T) {
+// A message that changes several records is split: its parts are
+// persisted batch by batch, one batch at a time, each batch one activity,
+// and the message's run ends split.
+func TestEventWorkflowSplitPersistsPartsInBatches(t *testing.T) {
 	h := newEventHarness(t)
 	in := eventInput()
-	parts := []string{eventKey + "#plan:1", eventKey + "#plan:2", eventKey + "#job"}
-	persistedAs(h, in, flow.PersistResult{Kind: "maintenance_message", ExternalID: eventKey, Version: 7, Parts: parts})
-
+	persistedAs(h, in, flow.PersistResult{Kind: "maintenance_message", ExternalID: eventKey, Version: 7, PartCount: 5, PartBatch: 2})
 	var mu sync.Mutex
-	var children []flow.PersistInput
-	isPart := func(key string) bool { return strings.HasPrefix(key, eventKey+"#") }
-	h.env.OnActivity(a.Persist, mock.Anything, mock.MatchedBy(func(p flow.PersistInput) bool { return isPart(p.Event.EventKey) })).Return(
-		func(_ context.Context, p flow.PersistInput) (flow.PersistResult, error) {
+	var batches [][2]int
+	h.env.OnActivity(a.PersistParts, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p flow.PartsInput) (flow.PartsResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			children = append(children, p)
-			return flow.PersistResult{Kind: "maintenance_plan_item", ExternalID: p.Event.EventKey, Version: 7}, nil
-		}).Times(len(parts))
+			if p.Event.EventKey != eventKey || p.WorkflowID != eventA || len(p.Event.Body) != 0 {
+				t.Errorf("batch input %+v", p)
+			}
+			batches = append(batches, [2]int{p.From, p.To})
+			return flow.PartsResult{Applied: p.To - p.From}, nil
+		})
 
 	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
 	res := eventResult(t, h)
 
 	assert.Equal(t, flow.EventSplit, res.Status)
-	assert.Equal(t, "split into 3 events, one per record it changes", res.Detail)
-	h.env.AssertExpectations(t)
-	mu.Lock()
-	defer mu.Unlock()
-	var keys []string
-	for _, c := range children {
-		keys = append(keys, c.Event.EventKey)
-		assert.Equal(t, flow.EventWorkflowID(vendors.AutoX3, c.Event.EventKey), c.WorkflowID, "a part runs as its own event workflow")
-		assert.Equal(t, flow.ClaimCheckFor(vendors.AutoX3, c.Event.EventKey), c.Event.ClaimCheck, "a part carries its own claim check")
-		assert.Equal(t, in.EventType, c.Event.EventType)
-	}
-	assert.ElementsMatch(t, parts, keys)
+	assert.Equal(t, "split into 5 events, one per record it changes", res.Detail)
+	assert.Equal(t, [][2]int{{0, 2}, {2, 4}, {4, 5}}, batches)
+	assert.Equal(t, []string{"Persist", "PersistParts", "PersistParts", "PersistParts"}, h.activities())
 	assert.Equal(t, "done", h.query().State)
 	assert.Equal(t, string(flow.EventSplit), h.query().SyncStatus)
 	for _, id := range h.orderIDs {
 		assert.NotEqual(t, eventKey, id, "a split message sets no OrderID of its own")
 	}
+}
+
+// A split whose history grows long continues as new from the first part
+// not yet persisted.
+func TestEventWorkflowSplitContinuesAsNewWhereItWas(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput()
+	persistedAs(h, in, flow.PersistResult{Kind: "maintenance_message", ExternalID: eventKey, Version: 7, PartCount: 5, PartBatch: 2})
+	h.env.OnActivity(a.PersistParts, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p flow.PartsInput) (flow.PartsResult, error) {
+			h.env.SetContinueAsNewSuggested(true)
+			return flow.PartsResult{Applied: p.To - p.From}, nil
+		})
+
+	h.env.ExecuteWorkflow(flow.EventWorkflowName, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
+	var next flow.EventInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	want := in
+	want.SplitFrom = 2
+	assert.Equal(t, want, next)
+	h.env.AssertActivityNumberOfCalls(t, "PersistParts", 1)
 }

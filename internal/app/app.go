@@ -393,7 +393,9 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	if withWorker {
 		acts := &activities.Activities{
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
-			TaskQueue: b.cfg.Temporal.TaskQueue, Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+			TaskQueue: b.cfg.Temporal.TaskQueue, BulkTaskQueue: b.cfg.BulkTaskQueue(), BulkRecordIdle: b.cfg.Split.RecordIdleTimeout,
+			SplitBatchSize: b.cfg.Split.BatchSize, SplitNotifyConcurrency: b.cfg.Split.NotifyConcurrency,
+			Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
 	}
@@ -442,10 +444,11 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	return runErr
 }
 
-// workerHandle is a worker started in the background, once Temporal answers.
+// workerHandle is the process's workers (the task queue's and the bulk
+// task queue's), started in the background once Temporal answers.
 type workerHandle struct {
 	mu      sync.Mutex
-	w       sdkworker.Worker
+	w       []sdkworker.Worker
 	stopped bool
 	done    chan struct{}
 }
@@ -460,6 +463,7 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 		backoff := time.Second
 		for {
 			wk := worker.New(b.temporal, b.cfg, acts)
+			bulk := worker.NewBulk(b.temporal, b.cfg, acts)
 			h.mu.Lock()
 			if h.stopped {
 				h.mu.Unlock()
@@ -467,9 +471,15 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 			}
 			err := wk.Start()
 			if err == nil {
-				h.w = wk
+				if err = bulk.Start(); err != nil {
+					wk.Stop()
+				}
+			}
+			if err == nil {
+				h.w = []sdkworker.Worker{wk, bulk}
 				h.mu.Unlock()
-				b.log.Info("worker started", "task_queue", b.cfg.Temporal.TaskQueue, "namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName())
+				b.log.Info("worker started", "task_queue", b.cfg.Temporal.TaskQueue, "bulk_task_queue", b.cfg.BulkTaskQueue(),
+					"namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName())
 				if b.cfg.Schedules.Enabled {
 					keepSchedules(ctx, b)
 				}
@@ -514,11 +524,14 @@ func (h *workerHandle) stop() {
 	}
 	h.mu.Lock()
 	h.stopped = true
-	w := h.w
+	ws := h.w
 	h.mu.Unlock()
-	if w != nil {
-		w.Stop()
+	// Both at once: each waits up to WORKER_STOP_TIMEOUT for its activities.
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(w.Stop)
 	}
+	wg.Wait()
 }
 
 func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error {

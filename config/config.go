@@ -126,6 +126,12 @@ type Store struct {
 	// MaxOpenConns and MaxIdleConns size each process's MySQL pool
 	// (DB_MAX_OPEN_CONNS, default 32; DB_MAX_IDLE_CONNS, default 8).
 	MaxOpenConns, MaxIdleConns int
+	// EdgeConns sizes the MySQL pool of the api's webhooks, apart from the
+	// rest of the process (the relay, the worker), so that storing a
+	// callback never waits for a connection the worker holds
+	// (DB_EDGE_CONNS, default 4; all kept idle). SQLite has one pool, whose
+	// write gate lets the webhooks' writes go first.
+	EdgeConns int
 }
 
 // Temporal is the Temporal frontend, namespace and task queue, and the worker's settings.
@@ -331,7 +337,7 @@ func Default() Config {
 			StoreTimeout:       time.Second,
 			TemporalTimeout:    2 * time.Second,
 		},
-		Store: Store{MaxOpenConns: 32, MaxIdleConns: 8},
+		Store: Store{MaxOpenConns: 32, MaxIdleConns: 8, EdgeConns: 4},
 		Temporal: Temporal{
 			Address:            "127.0.0.1:7233",
 			Namespace:          "default",

@@ -30,7 +30,7 @@ func defaults() config.Config {
 			StoreTimeout:       time.Second,
 			TemporalTimeout:    2 * time.Second,
 		},
-		Store: config.Store{SQLitePath: ".data/erpbridge.db", MaxOpenConns: 32, MaxIdleConns: 8},
+		Store: config.Store{SQLitePath: ".data/erpbridge.db", MaxOpenConns: 32, MaxIdleConns: 8, EdgeConns: 4},
 		Temporal: config.Temporal{
 			Address:            "127.0.0.1:7233",
 			Namespace:          "default",
@@ -133,6 +133,7 @@ func TestEverySetting(t *testing.T) {
 		"AUTO_MIGRATE":                 "false",
 		"DB_MAX_OPEN_CONNS":            "64",
 		"DB_MAX_IDLE_CONNS":            "16",
+		"DB_EDGE_CONNS":                "6",
 		"TEMPORAL_NAMESPACE_RETENTION": "240h",
 		"WORKER_STOP_TIMEOUT":          "1m",
 		"HTTP_READ_TIMEOUT":            "20s",
@@ -167,6 +168,7 @@ func TestEverySetting(t *testing.T) {
 			SQLitePath:   "/var/lib/erpbridge/db.sqlite",
 			MaxOpenConns: 64,
 			MaxIdleConns: 16,
+			EdgeConns:    6,
 		},
 		Temporal: config.Temporal{
 			Address:            "temporal:7233",

@@ -103,6 +103,7 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.compression("TEMPORAL_GRPC_COMPRESSION", &c.Temporal.Gzip)
 	r.int("DB_MAX_OPEN_CONNS", &c.Store.MaxOpenConns)
 	r.int("DB_MAX_IDLE_CONNS", &c.Store.MaxIdleConns)
+	r.int("DB_EDGE_CONNS", &c.Store.EdgeConns)
 	r.port("TEMPORAL_UI_PORT", &c.Dev.TemporalUIPort)
 	r.boolean("ALLOW_UNENCRYPTED_PAYLOADS", &c.Codec.AllowUnencrypted)
 	r.boolean("AUTO_MIGRATE", &c.Store.AutoMigrate)

@@ -103,6 +103,7 @@ func (c Config) problems() []string {
 	count("WORKFLOW_CACHE_SIZE", int64(c.Temporal.WorkflowCacheSize))
 	count("DB_MAX_OPEN_CONNS", int64(c.Store.MaxOpenConns))
 	count("DB_MAX_IDLE_CONNS", int64(c.Store.MaxIdleConns))
+	count("DB_EDGE_CONNS", int64(c.Store.EdgeConns))
 	if c.Dev.TemporalUIPort <= 0 || c.Dev.TemporalUIPort > 65535 {
 		add("TEMPORAL_UI_PORT=%q is not a port number", strconv.Itoa(c.Dev.TemporalUIPort))
 	}

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,23 +16,6 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
-
-// largeV2Message is an authentic AutoX3 maintenance plan message (v2, its
-// content a JSON string) of n plan items, each a plan of its own, ids
-// "<prefix>-<i>"; about 300 bytes an item, as the vendor's own are.
-func largeV2Message(msgID, prefix string, inspectionOrderID int64, n int, createTime int64) []byte {
-	items := make([]map[string]any, n)
-	for i := range items {
-		items[i] = map[string]any{
-			"action": "ADD", "id": fmt.Sprintf("%s-%d", prefix, i), "inspectionOrderId": inspectionOrderID,
-			"checkpointList": []map[string]any{{"checkpointName": "机油", "status": "NORMAL"}},
-			"currentMiles":   67000 + i, "nextReplaceCycleKm": 72000, "perMiles": 5000, "reductionType": "MILE",
-			"serviceBaseName": "更换机油", "serviceBaseSn": fmt.Sprintf("SB-%d", i), "warningDate": "2027-03-01",
-		}
-	}
-	content, _ := json.Marshal(items)
-	return autox3.BuildBody(msgID, autox3.MsgTypeMaintenanceV2, createTime, json.RawMessage(`{"staffId":380,"storeId":84}`), content, true, appSecret)
-}
 
 // splitItems is the number of plan items of the large message
 // (ERPBRIDGE_TEST_SPLIT_ITEMS, default 3,000).
@@ -59,7 +41,7 @@ func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 	n := splitItems(t)
 	msgID := "split-" + randHex(6)
 	prefix := "P" + randHex(4)
-	body := largeV2Message(msgID, prefix, uniqueID(), n, time.Now().UnixMilli())
+	body := autox3.SampleLargeMaintenanceV2Body(msgID, prefix, uniqueID(), n, time.Now().UnixMilli(), appSecret)
 	t.Logf("message of %d plans, %d bytes", n, len(body))
 	start := time.Now()
 	s.mustAccept("/webhooks/autox3", body)

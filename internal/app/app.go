@@ -255,6 +255,7 @@ type Bridge struct {
 	cfg      config.Config
 	log      *slog.Logger
 	db       *gorm.DB
+	edgeDB   *gorm.DB // the webhooks' own pool (the same as db on SQLite)
 	temporal client.Client
 	metrics  *metrics.Metrics
 	erp      erp.Sink
@@ -268,9 +269,13 @@ type Bridge struct {
 type BridgeDeps struct {
 	// Config is FromEnv's, or config.Default() with changes; NewBridge
 	// refuses one that does not validate.
-	Config   config.Config
-	Logger   *slog.Logger
-	DB       *gorm.DB
+	Config config.Config
+	Logger *slog.Logger
+	DB     *gorm.DB
+	// EdgeDB is the webhooks' own pool of the same database, so that storing
+	// a callback never waits for a connection the worker or the relay holds;
+	// nil: DB.
+	EdgeDB   *gorm.DB
 	Temporal client.Client
 	Metrics  *metrics.Metrics // nil: a fresh registry
 	// Vendors are the vendors taken; nil: every vendor of vendors/registry, configured from Config.
@@ -297,7 +302,10 @@ func NewBridge(d BridgeDeps) (*Bridge, error) {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
-	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
+	if d.EdgeDB == nil {
+		d.EdgeDB = d.DB
+	}
+	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, edgeDB: d.EdgeDB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
 		vendors: d.Vendors, erp: erp.NewClient(d.Config.ERP.URL, d.Config.ERP.Token, d.Config.ERP.Timeout)}, nil
 }
 
@@ -318,6 +326,19 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 		return err
 	}
 	defer closeDB(db)
+	edgeDB := db
+	if withAPI && cfg.Store.MySQLDSN != "" {
+		// The webhooks' own pool: a callback is stored in a short
+		// transaction on a connection nothing else holds.
+		if edgeDB, _, err = store.OpenLazy(cfg.Store.MySQLDSN, ""); err != nil {
+			return err
+		}
+		defer closeDB(edgeDB)
+		if sqlDB, err := edgeDB.DB(); err == nil {
+			sqlDB.SetMaxOpenConns(cfg.Store.EdgeConns)
+			sqlDB.SetMaxIdleConns(cfg.Store.EdgeConns)
+		}
+	}
 	m := metrics.New()
 	// A process with the api connects lazily: it starts and takes callbacks
 	// while Temporal is unreachable. A worker alone fails at once instead, so
@@ -327,7 +348,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 		return err
 	}
 	defer c.Close()
-	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, EdgeDB: edgeDB, Temporal: c, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -345,7 +366,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	var relay *intake.Relay
 	if withAPI {
 		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
-		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.db), Vendors: b.vendors, Relay: relay,
+		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.edgeDB), Vendors: b.vendors, Relay: relay,
 			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load}
 		router, err := api.NewRouter(deps)
 		if err != nil {

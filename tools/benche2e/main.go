@@ -76,6 +76,7 @@ type options struct {
 	bridgeEnv   []string
 	bare        bool
 	timeout     time.Duration
+	split       int
 }
 
 func main() {
@@ -98,6 +99,7 @@ func main() {
 	})
 	flag.BoolVar(&o.bare, "bare", true, "run the bare baselines after erpbridge (-bare=false: erpbridge only, no ratios)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the burst draining after this long")
+	flag.IntVar(&o.split, "split", 0, "post one AutoX3 maintenance plan message of this many plans (e.g. 3000, about 1 MB) just before the burst, which then runs while it splits")
 	flag.Parse()
 	if o.n <= 0 || o.c <= 0 || o.dup < 0 || o.dup >= 1 || (o.store != "mysql" && o.store != "sqlite") {
 		fmt.Fprintln(os.Stderr, "benche2e: need -n > 0, -c > 0, 0 <= -dup < 1 and -store mysql|sqlite")
@@ -167,6 +169,12 @@ type Result struct {
 	BareStartP99Ms     float64 `json:"bare_start_p99_ms"`
 	// Dev server CPU milliseconds per bare three-activity workflow.
 	BareServerCPUMsPerWf float64 `json:"bare_server_cpu_ms_per_wf"`
+
+	// Split is the plans of the large message posted before the burst (-split);
+	// SplitSeconds is when the ERP had accepted all of them, from its post.
+	Split        int     `json:"split,omitempty"`
+	SplitSeconds float64 `json:"split_seconds,omitempty"`
+	SplitAckMs   float64 `json:"split_ack_ms,omitempty"`
 
 	RatioE2EToBare3Act  float64 `json:"ratio_e2e_to_bare_3_activity"`
 	RatioAckP99ToStart  float64 `json:"ratio_ack_p99_to_bare_start_p99"`
@@ -453,6 +461,18 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 
 	pid := bridge.pid()
 	srvCPU0, bridgeCPU0, selfCPU0 := childrenCPU(pid), procCPU(pid), selfCPU()
+	var splitStart time.Time
+	if o.split > 0 {
+		res.Split = o.split
+		body := autox3.SampleLargeMaintenanceV2Body("bench-split-"+runID, "BS"+runID, baseID, o.split, now, appSecret)
+		splitStart = time.Now()
+		lat, bad, _, _ := postAll(apiURL+"/webhooks/autox3", [][]byte{body}, 1)
+		if bad > 0 {
+			return fmt.Errorf("the %d-plan message (%d bytes) was not acknowledged", o.split, len(body))
+		}
+		res.SplitAckMs = pct(lat, 1)
+		logf("posted a maintenance message of %d plans (%d bytes); the burst runs while it splits", o.split, len(body))
+	}
 	logf("posting %d callbacks (%d unique) at %d in flight to erpbridge on %s", o.n, unique, o.c, o.store)
 	lat, non200, first, last := postAll(apiURL+"/webhooks/autox3", posts, o.c)
 	ackSecs := last.Sub(first).Seconds()
@@ -460,7 +480,7 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	res.AckP50Ms, res.AckP99Ms, res.AckMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
 	res.Non200 = non200
 
-	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique) || bridge.hasExited() })
+	err = waitFor(o.timeout, func() bool { return sim.Stats().Accepted >= int64(unique+o.split) || bridge.hasExited() })
 	if bridge.hasExited() {
 		return fmt.Errorf("erpbridge exited during the burst (%v); the ERP had accepted %d of %d records", bridge.waitErr, sim.Stats().Accepted, unique)
 	}
@@ -479,7 +499,20 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	if o.heapProfile != "" {
 		logf("wrote the heap profile of erpbridge at its highest resident set seen to %s", o.heapProfile)
 	}
-	entries := sim.Records(vendors.AutoX3, "", "")
+	entries := sim.Records(vendors.AutoX3, autox3.KindReceptionOrder, "")
+	if o.split > 0 {
+		plans := sim.Records(vendors.AutoX3, autox3.KindMaintenancePlanItem, "")
+		for _, e := range plans {
+			res.SplitSeconds = max(res.SplitSeconds, e.ReceivedAt.Sub(splitStart).Seconds())
+		}
+		distinct := map[string]bool{}
+		for _, e := range plans {
+			distinct[e.ExternalID] = true
+		}
+		if len(plans) != o.split || len(distinct) != o.split {
+			return fmt.Errorf("the ERP accepted %d plans (%d distinct) of the %d-plan message", len(plans), len(distinct), o.split)
+		}
+	}
 	var lastAccepted time.Time
 	accepted := make([]time.Duration, 0, len(entries))
 	seen := map[string]int{}
@@ -504,7 +537,7 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	// Exactly once: every record once, nothing else. A late duplicate would
 	// show up here, so give the pipeline a moment to finish what it started.
 	_ = waitFor(time.Minute, func() bool { return runningEvents(ctx, tc, queue) == 0 })
-	entries = sim.Records(vendors.AutoX3, "", "")
+	entries = sim.Records(vendors.AutoX3, autox3.KindReceptionOrder, "")
 	clear(seen)
 	for _, e := range entries {
 		seen[e.ExternalID]++
@@ -604,6 +637,9 @@ func printTable(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "ack p50 / p99 / max\t%.0f / %.0f / %.0f ms\t(%d non-200)\n", r.AckP50Ms, r.AckP99Ms, r.AckMaxMs, r.Non200)
 	fmt.Fprintf(tw, "e2e records/s\t%.1f\t(%d accepted by the ERP in %.2fs, half in %.2fs; exactly once: %v)\n", r.E2ERecPerS, r.ERPAccepted, r.E2ESeconds, r.E2EHalfSeconds, r.ExactlyOnce)
 	fmt.Fprintf(tw, "CPU per record: server / erpbridge / bench\t%.1f / %.1f / %.1f ms\t(bench: recording ERP and load generator)\n", r.ServerCPUMsPerRecord, r.BridgeCPUMsPerRecord, r.BenchCPUMsPerRecord)
+	if r.Split > 0 {
+		fmt.Fprintf(tw, "split of %d plans\tall at the ERP %.0fs after its post\t(acknowledged in %.0f ms; the burst above ran meanwhile)\n", r.Split, r.SplitSeconds, r.SplitAckMs)
+	}
 	if r.BareSkipped {
 		fmt.Fprintf(tw, "bare baselines\tskipped (-bare=false)\n")
 	} else {

@@ -64,3 +64,21 @@ func SampleMaintenanceV2Body(msgID string, inspectionOrderID int64, createTimeMs
 		inspectionOrderID, inspectionOrderID)
 	return BuildBody(msgID, MsgTypeMaintenanceV2, createTimeMs, json.RawMessage(sampleStaffInfo), json.RawMessage(content), true, secret)
 }
+
+// SampleLargeMaintenanceV2Body is a signed v2 maintenance plan message of n
+// plan items, each a plan of its own with id "<prefix>-<i>", about 350
+// bytes an item as the vendor's own are: 3,000 make a message of 1 MB, the
+// size of a large inspection's.
+func SampleLargeMaintenanceV2Body(msgID, prefix string, inspectionOrderID int64, n int, createTimeMs int64, secret string) []byte {
+	items := make([]map[string]any, n)
+	for i := range items {
+		items[i] = map[string]any{
+			"action": "ADD", "id": fmt.Sprintf("%s-%d", prefix, i), "inspectionOrderId": inspectionOrderID,
+			"checkpointList": []map[string]any{{"checkpointName": "机油", "status": "NORMAL"}},
+			"currentMiles":   67000 + i, "nextReplaceCycleKm": 72000, "perMiles": 5000, "reductionType": "MILE",
+			"serviceBaseName": "更换机油", "serviceBaseSn": fmt.Sprintf("SB-%d", i), "warningDate": "2027-03-01",
+		}
+	}
+	content, _ := json.Marshal(items)
+	return BuildBody(msgID, MsgTypeMaintenanceV2, createTimeMs, json.RawMessage(sampleStaffInfo), content, true, secret)
+}

@@ -76,7 +76,7 @@ func SampleLargeMaintenanceV2Body(msgID, prefix string, inspectionOrderID int64,
 			"action": "ADD", "id": fmt.Sprintf("%s-%d", prefix, i), "inspectionOrderId": inspectionOrderID,
 			"checkpointList": []map[string]any{{"checkpointName": "机油", "status": "NORMAL"}},
 			"currentMiles":   67000 + i, "nextReplaceCycleKm": 72000, "perMiles": 5000, "reductionType": "MILE",
-			"serviceBaseName": "更换机油", "serviceBaseSn": fmt.Sprintf("SB-%d", i), "warningDate": "2027-03-01",
+			"serviceBaseName": "更换机油", "serviceBaseSn": fmt.Sprintf("S%d", i), "warningDate": "2027-03-01",
 		}
 	}
 	content, _ := json.Marshal(items)

@@ -345,3 +345,26 @@ func BenchmarkPersist(b *testing.B) {
 		})
 	}
 }
+
+// A record parked because its retry budget ran out is recorded as parked in
+// the store, as after a refusal: the record and its waiting event rejected
+// with the reason, so the parked gauge and operators count it.
+func TestMarkParkedRecordsTheParking(t *testing.T) {
+	db := testenv.SQLite(t)
+	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
+	env := newEnv(t, a)
+	persist(t, env, a, receptionInput(t, a, "p-1", 78, 1000))
+	const reason = "gave up after the retry budget: ERP answered 503"
+	if _, err := env.ExecuteActivity(a.MarkParked, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "78", Revision: 1, Reason: reason}); err != nil {
+		t.Fatal(err)
+	}
+	var st models.RecordState
+	db.Where("external_id = ?", "78").Take(&st)
+	if st.SyncStatus != models.RecordRejected || st.LastError != reason {
+		t.Fatalf("record after parking: %s %q", st.SyncStatus, st.LastError)
+	}
+	wantEvent(t, db, "p-1", models.EventRejected, "retry budget")
+	if n, _, err := a.Store.Parked(t.Context()); err != nil || n != 1 {
+		t.Fatalf("parked = %d, %v; want 1", n, err)
+	}
+}

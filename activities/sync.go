@@ -110,3 +110,18 @@ func syncStatusFor(outcome models.AttemptOutcome) models.RecordStatus {
 	}
 	return models.RecordPending
 }
+
+// MarkParked records that a record is parked without the ERP having refused
+// it (its retry budget ran out): the record and the events waiting for its
+// state are rejected with the reason, as after a refusal, so the store
+// counts it parked and operators find it.
+func (a *Activities) MarkParked(ctx context.Context, in flow.SkipInput) error {
+	st, err := a.Store.Record(ctx, in.Vendor, in.Kind, in.ExternalID)
+	if err != nil {
+		return err
+	}
+	if st.Revision != in.Revision {
+		st.Revision = in.Revision
+	}
+	return a.Store.MarkFailed(ctx, st, models.RecordRejected, in.Reason)
+}

@@ -105,7 +105,12 @@ func (r *recordRun) send() {
 	in := flow.SyncInput{Vendor: r.in.Vendor, Kind: r.in.Kind, ExternalID: r.in.ExternalID}
 	err := workflow.ExecuteActivity(syncOptions(r.ctx, r.in.Policy), a.SyncRecord, in).Get(r.ctx, &res)
 	if err != nil {
-		r.park(err)
+		if rejected := r.park(err); !rejected {
+			// The ERP never refused it, so SyncRecord did not record a
+			// parking: record it, so the store counts it parked as well.
+			park := flow.SkipInput{Vendor: r.in.Vendor, Kind: r.in.Kind, ExternalID: r.in.ExternalID, Revision: r.Parked.Revision, Reason: r.Parked.Reason}
+			_ = workflow.ExecuteLocalActivity(stepOptions(r.ctx), a.MarkParked, park).Get(r.ctx, nil)
+		}
 		return
 	}
 	r.Attempt = int(res.Attempt)
@@ -227,15 +232,17 @@ func (r *recordRun) addReceivers(sel workflow.Selector) {
 }
 
 // park records a failed send: an ERP rejection, or a retry budget run out.
-func (r *recordRun) park(err error) {
+// It reports whether it was the ERP's rejection.
+func (r *recordRun) park(err error) bool {
 	rej := flow.Rejection{Revision: r.Target, Reason: err.Error()}
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == flow.ErrERPRejected && appErr.HasDetails() {
+	rejected := errors.As(err, &appErr) && appErr.Type() == flow.ErrERPRejected
+	if rejected && appErr.HasDetails() {
 		var d flow.Rejection
 		if appErr.Details(&d) == nil {
 			rej = d
 		}
-	} else {
+	} else if !rejected {
 		rej.Reason = fmt.Sprintf("gave up after the retry budget: %v", err)
 	}
 	if rej.Revision == 0 {
@@ -243,4 +250,5 @@ func (r *recordRun) park(err error) {
 	}
 	r.Parked = &rej
 	r.lastErr = rej.Reason
+	return rejected
 }

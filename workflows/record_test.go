@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,10 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 		parked = h.query()
 		completed = h.env.IsWorkflowCompleted()
 	})
+	// The store records the parking, as after a refusal.
+	h.env.OnActivity(a.MarkParked, mock.Anything, mock.MatchedBy(func(in flow.SkipInput) bool {
+		return in.ExternalID == recordExt && in.Revision == 1 && strings.Contains(in.Reason, "retry budget")
+	})).Return(nil).Once()
 	h.signalAt(25*time.Hour, flow.UpdateSkip, flow.OperatorRequest{Reason: "ERP decommissioned"})
 	h.env.OnActivity(a.MarkSkipped, mock.Anything, flow.SkipInput{Vendor: vendors.AutoX3, Kind: recordKind, ExternalID: recordExt,
 		Revision: 1, Reason: "ERP decommissioned"}).Return(nil).Once()

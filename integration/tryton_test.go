@@ -440,8 +440,12 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	catID, expense := idOf(t, cats[0]["id"]), idOf(t, cats[0]["account_expense"])
 	admin.write("product.category", []int64{catID}, map[string]any{"account_expense": nil})
 	t.Cleanup(func() { admin.write("product.category", []int64{catID}, map[string]any{"account_expense": expense}) })
+	_, callsBefore = gate.stats()
 	rejected := s.postCar("trreject"+randHex(6), 700, "20.5", "10.5")
 	s.waitParked(rejected.recordWorkflow())
+	if _, calls := gate.stats(); calls["model.account.invoice.create"] != callsBefore["model.account.invoice.create"]+1 {
+		t.Errorf("the refused record made %d creates, want 1", calls["model.account.invoice.create"]-callsBefore["model.account.invoice.create"])
+	}
 	parked := s.attempts(rejected)
 	if outcomes(parked) != "rejected" || !strings.Contains(parked[0].Detail, "UserError") {
 		t.Fatalf("attempts of the rejected record: %q (%v), want one rejection with Tryton's message", outcomes(parked), parked)

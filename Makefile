@@ -18,7 +18,7 @@ TEMPORAL_SERVER_PKG     := go.temporal.io/server/cmd/server
 TEMPORAL_SQL_TOOL_PKG   := go.temporal.io/server/cmd/tools/sql
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build image test test-unit test-cluster bench bench-e2e lint compose-config alerts temporal-cli temporal-server cluster-up cluster-down clean
+.PHONY: help dev dev-tryton build image test test-unit test-cluster bench bench-e2e lint compose-config alerts temporal-cli temporal-server cluster-up cluster-down clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -26,6 +26,15 @@ help: ## List the targets
 
 dev: ## Run everything locally: Temporal dev server, ERP simulator, API, worker, codec server
 	$(GO) run ./cmd/erpbridge dev
+
+# Where dev-tryton keeps its Tryton server's database and log.
+TRYTON_DIR ?= .data/tryton
+
+dev-tryton: ## Run everything locally against a local Tryton (deploy/tryton/up.sh; needs Debian's tryton-server, see docs/erp-tryton.md)
+	@settings="$$(deploy/tryton/up.sh $(TRYTON_DIR))" || exit 1; \
+	export $$settings; \
+	echo "Tryton is $$TRYTON_URL (database $$TRYTON_DATABASE, user $$TRYTON_USER); it keeps running: deploy/tryton/down.sh $(TRYTON_DIR) stops it"; \
+	ERP_KIND=tryton $(GO) run ./cmd/erpbridge dev
 
 build: ## Build bin/erpbridge, stamped with VERSION (`bin/erpbridge version`)
 	$(GO) build -ldflags "-X github.com/erpbridge/erpbridge/internal/app.version=$(VERSION)" -o bin/erpbridge ./cmd/erpbridge
@@ -105,5 +114,6 @@ temporal-server: ## Install the pinned Temporal server and its SQL schema tool i
 		mkdir -p "$(BIN)" && mv "$$tmp/server" "$(BIN)/temporal-server" && mv "$$tmp/sql" "$(BIN)/temporal-sql-tool"; \
 	fi
 
-clean: ## Remove build output and local dev state (bin/, .data/)
+clean: ## Remove build output and local dev state (bin/, .data/), stopping dev-tryton's Tryton first
+	@if [ -d "$(TRYTON_DIR)" ]; then deploy/tryton/down.sh $(TRYTON_DIR); fi
 	rm -rf bin .data coverage.out

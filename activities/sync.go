@@ -52,6 +52,11 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	}
 	attemptRow := models.SyncAttempt{Vendor: st.Vendor, Kind: st.Kind, ExternalID: st.ExternalID, Revision: st.Revision,
 		Version: st.Version, IdempotencyKey: key, Outcome: outcome, HTTPStatus: status, Detail: detail}
+	if sendErr == nil {
+		// Done: the ERP's document, when it tells one, goes with the attempt and the record.
+		attemptRow.ERPDocumentID, attemptRow.ERPDocumentNumber = sent.DocumentID, sent.Number
+		st.ERPDocumentID, st.ERPDocumentNumber = sent.DocumentID, sent.Number
+	}
 	if err := a.Store.AddAttempt(ctx, attemptRow); err != nil && a.Logger != nil {
 		a.Logger.WarnContext(ctx, "could not record ERP attempt", "record", in.Kind, "error", err)
 	}

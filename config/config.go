@@ -12,6 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/kingdee"
+	"github.com/erpbridge/erpbridge/erp/tryton"
 )
 
 // Profiles: production refuses settings that are only safe on a developer's
@@ -35,6 +39,16 @@ const (
 	// workerStopMargin is what a stopping worker gives beyond an ERP call
 	// that has started, so the call and its outcome's write can finish.
 	workerStopMargin = 5 * time.Second
+	// connectorSendCalls is how many of its calls at their longest one send
+	// to a connector (ERP_KIND kingdee or tryton) has room for by default:
+	// ERP_TIMEOUT defaults to this many KINGDEE_TIMEOUTs or TRYTON_TIMEOUTs.
+	// A Kingdee send is a look-up and a save, with now and then a login and
+	// a repeat; a Tryton send a dozen quick calls.
+	connectorSendCalls = 4
+	// connectorMinCalls is the fewest calls at their longest that ERP_TIMEOUT
+	// must leave room for: the look-up of the record's document and its
+	// create or update.
+	connectorMinCalls = 2
 )
 
 // Config is the whole configuration of every erpbridge command. Build it with
@@ -49,6 +63,8 @@ type Config struct {
 	Store     Store
 	Temporal  Temporal
 	ERP       ERP
+	Kingdee   Kingdee
+	Tryton    Tryton
 	Codec     Codec
 	Vendors   Vendors
 	Split     Split
@@ -189,16 +205,28 @@ type Temporal struct {
 
 // ERP is the ERP the records go to, and how its sync retries.
 type ERP struct {
+	// Kind chooses the sink every record goes to (ERP_KIND, default http):
+	// erp.KindHTTP posts to the HTTP contract at URL, erp.KindKingdee saves
+	// bills in Kingdee K3Cloud (the Kingdee settings), erp.KindTryton writes
+	// documents in Tryton (the Tryton settings).
+	Kind string
+	// Mapping is a mapping file that replaces the default mapping of a
+	// kingdee or tryton sink (ERP_MAPPING; default: the mapping embedded in
+	// erpbridge, erp/mapping/defaults/<kind>.yaml). The http sink has none.
+	Mapping string
 	// URL is the ERP's base URL, http or https (ERP_URL, default the ERP
 	// simulator at ERPSIM_ADDR on this machine, "http://127.0.0.1:8090",
-	// which the production profile refuses).
+	// which the production profile refuses). The http sink's only.
 	URL string
-	// Token is sent as a bearer token to the ERP (ERP_TOKEN).
+	// Token is sent as a bearer token to the ERP (ERP_TOKEN); the http sink's only.
 	Token string
-	// Timeout bounds one ERP call (ERP_TIMEOUT, default 30s).
+	// Timeout bounds one send of a record state (ERP_TIMEOUT): for the http
+	// sink its one call (default 30s); for kingdee and tryton every call of
+	// the send together, each call also bounded by KINGDEE_TIMEOUT or
+	// TRYTON_TIMEOUT (default 4 of those: 2m).
 	Timeout time.Duration
-	// AttemptTimeout bounds one attempt of the sync activity: the ERP call
-	// and the database steps around it. It is ERP_TIMEOUT + 15s, and has no
+	// AttemptTimeout bounds one attempt of the sync activity: the send and
+	// the database steps around it. It is ERP_TIMEOUT + 15s, and has no
 	// variable of its own.
 	AttemptTimeout time.Duration
 	// RetryBudget is how long an ERP sync keeps retrying (ERP_RETRY_BUDGET,
@@ -210,6 +238,83 @@ type ERP struct {
 	// RetryMaxInterval caps the backoff between ERP retries
 	// (ERP_RETRY_MAX_INTERVAL, default 10m).
 	RetryMaxInterval time.Duration
+}
+
+// Kingdee is how the kingdee sink reaches and logs in to one Kingdee K3Cloud
+// data centre (see package erp/kingdee). The worker checks these settings
+// at start when ERP_KIND=kingdee; `erpbridge erpsim --kind kingdee` takes
+// the credentials from them too.
+type Kingdee struct {
+	// URL is the installation's base, ending in /K3Cloud/ (KINGDEE_URL).
+	URL string
+	// AcctID is the data centre id (KINGDEE_ACCT_ID).
+	AcctID string
+	// Username is the Kingdee user erpbridge acts as (KINGDEE_USERNAME).
+	Username string
+	// AppID is the third-party system login's application id, used with
+	// AppSecret for LoginByAppSecret (KINGDEE_APP_ID).
+	AppID string
+	// AppSecret is that login's secret (KINGDEE_APP_SECRET, or _FILE).
+	AppSecret string
+	// Password logs in with ValidateUser instead of an app secret
+	// (KINGDEE_PASSWORD, or _FILE).
+	Password string
+	// LCID is the language of Kingdee's messages (KINGDEE_LCID, default
+	// 2052, simplified Chinese).
+	LCID int
+	// MaxSessions is how many sessions, and so calls at once, one worker
+	// uses at most (KINGDEE_MAX_SESSIONS, default 4; Kingdee advises 3 to 5).
+	MaxSessions int
+	// Timeout bounds one WebAPI call (KINGDEE_TIMEOUT, default 30s).
+	Timeout time.Duration
+}
+
+// Tryton is how the tryton sink reaches one Tryton database over JSON-RPC
+// (see package erp/tryton). The worker checks these settings at start when
+// ERP_KIND=tryton; deploy/tryton/up.sh prints the first four.
+type Tryton struct {
+	// URL is the server's base URL, e.g. http://127.0.0.1:8000/ (TRYTON_URL).
+	URL string
+	// Database is the Tryton database (TRYTON_DATABASE).
+	Database string
+	// User is the login (TRYTON_USER).
+	User string
+	// Password is the user's password (TRYTON_PASSWORD, or _FILE).
+	Password string
+	// Timeout bounds one JSON-RPC call (TRYTON_TIMEOUT, default 30s).
+	Timeout time.Duration
+	// MaxConcurrent bounds the calls one worker makes at once
+	// (TRYTON_MAX_CONCURRENT, default 4).
+	MaxConcurrent int
+}
+
+// Connector is the kingdee connector's configuration from these settings.
+func (k Kingdee) Connector() kingdee.Config {
+	return kingdee.Config{URL: k.URL, AcctID: k.AcctID, Username: k.Username, AppID: k.AppID, AppSecret: k.AppSecret,
+		Password: k.Password, LCID: k.LCID, MaxSessions: k.MaxSessions, Timeout: k.Timeout}
+}
+
+// Connector is the tryton connector's configuration from these settings.
+func (t Tryton) Connector() tryton.Config {
+	return tryton.Config{URL: t.URL, Database: t.Database, User: t.User, Password: t.Password,
+		Timeout: t.Timeout, MaxConcurrent: t.MaxConcurrent}
+}
+
+// callTimeout is the bound of one call of the connector ERP_KIND names, 0
+// for the http sink (whose one call is the whole send).
+func (c Config) callTimeout() time.Duration {
+	switch c.ERP.Kind {
+	case erp.KindKingdee:
+		return c.Kingdee.Timeout
+	case erp.KindTryton:
+		return c.Tryton.Timeout
+	}
+	return 0
+}
+
+// callTimeoutVariable names callTimeout's variable.
+func (c Config) callTimeoutVariable() string {
+	return strings.ToUpper(c.ERP.Kind) + "_TIMEOUT"
 }
 
 // Codec is the encryption of payloads in Temporal, and the codec server
@@ -347,11 +452,14 @@ func Default() Config {
 			MaxPayloadBytes:    2 << 20,
 		},
 		ERP: ERP{
+			Kind:             erp.KindHTTP,
 			Timeout:          30 * time.Second,
 			RetryBudget:      7 * 24 * time.Hour,
 			RetryInitial:     time.Second,
 			RetryMaxInterval: 10 * time.Minute,
 		},
+		Kingdee: Kingdee{LCID: kingdee.DefaultLCID, MaxSessions: kingdee.DefaultMaxSessions, Timeout: kingdee.DefaultTimeout},
+		Tryton:  Tryton{Timeout: tryton.DefaultTimeout, MaxConcurrent: tryton.DefaultMaxConcurrent},
 		Codec: Codec{
 			Addr:         ":8234",
 			ReadTimeout:  30 * time.Second,
@@ -395,6 +503,9 @@ func (c *Config) derive(given func(variable string) bool) {
 	}
 	if !given("ERP_URL") {
 		c.ERP.URL = "http://" + loopback(c.Dev.ERPSimAddr)
+	}
+	if call := c.callTimeout(); call > 0 && !given("ERP_TIMEOUT") {
+		c.ERP.Timeout = connectorSendCalls * call
 	}
 	c.ERP.AttemptTimeout = c.ERP.Timeout + erpAttemptMargin
 	if !given("WORKER_STOP_TIMEOUT") {

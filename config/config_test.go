@@ -41,6 +41,7 @@ func defaults() config.Config {
 			WorkerStopTimeout:  35 * time.Second,
 		},
 		ERP: config.ERP{
+			Kind:             "http",
 			URL:              "http://127.0.0.1:8090",
 			Timeout:          30 * time.Second,
 			AttemptTimeout:   45 * time.Second,
@@ -48,6 +49,8 @@ func defaults() config.Config {
 			RetryInitial:     time.Second,
 			RetryMaxInterval: 10 * time.Minute,
 		},
+		Kingdee:   config.Kingdee{LCID: 2052, MaxSessions: 4, Timeout: 30 * time.Second},
+		Tryton:    config.Tryton{Timeout: 30 * time.Second, MaxConcurrent: 4},
 		Codec:     config.Codec{Addr: ":8234", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxBodyBytes: 16 << 20},
 		Split:     config.Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: config.Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
@@ -143,6 +146,21 @@ func TestEverySetting(t *testing.T) {
 		"CODEC_MAX_BODY_BYTES":         "4194304",
 		"WORKFLOW_CACHE_SIZE":          "250",
 		"PPROF_ADDR":                   "127.0.0.1:6060",
+		"ERP_KIND":                     "HTTP",
+		"KINGDEE_URL":                  "https://kd.example.com/K3Cloud/",
+		"KINGDEE_ACCT_ID":              "62a0f0c1d2e3",
+		"KINGDEE_USERNAME":             "erpbridge",
+		"KINGDEE_APP_ID":               "231415_abc",
+		"KINGDEE_APP_SECRET":           "kd-app-secret",
+		"KINGDEE_LCID":                 "1033",
+		"KINGDEE_MAX_SESSIONS":         "3",
+		"KINGDEE_TIMEOUT":              "20s",
+		"TRYTON_URL":                   "http://127.0.0.1:8000/",
+		"TRYTON_DATABASE":              "erpbridge",
+		"TRYTON_USER":                  "erpbridge",
+		"TRYTON_PASSWORD":              "tryton-password",
+		"TRYTON_TIMEOUT":               "10s",
+		"TRYTON_MAX_CONCURRENT":        "2",
 	}))
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
@@ -180,6 +198,7 @@ func TestEverySetting(t *testing.T) {
 			MaxPayloadBytes:    4 << 20,
 		},
 		ERP: config.ERP{
+			Kind:             "http",
 			URL:              "https://erp.example.com",
 			Token:            "erp-token",
 			Timeout:          45 * time.Second,
@@ -188,6 +207,10 @@ func TestEverySetting(t *testing.T) {
 			RetryInitial:     2 * time.Second,
 			RetryMaxInterval: time.Minute,
 		},
+		Kingdee: config.Kingdee{URL: "https://kd.example.com/K3Cloud/", AcctID: "62a0f0c1d2e3", Username: "erpbridge",
+			AppID: "231415_abc", AppSecret: "kd-app-secret", LCID: 1033, MaxSessions: 3, Timeout: 20 * time.Second},
+		Tryton: config.Tryton{URL: "http://127.0.0.1:8000/", Database: "erpbridge", User: "erpbridge", Password: "tryton-password",
+			Timeout: 10 * time.Second, MaxConcurrent: 2},
 		Codec: config.Codec{
 			PayloadKey:       "a2V5",
 			PayloadOldKeys:   "b2xk,b2xkMg==",

@@ -17,6 +17,7 @@ import (
 var secretVars = []string{
 	"MYSQL_DSN", "MYSQL_PASSWORD", "ERP_TOKEN", "AUTOX3_APP_SECRET", "FENBEITONG_TOKEN",
 	"PAYLOAD_KEY", "PAYLOAD_OLD_KEYS", "CODEC_SERVER_TOKEN",
+	"KINGDEE_APP_SECRET", "KINGDEE_PASSWORD", "TRYTON_PASSWORD",
 }
 
 // FromEnv lays the environment, read through getenv (os.Getenv in main),
@@ -65,8 +66,25 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.str("TEMPORAL_TLS_CA", &c.Temporal.TLSCA)
 	r.str("TEMPORAL_TLS_SERVER_NAME", &c.Temporal.TLSServerName)
 	r.str("TEMPORAL_API_KEY", &c.Temporal.APIKey)
+	r.lower("ERP_KIND", &c.ERP.Kind)
+	r.str("ERP_MAPPING", &c.ERP.Mapping)
 	r.str("ERP_URL", &c.ERP.URL)
 	r.str("ERP_TOKEN", &c.ERP.Token)
+	r.str("KINGDEE_URL", &c.Kingdee.URL)
+	r.str("KINGDEE_ACCT_ID", &c.Kingdee.AcctID)
+	r.str("KINGDEE_USERNAME", &c.Kingdee.Username)
+	r.str("KINGDEE_APP_ID", &c.Kingdee.AppID)
+	r.str("KINGDEE_APP_SECRET", &c.Kingdee.AppSecret)
+	r.str("KINGDEE_PASSWORD", &c.Kingdee.Password)
+	r.int("KINGDEE_LCID", &c.Kingdee.LCID)
+	r.int("KINGDEE_MAX_SESSIONS", &c.Kingdee.MaxSessions)
+	r.duration("KINGDEE_TIMEOUT", &c.Kingdee.Timeout)
+	r.str("TRYTON_URL", &c.Tryton.URL)
+	r.str("TRYTON_DATABASE", &c.Tryton.Database)
+	r.str("TRYTON_USER", &c.Tryton.User)
+	r.str("TRYTON_PASSWORD", &c.Tryton.Password)
+	r.duration("TRYTON_TIMEOUT", &c.Tryton.Timeout)
+	r.int("TRYTON_MAX_CONCURRENT", &c.Tryton.MaxConcurrent)
 	r.str("AUTOX3_APP_SECRET", &c.Vendors.AutoX3AppSecret)
 	r.str("FENBEITONG_TOKEN", &c.Vendors.FenbeitongToken)
 	r.str("PAYLOAD_KEY", &c.Codec.PayloadKey)

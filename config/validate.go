@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/erpbridge/erpbridge/erp"
 )
 
 // Validate reports every setting that would misbehave, each named by its
@@ -76,6 +78,12 @@ func (c Config) problems() []string {
 	if c.ERP.AttemptTimeout <= c.ERP.Timeout {
 		add("the ERP sync's attempt timeout (ERP.AttemptTimeout, %s) must be longer than ERP_TIMEOUT (%s), which it includes", c.ERP.AttemptTimeout, c.ERP.Timeout)
 	}
+	errs = append(errs, c.erpKindProblems()...)
+	positive("KINGDEE_TIMEOUT", c.Kingdee.Timeout)
+	count("KINGDEE_LCID", int64(c.Kingdee.LCID))
+	count("KINGDEE_MAX_SESSIONS", int64(c.Kingdee.MaxSessions))
+	positive("TRYTON_TIMEOUT", c.Tryton.Timeout)
+	count("TRYTON_MAX_CONCURRENT", int64(c.Tryton.MaxConcurrent))
 	positive("TEMPORAL_NAMESPACE_RETENTION", c.Temporal.NamespaceRetention)
 	positive("SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
 	positive("WORKER_STOP_TIMEOUT", c.Temporal.WorkerStopTimeout)
@@ -112,9 +120,6 @@ func (c Config) problems() []string {
 		add("AUTO_MIGRATE=true is refused in the production profile: run `erpbridge migrate` before api and worker")
 	}
 	errs = append(errs, c.Store.problems()...)
-	if err := checkERPURL(c.ERP.URL); err != nil {
-		errs = append(errs, err.Error())
-	}
 	for _, item := range c.HTTP.TrustedProxies {
 		if _, err := parsePrefix(item); err != nil {
 			add("TRUSTED_PROXIES entry %q: %v", item, err)
@@ -138,6 +143,33 @@ func (c Config) problems() []string {
 	set("ERPSIM_ADDR", c.Dev.ERPSimAddr, ":8090")
 	set("ERPSIM_DATA", c.Dev.ERPSimData, ".data/erpsim.jsonl")
 	return errs
+}
+
+// erpKindProblems reports an ERP_KIND that is not a sink, and the settings
+// that do not fit the sink chosen: the http sink's URL and the absence of
+// a mapping, a connector's send bound against its call bound. A
+// connector's own settings (URL, login) are Require's: only the commands
+// that send to the ERP need them.
+func (c Config) erpKindProblems() []string {
+	switch c.ERP.Kind {
+	case erp.KindHTTP:
+		var errs []string
+		if err := checkERPURL(c.ERP.URL); err != nil {
+			errs = append(errs, err.Error())
+		}
+		if c.ERP.Mapping != "" {
+			errs = append(errs, fmt.Sprintf("ERP_MAPPING=%q is set but ERP_KIND=http posts the normalised record to the HTTP contract, with no mapping: set ERP_KIND=kingdee or tryton, or unset ERP_MAPPING", c.ERP.Mapping))
+		}
+		return errs
+	case erp.KindKingdee, erp.KindTryton:
+		call := c.callTimeout()
+		if call > 0 && c.ERP.Timeout < connectorMinCalls*call {
+			return []string{fmt.Sprintf("ERP_TIMEOUT (%s) bounds a whole send to %s and must leave room for at least %d calls of %s (%s each): the look-up of the record's document and its create or update; raise ERP_TIMEOUT or lower %[4]s",
+				c.ERP.Timeout, c.ERP.Kind, connectorMinCalls, c.callTimeoutVariable(), call)}
+		}
+		return nil
+	}
+	return []string{fmt.Sprintf("ERP_KIND=%q must be %s, %s or %s", c.ERP.Kind, erp.KindHTTP, erp.KindKingdee, erp.KindTryton)}
 }
 
 // problems reports a store kind that does not fit the DSN.
@@ -207,14 +239,19 @@ type Needs struct {
 
 // Require refuses, at start-up, settings a command must not run with: in
 // the production profile no database chosen (an empty MYSQL_DSN would give
-// every process its own SQLite file) and an ERP_URL that is the simulator
-// (the erpsim host) or this machine.
+// every process its own SQLite file); for a command that sends to the ERP,
+// the settings of the connector ERP_KIND names (each problem naming its
+// variable), and, for the http sink in the production profile, an ERP_URL
+// that is the simulator (the erpsim host) or this machine.
 func (c Config) Require(n Needs) error {
 	var errs []string
 	if n.Store && c.Store.Kind == "" {
 		errs = append(errs, "MYSQL_DSN is not set: set it (or MYSQL_DSN_FILE), or set STORE=sqlite to use the embedded file "+c.Store.SQLitePath+" on purpose (one file per process: never for replicas)")
 	}
-	if n.ERP && c.Profile != ProfileDev {
+	if n.ERP {
+		errs = append(errs, c.ConnectorProblems()...)
+	}
+	if n.ERP && c.ERP.Kind == erp.KindHTTP && c.Profile != ProfileDev {
 		if u, err := url.Parse(c.ERP.URL); err == nil && isSimulatorHost(u.Hostname()) {
 			errs = append(errs, fmt.Sprintf("ERP_URL=%s is the ERP simulator or this machine, refused in the production profile: set your ERP's URL, or ERPBRIDGE_PROFILE=dev to use the simulator", u.Redacted()))
 		}
@@ -223,6 +260,23 @@ func (c Config) Require(n Needs) error {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// ConnectorProblems lists what the connector ERP_KIND names finds wrong
+// with its settings (its Validate, one problem a line, each naming its
+// variable and never a secret's value); nothing for the http sink.
+func (c Config) ConnectorProblems() []string {
+	var err error
+	switch c.ERP.Kind {
+	case erp.KindKingdee:
+		err = c.Kingdee.Connector().Validate()
+	case erp.KindTryton:
+		err = c.Tryton.Connector().Validate()
+	}
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
 }
 
 // isSimulatorHost reports the compose stack's simulator and loopback hosts.

@@ -34,6 +34,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/app"
@@ -45,7 +46,7 @@ import (
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testenv.Main(m, stopTryton) }
 
 const (
 	appSecret = "it-app-secret"
@@ -70,6 +71,8 @@ type stack struct {
 	cfg        config.Config
 	// shutdown stops the bridge as SIGTERM does and waits for it.
 	shutdown func() error
+	// log is the stack's logger (stackOptions.logs).
+	log *slog.Logger
 }
 
 type stackOptions struct {
@@ -83,6 +86,11 @@ type stackOptions struct {
 	logs io.Writer
 	// drainWindow is DRAIN_WINDOW (0: the listener closes at once on shutdown).
 	drainWindow time.Duration
+	// configure changes the stack's configuration before it starts (e.g.
+	// the ERP it sends to); nil keeps it.
+	configure func(*config.Config)
+	// noWorker runs the API alone; the test starts workers itself (startWorker).
+	noWorker bool
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
@@ -129,7 +137,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	cfg := config.Default()
 	cfg.Temporal.Address, cfg.Temporal.TaskQueue = temporalAddress, "it-"+storeName+"-"+randHex(4)
 	cfg.Temporal.WorkerStopTimeout = 10 * time.Second
-	cfg.ERP = config.ERP{URL: simSrv.URL, Token: erpToken, Timeout: 5 * time.Second, AttemptTimeout: 20 * time.Second,
+	cfg.ERP = config.ERP{Kind: erp.KindHTTP, URL: simSrv.URL, Token: erpToken, Timeout: 5 * time.Second, AttemptTimeout: 20 * time.Second,
 		RetryBudget: time.Hour,
 		// Short backoff keeps a run of injected failures within the tests' waits.
 		RetryInitial: 200 * time.Millisecond, RetryMaxInterval: 2 * time.Second}
@@ -138,6 +146,9 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	// Stacks share the dev server's namespace: the schedules, one per
 	// namespace, are set up by the tests that need them, under ids of their own.
 	cfg.Schedules.Enabled = false
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	m := metrics.New()
 	logOut := o.logs
 	if logOut == nil {
@@ -162,7 +173,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, true, true) }()
+	go func() { done <- b.Run(ctx, true, !o.noWorker) }()
 	var stopOnce sync.Once
 	var stopErr error
 	shutdown := func() error {
@@ -184,7 +195,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		raw.Close()
 	})
 	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring,
-		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown}
+		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown, log: log}
 	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {

@@ -78,8 +78,14 @@ type RecordState struct {
 	SyncStatus     RecordStatus `gorm:"size:16;not null;index"`
 	LastError      string       `gorm:"size:1024;not null;default:''"`
 	SyncedAt       *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// ERPDocumentID and ERPDocumentNumber are the ERP's id and number of the
+	// record's one document (Kingdee FID and FBillNo, Tryton id and
+	// reference), as the last successful send reported them; empty for an
+	// ERP that does not tell (the HTTP contract) or before the first one.
+	ERPDocumentID     string `gorm:"column:erp_document_id;size:128;not null;default:''"`
+	ERPDocumentNumber string `gorm:"column:erp_document_number;size:64;not null;default:''"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // SyncAttempt is one answer of the ERP to one record send, kept for audit.
@@ -94,5 +100,9 @@ type SyncAttempt struct {
 	Outcome        AttemptOutcome `gorm:"size:16;not null"`
 	HTTPStatus     int            `gorm:"not null"`
 	Detail         string         `gorm:"size:1024;not null;default:''"`
-	CreatedAt      time.Time
+	// ERPDocumentID and ERPDocumentNumber are the document the ERP holds
+	// the state in, for an accepted or duplicate send to an ERP that tells.
+	ERPDocumentID     string `gorm:"column:erp_document_id;size:128;not null;default:''"`
+	ERPDocumentNumber string `gorm:"column:erp_document_number;size:64;not null;default:''"`
+	CreatedAt         time.Time
 }

@@ -498,6 +498,7 @@ func (s *Store) Record(ctx context.Context, vendor, kind, externalID string) (mo
 // AddAttempt keeps one ERP answer for audit.
 func (s *Store) AddAttempt(ctx context.Context, a models.SyncAttempt) error {
 	a.Detail = Truncate(a.Detail, detailLimit)
+	a.ERPDocumentID, a.ERPDocumentNumber = documentColumns(a.ERPDocumentID, a.ERPDocumentNumber)
 	return s.db.WithContext(ctx).Create(&a).Error
 }
 
@@ -529,15 +530,19 @@ func (s *Store) MarkFailed(ctx context.Context, st models.RecordState, status mo
 // the record's current and synced revisions read afterwards. In the same
 // transaction it settles the record's events that were waiting: the one
 // that produced that revision is synced, older ones superseded (the ERP
-// never received them, and never will: it has a newer state).
+// never received them, and never will: it has a newer state). The ERP's
+// document (st.ERPDocumentID and ERPDocumentNumber, set by the caller from
+// the ERP's answer) is kept when the ERP told one.
 func (s *Store) MarkSynced(ctx context.Context, st models.RecordState) (current, synced int64, err error) {
 	var cur models.RecordState
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		at := now()
-		up := tx.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(map[string]any{
+		updates := map[string]any{
 			"synced_revision": st.Revision, "synced_version": st.Version, "synced_at": at, "last_error": "",
 			"sync_status": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE ? END", st.Revision, models.RecordSynced, models.RecordPending),
-		})
+		}
+		addDocument(updates, st.ERPDocumentID, st.ERPDocumentNumber)
+		up := tx.Model(&models.RecordState{}).Where("id = ? AND synced_revision < ?", st.ID, st.Revision).Updates(updates)
 		if up.Error != nil {
 			return up.Error
 		}

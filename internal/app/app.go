@@ -31,7 +31,6 @@ import (
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/intake"
 	"github.com/erpbridge/erpbridge/metrics"
@@ -51,7 +50,8 @@ var commands = map[string]string{
 	"migrate":      "create or update the database schema, then exit",
 	"setup":        "create the Temporal namespace unless it exists and register the search attributes, then exit",
 	"codec-server": "serve the payload codec for the Temporal Web UI and CLI",
-	"erpsim":       "run the ERP simulator",
+	"erpsim":       "run an ERP simulator on ERPSIM_ADDR: --kind http (the HTTP contract, the default) or --kind kingdee (K3Cloud's WebAPI)",
+	"mapping":      "check a mapping file (mapping check [file]) or print what a record becomes (mapping render --erp tryton --kind car_order record.json)",
 	"version":      "print the version and build information",
 	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
 	"resend":       "send the stored newest state of chosen records to the ERP again, e.g. after an ERP restore (resend -h: flags)",
@@ -130,7 +130,9 @@ func run(ctx context.Context, name string, args []string, cfg config.Config, log
 	case "codec-server":
 		return serveCodec(ctx, cfg, log)
 	case "erpsim":
-		return serveERPSim(ctx, cfg, log)
+		return serveERPSim(ctx, args, cfg, log, stderr)
+	case "mapping":
+		return runMapping(args, cfg, stdout, stderr)
 	case "api", "worker", "all":
 		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
 	case "resend":
@@ -278,6 +280,9 @@ type BridgeDeps struct {
 	EdgeDB   *gorm.DB
 	Temporal client.Client
 	Metrics  *metrics.Metrics // nil: a fresh registry
+	// ERP is the sink the worker sends records to; nil: the one ERP_KIND
+	// chooses (NewSink), built by Run when it starts the worker.
+	ERP erp.Sink
 	// Vendors are the vendors taken; nil: every vendor of vendors/registry, configured from Config.
 	Vendors *vendors.Registry
 	// Listener, when set, is where the HTTP side serves instead of HTTP_ADDR / METRICS_ADDR.
@@ -306,7 +311,7 @@ func NewBridge(d BridgeDeps) (*Bridge, error) {
 		d.EdgeDB = d.DB
 	}
 	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, edgeDB: d.EdgeDB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
-		vendors: d.Vendors, erp: erp.NewClient(d.Config.ERP.URL, d.Config.ERP.Token, d.Config.ERP.Timeout)}, nil
+		vendors: d.Vendors, erp: d.ERP}, nil
 }
 
 // serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
@@ -320,6 +325,13 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	}
 	if len(cfg.Vendors.FenbeitongTokens()) == 0 && withAPI {
 		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
+	}
+	var sink erp.Sink
+	if withWorker {
+		// The ERP's settings and mapping are checked before anything starts.
+		if sink, err = NewSink(cfg, log); err != nil {
+			return err
+		}
 	}
 	db, err := openServingDB(ctx, cfg, log)
 	if err != nil {
@@ -348,7 +360,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 		return err
 	}
 	defer c.Close()
-	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, EdgeDB: edgeDB, Temporal: c, Metrics: m})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, EdgeDB: edgeDB, Temporal: c, Metrics: m, ERP: sink})
 	if err != nil {
 		return err
 	}
@@ -364,6 +376,13 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	// nothing running: the handlers, then the listeners.
 	var servers []*http.Server
 	var relay *intake.Relay
+	if withWorker && b.erp == nil {
+		sink, err := NewSink(b.cfg, b.log)
+		if err != nil {
+			return err
+		}
+		b.erp = sink
+	}
 	if withAPI {
 		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.edgeDB), Vendors: b.vendors, Relay: relay,
@@ -500,7 +519,7 @@ func startWorker(ctx context.Context, b *Bridge, acts *activities.Activities) *w
 				h.w = []sdkworker.Worker{wk, bulk}
 				h.mu.Unlock()
 				b.log.Info("worker started", "task_queue", b.cfg.Temporal.TaskQueue, "bulk_task_queue", b.cfg.BulkTaskQueue(),
-					"namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName())
+					"namespace", b.cfg.Temporal.Namespace, "store", b.cfg.StoreName(), "erp", describeERP(b.cfg))
 				if b.cfg.Schedules.Enabled {
 					keepSchedules(ctx, b)
 				}
@@ -581,17 +600,6 @@ func codecOptions(cfg config.Config, resolve codec.Resolver, log *slog.Logger) c
 		MaxBodyBytes: cfg.Codec.MaxBodyBytes, ReadTimeout: cfg.Codec.ReadTimeout, WriteTimeout: cfg.Codec.WriteTimeout,
 		Logger: log,
 	}
-}
-
-func serveERPSim(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	sim, err := erpsim.New(cfg.Dev.ERPSimData, cfg.ERP.Token)
-	if err != nil {
-		return err
-	}
-	defer sim.Close()
-	srv := &http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("ERP simulator listening", "addr", cfg.Dev.ERPSimAddr, "data", cfg.Dev.ERPSimData)
-	return serveUntil(ctx, srv, cfg.HTTP.ShutdownTimeout)
 }
 
 // serveUntil serves srv until ctx ends, then shuts it down gracefully.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/metrics"
@@ -71,6 +72,14 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	log := newLogger(stderr, cfg.Log.Level)
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
 
+	// The ERP ERP_KIND chooses, its settings and mapping checked before
+	// anything starts: the HTTP simulator started below, or a Kingdee or
+	// Tryton of the developer's (erpbridge erpsim --kind kingdee, make dev-tryton).
+	sink, err := NewSink(cfg, log)
+	if err != nil {
+		return err
+	}
+
 	// The pinned Temporal CLI: found, or built once from the Go module proxy.
 	say("erpbridge dev: preparing (state in %s/)", dataDir)
 	cli, err := devstack.FindOrInstallTemporalCLI(ctx, absData("bin", ""), stdout)
@@ -109,16 +118,18 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	}
 	defer ds.Stop()
 
-	sim, err := erpsim.New(cfg.Dev.ERPSimData, cfg.ERP.Token)
-	if err != nil {
-		return err
+	if cfg.ERP.Kind == erp.KindHTTP {
+		sim, err := erpsim.New(cfg.Dev.ERPSimData, cfg.ERP.Token)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		simHTTP, err := startHTTP(&http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
+		if err != nil {
+			return fmt.Errorf("ERP simulator: %w", err)
+		}
+		defer simHTTP.stop(5 * time.Second)
 	}
-	defer sim.Close()
-	simHTTP, err := startHTTP(&http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second})
-	if err != nil {
-		return fmt.Errorf("ERP simulator: %w", err)
-	}
-	defer simHTTP.stop(5 * time.Second)
 
 	m := metrics.New()
 	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
@@ -131,7 +142,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	}
 
 	printDevBanner(stdout, cfg, ds.UIURL(), codecURL)
-	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, ERP: sink})
 	if err != nil {
 		return err
 	}
@@ -181,13 +192,24 @@ func printDevBanner(w io.Writer, cfg config.Config, uiURL, codecURL string) {
 	now := time.Now()
 	sample := autox3.SampleReceptionBody(uuid.NewString(), 6482, now.UnixMilli(), first(cfg.Vendors.AutoX3AppSecrets()))
 	push := fenbeitong.SampleBody("5eaab72f23445f46685f8cc8", 700, now.In(lenient.China).Format("2006-01-02 15:04:05"))
+	simURL := localURL(cfg.Dev.ERPSimAddr)
+	erpLine := fmt.Sprintf("ERP simulator       %[1]s   (records at %[1]s/records, faults at %[1]s/faults)", simURL)
+	seeIt := fmt.Sprintf("see the record at %s/records", simURL)
+	switch cfg.ERP.Kind {
+	case erp.KindKingdee:
+		erpLine = "ERP                 " + describeERP(cfg)
+		seeIt = "find bill AX3-RO-6482 (FBillNo) in Kingdee"
+	case erp.KindTryton:
+		erpLine = "ERP                 " + describeERP(cfg)
+		seeIt = "find the draft sale with reference AX3-RO-6482 in Tryton"
+	}
 	fmt.Fprintf(w, `
 erpbridge dev is running. Ctrl-C stops everything; run it again to resume.
 
   AutoX3 webhook      %[1]s/webhooks/autox3
   Fenbeitong webhook  %[1]s/webhooks/fenbeitong?token=%[2]s
   Temporal Web UI     %[3]s   (payloads decoded through the codec server %[4]s)
-  ERP simulator       %[5]s   (records at %[5]s/records, faults at %[5]s/faults)
+  %[5]s
   Health, metrics     %[1]s/readyz  %[1]s/metrics
   Store               %[6]s
 
@@ -199,9 +221,9 @@ Send a Fenbeitong car-order push:
 
   curl -sS -X POST '%[1]s/webhooks/fenbeitong?token=%[2]s' -H 'Content-Type: application/json' --data-binary %[8]s
 
-Then search OrderID="6482" in the Web UI, and see the record at %[5]s/records.
+Then search OrderID="6482" in the Web UI, and %[9]s.
 
-`, api, first(cfg.Vendors.FenbeitongTokens()), uiURL, codecURL, localURL(cfg.Dev.ERPSimAddr), cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)))
+`, api, first(cfg.Vendors.FenbeitongTokens()), uiURL, codecURL, erpLine, cfg.StoreName(), shellQuote(string(sample)), shellQuote(compact(push)), seeIt)
 }
 
 // compact removes the insignificant white space of a JSON sample so it pastes as one argument.

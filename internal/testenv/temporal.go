@@ -32,13 +32,17 @@ var shared struct {
 	cliErr bool
 }
 
-// Main runs a test binary's tests, then stops the dev server Temporal started:
+// Main runs a test binary's tests, then stops the dev server Temporal started
+// and runs the package's own cleanups (servers it started once per binary):
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
 	if shared.srv != nil {
 		stopTemporal(shared.srv)
+	}
+	for _, cleanup := range cleanups {
+		cleanup()
 	}
 	os.Exit(code)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
 
 // Activities carries the dependencies of every activity. Workflows call its
@@ -35,6 +36,9 @@ type Activities struct {
 	// workflows are told at once.
 	SplitBatchSize, SplitNotifyConcurrency int
 	Policy                                 flow.SyncPolicy
-	Metrics                                *metrics.Metrics
-	Logger                                 *slog.Logger
+	// Fenbeitong is the client of Fenbeitong's open API, nil when it is
+	// not configured (FENBEITONG_API_URL).
+	Fenbeitong *openapi.Client
+	Metrics    *metrics.Metrics
+	Logger     *slog.Logger
 }

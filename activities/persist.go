@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 )
@@ -54,6 +55,13 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 	}
 	if a.Metrics != nil {
 		a.Metrics.Persisted.WithLabelValues(ev.Vendor, strconv.FormatBool(p.Applied)).Inc()
+		if p.Origin == models.OriginPull {
+			outcome := "unchanged"
+			if p.Applied {
+				outcome = "changed"
+			}
+			a.Metrics.ReconcileEvents.WithLabelValues(ev.Vendor, outcome).Inc()
+		}
 	}
 	if len(ev.Warnings) > 0 && a.Logger != nil {
 		// Warnings name fields, never values; the list is kept in inbound_events.warnings.

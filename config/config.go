@@ -67,6 +67,7 @@ type Config struct {
 	Tryton    Tryton
 	Codec     Codec
 	Vendors   Vendors
+	Reconcile Reconcile
 	Split     Split
 	Schedules Schedules
 	Dev       Dev
@@ -362,6 +363,37 @@ type Vendors struct {
 	FenbeitongAllowedIPs []netip.Prefix
 }
 
+// Reconcile is the pull of Fenbeitong's car orders through its open API:
+// pushes carry only the booked and cancelled states, so a schedule
+// (fenbeitong-reconcile) lists the car orders of the last days and feeds
+// each through the path of a push, which brings completed orders and their
+// final fares, and orders whose push was lost. Off unless URL is set.
+type Reconcile struct {
+	// URL is the open API's base URL (FENBEITONG_API_URL; empty: no pull).
+	URL string
+	// AppID and AppKey fetch the access token (FENBEITONG_APP_ID,
+	// FENBEITONG_APP_KEY, a secret); SignKey signs every call
+	// (FENBEITONG_SIGN_KEY, a secret).
+	AppID, AppKey, SignKey string
+	// EmployeeID and EmployeeType name who lists the orders
+	// (FENBEITONG_EMPLOYEE_ID; FENBEITONG_EMPLOYEE_TYPE, default "0", a
+	// Fenbeitong user; "1" a third-party user).
+	EmployeeID, EmployeeType string
+	// TokenPath is the token endpoint's path (FENBEITONG_API_TOKEN_PATH,
+	// default /openapi/auth/getToken): Fenbeitong's public pages do not pin it down.
+	TokenPath string
+	// RPS caps the calls a second (FENBEITONG_API_RPS, default 5).
+	RPS int
+	// PageSize is the orders a list call asks for (FENBEITONG_API_PAGE_SIZE,
+	// default 50, at most 500).
+	PageSize int
+	// Every is how often the schedule runs (FENBEITONG_RECONCILE_EVERY, default 1h).
+	Every time.Duration
+	// Lookback is how far back, by creation date in UTC+8, a run lists
+	// orders (FENBEITONG_RECONCILE_LOOKBACK, default 72h).
+	Lookback time.Duration
+}
+
 // Split is how a message that changes several records (an AutoX3
 // maintenance plan message of thousands of plans) is split into one event
 // per record without stalling the rest: its workflow persists the parts in
@@ -466,6 +498,7 @@ func Default() Config {
 			WriteTimeout: time.Minute,
 			MaxBodyBytes: 16 << 20,
 		},
+		Reconcile: Reconcile{EmployeeType: "0", TokenPath: "/openapi/auth/getToken", RPS: 5, PageSize: 50, Every: time.Hour, Lookback: 72 * time.Hour},
 		Split:     Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
 		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},

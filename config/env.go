@@ -18,6 +18,7 @@ var secretVars = []string{
 	"MYSQL_DSN", "MYSQL_PASSWORD", "ERP_TOKEN", "AUTOX3_APP_SECRET", "FENBEITONG_TOKEN",
 	"PAYLOAD_KEY", "PAYLOAD_OLD_KEYS", "CODEC_SERVER_TOKEN",
 	"KINGDEE_APP_SECRET", "KINGDEE_PASSWORD", "TRYTON_PASSWORD",
+	"FENBEITONG_APP_KEY", "FENBEITONG_SIGN_KEY",
 }
 
 // FromEnv lays the environment, read through getenv (os.Getenv in main),
@@ -125,6 +126,17 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.port("TEMPORAL_UI_PORT", &c.Dev.TemporalUIPort)
 	r.boolean("ALLOW_UNENCRYPTED_PAYLOADS", &c.Codec.AllowUnencrypted)
 	r.boolean("AUTO_MIGRATE", &c.Store.AutoMigrate)
+	r.str("FENBEITONG_API_URL", &c.Reconcile.URL)
+	r.str("FENBEITONG_APP_ID", &c.Reconcile.AppID)
+	r.str("FENBEITONG_APP_KEY", &c.Reconcile.AppKey)
+	r.str("FENBEITONG_SIGN_KEY", &c.Reconcile.SignKey)
+	r.str("FENBEITONG_EMPLOYEE_ID", &c.Reconcile.EmployeeID)
+	r.str("FENBEITONG_EMPLOYEE_TYPE", &c.Reconcile.EmployeeType)
+	r.str("FENBEITONG_API_TOKEN_PATH", &c.Reconcile.TokenPath)
+	r.int("FENBEITONG_API_RPS", &c.Reconcile.RPS)
+	r.int("FENBEITONG_API_PAGE_SIZE", &c.Reconcile.PageSize)
+	r.duration("FENBEITONG_RECONCILE_EVERY", &c.Reconcile.Every)
+	r.duration("FENBEITONG_RECONCILE_LOOKBACK", &c.Reconcile.Lookback)
 	r.int("SPLIT_BATCH_SIZE", &c.Split.BatchSize)
 	r.int("SPLIT_NOTIFY_CONCURRENCY", &c.Split.NotifyConcurrency)
 	r.int("BULK_WORKFLOW_TASKS", &c.Split.BulkWorkflowTasks)

@@ -59,6 +59,24 @@ func (c Config) problems() []string {
 	if c.Temporal.MaxPayloadBytes < 64<<10 {
 		add("TEMPORAL_MAX_PAYLOAD_BYTES=%d is below 64 KiB: no callback could be carried to Temporal", c.Temporal.MaxPayloadBytes)
 	}
+	count("FENBEITONG_API_RPS", int64(c.Reconcile.RPS))
+	count("FENBEITONG_API_PAGE_SIZE", int64(c.Reconcile.PageSize))
+	positive("FENBEITONG_RECONCILE_EVERY", c.Reconcile.Every)
+	positive("FENBEITONG_RECONCILE_LOOKBACK", c.Reconcile.Lookback)
+	if c.Reconcile.PageSize > 500 {
+		add("FENBEITONG_API_PAGE_SIZE=%d is over 500, the most the open API gives", c.Reconcile.PageSize)
+	}
+	if c.Reconcile.EmployeeType != "0" && c.Reconcile.EmployeeType != "1" {
+		add("FENBEITONG_EMPLOYEE_TYPE=%q must be 0 (a Fenbeitong user) or 1 (a third-party user)", c.Reconcile.EmployeeType)
+	}
+	if c.Reconcile.URL != "" {
+		for _, v := range []struct{ name, value string }{{"FENBEITONG_APP_ID", c.Reconcile.AppID}, {"FENBEITONG_APP_KEY", c.Reconcile.AppKey},
+			{"FENBEITONG_SIGN_KEY", c.Reconcile.SignKey}, {"FENBEITONG_EMPLOYEE_ID", c.Reconcile.EmployeeID}} {
+			if v.value == "" {
+				add("FENBEITONG_API_URL is set but %s is not: the open API needs it", v.name)
+			}
+		}
+	}
 	count("SPLIT_BATCH_SIZE", int64(c.Split.BatchSize))
 	count("SPLIT_NOTIFY_CONCURRENCY", int64(c.Split.NotifyConcurrency))
 	count("BULK_WORKFLOW_TASKS", int64(c.Split.BulkWorkflowTasks))

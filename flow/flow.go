@@ -15,12 +15,17 @@ const (
 	EventWorkflowName  = "EventWorkflow"
 	RecordWorkflowName = "RecordWorkflow"
 	SweepWorkflowName  = "SweepWorkflow"
+	// ReconcileWorkflowName pulls Fenbeitong's car orders (the schedule ReconcileScheduleID).
+	ReconcileWorkflowName = "FenbeitongReconcileWorkflow"
 )
 
 // Schedule ids: one schedule of each per namespace, whatever the number of workers.
 const (
 	// SweepScheduleID runs SweepWorkflow every SWEEP_EVERY.
 	SweepScheduleID = "erpbridge-stale-sweep"
+	// ReconcileScheduleID runs the Fenbeitong reconciliation every
+	// FENBEITONG_RECONCILE_EVERY, when FENBEITONG_API_URL is set.
+	ReconcileScheduleID = "fenbeitong-reconcile"
 )
 
 // Signal, update and query names.
@@ -60,6 +65,9 @@ const (
 	ErrERPRejected = "ERPRejected"
 	// ErrERPUnavailable: the ERP asked to be called again later (Retry-After).
 	ErrERPUnavailable = "ERPUnavailable"
+	// ErrVendorAPIRefused: a vendor's API refused a call for good (a wrong
+	// key, a sign it does not accept): the run fails, the next one retries.
+	ErrVendorAPIRefused = "VendorAPIRefused"
 	// ErrNotApplicable: an operator's retry or skip does not apply to the
 	// record's current state (nothing is parked); the message says why.
 	ErrNotApplicable = "NotApplicable"
@@ -104,9 +112,14 @@ func EventSearchAttributes(vendor, eventType string) temporal.SearchAttributes {
 		AttrSyncStatus.ValueSet(string(EventRunning)))
 }
 
-// EventMemo is an event workflow's memo: nothing a vendor's customer could be named by.
-func EventMemo(vendor, eventType string, receivedAt time.Time) map[string]any {
-	return map[string]any{"vendor": vendor, "event_type": eventType, "received_at": receivedAt.UTC().Format(time.RFC3339)}
+// EventMemo is an event workflow's memo: nothing a vendor's customer could
+// be named by. origin is how the event came: "callback", or "pull" for one
+// erpbridge pulled from the vendor's API (the Fenbeitong reconciliation).
+func EventMemo(vendor, eventType, origin string, receivedAt time.Time) map[string]any {
+	if origin == "" {
+		origin = "callback"
+	}
+	return map[string]any{"vendor": vendor, "event_type": eventType, "origin": origin, "received_at": receivedAt.UTC().Format(time.RFC3339)}
 }
 
 // EventInput starts an EventWorkflow. It is a claim check: the callback's
@@ -311,4 +324,50 @@ type SweepResult struct {
 	// Told is how many records' workflows were told again (started, for
 	// those that were not running).
 	Told int
+}
+
+// ReconcileInput starts a Fenbeitong reconciliation run: the car orders
+// created in the last Lookback are listed, page by page, and each fed
+// through the path of a push.
+type ReconcileInput struct {
+	Lookback time.Duration
+	PageSize int
+	// Begin, End and Page are set by a run continued as new: the dates
+	// ("2006-01-02" in UTC+8) the run lists and the next page to read.
+	Begin, End string `json:",omitempty"`
+	Page       int    `json:",omitempty"`
+	// Done carries the counts of the pages read before a continue-as-new.
+	Done ReconcileResult `json:",omitempty"`
+}
+
+// ReconcilePageInput asks for one page of the car orders created between
+// Begin and End (dates in UTC+8, both included) to be fed in.
+type ReconcilePageInput struct {
+	Begin, End string
+	Page       int
+	PageSize   int
+}
+
+// ReconcileResult counts what a reconciliation run (or one page) did.
+type ReconcileResult struct {
+	// Pages read and their total as the API gave it.
+	Pages, TotalPages int
+	// Found: orders listed. New: orders whose state erpbridge had not seen
+	// as it is now, stored as new events (their workflows bring a newer
+	// state to the ERP, or find it already there). Unchanged: orders already
+	// stored as they are. Details: orders whose detail was fetched because
+	// the list lacked what the record needs. Invalid: orders whose content
+	// could not be read as a push (kept out, logged).
+	Found, New, Unchanged, Details, Invalid int
+}
+
+// Add adds another result's counts (Pages and TotalPages too).
+func (r *ReconcileResult) Add(o ReconcileResult) {
+	r.Pages += o.Pages
+	r.TotalPages = max(r.TotalPages, o.TotalPages)
+	r.Found += o.Found
+	r.New += o.New
+	r.Unchanged += o.Unchanged
+	r.Details += o.Details
+	r.Invalid += o.Invalid
 }

@@ -32,7 +32,7 @@ func (r *Relay) Carry(ctx context.Context, in store.Inbound, maxPayload int64) (
 	if CarriedSize(len(in.Body)) > maxPayload {
 		return false, fmt.Errorf("%w: %d bytes, at most %d fit", ErrTooLargeToCarry, len(in.Body), MaxCarriedBody(maxPayload))
 	}
-	p := store.Pending{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, WorkflowID: in.WorkflowID, ReceivedAt: in.ReceivedAt}
+	p := store.Pending{Origin: in.Origin, Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, WorkflowID: in.WorkflowID, ReceivedAt: in.ReceivedAt}
 	ev := flow.EventInput{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, ReceivedAt: in.ReceivedAt.UTC(),
 		ClaimCheck: flow.ClaimCheckFor(in.Vendor, in.EventKey), Body: in.Body}
 	_, err = r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, ev)

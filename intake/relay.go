@@ -215,7 +215,7 @@ func startOptions(p store.Pending, taskQueue string) client.StartWorkflowOptions
 		// instead of queueing it; elsewhere the SDK asks for nothing eager.
 		EnableEagerStart:      true,
 		TypedSearchAttributes: flow.EventSearchAttributes(p.Vendor, p.EventType),
-		Memo:                  flow.EventMemo(p.Vendor, p.EventType, p.ReceivedAt),
+		Memo:                  flow.EventMemo(p.Vendor, p.EventType, p.Origin, p.ReceivedAt),
 	}
 }
 

@@ -317,28 +317,39 @@ func TestStaleRecordGetsItsWorkflowAgain(t *testing.T) {
 	}
 }
 
-// sweepSchedule sets up the stale-record sweep's schedule for this stack,
-// as a worker does at its start, with a period too long to fire during the
-// test, and returns a func that triggers one run and returns how many
-// records it told.
+// sweepSchedule sets up the stale-record sweep's schedule for this stack
+// and returns a func that triggers one run and returns how many records it
+// told.
 func (s *stack) sweepSchedule(staleAfter time.Duration) func() int {
 	s.t.Helper()
+	trigger := s.schedule(flow.SweepScheduleID, flow.SweepWorkflowName, flow.SweepInput{StaleAfter: staleAfter})
+	return func() int {
+		var res flow.SweepResult
+		trigger(&res)
+		return res.Told
+	}
+}
+
+// schedule sets up a schedule of the stack's, as a worker does at its
+// start, under an id of this stack's (stacks share the namespace) and with a
+// period too long to fire during the test, and returns a func that triggers
+// one run and decodes its result into res.
+func (s *stack) schedule(baseID, workflowName string, args any) func(res any) {
+	s.t.Helper()
 	ctx := context.Background()
-	id := flow.SweepScheduleID + "-" + s.cfg.Temporal.TaskQueue
-	did, err := temporalclient.EnsureSchedule(ctx, s.c, temporalclient.Schedule{ID: id, Every: 24 * time.Hour,
-		Workflow: flow.SweepWorkflowName, Args: []any{flow.SweepInput{StaleAfter: staleAfter}}, TaskQueue: s.cfg.Temporal.TaskQueue})
-	if err != nil || did != "created" {
+	id := baseID + "-" + s.cfg.Temporal.TaskQueue
+	sched := temporalclient.Schedule{ID: id, Every: 24 * time.Hour, Workflow: workflowName, Args: []any{args}, TaskQueue: s.cfg.Temporal.TaskQueue}
+	if did, err := temporalclient.EnsureSchedule(ctx, s.c, sched); err != nil || did != "created" {
 		s.t.Fatalf("set up schedule %s: %q, %v", id, did, err)
 	}
 	// Set up again, as every worker does at its start: updated, still one.
-	if did, err := temporalclient.EnsureSchedule(ctx, s.c, temporalclient.Schedule{ID: id, Every: 24 * time.Hour,
-		Workflow: flow.SweepWorkflowName, Args: []any{flow.SweepInput{StaleAfter: staleAfter}}, TaskQueue: s.cfg.Temporal.TaskQueue}); err != nil || did != "updated" {
+	if did, err := temporalclient.EnsureSchedule(ctx, s.c, sched); err != nil || did != "updated" {
 		s.t.Fatalf("set up schedule %s again: %q, %v", id, did, err)
 	}
 	h := s.c.ScheduleClient().GetHandle(ctx, id)
 	s.t.Cleanup(func() { _ = h.Delete(context.Background()) })
 	runs := 0
-	return func() int {
+	return func(res any) {
 		s.t.Helper()
 		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}); err != nil {
 			s.t.Fatalf("trigger %s: %v", id, err)
@@ -356,11 +367,9 @@ func (s *stack) sweepSchedule(staleAfter time.Duration) func() int {
 			runID = d.Info.RecentActions[runs-1].StartWorkflowResult.WorkflowID
 			return nil
 		})
-		var res flow.SweepResult
-		if err := s.c.GetWorkflow(ctx, runID, "").Get(ctx, &res); err != nil {
-			s.t.Fatalf("sweep %s: %v", runID, err)
+		if err := s.c.GetWorkflow(ctx, runID, "").Get(ctx, res); err != nil {
+			s.t.Fatalf("run %s of %s: %v", runID, id, err)
 		}
-		return res.Told
 	}
 }
 

@@ -27,6 +27,14 @@ type Metrics struct {
 	// the workflow) or "temporal" (carried in the workflow's start, while the
 	// store could not take it).
 	CallbacksKept *prometheus.CounterVec
+	// ReconcileOrders counts the orders a reconciliation found, by vendor and
+	// outcome: found (listed), new (stored as a new event), unchanged
+	// (already stored as they are), invalid (not readable as a push).
+	ReconcileOrders *prometheus.CounterVec
+	// ReconcileEvents counts the pulled events persisted, by vendor and
+	// outcome: changed (a newer state of its record, sent to the ERP) or
+	// unchanged (the record already had that state or a newer one).
+	ReconcileEvents *prometheus.CounterVec
 	// Duplicates counts redeliveries that started nothing, by vendor.
 	Duplicates *prometheus.CounterVec
 	// ERPSyncs counts ERP send outcomes (accepted, duplicate, retry, rejected) by source and kind.
@@ -79,6 +87,12 @@ func New() *Metrics {
 		CallbacksKept: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_callbacks_kept_total", Help: "Callbacks the edge kept durably, by vendor and path: store (the database, then the relay) or temporal (carried in the workflow's start while the store could not take it).",
 		}, []string{"vendor", "path"}),
+		ReconcileOrders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_reconcile_orders_total", Help: "Orders a reconciliation found in a vendor's API, by vendor and outcome: found (listed), new (stored as a new event), unchanged (already stored as they are), invalid.",
+		}, []string{"vendor", "outcome"}),
+		ReconcileEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_reconcile_events_total", Help: "Events pulled by a reconciliation and persisted, by vendor and outcome: changed (a newer state of its record, sent to the ERP) or unchanged.",
+		}, []string{"vendor", "outcome"}),
 		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
 		}, []string{"vendor"}),
@@ -117,7 +131,7 @@ func New() *Metrics {
 			Name: "erpbridge_auth_failures_total", Help: "Refused authentications, by vendor, reason and whether the source had already failed within the last minute.",
 		}, []string{"vendor", "reason", "repeated"}),
 	}
-	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.CallbacksKept, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
+	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.CallbacksKept, m.ReconcileOrders, m.ReconcileEvents, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
 		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RecordsParkedOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
 }

@@ -47,6 +47,10 @@ type InboundEvent struct {
 	// RelayUntil is when a relay's claim to start the workflow lapses, so
 	// another relay takes the callback over if the first one died.
 	RelayUntil *time.Time
+	// Origin is how the event came: OriginCallback (the vendor called the
+	// webhook) or OriginPull (erpbridge pulled it from the vendor's API,
+	// see the Fenbeitong reconciliation).
+	Origin string `gorm:"size:16;not null;default:'callback'"`
 	// ParentKey is, for one part of a message split into one event per
 	// record it changes, the message's event key; the part keeps no body of
 	// its own but reads the message's.
@@ -54,6 +58,12 @@ type InboundEvent struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// Origins of an event.
+const (
+	OriginCallback = "callback"
+	OriginPull     = "pull"
+)
 
 // RecordState is the newest known state of one vendor record (an order) and
 // what of it the ERP has. Revision grows by one each time a newer state is

@@ -17,6 +17,7 @@ import (
 // Pending is a stored callback whose workflow is not known to be started.
 type Pending struct {
 	ID         uint64
+	Origin     string
 	Vendor     string
 	EventKey   string
 	EventType  string
@@ -38,7 +39,7 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 	var batch []Pending
 	err := db.Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.InboundEvent{}).
-			Select("id", "vendor", "event_key", "event_type", "workflow_id", "received_at").
+			Select("id", "origin", "vendor", "event_key", "event_type", "workflow_id", "received_at").
 			Where("started_at IS NULL AND (relay_until IS NULL OR relay_until < ?)", now()).Order("id").Limit(limit)
 		if tx.Dialector.Name() == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})

@@ -44,6 +44,8 @@ func New(db *gorm.DB) *Store {
 
 // Inbound is a callback as received, with the workflow that carries it.
 type Inbound struct {
+	// Origin is models.OriginCallback (empty is taken as that) or OriginPull.
+	Origin     string
 	Vendor     string
 	EventKey   string
 	EventType  string
@@ -56,6 +58,8 @@ type Inbound struct {
 type Persisted struct {
 	Applied  bool  // the event is the record's newest state
 	Revision int64 // record revision it produced; 0 when not applied
+	// Origin is how the event came (models.OriginCallback or OriginPull).
+	Origin string
 	// PartCount is how many parts a message split into (see
 	// vendors.Event.Parts): its workflow persists them with PersistParts.
 	PartCount int
@@ -171,6 +175,10 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 			return err
 		}
 		res, err = apply(tx, in, row, ev)
+		res.Origin = row.Origin
+		if row.ID == 0 {
+			res.Origin = inboundRow(in, models.EventPending, "").Origin
+		}
 		return err
 		// READ COMMITTED on MySQL: the conditional UPDATE of the record's row
 		// serialises concurrent events of one record, and every statement after
@@ -441,7 +449,12 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 }
 
 func inboundRow(in Inbound, status models.EventStatus, detail string) models.InboundEvent {
+	origin := in.Origin
+	if origin == "" {
+		origin = models.OriginCallback
+	}
 	return models.InboundEvent{
+		Origin: origin,
 		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
 		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
 	}

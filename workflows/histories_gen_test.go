@@ -146,6 +146,10 @@ func (s *standIns) PersistParts(_ context.Context, in flow.PartsInput) (flow.Par
 	return flow.PartsResult{Applied: in.To - in.From}, nil
 }
 
+func (s *standIns) ReconcileFenbeitongPage(_ context.Context, in flow.ReconcilePageInput) (flow.ReconcileResult, error) {
+	return flow.ReconcileResult{Pages: 1, TotalPages: 2, Found: 2, New: 1, Unchanged: 1}, nil
+}
+
 func (s *standIns) SweepStaleRecords(context.Context, flow.SweepInput) (flow.SweepResult, error) {
 	return flow.SweepResult{Told: 2}, nil
 }
@@ -165,6 +169,7 @@ func TestWriteHistories(t *testing.T) {
 	w.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: flow.EventWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.RecordWorkflow, workflow.RegisterOptions{Name: flow.RecordWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: flow.SweepWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: flow.ReconcileWorkflowName})
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
@@ -314,4 +319,15 @@ func TestWriteHistories(t *testing.T) {
 		t.Fatalf("sweep: %+v, %v", swept, err)
 	}
 	save("sweep", sweep.GetID())
+
+	reconcile, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.ReconcileScheduleID + "-histories", TaskQueue: historiesQueue},
+		flow.ReconcileWorkflowName, flow.ReconcileInput{Lookback: 72 * time.Hour, PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reconciled flow.ReconcileResult
+	if err := reconcile.Get(ctx, &reconciled); err != nil || reconciled.Pages != 2 {
+		t.Fatalf("reconcile: %+v, %v", reconciled, err)
+	}
+	save("fenbeitong-reconcile", reconcile.GetID())
 }

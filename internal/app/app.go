@@ -383,6 +383,10 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		}
 		b.erp = sink
 	}
+	fbtAPI, err := fenbeitongAPI(b.cfg)
+	if err != nil {
+		return err
+	}
 	if withAPI {
 		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.edgeDB), Vendors: b.vendors, Relay: relay,
@@ -435,7 +439,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
 			TaskQueue: b.cfg.Temporal.TaskQueue, BulkTaskQueue: b.cfg.BulkTaskQueue(), BulkRecordIdle: b.cfg.Split.RecordIdleTimeout,
 			SplitBatchSize: b.cfg.Split.BatchSize, SplitNotifyConcurrency: b.cfg.Split.NotifyConcurrency,
-			Policy: SyncPolicy(b.cfg), Metrics: b.metrics, Logger: b.log,
+			Policy: SyncPolicy(b.cfg), Fenbeitong: fbtAPI, Metrics: b.metrics, Logger: b.log,
 		}
 		w = startWorker(runCtx, b, acts)
 	}

@@ -51,13 +51,23 @@ func runSetup(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return retrying(ctx, log, "schedules", func() error { return ensureSchedules(ctx, c, cfg, log) })
 }
 
-// schedules are the Temporal Schedules the workers keep on the namespace.
+// schedules are the Temporal Schedules the workers keep on the namespace:
+// the stale-record sweep, and the Fenbeitong reconciliation when its open
+// API is configured.
 func schedules(cfg config.Config) []temporalclient.Schedule {
-	return []temporalclient.Schedule{{
+	out := []temporalclient.Schedule{{
 		ID: flow.SweepScheduleID, Every: cfg.Schedules.SweepEvery, Workflow: flow.SweepWorkflowName,
 		Args: []any{flow.SweepInput{StaleAfter: cfg.Schedules.StaleAfter}}, TaskQueue: cfg.Temporal.TaskQueue,
 		Memo: map[string]any{"purpose": "tell the record workflows of records left waiting unsent again"},
 	}}
+	if cfg.Reconcile.URL != "" {
+		out = append(out, temporalclient.Schedule{
+			ID: flow.ReconcileScheduleID, Every: cfg.Reconcile.Every, Workflow: flow.ReconcileWorkflowName,
+			Args: []any{flow.ReconcileInput{Lookback: cfg.Reconcile.Lookback, PageSize: cfg.Reconcile.PageSize}}, TaskQueue: cfg.Temporal.TaskQueue,
+			Memo: map[string]any{"purpose": "pull Fenbeitong's car orders that pushes never complete"},
+		})
+	}
+	return out
 }
 
 // ensureSchedules creates or updates every schedule (see schedules).

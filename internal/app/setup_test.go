@@ -114,3 +114,36 @@ func TestSetupKeepsTheSchedules(t *testing.T) {
 		t.Fatalf("SCHEDULES=false changed the schedule to %s", got)
 	}
 }
+
+// With Fenbeitong's open API configured, setup (and a worker's start) also
+// keeps the reconciliation's schedule, fenbeitong-reconcile, at its period.
+func TestSetupKeepsTheReconciliationSchedule(t *testing.T) {
+	srv := testenv.Temporal(t)
+	ns := fmt.Sprintf("reconcile-%d", time.Now().UnixNano())
+	vars := map[string]string{"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "TEMPORAL_NAMESPACE": ns,
+		"FENBEITONG_API_URL": "https://open.example.com", "FENBEITONG_APP_ID": "app", "FENBEITONG_APP_KEY": "key",
+		"FENBEITONG_SIGN_KEY": "sign", "FENBEITONG_EMPLOYEE_ID": "emp", "FENBEITONG_RECONCILE_EVERY": "30m"}
+	if code, out := runMain(t, vars, "setup"); code != 0 || !strings.Contains(out, `"schedule":"fenbeitong-reconcile"`) {
+		t.Fatalf("setup: exit %d\n%s", code, out)
+	}
+	c, err := client.NewClientFromExisting(srv.Client(), client.Options{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.ScheduleClient().GetHandle(t.Context(), flow.ReconcileScheduleID).Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	if !ok || d.Schedule.Spec.Intervals[0].Every != 30*time.Minute || d.Schedule.Policy.Overlap != enums.SCHEDULE_OVERLAP_POLICY_SKIP {
+		t.Fatalf("schedule %+v", d.Schedule)
+	}
+	if wf, _ := action.Workflow.(string); wf != flow.ReconcileWorkflowName {
+		t.Fatalf("schedule runs %v", action.Workflow)
+	}
+	for _, secret := range []string{`"key"`, `"sign"`} {
+		if strings.Contains(fmt.Sprint(action.Args), secret) {
+			t.Errorf("the schedule's input holds a key: %v", action.Args)
+		}
+	}
+}

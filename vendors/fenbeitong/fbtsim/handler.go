@@ -223,7 +223,29 @@ func (s *Sim) list(data map[string]json.RawMessage) answer {
 	if from := (index - 1) * size; from < len(selected) {
 		page.Results = selected[from:min(from+size, len(selected))]
 	}
+	if s.opts.ListSummary {
+		for i, r := range page.Results {
+			page.Results[i] = summary(r)
+		}
+	}
 	return success(page)
+}
+
+// summary is an order as a list that leaves the details to the detail call
+// gives it: order_info without its price lines, nothing else.
+func summary(order json.RawMessage) json.RawMessage {
+	var o struct {
+		OrderInfo map[string]json.RawMessage `json:"order_info"`
+	}
+	if json.Unmarshal(order, &o) != nil {
+		return order
+	}
+	delete(o.OrderInfo, "price_detail_info")
+	b, err := json.Marshal(map[string]any{"order_info": o.OrderInfo})
+	if err != nil {
+		return order
+	}
+	return b
 }
 
 // detail answers one car order by its id.

@@ -77,6 +77,11 @@ type Options struct {
 	TokenPath  string
 	ListPath   string
 	DetailPath string
+	// ListSummary makes the list answer each order as a summary, its
+	// order_info without price lines and without price_info and user_info,
+	// as an API whose list leaves the details to the detail call would: a
+	// client then has to fetch each order's detail.
+	ListSummary bool
 	// Now is the simulator's clock for token expiry and the payment time of
 	// a completed order; default time.Now. Request times (Requests) are
 	// always read from the wall clock.

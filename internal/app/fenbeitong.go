@@ -1,0 +1,18 @@
+package app
+
+import (
+	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
+)
+
+// fenbeitongAPI is the client of Fenbeitong's open API the reconciliation
+// uses, or nil when FENBEITONG_API_URL is not set. Its settings are checked
+// here, at start, each refusal naming its variable.
+func fenbeitongAPI(cfg config.Config) (*openapi.Client, error) {
+	r := cfg.Reconcile
+	if r.URL == "" {
+		return nil, nil
+	}
+	return openapi.New(openapi.Config{URL: r.URL, AppID: r.AppID, AppKey: r.AppKey, SignKey: r.SignKey,
+		EmployeeID: r.EmployeeID, EmployeeType: r.EmployeeType, TokenPath: r.TokenPath, RPS: float64(r.RPS)})
+}

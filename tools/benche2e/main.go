@@ -51,8 +51,8 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
-	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )

@@ -29,8 +29,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/tools/devstack"
 )
 
 func TestReportsVersion(t *testing.T) {

@@ -449,6 +449,10 @@ type Dev struct {
 	ERPSimAddr string
 	// ERPSimData is the simulator's record file (ERPSIM_DATA, default DATA_DIR/erpsim.jsonl).
 	ERPSimData string
+	// FenbeitongSimAddr is where `erpbridge dev` serves a simulated
+	// Fenbeitong open API for the reconciliation when FENBEITONG_API_URL is
+	// not set (FENBEITONG_SIM_ADDR, default 127.0.0.1:8092).
+	FenbeitongSimAddr string
 }
 
 // Log is the service's logging.
@@ -501,7 +505,7 @@ func Default() Config {
 		Reconcile: Reconcile{EmployeeType: "0", TokenPath: "/openapi/auth/getToken", RPS: 5, PageSize: 50, Every: time.Hour, Lookback: 72 * time.Hour},
 		Split:     Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
-		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090"},
+		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", FenbeitongSimAddr: "127.0.0.1:8092"},
 		Log:       Log{Level: "info"},
 	}
 	c.derive(noneGiven)

@@ -55,7 +55,7 @@ func defaults() config.Config {
 		Reconcile: config.Reconcile{EmployeeType: "0", TokenPath: "/openapi/auth/getToken", RPS: 5, PageSize: 50, Every: time.Hour, Lookback: 72 * time.Hour},
 		Split:     config.Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: config.Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
-		Dev:       config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl"},
+		Dev:       config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl", FenbeitongSimAddr: "127.0.0.1:8092"},
 		Log:       config.Log{Level: "info"},
 	}
 }
@@ -137,6 +137,7 @@ func TestEverySetting(t *testing.T) {
 		"CODEC_CORS_ORIGINS":            "http://localhost:8233, https://ui.example.com,",
 		"ERPSIM_ADDR":                   ":8091",
 		"ERPSIM_DATA":                   "/tmp/erpsim.jsonl",
+		"FENBEITONG_SIM_ADDR":           "127.0.0.1:18092",
 		"METRICS_ADDR":                  ":9100",
 		"DATA_DIR":                      "/var/lib/erpbridge",
 		"TEMPORAL_UI_PORT":              "18233",
@@ -243,7 +244,7 @@ func TestEverySetting(t *testing.T) {
 			EmployeeType: "1", TokenPath: "/open/api/auth/v1/dispense", RPS: 2, PageSize: 100, Every: 30 * time.Minute, Lookback: 48 * time.Hour},
 		Split:     config.Split{BatchSize: 50, NotifyConcurrency: 8, BulkWorkflowTasks: 3, BulkActivities: 6, RecordIdleTimeout: 30 * time.Second},
 		Schedules: config.Schedules{Enabled: false, SweepEvery: 5 * time.Minute, StaleAfter: 2 * time.Hour},
-		Dev:       config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl"},
+		Dev:       config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl", FenbeitongSimAddr: "127.0.0.1:18092"},
 		Log:       config.Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {

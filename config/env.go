@@ -94,6 +94,7 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.str("CODEC_SERVER_TOKEN", &c.Codec.ServerToken)
 	r.str("ERPSIM_ADDR", &c.Dev.ERPSimAddr)
 	r.str("ERPSIM_DATA", &c.Dev.ERPSimData)
+	r.str("FENBEITONG_SIM_ADDR", &c.Dev.FenbeitongSimAddr)
 	r.str("METRICS_ADDR", &c.HTTP.MetricsAddr)
 	r.str("ADMIN_ADDR", &c.HTTP.AdminAddr)
 	r.str("PPROF_ADDR", &c.HTTP.PprofAddr)

@@ -160,6 +160,7 @@ func (c Config) problems() []string {
 	set("DATA_DIR", c.Dev.DataDir, ".data")
 	set("ERPSIM_ADDR", c.Dev.ERPSimAddr, ":8090")
 	set("ERPSIM_DATA", c.Dev.ERPSimData, ".data/erpsim.jsonl")
+	set("FENBEITONG_SIM_ADDR", c.Dev.FenbeitongSimAddr, "127.0.0.1:8092")
 	return errs
 }
 

@@ -123,6 +123,85 @@ func TestDevStackShowsDecodedOrder(t *testing.T) {
 	t.Run("web UI shows the decoded order", func(t *testing.T) {
 		checkWebUI(t, s, workflowID, runID, orderID, msgID)
 	})
+
+	t.Run("reconciliation completes an order pushed as booked", func(t *testing.T) {
+		checkDevReconcile(t, s)
+	})
+}
+
+// checkDevReconcile follows the banner's reconciliation steps as printed:
+// its curl pushes the simulated car order as booked, its Temporal CLI line
+// runs the schedule now, and the ERP then holds the order completed, with
+// the fare only the open API knew.
+func checkDevReconcile(t *testing.T, s *devStack) {
+	banner := s.out.String()
+	i := strings.Index(banner, "Fenbeitong reconciliation:")
+	if i < 0 {
+		t.Fatalf("the banner has no reconciliation steps:\n%s", s.out.Tail(3000))
+	}
+	var pushBody, trigger, orderID string
+	for _, line := range strings.Split(banner[i:], "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "curl ") && pushBody == "":
+			_, arg, ok := strings.Cut(line, "--data-binary ")
+			if !ok {
+				t.Fatalf("the banner's push has no body: %s", line)
+			}
+			pushBody = shellUnquote(t, arg)
+		case strings.Contains(line, "schedule trigger") && trigger == "":
+			trigger = line
+		}
+	}
+	if pushBody == "" || trigger == "" {
+		t.Fatalf("the banner's reconciliation steps lack the push or the trigger:\n%s", banner[i:])
+	}
+	var push struct {
+		OrderInfo struct {
+			OrderID string `json:"order_id"`
+		} `json:"order_info"`
+	}
+	if err := json.Unmarshal([]byte(pushBody), &push); err != nil || push.OrderInfo.OrderID == "" {
+		t.Fatalf("the banner's push body is not a car order (%v): %s", err, pushBody)
+	}
+	orderID = push.OrderInfo.OrderID
+	s.postFenbeitong([]byte(pushBody))
+	s.waitERPRecord(vendors.Fenbeitong, "car_order", orderID)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "sh", "-c", trigger).CombinedOutput(); err != nil {
+		t.Fatalf("the banner's trigger %q: %v\n%s", trigger, err, out)
+	}
+	s.eventually("the ERP holds the order completed", syncTimeout, func() error {
+		recs := s.erpRecords(orderID)
+		if len(recs) == 0 {
+			return fmt.Errorf("no record")
+		}
+		var last struct {
+			Status    int `json:"status"`
+			PriceInfo struct {
+				TotalPrice string `json:"total_price"`
+			} `json:"price_info"`
+		}
+		if err := json.Unmarshal(recs[len(recs)-1].Data, &last); err != nil {
+			return err
+		}
+		if last.Status != 700 || last.PriceInfo.TotalPrice == "" || last.PriceInfo.TotalPrice == "0.00" {
+			return fmt.Errorf("%d records, the last at status %d with total %q", len(recs), last.Status, last.PriceInfo.TotalPrice)
+		}
+		return nil
+	})
+}
+
+// shellUnquote reads one single-quoted shell word ('…', with '\” for a quote).
+func shellUnquote(t *testing.T, word string) string {
+	t.Helper()
+	word = strings.TrimSpace(word)
+	if len(word) < 2 || word[0] != '\'' || word[len(word)-1] != '\'' {
+		t.Fatalf("not a single-quoted shell word: %s", word)
+	}
+	return strings.ReplaceAll(word[1:len(word)-1], `'\''`, "'")
 }
 
 // waitEventWorkflowListed waits until the Temporal visibility store lists the

@@ -49,8 +49,8 @@ type devStack struct {
 	dataDir string
 	cli     string // the Temporal CLI the stack runs
 
-	httpAddr, codecAddr, erpsimAddr, temporalAddr string
-	uiPort                                        int
+	httpAddr, codecAddr, erpsimAddr, temporalAddr, fbtSimAddr string
+	uiPort                                                    int
 
 	cmd     *exec.Cmd
 	out     *syncBuffer
@@ -69,7 +69,7 @@ func startDevStack(t *testing.T) *devStack {
 	cli := testenv.TemporalCLI(t)
 	bin := buildErpbridge(t, root)
 
-	ports := freePorts(t, 5)
+	ports := freePorts(t, 6)
 	s := &devStack{
 		t:            t,
 		root:         root,
@@ -80,6 +80,7 @@ func startDevStack(t *testing.T) *devStack {
 		erpsimAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2])),
 		temporalAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[3])),
 		uiPort:       ports[4],
+		fbtSimAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[5])),
 		out:          &syncBuffer{},
 		exited:       make(chan struct{}),
 	}
@@ -89,6 +90,7 @@ func startDevStack(t *testing.T) *devStack {
 		"HTTP_ADDR="+s.httpAddr,
 		"CODEC_ADDR="+s.codecAddr,
 		"ERPSIM_ADDR="+s.erpsimAddr,
+		"FENBEITONG_SIM_ADDR="+s.fbtSimAddr,
 		"TEMPORAL_ADDRESS="+s.temporalAddr,
 		"TEMPORAL_UI_PORT="+strconv.Itoa(s.uiPort),
 		"TEMPORAL_CLI="+cli,
@@ -202,9 +204,56 @@ func (s *devStack) postAutoX3(body []byte) {
 
 // erpRecord is the part of an ERP simulator record the test looks at.
 type erpRecord struct {
-	Source     string `json:"source"`
-	Kind       string `json:"kind"`
-	ExternalID string `json:"external_id"`
+	Source     string          `json:"source"`
+	Kind       string          `json:"kind"`
+	ExternalID string          `json:"external_id"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// erpRecords lists the ERP simulator's records of an external id, oldest first.
+func (s *devStack) erpRecords(externalID string) []erpRecord {
+	s.t.Helper()
+	resp, err := http.Get("http://" + s.erpsimAddr + "/records?external_id=" + url.QueryEscape(externalID))
+	if err != nil {
+		s.t.Fatalf("GET /records: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET /records answered %d", resp.StatusCode)
+	}
+	var list struct {
+		Records []erpRecord `json:"records"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		s.t.Fatalf("decode GET /records: %v", err)
+	}
+	return list.Records
+}
+
+// postFenbeitong sends a Fenbeitong push with the stack's token and
+// requires the documented success answer: HTTP 200 with code 0.
+func (s *devStack) postFenbeitong(body []byte) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
+	defer cancel()
+	u := "http://" + s.httpAddr + "/webhooks/fenbeitong?token=" + url.QueryEscape(s.secret("FENBEITONG_TOKEN"))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST /webhooks/fenbeitong: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var answer struct {
+		Code *int `json:"code"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &answer) != nil || answer.Code == nil || *answer.Code != 0 {
+		s.t.Fatalf("POST /webhooks/fenbeitong = %d %s, want 200 with code 0", resp.StatusCode, raw)
+	}
 }
 
 // waitERPRecord waits until the ERP simulator has accepted a record of the
@@ -284,7 +333,7 @@ func (s *devStack) stop() {
 		}
 	}
 
-	addrs := []string{s.httpAddr, s.codecAddr, s.erpsimAddr, s.temporalAddr, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.uiPort))}
+	addrs := []string{s.httpAddr, s.codecAddr, s.erpsimAddr, s.fbtSimAddr, s.temporalAddr, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.uiPort))}
 	testenv.Eventually(t, "nothing of erpbridge dev left running", portFreeTimeout, func() error {
 		var open []string
 		for _, a := range addrs {
@@ -410,6 +459,13 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// String returns everything written.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Tail returns the last n bytes written, from a line start.

@@ -148,6 +148,20 @@ func TestFenbeitongReconciliation(t *testing.T) {
 		t.Fatalf("the second run sent %d records to the ERP", after-sends)
 	}
 
+	// The metrics count both runs: 10 orders found, 4 new (and their events
+	// changed records), 6 found as they were.
+	_, metricsText := s.get("/metrics")
+	for _, want := range []string{
+		`erpbridge_reconcile_orders_total{outcome="found",vendor="fenbeitong"} 10`,
+		`erpbridge_reconcile_orders_total{outcome="new",vendor="fenbeitong"} 4`,
+		`erpbridge_reconcile_orders_total{outcome="unchanged",vendor="fenbeitong"} 6`,
+		`erpbridge_reconcile_events_total{outcome="changed",vendor="fenbeitong"} 4`,
+	} {
+		if !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Every call signed, one token for all of them.
 	if n := sim.TokensIssued(); n != 1 {
 		t.Errorf("%d tokens issued for two runs, want 1 reused", n)

@@ -13,10 +13,17 @@ import (
 // china is the zone Fenbeitong's dates are in.
 var china = time.FixedZone("UTC+8", 8*3600)
 
+// scheduledStartTime is the search attribute a schedule sets on the runs it
+// starts: the time the run was due. A backfilled run is due in the past,
+// and reads the window before that time.
+var scheduledStartTime = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
+
 // ReconcileWorkflow is one run of the Fenbeitong reconciliation, started by
 // the schedule flow.ReconcileScheduleID: pushes carry only the booked and
 // cancelled states, so it lists the car orders created in the last
-// in.Lookback (as Fenbeitong's UTC+8 dates), page by page, one activity a
+// in.Lookback before the time the run was due (its scheduled time, now
+// when started by hand or triggered; a backfill reads past windows) as
+// Fenbeitong's UTC+8 dates, page by page, one activity a
 // page, and feeds each order through the path of a push (see
 // activities.ReconcileFenbeitongPage). Progress is the run's own: a worker
 // restart resumes at the page it was on, and a history grown long continues
@@ -24,7 +31,11 @@ var china = time.FixedZone("UTC+8", 8*3600)
 func ReconcileWorkflow(ctx workflow.Context, in flow.ReconcileInput) (flow.ReconcileResult, error) {
 	var a *activities.Activities
 	if in.Begin == "" || in.End == "" {
-		now := workflow.Now(ctx).In(china)
+		now := workflow.Now(ctx)
+		if due, ok := workflow.GetTypedSearchAttributes(ctx).GetTime(scheduledStartTime); ok && !due.IsZero() {
+			now = due
+		}
+		now = now.In(china)
 		in.Begin, in.End = now.Add(-in.Lookback).Format(time.DateOnly), now.Format(time.DateOnly)
 	}
 	if in.Page < 1 {

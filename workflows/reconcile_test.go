@@ -43,6 +43,26 @@ func TestReconcileWorkflowReadsEveryPage(t *testing.T) {
 	}
 }
 
+// A run a schedule started reads the window before the time it was due,
+// so a backfill over past weeks reads those weeks' orders.
+func TestReconcileWorkflowReadsTheWindowItWasDueFor(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetStartTime(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	due := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC) // 11:00 on the 20th in UTC+8
+	require.NoError(t, h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
+		temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime").ValueSet(due))))
+	var got []flow.ReconcilePageInput
+	h.env.OnActivity(a.ReconcileFenbeitongPage, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.ReconcilePageInput) (flow.ReconcileResult, error) {
+			got = append(got, in)
+			return flow.ReconcileResult{Pages: 1, TotalPages: 1, Found: 1, Unchanged: 1}, nil
+		})
+	h.env.ExecuteWorkflow(flow.ReconcileWorkflowName, flow.ReconcileInput{Lookback: 48 * time.Hour, PageSize: 50})
+	requireCompleted(t, h)
+	require.Len(t, got, 1)
+	assert.Equal(t, flow.ReconcilePageInput{Begin: "2026-11-18", End: "2026-11-20", Page: 1, PageSize: 50}, got[0])
+}
+
 // A refusal by the open API (a wrong key, say) fails the run at once; the
 // next period's run tries again.
 func TestReconcileWorkflowStopsOnARefusal(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/config"
-	"github.com/erpbridge/erpbridge/vendors/lenient"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
+	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
 // Credentials of the simulated open API `erpbridge dev` serves: the app id

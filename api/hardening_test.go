@@ -289,7 +289,7 @@ func TestAuthFailuresCountedAndLoggedPerSource(t *testing.T) {
 		}
 	}
 	var lines []map[string]any
-	for _, rec := range f.logs.records(t) {
+	for _, rec := range logRecords(t, f.logs) {
 		if rec["msg"] == "authentication failed" {
 			lines = append(lines, rec)
 		}

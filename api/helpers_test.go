@@ -21,6 +21,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/intake"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 )
@@ -116,14 +117,14 @@ type fixture struct {
 	relay    *intake.Relay
 	relayErr error // what the relay's last drain said
 	metrics  *metrics.Metrics
-	logs     *syncBuffer
+	logs     *testkit.Buffer
 }
 
 // newFixture builds the router on cfg with a fake Temporal, fresh metrics
 // and a JSON logger writing to a buffer. mutate may adjust the deps.
 func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fixture {
 	t.Helper()
-	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &syncBuffer{}}
+	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &testkit.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.relay = intake.NewRelay(f.store, f.temporal, cfg.Temporal.TaskQueue, f.metrics, log)
 	d := api.Deps{
@@ -309,26 +310,8 @@ func allLabelValues(t testing.TB, m *metrics.Metrics) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger used by a live server.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// records decodes the JSON log lines written so far.
-func (b *syncBuffer) records(t testing.TB) []map[string]any {
+// logRecords decodes the JSON log lines written to b so far.
+func logRecords(t testing.TB, b *testkit.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	dec := json.NewDecoder(strings.NewReader(b.String()))

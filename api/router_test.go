@@ -221,7 +221,7 @@ func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
 	assertNoneOf(t, "logs", logs, autoX3Personal...)
 
 	var access []map[string]any
-	for _, rec := range f.logs.records(t) {
+	for _, rec := range logRecords(t, f.logs) {
 		if rec["msg"] == "http request" {
 			access = append(access, rec)
 		}

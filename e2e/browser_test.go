@@ -27,6 +27,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -137,7 +138,7 @@ func checkDevReconcile(t *testing.T, s *devStack) {
 	banner := s.out.String()
 	i := strings.Index(banner, "Fenbeitong reconciliation:")
 	if i < 0 {
-		t.Fatalf("the banner has no reconciliation steps:\n%s", s.out.Tail(3000))
+		t.Fatalf("the banner has no reconciliation steps:\n%s", tail([]byte(s.out.String()), 3000))
 	}
 	var pushBody, trigger, orderID string
 	for _, line := range strings.Split(banner[i:], "\n") {
@@ -414,7 +415,7 @@ func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	testenv.RequireServers(t)
 	path := chromiumPath(t)
-	var output syncBuffer
+	var output testkit.Buffer
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -438,7 +439,7 @@ func newBrowser(t *testing.T) context.Context {
 	// must not run under a timeout of its own.
 	start := time.Now()
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v\n%s", path, err, output.Tail(4000))
+		t.Fatalf("start %s: %v\n%s", path, err, tail([]byte(output.String()), 4000))
 	}
 	t.Logf("started %s in %s", path, time.Since(start).Round(time.Millisecond))
 	return ctx

@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // Generous bounds: the test must also pass on a slow two-core machine.
@@ -53,7 +53,7 @@ type devStack struct {
 	uiPort                                                    int
 
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *testkit.Buffer
 	exited  chan struct{}
 	waitErr error
 }
@@ -81,7 +81,7 @@ func startDevStack(t *testing.T) *devStack {
 		temporalAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[3])),
 		uiPort:       ports[4],
 		fbtSimAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[5])),
-		out:          &syncBuffer{},
+		out:          &testkit.Buffer{},
 		exited:       make(chan struct{}),
 	}
 	env := withoutKeys(os.Environ(), configKeys())
@@ -327,7 +327,7 @@ func (s *devStack) stop() {
 	}
 	t.Logf("erpbridge dev stopped in %s", time.Since(start).Round(time.Millisecond))
 	if t.Failed() {
-		t.Logf("erpbridge dev output (tail):\n%s", s.out.Tail(6000))
+		t.Logf("erpbridge dev output (tail):\n%s", tail([]byte(s.out.String()), 6000))
 		if b, err := os.ReadFile(filepath.Join(s.dataDir, "temporal.log")); err == nil {
 			t.Logf("temporal.log (tail):\n%s", tail(b, 4000))
 		}
@@ -449,32 +449,7 @@ func withoutKeys(env, keys []string) []string {
 	return out
 }
 
-// syncBuffer collects a process's output for error messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Tail returns the last n bytes written, from a line start.
-func (b *syncBuffer) Tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return tail(b.buf.Bytes(), n)
-}
-
+// tail returns the last n bytes of b, from a line start.
 func tail(b []byte, n int) string {
 	if len(b) > n {
 		b = b[len(b)-n:]

@@ -17,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/app"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -189,7 +190,7 @@ func (s *stack) retry(r sent) {
 // checkNothingLeaks requires that none of secrets is in the stack's logs or
 // in the raw history of any workflow on its task queue; mustLog are lines
 // the logs must hold, so the logs checked are the ones that matter.
-func (s *stack) checkNothingLeaks(logs *lockedBuffer, secrets []string, mustLog []string) {
+func (s *stack) checkNothingLeaks(logs *testkit.Buffer, secrets []string, mustLog []string) {
 	s.t.Helper()
 	text := logs.String()
 	for _, want := range mustLog {

@@ -9,13 +9,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
@@ -104,7 +104,7 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 	// connection is cut and new ones are refused, as when the frontend is
 	// down or partitioned away, while the dev server itself keeps its state.
 	p := startProxy(t, testenv.Temporal(t).FrontendHostPort())
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{temporalAddress: p.addr, logs: logs})
 	defer func() {
 		if t.Failed() {
@@ -250,30 +250,12 @@ func TestMySQLOutageKeepsThroughTemporal(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects log lines written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // An ERP that echoes the record in its rejection puts no personal data into
 // Temporal in clear, nor into the service's logs: failures are encrypted and
 // their messages fingerprint the ERP's answer. The full reason stays in
 // MySQL and in the decoded status query.
 func TestRejectionReasonStaysPrivate(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{logs: logs})
 	const vin, mobile = "LSVNV2182E2199999", "13800001111"
 	rb := uniqueID()

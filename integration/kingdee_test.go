@@ -12,6 +12,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 )
 
@@ -52,7 +53,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 	} else {
 		kd.AppID, kd.AppSecret = kdAppID, kdSecret
 	}
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, storeName, stackOptions{logs: logs, noWorker: true, configure: func(c *config.Config) {
 		c.ERP.Kind, c.Kingdee = erp.KindKingdee, kd
 		// A send has room for two calls at their slowest; the attempt for the send and its writes.

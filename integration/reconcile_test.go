@@ -13,6 +13,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
 )
@@ -33,7 +34,7 @@ func TestFenbeitongReconciliation(t *testing.T) {
 	sim := fbtsim.New(fbtsim.Options{AppID: "erpbridge-app", AppKey: fbtAppKey, SignKey: fbtSignKey, ListSummary: true})
 	api := httptest.NewServer(sim)
 	defer api.Close()
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{logs: logs, configure: func(c *config.Config) {
 		c.Reconcile.URL, c.Reconcile.AppID, c.Reconcile.AppKey, c.Reconcile.SignKey = api.URL, "erpbridge-app", fbtAppKey, fbtSignKey
 		c.Reconcile.EmployeeID, c.Reconcile.PageSize = "emp-1", 2

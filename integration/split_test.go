@@ -13,6 +13,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -36,7 +37,7 @@ func splitItems(t *testing.T) int {
 // the ERP exactly once within 10 minutes; and no workflow task deadlocks or
 // runs past 5 s (the SDK logs TMPRL1101 and TMPRL1104 when one does).
 func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{logs: logs})
 	n := splitItems(t)
 	msgID := "split-" + randHex(6)

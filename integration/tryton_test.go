@@ -24,6 +24,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 )
 
@@ -328,7 +329,7 @@ func idOf(t *testing.T, v any) int64 {
 func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	tc := trytonServer(t)
 	gate, gateURL := newTrytonGate(t, tc.URL)
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{logs: logs, noWorker: true, configure: func(c *config.Config) {
 		c.ERP.Kind = erp.KindTryton
 		c.Tryton = tc

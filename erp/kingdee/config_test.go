@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -73,7 +75,7 @@ func TestConfigDefaultsAndMasking(t *testing.T) {
 	if c.LCID != 2052 || c.MaxSessions != 4 || c.Timeout != 30*time.Second || c.URL != "https://h/K3Cloud/" {
 		t.Errorf("defaults: %+v", c)
 	}
-	var logs syncBuffer
+	var logs testkit.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("settings", "kingdee", c)
 	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), logs.String()} {
 		noSecrets(t, "printed settings", s)

@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
 	"github.com/erpbridge/erpbridge/erp/mapping"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // Credentials of the test data centre; the secrets are checked for in every
@@ -39,7 +39,7 @@ type env struct {
 	srv  *httptest.Server
 	sink *Sink
 	cfg  Config
-	logs *syncBuffer
+	logs *testkit.Buffer
 }
 
 type envOption func(*kdsim.Options, *Config)
@@ -65,7 +65,7 @@ func newEnv(t *testing.T, m Mapper, opts ...envOption) *env {
 		}
 		m = set
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	sink, err := New(cfg, m, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -249,22 +249,4 @@ func parse(t *testing.T, src string) *mapping.Set {
 		t.Fatalf("mapping: %v", err)
 	}
 	return set
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,0 +1,143 @@
+// Package testkit holds the small helpers tests across the module share that
+// need nothing but the standard library: a buffer safe for concurrent
+// writers, a settable clock, a free loopback address, reading a fixture, and
+// looking into JSON as a reader of it (an ERP) sees it. Any package's tests may
+// import it, its own internal tests included; helpers that start servers live
+// in internal/testenv.
+package testkit
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Buffer is a bytes.Buffer safe for concurrent writers: the logger of a live
+// server, the output of a process.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Clock is a settable clock, safe for concurrent use, that code under test
+// reads instead of time.Now.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// FreeAddr is a loopback address (host:port) whose port was free a moment
+// ago: for a server the test starts by other means than a listener it
+// hands over, or for a connection that must be refused.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// ReadFile returns the contents of a fixture, failing the test when it
+// cannot be read.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	return b
+}
+
+// JSON is v marshalled, failing the test when it does not marshal.
+func JSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal %T: %v", v, err)
+	}
+	return string(b)
+}
+
+// JSONObject marshals v and decodes it back generically, as a reader of the
+// JSON sees it; it fails the test unless v is a JSON object.
+func JSONObject(t testing.TB, v any) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(JSON(t, v)), &m); err != nil {
+		t.Fatalf("%T is not a JSON object: %v", v, err)
+	}
+	return m
+}
+
+// Lookup returns the value at path in decoded JSON: a string steps into an
+// object's member, an int into an array's element. It reports false when a
+// step finds no object or no such element; a missing member is nil.
+func Lookup(v any, path ...any) (any, bool) {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k < 0 || k >= len(a) {
+				return nil, false
+			}
+			v = a[k]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// At is Lookup that fails the test when path leads nowhere.
+func At(t testing.TB, v any, path ...any) any {
+	t.Helper()
+	got, ok := Lookup(v, path...)
+	if !ok {
+		t.Fatalf("at %v: no object or array element there", path)
+	}
+	return got
+}

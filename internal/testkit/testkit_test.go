@@ -1,0 +1,83 @@
+package testkit_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
+)
+
+func TestBufferTakesConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	var b testkit.Buffer
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() { fmt.Fprintf(&b, "%02d\n", i) })
+	}
+	wg.Wait()
+	if got := len(b.String()); got != 50*3 {
+		t.Fatalf("buffer holds %d bytes, want %d", got, 50*3)
+	}
+}
+
+func TestClockAdvances(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	c := testkit.NewClock(start)
+	c.Advance(90 * time.Second)
+	if got := c.Now(); !got.Equal(start.Add(90 * time.Second)) {
+		t.Fatalf("Now = %s after Advance(90s) from %s", got, start)
+	}
+}
+
+func TestFreeAddrCanBeListenedOn(t *testing.T) {
+	t.Parallel()
+	addr := testkit.FreeAddr(t)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	ln.Close()
+}
+
+func TestReadFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(path, []byte(`{"a":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(testkit.ReadFile(t, path)); got != `{"a":1}` {
+		t.Fatalf("ReadFile = %q", got)
+	}
+}
+
+func TestJSONObjectAndLookup(t *testing.T) {
+	t.Parallel()
+	v := struct {
+		Items []struct {
+			Price string `json:"price"`
+		} `json:"items"`
+	}{Items: []struct {
+		Price string `json:"price"`
+	}{{Price: "1.10"}}}
+	m := testkit.JSONObject(t, v)
+	if got := testkit.At(t, m, "items", 0, "price"); got != "1.10" {
+		t.Fatalf("items[0].price = %#v", got)
+	}
+	if got, ok := testkit.Lookup(m, "missing"); !ok || got != nil {
+		t.Fatalf("a missing member = %#v, %v; want nil, true", got, ok)
+	}
+	for _, path := range [][]any{{"items", 1}, {"items", 0, "price", "x"}, {"items", "price"}, {int64(0)}} {
+		if got, ok := testkit.Lookup(m, path...); ok {
+			t.Errorf("Lookup %v = %#v, want no value", path, got)
+		}
+	}
+	if got := testkit.JSON(t, map[string]int{"b": 2}); got != `{"b":2}` {
+		t.Fatalf("JSON = %s", got)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 func sampleRecord(t *testing.T) Record {
@@ -162,13 +164,8 @@ func TestSendTimeoutIsRetryable(t *testing.T) {
 }
 
 func TestSendConnectionRefusedIsRetryable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = NewClient("http://"+addr, "tok", 2*time.Second).Send(context.Background(), sampleRecord(t))
+	addr := testkit.FreeAddr(t)
+	_, err := NewClient("http://"+addr, "tok", 2*time.Second).Send(context.Background(), sampleRecord(t))
 	var e *Error
 	if !errors.As(err, &e) || e.Status != 0 || !e.Retryable || !strings.HasPrefix(e.Reason, "network error: ") {
 		t.Fatalf("error = %#v, want retryable status 0 network error", err)

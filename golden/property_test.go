@@ -16,6 +16,7 @@ import (
 	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
 )
@@ -199,7 +200,7 @@ func TestDecimalsReachTheERPUnchanged(t *testing.T) {
 		if err := dec.Decode(&sent); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := at(sent.Data, f.data)
+		got, ok := testkit.Lookup(sent.Data, f.data...)
 		s, isText := got.(string)
 		if !ok || !isText {
 			t.Fatalf("%s: the ERP receives %#v at %v, not decimal text", label, got, f.data)
@@ -209,25 +210,4 @@ func TestDecimalsReachTheERPUnchanged(t *testing.T) {
 			t.Fatalf("%s: the ERP receives %q, want the value %s as plain decimal text", label, s, want)
 		}
 	}
-}
-
-// at returns the value at path in decoded JSON.
-func at(v any, path []any) (any, bool) {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil, false
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				return nil, false
-			}
-			v = a[k]
-		}
-	}
-	return v, true
 }

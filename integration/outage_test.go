@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -157,12 +157,7 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 // replica of the stack's api on the database dsn, and returns its URL.
 func startAPIReplica(t *testing.T, s *stack, dsn string) (string, func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testkit.FreeAddr(t)
 	env := map[string]string{
 		"MYSQL_DSN": dsn, "HTTP_ADDR": addr, "TEMPORAL_ADDRESS": s.cfg.Temporal.Address,
 		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,

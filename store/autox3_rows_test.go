@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -403,11 +403,7 @@ func TestAutoX3SaveConcurrentNewOrders(t *testing.T) {
 // readSeed is the reception order sample of AutoX3's callback page.
 func readSeed(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../vendors/autox3/testdata/receivebase_create.json")
-	if err != nil {
-		t.Fatalf("read seed sample: %v", err)
-	}
-	return b
+	return testkit.ReadFile(t, "../vendors/autox3/testdata/receivebase_create.json")
 }
 
 // build signs a callback of msgType around content, as AutoX3 would.

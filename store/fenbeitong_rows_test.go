@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -51,16 +51,6 @@ func counts(t *testing.T, db *gorm.DB, orderID string) map[string]int64 {
 		out[name] = n
 	}
 	return out
-}
-
-// rowJSON renders a row for comparison, following its pointers.
-func rowJSON(t *testing.T, row any) string {
-	t.Helper()
-	b, err := json.Marshal(row)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func sameCounts(t *testing.T, got, want map[string]int64) {
@@ -114,7 +104,7 @@ func TestFenbeitongSaveCarOrder(t *testing.T) {
 				t.Fatalf("distance %v", order.ActualDistance)
 			}
 			first.ID, order.ID = 0, 0
-			if a, b := rowJSON(t, first), rowJSON(t, order); a != b {
+			if a, b := testkit.JSON(t, first), testkit.JSON(t, order); a != b {
 				t.Fatalf("second save changed the row:\n%s\n%s", a, b)
 			}
 
@@ -200,15 +190,15 @@ func TestFenbeitongSaveReplacesOlderState(t *testing.T) {
 			// The newer state has one price line, a passenger-less order,
 			// one cost attribution group, no cost_info and no third_info.
 			body := fenbeitong.SampleBody(id, 700, "2024-05-01 10:00:00")
-			body = variant(t, body, `{
+			body = testkit.Replace(t, body, `{
 				"name": "高速费",
 				"amount": "10",
 				"type": "highway_fee"
 			},`, ``)
-			body = variant(t, body, `"passenger_info": {`, `"passenger_info_old": {`)
-			body = variant(t, body, `"cost_info": {`, `"cost_info_old": {`)
-			body = variant(t, body, `"third_info": {`, `"third_info_old": {`)
-			body = variant(t, body, `"total_price": 14.16`, `"total_price": "99.90"`)
+			body = testkit.Replace(t, body, `"passenger_info": {`, `"passenger_info_old": {`)
+			body = testkit.Replace(t, body, `"cost_info": {`, `"cost_info_old": {`)
+			body = testkit.Replace(t, body, `"third_info": {`, `"third_info_old": {`)
+			body = testkit.Replace(t, body, `"total_price": 14.16`, `"total_price": "99.90"`)
 			newer, err := fenbeitong.Decode(body)
 			if err != nil {
 				t.Fatal(err)
@@ -298,7 +288,7 @@ func TestFenbeitongSaveOtherCategory(t *testing.T) {
 
 // Money is exact on both stores: DECIMAL(65,30) on MySQL, its text on SQLite.
 func TestFenbeitongMoneyExact(t *testing.T) {
-	body := variant(t, fenbeitongSample(t), `"total_price": 14.16`, `"total_price": 98765432101234.5678`)
+	body := testkit.Replace(t, fenbeitongSample(t), `"total_price": 14.16`, `"total_price": 98765432101234.5678`)
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -340,16 +330,16 @@ func TestFenbeitongSaveBeyondColumnLimits(t *testing.T) {
 	longName := strings.Repeat("费", 100_000)
 	longText := strings.Repeat("😀", 100_000)
 	longPhone := strings.Repeat("1", phoneLen+6)
-	body := variant(t, sample, `"supplier_order_id": "139949602000"`, `"supplier_order_id": "`+longID+`"`)
-	body = variant(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+longName+`"`)
-	body = variant(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+longText+`"`)
-	body = variant(t, body, `"notifier_phone": "12055924474"`, `"notifier_phone": "`+longPhone+`"`)
+	body := testkit.Replace(t, sample, `"supplier_order_id": "139949602000"`, `"supplier_order_id": "`+longID+`"`)
+	body = testkit.Replace(t, body, `"cost_category": "市场活动费"`, `"cost_category": "`+longName+`"`)
+	body = testkit.Replace(t, body, `"exceed_remark_detail": "详情"`, `"exceed_remark_detail": "`+longText+`"`)
+	body = testkit.Replace(t, body, `"notifier_phone": "12055924474"`, `"notifier_phone": "`+longPhone+`"`)
 	largest := strings.Repeat("9", 35) + "." + strings.Repeat("9", 30)
-	body = variant(t, body, `"total_price": 14.16`, `"total_price": `+largest)
-	body = variant(t, body, `"weight": 30.0`, `"weight": 33.3333333333`)
+	body = testkit.Replace(t, body, `"total_price": 14.16`, `"total_price": `+largest)
+	body = testkit.Replace(t, body, `"weight": 30.0`, `"weight": 33.3333333333`)
 	// 33.33 with 32 decimals (a Java BigDecimal division) is more than DECIMAL(65,30) holds.
 	tooFine := "33." + strings.Repeat("3", 32)
-	body = variant(t, body, `"weight": 70.0`, `"weight": `+tooFine)
+	body = testkit.Replace(t, body, `"weight": 70.0`, `"weight": `+tooFine)
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -377,7 +367,7 @@ func TestFenbeitongSaveBeyondColumnLimits(t *testing.T) {
 			if notifier.Phone != longPhone[:phoneLen] {
 				t.Fatalf("phone stored as %q", notifier.Phone)
 			}
-			if got := at(t, dataJSON(t, ev), "supplier_order_id"); got != longID {
+			if got := testkit.At(t, testkit.JSONObject(t, ev.Data), "supplier_order_id"); got != longID {
 				t.Fatalf("supplier order id in data %v", got)
 			}
 			var sum models.FenbeitongPriceSummary
@@ -403,7 +393,7 @@ func TestFenbeitongSaveBeyondColumnLimits(t *testing.T) {
 			if !slices.Equal(warnings, wantWarnings) {
 				t.Fatalf("warnings %q", warnings)
 			}
-			if got := at(t, dataJSON(t, ev), "saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 1, "weight"); got != tooFine {
+			if got := testkit.At(t, testkit.JSONObject(t, ev.Data), "saas_info", "cost_info", 0, "cost_attribution_group_list", 1, "cost_attribution_list", 1, "weight"); got != tooFine {
 				t.Fatalf("weight in data %v", got)
 			}
 		})
@@ -428,45 +418,3 @@ const (
 	idLen    = 128
 	phoneLen = 64
 )
-
-// variant replaces the first old in body by new; old must be there.
-func variant(t testing.TB, body []byte, old, new string) []byte {
-	t.Helper()
-	if !strings.Contains(string(body), old) {
-		t.Fatalf("variant: %q not in body", old)
-	}
-	return []byte(strings.Replace(string(body), old, new, 1))
-}
-func dataJSON(t *testing.T, ev *vendors.Event) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(ev.Data)
-	if err != nil {
-		t.Fatalf("marshal data: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("data is not a JSON object: %v", err)
-	}
-	return m
-}
-
-func at(t *testing.T, v any, path ...any) any {
-	t.Helper()
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				t.Fatalf("at %v: not an object", path)
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				t.Fatalf("at %v: not an array of %d", path, k+1)
-			}
-			v = a[k]
-		}
-	}
-	return v
-}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 const (
@@ -287,7 +287,7 @@ func TestERPSimKingdee(t *testing.T) {
 		t.Fatalf("erpsim --kind sap: exit %d, %q", code, out)
 	}
 
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	cfg, err := config.FromEnv(env(map[string]string{"ERPSIM_ADDR": addr, "KINGDEE_ACCT_ID": kdAcct, "KINGDEE_USERNAME": kdUser,
 		"KINGDEE_APP_ID": kdAppID, "KINGDEE_APP_SECRET": kdSecret}))
 	if err != nil {
@@ -333,18 +333,6 @@ func TestERPSimKingdee(t *testing.T) {
 	if !strings.Contains(logs.String(), base+"/K3Cloud/") || strings.Contains(logs.String(), kdSecret) {
 		t.Errorf("erpsim's log: %s", logs.String())
 	}
-}
-
-// freeAddr is a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // The command list names the mapping command and erpsim's kinds.

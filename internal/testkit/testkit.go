@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +85,16 @@ func ReadFile(t testing.TB, path string) []byte {
 		t.Fatalf("read fixture: %v", err)
 	}
 	return b
+}
+
+// Replace returns body with the first old replaced by new, failing the test
+// when old is not there: a variant of a fixture.
+func Replace(t testing.TB, body []byte, old, new string) []byte {
+	t.Helper()
+	if !strings.Contains(string(body), old) {
+		t.Fatalf("replace: %q not in body", old)
+	}
+	return []byte(strings.Replace(string(body), old, new, 1))
 }
 
 // JSON is v marshalled, failing the test when it does not marshal.

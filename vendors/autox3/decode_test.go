@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -31,29 +32,6 @@ func decodeOK(t *testing.T, b []byte) *vendors.Event {
 		t.Fatalf("data does not marshal: %v", err)
 	}
 	return ev
-}
-
-// dataMap returns the event's data as the ERP will see it.
-func dataMap(t *testing.T, ev *vendors.Event) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(ev.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func TestDecodeReceptionSeed(t *testing.T) {
@@ -81,28 +59,28 @@ func TestDecodeReceptionSeed(t *testing.T) {
 	if *o.PreCheck.Odometer != "67000" || *o.PreCheck.OilGauge != "100" || o.PreCheck.Remark != "老客户了" {
 		t.Fatalf("pre-check = %+v", o.PreCheck)
 	}
-	if got := jsonOf(t, o.PreCheck.WarningLights); got !=
+	if got := testkit.JSON(t, o.PreCheck.WarningLights); got !=
 		`[{"code":20,"name":"发动机故障"},{"code":16,"name":"机油不足"},{"code":1,"name":"门窗未关闭"},{"code":15,"name":"水温异常"},{"code":19,"name":"安全气囊故障"}]` {
 		t.Fatalf("warning lights = %s", got)
 	}
-	if got := jsonOf(t, o.PreCheck.PaintDamages); got !=
+	if got := testkit.JSON(t, o.PreCheck.PaintDamages); got !=
 		`[{"position":"sys_feature_0013_01","position_name":"右前叶子板","describe":"凹陷","images":["${url}"]}]` {
 		t.Fatalf("paint damages = %s", got)
 	}
-	if got := jsonOf(t, o.PreCheck.PersonalItems); got != `["面包","饮用水","海百合"]` {
+	if got := testkit.JSON(t, o.PreCheck.PersonalItems); got != `["面包","饮用水","海百合"]` {
 		t.Fatalf("personal items = %s", got)
 	}
-	if got := jsonOf(t, o.Operator); got !=
+	if got := testkit.JSON(t, o.Operator); got !=
 		`{"store_id":3,"user_id":18,"brand_id":1,"user_name":"yang xing xingxing2","mobile":"15010524574","area_code":"+44"}` {
 		t.Fatalf("operator = %s", got)
 	}
-	if got := jsonOf(t, o.Staff); got != `{"staff_id":380,"store_id":84,"brand_id":114,"staff_name":"A梦 哆啦","mobile":"17666166190","area_code":"+44"}` {
+	if got := testkit.JSON(t, o.Staff); got != `{"staff_id":380,"store_id":84,"brand_id":114,"staff_name":"A梦 哆啦","mobile":"17666166190","area_code":"+44"}` {
 		t.Fatalf("staff = %s", got)
 	}
 	if len(o.Extra) != 0 || len(ev.Warnings) != 0 {
 		t.Fatalf("the documented sample left extra %v, warnings %v", o.Extra, ev.Warnings)
 	}
-	m := dataMap(t, ev)
+	m := testkit.JSONObject(t, ev.Data)
 	if m["receive_base_id"] != float64(6482) {
 		t.Fatalf("receive_base_id = %v", m["receive_base_id"])
 	}
@@ -114,7 +92,7 @@ func TestDecodeReceptionSeed(t *testing.T) {
 	if pre["odometer"] != "67000" || pre["oil_gauge"] != "100" {
 		t.Fatalf("pre_check = %v", pre)
 	}
-	if got := jsonOf(t, m["extra"]); got != `{}` {
+	if got := testkit.JSON(t, m["extra"]); got != `{}` {
 		t.Fatalf("extra = %s", got)
 	}
 }
@@ -194,7 +172,7 @@ func TestDecodeKeepsUnmappedFields(t *testing.T) {
 	body, _ = json.Marshal(top)
 	ev := decodeOK(t, body)
 	o := ev.Data.(ReceptionOrder)
-	if got := jsonOf(t, o.Extra); got != `{"appId":"app-1","content.carInfo.carColor":"白色","content.carInfo.carMileage":12.50,`+
+	if got := testkit.JSON(t, o.Extra); got != `{"appId":"app-1","content.carInfo.carColor":"白色","content.carInfo.carMileage":12.50,`+
 		`"content.preCheckInfo.paintsInfo[0].depth":0.10,"content.receiveBaseSn":"RB-0001","content.staffInfo.nickName":"x","staffInfo.staffRole":"技师"}` {
 		t.Fatalf("extra = %s", got)
 	}
@@ -204,7 +182,7 @@ func TestDecodeKeepsUnmappedFields(t *testing.T) {
 
 	report := `{"receiveBaseId":2,"reportUrl":"https://r.example.com/2","reportJson":{"list":[{"a":1,"new":2}],"score":9.50}}`
 	r := decodeOK(t, build(MsgTypeReport, report, false)).Data.(InspectionReport)
-	if got := jsonOf(t, r.Extra); got != `{"content.reportJson.score":9.50,"content.reportUrl":"https://r.example.com/2"}` {
+	if got := testkit.JSON(t, r.Extra); got != `{"content.reportJson.score":9.50,"content.reportUrl":"https://r.example.com/2"}` {
 		t.Fatalf("report extra = %s", got)
 	}
 	if r.Staff.StaffID == nil || *r.Staff.StaffID != 380 {
@@ -215,7 +193,7 @@ func TestDecodeKeepsUnmappedFields(t *testing.T) {
 	top["msgType"] = json.RawMessage(`"event.autox3.order.unknown"`)
 	body, _ = json.Marshal(top)
 	g := decodeOK(t, body).Data.(GenericEvent)
-	if got := jsonOf(t, g.Extra); got != `{"appId":"app-1"}` {
+	if got := testkit.JSON(t, g.Extra); got != `{"appId":"app-1"}` {
 		t.Fatalf("generic extra = %s", got)
 	}
 }
@@ -232,11 +210,11 @@ func TestDecodeReceptionLenientInput(t *testing.T) {
 	if *o.PreCheck.Odometer != "67000.46" || *o.PreCheck.OilGauge != "37.5" {
 		t.Fatalf("odometer %s oil %s", *o.PreCheck.Odometer, *o.PreCheck.OilGauge)
 	}
-	if got := jsonOf(t, o.PreCheck.WarningLights); got !=
+	if got := testkit.JSON(t, o.PreCheck.WarningLights); got !=
 		`[{"code":null,"name":"仪表盘异常"},{"code":7,"name":""},{"code":null,"name":"x_y"},{"code":null,"name":"1234567890_长"}]` {
 		t.Fatalf("warning lights = %s", got)
 	}
-	if got := jsonOf(t, o.PreCheck.PaintDamages); got != `[{"position":"p","position_name":"","describe":"","images":[]}]` {
+	if got := testkit.JSON(t, o.PreCheck.PaintDamages); got != `[{"position":"p","position_name":"","describe":"","images":[]}]` {
 		t.Fatalf("paint damages = %s", got)
 	}
 	if o.PreCheck.PersonalItems == nil || len(o.PreCheck.PersonalItems) != 0 {
@@ -252,7 +230,7 @@ func TestDecodeReceptionLenientInput(t *testing.T) {
 	if ev.ExternalID != "1" || o.PreCheck.Odometer != nil || o.Car.ProductionDate.Valid {
 		t.Fatalf("minimal order = %+v", o)
 	}
-	if got := jsonOf(t, o.PreCheck); got != `{"odometer":null,"oil_gauge":null,"remark":"","warning_lights":[],"paint_damages":[],"personal_items":[]}` {
+	if got := testkit.JSON(t, o.PreCheck); got != `{"odometer":null,"oil_gauge":null,"remark":"","warning_lights":[],"paint_damages":[],"personal_items":[]}` {
 		t.Fatalf("minimal pre-check = %s", got)
 	}
 
@@ -276,7 +254,7 @@ func TestDecodeReport(t *testing.T) {
 	if string(r.Items[0]) != `{"checkItemName":"机油","checkResult":"正常","images":[],"level":1}` {
 		t.Fatalf("item kept as given? %s", r.Items[0])
 	}
-	m := dataMap(t, ev)
+	m := testkit.JSONObject(t, ev.Data)
 	if m["detection_percentage"] != "85.5" || m["work_base_status"] != "FINISH" || len(m["items"].([]any)) != 2 {
 		t.Fatalf("data = %v", m)
 	}
@@ -326,16 +304,16 @@ func TestDecodeMaintenance(t *testing.T) {
 		t.Fatalf("job = %+v", job)
 	}
 	oilID := strings.TrimPrefix(keys[1], "p-1#plan:")
-	m := dataMap(t, job)
+	m := testkit.JSONObject(t, job.Data)
 	if m["receive_base_id"] != float64(7001) || m["plate"] != "JING" || len(m["work_procedure_questions"].([]any)) != 1 ||
-		jsonOf(t, m["plan_ids"]) != jsonOf(t, []string{oilID, strings.TrimPrefix(keys[2], "p-1#plan:")}) {
+		testkit.JSON(t, m["plan_ids"]) != testkit.JSON(t, []string{oilID, strings.TrimPrefix(keys[2], "p-1#plan:")}) {
 		t.Fatalf("job data = %v", m)
 	}
 	oil := part(t, ev, "plan:"+oilID)
 	if oil.Kind != KindMaintenancePlanItem || oil.ExternalID != oilID || oil.Version != 1700000000000 {
 		t.Fatalf("plan = %+v", oil)
 	}
-	m = dataMap(t, oil)
+	m = testkit.JSONObject(t, oil.Data)
 	if m["plan_id"] != "" || m["source"] != "v1" || m["action"] != "" || m["deleted"] != false || m["inspection_order_id"] != "70010" ||
 		m["receive_base_id"] != float64(7001) || m["current_miles"] != "67000" || m["next_replace_cycle_km"] != "72000" ||
 		m["service_base_name"] != "更换机油" {
@@ -399,7 +377,7 @@ func TestDecodeMaintenanceV2(t *testing.T) {
 	if pb.ReductionType != "TIME" || pb.WarningDate.String() != "2026-09-01" || string(pb.Checkpoints) != "[]" {
 		t.Fatalf("plan 1 = %+v", pb)
 	}
-	m := dataMap(t, b)
+	m := testkit.JSONObject(t, b.Data)
 	if m["warning_date"] != "2026-09-01" || m["source"] != "v2" || m["deleted"] != false || m["plan_id"] != "9001-2" {
 		t.Fatalf("data = %v", m)
 	}
@@ -425,7 +403,7 @@ func TestDecodeMaintenanceV2(t *testing.T) {
 			if strings.Join(ids, ",") != strings.Join(c.plans, ",") {
 				t.Fatalf("plans %v, want %v", ids, c.plans)
 			}
-			if m := dataMap(t, part(t, ev, "plan:"+c.plans[0])); m["receive_base_id"] != c.receiveBase {
+			if m := testkit.JSONObject(t, part(t, ev, "plan:"+c.plans[0]).Data); m["receive_base_id"] != c.receiveBase {
 				t.Fatalf("receive_base_id = %v, want %v", m["receive_base_id"], c.receiveBase)
 			}
 		})
@@ -468,14 +446,14 @@ func TestDecodeUnknownType(t *testing.T) {
 			if ev.Kind != KindEvent || ev.ExternalID != "m-1" || ev.EventKey != "m-1" || ev.Tables != nil {
 				t.Fatalf("event = %+v", ev)
 			}
-			m := dataMap(t, ev)
+			m := testkit.JSONObject(t, ev.Data)
 			if m["msg_type"] != "event.autox3.order.detection.finish" {
 				t.Fatalf("msg_type = %v", m["msg_type"])
 			}
-			if got := jsonOf(t, m["content"]); got != c.want {
+			if got := testkit.JSON(t, m["content"]); got != c.want {
 				t.Fatalf("content = %s, want %s", got, c.want)
 			}
-			if got := jsonOf(t, ev.Data.(GenericEvent).StaffInfo); got != testStaff {
+			if got := testkit.JSON(t, ev.Data.(GenericEvent).StaffInfo); got != testStaff {
 				t.Fatalf("staff_info = %s", got)
 			}
 		})
@@ -652,10 +630,10 @@ func TestDecodeMaintenanceExtraPerPlan(t *testing.T) {
 	content := json.RawMessage(`{"list":[{"action":"ADD","id":"1","planName":"机油","currentMiles":-5},{"action":"ADD","id":"2","level":3}],"source":"app"}`)
 	ev := decodeOK(t, BuildBody("m-9", MsgTypeMaintenanceV2, 1700000000000, staff, content, true, "k"))
 	one, two := ev.Parts[0].Data.(Plan), ev.Parts[1].Data.(Plan)
-	if got := jsonOf(t, one.Extra); got != `{"content.list[0].planName":"机油","content.source":"app","staffInfo.staffRole":"技师"}` {
+	if got := testkit.JSON(t, one.Extra); got != `{"content.list[0].planName":"机油","content.source":"app","staffInfo.staffRole":"技师"}` {
 		t.Fatalf("plan 1 extra = %s", got)
 	}
-	if got := jsonOf(t, two.Extra); got != `{"content.list[1].level":3,"content.source":"app","staffInfo.staffRole":"技师"}` {
+	if got := testkit.JSON(t, two.Extra); got != `{"content.list[1].level":3,"content.source":"app","staffInfo.staffRole":"技师"}` {
 		t.Fatalf("plan 2 extra = %s", got)
 	}
 	if one.Staff.StaffName != "A梦 哆啦" || *one.CurrentMiles != "-5" {
@@ -666,10 +644,10 @@ func TestDecodeMaintenanceExtraPerPlan(t *testing.T) {
 	}
 	v1 := decodeOK(t, build(MsgTypeMaintenance, `{"carMaintenancePlanList":[{"inspectionOrderId":5,"serviceBaseSn":"S","color":"red"}],"carNum":"JING","shopNote":"x"}`, false))
 	job, plan := v1.Parts[0].Data.(MaintenanceJob), v1.Parts[1].Data.(Plan)
-	if got := jsonOf(t, job.Extra); got != `{"content.shopNote":"x"}` {
+	if got := testkit.JSON(t, job.Extra); got != `{"content.shopNote":"x"}` {
 		t.Fatalf("job extra = %s", got)
 	}
-	if got := jsonOf(t, plan.Extra); got != `{"content.carMaintenancePlanList[0].color":"red","content.shopNote":"x"}` {
+	if got := testkit.JSON(t, plan.Extra); got != `{"content.carMaintenancePlanList[0].color":"red","content.shopNote":"x"}` {
 		t.Fatalf("v1 plan extra = %s", got)
 	}
 }

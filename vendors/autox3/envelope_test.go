@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -17,13 +17,10 @@ const (
 	seedMsgID     = "e6ddea1d-0b8b-24e7-cb26-91c3aa0969db"
 )
 
+// readSeed is the reception order sample of AutoX3's callback page.
 func readSeed(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/receivebase_create.json")
-	if err != nil {
-		t.Fatalf("read seed sample: %v", err)
-	}
-	return b
+	return testkit.ReadFile(t, "testdata/receivebase_create.json")
 }
 
 // kv is one top-level member of a hand-written body, value as raw JSON text.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
@@ -22,42 +23,6 @@ func decodeCar(t *testing.T, body []byte) (*vendors.Event, *CarOrder) {
 		t.Fatalf("data is %T, want *CarOrder", ev.Data)
 	}
 	return ev, c
-}
-
-// dataJSON marshals the event data and decodes it back generically, as the
-// ERP would read it.
-func dataJSON(t *testing.T, ev *vendors.Event) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(ev.Data)
-	if err != nil {
-		t.Fatalf("marshal data: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("data is not a JSON object: %v", err)
-	}
-	return m
-}
-
-func at(t *testing.T, v any, path ...any) any {
-	t.Helper()
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				t.Fatalf("at %v: not an object", path)
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				t.Fatalf("at %v: not an array of %d", path, k+1)
-			}
-			v = a[k]
-		}
-	}
-	return v
 }
 
 func TestDecodePageSample(t *testing.T) {
@@ -114,7 +79,7 @@ func TestDecodePageSample(t *testing.T) {
 		t.Fatalf("third info %+v", c.ThirdInfo)
 	}
 
-	d := dataJSON(t, ev)
+	d := testkit.JSONObject(t, ev.Data)
 	checks := map[string]struct {
 		path []any
 		want any
@@ -138,7 +103,7 @@ func TestDecodePageSample(t *testing.T) {
 		"is_exceed absent":    {[]any{"is_exceed"}, nil},
 	}
 	for name, c := range checks {
-		if got := at(t, d, c.path...); got != c.want {
+		if got := testkit.At(t, d, c.path...); got != c.want {
 			t.Errorf("%s: %v = %#v, want %#v", name, c.path, got, c.want)
 		}
 	}
@@ -176,11 +141,11 @@ func TestDecodeLenientVariants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ev, car := decodeCar(t, variant(t, sample, c.old, c.new))
+			ev, car := decodeCar(t, testkit.Replace(t, sample, c.old, c.new))
 			if car.Status != c.wantStatus {
 				t.Errorf("status %d, want %d", car.Status, c.wantStatus)
 			}
-			if got := at(t, dataJSON(t, ev), c.path...); got != c.want {
+			if got := testkit.At(t, testkit.JSONObject(t, ev.Data), c.path...); got != c.want {
 				t.Errorf("%v = %#v, want %#v", c.path, got, c.want)
 			}
 		})
@@ -189,8 +154,8 @@ func TestDecodeLenientVariants(t *testing.T) {
 
 func TestDecodeCostInfoObjectOrArray(t *testing.T) {
 	sample := pageSample(t)
-	asArray := variant(t, sample, `"cost_info": {`, `"cost_info": [{`)
-	asArray = variant(t, asArray, `      },
+	asArray := testkit.Replace(t, sample, `"cost_info": {`, `"cost_info": [{`)
+	asArray = testkit.Replace(t, asArray, `      },
       "notifier_info"`, `      }],
       "notifier_info"`)
 	evObj, objOrder := decodeCar(t, sample)
@@ -203,18 +168,18 @@ func TestDecodeCostInfoObjectOrArray(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatal("cost_info as an object and as a one-item array give different data")
 	}
-	two := variant(t, asArray, `}],
+	two := testkit.Replace(t, asArray, `}],
       "notifier_info"`, `}, {"amount": "1.50", "costCategory": "服务费"}],
       "notifier_info"`)
 	ev, c := decodeCar(t, two)
-	if len(c.Saas.CostInfo) != 2 || at(t, dataJSON(t, ev), "saas_info", "cost_info", 1, "amount") != "1.5" {
+	if len(c.Saas.CostInfo) != 2 || testkit.At(t, testkit.JSONObject(t, ev.Data), "saas_info", "cost_info", 1, "amount") != "1.5" {
 		t.Fatalf("two cost infos: %+v", c.Saas.CostInfo)
 	}
-	empty, c := decodeCar(t, variant(t, sample, `"cost_info": {`, `"cost_info": null, "x": {`))
+	empty, c := decodeCar(t, testkit.Replace(t, sample, `"cost_info": {`, `"cost_info": null, "x": {`))
 	if len(c.Saas.CostInfo) != 0 {
 		t.Fatalf("null cost info: %+v", c.Saas.CostInfo)
 	}
-	if got, ok := at(t, dataJSON(t, empty), "saas_info", "cost_info").([]any); !ok || len(got) != 0 {
+	if got, ok := testkit.At(t, testkit.JSONObject(t, empty.Data), "saas_info", "cost_info").([]any); !ok || len(got) != 0 {
 		t.Fatalf("null cost info is %#v in data, want []", got)
 	}
 }
@@ -254,7 +219,7 @@ func TestVersionOrdering(t *testing.T) {
 
 func TestVersionUsesLatestTime(t *testing.T) {
 	body := SampleBody("o1", 600, "2024-05-01 10:00:00")
-	body = variant(t, body, `"type_name"`, `"arrival_time": "2024-05-01 11:30:00", "departure_time": "2024-05-01 10:10:00", "type_name"`)
+	body = testkit.Replace(t, body, `"type_name"`, `"arrival_time": "2024-05-01 11:30:00", "departure_time": "2024-05-01 10:10:00", "type_name"`)
 	ev, _ := decodeCar(t, body)
 	arrival := time.Date(2024, 5, 1, 3, 30, 0, 0, time.UTC)
 	if !ev.OccurredAt.Equal(arrival) || ev.Version != 7*statusRankUnit+arrival.UnixMilli() {
@@ -300,7 +265,7 @@ func TestDecodeRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ev, err := Decode(variant(t, sample, c.old, c.new))
+			ev, err := Decode(testkit.Replace(t, sample, c.old, c.new))
 			if err == nil {
 				t.Fatalf("accepted: %+v", ev)
 			}
@@ -348,8 +313,8 @@ func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ev, _ := decodeCar(t, variant(t, sample, c.old, c.new))
-			if got := at(t, dataJSON(t, ev), c.path...); got != c.want {
+			ev, _ := decodeCar(t, testkit.Replace(t, sample, c.old, c.new))
+			if got := testkit.At(t, testkit.JSONObject(t, ev.Data), c.path...); got != c.want {
 				t.Fatalf("data has %v, want %s", got, c.want)
 			}
 			switch {
@@ -366,8 +331,8 @@ func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
 // meaning is not invented.
 func TestDecodeStatus611HasNoMeaning(t *testing.T) {
 	for status, want := range map[string]any{"611": nil, "999": nil, "610": "cancelled", "700": "completed"} {
-		ev, _ := decodeCar(t, variant(t, pageSample(t), `"status": "700"`, `"status": "`+status+`"`))
-		d := dataJSON(t, ev)
+		ev, _ := decodeCar(t, testkit.Replace(t, pageSample(t), `"status": "700"`, `"status": "`+status+`"`))
+		d := testkit.JSONObject(t, ev.Data)
 		got, present := d["status_meaning"]
 		if !present || got != want {
 			t.Errorf("status %s: status_meaning %v (present %v), want %v", status, got, present, want)
@@ -380,8 +345,8 @@ func TestDecodeStatus611HasNoMeaning(t *testing.T) {
 
 // Undocumented fields of a car order push reach the ERP under data.extra.
 func TestDecodeCarOrderExtra(t *testing.T) {
-	body := variant(t, pageSample(t), `"order_info": {`, `"company_pay": 14.160, "order_info": {"car_level": "comfort", `)
-	body = variant(t, body, `"unit_name": "北京分贝金服科技有限公司"`, `"unit_name": "北京分贝金服科技有限公司", "employee_no": 1001`)
+	body := testkit.Replace(t, pageSample(t), `"order_info": {`, `"company_pay": 14.160, "order_info": {"car_level": "comfort", `)
+	body = testkit.Replace(t, body, `"unit_name": "北京分贝金服科技有限公司"`, `"unit_name": "北京分贝金服科技有限公司", "employee_no": 1001`)
 	ev, c := decodeCar(t, body)
 	got, err := json.Marshal(c.Extra)
 	if err != nil {
@@ -390,7 +355,7 @@ func TestDecodeCarOrderExtra(t *testing.T) {
 	if string(got) != `{"company_pay":14.160,"order_info.car_level":"comfort","user_info.employee_no":1001}` {
 		t.Fatalf("extra %s", got)
 	}
-	if extra := at(t, dataJSON(t, ev), "extra"); extra == nil {
+	if extra := testkit.At(t, testkit.JSONObject(t, ev.Data), "extra"); extra == nil {
 		t.Fatal("no extra in data")
 	}
 	// The page's sample maps every field.
@@ -404,10 +369,10 @@ func TestDecodeRefusalsNameNoValue(t *testing.T) {
 	sample := pageSample(t)
 	secret := "13911112222"
 	for _, body := range [][]byte{
-		variant(t, sample, `"total_price": 14.16`, `"total_price": "`+secret+`x"`),
-		variant(t, sample, `"create_time": "2020-04-30 19:32:01"`, `"create_time": "`+secret+`"`),
-		variant(t, sample, `"sensitive": false`, `"sensitive": "`+secret+`"`),
-		variant(t, sample, `"status": "700"`, `"status": "`+secret+`x"`),
+		testkit.Replace(t, sample, `"total_price": 14.16`, `"total_price": "`+secret+`x"`),
+		testkit.Replace(t, sample, `"create_time": "2020-04-30 19:32:01"`, `"create_time": "`+secret+`"`),
+		testkit.Replace(t, sample, `"sensitive": false`, `"sensitive": "`+secret+`"`),
+		testkit.Replace(t, sample, `"status": "700"`, `"status": "`+secret+`x"`),
 	} {
 		_, err := Decode(body)
 		if err == nil || strings.Contains(err.Error(), secret) {
@@ -417,15 +382,15 @@ func TestDecodeRefusalsNameNoValue(t *testing.T) {
 }
 
 func TestDecodeReverseOrderMayBeNegative(t *testing.T) {
-	body := variant(t, pageSample(t), `"order_op_type": 10`, `"order_op_type": 20`)
-	body = variant(t, body, `"total_price": 14.16`, `"total_price": -14.16`)
+	body := testkit.Replace(t, pageSample(t), `"order_op_type": 10`, `"order_op_type": 20`)
+	body = testkit.Replace(t, body, `"total_price": 14.16`, `"total_price": -14.16`)
 	ev, c := decodeCar(t, body)
-	if c.Direction != "reverse" || at(t, dataJSON(t, ev), "price_info", "total_price") != "-14.16" {
+	if c.Direction != "reverse" || testkit.At(t, testkit.JSONObject(t, ev.Data), "price_info", "total_price") != "-14.16" {
 		t.Fatalf("reverse order: %+v", c.Price)
 	}
-	discount := variant(t, pageSample(t), `"amount": "14"`, `"amount": "-2.5"`)
+	discount := testkit.Replace(t, pageSample(t), `"amount": "14"`, `"amount": "-2.5"`)
 	ev, _ = decodeCar(t, discount)
-	if at(t, dataJSON(t, ev), "price_detail_info", 1, "amount") != "-2.5" {
+	if testkit.At(t, testkit.JSONObject(t, ev.Data), "price_detail_info", 1, "amount") != "-2.5" {
 		t.Fatal("negative price line refused or changed")
 	}
 }
@@ -448,7 +413,7 @@ func TestDecodeOtherCategories(t *testing.T) {
 	if ev.Version != paid.UnixMilli() || !ev.OccurredAt.Equal(paid) {
 		t.Fatalf("version %d occurred %v", ev.Version, ev.OccurredAt)
 	}
-	d := dataJSON(t, ev)
+	d := testkit.JSONObject(t, ev.Data)
 	for k, want := range map[string]any{
 		"category": float64(11), "category_name": "hotel", "order_id": "H-1", "status": float64(1800),
 		"status_name": "已入住", "create_time": "2024-05-01T10:00:00+08:00", "total_price": "388.5",
@@ -457,7 +422,7 @@ func TestDecodeOtherCategories(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", k, d[k], want)
 		}
 	}
-	if at(t, d, "raw", "order_info", "checkin", "any") != "shape" {
+	if testkit.At(t, d, "raw", "order_info", "checkin", "any") != "shape" {
 		t.Errorf("raw not kept: %#v", d["raw"])
 	}
 
@@ -469,7 +434,7 @@ func TestDecodeOtherCategories(t *testing.T) {
 	if ev.EventType != "category_77" || ev.Kind != "order" || ev.Version != 0 || !ev.OccurredAt.IsZero() {
 		t.Fatalf("unknown category event %+v", ev)
 	}
-	if d := dataJSON(t, ev); d["status"] != nil || d["total_price"] != nil || d["create_time"] != nil {
+	if d := testkit.JSONObject(t, ev.Data); d["status"] != nil || d["total_price"] != nil || d["create_time"] != nil {
 		t.Fatalf("absent fields not null: %v", d)
 	}
 

@@ -3,31 +3,18 @@ package fenbeitong
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
 // pageSample is the seed page's sample, verbatim.
 func pageSample(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/car_order_push.json")
-	if err != nil {
-		t.Fatalf("read sample: %v", err)
-	}
-	return b
-}
-
-// variant returns body with old replaced once by new, failing if old is absent.
-func variant(t testing.TB, body []byte, old, new string) []byte {
-	t.Helper()
-	if !strings.Contains(string(body), old) {
-		t.Fatalf("variant: %q not in body", old)
-	}
-	return []byte(strings.Replace(string(body), old, new, 1))
+	return testkit.ReadFile(t, "testdata/car_order_push.json")
 }
 
 func TestNormaliseJSONTrimsKeysAndKeepsNumbers(t *testing.T) {
@@ -112,10 +99,10 @@ func TestEventKeyStableAcrossKeyOrderAndWhiteSpace(t *testing.T) {
 	compact, _ := json.Marshal(tree)
 	// The same body with the trailing space of the key moved and the
 	// order_info members reversed.
-	reordered := variant(t, sample, `"departure_city_id ":""`, `  "departure_city_id"  :  ""  `)
-	reordered = variant(t, reordered, `"status_name": "已完成",`, `"status_name": "\u5df2\u5b8c\u6210",`)
-	reordered = variant(t, reordered, `"order_info": {`, `"order_info": {"sensitive": false, `)
-	reordered = variant(t, reordered, `"sensitive": false,
+	reordered := testkit.Replace(t, sample, `"departure_city_id ":""`, `  "departure_city_id"  :  ""  `)
+	reordered = testkit.Replace(t, reordered, `"status_name": "已完成",`, `"status_name": "\u5df2\u5b8c\u6210",`)
+	reordered = testkit.Replace(t, reordered, `"order_info": {`, `"order_info": {"sensitive": false, `)
+	reordered = testkit.Replace(t, reordered, `"sensitive": false,
         "actual_distance"`, `"actual_distance"`)
 
 	for name, body := range map[string][]byte{
@@ -134,11 +121,11 @@ func TestEventKeyStableAcrossKeyOrderAndWhiteSpace(t *testing.T) {
 	}
 
 	for name, body := range map[string][]byte{
-		"status":       variant(t, sample, `"status": "700"`, `"status": "610"`),
-		"amount":       variant(t, sample, `"amount": "10"`, `"amount": "11"`),
-		"number text":  variant(t, sample, `"total_price": 14.16`, `"total_price": 14.160`),
-		"remark":       variant(t, sample, `"remark": "加班"`, `"remark": "出差"`),
-		"extra member": variant(t, sample, `"third_info": {`, `"third_info": {"x": 1,`),
+		"status":       testkit.Replace(t, sample, `"status": "700"`, `"status": "610"`),
+		"amount":       testkit.Replace(t, sample, `"amount": "10"`, `"amount": "11"`),
+		"number text":  testkit.Replace(t, sample, `"total_price": 14.16`, `"total_price": 14.160`),
+		"remark":       testkit.Replace(t, sample, `"remark": "加班"`, `"remark": "出差"`),
+		"extra member": testkit.Replace(t, sample, `"third_info": {`, `"third_info": {"x": 1,`),
 	} {
 		p, err := ParsePush(body)
 		if err != nil {
@@ -148,7 +135,7 @@ func TestEventKeyStableAcrossKeyOrderAndWhiteSpace(t *testing.T) {
 			t.Errorf("%s: changed body kept key %s", name, p.EventKey())
 		}
 	}
-	p, _ := ParsePush(variant(t, sample, `"status": "700"`, `"status": "610"`))
+	p, _ := ParsePush(testkit.Replace(t, sample, `"status": "700"`, `"status": "610"`))
 	if !strings.HasPrefix(p.EventKey(), "3:5eaab72f23445f46685f8cc8:610:") {
 		t.Fatalf("status not in key: %s", p.EventKey())
 	}
@@ -163,7 +150,7 @@ func TestEventKeyStatusForms(t *testing.T) {
 		`"status": "abc"`: "3:5eaab72f23445f46685f8cc8:-:",
 		`"x": "700"`:      "3:5eaab72f23445f46685f8cc8:-:",
 	} {
-		p, err := ParsePush(variant(t, sample, `"status": "700"`, body))
+		p, err := ParsePush(testkit.Replace(t, sample, `"status": "700"`, body))
 		if err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
@@ -188,21 +175,21 @@ func TestParsePushRefusals(t *testing.T) {
 		{"null order_info", []byte(`{"order_info":null}`), "fenbeitong push: order_info is missing"},
 		{"order_info string", []byte(`{"order_info":"x"}`), "fenbeitong push: order_info is not an object"},
 		{"order_info array", []byte(`{"order_info":[]}`), "fenbeitong push: order_info is not an object"},
-		{"no order_id", variant(t, sample, `"order_id": "5eaab72f23445f46685f8cc8",`, ``), "fenbeitong push: order_info.order_id is missing"},
-		{"empty order_id", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `""`), "fenbeitong push: order_info.order_id is missing"},
-		{"null order_id", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `null`), "fenbeitong push: order_info.order_id is missing"},
-		{"object order_id", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `{"id":1}`), "fenbeitong push: order_info.order_id is not a string"},
-		{"bool order_id", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `true`), "fenbeitong push: order_info.order_id is not a string"},
-		{"long order_id", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `"`+strings.Repeat("a", 65)+`"`), "fenbeitong push: order_info.order_id is longer than 64 characters"},
-		{"order_id with space", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `"5eaab72f 23445"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
-		{"order_id non-ASCII", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `"订单1"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
-		{"order_id control", variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `"a\nb"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
-		{"no category", variant(t, sample, `"order_category_type": 3,`, ``), "fenbeitong push: order_info.order_category_type is missing"},
-		{"empty category", variant(t, sample, `"order_category_type": 3`, `"order_category_type": ""`), "fenbeitong push: order_info.order_category_type is missing"},
-		{"text category", variant(t, sample, `"order_category_type": 3`, `"order_category_type": "car"`), "fenbeitong push: order_info.order_category_type is not an integer"},
-		{"fraction category", variant(t, sample, `"order_category_type": 3`, `"order_category_type": 3.5`), "fenbeitong push: order_info.order_category_type is not an integer"},
-		{"negative category", variant(t, sample, `"order_category_type": 3`, `"order_category_type": -3`), "fenbeitong push: order_info.order_category_type is out of range"},
-		{"huge category", variant(t, sample, `"order_category_type": 3`, `"order_category_type": 3000000000`), "fenbeitong push: order_info.order_category_type is out of range"},
+		{"no order_id", testkit.Replace(t, sample, `"order_id": "5eaab72f23445f46685f8cc8",`, ``), "fenbeitong push: order_info.order_id is missing"},
+		{"empty order_id", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `""`), "fenbeitong push: order_info.order_id is missing"},
+		{"null order_id", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `null`), "fenbeitong push: order_info.order_id is missing"},
+		{"object order_id", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `{"id":1}`), "fenbeitong push: order_info.order_id is not a string"},
+		{"bool order_id", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `true`), "fenbeitong push: order_info.order_id is not a string"},
+		{"long order_id", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `"`+strings.Repeat("a", 65)+`"`), "fenbeitong push: order_info.order_id is longer than 64 characters"},
+		{"order_id with space", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `"5eaab72f 23445"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
+		{"order_id non-ASCII", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `"订单1"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
+		{"order_id control", testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `"a\nb"`), "fenbeitong push: order_info.order_id must be printable ASCII without spaces"},
+		{"no category", testkit.Replace(t, sample, `"order_category_type": 3,`, ``), "fenbeitong push: order_info.order_category_type is missing"},
+		{"empty category", testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": ""`), "fenbeitong push: order_info.order_category_type is missing"},
+		{"text category", testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": "car"`), "fenbeitong push: order_info.order_category_type is not an integer"},
+		{"fraction category", testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": 3.5`), "fenbeitong push: order_info.order_category_type is not an integer"},
+		{"negative category", testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": -3`), "fenbeitong push: order_info.order_category_type is out of range"},
+		{"huge category", testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": 3000000000`), "fenbeitong push: order_info.order_category_type is out of range"},
 	}
 	for _, c := range cases {
 		p, err := ParsePush(c.body)
@@ -222,10 +209,10 @@ func TestParsePushRefusals(t *testing.T) {
 func TestParsePushLenientForms(t *testing.T) {
 	sample := pageSample(t)
 	for name, body := range map[string][]byte{
-		"category as string": variant(t, sample, `"order_category_type": 3`, `"order_category_type": "3"`),
-		"numeric order_id":   variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `5001`),
-		"spaced key":         variant(t, sample, `"order_id":`, `" order_id ":`),
-		"spaced order_info":  variant(t, sample, `"order_info":`, `"order_info ":`),
+		"category as string": testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": "3"`),
+		"numeric order_id":   testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `5001`),
+		"spaced key":         testkit.Replace(t, sample, `"order_id":`, `" order_id ":`),
+		"spaced order_info":  testkit.Replace(t, sample, `"order_info":`, `"order_info ":`),
 	} {
 		p, err := ParsePush(body)
 		if err != nil {
@@ -236,7 +223,7 @@ func TestParsePushLenientForms(t *testing.T) {
 			t.Errorf("%s: category %d", name, p.Category())
 		}
 	}
-	p, err := ParsePush(variant(t, sample, `"5eaab72f23445f46685f8cc8"`, `5001`))
+	p, err := ParsePush(testkit.Replace(t, sample, `"5eaab72f23445f46685f8cc8"`, `5001`))
 	if err != nil || p.OrderID() != "5001" {
 		t.Fatalf("numeric order id: %v %v", p, err)
 	}

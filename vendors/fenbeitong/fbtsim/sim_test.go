@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
@@ -27,23 +27,6 @@ const (
 	appKey  = "sim-app-key-0123456789"
 	signKey = "sim-sign-key-abcdef"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func start(t *testing.T, o fbtsim.Options) (*fbtsim.Sim, *httptest.Server) {
 	t.Helper()
@@ -90,7 +73,7 @@ func TestDefaultPathsMatchTheClient(t *testing.T) {
 // the same record (car_order, the order id) at a higher version, with the
 // exact final fare.
 func TestBookedPushThenCompletedPull(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
 	sim, srv := start(t, fbtsim.Options{Now: clk.Now})
 	const id = "fbt-car-0001"
 	booked := fbtsim.BookedOrder(id, time.Date(2024, 5, 1, 1, 30, 0, 0, time.UTC))
@@ -319,7 +302,7 @@ func signed(token, data, key string, drop ...string) string {
 
 // TestChecksOfSignedCalls drives the simulator by hand through each refusal.
 func TestChecksOfSignedCalls(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
 	sim, srv := start(t, fbtsim.Options{Now: clk.Now, TokenTTL: time.Hour})
 	token, expire := getToken(t, srv)
 	if string(expire) != "3600" {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
 )
 
@@ -60,7 +61,7 @@ func TestCallIsASignedForm(t *testing.T) {
 
 	cfg := testConfig(srv.URL)
 	cfg.SignKey = "sk-test-0123456789"
-	clk := &clock{t: time.UnixMilli(1714531200000)}
+	clk := testkit.NewClock(time.UnixMilli(1714531200000))
 	c := newClient(t, cfg, clk)
 	if _, err := c.ListCarOrders(context.Background(), ListQuery{CreateEnd: "2024-05-01"}); err != nil {
 		t.Fatal(err)

@@ -3,10 +3,10 @@ package openapi
 import (
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
 )
 
@@ -18,25 +18,8 @@ const (
 	testEmployeeID = "5ea12bf723445f17d650fcb9"
 )
 
-// clock is a settable clock shared by a client and a simulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for a client and a simulator to share.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)) }
 
 // testConfig is a valid config for a server at url, fast enough for tests.
 func testConfig(url string) Config {
@@ -45,7 +28,7 @@ func testConfig(url string) Config {
 }
 
 // newClient builds a client for cfg, on clk when it is not nil.
-func newClient(t *testing.T, cfg Config, clk *clock) *Client {
+func newClient(t *testing.T, cfg Config, clk *testkit.Clock) *Client {
 	t.Helper()
 	c, err := New(cfg)
 	if err != nil {

@@ -343,35 +343,8 @@ func TestAutoX3Refusals(t *testing.T) {
 				ct = "application/json"
 			}
 			rec := f.post(t, autoX3Path, ct, tt.body)
-			checkAutoX3Refusal(t, f, rec, tt.status, tt.outcome, "unknown", tt.errorInfo)
+			checkRefusal(t, f, rec, "autox3", tt.status, tt.outcome, "unknown", tt.errorInfo)
 		})
-	}
-}
-
-// checkAutoX3Refusal checks the status, the answer, that nothing was started
-// and that the refusal was counted under eventType.
-func checkAutoX3Refusal(t *testing.T, f *fixture, rec *httptest.ResponseRecorder, status int, outcome, eventType, errorInfo string) {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d %s, want %d", rec.Code, rec.Body, status)
-	}
-	r := decodeAutoX3(t, rec)
-	if *r.Status == 0 || *r.Status != status {
-		t.Errorf("answer status = %d, want non-zero %d", *r.Status, status)
-	}
-	if !strings.Contains(*r.ErrorInfo, errorInfo) {
-		t.Errorf("errorInfo = %q, want it to contain %q", *r.ErrorInfo, errorInfo)
-	}
-	assertNoneOf(t, "answer", rec.Body.String(), autoX3Personal...)
-	if n := len(f.temporal.Calls()); n != 0 && status != http.StatusServiceUnavailable {
-		t.Errorf("ExecuteWorkflow called %d times for a refused callback", n)
-	}
-	labels := map[string]string{"vendor": "autox3", "event_type": eventType, "outcome": outcome}
-	if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
-		t.Errorf("callbacks_total%v = %v, want 1", labels, got)
-	}
-	if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": "autox3"}); got != 0 {
-		t.Errorf("callback_duplicates_total = %v, want 0", got)
 	}
 }
 
@@ -435,7 +408,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 	t.Run("one byte over the limit with Content-Length", func(t *testing.T) {
 		f := newFixture(t, cfg)
 		rec := f.post(t, autoX3Path, "application/json", padTo(t, sampleAutoX3("msg-lim-0002"), limit+1))
-		checkAutoX3Refusal(t, f, rec, http.StatusRequestEntityTooLarge, "too_large", "unknown",
+		checkRefusal(t, f, rec, "autox3", http.StatusRequestEntityTooLarge, "too_large", "unknown",
 			"body of 1048577 bytes is over the limit of 1048576 bytes")
 	})
 
@@ -476,14 +449,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 			if sawLength != -1 || len(sawEncoding) != 1 || sawEncoding[0] != "chunked" {
 				t.Fatalf("request arrived with Content-Length %d, Transfer-Encoding %v; want a chunked body", sawLength, sawEncoding)
 			}
-			rec := httptest.NewRecorder()
-			rec.Code = resp.StatusCode
-			for k, v := range resp.Header {
-				rec.Header()[k] = v
-			}
-			if _, err := io.Copy(rec.Body, resp.Body); err != nil {
-				t.Fatal(err)
-			}
+			rec := recorded(t, resp)
 			if tt.status == http.StatusOK {
 				if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
 					t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
@@ -493,7 +459,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 				}
 				return
 			}
-			checkAutoX3Refusal(t, f, rec, tt.status, "too_large", "unknown", "body is over the limit of 1048576 bytes")
+			checkRefusal(t, f, rec, "autox3", tt.status, "too_large", "unknown", "body is over the limit of 1048576 bytes")
 		})
 	}
 }
@@ -584,7 +550,7 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
 		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 		rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-tmp-0003"))
-		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
+		checkRefusal(t, f, rec, "autox3", http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
 			"could not keep the callback durably; deliver again later")
 		if strings.Contains(rec.Body.String(), "sql") || strings.Contains(rec.Body.String(), "connection refused") {
 			t.Errorf("answer quotes a driver: %s", rec.Body)
@@ -599,7 +565,7 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 		body := autox3.BuildBody("msg-tmp-0004", autox3.MsgTypeReceptionCreate, time.Now().UnixMilli(), []byte(`{}`),
 			[]byte(`{"receiveBaseId":1,"preCheckInfo":{"remark":"`+strings.Repeat("长", 40_000)+`"}}`), false, testSecret)
 		rec := f.post(t, autoX3Path, "application/json", body)
-		checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
+		checkRefusal(t, f, rec, "autox3", http.StatusServiceUnavailable, "unavailable", autox3.MsgTypeReceptionCreate,
 			"could not keep the callback durably; deliver again later")
 		if n := len(f.temporal.Calls()); n != 0 {
 			t.Errorf("%d workflow starts for a body too large to carry", n)
@@ -610,7 +576,7 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 func TestAutoX3Draining(t *testing.T) {
 	f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
 	rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-drn-0001"))
-	checkAutoX3Refusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
+	checkRefusal(t, f, rec, "autox3", http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
 	if n := len(f.temporal.Calls()); n != 0 {
 		t.Errorf("ExecuteWorkflow called %d times while draining", n)
 	}

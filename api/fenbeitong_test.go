@@ -55,30 +55,6 @@ func checkFenbeitongOK(t testing.TB, rec *httptest.ResponseRecorder) {
 	}
 }
 
-// checkFenbeitongRefusal checks the status, the answer, that nothing was
-// started (unless the engine itself failed) and that the refusal was counted.
-func checkFenbeitongRefusal(t *testing.T, f *fixture, rec *httptest.ResponseRecorder, status int, outcome, eventType, msg string) {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status = %d %s, want %d", rec.Code, rec.Body, status)
-	}
-	r := decodeFenbeitong(t, rec)
-	if *r.Code == 0 || *r.Code != status {
-		t.Errorf("answer code = %d, want non-zero %d", *r.Code, status)
-	}
-	if !strings.Contains(*r.Msg, msg) {
-		t.Errorf("msg = %q, want it to contain %q", *r.Msg, msg)
-	}
-	assertNoneOf(t, "answer", rec.Body.String(), append([]string{testToken}, fenbeitongPersonal...)...)
-	if n := len(f.temporal.Calls()); n != 0 && status != http.StatusServiceUnavailable {
-		t.Errorf("ExecuteWorkflow called %d times for a refused push", n)
-	}
-	labels := map[string]string{"vendor": "fenbeitong", "event_type": eventType, "outcome": outcome}
-	if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
-		t.Errorf("callbacks_total%v = %v, want 1", labels, got)
-	}
-}
-
 func TestFenbeitongAcceptsSample(t *testing.T) {
 	f := newFixture(t, testConfig(t, nil))
 	body := sampleFenbeitong("FBT-CAR-0001", 700)
@@ -223,7 +199,7 @@ func TestFenbeitongRefusals(t *testing.T) {
 				ct = "application/json"
 			}
 			rec := f.post(t, target, ct, tt.body)
-			checkFenbeitongRefusal(t, f, rec, tt.status, tt.outcome, "unknown", tt.msg)
+			checkRefusal(t, f, rec, "fenbeitong", tt.status, tt.outcome, "unknown", tt.msg)
 		})
 	}
 }
@@ -246,7 +222,7 @@ func TestFenbeitongBodyLimit(t *testing.T) {
 	body := sampleFenbeitong("FBT-CAR-0005", 700)
 	over := append(bytes.Clone(body), bytes.Repeat([]byte("\n"), 1<<20+1-len(body))...)
 	rec := f.post(t, fenbeitongPath, "application/json", over)
-	checkFenbeitongRefusal(t, f, rec, http.StatusRequestEntityTooLarge, "too_large", "unknown",
+	checkRefusal(t, f, rec, "fenbeitong", http.StatusRequestEntityTooLarge, "too_large", "unknown",
 		"body of 1048577 bytes is over the limit of 1048576 bytes")
 
 	// Chunked, without Content-Length.
@@ -299,12 +275,12 @@ func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Store = closedStore(t) })
 		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "car", "could not keep the callback durably; deliver again later")
+		checkRefusal(t, f, rec, "fenbeitong", http.StatusServiceUnavailable, "unavailable", "car", "could not keep the callback durably; deliver again later")
 	})
 	t.Run("draining", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
+		checkRefusal(t, f, rec, "fenbeitong", http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
 		if n := len(f.temporal.Calls()); n != 0 {
 			t.Errorf("ExecuteWorkflow called %d times while draining", n)
 		}
@@ -364,7 +340,7 @@ func TestFenbeitongSourceAddress(t *testing.T) {
 				checkFenbeitongOK(t, rec)
 				return
 			}
-			checkFenbeitongRefusal(t, f, rec, http.StatusForbidden, "forbidden", "unknown",
+			checkRefusal(t, f, rec, "fenbeitong", http.StatusForbidden, "forbidden", "unknown",
 				"source address is not in FENBEITONG_ALLOWED_IPS")
 		})
 	}
@@ -372,7 +348,7 @@ func TestFenbeitongSourceAddress(t *testing.T) {
 	t.Run("the token is checked before the address", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, map[string]string{"FENBEITONG_ALLOWED_IPS": allowList}))
 		rec := f.post(t, "/webhooks/fenbeitong?token=wrong", "application/json", sampleFenbeitong("FBT-CAR-0007", 700))
-		checkFenbeitongRefusal(t, f, rec, http.StatusUnauthorized, "unauthorized", "unknown", "token query parameter does not match")
+		checkRefusal(t, f, rec, "fenbeitong", http.StatusUnauthorized, "unauthorized", "unknown", "token query parameter does not match")
 	})
 	t.Run("no allow-list accepts any address", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil))

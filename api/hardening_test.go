@@ -59,15 +59,7 @@ func readAnswer(t *testing.T, conn net.Conn, br *bufio.Reader, limit time.Durati
 		t.Fatalf("no answer within %s: %v", limit, err)
 	}
 	defer resp.Body.Close()
-	rec := httptest.NewRecorder()
-	rec.Code = resp.StatusCode
-	for k, v := range resp.Header {
-		rec.Header()[k] = v
-	}
-	if _, err := io.Copy(rec.Body, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return recorded(t, resp)
 }
 
 // assertClosed fails unless the server closes conn within limit.
@@ -340,15 +332,7 @@ func postTo(t *testing.T, url string, body []byte) *httptest.ResponseRecorder {
 		t.Fatalf("POST %s: %v", url, err)
 	}
 	defer resp.Body.Close()
-	rec := httptest.NewRecorder()
-	rec.Code = resp.StatusCode
-	for k, v := range resp.Header {
-		rec.Header()[k] = v
-	}
-	if _, err := io.Copy(rec.Body, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return recorded(t, resp)
 }
 
 // gauge returns the value of the unlabelled gauge name.

@@ -182,24 +182,7 @@ type autoX3Reply struct {
 // fields of the vendor's shape, data being null.
 func decodeAutoX3(t testing.TB, rec *httptest.ResponseRecorder) autoX3Reply {
 	t.Helper()
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("Content-Type = %q, want application/json", ct)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(rec.Body.Bytes(), &fields); err != nil {
-		t.Fatalf("answer is not a JSON object: %v: %s", err, rec.Body)
-	}
-	if len(fields) != 3 {
-		t.Fatalf("answer has fields %v, want data, errorInfo and status: %s", keys(fields), rec.Body)
-	}
-	var r autoX3Reply
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-		t.Fatalf("decode answer: %v", err)
-	}
-	if string(r.Data) != "null" || r.ErrorInfo == nil || r.Status == nil {
-		t.Fatalf("answer %s lacks data:null, errorInfo or status", rec.Body)
-	}
-	return r
+	return decodeReply[autoX3Reply](t, rec, "data", "errorInfo", "status")
 }
 
 // fenbeitongReply is Fenbeitong's answer shape.
@@ -209,7 +192,16 @@ type fenbeitongReply struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// decodeFenbeitong decodes a Fenbeitong answer and checks it has exactly
+// the three fields of the vendor's shape, data being null.
 func decodeFenbeitong(t testing.TB, rec *httptest.ResponseRecorder) fenbeitongReply {
+	t.Helper()
+	return decodeReply[fenbeitongReply](t, rec, "code", "msg", "data")
+}
+
+// decodeReply decodes a vendor's JSON answer into R after checking it has
+// exactly the members named: data null, every other one present and not null.
+func decodeReply[R any](t testing.TB, rec *httptest.ResponseRecorder, members ...string) R {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type = %q, want application/json", ct)
@@ -218,17 +210,77 @@ func decodeFenbeitong(t testing.TB, rec *httptest.ResponseRecorder) fenbeitongRe
 	if err := json.Unmarshal(rec.Body.Bytes(), &fields); err != nil {
 		t.Fatalf("answer is not a JSON object: %v: %s", err, rec.Body)
 	}
-	if len(fields) != 3 {
-		t.Fatalf("answer has fields %v, want code, msg and data: %s", keys(fields), rec.Body)
+	if len(fields) != len(members) {
+		t.Fatalf("answer has fields %v, want %v: %s", keys(fields), members, rec.Body)
 	}
-	var r fenbeitongReply
+	for _, m := range members {
+		v, ok := fields[m]
+		if !ok || (string(v) == "null") != (m == "data") {
+			t.Fatalf("answer %s lacks data:null or a non-null %s (want the fields %v)", rec.Body, m, members)
+		}
+	}
+	var r R
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		t.Fatalf("decode answer: %v", err)
 	}
-	if string(r.Data) != "null" || r.Code == nil || r.Msg == nil {
-		t.Fatalf("answer %s lacks code, msg or data:null", rec.Body)
-	}
 	return r
+}
+
+// checkRefusal checks a refusal of a vendor's callback: the HTTP status and
+// the same code in the vendor's answer, whose reason contains reason and no
+// personal data or secret; that nothing was started (unless the engine
+// itself failed); and that it was counted once under eventType and outcome,
+// and not as a duplicate.
+func checkRefusal(t *testing.T, f *fixture, rec *httptest.ResponseRecorder, vendor string, status int, outcome, eventType, reason string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status = %d %s, want %d", rec.Code, rec.Body, status)
+	}
+	var code int
+	var got string
+	var private []string
+	switch vendor {
+	case "autox3":
+		r := decodeAutoX3(t, rec)
+		code, got, private = *r.Status, *r.ErrorInfo, autoX3Personal
+	case "fenbeitong":
+		r := decodeFenbeitong(t, rec)
+		code, got, private = *r.Code, *r.Msg, append([]string{testToken}, fenbeitongPersonal...)
+	default:
+		t.Fatalf("checkRefusal: no vendor %q", vendor)
+	}
+	if code == 0 || code != status {
+		t.Errorf("%s answer code = %d, want non-zero %d", vendor, code, status)
+	}
+	if !strings.Contains(got, reason) {
+		t.Errorf("%s answer reason = %q, want it to contain %q", vendor, got, reason)
+	}
+	assertNoneOf(t, "answer", rec.Body.String(), private...)
+	if n := len(f.temporal.Calls()); n != 0 && status != http.StatusServiceUnavailable {
+		t.Errorf("ExecuteWorkflow called %d times for a refused %s callback", n, vendor)
+	}
+	labels := map[string]string{"vendor": vendor, "event_type": eventType, "outcome": outcome}
+	if got := counter(t, f.metrics, "erpbridge_callbacks_total", labels); got != 1 {
+		t.Errorf("callbacks_total%v = %v, want 1", labels, got)
+	}
+	if got := counter(t, f.metrics, "erpbridge_callback_duplicates_total", map[string]string{"vendor": vendor}); got != 0 {
+		t.Errorf("callback_duplicates_total{%s} = %v, want 0", vendor, got)
+	}
+}
+
+// recorded copies an answer received over the network into a recorder, to
+// be checked as the router's own answers are.
+func recorded(t testing.TB, resp *http.Response) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	rec.Code = resp.StatusCode
+	for k, v := range resp.Header {
+		rec.Header()[k] = v
+	}
+	if _, err := io.Copy(rec.Body, resp.Body); err != nil {
+		t.Fatalf("read the answer: %v", err)
+	}
+	return rec
 }
 
 func keys(m map[string]json.RawMessage) []string {

@@ -22,14 +22,12 @@ import (
 // one record at the ERP, on both stores.
 func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
-		msgID := uuid.NewString()
-		rbid := uniqueID()
+		rc := newReception()
+		msgID, rbid, ext, wfID := rc.msgID, rc.rbid, rc.ext, rc.wfID
 		created := time.Now().Add(-time.Minute).UnixMilli()
-		s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, created, appSecret))
-		wfID := flow.EventWorkflowID("autox3", msgID)
+		s.mustAccept("/webhooks/autox3", rc.body(created))
 		s.mustResult(wfID, string(models.EventSynced))
 
-		ext := strconv.FormatInt(rbid, 10)
 		var ev models.InboundEvent
 		if err := s.db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
 			t.Fatalf("inbound event row: %v", err)
@@ -59,11 +57,7 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 			}
 		}
 
-		recs := s.records("reception_order", ext)
-		if len(recs) != 1 {
-			t.Fatalf("ERP has %d records for the order, want 1", len(recs))
-		}
-		r := recs[0]
+		r := s.oneRecord("reception_order", ext)
 		if r.Source != "autox3" || r.Version != created || !r.OccurredAt.Equal(time.UnixMilli(created)) {
 			t.Fatalf("ERP record = %+v", r)
 		}
@@ -193,11 +187,10 @@ func TestAutoX3EveryMessageType(t *testing.T) {
 // one workflow, one set of rows, one ERP record, every delivery answered 0.
 func TestAutoX3ConcurrentRedeliveries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
-		msgID := uuid.NewString()
-		rbid := uniqueID()
-		body := autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret)
+		r := newReception()
+		msgID, rbid, wfID := r.msgID, r.rbid, r.wfID
+		body := r.body(time.Now().UnixMilli())
 		parallel(5, func(int) { s.mustAccept("/webhooks/autox3", body) })
-		wfID := flow.EventWorkflowID("autox3", msgID)
 		s.mustResult(wfID, string(models.EventSynced))
 		s.mustAccept("/webhooks/autox3", body) // after the run closed
 
@@ -214,9 +207,7 @@ func TestAutoX3ConcurrentRedeliveries(t *testing.T) {
 		if events != 1 || orders != 1 {
 			t.Fatalf("%d event rows and %d order rows, want 1 and 1", events, orders)
 		}
-		if recs := s.records("reception_order", strconv.FormatInt(rbid, 10)); len(recs) != 1 {
-			t.Fatalf("ERP has %d records, want 1", len(recs))
-		}
+		s.oneRecord("reception_order", r.ext)
 		_, metricsText := s.get("/metrics")
 		if !strings.Contains(metricsText, `erpbridge_callback_duplicates_total{vendor="autox3"} 5`) {
 			t.Fatalf("duplicates metric does not count 5 redeliveries")
@@ -262,9 +253,7 @@ func TestAutoX3FlakyERPExactlyOnce(t *testing.T) {
 		}
 		for i := range n {
 			s.mustResult(flow.EventWorkflowID("autox3", ids[i]), string(models.EventSynced))
-			if recs := s.records("reception_order", strconv.FormatInt(rbids[i], 10)); len(recs) != 1 {
-				t.Fatalf("order %d has %d ERP records, want exactly 1", rbids[i], len(recs))
-			}
+			s.oneRecord("reception_order", strconv.FormatInt(rbids[i], 10))
 		}
 		st := s.sim.Stats()
 		if st.FailedInjected == 0 || st.Accepted != n {

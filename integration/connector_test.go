@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,28 +37,12 @@ func (s *stack) startWorker(change func(*config.Config)) (stop func()) {
 	if change != nil {
 		change(&cfg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // its /metrics
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: s.log, DB: s.db, Temporal: s.c, Listener: ln})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, false, true) }()
+	_, stopBridge := startBridge(s.t, app.BridgeDeps{Config: cfg, Logger: s.log, DB: s.db, Temporal: s.c}, false, true, time.Minute)
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					s.t.Errorf("worker stopped with %v", err)
-				}
-			case <-time.After(time.Minute):
-				s.t.Errorf("worker did not stop within a minute")
+			if err := stopBridge(); err != nil {
+				s.t.Errorf("worker stopped with %v", err)
 			}
 		})
 	}

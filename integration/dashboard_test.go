@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
@@ -36,8 +35,8 @@ func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 
 	// An AutoX3 callback that syncs and is redelivered, a Fenbeitong push the
 	// ERP rejects, a forged callback.
-	msgID := uuid.NewString()
-	body := autox3.SampleReceptionBody(msgID, uniqueID(), time.Now().UnixMilli(), appSecret)
+	r := newReception()
+	body := r.body(time.Now().UnixMilli())
 	s.mustAccept("/webhooks/autox3", body)
 	orderID := randHex(12)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{orderID}}); err != nil {
@@ -45,7 +44,7 @@ func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 	}
 	s.mustAccept(fbtPath(), fbtBody(orderID, 700, time.Now()))
 	s.post("/webhooks/autox3", autox3.SampleReceptionBody(uuid.NewString(), uniqueID(), time.Now().UnixMilli(), "not-the-secret"))
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
+	s.mustResult(r.wfID, string(models.EventSynced))
 	s.mustAccept("/webhooks/autox3", body)
 	testenv.Eventually(t, "the Fenbeitong order parked", time.Minute, func() error {
 		ids, err := s.list(`SyncStatus = "rejected"`)

@@ -64,11 +64,7 @@ func TestFenbeitongPushLandsExactly(t *testing.T) {
 			t.Errorf("%d price detail rows, want 2", details)
 		}
 
-		recs := s.records("car_order", orderID)
-		if len(recs) != 1 {
-			t.Fatalf("ERP has %d records, want 1", len(recs))
-		}
-		r := recs[0]
+		r := s.oneRecord("car_order", orderID)
 		raw := string(r.Data)
 		if r.Source != "fenbeitong" || !strings.Contains(raw, `"14.16"`) || strings.Contains(raw, "14.159") {
 			t.Fatalf("ERP record source %s data %s", r.Source, raw)
@@ -134,9 +130,7 @@ func TestFenbeitongConcurrentRedeliveries(t *testing.T) {
 			}
 			return nil
 		})
-		if recs := s.records("car_order", orderID); len(recs) != 1 {
-			t.Fatalf("ERP has %d records, want 1", len(recs))
-		}
+		s.oneRecord("car_order", orderID)
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
+	"github.com/google/uuid"
+
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp"
@@ -44,6 +47,7 @@ import (
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, stopTryton) }
@@ -163,30 +167,8 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln, Vendors: o.vendors})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, true, !o.noWorker) }()
-	var stopOnce sync.Once
-	var stopErr error
-	shutdown := func() error {
-		stopOnce.Do(func() {
-			cancel()
-			select {
-			case stopErr = <-done:
-			case <-time.After(30 * time.Second):
-				stopErr = errors.New("bridge did not stop within 30s")
-			}
-		})
-		return stopErr
-	}
+	addr, shutdown := startBridge(t, app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Vendors: o.vendors},
+		true, !o.noWorker, 30*time.Second)
 	t.Cleanup(func() {
 		if err := shutdown(); err != nil {
 			t.Errorf("bridge stopped with error: %v", err)
@@ -194,7 +176,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		c.Close()
 		raw.Close()
 	})
-	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + ln.Addr().String(), c: c, raw: raw, keyring: keyring,
+	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + addr, c: c, raw: raw, keyring: keyring,
 		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown, log: log}
 	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
@@ -204,6 +186,45 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		return nil
 	})
 	return s
+}
+
+// startBridge builds a bridge from deps on a loopback listener of its own
+// (its API, or the worker's /metrics) and runs its API, its worker or both
+// until stop is called. stop cancels the run as SIGTERM does and returns how
+// it ended, or an error when it has not ended within limit (0: no limit);
+// it may be called more than once. addr is the listener's address.
+func startBridge(t testing.TB, deps app.BridgeDeps, api, worker bool, limit time.Duration) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Listener = ln
+	b, err := app.NewBridge(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, api, worker) }()
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			var timeout <-chan time.Time // nil: no limit
+			if limit > 0 {
+				timeout = time.After(limit)
+			}
+			select {
+			case stopErr = <-done:
+			case <-timeout:
+				stopErr = fmt.Errorf("bridge did not stop within %s", limit)
+			}
+		})
+		return stopErr
+	}
+	return ln.Addr().String(), stop
 }
 
 // post sends a callback body and returns the HTTP status and the decoded JSON answer.
@@ -224,8 +245,13 @@ func (s *stack) post(path string, body []byte) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func (s *stack) get(path string) (int, string) {
-	resp, err := http.Get(s.apiURL + path)
+// get GETs a path of the stack's API and returns the status and the body.
+func (s *stack) get(path string) (int, string) { return getURL(s.apiURL + path) }
+
+// getURL GETs url and returns the status and the body (0 and the error when
+// nothing answered).
+func getURL(url string) (int, string) {
+	resp, err := http.Get(url)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -317,6 +343,50 @@ type flowResult struct {
 // records are the ERP simulator's accepted records for one external id, in acceptance order.
 func (s *stack) records(kind, externalID string) []erpsim.Entry {
 	return s.sim.Records("", kind, externalID)
+}
+
+// oneRecord requires the ERP simulator to hold exactly one record of kind
+// for the external id, and returns it.
+func (s *stack) oneRecord(kind, externalID string) erpsim.Entry {
+	s.t.Helper()
+	recs := s.records(kind, externalID)
+	if len(recs) != 1 {
+		s.t.Fatalf("ERP has %d %s records for %s, want 1", len(recs), kind, externalID)
+	}
+	return recs[0]
+}
+
+// reception is one AutoX3 reception order callback of a test: its message
+// id, its order and the workflows it leads to.
+type reception struct {
+	msgID    string
+	rbid     int64  // the order's receiveBaseId
+	ext      string // rbid in decimal: the record's external id
+	wfID     string // the event workflow's id
+	recordID string // the record workflow's id
+}
+
+// newReception is a fresh reception order, not posted yet.
+func newReception() reception {
+	msgID, rbid := uuid.NewString(), uniqueID()
+	ext := strconv.FormatInt(rbid, 10)
+	return reception{msgID: msgID, rbid: rbid, ext: ext,
+		wfID: flow.EventWorkflowID("autox3", msgID), recordID: flow.RecordWorkflowID("autox3", "reception_order", ext)}
+}
+
+// body is the callback AutoX3 sends for r, created at createdMs (Unix
+// milliseconds) and signed with the stacks' app secret.
+func (r reception) body(createdMs int64) []byte {
+	return autox3.SampleReceptionBody(r.msgID, r.rbid, createdMs, appSecret)
+}
+
+// acceptReception posts a fresh reception order created now and requires
+// AutoX3's "accepted" answer.
+func (s *stack) acceptReception() reception {
+	s.t.Helper()
+	r := newReception()
+	s.mustAccept("/webhooks/autox3", r.body(time.Now().UnixMilli()))
+	return r
 }
 
 // count counts workflows matching a visibility query on this stack's task queue.
@@ -438,22 +508,11 @@ func decodeInput(s *stack, payloads *commonpb.Payloads) (flow.EventInput, error)
 // rolled back as a killed process's would be.
 func (s *stack) addAPI() (url string, stop func()) {
 	s.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b, err := app.NewBridge(app.BridgeDeps{Config: s.cfg, DB: s.db, Temporal: s.c, Listener: ln,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, true, false) }()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
+	addr, stopBridge := startBridge(s.t, app.BridgeDeps{Config: s.cfg, DB: s.db, Temporal: s.c,
+		Logger: slog.New(slog.DiscardHandler)}, true, false, 0)
+	stop = func() { _ = stopBridge() }
 	s.t.Cleanup(stop)
-	url = "http://" + ln.Addr().String()
+	url = "http://" + addr
 	testenv.Eventually(s.t, "second api ready", 30*time.Second, func() error {
 		resp, err := http.Get(url + "/healthz")
 		if err != nil {

@@ -6,19 +6,15 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
-	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
 // storeOutage is how long the database is down in TestStoreOutageCostsNoCallback
@@ -56,15 +52,15 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 	var results []sent
 	var wg sync.WaitGroup
 	post := func(url string, replica int) {
-		rb := uniqueID()
-		body := autox3.SampleReceptionBody(uuid.NewString(), rb, time.Now().UnixMilli(), appSecret)
+		r := newReception()
+		body := r.body(time.Now().UnixMilli())
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			start := time.Now()
 			code := postOnce(url+"/webhooks/autox3", body)
 			mu.Lock()
-			results = append(results, sent{ext: strconv.FormatInt(rb, 10), code: code, elapsed: time.Since(start), replica: replica})
+			results = append(results, sent{ext: r.ext, code: code, elapsed: time.Since(start), replica: replica})
 			mu.Unlock()
 		}()
 	}
@@ -201,14 +197,4 @@ func postOnce(url string, body []byte) int {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
-}
-
-func getURL(url string) (int, string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }

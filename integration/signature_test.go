@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
-	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
 // An authentic AutoX3 callback pretty-printed on its way, signed over its
@@ -21,16 +16,14 @@ import (
 // once, a redelivery labelled with Java's default media type included.
 func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
 	s := newStack(t, "mysql")
-	msgID := uuid.NewString()
-	rbid := uniqueID()
+	r := newReception()
 	created := time.Now().Add(-time.Minute).UnixMilli()
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, autox3.SampleReceptionBody(msgID, rbid, created, appSecret), "", "    "); err != nil {
+	if err := json.Indent(&pretty, r.body(created), "", "    "); err != nil {
 		t.Fatal(err)
 	}
 	s.mustAccept("/webhooks/autox3", pretty.Bytes())
-	wfID := flow.EventWorkflowID("autox3", msgID)
-	s.mustResult(wfID, string(models.EventSynced))
+	s.mustResult(r.wfID, string(models.EventSynced))
 
 	// The redelivery, as Java's HttpURLConnection sends it without a Content-Type set.
 	resp, err := http.Post(s.apiURL+"/webhooks/autox3", "application/x-www-form-urlencoded", bytes.NewReader(pretty.Bytes()))
@@ -42,16 +35,12 @@ func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
 		t.Fatalf("redelivery answered %d", resp.StatusCode)
 	}
 
-	ext := strconv.FormatInt(rbid, 10)
-	recs := s.records("reception_order", ext)
-	if len(recs) != 1 {
-		t.Fatalf("ERP has %d records for the order, want exactly 1", len(recs))
-	}
-	if r := recs[0]; r.Source != "autox3" || r.Version != created {
-		t.Fatalf("ERP record = %+v", r)
+	ext := r.ext
+	if rec := s.oneRecord("reception_order", ext); rec.Source != "autox3" || rec.Version != created {
+		t.Fatalf("ERP record = %+v", rec)
 	}
 	var ev models.InboundEvent
-	if err := s.db.Where("vendor = ? AND event_key = ?", "autox3", msgID).Take(&ev).Error; err != nil {
+	if err := s.db.Where("vendor = ? AND event_key = ?", "autox3", r.msgID).Take(&ev).Error; err != nil {
 		t.Fatalf("inbound event row: %v", err)
 	}
 	if ev.SyncStatus != models.EventSynced || ev.ExternalID != ext {
@@ -61,7 +50,7 @@ func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
 		t.Fatal("the stored body is not the body as received")
 	}
 	var n int64
-	s.db.Model(&models.InboundEvent{}).Where("event_key = ?", msgID).Count(&n)
+	s.db.Model(&models.InboundEvent{}).Where("event_key = ?", r.msgID).Count(&n)
 	if n != 1 {
 		t.Fatalf("%d inbound event rows, want 1", n)
 	}

@@ -98,11 +98,7 @@ func TestThirdVendorEndToEnd(t *testing.T) {
 	}
 	s.mustResult(flow.EventWorkflowID("acme", "m-"+orderID), string(models.EventSynced))
 
-	recs := s.records("acme_order", orderID)
-	if len(recs) != 1 {
-		t.Fatalf("ERP has %d acme records, want 1", len(recs))
-	}
-	rec := recs[0]
+	rec := s.oneRecord("acme_order", orderID)
 	if rec.Source != "acme" || rec.OccurredAt.Format(time.RFC3339) != "2025-12-31T19:00:00-05:00" || string(rec.Data) != `{"amount":"12.340"}` {
 		t.Fatalf("ERP record %s %s %s", rec.Source, rec.OccurredAt.Format(time.RFC3339), rec.Data)
 	}

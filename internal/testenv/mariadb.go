@@ -121,33 +121,31 @@ func (m *MariaDB) Start() {
 // and waits until its port is closed.
 func (m *MariaDB) Kill() {
 	m.t.Helper()
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd = nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
+	if !m.kill() {
 		m.t.Fatal("mariadbd did not die within 30s of SIGKILL")
 	}
 }
 
-func (m *MariaDB) stop() {
+// stop kills the server, if it runs, when the test ends.
+func (m *MariaDB) stop() { m.kill() }
+
+// kill sends SIGKILL to the server's process group and waits up to 30 s for
+// it to exit; it reports false when it did not. A server not running is
+// left alone.
+func (m *MariaDB) kill() bool {
 	m.mu.Lock()
 	cmd, exited := m.cmd, m.exited
 	m.cmd = nil
 	m.mu.Unlock()
 	if cmd == nil {
-		return
+		return true
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	select {
 	case <-exited:
+		return true
 	case <-time.After(30 * time.Second):
+		return false
 	}
 }
 

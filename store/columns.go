@@ -116,13 +116,15 @@ var (
 	nullDecimalType = reflect.TypeFor[decimal.NullDecimal]()
 )
 
-// fitDecimals checks every decimal of rows (a slice of model) against the
-// precision and scale of its column. A value that does not fit is set to
-// NULL (it could only be rounded or refused by the database), and a warning
-// names the table, column and row; the record's data keeps the value
-// exactly. It returns the warnings, or an error for a column that cannot be
-// NULL.
-func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
+// rowCheck checks row i of a slice of models for one field, and may change
+// the row: it returns a warning ("" when the row is fine) or an error that
+// ends the check.
+type rowCheck func(i int, row reflect.Value) (warning string, err error)
+
+// fitColumns parses model and runs the check that fieldCheck returns for a
+// field (nil: the field needs none) on every row of rows, a slice of model.
+// It returns the warnings in field order, then row order.
+func fitColumns(db *gorm.DB, model, rows any, fieldCheck func(sch *schema.Schema, f *schema.Field) rowCheck) ([]string, error) {
 	rv := reflect.ValueOf(rows)
 	if rows == nil || rv.Kind() != reflect.Slice || rv.Len() == 0 {
 		return nil, nil
@@ -132,17 +134,41 @@ func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
 		return nil, fmt.Errorf("parse %T: %w", model, err)
 	}
 	var warnings []string
-	ctx := context.Background()
 	for _, f := range stmt.Schema.Fields {
-		if f.FieldType != decimalType && f.FieldType != decimalPtrType && f.FieldType != nullDecimalType {
-			continue
-		}
-		precision, scale, ok := models.DecimalSize(string(f.DataType))
-		if !ok {
+		check := fieldCheck(stmt.Schema, f)
+		if check == nil {
 			continue
 		}
 		for i := 0; i < rv.Len(); i++ {
-			row := reflect.Indirect(rv.Index(i))
+			w, err := check(i, reflect.Indirect(rv.Index(i)))
+			if err != nil {
+				return nil, err
+			}
+			if w != "" {
+				warnings = append(warnings, w)
+			}
+		}
+	}
+	return warnings, nil
+}
+
+// fitDecimals checks every decimal of rows (a slice of model) against the
+// precision and scale of its column. A value that does not fit is set to
+// NULL (it could only be rounded or refused by the database), and a warning
+// names the table, column and row; the record's data keeps the value
+// exactly. It returns the warnings, or an error for a column that cannot be
+// NULL.
+func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
+	return fitColumns(db, model, rows, func(sch *schema.Schema, f *schema.Field) rowCheck {
+		if f.FieldType != decimalType && f.FieldType != decimalPtrType && f.FieldType != nullDecimalType {
+			return nil
+		}
+		precision, scale, ok := models.DecimalSize(string(f.DataType))
+		if !ok {
+			return nil
+		}
+		return func(i int, row reflect.Value) (string, error) {
+			ctx := context.Background()
 			v, zero := f.ValueOf(ctx, row)
 			var d decimal.Decimal
 			switch x := v.(type) {
@@ -150,30 +176,29 @@ func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
 				d = x
 			case *decimal.Decimal:
 				if x == nil {
-					continue
+					return "", nil
 				}
 				d = *x
 			case decimal.NullDecimal:
 				if !x.Valid {
-					continue
+					return "", nil
 				}
 				d = x.Decimal
 			}
 			if zero && f.FieldType == decimalType || models.DecimalFits(d, precision, scale) {
-				continue
+				return "", nil
 			}
 			if f.FieldType == decimalType {
-				return nil, fmt.Errorf("%s.%s row %d: the value does not fit DECIMAL(%d,%d) and the column cannot be NULL",
-					stmt.Schema.Table, f.DBName, i, precision, scale)
+				return "", fmt.Errorf("%s.%s row %d: the value does not fit DECIMAL(%d,%d) and the column cannot be NULL",
+					sch.Table, f.DBName, i, precision, scale)
 			}
 			if err := f.Set(ctx, row, nil); err != nil {
-				return nil, fmt.Errorf("clear %s.%s: %w", stmt.Schema.Table, f.DBName, err)
+				return "", fmt.Errorf("clear %s.%s: %w", sch.Table, f.DBName, err)
 			}
-			warnings = append(warnings, fmt.Sprintf("%s.%s (row %d): has more digits than DECIMAL(%d,%d) holds; stored NULL there, kept exactly in the record's data",
-				stmt.Schema.Table, f.DBName, i, precision, scale))
+			return fmt.Sprintf("%s.%s (row %d): has more digits than DECIMAL(%d,%d) holds; stored NULL there, kept exactly in the record's data",
+				sch.Table, f.DBName, i, precision, scale), nil
 		}
-	}
-	return warnings, nil
+	})
 }
 
 // fitText makes the text of rows fit their VARCHAR columns: a value longer
@@ -183,39 +208,28 @@ func fitDecimals(db *gorm.DB, model, rows any) ([]string, error) {
 // text has MEDIUMTEXT columns, and the keys of rows are bounded by the
 // vendors' decoders, so a key column too short is an error, not a cut.
 func fitText(db *gorm.DB, model, rows any) ([]string, error) {
-	rv := reflect.ValueOf(rows)
-	if rows == nil || rv.Kind() != reflect.Slice || rv.Len() == 0 {
-		return nil, nil
-	}
-	stmt := &gorm.Statement{DB: db}
-	if err := stmt.Parse(model); err != nil {
-		return nil, fmt.Errorf("parse %T: %w", model, err)
-	}
-	var warnings []string
-	ctx := context.Background()
-	for _, f := range stmt.Schema.Fields {
+	return fitColumns(db, model, rows, func(sch *schema.Schema, f *schema.Field) rowCheck {
 		if f.FieldType.Kind() != reflect.String || f.Size <= 0 || f.DBName == "" {
-			continue
+			return nil
 		}
-		for i := 0; i < rv.Len(); i++ {
-			row := reflect.Indirect(rv.Index(i))
+		return func(i int, row reflect.Value) (string, error) {
+			ctx := context.Background()
 			v, zero := f.ValueOf(ctx, row)
 			s, ok := v.(string)
 			if zero || !ok || utf8.RuneCountInString(s) <= f.Size {
-				continue
+				return "", nil
 			}
-			if f.PrimaryKey || isIndexed(stmt.Schema, f) {
-				return nil, fmt.Errorf("%s.%s row %d: a key of %d characters does not fit its column of %d",
-					stmt.Schema.Table, f.DBName, i, utf8.RuneCountInString(s), f.Size)
+			if f.PrimaryKey || isIndexed(sch, f) {
+				return "", fmt.Errorf("%s.%s row %d: a key of %d characters does not fit its column of %d",
+					sch.Table, f.DBName, i, utf8.RuneCountInString(s), f.Size)
 			}
 			if err := f.Set(ctx, row, cutRunes(s, f.Size)); err != nil {
-				return nil, fmt.Errorf("cut %s.%s: %w", stmt.Schema.Table, f.DBName, err)
+				return "", fmt.Errorf("cut %s.%s: %w", sch.Table, f.DBName, err)
 			}
-			warnings = append(warnings, fmt.Sprintf("%s.%s (row %d): longer than its column's %d characters; stored cut to %d there, kept whole in the record's data",
-				stmt.Schema.Table, f.DBName, i, f.Size, f.Size))
+			return fmt.Sprintf("%s.%s (row %d): longer than its column's %d characters; stored cut to %d there, kept whole in the record's data",
+				sch.Table, f.DBName, i, f.Size, f.Size), nil
 		}
-	}
-	return warnings, nil
+	})
 }
 
 // isIndexed reports whether a field is part of an index of its table.

@@ -68,84 +68,81 @@ func newEnv(t *testing.T, a *Activities) *testsuite.TestActivityEnvironment {
 // is the newest, every revision bump is a newer version, and a replay of an
 // event changes nothing.
 func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
-			env := newEnv(t, a)
-			// A test activity environment is not safe for concurrent use:
-			// one per concurrent call, as a worker's slots would be.
-			envs := make([]*testsuite.TestActivityEnvironment, 12)
-			for i := range envs {
-				envs[i] = newEnv(t, a)
-			}
-			const n = 12
-			rbid := rand.Int64N(1_000_000_000)
-			base := time.Now().Add(-time.Hour).UnixMilli()
-			order := rand.Perm(n)
-			results := make([]flow.PersistResult, n)
-			var wg sync.WaitGroup
-			errs := make(chan error, n)
-			for i, k := range order {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					v, err := envs[i].ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
-					if err != nil {
-						errs <- err
-						return
-					}
-					if err := v.Get(&results[i]); err != nil {
-						errs <- err
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
-			var st models.RecordState
-			if err := db.Where("kind = ? AND external_id = ?", "reception_order", strconv.FormatInt(rbid, 10)).Take(&st).Error; err != nil {
-				t.Fatal(err)
-			}
-			if st.Version != base+n-1 {
-				t.Fatalf("stored version %d, want the newest %d", st.Version, base+n-1)
-			}
-			var applied int64
-			for _, r := range results {
-				if r.Applied {
-					applied++
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
+		env := newEnv(t, a)
+		// A test activity environment is not safe for concurrent use:
+		// one per concurrent call, as a worker's slots would be.
+		envs := make([]*testsuite.TestActivityEnvironment, 12)
+		for i := range envs {
+			envs[i] = newEnv(t, a)
+		}
+		const n = 12
+		rbid := rand.Int64N(1_000_000_000)
+		base := time.Now().Add(-time.Hour).UnixMilli()
+		order := rand.Perm(n)
+		results := make([]flow.PersistResult, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i, k := range order {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := envs[i].ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, k), rbid, base+int64(k)))
+				if err != nil {
+					errs <- err
+					return
 				}
+				if err := v.Get(&results[i]); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		var st models.RecordState
+		if err := db.Where("kind = ? AND external_id = ?", "reception_order", strconv.FormatInt(rbid, 10)).Take(&st).Error; err != nil {
+			t.Fatal(err)
+		}
+		if st.Version != base+n-1 {
+			t.Fatalf("stored version %d, want the newest %d", st.Version, base+n-1)
+		}
+		var applied int64
+		for _, r := range results {
+			if r.Applied {
+				applied++
 			}
-			if applied != st.Revision {
-				t.Fatalf("%d events applied but revision is %d", applied, st.Revision)
-			}
-			var order1 models.InboundEvent
-			db.Where("event_key = ?", fmt.Sprintf("m-%d-%d", rbid, n-1)).Take(&order1)
-			if !order1.Applied {
-				t.Fatal("the newest event is not marked applied")
-			}
-			var rows int64
-			db.Table("autox3_reception_orders").Where("receive_base_id = ? AND version = ?", rbid, base+n-1).Count(&rows)
-			if rows != 1 {
-				t.Fatal("normalised rows do not hold the newest state")
-			}
+		}
+		if applied != st.Revision {
+			t.Fatalf("%d events applied but revision is %d", applied, st.Revision)
+		}
+		var order1 models.InboundEvent
+		db.Where("event_key = ?", fmt.Sprintf("m-%d-%d", rbid, n-1)).Take(&order1)
+		if !order1.Applied {
+			t.Fatal("the newest event is not marked applied")
+		}
+		var rows int64
+		db.Table("autox3_reception_orders").Where("receive_base_id = ? AND version = ?", rbid, base+n-1).Count(&rows)
+		if rows != 1 {
+			t.Fatal("normalised rows do not hold the newest state")
+		}
 
-			// Replaying an event answers as the first time and writes nothing.
-			again, err := env.ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r flow.PersistResult
-			_ = again.Get(&r)
-			var events int64
-			db.Model(&models.InboundEvent{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&events)
-			if !r.Applied || r.Revision != order1.Revision || events != n {
-				t.Fatalf("replay answered %+v with %d events stored", r, events)
-			}
-		})
-	}
+		// Replaying an event answers as the first time and writes nothing.
+		again, err := env.ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r flow.PersistResult
+		_ = again.Get(&r)
+		var events int64
+		db.Model(&models.InboundEvent{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&events)
+		if !r.Applied || r.Revision != order1.Revision || events != n {
+			t.Fatalf("replay answered %+v with %d events stored", r, events)
+		}
+	})
 }
 
 // Content that fails validation is a non-retryable InvalidContent failure of
@@ -187,83 +184,80 @@ func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
 // SyncRecord sends the newest state once, classifies the ERP's answers and
 // records every attempt.
 func TestSyncRecordAgainstERP(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			sim, err := erpsim.New("", "tok")
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(sim.Handler())
-			defer srv.Close()
-			a := &Activities{Store: store.New(db), Vendors: testVendors(t), ERP: erp.NewClient(srv.URL, "tok", 5*time.Second)}
-			env := newEnv(t, a)
-			rbid := rand.Int64N(1_000_000_000)
-			ext := strconv.FormatInt(rbid, 10)
-			persist(t, env, a, receptionInput(t, a, "s-1", rbid, 1000))
-			in := flow.SyncInput{Vendor: "autox3", Kind: "reception_order", ExternalID: ext}
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		sim, err := erpsim.New("", "tok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim.Handler())
+		defer srv.Close()
+		a := &Activities{Store: store.New(db), Vendors: testVendors(t), ERP: erp.NewClient(srv.URL, "tok", 5*time.Second)}
+		env := newEnv(t, a)
+		rbid := rand.Int64N(1_000_000_000)
+		ext := strconv.FormatInt(rbid, 10)
+		persist(t, env, a, receptionInput(t, a, "s-1", rbid, 1000))
+		in := flow.SyncInput{Vendor: "autox3", Kind: "reception_order", ExternalID: ext}
 
-			// ERP down: a retryable error, the record stays pending.
-			_ = sim.SetFaults(erpsim.Faults{FailureRate: 1})
-			_, err = env.ExecuteActivity(a.SyncRecord, in)
-			var appErr *temporal.ApplicationError
-			if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
-				t.Fatalf("ERP 503 gave %v, want a retryable error", err)
-			}
-			// ERP rejects: non-retryable ERPRejected with the rejection as details.
-			_ = sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}, RejectReason: "no such customer"})
-			_, err = env.ExecuteActivity(a.SyncRecord, in)
-			if !errors.As(err, &appErr) || appErr.Type() != flow.ErrERPRejected || !appErr.NonRetryable() {
-				t.Fatalf("ERP 422 gave %v, want non-retryable %s", err, flow.ErrERPRejected)
-			}
-			var rej flow.Rejection
-			if err := appErr.Details(&rej); err != nil || rej.HTTPStatus != 422 || rej.Revision != 1 {
-				t.Fatalf("rejection details %+v (%v)", rej, err)
-			}
-			// The record workflow owns the outcome: the event's row says so.
-			wantEvent(t, db, "s-1", models.EventRejected, "no such customer")
-			// ERP fine: sent once; a second sync has nothing to send.
-			_ = sim.SetFaults(erpsim.Faults{})
-			res := syncOnce(t, env, a, in)
-			if !res.Sent || res.SyncedRevision != 1 {
-				t.Fatalf("sync result %+v", res)
-			}
-			wantEvent(t, db, "s-1", models.EventSynced, "")
-			if res := syncOnce(t, env, a, in); res.Sent {
-				t.Fatal("a synced record was sent again")
-			}
-			// A newer state is sent; the ERP's last record is the newest.
-			persist(t, env, a, receptionInput(t, a, "s-2", rbid, 2000))
-			wantEvent(t, db, "s-2", models.EventPending, "")
-			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 2000 {
-				t.Fatalf("newer state sync %+v", res)
-			}
-			wantEvent(t, db, "s-2", models.EventSynced, "")
-			wantEvent(t, db, "s-1", models.EventSynced, "")
-			// Two newer states before a send: the ERP gets the newest; the
-			// other event is superseded, never sent.
-			persist(t, env, a, receptionInput(t, a, "s-3", rbid, 3000))
-			persist(t, env, a, receptionInput(t, a, "s-4", rbid, 4000))
-			if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 4000 {
-				t.Fatalf("newest state sync %+v", res)
-			}
-			wantEvent(t, db, "s-3", models.EventSuperseded, "the ERP has revision 4")
-			wantEvent(t, db, "s-4", models.EventSynced, "")
-			recs := sim.Records("autox3", "reception_order", ext)
-			if len(recs) != 3 || recs[1].Version != 2000 || recs[2].Version != 4000 {
-				t.Fatalf("ERP records %d", len(recs))
-			}
-			var attempts []models.SyncAttempt
-			db.Where("external_id = ?", ext).Order("id").Find(&attempts)
-			outcomes := ""
-			for _, at := range attempts {
-				outcomes += string(at.Outcome) + " "
-			}
-			if outcomes != "retry rejected accepted accepted accepted " {
-				t.Fatalf("attempts recorded: %q", outcomes)
-			}
-		})
-	}
+		// ERP down: a retryable error, the record stays pending.
+		_ = sim.SetFaults(erpsim.Faults{FailureRate: 1})
+		_, err = env.ExecuteActivity(a.SyncRecord, in)
+		var appErr *temporal.ApplicationError
+		if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+			t.Fatalf("ERP 503 gave %v, want a retryable error", err)
+		}
+		// ERP rejects: non-retryable ERPRejected with the rejection as details.
+		_ = sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{ext}, RejectReason: "no such customer"})
+		_, err = env.ExecuteActivity(a.SyncRecord, in)
+		if !errors.As(err, &appErr) || appErr.Type() != flow.ErrERPRejected || !appErr.NonRetryable() {
+			t.Fatalf("ERP 422 gave %v, want non-retryable %s", err, flow.ErrERPRejected)
+		}
+		var rej flow.Rejection
+		if err := appErr.Details(&rej); err != nil || rej.HTTPStatus != 422 || rej.Revision != 1 {
+			t.Fatalf("rejection details %+v (%v)", rej, err)
+		}
+		// The record workflow owns the outcome: the event's row says so.
+		wantEvent(t, db, "s-1", models.EventRejected, "no such customer")
+		// ERP fine: sent once; a second sync has nothing to send.
+		_ = sim.SetFaults(erpsim.Faults{})
+		res := syncOnce(t, env, a, in)
+		if !res.Sent || res.SyncedRevision != 1 {
+			t.Fatalf("sync result %+v", res)
+		}
+		wantEvent(t, db, "s-1", models.EventSynced, "")
+		if res := syncOnce(t, env, a, in); res.Sent {
+			t.Fatal("a synced record was sent again")
+		}
+		// A newer state is sent; the ERP's last record is the newest.
+		persist(t, env, a, receptionInput(t, a, "s-2", rbid, 2000))
+		wantEvent(t, db, "s-2", models.EventPending, "")
+		if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 2000 {
+			t.Fatalf("newer state sync %+v", res)
+		}
+		wantEvent(t, db, "s-2", models.EventSynced, "")
+		wantEvent(t, db, "s-1", models.EventSynced, "")
+		// Two newer states before a send: the ERP gets the newest; the
+		// other event is superseded, never sent.
+		persist(t, env, a, receptionInput(t, a, "s-3", rbid, 3000))
+		persist(t, env, a, receptionInput(t, a, "s-4", rbid, 4000))
+		if res := syncOnce(t, env, a, in); !res.Sent || res.SentVersion != 4000 {
+			t.Fatalf("newest state sync %+v", res)
+		}
+		wantEvent(t, db, "s-3", models.EventSuperseded, "the ERP has revision 4")
+		wantEvent(t, db, "s-4", models.EventSynced, "")
+		recs := sim.Records("autox3", "reception_order", ext)
+		if len(recs) != 3 || recs[1].Version != 2000 || recs[2].Version != 4000 {
+			t.Fatalf("ERP records %d", len(recs))
+		}
+		var attempts []models.SyncAttempt
+		db.Where("external_id = ?", ext).Order("id").Find(&attempts)
+		outcomes := ""
+		for _, at := range attempts {
+			outcomes += string(at.Outcome) + " "
+		}
+		if outcomes != "retry rejected accepted accepted accepted " {
+			t.Fatalf("attempts recorded: %q", outcomes)
+		}
+	})
 }
 
 // MarkSkipped settles a rejected revision and records the decision.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/models"
@@ -71,56 +72,53 @@ func TestTimesAreMilliseconds(t *testing.T) {
 // Warnings of the decoder and of the store are kept with the event; a row
 // without any (one stored before the column existed) reads as none.
 func TestWarningsKeptWithTheEvent(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			st := store.New(db)
-			tooFine := decimal.RequireFromString("0." + "000000000000000000000000000000" + "1")
-			in := store.Inbound{Vendor: "v", EventKey: "k-1", EventType: "t", Body: []byte(`{}`), WorkflowID: "v:k-1", ReceivedAt: time.Now()}
-			_, ev, err := st.Persist(t.Context(), in, func([]byte) (*vendors.Event, error) {
-				return &vendors.Event{Vendor: "v", EventKey: "k-1", Kind: "thing", ExternalID: "1", Version: 1, OccurredAt: time.Now(),
-					Data:     map[string]string{},
-					Warnings: []string{"content.oilGauge: is over 100, which a percentage should not be; kept as sent"},
-					Tables: []vendors.Table{{Model: &models.FenbeitongPriceSummary{}, Match: map[string]any{"order_id": "1"},
-						Rows: []models.FenbeitongPriceSummary{{OrderID: "1", TotalPrice: decimal.NullDecimal{Decimal: tooFine, Valid: true},
-							CouponAmount: decimal.NewNullDecimal(decimal.RequireFromString("0.5"))}}}},
-				}, nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := []string{
-				"content.oilGauge: is over 100, which a percentage should not be; kept as sent",
-				"fenbeitong_price_summaries.total_price (row 0): has more digits than DECIMAL(65,30) holds; stored NULL there, kept exactly in the record's data",
-			}
-			if !reflect.DeepEqual(ev.Warnings, want) {
-				t.Fatalf("event warnings %q", ev.Warnings)
-			}
-			var row models.InboundEvent
-			if err := db.Take(&row).Error; err != nil {
-				t.Fatal(err)
-			}
-			var stored []string
-			if err := json.Unmarshal([]byte(row.Warnings), &stored); err != nil || !reflect.DeepEqual(stored, want) {
-				t.Fatalf("stored warnings %q (%v)", row.Warnings, err)
-			}
-			var sum models.FenbeitongPriceSummary
-			if err := db.Take(&sum).Error; err != nil {
-				t.Fatal(err)
-			}
-			if sum.TotalPrice.Valid || sum.CouponAmount.Decimal.String() != "0.5" {
-				t.Fatalf("summary %+v", sum)
-			}
-
-			if err := db.Exec("UPDATE inbound_events SET warnings = NULL").Error; err != nil {
-				t.Fatal(err)
-			}
-			row = models.InboundEvent{}
-			if err := db.Take(&row).Error; err != nil || row.Warnings != "" {
-				t.Fatalf("NULL warnings read as %q (%v)", row.Warnings, err)
-			}
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		st := store.New(db)
+		tooFine := decimal.RequireFromString("0." + "000000000000000000000000000000" + "1")
+		in := store.Inbound{Vendor: "v", EventKey: "k-1", EventType: "t", Body: []byte(`{}`), WorkflowID: "v:k-1", ReceivedAt: time.Now()}
+		_, ev, err := st.Persist(t.Context(), in, func([]byte) (*vendors.Event, error) {
+			return &vendors.Event{Vendor: "v", EventKey: "k-1", Kind: "thing", ExternalID: "1", Version: 1, OccurredAt: time.Now(),
+				Data:     map[string]string{},
+				Warnings: []string{"content.oilGauge: is over 100, which a percentage should not be; kept as sent"},
+				Tables: []vendors.Table{{Model: &models.FenbeitongPriceSummary{}, Match: map[string]any{"order_id": "1"},
+					Rows: []models.FenbeitongPriceSummary{{OrderID: "1", TotalPrice: decimal.NullDecimal{Decimal: tooFine, Valid: true},
+						CouponAmount: decimal.NewNullDecimal(decimal.RequireFromString("0.5"))}}}},
+			}, nil
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"content.oilGauge: is over 100, which a percentage should not be; kept as sent",
+			"fenbeitong_price_summaries.total_price (row 0): has more digits than DECIMAL(65,30) holds; stored NULL there, kept exactly in the record's data",
+		}
+		if !reflect.DeepEqual(ev.Warnings, want) {
+			t.Fatalf("event warnings %q", ev.Warnings)
+		}
+		var row models.InboundEvent
+		if err := db.Take(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		var stored []string
+		if err := json.Unmarshal([]byte(row.Warnings), &stored); err != nil || !reflect.DeepEqual(stored, want) {
+			t.Fatalf("stored warnings %q (%v)", row.Warnings, err)
+		}
+		var sum models.FenbeitongPriceSummary
+		if err := db.Take(&sum).Error; err != nil {
+			t.Fatal(err)
+		}
+		if sum.TotalPrice.Valid || sum.CouponAmount.Decimal.String() != "0.5" {
+			t.Fatalf("summary %+v", sum)
+		}
+
+		if err := db.Exec("UPDATE inbound_events SET warnings = NULL").Error; err != nil {
+			t.Fatal(err)
+		}
+		row = models.InboundEvent{}
+		if err := db.Take(&row).Error; err != nil || row.Warnings != "" {
+			t.Fatalf("NULL warnings read as %q (%v)", row.Warnings, err)
+		}
+	})
 }
 
 // legacyReceptionOrder is autox3_reception_orders before the production date

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
@@ -26,99 +28,95 @@ func receive(t *testing.T, st *store.Store, n int) {
 
 // Two relays at once take different callbacks, and together every one.
 func TestStartPendingSharesTheBacklog(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			st := store.New(open(t))
-			receive(t, st, 40)
-			var mu sync.Mutex
-			seen := map[string]int{}
-			var wg sync.WaitGroup
-			for range 2 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						n, err := st.StartPending(t.Context(), 7, time.Minute, func(b []store.Pending) []bool {
-							ok := make([]bool, len(b))
-							mu.Lock()
-							for i, p := range b {
-								seen[p.EventKey]++
-								ok[i] = true
-							}
-							mu.Unlock()
-							time.Sleep(5 * time.Millisecond) // a start takes a while; the other relay runs meanwhile
-							return ok
-						})
-						if err != nil {
-							t.Error(err)
-							return
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		st := store.New(db)
+		receive(t, st, 40)
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					n, err := st.StartPending(t.Context(), 7, time.Minute, func(b []store.Pending) []bool {
+						ok := make([]bool, len(b))
+						mu.Lock()
+						for i, p := range b {
+							seen[p.EventKey]++
+							ok[i] = true
 						}
-						if n == 0 {
-							return
-						}
+						mu.Unlock()
+						time.Sleep(5 * time.Millisecond) // a start takes a while; the other relay runs meanwhile
+						return ok
+					})
+					if err != nil {
+						t.Error(err)
+						return
 					}
-				}()
-			}
-			wg.Wait()
-			if len(seen) != 40 {
-				t.Fatalf("%d callbacks started, want 40", len(seen))
-			}
-			for k, n := range seen {
-				if n != 1 {
-					t.Errorf("%s handed over %d times", k, n)
+					if n == 0 {
+						return
+					}
 				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 40 {
+			t.Fatalf("%d callbacks started, want 40", len(seen))
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Errorf("%s handed over %d times", k, n)
 			}
-			if n, _, _ := st.Backlog(t.Context()); n != 0 {
-				t.Fatalf("backlog %d, want 0", n)
-			}
-		})
-	}
+		}
+		if n, _, _ := st.Backlog(t.Context()); n != 0 {
+			t.Fatalf("backlog %d, want 0", n)
+		}
+	})
 }
 
 // A failed start releases the claim at once; a relay that dies holding a
 // claim leaves its batch to another when the lease lapses.
 func TestStartPendingLeases(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			st := store.New(open(t))
-			receive(t, st, 3)
-			none := func(b []store.Pending) []bool { return make([]bool, len(b)) }
-			if n, err := st.StartPending(t.Context(), 10, time.Hour, none); err != nil || n != 3 {
-				t.Fatalf("first try: %d, %v", n, err)
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		st := store.New(db)
+		receive(t, st, 3)
+		none := func(b []store.Pending) []bool { return make([]bool, len(b)) }
+		if n, err := st.StartPending(t.Context(), 10, time.Hour, none); err != nil || n != 3 {
+			t.Fatalf("first try: %d, %v", n, err)
+		}
+		// Failed starts were released: the next try takes them again.
+		if n, err := st.StartPending(t.Context(), 10, time.Hour, none); err != nil || n != 3 {
+			t.Fatalf("after failed starts: %d, %v", n, err)
+		}
+		// A relay that dies inside start keeps its claim until the lease lapses.
+		ctx, cancel := context.WithCancel(t.Context())
+		func() {
+			defer func() { _ = recover() }()
+			_, _ = st.StartPending(ctx, 10, 300*time.Millisecond, func([]store.Pending) []bool { cancel(); panic("relay died") })
+		}()
+		if n, _ := st.StartPending(t.Context(), 10, time.Hour, none); n != 0 {
+			t.Fatalf("%d callbacks taken while another relay's lease runs, want 0", n)
+		}
+		time.Sleep(400 * time.Millisecond) // the lease itself is what is waited for
+		all := func(b []store.Pending) []bool {
+			ok := make([]bool, len(b))
+			for i := range ok {
+				ok[i] = true
 			}
-			// Failed starts were released: the next try takes them again.
-			if n, err := st.StartPending(t.Context(), 10, time.Hour, none); err != nil || n != 3 {
-				t.Fatalf("after failed starts: %d, %v", n, err)
-			}
-			// A relay that dies inside start keeps its claim until the lease lapses.
-			ctx, cancel := context.WithCancel(t.Context())
-			func() {
-				defer func() { _ = recover() }()
-				_, _ = st.StartPending(ctx, 10, 300*time.Millisecond, func([]store.Pending) []bool { cancel(); panic("relay died") })
-			}()
-			if n, _ := st.StartPending(t.Context(), 10, time.Hour, none); n != 0 {
-				t.Fatalf("%d callbacks taken while another relay's lease runs, want 0", n)
-			}
-			time.Sleep(400 * time.Millisecond) // the lease itself is what is waited for
-			all := func(b []store.Pending) []bool {
-				ok := make([]bool, len(b))
-				for i := range ok {
-					ok[i] = true
-				}
-				return ok
-			}
-			if n, err := st.StartPending(t.Context(), 10, time.Hour, all); err != nil || n != 3 {
-				t.Fatalf("after the lease lapsed: %d, %v", n, err)
-			}
-			if n, _, _ := st.Backlog(t.Context()); n != 0 {
-				t.Fatalf("backlog %d, want 0", n)
-			}
-			if _, ok, _ := st.Callback(t.Context(), "v", "k-1"); !ok {
-				t.Fatal("stored callback not found")
-			}
-			if v, k, ok := flow.ParseClaimCheck(flow.ClaimCheckFor("v", "k/1")); !ok || v != "v" || k != "k/1" {
-				t.Fatalf("claim check round trip: %q %q %v", v, k, ok)
-			}
-		})
-	}
+			return ok
+		}
+		if n, err := st.StartPending(t.Context(), 10, time.Hour, all); err != nil || n != 3 {
+			t.Fatalf("after the lease lapsed: %d, %v", n, err)
+		}
+		if n, _, _ := st.Backlog(t.Context()); n != 0 {
+			t.Fatalf("backlog %d, want 0", n)
+		}
+		if _, ok, _ := st.Callback(t.Context(), "v", "k-1"); !ok {
+			t.Fatal("stored callback not found")
+		}
+		if v, k, ok := flow.ParseClaimCheck(flow.ClaimCheckFor("v", "k/1")); !ok || v != "v" || k != "k/1" {
+			t.Fatalf("claim check round trip: %q %q %v", v, k, ok)
+		}
+	})
 }

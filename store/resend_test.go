@@ -52,99 +52,90 @@ func labels(t *testing.T, s *store.Store, f store.ResendFilter) []string {
 }
 
 func TestResendFilters(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			s := store.New(db)
-			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, models.RecordSynced, day)
-			resendRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, models.RecordSynced, day.Add(24*time.Hour))
-			resendRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, models.RecordSynced, day.Add(48*time.Hour))
-			resendRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, models.RecordSynced, day.Add(72*time.Hour))
-			resendRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, models.RecordPending, day.Add(72*time.Hour))
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		s := store.New(db)
+		day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 2, models.RecordSynced, day)
+		resendRow(t, db, "autox3", "reception_order", "2", 10, 1, 1, models.RecordSynced, day.Add(24*time.Hour))
+		resendRow(t, db, "autox3", "inspection_report", "1", 10, 1, 1, models.RecordSynced, day.Add(48*time.Hour))
+		resendRow(t, db, "fenbeitong", "car_order", "X-1", 10, 3, 3, models.RecordSynced, day.Add(72*time.Hour))
+		resendRow(t, db, "fenbeitong", "car_order", "never", -1, 0, 0, models.RecordPending, day.Add(72*time.Hour))
 
-			for _, c := range []struct {
-				name string
-				f    store.ResendFilter
-				want []string
-			}{
-				{"all", store.ResendFilter{}, []string{"autox3/reception_order/1", "autox3/reception_order/2", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"vendor", store.ResendFilter{Vendor: "fenbeitong"}, []string{"fenbeitong/car_order/X-1"}},
-				{"kind", store.ResendFilter{Vendor: "autox3", Kind: "reception_order"}, []string{"autox3/reception_order/1", "autox3/reception_order/2"}},
-				{"ids", store.ResendFilter{ExternalIDs: []string{"1", "X-1"}}, []string{"autox3/reception_order/1", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"since", store.ResendFilter{ChangedSince: day.Add(36 * time.Hour)}, []string{"autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
-				{"window", store.ResendFilter{ChangedSince: day.Add(time.Hour), ChangedBefore: day.Add(48 * time.Hour)}, []string{"autox3/reception_order/2"}},
-			} {
-				if got := labels(t, s, c.f); !slices.Equal(got, c.want) {
-					t.Errorf("%s: %v, want %v", c.name, got, c.want)
-				}
+		for _, c := range []struct {
+			name string
+			f    store.ResendFilter
+			want []string
+		}{
+			{"all", store.ResendFilter{}, []string{"autox3/reception_order/1", "autox3/reception_order/2", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+			{"vendor", store.ResendFilter{Vendor: "fenbeitong"}, []string{"fenbeitong/car_order/X-1"}},
+			{"kind", store.ResendFilter{Vendor: "autox3", Kind: "reception_order"}, []string{"autox3/reception_order/1", "autox3/reception_order/2"}},
+			{"ids", store.ResendFilter{ExternalIDs: []string{"1", "X-1"}}, []string{"autox3/reception_order/1", "autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+			{"since", store.ResendFilter{ChangedSince: day.Add(36 * time.Hour)}, []string{"autox3/inspection_report/1", "fenbeitong/car_order/X-1"}},
+			{"window", store.ResendFilter{ChangedSince: day.Add(time.Hour), ChangedBefore: day.Add(48 * time.Hour)}, []string{"autox3/reception_order/2"}},
+		} {
+			if got := labels(t, s, c.f); !slices.Equal(got, c.want) {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
 			}
-		})
-	}
+		}
+	})
 }
 
 // Only a record the ERP is up to date with is raised, by one revision, with
 // its state unchanged; the record's next sync then sends that state again.
 func TestMarkForResend(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			s := store.New(db)
-			ctx := context.Background()
-			now := time.Now().UTC()
-			synced := resendRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, models.RecordSynced, now)
-			pending := resendRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, models.RecordPending, now)
-			rejected := resendRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, models.RecordRejected, now)
-			skipped := resendRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, models.RecordSkipped, now)
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		s := store.New(db)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		synced := resendRow(t, db, "autox3", "reception_order", "1", 77, 4, 4, models.RecordSynced, now)
+		pending := resendRow(t, db, "autox3", "reception_order", "2", 77, 5, 4, models.RecordPending, now)
+		rejected := resendRow(t, db, "autox3", "reception_order", "3", 77, 2, 1, models.RecordRejected, now)
+		skipped := resendRow(t, db, "autox3", "reception_order", "4", 77, 2, 2, models.RecordSkipped, now)
 
-			rev, raised, err := s.MarkForResend(ctx, synced.ID)
-			if err != nil || !raised || rev != 5 {
-				t.Fatalf("synced record: revision %d raised %v (%v), want 5 true", rev, raised, err)
-			}
-			after, err := s.Record(ctx, "autox3", "reception_order", "1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if after.Version != 77 || after.Data != synced.Data || after.SyncedRevision != 4 || after.SyncStatus != models.RecordPending {
-				t.Fatalf("after MarkForResend: %+v", after)
-			}
-			// Sending it marks it synced at the new revision, as after any send.
-			if cur, done, err := s.MarkSynced(ctx, after); err != nil || cur != 5 || done != 5 {
-				t.Fatalf("MarkSynced = %d, %d, %v", cur, done, err)
-			}
+		rev, raised, err := s.MarkForResend(ctx, synced.ID)
+		if err != nil || !raised || rev != 5 {
+			t.Fatalf("synced record: revision %d raised %v (%v), want 5 true", rev, raised, err)
+		}
+		after, err := s.Record(ctx, "autox3", "reception_order", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != 77 || after.Data != synced.Data || after.SyncedRevision != 4 || after.SyncStatus != models.RecordPending {
+			t.Fatalf("after MarkForResend: %+v", after)
+		}
+		// Sending it marks it synced at the new revision, as after any send.
+		if cur, done, err := s.MarkSynced(ctx, after); err != nil || cur != 5 || done != 5 {
+			t.Fatalf("MarkSynced = %d, %d, %v", cur, done, err)
+		}
 
-			for _, st := range []models.RecordState{pending, rejected, skipped} {
-				rev, raised, err := s.MarkForResend(ctx, st.ID)
-				if err != nil || raised || rev != st.Revision {
-					t.Errorf("%s record: revision %d raised %v (%v), want %d untouched", st.SyncStatus, rev, raised, err, st.Revision)
-				}
+		for _, st := range []models.RecordState{pending, rejected, skipped} {
+			rev, raised, err := s.MarkForResend(ctx, st.ID)
+			if err != nil || raised || rev != st.Revision {
+				t.Errorf("%s record: revision %d raised %v (%v), want %d untouched", st.SyncStatus, rev, raised, err, st.Revision)
 			}
-		})
-	}
+		}
+	})
 }
 
 // Parked counts the records waiting for an operator after an ERP rejection, and only those.
 func TestParkedCountsRejectedRecords(t *testing.T) {
-	for name, open := range testenv.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			s := store.New(db)
-			day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, models.RecordRejected, day)
-			resendRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
-			resendRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
-			resendRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
-			n, oldest, err := s.Parked(context.Background())
-			if err != nil || n != 2 {
-				t.Fatalf("Parked = %d, %v; want 2", n, err)
-			}
-			if !oldest.Equal(day) {
-				t.Fatalf("the longest-parked record was parked at %v, want %v", oldest, day)
-			}
-			resendRow(t, db, "autox3", "reception_order", "5", 10, 2, 1, models.RecordRejected, day.Add(-time.Hour))
-			if _, oldest, _ = s.Parked(context.Background()); !oldest.Equal(day.Add(-time.Hour)) {
-				t.Fatalf("oldest %v after an older rejection", oldest)
-			}
-		})
-	}
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		s := store.New(db)
+		day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		resendRow(t, db, "autox3", "reception_order", "1", 10, 2, 1, models.RecordRejected, day)
+		resendRow(t, db, "autox3", "reception_order", "2", 10, 2, 2, models.RecordSynced, day)
+		resendRow(t, db, "fenbeitong", "car_order", "3", 10, 3, 2, models.RecordRejected, day)
+		resendRow(t, db, "fenbeitong", "car_order", "4", 10, 3, 2, models.RecordPending, day)
+		n, oldest, err := s.Parked(context.Background())
+		if err != nil || n != 2 {
+			t.Fatalf("Parked = %d, %v; want 2", n, err)
+		}
+		if !oldest.Equal(day) {
+			t.Fatalf("the longest-parked record was parked at %v, want %v", oldest, day)
+		}
+		resendRow(t, db, "autox3", "reception_order", "5", 10, 2, 1, models.RecordRejected, day.Add(-time.Hour))
+		if _, oldest, _ = s.Parked(context.Background()); !oldest.Equal(day.Add(-time.Hour)) {
+			t.Fatalf("oldest %v after an older rejection", oldest)
+		}
+	})
 }

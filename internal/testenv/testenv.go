@@ -123,6 +123,16 @@ func Databases(t *testing.T) map[string]func(testing.TB) *gorm.DB {
 	return map[string]func(testing.TB) *gorm.DB{"mysql": MySQL, "sqlite": SQLite}
 }
 
+// EachStore runs f as a subtest on a fresh migrated database of each store,
+// MySQL then SQLite, for tests that must pass on both.
+func EachStore(t *testing.T, f func(t *testing.T, db *gorm.DB)) {
+	t.Helper()
+	for _, name := range []string{"mysql", "sqlite"} {
+		open := Databases(t)[name]
+		t.Run(name, func(t *testing.T) { f(t, open(t)) })
+	}
+}
+
 func open(t testing.TB, dsn, path string) *gorm.DB {
 	t.Helper()
 	db, err := store.Open(dsn, path)

@@ -295,15 +295,8 @@ func keys(m map[string]json.RawMessage) []string {
 // (0 when the series does not exist).
 func counter(t testing.TB, m *metrics.Metrics, name string, labels map[string]string) float64 {
 	t.Helper()
-	for _, mf := range gather(t, m) {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, s := range mf.GetMetric() {
-			if labelsEqual(s.GetLabel(), labels) {
-				return s.GetCounter().GetValue()
-			}
-		}
+	if s := series(t, m, name, labels); s != nil {
+		return s.GetCounter().GetValue()
 	}
 	return 0
 }
@@ -311,17 +304,27 @@ func counter(t testing.TB, m *metrics.Metrics, name string, labels map[string]st
 // histogramCount returns the sample count of the histogram name with these labels.
 func histogramCount(t testing.TB, m *metrics.Metrics, name string, labels map[string]string) uint64 {
 	t.Helper()
+	if s := series(t, m, name, labels); s != nil {
+		return s.GetHistogram().GetSampleCount()
+	}
+	return 0
+}
+
+// series is the series of metric name with exactly these labels, nil when
+// there is none.
+func series(t testing.TB, m *metrics.Metrics, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
 	for _, mf := range gather(t, m) {
 		if mf.GetName() != name {
 			continue
 		}
 		for _, s := range mf.GetMetric() {
 			if labelsEqual(s.GetLabel(), labels) {
-				return s.GetHistogram().GetSampleCount()
+				return s
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 func gather(t testing.TB, m *metrics.Metrics) []*dto.MetricFamily {

@@ -72,66 +72,43 @@ func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
-		Registry: reg,
-		Callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_callbacks_total", Help: "Vendor callbacks received, by vendor, event type and outcome.",
-		}, []string{"vendor", "event_type", "outcome"}),
+		Registry:  reg,
+		Callbacks: counterVec("erpbridge_callbacks_total", "Vendor callbacks received, by vendor, event type and outcome.", "vendor", "event_type", "outcome"),
 		AckSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "erpbridge_callback_ack_seconds", Help: "Time from receiving a callback to answering it.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"vendor", "outcome"}),
-		CallbackAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_callback_auth_total",
-			Help: "Authentic callbacks, by vendor, the signature variant that verified and the position of the secret that verified (0 = newest).",
-		}, []string{"vendor", "variant", "secret"}),
-		CallbacksKept: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_callbacks_kept_total", Help: "Callbacks the edge kept durably, by vendor and path: store (the database, then the relay) or temporal (carried in the workflow's start while the store could not take it).",
-		}, []string{"vendor", "path"}),
-		ReconcileOrders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_reconcile_orders_total", Help: "Orders a reconciliation found in a vendor's API, by vendor and outcome: found (listed), new (stored as a new event), unchanged (already stored as they are), invalid.",
-		}, []string{"vendor", "outcome"}),
-		ReconcileEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_reconcile_events_total", Help: "Events pulled by a reconciliation and persisted, by vendor and outcome: changed (a newer state of its record, sent to the ERP) or unchanged.",
-		}, []string{"vendor", "outcome"}),
-		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_callback_duplicates_total", Help: "Redelivered callbacks that started no new workflow.",
-		}, []string{"vendor"}),
-		ERPSyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_erp_sync_total", Help: "ERP sends by vendor (source), kind and outcome: accepted, duplicate, retry, rejected.",
-		}, []string{"source", "kind", "outcome"}),
+		CallbackAuth:    counterVec("erpbridge_callback_auth_total", "Authentic callbacks, by vendor, the signature variant that verified and the position of the secret that verified (0 = newest).", "vendor", "variant", "secret"),
+		CallbacksKept:   counterVec("erpbridge_callbacks_kept_total", "Callbacks the edge kept durably, by vendor and path: store (the database, then the relay) or temporal (carried in the workflow's start while the store could not take it).", "vendor", "path"),
+		ReconcileOrders: counterVec("erpbridge_reconcile_orders_total", "Orders a reconciliation found in a vendor's API, by vendor and outcome: found (listed), new (stored as a new event), unchanged (already stored as they are), invalid.", "vendor", "outcome"),
+		ReconcileEvents: counterVec("erpbridge_reconcile_events_total", "Events pulled by a reconciliation and persisted, by vendor and outcome: changed (a newer state of its record, sent to the ERP) or unchanged.", "vendor", "outcome"),
+		Duplicates:      counterVec("erpbridge_callback_duplicates_total", "Redelivered callbacks that started no new workflow.", "vendor"),
+		ERPSyncs:        counterVec("erpbridge_erp_sync_total", "ERP sends by vendor (source), kind and outcome: accepted, duplicate, retry, rejected.", "source", "kind", "outcome"),
 		ERPSyncSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "erpbridge_erp_sync_seconds", Help: "Latency of ERP sends.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"outcome"}),
-		Persisted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_events_persisted_total", Help: "Events persisted, by vendor and whether they became the newest state.",
-		}, []string{"vendor", "applied"}),
-		IntakeBacklog: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_intake_backlog", Help: "Stored callbacks waiting for their workflow to be started.",
-		}),
-		RecordsParked: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_records_parked", Help: "Records whose newest state the ERP rejected, waiting for an operator's retry or skip (from the store).",
-		}),
-		RecordsParkedOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_records_parked_oldest_seconds", Help: "How long the longest-parked record has waited for an operator's retry or skip (0 when none; from the store).",
-		}),
-		IntakeOldestSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_intake_oldest_seconds", Help: "Age of the oldest stored callback waiting for its workflow (0 when none).",
-		}),
-		RelayStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_relay_starts_total", Help: "Workflow starts by the intake: started (a stored callback's), carried (a callback the store could not take, its body in the start), duplicate (already running or done), failed.",
-		}, []string{"vendor", "outcome"}),
-		WebhookInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_webhook_in_flight", Help: "Webhook requests being handled now.",
-		}),
-		WebhookMaxConcurrent: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "erpbridge_webhook_max_concurrent", Help: "The cap on webhook requests handled at once (WEBHOOK_MAX_CONCURRENT); past it they are answered 503.",
-		}),
-		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "erpbridge_auth_failures_total", Help: "Refused authentications, by vendor, reason and whether the source had already failed within the last minute.",
-		}, []string{"vendor", "reason", "repeated"}),
+		Persisted:                  counterVec("erpbridge_events_persisted_total", "Events persisted, by vendor and whether they became the newest state.", "vendor", "applied"),
+		IntakeBacklog:              gauge("erpbridge_intake_backlog", "Stored callbacks waiting for their workflow to be started."),
+		RecordsParked:              gauge("erpbridge_records_parked", "Records whose newest state the ERP rejected, waiting for an operator's retry or skip (from the store)."),
+		RecordsParkedOldestSeconds: gauge("erpbridge_records_parked_oldest_seconds", "How long the longest-parked record has waited for an operator's retry or skip (0 when none; from the store)."),
+		IntakeOldestSeconds:        gauge("erpbridge_intake_oldest_seconds", "Age of the oldest stored callback waiting for its workflow (0 when none)."),
+		RelayStarts:                counterVec("erpbridge_relay_starts_total", "Workflow starts by the intake: started (a stored callback's), carried (a callback the store could not take, its body in the start), duplicate (already running or done), failed.", "vendor", "outcome"),
+		WebhookInFlight:            gauge("erpbridge_webhook_in_flight", "Webhook requests being handled now."),
+		WebhookMaxConcurrent:       gauge("erpbridge_webhook_max_concurrent", "The cap on webhook requests handled at once (WEBHOOK_MAX_CONCURRENT); past it they are answered 503."),
+		AuthFailures:               counterVec("erpbridge_auth_failures_total", "Refused authentications, by vendor, reason and whether the source had already failed within the last minute.", "vendor", "reason", "repeated"),
 	}
 	reg.MustRegister(m.Callbacks, m.AckSeconds, m.CallbackAuth, m.CallbacksKept, m.ReconcileOrders, m.ReconcileEvents, m.Duplicates, m.ERPSyncs, m.ERPSyncSeconds, m.Persisted,
 		m.IntakeBacklog, m.IntakeOldestSeconds, m.RecordsParked, m.RecordsParkedOldestSeconds, m.RelayStarts, m.WebhookInFlight, m.WebhookMaxConcurrent, m.AuthFailures)
 	return m
+}
+
+// counterVec is a counter with labels, named and described.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// gauge is a gauge without labels, named and described.
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }

@@ -100,15 +100,7 @@ func read(t *testing.T, s *Sink, model, field, value string, names ...string) []
 	if err != nil {
 		t.Fatalf("search_read %s: %v", model, err)
 	}
-	v, err := Decode(raw)
-	if err != nil {
-		t.Fatalf("decode %s: %v", model, err)
-	}
-	var rows []map[string]any
-	for _, r := range v.([]any) {
-		rows = append(rows, r.(map[string]any))
-	}
-	return rows
+	return decodeRows(t, model, raw)
 }
 
 // readIDs returns fields of the records of model with the given ids.
@@ -122,13 +114,28 @@ func readIDs(t *testing.T, s *Sink, model string, ids []any, names ...string) []
 	if err != nil {
 		t.Fatalf("read %s: %v", model, err)
 	}
+	return decodeRows(t, model, raw)
+}
+
+// decodeRows decodes the records of model that a search_read or a read
+// answered, each a map of its fields.
+func decodeRows(t *testing.T, model string, raw json.RawMessage) []map[string]any {
+	t.Helper()
 	v, err := Decode(raw)
 	if err != nil {
 		t.Fatalf("decode %s: %v", model, err)
 	}
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%s: the answer is %T, not a list of records", model, v)
+	}
 	var rows []map[string]any
-	for _, r := range v.([]any) {
-		rows = append(rows, r.(map[string]any))
+	for _, r := range list {
+		row, ok := r.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: a record is %T, not an object", model, r)
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

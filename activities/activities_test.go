@@ -131,12 +131,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 		}
 
 		// Replaying an event answers as the first time and writes nothing.
-		again, err := env.ExecuteActivity(a.Persist, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r flow.PersistResult
-		_ = again.Get(&r)
+		r := persist(t, env, a, receptionInput(t, a, fmt.Sprintf("m-%d-%d", rbid, n-1), rbid, base+n-1))
 		var events int64
 		db.Model(&models.InboundEvent{}).Where("external_id = ?", strconv.FormatInt(rbid, 10)).Count(&events)
 		if !r.Applied || r.Revision != order1.Revision || events != n {
@@ -292,26 +287,26 @@ func wantEvent(t *testing.T, db *gorm.DB, msgID string, status models.EventStatu
 	}
 }
 
+// persist runs Persist and requires it to succeed.
 func persist(t *testing.T, env *testsuite.TestActivityEnvironment, a *Activities, in flow.PersistInput) flow.PersistResult {
 	t.Helper()
-	v, err := env.ExecuteActivity(a.Persist, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r flow.PersistResult
-	if err := v.Get(&r); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return execute[flow.PersistResult](t, env, a.Persist, in)
 }
 
+// syncOnce runs SyncRecord once and requires it to succeed.
 func syncOnce(t *testing.T, env *testsuite.TestActivityEnvironment, a *Activities, in flow.SyncInput) flow.SyncResult {
 	t.Helper()
-	v, err := env.ExecuteActivity(a.SyncRecord, in)
+	return execute[flow.SyncResult](t, env, a.SyncRecord, in)
+}
+
+// execute runs activity with in, requires it to succeed and decodes its result.
+func execute[R any](t *testing.T, env *testsuite.TestActivityEnvironment, activity, in any) R {
+	t.Helper()
+	v, err := env.ExecuteActivity(activity, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r flow.SyncResult
+	var r R
 	if err := v.Get(&r); err != nil {
 		t.Fatal(err)
 	}

@@ -262,50 +262,15 @@ func sc(h *harness) int {
 	return n
 }
 
-func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
-	// Whether the in-flight send already saw the newer revision in the
-	// database (current 2) or not (current 1), the signal alone must cause
-	// another send.
-	for _, current := range []int64{1, 2} {
-		t.Run("current revision seen "+string(rune('0'+current)), func(t *testing.T) {
-			h := newHarness(t)
-			var sc calls
-			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(
-				func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
-					info, _ := sc.add(ctx)
-					r := synced(1, info.Attempt)
-					r.CurrentRevision = current
-					return r, nil
-				}).Once()
-			h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
-				info, _ := sc.add(ctx)
-				return synced(2, info.Attempt), nil
-			}).Once()
-			h.signalAt(0, flow.SignalPersisted, persisted(1))
-			h.signalAt(30*time.Second, flow.SignalPersisted, persisted(2))
-
-			h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
-			requireCompleted(t, h)
-
-			h.env.AssertExpectations(t)
-			assert.Equal(t, 2, sc.count())
-			assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
-			assert.Equal(t, int64(2), h.query().Synced)
-		})
-	}
-}
-
-func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
-	h := newHarness(t)
-	var sc calls
-	// The first attempt fails after a minute; meanwhile revision 2 is
-	// persisted, so the next attempt sends revision 2 (SyncRecord reads the
-	// newest state) and revision 1 never reaches the ERP.
+// newerRevisionDuringFirstSend runs a record workflow whose first send,
+// first, takes a minute, with revision 1 persisted at the start and
+// revision 2 thirty seconds in; the second send syncs revision 2. It
+// requires the workflow completed and both sends made, and returns them.
+func newerRevisionDuringFirstSend(t *testing.T, h *harness, first func(ctx context.Context, sc *calls) (flow.SyncResult, error)) *calls {
+	t.Helper()
+	sc := &calls{}
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(
-		func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
-			sc.add(ctx)
-			return flow.SyncResult{}, errors.New("ERP answered 502")
-		}).Once()
+		func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) { return first(ctx, sc) }).Once()
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
 		info, _ := sc.add(ctx)
 		return synced(2, info.Attempt), nil
@@ -315,8 +280,39 @@ func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
 
 	h.env.ExecuteWorkflow(flow.RecordWorkflowName, recordInput())
 	requireCompleted(t, h)
-
 	h.env.AssertExpectations(t)
+	return sc
+}
+
+func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
+	// Whether the in-flight send already saw the newer revision in the
+	// database (current 2) or not (current 1), the signal alone must cause
+	// another send.
+	for _, current := range []int64{1, 2} {
+		t.Run("current revision seen "+string(rune('0'+current)), func(t *testing.T) {
+			h := newHarness(t)
+			sc := newerRevisionDuringFirstSend(t, h, func(ctx context.Context, sc *calls) (flow.SyncResult, error) {
+				info, _ := sc.add(ctx)
+				r := synced(1, info.Attempt)
+				r.CurrentRevision = current
+				return r, nil
+			})
+			assert.Equal(t, 2, sc.count())
+			assert.Equal(t, []string{statusOf(models.RecordPending), statusOf(models.RecordSynced)}, h.statuses())
+			assert.Equal(t, int64(2), h.query().Synced)
+		})
+	}
+}
+
+func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
+	h := newHarness(t)
+	// The first attempt fails after a minute; meanwhile revision 2 is
+	// persisted, so the next attempt sends revision 2 (SyncRecord reads the
+	// newest state) and revision 1 never reaches the ERP.
+	sc := newerRevisionDuringFirstSend(t, h, func(ctx context.Context, sc *calls) (flow.SyncResult, error) {
+		sc.add(ctx)
+		return flow.SyncResult{}, errors.New("ERP answered 502")
+	})
 	assert.Equal(t, []int32{1, 2}, sc.attempts())
 	st := h.query()
 	assert.Equal(t, int64(2), st.Synced, "revision 1 never reached the ERP: the retry sent revision 2")

@@ -539,7 +539,7 @@ func (c *Config) derive(given func(variable string) bool) {
 		c.Dev.ERPSimData = filepath.Join(c.Dev.DataDir, "erpsim.jsonl")
 	}
 	if !given("ERP_URL") {
-		c.ERP.URL = "http://" + loopback(c.Dev.ERPSimAddr)
+		c.ERP.URL = "http://" + Dialable(c.Dev.ERPSimAddr)
 	}
 	if call := c.callTimeout(); call > 0 && !given("ERP_TIMEOUT") {
 		c.ERP.Timeout = connectorSendCalls * call
@@ -564,10 +564,10 @@ func (c *Config) derive(given func(variable string) bool) {
 }
 
 // AutoX3AppSecrets lists the AutoX3 app secrets, newest first (AUTOX3_APP_SECRET).
-func (v Vendors) AutoX3AppSecrets() []string { return splitList(v.AutoX3AppSecret) }
+func (v Vendors) AutoX3AppSecrets() []string { return SplitList(v.AutoX3AppSecret) }
 
 // FenbeitongTokens lists the accepted Fenbeitong tokens, newest first (FENBEITONG_TOKEN).
-func (v Vendors) FenbeitongTokens() []string { return splitList(v.FenbeitongToken) }
+func (v Vendors) FenbeitongTokens() []string { return SplitList(v.FenbeitongToken) }
 
 // ShutdownBudget is the longest a graceful shutdown of the API and/or the
 // worker takes: the drain window (the API's readiness already failing), then
@@ -597,8 +597,10 @@ func (c Config) StoreName() string {
 	return "sqlite:" + c.Store.SQLitePath
 }
 
-// loopback turns a listen address like ":8090" into one this machine can dial.
-func loopback(addr string) string {
+// Dialable turns a listen address like ":8090" into one this machine can
+// dial: an empty or unspecified host becomes 127.0.0.1; an address that is
+// not host:port is returned as it is.
+func Dialable(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
@@ -609,8 +611,9 @@ func loopback(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// splitList splits a comma-separated list, trimming entries and dropping empty ones.
-func splitList(s string) []string {
+// SplitList splits a comma-separated list, trimming entries and dropping
+// empty ones.
+func SplitList(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part != "" {

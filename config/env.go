@@ -311,7 +311,7 @@ func (r *envReader) password(key string, dsn *string) {
 
 // prefixes reads a list of CIDRs or addresses.
 func (r *envReader) prefixes(key string, dst *[]netip.Prefix) {
-	items := splitList(r.value(key))
+	items := SplitList(r.value(key))
 	if len(items) == 0 {
 		return
 	}
@@ -329,7 +329,7 @@ func (r *envReader) prefixes(key string, dst *[]netip.Prefix) {
 
 // list reads a comma-separated list.
 func (r *envReader) list(key string, dst *[]string) {
-	if items := splitList(r.value(key)); len(items) > 0 {
+	if items := SplitList(r.value(key)); len(items) > 0 {
 		*dst = items
 	}
 }

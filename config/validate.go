@@ -215,7 +215,7 @@ func checkSecretList(name, value string) []string {
 	if value == "" {
 		return nil
 	}
-	list := splitList(value)
+	list := SplitList(value)
 	if len(list) == 0 {
 		return []string{fmt.Sprintf("%s lists no secret (only commas and spaces)", name)}
 	}

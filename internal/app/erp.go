@@ -150,7 +150,7 @@ flags:
 		}
 		srv := &http.Server{Addr: cfg.Dev.ERPSimAddr, Handler: kdsim.New(opts).Handler(), ReadHeaderTimeout: 10 * time.Second}
 		log.Info("ERP simulator listening", "kind", erp.KindKingdee, "addr", cfg.Dev.ERPSimAddr,
-			"kingdee_url", "http://"+dialable(cfg.Dev.ERPSimAddr)+"/K3Cloud/", "acct_id", cfg.Kingdee.AcctID,
+			"kingdee_url", "http://"+config.Dialable(cfg.Dev.ERPSimAddr)+"/K3Cloud/", "acct_id", cfg.Kingdee.AcctID,
 			"app_secret_login", opts.AppSecret != "", "password_login", opts.Password != "")
 		return serveUntil(ctx, srv, cfg.HTTP.ShutdownTimeout)
 	}

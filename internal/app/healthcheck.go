@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ func runHealthcheck(args []string, getenv func(string) string, stdout, stderr io
 		if cfg.HTTP.AdminAddr != "" {
 			addr = cfg.HTTP.AdminAddr
 		}
-		target = "http://" + dialable(addr) + target
+		target = "http://" + config.Dialable(addr) + target
 	}
 	client := &http.Client{Timeout: healthcheckTimeout}
 	resp, err := client.Get(target)
@@ -49,16 +48,4 @@ func runHealthcheck(args []string, getenv func(string) string, stdout, stderr io
 		return 1
 	}
 	return 0
-}
-
-// dialable turns a listen address like ":8080" into one this machine can dial.
-func dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

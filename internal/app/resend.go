@@ -234,7 +234,7 @@ flags:
 	fs.StringVar(&a.filter.Vendor, "vendor", "", "only this vendor (autox3, fenbeitong)")
 	fs.StringVar(&a.filter.Kind, "kind", "", "only this record kind (reception_order, car_order, ...)")
 	fs.Func("id", "only these external ids (comma-separated; repeatable)", func(v string) error {
-		a.filter.ExternalIDs = append(a.filter.ExternalIDs, splitIDs(v)...)
+		a.filter.ExternalIDs = append(a.filter.ExternalIDs, config.SplitList(v)...)
 		return nil
 	})
 	fs.Func("ids-file", "only the external ids in this file, one per line (- for stdin)", func(path string) error {
@@ -269,16 +269,6 @@ flags:
 		return a, errors.New("--concurrency must be at least 1")
 	}
 	return a, nil
-}
-
-func splitIDs(v string) []string {
-	var out []string
-	for _, id := range strings.Split(v, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func readIDs(path string) ([]string, error) {

@@ -225,9 +225,20 @@ type erpRecord struct {
 // erpRecords lists the ERP simulator's records of an external id, oldest first.
 func (s *devStack) erpRecords(externalID string) []erpRecord {
 	s.t.Helper()
+	recs, err := s.fetchERPRecords(externalID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return recs
+}
+
+// fetchERPRecords is erpRecords that returns an error when the simulator
+// cannot be reached, and fails the test when it answers wrongly.
+func (s *devStack) fetchERPRecords(externalID string) ([]erpRecord, error) {
+	s.t.Helper()
 	resp, err := http.Get("http://" + s.erpsimAddr + "/records?external_id=" + url.QueryEscape(externalID))
 	if err != nil {
-		s.t.Fatalf("GET /records: %v", err)
+		return nil, fmt.Errorf("GET /records: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -239,7 +250,7 @@ func (s *devStack) erpRecords(externalID string) []erpRecord {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		s.t.Fatalf("decode GET /records: %v", err)
 	}
-	return list.Records
+	return list.Records, nil
 }
 
 // waitERPRecord waits until the ERP simulator has accepted a record of the
@@ -247,26 +258,16 @@ func (s *devStack) erpRecords(externalID string) []erpRecord {
 func (s *devStack) waitERPRecord(source, kind, externalID string) {
 	s.t.Helper()
 	s.eventually(fmt.Sprintf("the ERP simulator receives %s %s %s", source, kind, externalID), syncTimeout, func() error {
-		resp, err := http.Get("http://" + s.erpsimAddr + "/records?external_id=" + url.QueryEscape(externalID))
+		recs, err := s.fetchERPRecords(externalID)
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			s.t.Fatalf("GET /records answered %d", resp.StatusCode)
-		}
-		var list struct {
-			Records []erpRecord `json:"records"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-			s.t.Fatalf("decode GET /records: %v", err)
-		}
-		for _, r := range list.Records {
+		for _, r := range recs {
 			if r.Source == source && r.Kind == kind && r.ExternalID == externalID {
 				return nil
 			}
 		}
-		return fmt.Errorf("%d other records", len(list.Records))
+		return fmt.Errorf("%d other records", len(recs))
 	})
 }
 

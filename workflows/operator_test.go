@@ -72,8 +72,7 @@ func requireRefused(t *testing.T, u *updateOutcome, msg string) {
 
 // parkedThen mocks a SyncRecord that the ERP rejects once, then accepts.
 func parkedThen(h *harness) flow.Rejection {
-	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
-	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	rej := rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Maybe()
 	return rej
 }

@@ -46,6 +46,14 @@ func synced(rev int64, attempt int32) flow.SyncResult {
 }
 
 // rejectedBy is the failure SyncRecord returns when the ERP refuses a revision.
+// rejectFirstSend mocks a first SyncRecord, of revision 1, that the ERP
+// rejects for an unknown customer code, and returns the rejection.
+func rejectFirstSend(h *harness) flow.Rejection {
+	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
+	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	return rej
+}
+
 func rejectedBy(rej flow.Rejection) error {
 	return temporal.NewNonRetryableApplicationError("ERP answered 422: "+rej.Reason, flow.ErrERPRejected, nil, rej)
 }
@@ -227,8 +235,7 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 
 func TestRecordWorkflowSameRevisionAgainStaysParked(t *testing.T) {
 	h := newHarness(t)
-	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
-	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	// The sweep, or a redelivery whose Persist found the same revision, tells
@@ -321,8 +328,7 @@ func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
 
 func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
 	h := newHarness(t)
-	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
-	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(flow.SyncResult{CurrentRevision: 1, Attempt: 1}, rejectedBy(rej)).Once()
+	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(2, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
 	var parked flow.Status

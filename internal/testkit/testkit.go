@@ -62,6 +62,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// BenchBody runs f on body once per iteration of b, reporting bytes per
+// operation and allocations; an error from f fails the benchmark.
+func BenchBody(b *testing.B, body []byte, f func(body []byte) error) {
+	b.Helper()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // FreeAddr is a loopback address (host:port) whose port was free a moment
 // ago: for a server the test starts by other means than a listener it
 // hands over, or for a connection that must be refused.

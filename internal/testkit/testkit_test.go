@@ -81,3 +81,20 @@ func TestJSONObjectAndLookup(t *testing.T) {
 		t.Fatalf("JSON = %s", got)
 	}
 }
+
+func TestBenchBodyRunsOnTheBody(t *testing.T) {
+	t.Parallel()
+	var calls int
+	r := testing.Benchmark(func(b *testing.B) {
+		testkit.BenchBody(b, []byte("abcd"), func(body []byte) error {
+			if string(body) != "abcd" {
+				return fmt.Errorf("body %q", body)
+			}
+			calls++
+			return nil
+		})
+	})
+	if r.N == 0 || calls < r.N || r.Bytes != 4 {
+		t.Fatalf("benchmark ran %d times with %d calls, %d bytes per op", r.N, calls, r.Bytes)
+	}
+}

@@ -7,35 +7,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
 // BenchmarkVerify is the edge's cost per callback: parse the envelope and check the signature.
 func BenchmarkVerify(b *testing.B) {
-	body := SampleReceptionBody("bench-msg", 6482, 1616502610117, "bench-secret")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
+	testkit.BenchBody(b, SampleReceptionBody("bench-msg", 6482, 1616502610117, "bench-secret"), func(body []byte) error {
 		env, err := ParseEnvelope(body)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
-		if _, err := env.Verify("bench-secret"); err != nil {
-			b.Fatal(err)
-		}
-	}
+		_, err = env.Verify("bench-secret")
+		return err
+	})
 }
 
 // BenchmarkDecode is the Verify activity's cost: full validation and normalisation.
 func BenchmarkDecode(b *testing.B) {
-	body := SampleReceptionBody("bench-msg", 6482, 1616502610117, "bench-secret")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testkit.BenchBody(b, SampleReceptionBody("bench-msg", 6482, 1616502610117, "bench-secret"), func(body []byte) error {
+		_, err := Decode(body)
+		return err
+	})
 }
 
 // BenchmarkAcceptVariants is the edge's cost by the variant that verifies:

@@ -369,13 +369,19 @@ func TestVerifyRefusals(t *testing.T) {
 	}
 }
 
+// sampleBodies are the four sample callbacks, signed with "sec", under
+// message ids prefix-1 to prefix-4.
+func sampleBodies(prefix string) map[string][]byte {
+	return map[string][]byte{
+		"reception":      SampleReceptionBody(prefix+"-1", 7001, 1700000000000, "sec"),
+		"report":         SampleReportBody(prefix+"-2", 7001, 1700000000000, "sec"),
+		"maintenance":    SampleMaintenanceBody(prefix+"-3", 7001, 1700000000000, "sec"),
+		"maintenance v2": SampleMaintenanceV2Body(prefix+"-4", 9001, 1700000000000, "sec"),
+	}
+}
+
 func TestSampleBodiesVerify(t *testing.T) {
-	for name, b := range map[string][]byte{
-		"reception":      SampleReceptionBody("s-1", 7001, 1700000000000, "sec"),
-		"report":         SampleReportBody("s-2", 7001, 1700000000000, "sec"),
-		"maintenance":    SampleMaintenanceBody("s-3", 7001, 1700000000000, "sec"),
-		"maintenance v2": SampleMaintenanceV2Body("s-4", 9001, 1700000000000, "sec"),
-	} {
+	for name, b := range sampleBodies("s") {
 		e, err := ParseEnvelope(b)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

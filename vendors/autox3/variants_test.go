@@ -166,12 +166,7 @@ func TestVariantKnownVectors(t *testing.T) {
 // A realistic case: AutoX3's compact sample body pretty-printed on its way
 // (json.Indent, as a proxy or a logging relay would), signed over the compact text.
 func TestPrettyPrintedSampleVerifiesAsCompact(t *testing.T) {
-	for name, compact := range map[string][]byte{
-		"reception":      SampleReceptionBody("p-1", 7001, 1700000000000, "sec"),
-		"report":         SampleReportBody("p-2", 7001, 1700000000000, "sec"),
-		"maintenance":    SampleMaintenanceBody("p-3", 7001, 1700000000000, "sec"),
-		"maintenance v2": SampleMaintenanceV2Body("p-4", 9001, 1700000000000, "sec"),
-	} {
+	for name, compact := range sampleBodies("p") {
 		t.Run(name, func(t *testing.T) {
 			var pretty bytes.Buffer
 			if err := json.Indent(&pretty, compact, "", "    "); err != nil {

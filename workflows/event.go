@@ -114,17 +114,8 @@ func (e *eventRun) split(p flow.PersistResult) (EventResult, error) {
 	var a *activities.Activities
 	e.st.State = "splitting"
 	batch := max(p.PartBatch, 1)
-	ctx := workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
-		// A batch is one transaction and a few signal-with-starts at once.
-		StartToCloseTimeout: 5 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{flow.ErrInvalidContent, flow.ErrCallbackMissing},
-		},
-	})
+	// A batch is one transaction and a few signal-with-starts at once.
+	ctx := batchOptions(e.ctx, 5*time.Minute, 0, flow.ErrInvalidContent, flow.ErrCallbackMissing)
 	for from := e.in.SplitFrom; from < p.PartCount; from += batch {
 		if from > e.in.SplitFrom && workflow.GetInfo(e.ctx).GetContinueAsNewSuggested() {
 			next := e.in

@@ -54,3 +54,22 @@ func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
 		},
 	})
 }
+
+// batchOptions are the activity options of a long step that heartbeats (a
+// split's batch, a reconciliation's page, a sweep): each attempt bounded by
+// startToClose and by a minute without a heartbeat, retried with backoff
+// from a second up to a minute, at most maxAttempts times (0: no limit),
+// never for the error types nonRetryable names.
+func batchOptions(ctx workflow.Context, startToClose time.Duration, maxAttempts int32, nonRetryable ...string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: startToClose,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        maxAttempts,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}

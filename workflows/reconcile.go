@@ -41,19 +41,9 @@ func ReconcileWorkflow(ctx workflow.Context, in flow.ReconcileInput) (flow.Recon
 	if in.Page < 1 {
 		in.Page = 1
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// A page is one list call and at most a detail per order, paced by
-		// FENBEITONG_API_RPS, and a store write per order.
-		StartToCloseTimeout: 5 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{flow.ErrVendorAPIRefused},
-		},
-	})
+	// A page is one list call and at most a detail per order, paced by
+	// FENBEITONG_API_RPS, and a store write per order.
+	ctx = batchOptions(ctx, 5*time.Minute, 10, flow.ErrVendorAPIRefused)
 	res := in.Done
 	for {
 		if in.Page > 1 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {

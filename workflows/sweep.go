@@ -3,7 +3,6 @@ package workflows
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/erpbridge/erpbridge/activities"
@@ -21,16 +20,7 @@ func SweepWorkflow(ctx workflow.Context, in flow.SweepInput) (flow.SweepResult, 
 	// Each claim of the store is a short transaction and each record a
 	// signal-with-start; a sweep that fails is retried a few times, then the
 	// next period sweeps again.
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    5,
-		},
-	})
+	ctx = batchOptions(ctx, 10*time.Minute, 5)
 	var res flow.SweepResult
 	err := workflow.ExecuteActivity(ctx, a.SweepStaleRecords, in).Get(ctx, &res)
 	return res, err

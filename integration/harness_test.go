@@ -50,7 +50,7 @@ import (
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m, stopTryton) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	appSecret = "it-app-secret"

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,84 +26,17 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 )
 
-// trytonShared is the test binary's Tryton server, started by
-// deploy/tryton/up.sh in a temporary directory on first use and stopped by
-// TestMain (stopTryton): creating its database takes seconds.
-var trytonShared struct {
-	once sync.Once
-	dir  string
-	cfg  config.Tryton
-	err  error
-}
-
-// trytonServer returns the settings of the shared Tryton server. Under
-// -short the test is skipped; without trytond it is testenv.Unavailable (a
-// failure under CI=true).
+// trytonServer returns the settings of the test binary's Tryton server
+// (testenv.Tryton), starting it on first use.
 func trytonServer(t *testing.T) config.Tryton {
 	t.Helper()
-	testenv.RequireServers(t)
-	trytonShared.once.Do(func() {
-		trytonShared.dir, trytonShared.cfg, trytonShared.err = startTryton()
-	})
-	if trytonShared.err != nil {
-		testenv.Unavailable(t, "tryton: %v", trytonShared.err)
-	}
-	return trytonShared.cfg
-}
-
-func startTryton() (string, config.Tryton, error) {
-	if _, err := exec.LookPath("trytond"); err != nil {
-		return "", config.Tryton{}, fmt.Errorf("trytond not installed (apt-get install tryton-server tryton-modules-sale): %w", err)
-	}
-	dir, err := os.MkdirTemp("", "erpbridge-it-tryton-*")
-	if err != nil {
-		return "", config.Tryton{}, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join("..", "deploy", "tryton", "up.sh"), dir)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		trytonShared.dir = dir
-		stopTryton()
-		return "", config.Tryton{}, fmt.Errorf("up.sh: %v: %s", err, lastBytes(stderr.String(), 2000))
-	}
-	env := map[string]string{}
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	cfg := config.Tryton{URL: env["TRYTON_URL"], Database: env["TRYTON_DATABASE"], User: env["TRYTON_USER"], Password: env["TRYTON_PASSWORD"],
+	st := testenv.Tryton(t).Settings
+	cfg := config.Tryton{URL: st.URL, Database: st.Database, User: st.User, Password: st.Password,
 		Timeout: 10 * time.Second, MaxConcurrent: 4}
 	if err := cfg.Connector().Validate(); err != nil {
-		return dir, cfg, fmt.Errorf("up.sh printed unusable settings: %w", err)
+		t.Fatalf("up.sh printed unusable settings: %v", err)
 	}
-	return dir, cfg, nil
-}
-
-// stopTryton stops the shared Tryton server, if one was started, and
-// removes its directory.
-func stopTryton() {
-	if trytonShared.dir == "" {
-		return
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(filepath.Join("..", "deploy", "tryton", "down.sh"), trytonShared.dir)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "tryton down.sh: %v: %s\n", err, stderr.String())
-	}
-	_ = os.RemoveAll(trytonShared.dir)
-}
-
-func lastBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
+	return cfg
 }
 
 // trytonGate stands between erpbridge and Tryton, as a load balancer
@@ -339,7 +270,7 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	}})
 	stopWorker := s.startWorker(func(c *config.Config) { c.Temporal.WorkerStopTimeout = 100 * time.Millisecond })
 	reader := newTrytonClient(t, tc, tc.User, tc.Password)
-	adminPassword, err := os.ReadFile(filepath.Join(trytonShared.dir, "admin-password"))
+	adminPassword, err := os.ReadFile(filepath.Join(testenv.Tryton(t).Dir, "admin-password"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,24 +48,30 @@ def main(conf, dbname, login, password):
         tx.commit()
 
 
+def find_or_create(Model, domain, values):
+    "The one record of Model that domain finds, created from values if none."
+    records = Model.search(domain)
+    if records:
+        record, = records
+    else:
+        record, = Model.create([values])
+    return record
+
+
 def ensure_company(pool):
     Currency = pool.get('currency.currency')
     Party = pool.get('party.party')
     Company = pool.get('company.company')
     User = pool.get('res.user')
 
-    cny = Currency.search([('code', '=', 'CNY')])
-    if cny:
-        cny, = cny
-    else:
-        cny, = Currency.create([{
-                    'name': 'Yuan Renminbi',
-                    'code': 'CNY',
-                    'numeric_code': '156',
-                    'symbol': '¥',
-                    'rounding': Decimal('0.01'),
-                    'digits': 2,
-                    }])
+    cny = find_or_create(Currency, [('code', '=', 'CNY')], {
+            'name': 'Yuan Renminbi',
+            'code': 'CNY',
+            'numeric_code': '156',
+            'symbol': '¥',
+            'rounding': Decimal('0.01'),
+            'digits': 2,
+            })
     companies = Company.search([('party.name', '=', COMPANY_NAME)])
     if companies:
         company, = companies
@@ -205,14 +211,10 @@ def ensure_products(pool, company, accounts):
     Product = pool.get('product.product')
     ModelData = pool.get('ir.model.data')
 
-    categories = Category.search([('name', '=', 'Services (erpbridge)')])
-    if categories:
-        category, = categories
-    else:
-        category, = Category.create([{
-                    'name': 'Services (erpbridge)',
-                    'accounting': True,
-                    }])
+    category = find_or_create(Category, [('name', '=', 'Services (erpbridge)')], {
+            'name': 'Services (erpbridge)',
+            'accounting': True,
+            })
     category.account_expense = accounts['expense']
     category.account_revenue = accounts['revenue']
     category.save()

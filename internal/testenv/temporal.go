@@ -33,7 +33,8 @@ var shared struct {
 }
 
 // Main runs a test binary's tests, then stops the dev server Temporal started
-// and runs the package's own cleanups (servers it started once per binary):
+// and the server Tryton started, and runs the package's own cleanups (other
+// servers it started once per binary):
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M, cleanups ...func()) {
@@ -41,6 +42,7 @@ func Main(m *testing.M, cleanups ...func()) {
 	if shared.srv != nil {
 		stopTemporal(shared.srv)
 	}
+	stopSharedTryton()
 	for _, cleanup := range cleanups {
 		cleanup()
 	}
@@ -130,20 +132,30 @@ func stopTemporal(srv *testsuite.DevServer) {
 // directory of the module root (where `make temporal-cli` puts it), or a
 // directory in the user cache when the module root cannot be found.
 func TemporalBinDir() string {
-	if dir, err := os.Getwd(); err == nil {
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				return filepath.Join(dir, "bin")
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
+	if root, ok := moduleRoot(); ok {
+		return filepath.Join(root, "bin")
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(dir, "erpbridge", "bin")
 	}
 	return filepath.Join(os.TempDir(), "erpbridge-bin")
+}
+
+// moduleRoot is the directory of the go.mod above the working directory (a
+// test runs in its package's directory); ok is false when there is none.
+func moduleRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
 }

@@ -107,6 +107,15 @@ func findTemporalCLI() (string, error) {
 func startTemporal(cli string, searchAttributes []string) (*testsuite.DevServer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	return StartDevServer(ctx, cli, searchAttributes)
+}
+
+// StartDevServer starts the dev server of the Temporal CLI cli in memory,
+// headless, with searchAttributes registered as Keyword attributes on the
+// default namespace; ctx bounds the start. Its own log goes to stderr at
+// level error. Tests call Temporal or NewTemporal; this is for programs
+// that need the same server outside a test (the end-to-end benchmark).
+func StartDevServer(ctx context.Context, cli string, searchAttributes []string) (*testsuite.DevServer, error) {
 	var attrs []temporal.SearchAttributeUpdate
 	for _, name := range searchAttributes {
 		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))

@@ -86,47 +86,36 @@ func benchBare(ctx context.Context, o options, temporalAddr string, res *Result)
 func bareRun(ctx context.Context, c client.Client, queue string, n, conc int, local bool) (float64, []time.Duration, error) {
 	starts := make([]time.Duration, n)
 	runID := randHex(4)
-	var next atomic.Int64
 	var lastClose atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
-	var starters, waiters sync.WaitGroup
+	var waiters sync.WaitGroup
 	first := time.Now()
-	for range conc {
-		starters.Add(1)
+	fanOut(n, conc, func(i int) bool {
+		t0 := time.Now()
+		run, err := startBare(ctx, c, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", runID, i), TaskQueue: queue}, local)
+		starts[i] = time.Since(t0)
+		if err != nil {
+			errOnce.Do(func() { firstErr = fmt.Errorf("start bare workflow %d: %w", i, err) })
+			return true
+		}
+		waiters.Add(1)
 		go func() {
-			defer starters.Done()
+			defer waiters.Done()
+			if err := waitBare(ctx, c, run); err != nil {
+				errOnce.Do(func() { firstErr = fmt.Errorf("bare workflow %s: %w", run.GetID(), err) })
+				return
+			}
+			now := time.Now().UnixNano()
 			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
+				old := lastClose.Load()
+				if now <= old || lastClose.CompareAndSwap(old, now) {
+					break
 				}
-				t0 := time.Now()
-				run, err := startBare(ctx, c, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", runID, i), TaskQueue: queue}, local)
-				starts[i] = time.Since(t0)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("start bare workflow %d: %w", i, err) })
-					continue
-				}
-				waiters.Add(1)
-				go func() {
-					defer waiters.Done()
-					if err := waitBare(ctx, c, run); err != nil {
-						errOnce.Do(func() { firstErr = fmt.Errorf("bare workflow %s: %w", run.GetID(), err) })
-						return
-					}
-					now := time.Now().UnixNano()
-					for {
-						old := lastClose.Load()
-						if now <= old || lastClose.CompareAndSwap(old, now) {
-							break
-						}
-					}
-				}()
 			}
 		}()
-	}
-	starters.Wait()
+		return true
+	})
 	waiters.Wait()
 	if firstErr != nil {
 		return 0, nil, firstErr

@@ -27,7 +27,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -44,13 +43,12 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the admin connection that creates the database
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -269,18 +267,7 @@ func startTemporal(ctx context.Context) (*testsuite.DevServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal CLI: %w", err)
 	}
-	var attrs []temporal.SearchAttributeUpdate
-	for _, name := range flow.SearchAttributeNames {
-		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))
-	}
-	srv, err := testsuite.StartDevServer(cctx, testsuite.DevServerOptions{
-		ExistingPath:     cli,
-		ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
-		SearchAttributes: temporal.NewSearchAttributes(attrs...),
-		LogLevel:         "error",
-		Stdout:           io.Discard,
-		Stderr:           os.Stderr,
-	})
+	srv, err := testenv.StartDevServer(cctx, cli, flow.SearchAttributeNames)
 	if err != nil {
 		return nil, fmt.Errorf("start the Temporal dev server: %w", err)
 	}
@@ -370,30 +357,18 @@ func closeGorm(db *gorm.DB) {
 func prefill(ctx context.Context, db *gorm.DB, k, workers int) error {
 	st := store.New(db)
 	base := time.Now().UnixMilli()
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	errc := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(k) {
-					return
-				}
-				msgID := fmt.Sprintf("prefill-%d", i)
-				body := autox3.SampleReceptionBody(msgID, 1_000_000_000+i, base-i, appSecret)
-				in := store.Inbound{Vendor: vendors.AutoX3, EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
-					Body: body, WorkflowID: flow.EventWorkflowID(vendors.AutoX3, msgID), ReceivedAt: time.Now().UTC()}
-				if _, _, err := st.Persist(ctx, in, autox3.Decode); err != nil {
-					errc <- fmt.Errorf("prefill event %d: %w", i, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	fanOut(k, workers, func(i int) bool {
+		msgID := fmt.Sprintf("prefill-%d", i)
+		body := autox3.SampleReceptionBody(msgID, 1_000_000_000+int64(i), base-int64(i), appSecret)
+		in := store.Inbound{Vendor: vendors.AutoX3, EventKey: msgID, EventType: autox3.MsgTypeReceptionCreate,
+			Body: body, WorkflowID: flow.EventWorkflowID(vendors.AutoX3, msgID), ReceivedAt: time.Now().UTC()}
+		if _, _, err := st.Persist(ctx, in, autox3.Decode); err != nil {
+			errc <- fmt.Errorf("prefill event %d: %w", i, err)
+			return false
+		}
+		return true
+	})
 	close(errc)
 	return <-errc
 }
@@ -568,42 +543,49 @@ func postAll(url string, bodies [][]byte, c int) (lat []time.Duration, non200 in
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}}
 	lat = make([]time.Duration, len(bodies))
 	var bad atomic.Int64
-	var next atomic.Int64
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	first = time.Now()
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	fanOut(len(bodies), c, func(i int) bool {
+		t0 := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i]))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		t1 := time.Now()
+		lat[i] = t1.Sub(t0)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			bad.Add(1)
+		}
+		mu.Lock()
+		if t1.After(last) {
+			last = t1
+		}
+		mu.Unlock()
+		return true
+	})
+	return lat, int(bad.Load()), first, last
+}
+
+// fanOut calls f(i) for every i in [0, n) from workers goroutines, each
+// taking the next index, and waits for them; a goroutine whose f returns
+// false takes no further index.
+func fanOut(n, workers int, f func(i int) bool) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(len(bodies)) {
+				if i >= int64(n) || !f(int(i)) {
 					return
 				}
-				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				t1 := time.Now()
-				lat[i] = t1.Sub(t0)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					bad.Add(1)
-				}
-				mu.Lock()
-				if t1.After(last) {
-					last = t1
-				}
-				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	return lat, int(bad.Load()), first, last
 }
 
 // pct is the q-quantile of ds in milliseconds (q = 1: the maximum).

@@ -192,85 +192,65 @@ func (r *envReader) lower(key string, dst *string) {
 
 // duration reads a positive duration.
 func (r *envReader) duration(key string, dst *time.Duration) {
-	v := r.value(key)
-	if v == "" {
-		return
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a positive duration like 30s or 72h", key, v))
-		return
-	}
-	*dst = d
+	parseInto(r, key, dst, "a positive duration like 30s or 72h", func(v string) (time.Duration, bool) {
+		d, err := time.ParseDuration(v)
+		return d, err == nil && d > 0
+	})
 }
 
 // window reads a duration that may be 0.
 func (r *envReader) window(key string, dst *time.Duration) {
-	v := r.value(key)
-	if v == "" {
-		return
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a duration like 5s (0 for none)", key, v))
-		return
-	}
-	*dst = d
+	parseInto(r, key, dst, "a duration like 5s (0 for none)", func(v string) (time.Duration, bool) {
+		d, err := time.ParseDuration(v)
+		return d, err == nil && d >= 0
+	})
 }
 
 // int64 reads a positive integer.
 func (r *envReader) int64(key string, dst *int64) {
-	v := r.value(key)
-	if v == "" {
-		return
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a positive integer", key, v))
-		return
-	}
-	*dst = n
+	parseInto(r, key, dst, "a positive integer", func(v string) (int64, bool) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil && n > 0
+	})
 }
 
 // int reads a positive integer that fits an int.
 func (r *envReader) int(key string, dst *int) {
-	v := r.value(key)
-	if v == "" {
-		return
-	}
-	n, err := strconv.ParseInt(v, 10, strconv.IntSize)
-	if err != nil || n <= 0 {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a positive integer", key, v))
-		return
-	}
-	*dst = int(n)
+	parseInto(r, key, dst, "a positive integer", func(v string) (int, bool) {
+		n, err := strconv.ParseInt(v, 10, strconv.IntSize)
+		return int(n), err == nil && n > 0
+	})
 }
 
 // port reads a TCP port number.
 func (r *envReader) port(key string, dst *int) {
-	v := r.value(key)
-	if v == "" {
-		return
-	}
-	p, err := strconv.ParseUint(v, 10, 16)
-	if err != nil || p == 0 {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a port number", key, v))
-		return
-	}
-	*dst = int(p)
+	parseInto(r, key, dst, "a port number", func(v string) (int, bool) {
+		p, err := strconv.ParseUint(v, 10, 16)
+		return int(p), err == nil && p > 0
+	})
 }
 
 func (r *envReader) boolean(key string, dst *bool) {
+	parseInto(r, key, dst, "true or false", func(v string) (bool, bool) {
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	})
+}
+
+// parseInto lays the variable key over dst through parse, which reports
+// false for a value it refuses: dst is then left alone and the problem says
+// the value is not want.
+func parseInto[T any](r *envReader, key string, dst *T, want string, parse func(v string) (T, bool)) {
 	v := r.value(key)
 	if v == "" {
 		return
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not true or false", key, v))
+	x, ok := parse(v)
+	if !ok {
+		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not %s", key, v, want))
 		return
 	}
-	*dst = b
+	*dst = x
 }
 
 // compression reads none or gzip.

@@ -119,17 +119,9 @@ type Decimal struct {
 
 // UnmarshalJSON reads a number, a numeric string, "" or null.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
-	*d = Decimal{}
-	text, present, err := numericText(b, NotNumber)
-	if err != nil || !present {
-		return err
-	}
-	v, err := parseNumber(text)
-	if err != nil {
-		return err
-	}
-	*d = Decimal{Value: v, Valid: true}
-	return nil
+	v, ok, err := numericValue(b, NotNumber, parseNumber)
+	*d = Decimal{Value: v, Valid: ok}
+	return err
 }
 
 // MarshalJSON writes the number as a string in the form of Format ("14.16"), or null.
@@ -162,17 +154,24 @@ type Int struct {
 
 // UnmarshalJSON reads an integral number, a string holding one, "" or null.
 func (n *Int) UnmarshalJSON(b []byte) error {
-	*n = Int{}
-	text, present, err := numericText(b, NotInteger)
+	v, ok, err := numericValue(b, NotInteger, parseInteger)
+	*n = Int{Value: v, Valid: ok}
+	return err
+}
+
+// numericValue parses a JSON number, or a string holding one, with parse;
+// ok is false, and v zero, when it is absent (null, "") or does not parse.
+// Any other kind of value is wrongKind.
+func numericValue[T any](b []byte, wrongKind Problem, parse func(string) (T, error)) (v T, ok bool, err error) {
+	text, present, err := numericText(b, wrongKind)
 	if err != nil || !present {
-		return err
+		return v, false, err
 	}
-	v, err := parseInteger(text)
+	parsed, err := parse(text)
 	if err != nil {
-		return err
+		return v, false, err
 	}
-	*n = Int{Value: v, Valid: true}
-	return nil
+	return parsed, true, nil
 }
 
 // parseInteger parses integer text, allowing an integral decimal form.
@@ -196,13 +195,7 @@ func (n Int) MarshalJSON() ([]byte, error) {
 }
 
 // Ptr returns a pointer to the value, or nil when absent.
-func (n Int) Ptr() *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Value
-	return &v
-}
+func (n Int) Ptr() *int64 { return ptr(n.Value, n.Valid) }
 
 // Bool is a boolean sent as true/false, as their text in any case, or as
 // 1/0 (a number or text). Null, "" and white space mean absent.
@@ -244,12 +237,14 @@ func (v Bool) MarshalJSON() ([]byte, error) {
 }
 
 // Ptr returns a pointer to the value, or nil when absent.
-func (v Bool) Ptr() *bool {
-	if !v.Valid {
+func (v Bool) Ptr() *bool { return ptr(v.Value, v.Valid) }
+
+// ptr is a pointer to a copy of v, or nil when v is not valid (absent).
+func ptr[T any](v T, valid bool) *T {
+	if !valid {
 		return nil
 	}
-	b := v.Value
-	return &b
+	return &v
 }
 
 // Text is a field documented as a string that may arrive as a string, as a

@@ -121,6 +121,31 @@ func TestDecimalMarshal(t *testing.T) {
 	}
 }
 
+// checkUnmarshal requires every JSON text of ok to unmarshal into its value
+// and every one of bad to be refused with want.
+func checkUnmarshal[T comparable, P interface {
+	*T
+	json.Unmarshaler
+}](t *testing.T, ok map[string]T, bad []string, want error) {
+	t.Helper()
+	for in, w := range ok {
+		var v T
+		if err := json.Unmarshal([]byte(in), &v); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if v != w {
+			t.Errorf("%s: got %+v, want %+v", in, v, w)
+		}
+	}
+	for _, in := range bad {
+		var v T
+		if err := P(&v).UnmarshalJSON([]byte(in)); !errors.Is(err, want) {
+			t.Errorf("%s: got %v, want %q", in, err, want)
+		}
+	}
+}
+
 func TestIntUnmarshal(t *testing.T) {
 	ok := map[string]Int{
 		`700`:     {700, true},
@@ -132,23 +157,7 @@ func TestIntUnmarshal(t *testing.T) {
 		`""`:      {},
 		`null`:    {},
 	}
-	for in, want := range ok {
-		var n Int
-		if err := json.Unmarshal([]byte(in), &n); err != nil {
-			t.Errorf("%s: %v", in, err)
-			continue
-		}
-		if n != want {
-			t.Errorf("%s: got %+v, want %+v", in, n, want)
-		}
-	}
-	for _, in := range []string{`"abc"`, `7.5`, `"7.5"`, `true`, `{}`, `[]`, `99999999999999999999`} {
-		var n Int
-		err := n.UnmarshalJSON([]byte(in))
-		if !errors.Is(err, NotInteger) {
-			t.Errorf("%s: got %v, want %q", in, err, NotInteger)
-		}
-	}
+	checkUnmarshal(t, ok, []string{`"abc"`, `7.5`, `"7.5"`, `true`, `{}`, `[]`, `99999999999999999999`}, NotInteger)
 	out, _ := json.Marshal([]Int{{700, true}, {}})
 	if string(out) != `[700,null]` {
 		t.Fatalf("marshal: %s", out)
@@ -170,23 +179,7 @@ func TestBoolUnmarshal(t *testing.T) {
 		`null`:      {},
 		`" false "`: {false, true},
 	}
-	for in, want := range ok {
-		var b Bool
-		if err := json.Unmarshal([]byte(in), &b); err != nil {
-			t.Errorf("%s: %v", in, err)
-			continue
-		}
-		if b != want {
-			t.Errorf("%s: got %+v, want %+v", in, b, want)
-		}
-	}
-	for _, in := range []string{`"yes"`, `2`, `{}`, `[]`} {
-		var b Bool
-		err := b.UnmarshalJSON([]byte(in))
-		if !errors.Is(err, NotBool) {
-			t.Errorf("%s: got %v, want %q", in, err, NotBool)
-		}
-	}
+	checkUnmarshal(t, ok, []string{`"yes"`, `2`, `{}`, `[]`}, NotBool)
 	out, _ := json.Marshal([]Bool{{true, true}, {false, true}, {}})
 	if string(out) != `[true,false,null]` {
 		t.Fatalf("marshal: %s", out)
@@ -376,34 +369,14 @@ func TestIntEdgeCases(t *testing.T) {
 		`"1588246321000"`:       {1588246321000, true},
 		`" 1588246321000.000 "`: {1588246321000, true},
 	}
-	for in, want := range ok {
-		var n Int
-		if err := json.Unmarshal([]byte(in), &n); err != nil || n != want {
-			t.Errorf("%s: got %+v %v, want %+v", in, n, err, want)
-		}
-	}
-	for _, in := range []string{`9223372036854775808`, `"12.50"`, `1e40`, `"0x1F"`, `"1 000"`} {
-		if err := new(Int).UnmarshalJSON([]byte(in)); !errors.Is(err, NotInteger) {
-			t.Errorf("%s: got %v, want %v", in, err, NotInteger)
-		}
-	}
+	checkUnmarshal(t, ok, []string{`9223372036854775808`, `"12.50"`, `1e40`, `"0x1F"`, `"1 000"`}, NotInteger)
 	if (Int{}).Ptr() != nil || *(Int{Value: 3, Valid: true}).Ptr() != 3 {
 		t.Fatal("Ptr")
 	}
 }
 
 func TestBoolEdgeCases(t *testing.T) {
-	for in, want := range map[string]Bool{`"True"`: {true, true}, `" 1 "`: {true, true}, `"  "`: {}} {
-		var b Bool
-		if err := json.Unmarshal([]byte(in), &b); err != nil || b != want {
-			t.Errorf("%s: got %+v %v", in, b, err)
-		}
-	}
-	for _, in := range []string{`1.0`, `"on"`, `-1`, `"t"`} {
-		if err := new(Bool).UnmarshalJSON([]byte(in)); !errors.Is(err, NotBool) {
-			t.Errorf("%s: got %v, want %v", in, err, NotBool)
-		}
-	}
+	checkUnmarshal(t, map[string]Bool{`"True"`: {true, true}, `" 1 "`: {true, true}, `"  "`: {}}, []string{`1.0`, `"on"`, `-1`, `"t"`}, NotBool)
 	if (Bool{}).Ptr() != nil || *(Bool{Value: true, Valid: true}).Ptr() != true {
 		t.Fatal("Ptr")
 	}

@@ -90,6 +90,16 @@ func carOrder(t *testing.T) (erp.Record, []string) {
 	return r, amounts
 }
 
+// renderDefault renders r with the default mapping of an ERP kind.
+func renderDefault(t *testing.T, kind string, r erp.Record) []byte {
+	t.Helper()
+	s, err := Default(kind)
+	require.NoError(t, err)
+	doc, err := s.Render(context.Background(), r)
+	require.NoError(t, err)
+	return doc
+}
+
 // decodeExact decodes a document keeping numbers as written.
 func decodeExact(t *testing.T, doc []byte, v any) {
 	t.Helper()
@@ -101,10 +111,7 @@ func decodeExact(t *testing.T, doc []byte, v any) {
 func TestKingdeeDefaultCarOrderAmountsAreExact(t *testing.T) {
 	t.Parallel()
 	r, amounts := carOrder(t)
-	s, err := Default(erp.KindKingdee)
-	require.NoError(t, err)
-	doc, err := s.Render(context.Background(), r)
-	require.NoError(t, err)
+	doc := renderDefault(t, erp.KindKingdee, r)
 	var got struct {
 		FormID string `json:"formid"`
 		Submit bool   `json:"submit"`
@@ -132,10 +139,7 @@ func TestKingdeeDefaultCarOrderAmountsAreExact(t *testing.T) {
 func TestTrytonDefaultCarOrderAmountsAreExact(t *testing.T) {
 	t.Parallel()
 	r, amounts := carOrder(t)
-	s, err := Default(erp.KindTryton)
-	require.NoError(t, err)
-	doc, err := s.Render(context.Background(), r)
-	require.NoError(t, err)
+	doc := renderDefault(t, erp.KindTryton, r)
 	var got struct {
 		Model  string `json:"model"`
 		Values struct {
@@ -175,10 +179,7 @@ func TestDefaultReceptionOrders(t *testing.T) {
 	r := goldenRecords(t)["autox3_receivebase_create_full.json#0"]
 	require.Equal(t, "reception_order", r.Kind)
 
-	k, err := Default(erp.KindKingdee)
-	require.NoError(t, err)
-	doc, err := k.Render(context.Background(), r)
-	require.NoError(t, err)
+	doc := renderDefault(t, erp.KindKingdee, r)
 	var kd struct {
 		FormID string `json:"formid"`
 		Model  struct {
@@ -192,10 +193,7 @@ func TestDefaultReceptionOrders(t *testing.T) {
 	require.Len(t, kd.Model.Lines, 1)
 	assert.Equal(t, "里程 12345.67 km", kd.Model.Lines[0].Note)
 
-	tr, err := Default(erp.KindTryton)
-	require.NoError(t, err)
-	doc, err = tr.Render(context.Background(), r)
-	require.NoError(t, err)
+	doc = renderDefault(t, erp.KindTryton, r)
 	var td struct {
 		Model  string `json:"model"`
 		Values struct {

@@ -240,13 +240,7 @@ func TestServerBodyLimit(t *testing.T) {
 
 	// At the limit the request is served.
 	ok := `{"payloads":[]}`
-	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/encode", strings.NewReader(ok+strings.Repeat(" ", limit-len(ok))))
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	r, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
+	r, _ = post(t, "http://"+addr+"/encode", ok+strings.Repeat(" ", limit-len(ok)), map[string]string{"Authorization": "Bearer " + testToken})
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("body at the limit: status %d, want 200", r.StatusCode)
 	}

@@ -106,16 +106,7 @@ func TestServerRejectsMissingOrWrongToken(t *testing.T) {
 				t.Fatalf("remote Decode error = %v, want Unauthorized", err)
 			}
 
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/encode", strings.NewReader(`{"payloads":[]}`))
-			req.Header.Set("Content-Type", "application/json")
-			if auth != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp, b := post(t, srv.URL+"/encode", `{"payloads":[]}`, map[string]string{"Content-Type": "application/json", "Authorization": auth})
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("status = %d, want 401", resp.StatusCode)
 			}
@@ -123,7 +114,7 @@ func TestServerRejectsMissingOrWrongToken(t *testing.T) {
 				t.Fatalf("Content-Type = %q, want application/json", ct)
 			}
 			var body struct{ Error string }
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error == "" {
+			if err := json.Unmarshal(b, &body); err != nil || body.Error == "" {
 				t.Fatalf("401 body is not a JSON error: %v %+v", err, body)
 			}
 		})
@@ -222,19 +213,8 @@ func TestServerCORS(t *testing.T) {
 	}
 	body, _ := json.Marshal(&commonpb.Payloads{Payloads: enc})
 	for _, auth := range []string{"Bearer " + testToken, ""} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/decode", strings.NewReader(string(body)))
-		req.Header.Set("Origin", "http://localhost:8233")
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Namespace", "default")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := post(t, srv.URL+"/decode", string(body), map[string]string{"Origin": "http://localhost:8233",
+			"Content-Type": "application/json", "X-Namespace": "default", "Authorization": auth})
 		wantStatus := http.StatusOK
 		if auth == "" {
 			wantStatus = http.StatusUnauthorized
@@ -250,6 +230,31 @@ func TestServerCORS(t *testing.T) {
 			t.Fatalf("decoded response lacks the original encoding: %s", b)
 		}
 	}
+}
+
+// post posts body to url with these headers (one with an empty value is
+// not sent) and returns the answer and its whole body.
+func post(t *testing.T, url, body string, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read the answer of POST %s: %v", url, err)
+	}
+	return resp, b
 }
 
 func TestServerCustomOriginsReplaceDefaults(t *testing.T) {

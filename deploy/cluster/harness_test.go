@@ -294,17 +294,7 @@ func (c *cluster) cpuSince(before map[string]time.Duration) time.Duration {
 // eventually polls f every 250 ms until it returns nil or timeout passes.
 func eventually(t *testing.T, what string, timeout time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s: %v", what, timeout, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	testenv.EventuallyEvery(t, what, timeout, 250*time.Millisecond, f)
 }
 
 func moduleRoot(t *testing.T) string {

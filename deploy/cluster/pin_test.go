@@ -4,23 +4,16 @@ import (
 	"debug/buildinfo"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // The cluster runs the Temporal server the pinned CLI embeds as its dev
 // server, so the dev server and the cluster behave alike.
 func TestServerPinMatchesTheCLI(t *testing.T) {
-	mk, err := os.ReadFile("../../Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^TEMPORAL_SERVER_VERSION\s*:=\s*(\S+)`).FindSubmatch(mk)
-	if m == nil {
-		t.Fatal("TEMPORAL_SERVER_VERSION is not in the Makefile")
-	}
+	pinned := testkit.MakeVariable(t, "../../Makefile", "TEMPORAL_SERVER_VERSION")
 	cli := filepath.Join(testenv.TemporalBinDir(), "temporal")
 	if _, err := os.Stat(cli); err != nil {
 		if testing.Short() {
@@ -34,8 +27,8 @@ func TestServerPinMatchesTheCLI(t *testing.T) {
 	}
 	for _, dep := range info.Deps {
 		if dep.Path == "go.temporal.io/server" {
-			if dep.Version != "v"+string(m[1]) {
-				t.Fatalf("the CLI embeds server %s, the Makefile pins %s", dep.Version, m[1])
+			if dep.Version != "v"+pinned {
+				t.Fatalf("the CLI embeds server %s, the Makefile pins %s", dep.Version, pinned)
 			}
 			return
 		}

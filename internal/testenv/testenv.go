@@ -42,6 +42,13 @@ func RequireServers(t testing.TB) {
 // longer is pointless.
 func Eventually(t testing.TB, what string, timeout time.Duration, check func() error) {
 	t.Helper()
+	EventuallyEvery(t, what, timeout, 100*time.Millisecond, check)
+}
+
+// EventuallyEvery is Eventually calling check every interval: for a check
+// that is itself costly (a query over a whole cluster, say).
+func EventuallyEvery(t testing.TB, what string, timeout, interval time.Duration, check func() error) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		err := check()
@@ -51,7 +58,7 @@ func Eventually(t testing.TB, what string, timeout time.Duration, check func() e
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not after %s: %v", what, timeout, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +109,18 @@ func Replace(t testing.TB, body []byte, old, new string) []byte {
 		t.Fatalf("replace: %q not in body", old)
 	}
 	return []byte(strings.Replace(string(body), old, new, 1))
+}
+
+// MakeVariable returns the value a Makefile assigns to name with := (the
+// first such line), failing the test when the file cannot be read or does
+// not assign it.
+func MakeVariable(t testing.TB, makefile, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s*:=\s*(\S+)`).FindSubmatch(ReadFile(t, makefile))
+	if m == nil {
+		t.Fatalf("%s does not set %s", makefile, name)
+	}
+	return string(m[1])
 }
 
 // JSON is v marshalled, failing the test when it does not marshal.

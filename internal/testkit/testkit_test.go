@@ -98,3 +98,14 @@ func TestBenchBodyRunsOnTheBody(t *testing.T) {
 		t.Fatalf("benchmark ran %d times with %d calls, %d bytes per op", r.N, calls, r.Bytes)
 	}
 }
+
+func TestMakeVariable(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "Makefile")
+	if err := os.WriteFile(path, []byte("# TOOL := no\nTOOL_PKG := example.com/x\nTOOL     := 1.2.3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := testkit.MakeVariable(t, path, "TOOL"); got != "1.2.3" {
+		t.Fatalf("TOOL = %q, want 1.2.3", got)
+	}
+}

@@ -3,23 +3,19 @@ package devstack_test
 import (
 	"bytes"
 	"os"
-	"regexp"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/tools/devstack"
 )
 
 // TestPinnedCLIVersionEverywhere keeps the Makefile, which CI uses to install
 // the CLI, on the version the code looks for.
 func TestPinnedCLIVersionEverywhere(t *testing.T) {
-	mk, err := os.ReadFile("../../Makefile")
-	if err != nil {
-		t.Fatal(err)
+	if v := testkit.MakeVariable(t, "../../Makefile", "TEMPORAL_CLI_VERSION"); v != devstack.TemporalCLIVersion {
+		t.Errorf("Makefile TEMPORAL_CLI_VERSION = %q, want %s", v, devstack.TemporalCLIVersion)
 	}
-	m := regexp.MustCompile(`(?m)^TEMPORAL_CLI_VERSION\s*:=\s*(\S+)`).FindSubmatch(mk)
-	if m == nil || string(m[1]) != devstack.TemporalCLIVersion {
-		t.Errorf("Makefile TEMPORAL_CLI_VERSION = %q, want %s", m, devstack.TemporalCLIVersion)
-	}
+	mk := testkit.ReadFile(t, "../../Makefile")
 	if !bytes.Contains(mk, []byte("TEMPORAL_CLI_PKG     := "+devstack.TemporalCLIModule)) {
 		t.Errorf("Makefile does not install %s", devstack.TemporalCLIModule)
 	}

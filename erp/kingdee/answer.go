@@ -8,7 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // lostSessionText is in the message of a call whose session Kingdee no
@@ -100,7 +101,7 @@ func (s *status) messages() string {
 	if len(parts) == 0 {
 		return fmt.Sprintf("no message (MsgCode %s, ErrorCode %s)", orNone(scalar(s.MsgCode)), orNone(scalar(s.ErrorCode)))
 	}
-	return oneLine(strings.Join(parts, "; "))
+	return reason.OneLine(strings.Join(parts, "; "))
 }
 
 func orNone(s string) string {
@@ -233,25 +234,5 @@ func scalar(v any) string {
 	return ""
 }
 
-// oneLine collapses control characters and runs of spaces so an ERP's text
-// cannot forge log lines.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
-}
-
 // excerpt is at most n bytes of an answer on one line, cut on a rune boundary.
-func excerpt(body []byte, n int) string {
-	s := oneLine(string(body))
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func excerpt(body []byte, n int) string { return reason.Clip(reason.OneLine(string(body)), n) }

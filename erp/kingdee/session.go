@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // WebAPI operations: the paths appended to the base URL.
@@ -152,7 +153,7 @@ func (s *Sink) login(ctx context.Context, r erp.Record, sess *session) *erp.Erro
 		return s.fail(r, true, 0, fmt.Sprintf("unexpected answer to Kingdee %s (%d bytes, no LoginResultType); is KINGDEE_URL the base ending in /K3Cloud/?", op, len(answer)), nil)
 	}
 	if t := scalar(a.LoginResultType); t != "1" {
-		msg := oneLine(scalar(a.Message))
+		msg := reason.OneLine(scalar(a.Message))
 		if msg == "" {
 			msg = "no message"
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/mapping"
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // Mapper renders a record into a Kingdee document (see the package doc).
@@ -177,7 +178,7 @@ func (s *Sink) render(ctx context.Context, r erp.Record, number string) (*docume
 		if errors.Is(err, mapping.ErrNoMapping) {
 			return nil, s.fail(r, false, 0, fmt.Sprintf("the Kingdee mapping%s has no program for kind %q (nor \"*\"); add one, or one that renders {\"skip\": \"...\"}", s.mappingFile(), r.Kind), err)
 		}
-		return nil, s.fail(r, false, 0, "Kingdee mapping failed: "+oneLine(err.Error()), err)
+		return nil, s.fail(r, false, 0, "Kingdee mapping failed: "+reason.OneLine(err.Error()), err)
 	}
 	doc, err := parseDocument(out, number)
 	if err != nil {
@@ -205,7 +206,7 @@ func (s *Sink) changeable(r erp.Record, doc *document, number string, b *bill) *
 	case "C":
 		return s.fail(r, false, 0, what+" is audited (FDocumentStatus C) and accepts no changes: un-audit it (反审核) in Kingdee for erpbridge to update it, or skip this record", nil)
 	default:
-		return s.fail(r, false, 0, fmt.Sprintf("%s has FDocumentStatus %q, which erpbridge does not know to be changeable; check the bill in Kingdee", what, oneLine(b.status)), nil)
+		return s.fail(r, false, 0, fmt.Sprintf("%s has FDocumentStatus %q, which erpbridge does not know to be changeable; check the bill in Kingdee", what, reason.OneLine(b.status)), nil)
 	}
 }
 
@@ -320,7 +321,7 @@ func (s *Sink) save(ctx context.Context, r erp.Record, doc *document, number, id
 	}
 	if gotNumber != "" && !strings.EqualFold(gotNumber, number) {
 		// Every resend would create yet another bill: stop here.
-		return got, s.fail(r, false, 0, fmt.Sprintf("Kingdee saved %s bill %s under number %s (FID %s): the bill type's coding rule (编码规则) replaces the number erpbridge gives, so it cannot find the bill again; let the rule accept a number entered by hand, then delete bill %s in Kingdee and retry", doc.FormID, number, oneLine(gotNumber), oneLine(got), oneLine(gotNumber)), nil)
+		return got, s.fail(r, false, 0, fmt.Sprintf("Kingdee saved %s bill %s under number %s (FID %s): the bill type's coding rule (编码规则) replaces the number erpbridge gives, so it cannot find the bill again; let the rule accept a number entered by hand, then delete bill %s in Kingdee and retry", doc.FormID, number, reason.OneLine(gotNumber), reason.OneLine(got), reason.OneLine(gotNumber)), nil)
 	}
 	return got, nil
 }

@@ -14,7 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // maxAnswerBytes bounds one JSON-RPC answer.
@@ -272,7 +273,7 @@ func (c *rpc) do(ctx context.Context, method string, params []any, s *session) (
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(raw, &ans); err != nil {
-		return nil, &callError{Method: method, Status: resp.StatusCode, Retryable: true, Reason: "answer is not JSON-RPC: " + oneLine(clip(string(raw)))}
+		return nil, &callError{Method: method, Status: resp.StatusCode, Retryable: true, Reason: "answer is not JSON-RPC: " + reason.OneLine(reason.Clip(string(raw), maxReasonBytes))}
 	}
 	if len(ans.Error) > 0 && string(ans.Error) != "null" {
 		return nil, answerError(method, ans.Error)
@@ -288,7 +289,7 @@ func statusError(method string, resp *http.Response) *callError {
 	text, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	ce := &callError{Method: method, Status: resp.StatusCode}
-	reason := oneLine(string(text))
+	reason := reason.OneLine(string(text))
 	if reason == "" {
 		reason = http.StatusText(resp.StatusCode)
 	}
@@ -319,7 +320,7 @@ func answerError(method string, raw json.RawMessage) *callError {
 	var parts []json.RawMessage
 	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) == 0 {
 		ce.Retryable = true
-		ce.Reason = "unreadable error answer: " + oneLine(clip(string(raw)))
+		ce.Reason = "unreadable error answer: " + reason.OneLine(reason.Clip(string(raw), maxReasonBytes))
 		return ce
 	}
 	var name string
@@ -351,9 +352,9 @@ func answerError(method string, raw json.RawMessage) *callError {
 		}
 		last := lastLine(tb)
 		ce.Retryable = transientServerError(msg + "\n" + last)
-		ce.Reason = "server error: " + oneLine(clip(msg))
+		ce.Reason = "server error: " + reason.OneLine(reason.Clip(msg, maxReasonBytes))
 		if last != "" {
-			ce.Reason += " (" + oneLine(clip(last)) + ")"
+			ce.Reason += " (" + reason.OneLine(reason.Clip(last, maxReasonBytes)) + ")"
 		}
 	}
 	return ce
@@ -380,11 +381,11 @@ func transientServerError(text string) bool {
 func joinTexts(raw json.RawMessage, n int) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return oneLine(clip(s))
+		return reason.OneLine(reason.Clip(s, maxReasonBytes))
 	}
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		return oneLine(clip(string(raw)))
+		return reason.OneLine(reason.Clip(string(raw), maxReasonBytes))
 	}
 	var out []string
 	for i, it := range items {
@@ -395,33 +396,12 @@ func joinTexts(raw json.RawMessage, n int) string {
 			out = append(out, s)
 		}
 	}
-	return oneLine(clip(strings.Join(out, " - ")))
+	return reason.OneLine(reason.Clip(strings.Join(out, " - "), maxReasonBytes))
 }
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func clip(s string) string {
-	if len(s) <= maxReasonBytes {
-		return s
-	}
-	cut := maxReasonBytes
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// oneLine collapses control characters and runs of spaces so a reason
-// cannot forge log lines.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
 }
 
 func retryAfter(v string) time.Duration {

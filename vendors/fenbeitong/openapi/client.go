@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/erpbridge/erpbridge/internal/reason"
 	"github.com/erpbridge/erpbridge/vendors/lenient"
 )
 
@@ -123,7 +124,7 @@ func (c *Client) signedCall(ctx context.Context, name, path string, data []byte,
 func (c *Client) post(ctx context.Context, name, path, contentType string, body []byte, token string) (json.RawMessage, *Error) {
 	fail := func(e *Error) *Error {
 		e.Call = name
-		e.Msg = c.scrub(truncate(e.Msg, maxMsgBytes), token)
+		e.Msg = c.scrub(reason.Clip(e.Msg, maxMsgBytes), token)
 		e.Reason = c.scrub(e.Reason, token)
 		return e
 	}

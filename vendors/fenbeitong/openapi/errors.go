@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // maxMsgBytes bounds how much of Fenbeitong's msg an Error keeps.
@@ -127,16 +126,4 @@ func saysBusy(msg string) bool {
 func fingerprint(body []byte) string {
 	sum := sha256.Sum256(body)
 	return fmt.Sprintf("answer of %d bytes (sha256 %s)", len(body), hex.EncodeToString(sum[:4]))
-}
-
-// truncate cuts s to at most max bytes at a character boundary.
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -1,0 +1,32 @@
+// Package reason makes text quoted from another system's answer (an ERP's
+// message, a vendor API's error) safe to put in a reason, an error or a log
+// line: on one line, and bounded.
+package reason
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// OneLine collapses control characters and runs of white space into single
+// spaces, so that an ERP's text quoted in a reason or a log line cannot
+// forge lines of its own.
+func OneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+}
+
+// Clip cuts s to at most n bytes, on a character boundary, and marks a cut
+// with "…".
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

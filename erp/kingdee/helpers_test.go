@@ -7,8 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
 	"github.com/erpbridge/erpbridge/erp/mapping"
+	"github.com/erpbridge/erpbridge/golden"
 	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
@@ -151,47 +150,12 @@ func noSecrets(t *testing.T, what, text string) {
 	}
 }
 
-// golden returns the records of the golden test data, by kind and
-// external id.
-func golden(t *testing.T) []erp.Record {
+// goldenRecords are the records of the full golden files, in order.
+func goldenRecords(t *testing.T) []erp.Record {
 	t.Helper()
-	files, err := filepath.Glob("../../golden/testdata/golden/*_full.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("golden records: %v (%d files)", err, len(files))
-	}
 	var out []erp.Record
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var g struct {
-			ERP *struct {
-				Body json.RawMessage `json:"body"`
-			} `json:"erp"`
-			Parts []struct {
-				ERP struct {
-					Body json.RawMessage `json:"body"`
-				} `json:"erp"`
-			} `json:"parts"`
-		}
-		if err := json.Unmarshal(raw, &g); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		var bodies []json.RawMessage
-		if g.ERP != nil {
-			bodies = append(bodies, g.ERP.Body)
-		}
-		for _, p := range g.Parts {
-			bodies = append(bodies, p.ERP.Body)
-		}
-		for _, b := range bodies {
-			var r erp.Record
-			if err := json.Unmarshal(b, &r); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			out = append(out, r)
-		}
+	for _, r := range golden.Records(t, "*_full.json") {
+		out = append(out, r.Record)
 	}
 	return out
 }
@@ -199,7 +163,7 @@ func golden(t *testing.T) []erp.Record {
 // goldenRecord returns the golden record of kind (the first one).
 func goldenRecord(t *testing.T, kind string) erp.Record {
 	t.Helper()
-	all := golden(t)
+	all := goldenRecords(t)
 	i := slices.IndexFunc(all, func(r erp.Record) bool { return r.Kind == kind })
 	if i < 0 {
 		t.Fatalf("no golden %s", kind)

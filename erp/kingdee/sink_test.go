@@ -32,7 +32,7 @@ func formOf(kind string) string {
 // amounts arrive exactly.
 func TestGoldenRecordsOneBillEach(t *testing.T) {
 	e := newEnv(t, nil)
-	records := golden(t)
+	records := goldenRecords(t)
 	ids := map[string]string{}
 	mapped := 0
 	for _, r := range records {

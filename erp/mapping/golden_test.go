@@ -5,44 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/erp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/golden"
 )
 
 // goldenRecords are the records of the golden files: each file's
 // "erp"."body" and each of its "parts"[]."erp"."body".
 func goldenRecords(t *testing.T) map[string]erp.Record {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "golden", "testdata", "golden", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	type body struct {
-		ERP *struct {
-			Body json.RawMessage `json:"body"`
-		} `json:"erp"`
-	}
 	records := make(map[string]erp.Record)
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		var g struct {
-			body
-			Parts []body `json:"parts"`
-		}
-		require.NoError(t, json.Unmarshal(raw, &g), f)
-		for i, b := range append([]body{g.body}, g.Parts...) {
-			if b.ERP == nil {
-				continue
-			}
-			var r erp.Record
-			require.NoError(t, json.Unmarshal(b.ERP.Body, &r), f)
-			records[filepath.Base(f)+"#"+string(rune('0'+i))] = r
-		}
+	for _, r := range golden.Records(t, "*.json") {
+		records[r.Name] = r.Record
 	}
 	return records
 }

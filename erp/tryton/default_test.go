@@ -3,48 +3,13 @@ package tryton
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/mapping"
+	"github.com/erpbridge/erpbridge/golden"
 )
-
-// golden returns the record of a golden file: its "erp"."body", or that of
-// its part-th "parts" entry when part >= 0.
-func golden(t *testing.T, file string, part int) erp.Record {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "golden", "testdata", "golden", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type body struct {
-		ERP *struct {
-			Body json.RawMessage `json:"body"`
-		} `json:"erp"`
-	}
-	var g struct {
-		body
-		Parts []body `json:"parts"`
-	}
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	b := g.body
-	if part >= 0 {
-		b = g.Parts[part]
-	}
-	if b.ERP == nil {
-		t.Fatalf("%s: no erp body", file)
-	}
-	var r erp.Record
-	if err := json.Unmarshal(b.ERP.Body, &r); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	return r
-}
 
 func defaultSink(t *testing.T) *Sink {
 	t.Helper()
@@ -77,7 +42,7 @@ func withData(t *testing.T, r erp.Record, edit func(map[string]any)) erp.Record 
 // line; a newer state rewrites the same sale.
 func TestDefaultMappingReceptionOrder(t *testing.T) {
 	s := defaultSink(t)
-	r := golden(t, "autox3_receivebase_create_full.json", -1)
+	r := golden.RecordNamed(t, "autox3_receivebase_create_full.json#0")
 	r.ExternalID = "6483" + uniqueID()
 	res := mustSend(t, s, r)
 	if !res.Created {
@@ -131,8 +96,8 @@ func TestDefaultMappingReceptionOrder(t *testing.T) {
 // sale of comment lines, to the same party as its reception order.
 func TestDefaultMappingInspectionReport(t *testing.T) {
 	s := defaultSink(t)
-	ro := golden(t, "autox3_receivebase_create_sample.json", -1)
-	ir := golden(t, "autox3_detection_finish_report_sample.json", -1)
+	ro := golden.RecordNamed(t, "autox3_receivebase_create_sample.json#0")
+	ir := golden.RecordNamed(t, "autox3_detection_finish_report_sample.json#0")
 	suffix := uniqueID()
 	ro.ExternalID += suffix
 	ir.ExternalID += suffix
@@ -166,7 +131,7 @@ func TestDefaultMappingInspectionReport(t *testing.T) {
 func TestDefaultMappingCarOrder(t *testing.T) {
 	s := defaultSink(t)
 
-	sample := golden(t, "fenbeitong_car_sample.json", -1)
+	sample := golden.RecordNamed(t, "fenbeitong_car_sample.json#0")
 	sample.ExternalID += uniqueID()
 	res := mustSend(t, s, sample)
 	inv := read(t, s, "account.invoice", "reference", res.Number, "type", "state", "party", "lines", "total_amount", "account", "journal", "invoice_address")[0]
@@ -184,7 +149,7 @@ func TestDefaultMappingCarOrder(t *testing.T) {
 		t.Errorf("supplier %v, want FENBEITONG", party["code"])
 	}
 
-	full := golden(t, "fenbeitong_car_full.json", -1)
+	full := golden.RecordNamed(t, "fenbeitong_car_full.json#0")
 	full.ExternalID = uniqueID()
 	_, err := s.Send(t.Context(), full)
 	var e *erp.Error
@@ -220,7 +185,7 @@ func TestDefaultMappingCarOrder(t *testing.T) {
 // invoice of one line, the order's total.
 func TestDefaultMappingHotelOrder(t *testing.T) {
 	s := defaultSink(t)
-	r := golden(t, "fenbeitong_hotel_sample.json", -1)
+	r := golden.RecordNamed(t, "fenbeitong_hotel_sample.json#0")
 	r.ExternalID += uniqueID()
 	res := mustSend(t, s, r)
 	inv := read(t, s, "account.invoice", "reference", res.Number, "lines", "total_amount")[0]
@@ -236,7 +201,7 @@ func TestDefaultMappingHotelOrder(t *testing.T) {
 // rejection naming the kind and the file, and writes nothing.
 func TestDefaultMappingUnmappedKind(t *testing.T) {
 	s := defaultSink(t)
-	r := golden(t, "autox3_detection_finish_maintenance_full.json", 1)
+	r := golden.RecordNamed(t, "autox3_detection_finish_maintenance_full.json#2")
 	if r.Kind != "maintenance_plan_item" {
 		t.Fatalf("golden part is %s", r.Kind)
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestDefaultIsValid(t *testing.T) {
+	t.Parallel()
 	if got, want := config.Default(), defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
 	}
@@ -23,6 +24,7 @@ func TestDefaultIsValid(t *testing.T) {
 // The dev command's defaults: the dev profile with what follows from it, the
 // codec server on loopback and fewer logs, each unless told otherwise.
 func TestDevDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := config.DevFromEnv(env(map[string]string{"DATA_DIR": "/tmp/dev-state"}))
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +52,7 @@ func TestDevDefaults(t *testing.T) {
 
 // A derived default follows the setting it derives from; a setting given wins.
 func TestDerivedDefaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		vars  map[string]string
@@ -90,6 +93,7 @@ func TestDerivedDefaults(t *testing.T) {
 // A zero Config is never valid: each setting whose zero value would
 // misbehave is named.
 func TestZeroConfigIsInvalid(t *testing.T) {
+	t.Parallel()
 	err := config.Config{}.Validate()
 	if err == nil {
 		t.Fatal("a zero Config validated")
@@ -106,6 +110,7 @@ func TestZeroConfigIsInvalid(t *testing.T) {
 // Validate catches the settings of a Config built from Default() by hand
 // that would misbehave, one at a time, naming the variable.
 func TestValidateHandBuilt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(*config.Config)

@@ -46,6 +46,7 @@ func answer(t *testing.T, status int, header map[string]string, body string) *ht
 }
 
 func TestSendDone(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		status    int
 		duplicate bool
@@ -71,6 +72,7 @@ func TestSendDone(t *testing.T) {
 }
 
 func TestSendFailures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		status     int
@@ -115,6 +117,7 @@ func TestSendFailures(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
+	t.Parallel()
 	srv := answer(t, 422, nil, `{"error":"unknown customer"}`)
 	_, err := NewClient(srv.URL, "tok", 5*time.Second).Send(context.Background(), sampleRecord(t))
 	// The message fingerprints the ERP's answer, which may echo personal data;
@@ -130,6 +133,7 @@ func TestErrorMessage(t *testing.T) {
 }
 
 func TestReasonReadsAtMost4KiB(t *testing.T) {
+	t.Parallel()
 	srv := answer(t, 400, nil, strings.Repeat("x", 10_000))
 	_, err := NewClient(srv.URL, "", 5*time.Second).Send(context.Background(), sampleRecord(t))
 	var e *Error
@@ -164,6 +168,7 @@ func TestSendTimeoutIsRetryable(t *testing.T) {
 }
 
 func TestSendConnectionRefusedIsRetryable(t *testing.T) {
+	t.Parallel()
 	addr := testkit.FreeAddr(t)
 	_, err := NewClient("http://"+addr, "tok", 2*time.Second).Send(context.Background(), sampleRecord(t))
 	var e *Error
@@ -180,6 +185,7 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 }
 
 func TestSendCancelledContextIsRetryable(t *testing.T) {
+	t.Parallel()
 	srv := answer(t, 200, nil, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -190,6 +196,7 @@ func TestSendCancelledContextIsRetryable(t *testing.T) {
 }
 
 func TestSendInvalidRecordIsNotSent(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
 	t.Cleanup(srv.Close)
@@ -220,6 +227,7 @@ func TestSendInvalidRecordIsNotSent(t *testing.T) {
 }
 
 func TestSendRequestMatchesContract(t *testing.T) {
+	t.Parallel()
 	var (
 		method, path string
 		header       http.Header
@@ -258,6 +266,7 @@ func TestSendRequestMatchesContract(t *testing.T) {
 }
 
 func TestSendWithoutTokenOmitsAuthorization(t *testing.T) {
+	t.Parallel()
 	var auth []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth = r.Header.Values("Authorization")
@@ -272,6 +281,7 @@ func TestSendWithoutTokenOmitsAuthorization(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
 		in   string

@@ -70,6 +70,7 @@ func requireCompleted(t *testing.T, h *harness) {
 }
 
 func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	var sc calls
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
@@ -107,6 +108,7 @@ func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
 }
 
 func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	in.Policy = flow.SyncPolicy{RetryBudget: 10 * time.Minute, AttemptTimeout: 30 * time.Second, InitialInterval: time.Second, MaximumInterval: time.Minute}
@@ -148,6 +150,7 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 }
 
 func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	in.IdleTimeout = 0
@@ -160,6 +163,7 @@ func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
 }
 
 func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
 	var sc calls
@@ -204,6 +208,7 @@ func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
 }
 
 func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, reason, recorded string
 	}{
@@ -234,6 +239,7 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 }
 
 func TestRecordWorkflowSameRevisionAgainStaysParked(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
@@ -292,6 +298,7 @@ func newerRevisionDuringFirstSend(t *testing.T, h *harness, first func(ctx conte
 }
 
 func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
+	t.Parallel()
 	// Whether the in-flight send already saw the newer revision in the
 	// database (current 2) or not (current 1), the signal alone must cause
 	// another send.
@@ -312,6 +319,7 @@ func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
 }
 
 func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	// The first attempt fails after a minute; meanwhile revision 2 is
 	// persisted, so the next attempt sends revision 2 (SyncRecord reads the
@@ -327,6 +335,7 @@ func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
 }
 
 func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(2, 1), nil).Once()
@@ -347,6 +356,7 @@ func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
 }
 
 func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
@@ -360,6 +370,7 @@ func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
 }
 
 func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	rej := flow.Rejection{Revision: 2, Version: 20, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 3}
@@ -389,6 +400,7 @@ func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
 }
 
 func TestRecordWorkflowContinuesAsNewWithItsState(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 2), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))

@@ -68,6 +68,7 @@ func newEnv(t *testing.T, a *Activities) *testsuite.TestActivityEnvironment {
 // is the newest, every revision bump is a newer version, and a replay of an
 // event changes nothing.
 func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 		env := newEnv(t, a)
@@ -143,6 +144,7 @@ func TestPersistKeepsNewestUnderConcurrency(t *testing.T) {
 // Content that fails validation is a non-retryable InvalidContent failure of
 // Persist, before anything is written.
 func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
+	t.Parallel()
 	st := store.New(testenv.SQLite(t))
 	a := &Activities{Store: st, Vendors: testVendors(t)}
 	env := newEnv(t, a)
@@ -179,6 +181,7 @@ func TestPersistInvalidContentIsNonRetryable(t *testing.T) {
 // SyncRecord sends the newest state once, classifies the ERP's answers and
 // records every attempt.
 func TestSyncRecordAgainstERP(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		sim, err := erpsim.New("", "tok")
 		if err != nil {
@@ -257,6 +260,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 
 // MarkSkipped settles a rejected revision and records the decision.
 func TestMarkSkipped(t *testing.T) {
+	t.Parallel()
 	db := testenv.SQLite(t)
 	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 	env := newEnv(t, a)
@@ -339,6 +343,7 @@ func BenchmarkPersist(b *testing.B) {
 // the store, as after a refusal: the record and its waiting event rejected
 // with the reason, so the parked gauge and operators count it.
 func TestMarkParkedRecordsTheParking(t *testing.T) {
+	t.Parallel()
 	db := testenv.SQLite(t)
 	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
 	env := newEnv(t, a)

@@ -38,6 +38,7 @@ func (f *fakeSink) Send(_ context.Context, r erp.Record) (erp.Result, error) {
 // message in the database while the failure's message only fingerprints it;
 // a later send to an ERP that tells no document leaves the record's as it is.
 func TestSyncRecordKeepsTheERPDocument(t *testing.T) {
+	t.Parallel()
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)

@@ -23,6 +23,7 @@ func authCount(t *testing.T, f *fixture, vendor, variant, secret string) float64
 // unless told otherwise. Over a real HTTP connection, a JSON body so labelled
 // is taken by both vendors when it is authentic.
 func TestJavaDefaultContentTypeOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	srv := httptest.NewServer(f.router)
 	defer srv.Close()
@@ -66,6 +67,7 @@ func TestJavaDefaultContentTypeOverHTTP(t *testing.T) {
 // A body pretty-printed after it was signed over its compact text is taken,
 // counted as the compact variant, and stored byte for byte as received.
 func TestPrettyPrintedAutoX3Callback(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, sampleAutoX3("msg-pretty-0001"), "", "  "); err != nil {
@@ -90,6 +92,7 @@ func TestPrettyPrintedAutoX3Callback(t *testing.T) {
 // During a rotation the old and the new secret are both taken, the metric
 // tells them apart by position, and a third is refused.
 func TestSecretRotationAtTheEdge(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, map[string]string{
 		"AUTOX3_APP_SECRET": "new-app-secret, old-app-secret",
 		"FENBEITONG_TOKEN":  "new-url-token,old-url-token",

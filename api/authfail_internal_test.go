@@ -54,6 +54,7 @@ func (l *authLog) count(vendor, reason string, repeated bool) float64 {
 }
 
 func TestAuthFailuresLoggedOncePerMinutePerSource(t *testing.T) {
+	t.Parallel()
 	l := newAuthLog(authMaxSources)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a, b := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("198.51.100.7")
@@ -106,6 +107,7 @@ func TestAuthFailuresLoggedOncePerMinutePerSource(t *testing.T) {
 // Failures not yet logged when a source falls silent are logged when it is
 // forgotten, still at most once a minute for it.
 func TestAuthFailuresFlushedWhenSourceForgotten(t *testing.T) {
+	t.Parallel()
 	l := newAuthLog(authMaxSources)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a, b := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("198.51.100.7")
@@ -126,6 +128,7 @@ func TestAuthFailuresFlushedWhenSourceForgotten(t *testing.T) {
 // A sender rotating addresses grows neither the tracking map past its cap
 // nor the log past one line a minute for the sources beyond it.
 func TestAuthFailuresMemoryBounded(t *testing.T) {
+	t.Parallel()
 	const max = 8
 	l := newAuthLog(max)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -162,6 +165,7 @@ func TestAuthFailuresMemoryBounded(t *testing.T) {
 
 // An IPv6 host holds a /64: its addresses are one source.
 func TestAuthFailuresGroupIPv6By64(t *testing.T) {
+	t.Parallel()
 	l := newAuthLog(authMaxSources)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 50 {
@@ -183,6 +187,7 @@ func TestAuthFailuresGroupIPv6By64(t *testing.T) {
 // answer: the body's arrival within the read timeout, then the store's
 // write, then a workflow start when the store could not take it.
 func TestServerWriteTimeoutCoversANormalAnswer(t *testing.T) {
+	t.Parallel()
 	for _, read := range []time.Duration{config.Default().HTTP.ReadTimeout, 300 * time.Millisecond, 2 * time.Minute} {
 		cfg := config.Default()
 		cfg.HTTP.ReadTimeout = read

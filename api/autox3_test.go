@@ -70,6 +70,7 @@ func padTo(t testing.TB, body []byte, n int) []byte {
 }
 
 func TestAutoX3AcceptsSignedCallbacks(t *testing.T) {
+	t.Parallel()
 	lowerSig := func(b []byte) []byte {
 		var env struct {
 			MsgSignature string `json:"msgSignature"`
@@ -196,6 +197,7 @@ func checkStartOptions(t *testing.T, c startCall, taskQueue, vendor, key, eventT
 }
 
 func TestAutoX3StartOptions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, map[string]string{"TEMPORAL_TASK_QUEUE": "erpbridge-test-queue"}))
 	body := sampleAutoX3("msg-opts-0001")
 	before := time.Now().UTC()
@@ -215,6 +217,7 @@ func TestAutoX3StartOptions(t *testing.T) {
 }
 
 func TestAutoX3Duplicate(t *testing.T) {
+	t.Parallel()
 	t.Run("redelivery of the same message", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil))
 		body := sampleAutoX3("msg-dup-0001")
@@ -268,6 +271,7 @@ type refusalCase struct {
 }
 
 func TestAutoX3Refusals(t *testing.T) {
+	t.Parallel()
 	sample := sampleAutoX3("msg-ref-0001")
 	otherSecret := autox3.SampleReceptionBody("msg-ref-0001", 90001, sampleTimeMs, "not-the-configured-secret")
 	const mismatch = "msgSignature does not match"
@@ -349,6 +353,7 @@ func TestAutoX3Refusals(t *testing.T) {
 }
 
 func TestAutoX3MediaTypes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		contentType string
 		status      int
@@ -386,6 +391,7 @@ func TestAutoX3MediaTypes(t *testing.T) {
 }
 
 func TestAutoX3BodyLimit(t *testing.T) {
+	t.Parallel()
 	const limit = 1 << 20 // the default MAX_BODY_BYTES
 	cfg := testConfig(t, nil)
 	if cfg.HTTP.MaxBodyBytes != limit {
@@ -467,6 +473,7 @@ func TestAutoX3BodyLimit(t *testing.T) {
 // Temporal down does not lose a callback: it is stored and acknowledged,
 // and the relay starts its workflow once Temporal answers again.
 func TestAutoX3WorkflowEngineDown(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		startErr error
@@ -574,6 +581,7 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 }
 
 func TestAutoX3Draining(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
 	rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-drn-0001"))
 	checkRefusal(t, f, rec, "autox3", http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
@@ -585,6 +593,7 @@ func TestAutoX3Draining(t *testing.T) {
 // An unauthenticated sender chooses msgType freely; as a label it would let
 // anyone grow the metric series without bound.
 func TestAutoX3UnauthenticatedMsgTypeNeverLabelsMetrics(t *testing.T) {
+	t.Parallel()
 	const evil = "attacker.chosen.label.7f3a"
 	build := func(secret string) []byte {
 		return autox3.BuildBody("msg-evil-0001", evil, sampleTimeMs, json.RawMessage(`{"staffId":1}`), json.RawMessage(`{"a":1}`), false, secret)

@@ -56,6 +56,7 @@ func checkFenbeitongOK(t testing.TB, rec *httptest.ResponseRecorder) {
 }
 
 func TestFenbeitongAcceptsSample(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	body := sampleFenbeitong("FBT-CAR-0001", 700)
 	key := fenbeitongKey(t, body)
@@ -86,6 +87,7 @@ func TestFenbeitongAcceptsSample(t *testing.T) {
 }
 
 func TestFenbeitongDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	body := sampleFenbeitong("FBT-CAR-0002", 700)
 	var compact bytes.Buffer
@@ -134,6 +136,7 @@ func TestFenbeitongDuplicates(t *testing.T) {
 }
 
 func TestFenbeitongRefusals(t *testing.T) {
+	t.Parallel()
 	sample := sampleFenbeitong("FBT-CAR-0003", 700)
 	tests := []struct {
 		name        string
@@ -205,6 +208,7 @@ func TestFenbeitongRefusals(t *testing.T) {
 }
 
 func TestFenbeitongMediaTypesAccepted(t *testing.T) {
+	t.Parallel()
 	for _, ct := range []string{"", "application/json", "application/json; charset=utf-8",
 		"application/x-www-form-urlencoded", "text/xml", "application/octet-stream"} {
 		t.Run(fmt.Sprintf("%q", ct), func(t *testing.T) {
@@ -218,6 +222,7 @@ func TestFenbeitongMediaTypesAccepted(t *testing.T) {
 }
 
 func TestFenbeitongBodyLimit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	body := sampleFenbeitong("FBT-CAR-0005", 700)
 	over := append(bytes.Clone(body), bytes.Repeat([]byte("\n"), 1<<20+1-len(body))...)
@@ -241,6 +246,7 @@ func TestFenbeitongBodyLimit(t *testing.T) {
 }
 
 func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("temporal unavailable: stored, acknowledged, started later", func(t *testing.T) {
 		f := newFixture(t, testConfig(t, nil))
 		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
@@ -288,6 +294,7 @@ func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
 }
 
 func TestFenbeitongSourceAddress(t *testing.T) {
+	t.Parallel()
 	const allowList = "203.0.113.0/24, 198.51.100.7, 2001:db8::/32"
 	tests := []struct {
 		name       string

@@ -18,6 +18,7 @@ import (
 )
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	// Liveness needs nothing: no database, no Temporal, even while draining.
 	f := newFixture(t, testConfig(t, nil), func(d *api.Deps) {
 		d.Temporal, d.Store, d.Draining = nil, nil, func() bool { return true }
@@ -45,6 +46,7 @@ func closedStore(t *testing.T) *store.Store {
 // is not shutting down. Temporal being down only degrades it. No answer
 // quotes a driver error or names a host.
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	type readiness struct {
 		Status   string            `json:"status"`
 		Degraded string            `json:"degraded"`
@@ -137,6 +139,7 @@ func TestReadyz(t *testing.T) {
 }
 
 func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	for range 2 { // a delivery and its redelivery
 		if rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-met-0001")); rec.Code != http.StatusOK {
@@ -166,6 +169,7 @@ func TestMetricsEndpoint(t *testing.T) {
 }
 
 func TestNewRouterDefaultsMetrics(t *testing.T) {
+	t.Parallel()
 	st := store.New(testenv.SQLite(t))
 	relay := intake.NewRelay(st, &fakeTemporal{}, "q", nil, nil)
 	r, err := api.NewRouter(api.Deps{Config: testConfig(t, nil), Temporal: &fakeTemporal{}, Store: st, Relay: relay})
@@ -183,6 +187,7 @@ func TestNewRouterDefaultsMetrics(t *testing.T) {
 }
 
 func TestNewRouterRefusesBadTrustedProxy(t *testing.T) {
+	t.Parallel()
 	cfg := config.Default()
 	cfg.HTTP.TrustedProxies = []string{"not-an-address"}
 	_, err := api.NewRouter(api.Deps{Config: cfg})
@@ -192,6 +197,7 @@ func TestNewRouterRefusesBadTrustedProxy(t *testing.T) {
 }
 
 func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testConfig(t, nil))
 	const wrongToken = "wrong-token-5a9d0e"
 	requests := []struct {
@@ -250,6 +256,7 @@ func TestAccessLogOmitsQueryAndPersonalData(t *testing.T) {
 // With ADMIN_ADDR set, readiness and metrics leave the webhook port for the
 // admin handler; liveness stays on both.
 func TestAdminAddressServesReadinessApart(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, nil)
 	cfg.HTTP.AdminAddr = "127.0.0.1:9090"
 	f := newFixture(t, cfg)

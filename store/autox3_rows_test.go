@@ -84,6 +84,7 @@ func snapshot(t *testing.T, db *gorm.DB, id int64) receptionSnapshot {
 }
 
 func TestAutoX3SaveReceptionOrder(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		ev := decodeOK(t, readSeed(t))
 		save(t, db, ev)
@@ -165,6 +166,7 @@ func TestAutoX3SaveReceptionOrder(t *testing.T) {
 }
 
 func TestAutoX3SaveInspectionReport(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		ev := decodeOK(t, autox3.SampleReportBody("r-1", 7001, 1700000000000, "k"))
 		save(t, db, ev)
@@ -260,6 +262,7 @@ func persistMessage(t *testing.T, s *store.Store, body []byte) []string {
 }
 
 func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 
@@ -328,6 +331,7 @@ func TestAutoX3MaintenancePlansPerPlan(t *testing.T) {
 }
 
 func TestAutoX3GenericEventHasNoRows(t *testing.T) {
+	t.Parallel()
 	ev := decodeOK(t, build("event.autox3.something.new", `{}`, false))
 	if ev.Tables != nil {
 		t.Fatal("generic event has a Save")
@@ -337,6 +341,7 @@ func TestAutoX3GenericEventHasNoRows(t *testing.T) {
 // Saves of different reception orders run side by side without deadlocking
 // each other (an empty DELETE's gap lock would).
 func TestAutoX3SaveConcurrentNewOrders(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		// Rows of an older order sit after the gap the new ones go into.
 		save(t, db, decodeOK(t, autox3.SampleReceptionBody("seed", 1_000_000, 1700000000000, "k")))
@@ -399,6 +404,7 @@ func build(msgType, content string, asString bool) []byte {
 // if newer, its row marked as it came out; a range outside the message's
 // parts is refused.
 func TestPersistPartsInBatches(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 		ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // documents empty; MarkSynced then keeps the document the ERP told, and a
 // send that tells none leaves it.
 func TestERPDocumentColumnsMigrate(t *testing.T) {
+	t.Parallel()
 	for name, db := range openEmpty(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()

@@ -25,6 +25,7 @@ type storedTimes struct {
 // Every time column holds whole milliseconds, on both stores, whatever the
 // precision of the times it was given.
 func TestTimesAreMilliseconds(t *testing.T) {
+	t.Parallel()
 	received := time.Date(2025, 3, 1, 8, 0, 0, 123456789, time.UTC)
 	occurred := time.Date(2025, 3, 1, 16, 0, 0, 987654321, time.FixedZone("CST", 8*3600))
 	got := map[string]storedTimes{}
@@ -72,6 +73,7 @@ func TestTimesAreMilliseconds(t *testing.T) {
 // Warnings of the decoder and of the store are kept with the event; a row
 // without any (one stored before the column existed) reads as none.
 func TestWarningsKeptWithTheEvent(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		st := store.New(db)
 		tooFine := decimal.RequireFromString("0." + "000000000000000000000000000000" + "1")
@@ -153,6 +155,7 @@ func (legacyReceptionOrder) TableName() string { return "autox3_reception_orders
 // Migrating a database whose production dates were stored as instants keeps
 // each date on its day in China, and widens the decimal columns.
 func TestMigrateProductionDatesToDates(t *testing.T) {
+	t.Parallel()
 	for name, db := range openEmpty(t) {
 		t.Run(name, func(t *testing.T) {
 			if err := db.AutoMigrate(&legacyReceptionOrder{}); err != nil {
@@ -195,6 +198,7 @@ func TestMigrateProductionDatesToDates(t *testing.T) {
 
 // On SQLite, decimal and date columns are TEXT, so values keep their text.
 func TestSQLiteColumnTypes(t *testing.T) {
+	t.Parallel()
 	db, err := store.Open("", filepath.Join(t.TempDir(), "erpbridge.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -63,6 +63,7 @@ func sameCounts(t *testing.T, got, want map[string]int64) {
 }
 
 func TestFenbeitongSaveCarOrder(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		ev, err := fenbeitong.Decode(fenbeitongSample(t))
 		if err != nil {
@@ -174,6 +175,7 @@ func TestFenbeitongSaveCarOrder(t *testing.T) {
 }
 
 func TestFenbeitongSaveReplacesOlderState(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		const id = "R-1"
 		older, err := fenbeitong.Decode(fenbeitong.SampleBody(id, 350, "2024-05-01 10:00:00"))
@@ -240,6 +242,7 @@ func TestFenbeitongSaveReplacesOlderState(t *testing.T) {
 }
 
 func TestFenbeitongSaveOtherCategory(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		body := []byte(`{"order_info":{"order_id":"X-1","order_category_type":11,"status":1800,"status_name":"已入住","create_time":"2024-05-01 10:00:00"},"price_info":{"total_price":"1234567890.1234"}}`)
 		ev, err := fenbeitong.Decode(body)
@@ -279,6 +282,7 @@ func TestFenbeitongSaveOtherCategory(t *testing.T) {
 
 // Money is exact on both stores: DECIMAL(65,30) on MySQL, its text on SQLite.
 func TestFenbeitongMoneyExact(t *testing.T) {
+	t.Parallel()
 	body := testkit.Replace(t, fenbeitongSample(t), `"total_price": 14.16`, `"total_price": 98765432101234.5678`)
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		ev, err := fenbeitong.Decode(body)
@@ -313,6 +317,7 @@ func TestFenbeitongMoneyExact(t *testing.T) {
 // key, a phone number) keeps what fits, with a warning, and the record's data
 // keeps the value whole; exact decimals at and past their columns' limits.
 func TestFenbeitongSaveBeyondColumnLimits(t *testing.T) {
+	t.Parallel()
 	sample := fenbeitongSample(t)
 	longID := strings.Repeat("9", idLen+1)
 	longName := strings.Repeat("费", 100_000)

@@ -28,6 +28,7 @@ func receive(t *testing.T, st *store.Store, n int) {
 
 // Two relays at once take different callbacks, and together every one.
 func TestStartPendingSharesTheBacklog(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		st := store.New(db)
 		receive(t, st, 40)
@@ -78,6 +79,7 @@ func TestStartPendingSharesTheBacklog(t *testing.T) {
 // A failed start releases the claim at once; a relay that dies holding a
 // claim leaves its batch to another when the lease lapses.
 func TestStartPendingLeases(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		st := store.New(db)
 		receive(t, st, 3)

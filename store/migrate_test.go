@@ -36,6 +36,7 @@ func openEmpty(t *testing.T) map[string]*gorm.DB {
 // A process that must not migrate can tell a schema that migrate has not
 // brought up to date, table by table and column by column.
 func TestCheckSchema(t *testing.T) {
+	t.Parallel()
 	for name, db := range openEmpty(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
@@ -68,6 +69,7 @@ func TestCheckSchema(t *testing.T) {
 // While another session holds the migration lock, Migrate waits and
 // creates nothing; it goes on as soon as the lock is released.
 func TestMigrateWaitsForTheLock(t *testing.T) {
+	t.Parallel()
 	dsn := testenv.NewMySQLDatabase(t)
 	db, err := store.Open(dsn, "")
 	if err != nil {

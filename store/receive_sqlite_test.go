@@ -119,6 +119,7 @@ func receiveBatch(t *testing.T, st *Store, holdKey string, keys []string) (map[s
 // in an earlier batch or of another in the same batch, and a callback
 // whose insert fails fails its own caller only.
 func TestReceiveSQLite(t *testing.T) {
+	t.Parallel()
 	st, db := openSQLiteStore(t)
 	if dup, err := st.Receive(t.Context(), inbound("old")); dup || err != nil {
 		t.Fatalf("first delivery: dup %v, %v", dup, err)

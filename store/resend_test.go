@@ -52,6 +52,7 @@ func labels(t *testing.T, s *store.Store, f store.ResendFilter) []string {
 }
 
 func TestResendFilters(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 		day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -83,6 +84,7 @@ func TestResendFilters(t *testing.T) {
 // Only a record the ERP is up to date with is raised, by one revision, with
 // its state unchanged; the record's next sync then sends that state again.
 func TestMarkForResend(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 		ctx := context.Background()
@@ -119,6 +121,7 @@ func TestMarkForResend(t *testing.T) {
 
 // Parked counts the records waiting for an operator after an ERP rejection, and only those.
 func TestParkedCountsRejectedRecords(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 		day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)

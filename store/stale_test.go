@@ -16,6 +16,7 @@ import (
 // StaleRecords finds the records waiting unsent that nothing touched for
 // long, and only those; each is handed out once per waiting period.
 func TestStaleRecordsFindsOnlyUntouchedPendingRecords(t *testing.T) {
+	t.Parallel()
 	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
 		s := store.New(db)
 		ctx := context.Background()

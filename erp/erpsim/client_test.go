@@ -15,6 +15,7 @@ import (
 // TestClientAgainstSimulator drives erp.Client against the simulator through
 // every class of answer the contract knows.
 func TestClientAgainstSimulator(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, filepath.Join(t.TempDir(), "erp", "sim.jsonl"), token)
 	client := erp.NewClient(srv.URL+"/", token, 2*time.Second)
 	ctx := context.Background()

@@ -87,6 +87,7 @@ func keyOf(externalID string, version int64) string {
 }
 
 func TestPostValidation(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, "", token)
 	valid := map[string]any{
 		"source": "autox3", "kind": "reception_order", "external_id": "6482",
@@ -143,6 +144,7 @@ func TestPostValidation(t *testing.T) {
 }
 
 func TestPostRequiresKeyAndLimitsBody(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	a := do(t, http.MethodPost, srv.URL+"/records", map[string]string{"Authorization": "Bearer " + token},
 		recordBody("1", 1, `{}`))
@@ -159,6 +161,7 @@ func TestPostRequiresKeyAndLimitsBody(t *testing.T) {
 }
 
 func TestPostAuth(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, "", token)
 	body := recordBody("1", 1, `{}`)
 	for name, auth := range map[string]string{"missing": "", "wrong": "Bearer nope", "basic": "Basic " + token, "prefix only": "Bearer "} {
@@ -179,6 +182,7 @@ func TestPostAuth(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	body := recordBody("6482", 7, `{"amount":"12.30"}`)
 	first := post(t, srv, "key-a", body)
@@ -218,6 +222,7 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestRecordsFiltersAndLatest(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, "", token)
 	posts := []struct{ kind, id string }{
 		{"reception_order", "1"}, {"reception_order", "2"}, {"inspection_report", "1"}, {"reception_order", "1"},
@@ -280,6 +285,7 @@ func TestRecordsFiltersAndLatest(t *testing.T) {
 }
 
 func TestDataPreservedByteExact(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	data := `{"amount":"1234.50","big":12345678901234567890.10,"tiny":1e-30,"note":"<a & b>","zh":"维修"}`
 	if a := post(t, srv, "k", recordBody("1", 1, data)); a.status != http.StatusCreated {
@@ -295,6 +301,7 @@ func TestDataPreservedByteExact(t *testing.T) {
 }
 
 func TestPersistence(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "nested", "dir", "erpsim.jsonl")
 	s1, err := New(file, token)
 	if err != nil {
@@ -343,6 +350,7 @@ func TestPersistence(t *testing.T) {
 }
 
 func TestUnfinishedLastLineIsCut(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "erpsim.jsonl")
 	s1, srv1 := start(t, file, token)
 	if a := post(t, srv1, "k1", recordBody("1", 1, `{}`)); a.status != http.StatusCreated {
@@ -374,6 +382,7 @@ func TestUnfinishedLastLineIsCut(t *testing.T) {
 }
 
 func TestCorruptDataFileFails(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "erpsim.jsonl")
 	if err := os.WriteFile(file, []byte("not json\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -384,6 +393,7 @@ func TestCorruptDataFileFails(t *testing.T) {
 }
 
 func TestClosedSimRefusesToAccept(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, filepath.Join(t.TempDir(), "erpsim.jsonl"), token)
 	_ = s.Close()
 	if a := post(t, srv, "k", recordBody("1", 1, `{}`)); a.status != http.StatusInternalServerError {
@@ -392,6 +402,7 @@ func TestClosedSimRefusesToAccept(t *testing.T) {
 }
 
 func TestConcurrentPostsGetDistinctSeqs(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, filepath.Join(t.TempDir(), "erpsim.jsonl"), token)
 	const n = 40
 	var wg sync.WaitGroup
@@ -416,6 +427,7 @@ func TestConcurrentPostsGetDistinctSeqs(t *testing.T) {
 }
 
 func TestHealthzAndPage(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	if a := do(t, http.MethodGet, srv.URL+"/healthz", nil, ""); a.status != 200 {
 		t.Fatalf("healthz: %d", a.status)
@@ -444,6 +456,7 @@ func TestHealthzAndPage(t *testing.T) {
 }
 
 func TestFaultFailureRateOne(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	if err := s.SetFaults(Faults{FailureRate: 1}); err != nil {
 		t.Fatal(err)
@@ -460,6 +473,7 @@ func TestFaultFailureRateOne(t *testing.T) {
 }
 
 func TestFaultFailureRateHalf(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	if err := s.SetFaults(Faults{FailureRate: 0.5}); err != nil {
 		t.Fatal(err)
@@ -485,6 +499,7 @@ func TestFaultFailureRateHalf(t *testing.T) {
 }
 
 func TestFaultOutageThenRecovery(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, "", token)
 	a := do(t, http.MethodPut, srv.URL+"/faults", nil, `{"outage_seconds":1}`)
 	until, err := time.Parse(time.RFC3339, fmt.Sprint(a.body["outage_until"]))
@@ -517,6 +532,7 @@ func TestFaultOutageThenRecovery(t *testing.T) {
 }
 
 func TestFaultRejectIDs(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	a := do(t, http.MethodPut, srv.URL+"/faults", nil, `{"reject_external_ids":["6482"]}`)
 	if a.status != 200 || a.body["reject_status"] != 422.0 || a.body["reject_reason"] != DefaultRejectReason {
@@ -552,6 +568,7 @@ func TestFaultRejectIDs(t *testing.T) {
 }
 
 func TestFaultLatency(t *testing.T) {
+	t.Parallel()
 	s, srv := start(t, "", token)
 	if err := s.SetFaults(Faults{LatencyMS: 200}); err != nil {
 		t.Fatal(err)
@@ -580,6 +597,7 @@ func TestFaultLatency(t *testing.T) {
 }
 
 func TestFaultsValidation(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, "", token)
 	for body, want := range map[string]string{
 		`{"failure_rate":1.5}`:             "faults: failure_rate: must be between 0 and 1",

@@ -11,6 +11,7 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	base := Config{URL: "https://erp.example.com/K3Cloud/", AcctID: "dc", Username: "u", AppID: "app", AppSecret: appSecret}
 	if err := base.Validate(); err != nil {
 		t.Fatalf("good settings: %v", err)
@@ -68,6 +69,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigDefaultsAndMasking(t *testing.T) {
+	t.Parallel()
 	c := Config{URL: "https://h/K3Cloud", AppSecret: appSecret, Password: password}.withDefaults()
 	if s := (Config{URL: "https://u:" + password + "@h/K3Cloud/"}).String(); strings.Contains(s, password) {
 		t.Errorf("password in the URL printed: %s", s)

@@ -31,6 +31,7 @@ func formOf(kind string) string {
 // a resend of the same state updates it, skipped kinds make none, and the
 // amounts arrive exactly.
 func TestGoldenRecordsOneBillEach(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	records := goldenRecords(t)
 	ids := map[string]string{}
@@ -94,6 +95,7 @@ func TestGoldenRecordsOneBillEach(t *testing.T) {
 }
 
 func TestNewerStateUpdatesTheBill(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	v1 := carOrder(t, "car-upd-1", "100.50")
 	first := e.send(v1)
@@ -126,6 +128,7 @@ func TestNewerStateUpdatesTheBill(t *testing.T) {
 // A Save that landed while the client timed out: the resend finds the bill
 // and updates it.
 func TestResendAfterTimeoutUpdates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, withTimeout(300*time.Millisecond))
 	r := carOrder(t, "car-timeout-1", "98765432101234.5678")
 	e.faults(kdsim.Faults{LatencyMS: 5000, LatencyOps: []string{kdsim.OpSave}})
@@ -166,6 +169,7 @@ func (h *saveHook) RoundTrip(req *http.Request) (*http.Response, error) {
 // A create that finds the number taken (another send created the bill
 // between the look-up and the Save) becomes an update.
 func TestCreateRacedByAnotherSendUpdates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	r := carOrder(t, "car-race-1", "10.01")
 	hook := &saveHook{base: http.DefaultTransport, before: func() { e.send(r) }}
@@ -189,6 +193,7 @@ func TestCreateRacedByAnotherSendUpdates(t *testing.T) {
 }
 
 func TestSessionExpiryOneLoginOneRepeat(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		opts  []envOption
@@ -239,6 +244,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 func TestSessionIdleExpiry(t *testing.T) {
+	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	e := newEnv(t, nil, withSim(func(o *kdsim.Options) { o.SessionIdle = time.Minute; o.Now = clk.Now }))
 	r := carOrder(t, "car-idle-1", "5")
@@ -258,6 +264,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 // A session that is lost again right after a new login is a retryable
 // error, after exactly one new login and one repeat.
 func TestSessionLostAgainIsRetryable(t *testing.T) {
+	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0), step: time.Hour}
 	e := newEnv(t, nil, withSim(func(o *kdsim.Options) { o.Now = clk.Now }))
 	err := e.sendErr(carOrder(t, "car-lost-1", "5"))
@@ -270,6 +277,7 @@ func TestSessionLostAgainIsRetryable(t *testing.T) {
 }
 
 func TestAtMostMaxSessionsCallsAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, withMaxSessions(3))
 	e.faults(kdsim.Faults{LatencyMS: 40})
 	const n = 24
@@ -295,6 +303,7 @@ func TestAtMostMaxSessionsCallsAtOnce(t *testing.T) {
 }
 
 func TestServerErrorsAreRetryable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	r := carOrder(t, "car-5xx-1", "3.30")
 	e.faults(kdsim.Faults{FailNext: 1}) // the login
@@ -314,6 +323,7 @@ func TestServerErrorsAreRetryable(t *testing.T) {
 }
 
 func TestValidationFailureIsRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	r := carOrder(t, "car-bad-1", "8.88")
 	msg := "供应商 FBT001 已被张三禁用"
@@ -345,6 +355,7 @@ kinds:
 }
 
 func TestLockedBillsAreRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	r := carOrder(t, "car-lock-1", "9.99")
 	first := e.send(r)
@@ -388,6 +399,7 @@ kinds:
 // With audit and a state field, a resend of the state that locked the bill
 // is done, and a newer state is rejected.
 func TestAuditWithStateField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, parse(t, auditMapping), withTimeout(300*time.Millisecond))
 	r := carOrder(t, "car-audit-1", "42.42")
 	number := erp.DocumentNumber(r)
@@ -456,6 +468,7 @@ func sendTo(t *testing.T, s *Sink, r erp.Record) *erp.Error {
 }
 
 func TestUnexpectedAnswersAndTransportErrors(t *testing.T) {
+	t.Parallel()
 	r := carOrder(t, "car-odd-1", "1")
 	okLogin := `{"LoginResultType":1,"KDSVCSessionId":"sess-1234"}`
 
@@ -505,6 +518,7 @@ func TestUnexpectedAnswersAndTransportErrors(t *testing.T) {
 }
 
 func TestRefusedLoginIsRetryableAndSafe(t *testing.T) {
+	t.Parallel()
 	wrongSecret, wrongPassword := "Wr0ng-App-Secret-55aa", "Wr0ng-Passw0rd-66bb"
 	e := newEnv(t, nil)
 	cases := []struct {
@@ -534,6 +548,7 @@ func TestRefusedLoginIsRetryableAndSafe(t *testing.T) {
 }
 
 func TestMappingProblemsAreRejected(t *testing.T) {
+	t.Parallel()
 	car := carOrder(t, "car-map-1", "1")
 	e := newEnv(t, parse(t, "erp: kingdee\nkinds:\n  reception_order: |\n    {skip: \"no\"}\n"))
 	err := e.sendErr(car)
@@ -571,6 +586,7 @@ func TestMappingProblemsAreRejected(t *testing.T) {
 }
 
 func TestNewRefusesBadSettings(t *testing.T) {
+	t.Parallel()
 	if _, err := New(Config{}, mapperFunc(nil)); err == nil || !strings.Contains(err.Error(), "KINGDEE_URL") {
 		t.Errorf("empty settings: %v", err)
 	}
@@ -586,6 +602,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 // A bill Kingdee numbers itself cannot be found again: the record is
 // rejected at once instead of a new bill on every resend.
 func TestRenumberedBillIsRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, withSim(func(o *kdsim.Options) { o.RenumberBills = true }))
 	err := e.sendErr(carOrder(t, "car-renum-1", "1"))
 	if err.Retryable || !strings.Contains(err.Error(), "bill FBT-CAR-car-renum-1 under number AP_PAYABLE-100001 (FID 100001): the bill type's coding rule (编码规则) replaces the number") {
@@ -599,6 +616,7 @@ func TestRenumberedBillIsRejected(t *testing.T) {
 // Every Fenbeitong category has a payable with its own expense item, and an
 // order without a price yet is not sent.
 func TestDefaultMappingFenbeitongCategories(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	hotel := goldenRecord(t, "hotel_order")
 	items := map[string]string{

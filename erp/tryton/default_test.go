@@ -41,6 +41,7 @@ func withData(t *testing.T, r erp.Record, edit func(map[string]any)) erp.Record 
 // to the owner's party (found by AX3-OWNER-<receive base id>), one service
 // line; a newer state rewrites the same sale.
 func TestDefaultMappingReceptionOrder(t *testing.T) {
+	t.Parallel()
 	s := defaultSink(t)
 	r := golden.RecordNamed(t, "autox3_receivebase_create_full.json#0")
 	r.ExternalID = "6483" + uniqueID()
@@ -95,6 +96,7 @@ func TestDefaultMappingReceptionOrder(t *testing.T) {
 // TestDefaultMappingInspectionReport: an inspection report becomes a draft
 // sale of comment lines, to the same party as its reception order.
 func TestDefaultMappingInspectionReport(t *testing.T) {
+	t.Parallel()
 	s := defaultSink(t)
 	ro := golden.RecordNamed(t, "autox3_receivebase_create_sample.json#0")
 	ir := golden.RecordNamed(t, "autox3_detection_finish_report_sample.json#0")
@@ -129,6 +131,7 @@ func TestDefaultMappingInspectionReport(t *testing.T) {
 // from Fenbeitong, one line per price detail, the total exact. The golden
 // order with a 5-decimal fee is refused by Tryton (unit prices hold 4).
 func TestDefaultMappingCarOrder(t *testing.T) {
+	t.Parallel()
 	s := defaultSink(t)
 
 	sample := golden.RecordNamed(t, "fenbeitong_car_sample.json#0")
@@ -184,6 +187,7 @@ func TestDefaultMappingCarOrder(t *testing.T) {
 // TestDefaultMappingHotelOrder: another Fenbeitong category is a supplier
 // invoice of one line, the order's total.
 func TestDefaultMappingHotelOrder(t *testing.T) {
+	t.Parallel()
 	s := defaultSink(t)
 	r := golden.RecordNamed(t, "fenbeitong_hotel_sample.json#0")
 	r.ExternalID += uniqueID()
@@ -200,6 +204,7 @@ func TestDefaultMappingHotelOrder(t *testing.T) {
 // TestDefaultMappingUnmappedKind: a kind the default does not map is a
 // rejection naming the kind and the file, and writes nothing.
 func TestDefaultMappingUnmappedKind(t *testing.T) {
+	t.Parallel()
 	s := defaultSink(t)
 	r := golden.RecordNamed(t, "autox3_detection_finish_maintenance_full.json#2")
 	if r.Kind != "maintenance_plan_item" {

@@ -74,6 +74,7 @@ func fakeClient(t *testing.T, f *fakeTryton, edit func(*Config)) *rpc {
 }
 
 func TestAnswerErrorsClassified(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		error     string
@@ -107,6 +108,7 @@ func TestAnswerErrorsClassified(t *testing.T) {
 }
 
 func TestStatusesClassified(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		status     int
 		retryable  bool
@@ -141,6 +143,7 @@ func TestStatusesClassified(t *testing.T) {
 // TestUnauthorizedGetsOneLoginAndOneRepeat: a 401 is cured by one new
 // login; a 401 right after that is not retried again.
 func TestUnauthorizedGetsOneLoginAndOneRepeat(t *testing.T) {
+	t.Parallel()
 	f := &fakeTryton{answer: func(w http.ResponseWriter, _, session string) {
 		if session == "key-1" { // the first session has expired
 			w.WriteHeader(http.StatusUnauthorized)
@@ -178,6 +181,7 @@ func TestUnauthorizedGetsOneLoginAndOneRepeat(t *testing.T) {
 // TestConcurrentCallsBounded: no more than MaxConcurrent calls are in
 // flight, and concurrent calls that find no session share one login.
 func TestConcurrentCallsBounded(t *testing.T) {
+	t.Parallel()
 	var inFlight, peak atomic.Int32
 	f := &fakeTryton{answer: func(w http.ResponseWriter, _, _ string) {
 		n := inFlight.Add(1)
@@ -212,6 +216,7 @@ func TestConcurrentCallsBounded(t *testing.T) {
 }
 
 func TestSlowAnswerTimesOut(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	f := &fakeTryton{answer: func(w http.ResponseWriter, _, _ string) {
 		<-release
@@ -229,6 +234,7 @@ func TestSlowAnswerTimesOut(t *testing.T) {
 // TestLoginFailureNamesSettings: a refused login is retryable and names the
 // variables to check, never the password.
 func TestLoginFailureNamesSettings(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))

@@ -87,6 +87,7 @@ func TestOutageAndRestart(t *testing.T) {
 // same new party create it once; every record gets its own document (a
 // retryable answer is sent again, as the record workflow would).
 func TestConcurrentSendsShareOneNewParty(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	s := newSink(t, cfg, passthrough)
 	party := "AX3-CUST-C" + uniqueID()

@@ -166,6 +166,7 @@ func mustSend(t *testing.T, s *Sink, r erp.Record) erp.Result {
 // resend of the same state finds it and leaves one document; a newer state
 // writes it, its lines replaced so the document ends as the newest state.
 func TestSendSaleOneDocumentPerRecord(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	s := newSink(t, cfg, passthrough)
 	id := uniqueID()
@@ -263,6 +264,7 @@ func (c *createFails) RoundTrip(req *http.Request) (*http.Response, error) {
 // Tryton but the client sees a timeout (retryable); the resend finds the
 // document by its reference and writes it instead of creating a second.
 func TestSendAfterTimeoutFindsDocument(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	ft := &createFails{next: http.DefaultTransport, model: "account.invoice"}
 	flaky := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: ft}))
@@ -310,6 +312,7 @@ func (c *countLogins) RoundTrip(req *http.Request) (*http.Response, error) {
 // longer knows it (logged out on the server, or a key it never issued),
 // the 401 gets exactly one new login and the call is repeated.
 func TestSessionReusedAndRenewed(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	cl := &countLogins{next: http.DefaultTransport}
 	s := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: cl}))
@@ -352,6 +355,7 @@ func TestSessionReusedAndRenewed(t *testing.T) {
 // than a unit price holds; a selection value it does not know) are final
 // rejections with Tryton's message in Detail only, and leave no document.
 func TestValidationFailureIsRejection(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	s := newSink(t, cfg, passthrough)
 	cases := map[string]string{
@@ -387,6 +391,7 @@ func TestValidationFailureIsRejection(t *testing.T) {
 // TestNotDraftIsRejection: once a person quotes the sale or posts the
 // invoice, a newer state of the record is refused, naming the state.
 func TestNotDraftIsRejection(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	s := newSink(t, cfg, passthrough)
 
@@ -449,6 +454,7 @@ func wantStateRejection(t *testing.T, err error, state string) {
 // total is the exact sum, far beyond float64's digits; a unit price keeps
 // its four decimals.
 func TestExactAmounts(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	s := newSink(t, cfg, passthrough)
 	r := testRecord("car_order", uniqueID(), 1, invoiceDoc(
@@ -496,6 +502,7 @@ func TestExactAmounts(t *testing.T) {
 // whose text names the user and the variable but never a password or
 // session key.
 func TestSecretsNeverInErrors(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	bad := cfg
 	bad.Password = "wrong-" + cfg.Password
@@ -530,6 +537,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 // TestMappingErrorsAreRejections: a mapper that fails, output that is not
 // a document, and fields the model lacks are rejections naming the problem.
 func TestMappingErrorsAreRejections(t *testing.T) {
+	t.Parallel()
 	cfg := server(t)
 	failing := MapperFunc(func(context.Context, erp.Record) (json.RawMessage, error) {
 		return nil, errors.New(`mapping file x.yaml: no program for kind "inspection_report"`)

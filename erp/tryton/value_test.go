@@ -8,6 +8,7 @@ import (
 )
 
 func TestDecimalEncodesExactly(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"12.34":               "12.34",
 		"98765432101234.5678": "98765432101234.5678",
@@ -39,6 +40,7 @@ func TestDecimalEncodesExactly(t *testing.T) {
 }
 
 func TestDecodeTrytonObjects(t *testing.T) {
+	t.Parallel()
 	raw := json.RawMessage(`{
 		"total": {"__class__": "Decimal", "decimal": "98765432113575.24"},
 		"day": {"__class__": "date", "year": 2024, "month": 5, "day": 1},
@@ -80,6 +82,7 @@ func TestDecodeTrytonObjects(t *testing.T) {
 }
 
 func TestEncodeDateAndDateTime(t *testing.T) {
+	t.Parallel()
 	d, _ := json.Marshal(Date{Year: 2024, Month: 5, Day: 1})
 	if string(d) != `{"__class__":"date","year":2024,"month":5,"day":1}` {
 		t.Errorf("date %s", d)
@@ -91,6 +94,7 @@ func TestEncodeDateAndDateTime(t *testing.T) {
 }
 
 func TestEncodeField(t *testing.T) {
+	t.Parallel()
 	enc := func(typ string, v any) string {
 		t.Helper()
 		out, err := encodeField(field{Type: typ}, v)
@@ -137,6 +141,7 @@ func TestEncodeField(t *testing.T) {
 }
 
 func TestParseDocument(t *testing.T) {
+	t.Parallel()
 	d, err := parseDocument([]byte(`{"model": "sale.sale", "values": {"unit_price": 98765432101234.5678},
 		"lines": {"field": "lines", "items": [{"values": {"quantity": 1}}]}}`))
 	if err != nil {
@@ -166,6 +171,7 @@ func TestParseDocument(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	ok := Config{URL: "http://127.0.0.1:8000/", Database: "erp", User: "erpbridge", Password: "s3cret"}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)

@@ -21,6 +21,7 @@ import (
 // A signed reception callback over HTTP ends as rows in the database and
 // one record at the ERP, on both stores.
 func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, s *stack) {
 		rc := newReception()
 		msgID, rbid, ext, wfID := rc.msgID, rc.rbid, rc.ext, rc.wfID
@@ -100,6 +101,7 @@ func TestAutoX3CallbackLandsInDatabaseAndERP(t *testing.T) {
 
 // All four documented message types and an unknown one are stored and synced.
 func TestAutoX3EveryMessageType(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "mysql")
 	rbid := uniqueID()
 	now := time.Now().UnixMilli()
@@ -217,6 +219,7 @@ func TestAutoX3ConcurrentRedeliveries(t *testing.T) {
 
 // A forged signature is refused with 401 and starts nothing.
 func TestAutoX3ForgedSignatureRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "mysql")
 	msgID := uuid.NewString()
 	body := autox3.SampleReceptionBody(msgID, uniqueID(), time.Now().UnixMilli(), "not-the-secret")

@@ -37,6 +37,7 @@ func fbtWorkflowID(t *testing.T, body []byte) string {
 
 // A car-order push lands normalised in the database with exact money and at the ERP.
 func TestFenbeitongPushLandsExactly(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, s *stack) {
 		orderID := "fbt" + randHex(8)
 		at := time.Date(2020, 4, 30, 19, 32, 1, 0, lenient.China)
@@ -102,6 +103,7 @@ func TestFenbeitongOtherCategoriesSyncGenerically(t *testing.T) {
 
 // A missing or wrong token is refused with 401 and starts nothing.
 func TestFenbeitongTokenRequired(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "mysql")
 	body := fbtBody("tok"+randHex(6), 700, time.Now())
 	for _, path := range []string{"/webhooks/fenbeitong", "/webhooks/fenbeitong?token=wrong", "/webhooks/fenbeitong?token="} {

@@ -152,6 +152,7 @@ func TestRejectedThenOperatorRetry(t *testing.T) {
 // Skip settles a rejected record as skipped and records it in the database,
 // the event's row included.
 func TestRejectedThenOperatorSkip(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "sqlite")
 	r := s.parkedReception("")
 	if err := s.c.SignalWorkflow(context.Background(), r.recordID, "", flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"}); err != nil {
@@ -220,6 +221,7 @@ func TestOperatorUpdatesAnswer(t *testing.T) {
 
 // A skip update answers once the skip is recorded, and the event's row is skipped.
 func TestOperatorSkipUpdateAnswers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "sqlite")
 	r := s.parkedReception("")
 	answer, err := s.update(r.recordID, flow.UpdateSkip, flow.OperatorRequest{Reason: "test vehicle"})
@@ -366,6 +368,7 @@ func (s *stack) update(workflowID, name string, req flow.OperatorRequest) (strin
 // Temporal stores only ciphertext: no VIN or phone number in the history,
 // while the codec-holding client still reads them.
 func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "mysql")
 	const vin, mobile = "LSVNV2182E2100001", "13912345678"
 	msgID := uuid.NewString()
@@ -427,6 +430,7 @@ func TestHistoryHoldsNoPersonalDataInClear(t *testing.T) {
 
 // /metrics counts callbacks and carries the SDK's worker metrics.
 func TestMetricsCountCallbacks(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "sqlite")
 	r := s.acceptReception()
 	s.post("/webhooks/autox3", []byte(`{"msgId":1}`))

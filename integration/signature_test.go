@@ -15,6 +15,7 @@ import (
 // compact text, is accepted, stored as received and reaches the ERP exactly
 // once, a redelivery labelled with Java's default media type included.
 func TestAutoX3PrettyPrintedCallbackReachesERPOnce(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "mysql")
 	r := newReception()
 	created := time.Now().Add(-time.Minute).UnixMilli()

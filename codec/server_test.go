@@ -43,7 +43,6 @@ func remoteCodec(endpoint, authorization string) converter.PayloadCodec {
 }
 
 func TestServerRoundTripWithToken(t *testing.T) {
-	t.Parallel()
 	srv, k := startServer(t, testToken, nil)
 	in := samplePayloads(t)
 
@@ -88,7 +87,6 @@ func TestServerRoundTripWithToken(t *testing.T) {
 }
 
 func TestServerRejectsMissingOrWrongToken(t *testing.T) {
-	t.Parallel()
 	srv, k := startServer(t, testToken, nil)
 	enc, err := NewCodec(k).Encode(samplePayloads(t))
 	if err != nil {
@@ -129,7 +127,6 @@ func TestServerRejectsMissingOrWrongToken(t *testing.T) {
 }
 
 func TestServerWithoutTokenIsOpen(t *testing.T) {
-	t.Parallel()
 	srv, _ := startServer(t, "", nil)
 	in := samplePayloads(t)
 	rc := remoteCodec(srv.URL, "")
@@ -147,7 +144,6 @@ func TestServerWithoutTokenIsOpen(t *testing.T) {
 }
 
 func TestServerDecodeErrorsAreBadRequest(t *testing.T) {
-	t.Parallel()
 	srv, _ := startServer(t, "", nil)
 	bad := &commonpb.Payload{
 		Metadata: map[string][]byte{MetadataEncoding: []byte(EncodingEncrypted), MetadataKeyID: []byte("ffffffffffffffff")},
@@ -175,7 +171,6 @@ func preflight(t *testing.T, url, origin string) *http.Response {
 }
 
 func TestServerCORS(t *testing.T) {
-	t.Parallel()
 	srv, k := startServer(t, testToken, nil)
 
 	for _, origin := range []string{"http://localhost:8233", "http://127.0.0.1:8233"} {
@@ -263,7 +258,6 @@ func post(t *testing.T, url, body string, headers map[string]string) (*http.Resp
 }
 
 func TestServerCustomOriginsReplaceDefaults(t *testing.T) {
-	t.Parallel()
 	srv, _ := startServer(t, "", []string{" https://temporal.example.com/ ", ""})
 	if got := preflight(t, srv.URL, "https://temporal.example.com").Header.Get("Access-Control-Allow-Origin"); got != "https://temporal.example.com" {
 		t.Fatalf("configured origin: Allow-Origin = %q", got)
@@ -274,7 +268,6 @@ func TestServerCustomOriginsReplaceDefaults(t *testing.T) {
 }
 
 func TestServerHealthz(t *testing.T) {
-	t.Parallel()
 	srv, _ := startServer(t, testToken, nil)
 	resp, err := http.Get(srv.URL + "/healthz")
 	if err != nil {

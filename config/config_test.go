@@ -61,7 +61,6 @@ func defaults() config.Config {
 }
 
 func TestDefaults(t *testing.T) {
-	t.Parallel()
 	for name, getenv := range map[string]func(string) string{
 		"unset":       env(nil),
 		"blank":       func(string) string { return "" },
@@ -90,7 +89,6 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestEverySetting(t *testing.T) {
-	t.Parallel()
 	got, err := config.FromEnv(env(map[string]string{
 		"HTTP_ADDR":                     " :9000 ",
 		"SCHEDULES":                     "false",
@@ -258,7 +256,6 @@ func TestEverySetting(t *testing.T) {
 }
 
 func TestValidValues(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		key, value string
 		check      func(config.Config) bool
@@ -301,7 +298,6 @@ func TestValidValues(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	t.Parallel()
 	const durHint = "is not a positive duration like 30s or 72h"
 	tests := []struct {
 		key, value string
@@ -359,7 +355,6 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestAddressListErrors(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		key, value string
 		entry      string // the entry the message must name
@@ -388,7 +383,6 @@ func TestAddressListErrors(t *testing.T) {
 }
 
 func TestErrorsAreAllReported(t *testing.T) {
-	t.Parallel()
 	_, err := config.FromEnv(env(map[string]string{
 		"ERP_TIMEOUT":                "x",
 		"MAX_BODY_BYTES":             "0",
@@ -416,7 +410,6 @@ func TestErrorsAreAllReported(t *testing.T) {
 }
 
 func TestFenbeitongAllowedIPs(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		value    string
 		want     []string // prefixes
@@ -476,7 +469,6 @@ func TestFenbeitongAllowedIPs(t *testing.T) {
 }
 
 func TestTrustedProxiesKeptAsWritten(t *testing.T) {
-	t.Parallel()
 	c, err := config.FromEnv(env(map[string]string{"TRUSTED_PROXIES": " 10.0.0.1 , 172.16.0.0/12,,fd00::/8 "}))
 	if err != nil {
 		t.Fatalf("FromEnv: %v", err)
@@ -488,7 +480,6 @@ func TestTrustedProxiesKeptAsWritten(t *testing.T) {
 
 // A secret of white space only is no secret: the endpoint must stay closed.
 func TestWhiteSpaceSecretsCountAsUnset(t *testing.T) {
-	t.Parallel()
 	env := map[string]string{"AUTOX3_APP_SECRET": "  ", "FENBEITONG_TOKEN": "\n", "ERP_TOKEN": " tok\n", "CODEC_SERVER_TOKEN": "\t"}
 	c, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -501,7 +492,6 @@ func TestWhiteSpaceSecretsCountAsUnset(t *testing.T) {
 
 // IPv4-mapped entries match the IPv4 client addresses they name.
 func TestAllowedIPsUnmapIPv4(t *testing.T) {
-	t.Parallel()
 	env := map[string]string{"FENBEITONG_ALLOWED_IPS": "::ffff:203.0.113.7, ::ffff:198.51.100.0/120", "LOG_LEVEL": "INFO"}
 	c, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -528,7 +518,6 @@ func TestAllowedIPsUnmapIPv4(t *testing.T) {
 }
 
 func TestRetryIntervalsMustBeOrdered(t *testing.T) {
-	t.Parallel()
 	_, err := config.FromEnv(func(k string) string {
 		return map[string]string{"ERP_RETRY_INITIAL": "5m", "ERP_RETRY_MAX_INTERVAL": "1m"}[k]
 	})
@@ -540,7 +529,6 @@ func TestRetryIntervalsMustBeOrdered(t *testing.T) {
 // The open API's settings go together: a URL without its keys is refused,
 // naming each missing variable and never a secret.
 func TestReconcileNeedsItsKeys(t *testing.T) {
-	t.Parallel()
 	_, err := config.FromEnv(env(map[string]string{"FENBEITONG_API_URL": "https://open.example.com", "FENBEITONG_APP_KEY": "very-secret-key"}))
 	if err == nil {
 		t.Fatal("a URL without app id, sign key and employee was taken")

@@ -10,7 +10,6 @@ import (
 )
 
 func TestDefaultIsValid(t *testing.T) {
-	t.Parallel()
 	if got, want := config.Default(), defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
 	}
@@ -24,7 +23,6 @@ func TestDefaultIsValid(t *testing.T) {
 // The dev command's defaults: the dev profile with what follows from it, the
 // codec server on loopback and fewer logs, each unless told otherwise.
 func TestDevDefaults(t *testing.T) {
-	t.Parallel()
 	c, err := config.DevFromEnv(env(map[string]string{"DATA_DIR": "/tmp/dev-state"}))
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +50,6 @@ func TestDevDefaults(t *testing.T) {
 
 // A derived default follows the setting it derives from; a setting given wins.
 func TestDerivedDefaults(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name  string
 		vars  map[string]string
@@ -93,7 +90,6 @@ func TestDerivedDefaults(t *testing.T) {
 // A zero Config is never valid: each setting whose zero value would
 // misbehave is named.
 func TestZeroConfigIsInvalid(t *testing.T) {
-	t.Parallel()
 	err := config.Config{}.Validate()
 	if err == nil {
 		t.Fatal("a zero Config validated")
@@ -110,7 +106,6 @@ func TestZeroConfigIsInvalid(t *testing.T) {
 // Validate catches the settings of a Config built from Default() by hand
 // that would misbehave, one at a time, naming the variable.
 func TestValidateHandBuilt(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(*config.Config)

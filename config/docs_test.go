@@ -55,7 +55,6 @@ func docTables(t *testing.T) (variables, fields map[string]bool) {
 // The configuration reference documents every variable FromEnv reads, and
 // names none it does not (besides those read elsewhere, listed above).
 func TestDocsListEveryVariable(t *testing.T) {
-	t.Parallel()
 	documented, _ := docTables(t)
 	read := config.Variables()
 	for _, name := range read {
@@ -85,7 +84,6 @@ func TestDocsListEveryVariable(t *testing.T) {
 // The configuration reference names every field of Config, by its path
 // (HTTP.ReadTimeout), and no field Config does not have.
 func TestDocsListEveryField(t *testing.T) {
-	t.Parallel()
 	_, documented := docTables(t)
 	have := map[string]bool{}
 	var walk func(prefix string, typ reflect.Type)

@@ -12,7 +12,6 @@ import (
 // bound unless ERP_TIMEOUT is given, and the attempt and the worker's stop
 // bound follow the send bound.
 func TestERPKindAndItsTimeouts(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name                  string
 		vars                  map[string]string
@@ -46,7 +45,6 @@ func TestERPKindAndItsTimeouts(t *testing.T) {
 // What does not fit the sink chosen is refused by every command, naming
 // the variables; a connector's own settings are not (see Require).
 func TestERPKindRefusals(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -82,7 +80,6 @@ func TestERPKindRefusals(t *testing.T) {
 
 // The connectors' secrets come from files too, and never show in an error.
 func TestConnectorSecretsFromFiles(t *testing.T) {
-	t.Parallel()
 	c, err := config.FromEnv(env(map[string]string{
 		"KINGDEE_APP_SECRET_FILE": secretFile(t, "kd-secret\n"),
 		"KINGDEE_PASSWORD_FILE":   secretFile(t, "kd-password\n"),
@@ -106,7 +103,6 @@ func TestConnectorSecretsFromFiles(t *testing.T) {
 // sink's alone: a connector on this machine (a Tryton beside the worker) is
 // allowed.
 func TestRequireConnectorSettings(t *testing.T) {
-	t.Parallel()
 	const secret = "s3cr3t-value"
 	kingdee := map[string]string{"ERP_KIND": "kingdee", "KINGDEE_URL": "http://127.0.0.1:8090/K3Cloud/", "KINGDEE_ACCT_ID": "acct",
 		"KINGDEE_USERNAME": "erpbridge", "KINGDEE_APP_ID": "app", "KINGDEE_APP_SECRET": secret}

@@ -8,7 +8,6 @@ import (
 )
 
 func TestDialable(t *testing.T) {
-	t.Parallel()
 	for addr, want := range map[string]string{
 		":8090":          "127.0.0.1:8090",
 		"0.0.0.0:8090":   "127.0.0.1:8090",
@@ -25,7 +24,6 @@ func TestDialable(t *testing.T) {
 }
 
 func TestSplitList(t *testing.T) {
-	t.Parallel()
 	if got := config.SplitList(" a, ,b ,,c "); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("SplitList = %q", got)
 	}

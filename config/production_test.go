@@ -23,7 +23,6 @@ func secretFile(t *testing.T, content string) string {
 // Every secret can come from a file, as Compose secrets are mounted; the
 // file's trailing newline is not part of it.
 func TestSecretsFromFiles(t *testing.T) {
-	t.Parallel()
 	vars := map[string]string{
 		"PAYLOAD_KEY_FILE":        secretFile(t, "a2V5\n"),
 		"PAYLOAD_OLD_KEYS_FILE":   secretFile(t, "b2xk,b2xkMg==\n"),
@@ -55,7 +54,6 @@ func TestSecretsFromFiles(t *testing.T) {
 }
 
 func TestSecretFileErrorsNameTheVariableNotTheSecret(t *testing.T) {
-	t.Parallel()
 	for name, vars := range map[string]map[string]string{
 		"both set":     {"PAYLOAD_KEY": "c2VjcmV0LWluLWVudg==", "PAYLOAD_KEY_FILE": secretFile(t, "c2VjcmV0LWluLWZpbGU=")},
 		"missing file": {"PAYLOAD_KEY_FILE": filepath.Join(t.TempDir(), "absent")},
@@ -79,7 +77,6 @@ func TestSecretFileErrorsNameTheVariableNotTheSecret(t *testing.T) {
 }
 
 func TestStoreChoice(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		vars      map[string]string
 		store     string
@@ -109,7 +106,6 @@ func TestStoreChoice(t *testing.T) {
 }
 
 func TestProfileAndAutoMigrate(t *testing.T) {
-	t.Parallel()
 	c, err := config.FromEnv(env(map[string]string{"ERPBRIDGE_PROFILE": "dev"}))
 	if err != nil || !c.Store.AutoMigrate {
 		t.Fatalf("dev: AutoMigrate %v, err %v; want true", c.Store.AutoMigrate, err)
@@ -132,7 +128,6 @@ func TestProfileAndAutoMigrate(t *testing.T) {
 }
 
 func TestERPURLMustBeHTTPWithHost(t *testing.T) {
-	t.Parallel()
 	for _, bad := range []string{"erp.example.com", "ftp://erp.example.com", "http://", "https:///records", "http//erp", "://x", "https://user:hunter2@"} {
 		_, err := config.FromEnv(env(map[string]string{"ERP_URL": bad}))
 		if err == nil || !strings.Contains(err.Error(), "is not an http(s) URL with a host") {
@@ -150,7 +145,6 @@ func TestERPURLMustBeHTTPWithHost(t *testing.T) {
 
 // The start-up refusals of the production profile, checked per command.
 func TestRequire(t *testing.T) {
-	t.Parallel()
 	load := func(vars map[string]string) config.Config {
 		t.Helper()
 		c, err := config.FromEnv(env(vars))
@@ -199,7 +193,6 @@ func TestRequire(t *testing.T) {
 // bound and the worker's stop bound; the worker's default covers an ERP call
 // that has started.
 func TestShutdownBudget(t *testing.T) {
-	t.Parallel()
 	c, err := config.FromEnv(env(map[string]string{"ERP_TIMEOUT": "20s"}))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +215,6 @@ func TestShutdownBudget(t *testing.T) {
 }
 
 func TestPoolSize(t *testing.T) {
-	t.Parallel()
 	for _, bad := range []string{"0", "-3", "many"} {
 		_, err := config.FromEnv(env(map[string]string{"DB_MAX_OPEN_CONNS": bad}))
 		if err == nil || !strings.Contains(err.Error(), "DB_MAX_OPEN_CONNS") {

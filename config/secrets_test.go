@@ -12,7 +12,6 @@ import (
 // around entries are trimmed and empty entries dropped, from the variable
 // or its _FILE alike.
 func TestSecretLists(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		name          string
 		env           map[string]string
@@ -48,7 +47,6 @@ func TestSecretLists(t *testing.T) {
 // secret per line in a file), is refused at start, naming the variable and
 // the entry's position but never a secret.
 func TestSecretListRefusals(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		name string
 		env  map[string]string

@@ -9,7 +9,6 @@ import (
 
 // The Temporal Cloud settings are read as the Temporal samples name them.
 func TestTemporalCloudSettings(t *testing.T) {
-	t.Parallel()
 	got, err := config.FromEnv(env(map[string]string{
 		"TEMPORAL_TLS_CERT":        "/etc/erpbridge/client.pem",
 		"TEMPORAL_TLS_KEY":         "/etc/erpbridge/client.key",

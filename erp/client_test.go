@@ -46,7 +46,6 @@ func answer(t *testing.T, status int, header map[string]string, body string) *ht
 }
 
 func TestSendDone(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		status    int
 		duplicate bool
@@ -72,7 +71,6 @@ func TestSendDone(t *testing.T) {
 }
 
 func TestSendFailures(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		status     int
@@ -117,7 +115,6 @@ func TestSendFailures(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
-	t.Parallel()
 	srv := answer(t, 422, nil, `{"error":"unknown customer"}`)
 	_, err := NewClient(srv.URL, "tok", 5*time.Second).Send(context.Background(), sampleRecord(t))
 	// The message fingerprints the ERP's answer, which may echo personal data;
@@ -133,7 +130,6 @@ func TestErrorMessage(t *testing.T) {
 }
 
 func TestReasonReadsAtMost4KiB(t *testing.T) {
-	t.Parallel()
 	srv := answer(t, 400, nil, strings.Repeat("x", 10_000))
 	_, err := NewClient(srv.URL, "", 5*time.Second).Send(context.Background(), sampleRecord(t))
 	var e *Error
@@ -168,7 +164,6 @@ func TestSendTimeoutIsRetryable(t *testing.T) {
 }
 
 func TestSendConnectionRefusedIsRetryable(t *testing.T) {
-	t.Parallel()
 	addr := testkit.FreeAddr(t)
 	_, err := NewClient("http://"+addr, "tok", 2*time.Second).Send(context.Background(), sampleRecord(t))
 	var e *Error
@@ -185,7 +180,6 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 }
 
 func TestSendCancelledContextIsRetryable(t *testing.T) {
-	t.Parallel()
 	srv := answer(t, 200, nil, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -196,7 +190,6 @@ func TestSendCancelledContextIsRetryable(t *testing.T) {
 }
 
 func TestSendInvalidRecordIsNotSent(t *testing.T) {
-	t.Parallel()
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
 	t.Cleanup(srv.Close)
@@ -227,7 +220,6 @@ func TestSendInvalidRecordIsNotSent(t *testing.T) {
 }
 
 func TestSendRequestMatchesContract(t *testing.T) {
-	t.Parallel()
 	var (
 		method, path string
 		header       http.Header
@@ -266,7 +258,6 @@ func TestSendRequestMatchesContract(t *testing.T) {
 }
 
 func TestSendWithoutTokenOmitsAuthorization(t *testing.T) {
-	t.Parallel()
 	var auth []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth = r.Header.Values("Authorization")
@@ -281,7 +272,6 @@ func TestSendWithoutTokenOmitsAuthorization(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
 		in   string

@@ -9,7 +9,6 @@ import (
 )
 
 func TestIdempotencyKey(t *testing.T) {
-	t.Parallel()
 	r := sampleRecord(t)
 	key := IdempotencyKey(r)
 	if !regexp.MustCompile(`^autox3:reception_order:6482:v1616502610117:[0-9a-f]{12}$`).MatchString(key) {
@@ -39,7 +38,6 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestIdempotencyKeyHoldsNoContent(t *testing.T) {
-	t.Parallel()
 	r := sampleRecord(t)
 	r.Data = json.RawMessage(`{"owner":"Zhang San","phone":"13800138000","plate":"ABC123"}`)
 	key := IdempotencyKey(r)
@@ -54,7 +52,6 @@ func TestIdempotencyKeyHoldsNoContent(t *testing.T) {
 }
 
 func TestIdempotencyKeyEscapesSeparators(t *testing.T) {
-	t.Parallel()
 	a := sampleRecord(t)
 	a.Kind, a.ExternalID = "x:y", "z"
 	b := sampleRecord(t)
@@ -74,7 +71,6 @@ func TestIdempotencyKeyEscapesSeparators(t *testing.T) {
 }
 
 func TestRecordJSONKeepsOffset(t *testing.T) {
-	t.Parallel()
 	r := sampleRecord(t)
 	r.OccurredAt = time.Date(2021, 3, 23, 20, 30, 10, 500_000_000, time.FixedZone("CST", 8*3600))
 	body, err := r.Encode()
@@ -94,14 +90,12 @@ func TestRecordJSONKeepsOffset(t *testing.T) {
 }
 
 func TestLabel(t *testing.T) {
-	t.Parallel()
 	if got := sampleRecord(t).Label(); got != "autox3/reception_order/6482 v1616502610117" {
 		t.Fatalf("Label = %q", got)
 	}
 }
 
 func TestDocumentNumber(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		source, kind, id, want string
 	}{

@@ -9,7 +9,6 @@ import (
 )
 
 func TestDecimalFits(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		in   string
 		p, s int
@@ -43,7 +42,6 @@ func TestDecimalFits(t *testing.T) {
 }
 
 func TestDate(t *testing.T) {
-	t.Parallel()
 	d := DateOf(time.Date(2012, 1, 1, 23, 59, 0, 0, time.FixedZone("CST", 8*3600)))
 	if d.String() != "2012-01-01" {
 		t.Fatalf("DateOf %v", d)

@@ -65,7 +65,6 @@ func eventResult(t *testing.T, h *harness) workflows.EventResult {
 }
 
 func TestEventWorkflowInvalidContentFailsAndKeepsTheBody(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	const problem = "invalid content: receiveBaseId: missing"
@@ -97,7 +96,6 @@ func TestEventWorkflowInvalidContentFailsAndKeepsTheBody(t *testing.T) {
 }
 
 func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	// A database hiccup is not invalid content: retried, not recorded as invalid.
@@ -114,7 +112,6 @@ func TestEventWorkflowRetriesPersistOnOtherFailures(t *testing.T) {
 }
 
 func TestEventWorkflowRetriesPersistThroughALongOutage(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	// Down for longer than an attempt's bound (30 s) and than the backoff a
@@ -141,7 +138,6 @@ func TestEventWorkflowRetriesPersistThroughALongOutage(t *testing.T) {
 // and closes: the record workflow owns the ERP's outcome and settles the
 // event's row; nothing waits, nothing is signalled back.
 func TestEventWorkflowHandsOverAndCloses(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	handedOver(h, in)
@@ -161,7 +157,6 @@ func TestEventWorkflowHandsOverAndCloses(t *testing.T) {
 }
 
 func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	persistedAs(h, in, flow.PersistResult{Kind: "event", ExternalID: eventKey, Generic: true, Applied: true, Revision: 1})
@@ -179,7 +174,6 @@ func TestEventWorkflowGenericEventSetsNoOrderID(t *testing.T) {
 }
 
 func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	persistedAs(h, in, flow.PersistResult{Kind: recordKind, ExternalID: recordExt, Version: 2, Applied: false})
@@ -202,7 +196,6 @@ func TestEventWorkflowNotAppliedEndsSuperseded(t *testing.T) {
 // persisted batch by batch, one batch at a time, each batch one activity,
 // and the message's run ends split.
 func TestEventWorkflowSplitPersistsPartsInBatches(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	persistedAs(h, in, flow.PersistResult{Kind: "maintenance_message", ExternalID: eventKey, Version: 7, PartCount: 5, PartBatch: 2})
@@ -236,7 +229,6 @@ func TestEventWorkflowSplitPersistsPartsInBatches(t *testing.T) {
 // A split whose history grows long continues as new from the first part
 // not yet persisted.
 func TestEventWorkflowSplitContinuesAsNewWhereItWas(t *testing.T) {
-	t.Parallel()
 	h := newEventHarness(t)
 	in := eventInput()
 	persistedAs(h, in, flow.PersistResult{Kind: "maintenance_message", ExternalID: eventKey, Version: 7, PartCount: 5, PartBatch: 2})

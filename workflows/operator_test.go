@@ -78,7 +78,6 @@ func parkedThen(h *harness) flow.Rejection {
 }
 
 func TestRecordRetryUpdateAnswersAndSendsAgain(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	parkedThen(h)
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
@@ -94,7 +93,6 @@ func TestRecordRetryUpdateAnswersAndSendsAgain(t *testing.T) {
 }
 
 func TestRecordRetryUpdateRefusedWhenNothingIsParked(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	// The first send takes a minute; the update during it finds nothing parked.
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 1), nil).Once()
@@ -112,7 +110,6 @@ func TestRecordRetryUpdateRefusedWhenNothingIsParked(t *testing.T) {
 }
 
 func TestRecordSkipUpdateAnswersAfterTheSkipIsRecorded(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	parkedThen(h)
 	var marked atomic.Bool
@@ -144,7 +141,6 @@ func TestRecordSkipUpdateAnswersAfterTheSkipIsRecorded(t *testing.T) {
 }
 
 func TestRecordSkipUpdateRefusedWhenSynced(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
@@ -159,7 +155,6 @@ func TestRecordSkipUpdateRefusedWhenSynced(t *testing.T) {
 }
 
 func TestRecordSkipSignalThatDoesNotApplyIsDropped(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
@@ -174,7 +169,6 @@ func TestRecordSkipSignalThatDoesNotApplyIsDropped(t *testing.T) {
 }
 
 func TestRecordRetrySignalAfterSkipSignalStillWins(t *testing.T) {
-	t.Parallel()
 	// As before updates existed: a skip and a retry signal that arrive during
 	// a send the ERP then rejects are taken in together, the retry first; the
 	// record is sent again and the skip finds nothing left to skip.

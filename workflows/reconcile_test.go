@@ -19,7 +19,6 @@ import (
 // A reconciliation reads the pages one by one, over the dates of its
 // lookback in UTC+8, and adds up what each found.
 func TestReconcileWorkflowReadsEveryPage(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.SetStartTime(time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)) // 01:00 on the 8th in UTC+8
 	var mu sync.Mutex
@@ -47,7 +46,6 @@ func TestReconcileWorkflowReadsEveryPage(t *testing.T) {
 // A run a schedule started reads the window before the time it was due,
 // so a backfill over past weeks reads those weeks' orders.
 func TestReconcileWorkflowReadsTheWindowItWasDueFor(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.SetStartTime(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 	due := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC) // 11:00 on the 20th in UTC+8
@@ -68,7 +66,6 @@ func TestReconcileWorkflowReadsTheWindowItWasDueFor(t *testing.T) {
 // A refusal by the open API (a wrong key, say) fails the run at once; the
 // next period's run tries again.
 func TestReconcileWorkflowStopsOnARefusal(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.ReconcileFenbeitongPage, mock.Anything, mock.Anything).Return(flow.ReconcileResult{},
 		temporal.NewNonRetryableApplicationError("fenbeitong open API token failed: code 1, msg \"app_id或app_key错误\"", flow.ErrVendorAPIRefused, nil)).Once()
@@ -84,7 +81,6 @@ func TestReconcileWorkflowStopsOnARefusal(t *testing.T) {
 // A run whose history grows long continues as new at its next page, with
 // its dates and its counts so far.
 func TestReconcileWorkflowContinuesAsNewAtItsPage(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.ReconcileFenbeitongPage, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in flow.ReconcilePageInput) (flow.ReconcileResult, error) {

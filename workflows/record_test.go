@@ -70,7 +70,6 @@ func requireCompleted(t *testing.T, h *harness) {
 }
 
 func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	var sc calls
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(func(ctx context.Context, _ flow.SyncInput) (flow.SyncResult, error) {
@@ -108,7 +107,6 @@ func TestRecordWorkflowRetriesRetryableFailuresThenSyncs(t *testing.T) {
 }
 
 func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	in.Policy = flow.SyncPolicy{RetryBudget: 10 * time.Minute, AttemptTimeout: 30 * time.Second, InitialInterval: time.Second, MaximumInterval: time.Minute}
@@ -150,7 +148,6 @@ func TestRecordWorkflowParksWhenRetryBudgetRunsOut(t *testing.T) {
 }
 
 func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	in.IdleTimeout = 0
@@ -163,7 +160,6 @@ func TestRecordWorkflowClosesAfterDefaultIdleTimeoutWithoutNews(t *testing.T) {
 }
 
 func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	rej := flow.Rejection{Revision: 1, Version: 10, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 1}
 	var sc calls
@@ -208,7 +204,6 @@ func TestRecordWorkflowParksOnRejectionUntilRetry(t *testing.T) {
 }
 
 func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		name, reason, recorded string
 	}{
@@ -239,7 +234,6 @@ func TestRecordWorkflowSkipClosesParkedRevision(t *testing.T) {
 }
 
 func TestRecordWorkflowSameRevisionAgainStaysParked(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
@@ -298,7 +292,6 @@ func newerRevisionDuringFirstSend(t *testing.T, h *harness, first func(ctx conte
 }
 
 func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
-	t.Parallel()
 	// Whether the in-flight send already saw the newer revision in the
 	// database (current 2) or not (current 1), the signal alone must cause
 	// another send.
@@ -319,7 +312,6 @@ func TestRecordWorkflowSendsNewerRevisionArrivingDuringSend(t *testing.T) {
 }
 
 func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	// The first attempt fails after a minute; meanwhile revision 2 is
 	// persisted, so the next attempt sends revision 2 (SyncRecord reads the
@@ -335,7 +327,6 @@ func TestRecordWorkflowNewerRevisionSupersedesOlderWhileRetrying(t *testing.T) {
 }
 
 func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	rejectFirstSend(h)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(2, 1), nil).Once()
@@ -356,7 +347,6 @@ func TestRecordWorkflowNewerRevisionUnparks(t *testing.T) {
 }
 
 func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).Return(synced(1, 1), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))
@@ -370,7 +360,6 @@ func TestRecordWorkflowRetryWhenNotParkedSendsNothing(t *testing.T) {
 }
 
 func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	in := recordInput()
 	rej := flow.Rejection{Revision: 2, Version: 20, HTTPStatus: 422, Reason: "customer code is not known to the ERP", Attempts: 3}
@@ -400,7 +389,6 @@ func TestRecordWorkflowResumesParkedStateFromCarry(t *testing.T) {
 }
 
 func TestRecordWorkflowContinuesAsNewWithItsState(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.env.OnActivity(a.SyncRecord, mock.Anything, syncIn).After(time.Minute).Return(synced(1, 2), nil).Once()
 	h.signalAt(0, flow.SignalPersisted, persisted(1))

@@ -17,7 +17,6 @@ import (
 // histories_gen_test.go) against today's workflow code: a change that would
 // break running workflows fails here with a nondeterminism error.
 func TestReplayHistories(t *testing.T) {
-	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,6 @@ func decodeOK(t *testing.T, b []byte) *vendors.Event {
 }
 
 func TestDecodeReceptionSeed(t *testing.T) {
-	t.Parallel()
 	ev := decodeOK(t, readSeed(t))
 	if ev.Kind != KindReceptionOrder || ev.ExternalID != "6482" || ev.EventKey != seedMsgID ||
 		ev.EventType != MsgTypeReceptionCreate || ev.Version != 1616502610117 {
@@ -99,7 +98,6 @@ func TestDecodeReceptionSeed(t *testing.T) {
 }
 
 func TestDecodeKeepsNumbersExactly(t *testing.T) {
-	t.Parallel()
 	content := `{"receiveBaseId":1,"preCheckInfo":{"odograph":12345.67,"oilGauge":"37.25"}}`
 	o := decodeOK(t, build(MsgTypeReceptionCreate, content, false)).Data.(ReceptionOrder)
 	if *o.PreCheck.Odometer != "12345.67" || *o.PreCheck.OilGauge != "37.25" {
@@ -118,7 +116,6 @@ func TestDecodeKeepsNumbersExactly(t *testing.T) {
 // Values the documents do not foresee are kept as sent and reported as
 // warnings that name the field, never refused and never quoted.
 func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
-	t.Parallel()
 	rc := MsgTypeReceptionCreate
 	cases := []struct {
 		name, msgType, content string
@@ -163,7 +160,6 @@ func TestDecodeWarnsInsteadOfRefusing(t *testing.T) {
 // Fields the message carries and the record does not map reach the ERP
 // under data.extra, by path, their JSON text as received.
 func TestDecodeKeepsUnmappedFields(t *testing.T) {
-	t.Parallel()
 	staff := `{"staffId":380,"staffName":"A梦 哆啦","mobile":"17666166190","areaCode":"+44","staffRole":"技师"}`
 	content := `{"receiveBaseId":1,"receiveBaseSn":"RB-0001","carInfo":{"carNum":"JING","carColor":"白色","carMileage":12.50},` +
 		`"preCheckInfo":{"odograph":1,"paintsInfo":[{"position":"p","depth":0.10}]},"staffInfo":{"userId":18,"nickName":"x"}}`
@@ -203,7 +199,6 @@ func TestDecodeKeepsUnmappedFields(t *testing.T) {
 }
 
 func TestDecodeReceptionLenientInput(t *testing.T) {
-	t.Parallel()
 	content := `{"receiveBaseId":"6483","carInfo":{"carNum":12345,"carProductionDate":"1325347200000"},` +
 		`"preCheckInfo":{"odograph":"67000.46","oilGauge":"37.5","lightInfo":["仪表盘异常","7_",null,"x_y","1234567890_长"],` +
 		`"paintsInfo":[null,{"position":"p"}],"personalItemList":null}}`
@@ -248,7 +243,6 @@ func TestDecodeReceptionLenientInput(t *testing.T) {
 }
 
 func TestDecodeReport(t *testing.T) {
-	t.Parallel()
 	ev := decodeOK(t, SampleReportBody("r-1", 7001, 1700000000000, "sec"))
 	if ev.Kind != KindInspectionReport || ev.ExternalID != "7001" || ev.EventKey != "r-1" || ev.Version != 1700000000000 {
 		t.Fatalf("event = %+v", ev)
@@ -291,7 +285,6 @@ func part(t *testing.T, ev *vendors.Event, key string) *vendors.Event {
 }
 
 func TestDecodeMaintenance(t *testing.T) {
-	t.Parallel()
 	ev := decodeOK(t, SampleMaintenanceBody("p-1", 7001, 1700000000000, "sec"))
 	if ev.Kind != KindMaintenanceMessage || ev.ExternalID != "p-1" || len(ev.Parts) != 3 {
 		t.Fatalf("event = %+v", ev)
@@ -362,7 +355,6 @@ func TestDecodeMaintenance(t *testing.T) {
 }
 
 func TestDecodeMaintenanceV2(t *testing.T) {
-	t.Parallel()
 	ev := decodeOK(t, SampleMaintenanceV2Body("v-1", 9001, 1700000000000, "sec"))
 	if ev.Kind != KindMaintenanceMessage || ev.ExternalID != "v-1" || ev.EventType != MsgTypeMaintenanceV2 || len(ev.Parts) != 2 {
 		t.Fatalf("event = %+v", ev)
@@ -439,7 +431,6 @@ func TestDecodeMaintenanceV2(t *testing.T) {
 }
 
 func TestDecodeUnknownType(t *testing.T) {
-	t.Parallel()
 	for name, c := range map[string]struct {
 		content  string
 		asString bool
@@ -470,7 +461,6 @@ func TestDecodeUnknownType(t *testing.T) {
 }
 
 func TestDecodeEnvelopeErrors(t *testing.T) {
-	t.Parallel()
 	_, err := Decode([]byte(`{"msgId":"x"}`))
 	if !errors.Is(err, vendors.ErrMalformed) {
 		t.Fatalf("Decode = %v, want ErrMalformed", err)
@@ -487,7 +477,6 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 }
 
 func TestDecodeContentErrors(t *testing.T) {
-	t.Parallel()
 	rc := MsgTypeReceptionCreate
 	cases := []struct {
 		name, msgType, content string
@@ -585,7 +574,6 @@ func TestDecodeContentErrors(t *testing.T) {
 }
 
 func TestContentErrorsDoNotEchoValues(t *testing.T) {
-	t.Parallel()
 	content := `{"receiveBaseId":1,"carInfo":{"carNum":{"plate":"京A12345"},"carOwnerMobile":"13800138000"}}`
 	_, err := Decode(build(MsgTypeReceptionCreate, content, false))
 	if err == nil || strings.Contains(err.Error(), "京A12345") {
@@ -601,7 +589,6 @@ func TestContentErrorsDoNotEchoValues(t *testing.T) {
 // Free text is never a reason to refuse: remarks, names, plates and report
 // text of any length are kept whole in the record's data.
 func TestDecodeKeepsLongFreeTextWhole(t *testing.T) {
-	t.Parallel()
 	remark := strings.Repeat("备注", 50_000)
 	light := strings.Repeat("灯", 5000)
 	plate := strings.Repeat("长", 300)
@@ -639,7 +626,6 @@ func mustJSON(t *testing.T, v any) []byte {
 // A plan's record carries the fields of its own item and of the envelope
 // that nothing maps, never another item's; a warning names its item.
 func TestDecodeMaintenanceExtraPerPlan(t *testing.T) {
-	t.Parallel()
 	staff := json.RawMessage(`{"staffId":380,"staffName":"A梦 哆啦","staffRole":"技师"}`)
 	content := json.RawMessage(`{"list":[{"action":"ADD","id":"1","planName":"机油","currentMiles":-5},{"action":"ADD","id":"2","level":3}],"source":"app"}`)
 	ev := decodeOK(t, BuildBody("m-9", MsgTypeMaintenanceV2, 1700000000000, staff, content, true, "k"))

@@ -14,7 +14,6 @@ import (
 // empty entries are dropped before positions are counted, as the
 // configuration lists them.
 func TestAcceptReportsVariantAndSecret(t *testing.T) {
-	t.Parallel()
 	v := New("new-secret", "", "old-secret")
 	pretty := func(b []byte) []byte {
 		var out bytes.Buffer

@@ -18,7 +18,6 @@ func pageSample(t testing.TB) []byte {
 }
 
 func TestNormaliseJSONTrimsKeysAndKeepsNumbers(t *testing.T) {
-	t.Parallel()
 	in := `{ " a ": {"b\t": [1.50, "x", true, null, {"  c": 1e3}]}, "d": -0.0 }`
 	got, err := normaliseJSON([]byte(in))
 	if err != nil {
@@ -42,7 +41,6 @@ func TestNormaliseJSONTrimsKeysAndKeepsNumbers(t *testing.T) {
 }
 
 func TestNormaliseJSONRefusals(t *testing.T) {
-	t.Parallel()
 	cases := map[string]string{
 		``:                "not JSON",
 		`[]`:              "not a JSON object",
@@ -65,7 +63,6 @@ func TestNormaliseJSONRefusals(t *testing.T) {
 }
 
 func TestParsePushSample(t *testing.T) {
-	t.Parallel()
 	p, err := ParsePush(pageSample(t))
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +82,6 @@ func TestParsePushSample(t *testing.T) {
 }
 
 func TestEventKeyStableAcrossKeyOrderAndWhiteSpace(t *testing.T) {
-	t.Parallel()
 	sample := pageSample(t)
 	base, err := ParsePush(sample)
 	if err != nil {
@@ -146,7 +142,6 @@ func TestEventKeyStableAcrossKeyOrderAndWhiteSpace(t *testing.T) {
 }
 
 func TestEventKeyStatusForms(t *testing.T) {
-	t.Parallel()
 	sample := pageSample(t)
 	for body, want := range map[string]string{
 		`"status": 700`:   "3:5eaab72f23445f46685f8cc8:700:",
@@ -166,7 +161,6 @@ func TestEventKeyStatusForms(t *testing.T) {
 }
 
 func TestParsePushRefusals(t *testing.T) {
-	t.Parallel()
 	sample := pageSample(t)
 	cases := []struct {
 		name string
@@ -213,7 +207,6 @@ func TestParsePushRefusals(t *testing.T) {
 }
 
 func TestParsePushLenientForms(t *testing.T) {
-	t.Parallel()
 	sample := pageSample(t)
 	for name, body := range map[string][]byte{
 		"category as string": testkit.Replace(t, sample, `"order_category_type": 3`, `"order_category_type": "3"`),
@@ -237,7 +230,6 @@ func TestParsePushLenientForms(t *testing.T) {
 }
 
 func TestCategories(t *testing.T) {
-	t.Parallel()
 	cases := map[int][2]string{
 		3:   {"car", "car_order"},
 		7:   {"domestic_flight", "flight_order"},

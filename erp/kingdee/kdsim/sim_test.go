@@ -116,7 +116,6 @@ const payable = `{"FBillTypeID":{"FNumber":"YFD02_SYS"},"FDATE":"2024-05-01","FS
  "FEntityDetail":[{"FCOSTID":{"FNumber":"FBT-CAR"},"FPriceQty":1,"FTaxPrice":98765432101234.5678}]`
 
 func TestLogins(t *testing.T) {
-	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s, srv := start(t, options(clk))
 	c := newClient(t, srv)
@@ -168,7 +167,6 @@ func TestLogins(t *testing.T) {
 }
 
 func TestSaveQueryViewSubmitAudit(t *testing.T) {
-	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s, srv := start(t, options(clk))
 	c := newClient(t, srv)
@@ -283,7 +281,6 @@ func TestSaveQueryViewSubmitAudit(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s, srv := start(t, options(clk))
 	query := `{"data":{"FormId":"AP_Payable","FieldKeys":"FID","FilterString":"FBillNo='x'"}}`
@@ -336,7 +333,6 @@ func TestSessions(t *testing.T) {
 }
 
 func TestOneCallAtATimePerSession(t *testing.T) {
-	t.Parallel()
 	s, srv := start(t, options(&clock{now: time.Now()}))
 	c := newClient(t, srv)
 	c.login()
@@ -356,7 +352,6 @@ func TestOneCallAtATimePerSession(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	t.Parallel()
 	s, srv := start(t, options(&clock{now: time.Now()}))
 	c := newClient(t, srv)
 	if err := s.SetFaults(Faults{FailNext: 2, FailStatus: 502}); err != nil {

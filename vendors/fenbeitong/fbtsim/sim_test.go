@@ -62,7 +62,6 @@ func decodeCar(t *testing.T, body []byte) (*vendors.Event, *fenbeitong.CarOrder)
 
 // TestDefaultPathsMatchTheClient keeps the two packages' defaults together.
 func TestDefaultPathsMatchTheClient(t *testing.T) {
-	t.Parallel()
 	if fbtsim.DefaultTokenPath != openapi.DefaultTokenPath || fbtsim.DefaultListPath != openapi.DefaultListPath ||
 		fbtsim.DefaultDetailPath != openapi.DefaultDetailPath {
 		t.Fatal("default paths differ from package openapi's")
@@ -74,7 +73,6 @@ func TestDefaultPathsMatchTheClient(t *testing.T) {
 // the same record (car_order, the order id) at a higher version, with the
 // exact final fare.
 func TestBookedPushThenCompletedPull(t *testing.T) {
-	t.Parallel()
 	clk := testkit.NewClock(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
 	sim, srv := start(t, fbtsim.Options{Now: clk.Now})
 	const id = "fbt-car-0001"
@@ -134,7 +132,6 @@ func TestBookedPushThenCompletedPull(t *testing.T) {
 
 // TestExactFare: a fare wider than a float64 holds comes back digit for digit.
 func TestExactFare(t *testing.T) {
-	t.Parallel()
 	sim, srv := start(t, fbtsim.Options{})
 	if err := sim.AddOrder(fbtsim.BookedOrder("o-wide", time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC))); err != nil {
 		t.Fatal(err)
@@ -157,7 +154,6 @@ func TestExactFare(t *testing.T) {
 // are held, completed and decoded; SetStatus writes each value in the kind
 // the order had it (the sample's status is a string, its total a number).
 func TestVendorSamplesAsOrders(t *testing.T) {
-	t.Parallel()
 	sim, srv := start(t, fbtsim.Options{})
 	full, err := os.ReadFile(filepath.Join("..", "..", "..", "golden", "testdata", "fixtures", "fenbeitong_car_full.json"))
 	if err != nil {
@@ -200,7 +196,6 @@ func TestVendorSamplesAsOrders(t *testing.T) {
 // TestListFiltersAndOrder: creation dates are China dates, the end date is
 // inclusive, status and order id filter, newest first.
 func TestListFiltersAndOrder(t *testing.T) {
-	t.Parallel()
 	sim, srv := start(t, fbtsim.Options{})
 	add := func(id string, utc time.Time, status int) {
 		t.Helper()
@@ -307,7 +302,6 @@ func signed(token, data, key string, drop ...string) string {
 
 // TestChecksOfSignedCalls drives the simulator by hand through each refusal.
 func TestChecksOfSignedCalls(t *testing.T) {
-	t.Parallel()
 	clk := testkit.NewClock(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
 	sim, srv := start(t, fbtsim.Options{Now: clk.Now, TokenTTL: time.Hour})
 	token, expire := getToken(t, srv)
@@ -375,7 +369,6 @@ func TestChecksOfSignedCalls(t *testing.T) {
 
 // TestExpireTimeStyles: the token answer writes expire_time each way.
 func TestExpireTimeStyles(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC)
 	for style, want := range map[fbtsim.ExpireStyle]string{
 		fbtsim.ExpireSecondsFromNow: "7200",
@@ -392,7 +385,6 @@ func TestExpireTimeStyles(t *testing.T) {
 // TestFailNextAndSetStatusErrors covers the injected failure and the
 // helpers' refusals.
 func TestFailNextAndSetStatusErrors(t *testing.T) {
-	t.Parallel()
 	sim, srv := start(t, fbtsim.Options{})
 	sim.FailNext(2, http.StatusServiceUnavailable)
 	for range 2 {

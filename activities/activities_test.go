@@ -64,6 +64,18 @@ func newEnv(t *testing.T, a *Activities) *testsuite.TestActivityEnvironment {
 	return env
 }
 
+// persistedReception is activities on a fresh SQLite store, their test
+// environment, and one reception order (message msgID, order rbid, version
+// 1000) persisted through them.
+func persistedReception(t *testing.T, msgID string, rbid int64) (*gorm.DB, *Activities, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	db := testenv.SQLite(t)
+	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
+	env := newEnv(t, a)
+	persist(t, env, a, receptionInput(t, a, msgID, rbid, 1000))
+	return db, a, env
+}
+
 // Concurrent events of one record, persisted in any order: the stored state
 // is the newest, every revision bump is a newer version, and a replay of an
 // event changes nothing.
@@ -261,10 +273,7 @@ func TestSyncRecordAgainstERP(t *testing.T) {
 // MarkSkipped settles a rejected revision and records the decision.
 func TestMarkSkipped(t *testing.T) {
 	t.Parallel()
-	db := testenv.SQLite(t)
-	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
-	env := newEnv(t, a)
-	persist(t, env, a, receptionInput(t, a, "k-1", 77, 1000))
+	db, a, env := persistedReception(t, "k-1", 77)
 	if _, err := env.ExecuteActivity(a.MarkSkipped, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "77", Revision: 1, Reason: "test car"}); err != nil {
 		t.Fatal(err)
 	}
@@ -344,10 +353,7 @@ func BenchmarkPersist(b *testing.B) {
 // with the reason, so the parked gauge and operators count it.
 func TestMarkParkedRecordsTheParking(t *testing.T) {
 	t.Parallel()
-	db := testenv.SQLite(t)
-	a := &Activities{Store: store.New(db), Vendors: testVendors(t)}
-	env := newEnv(t, a)
-	persist(t, env, a, receptionInput(t, a, "p-1", 78, 1000))
+	db, a, env := persistedReception(t, "p-1", 78)
 	const reason = "gave up after the retry budget: ERP answered 503"
 	if _, err := env.ExecuteActivity(a.MarkParked, flow.SkipInput{Vendor: "autox3", Kind: "reception_order", ExternalID: "78", Revision: 1, Reason: reason}); err != nil {
 		t.Fatal(err)

@@ -193,11 +193,13 @@ func (o *Ops) awaitAll(ctx context.Context, sum *BulkSummary, ids map[string]uin
 	// One look at every record costs more than a look at one.
 	poll *= 4
 	waiting := map[uint64]int{} // row id → index in sum.Records
+	wanted := map[string]bool{} // their names
 	for i, r := range sum.Records {
 		if r.Result != ResultRetrying {
 			continue
 		}
 		waiting[ids[r.Record]] = i
+		wanted[r.Record] = true
 	}
 	since := map[RecordKey][]models.SyncAttempt{}
 	seen := mark
@@ -209,8 +211,9 @@ func (o *Ops) awaitAll(ctx context.Context, sum *BulkSummary, ids map[string]uin
 				return err
 			}
 			for _, a := range atts {
-				k := RecordKey{Vendor: a.Vendor, Kind: a.Kind, ExternalID: a.ExternalID}
-				since[k] = append(since[k], a)
+				if k := (RecordKey{Vendor: a.Vendor, Kind: a.Kind, ExternalID: a.ExternalID}); wanted[k.String()] {
+					since[k] = append(since[k], a)
+				}
 				seen = a.ID
 			}
 			if len(atts) < 1000 {

@@ -201,8 +201,9 @@ func runOps(ctx context.Context, args []string, cfg config.Config, log *slog.Log
 		return err
 	}
 	defer closeDB(db)
-	// Lazy: show still reports what the database knows while Temporal is unreachable.
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log, Lazy: true})
+	// show still reports what the database knows while Temporal is
+	// unreachable; retry and skip need it, and say so before they start.
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log, Lazy: a.action == "show"})
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "healthcheck":
 		return runHealthcheck(args[1:], getenv, stdout, stderr)
+	case "ops":
+		if code, done := opsHelp(args[1:], stdout, stderr); done {
+			return code
+		}
 	}
 	load := config.FromEnv
 	if name == "dev" {

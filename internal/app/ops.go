@@ -56,6 +56,17 @@ records through their record workflows (the retry and skip updates).
 A record may also be named <kind>:<external id> after the vendor:
   erpbridge ops show autox3 --record reception_order:6482
 
+flags (before or after the names):
+  --order <id>       the records of that external id, of any kind, and their events
+  --record <name>    one record
+  --json             one JSON document on stdout instead of text
+  --reason <text>    retry, skip: why (recorded with a skip; required there)
+  --wait <duration>  retry: how long to wait for the outcome (default 1m; 0: do not wait)
+  --parked           retry: every parked record --vendor, --kind and --since choose
+  --since <time>     RFC 3339, or YYYY-MM-DD[ HH:MM:SS] in UTC: parked at or after it
+  --rate <n>         retry --parked: records per second at most (default 5)
+  --dry-run          retry --parked: list the records, send nothing
+
 Exit status: 0 done; 1 an error (not found, Temporal or the database did
 not answer, a record of a bulk retry failed); 2 a usage error; 3 nothing
 to do (the record is not parked: the refusal says why); 4 retried and
@@ -66,6 +77,22 @@ It prints what the vendor and the ERP said (personal data included) to
 stdout, for the operator; it logs none of it.
 See docs/operations.md, "erpbridge ops".
 `
+
+// opsHelp answers a command line that asks for help, or names no action,
+// before any configuration is read: done is false for any other.
+func opsHelp(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, opsUsage)
+		return 2, true
+	}
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" || a == "help" && a == args[0] {
+			fmt.Fprint(stdout, opsUsage)
+			return 0, true
+		}
+	}
+	return 0, false
+}
 
 // opsArgs are the command line of `erpbridge ops`.
 type opsArgs struct {
@@ -96,7 +123,7 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 	}
 	fs := flag.NewFlagSet("erpbridge ops "+a.action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, opsUsage+"\nflags of "+a.action+":\n"); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, opsUsage) }
 	var order, record, vendorFlag, since string
 	fs.StringVar(&order, "order", "", "an order id: the records of that external id, of any kind (a Fenbeitong order_id, an AutoX3 receiveBaseId)")
 	fs.StringVar(&record, "record", "", "one record: <vendor>:<kind>:<external id>, or <kind>:<external id> after the vendor")

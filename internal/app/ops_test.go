@@ -88,3 +88,17 @@ func TestOutcomesExitCode(t *testing.T) {
 		}
 	}
 }
+
+// Help needs no configuration.
+func TestOpsHelpWithoutConfiguration(t *testing.T) {
+	for _, args := range [][]string{{"ops", "-h"}, {"ops", "help"}, {"ops", "retry", "--parked", "--help"}} {
+		var out, errOut bytes.Buffer
+		if code := Main(args, env(nil), &out, &errOut); code != 0 || !strings.Contains(out.String(), "Exit status") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"ops"}, env(nil), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "erpbridge ops show") {
+		t.Errorf("ops alone: exit %d, stderr %q", code, errOut.String())
+	}
+}

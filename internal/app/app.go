@@ -55,6 +55,7 @@ var commands = map[string]string{
 	"version":      "print the version and build information",
 	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
 	"resend":       "send the stored newest state of chosen records to the ERP again, e.g. after an ERP restore (resend -h: flags)",
+	"ops":          "find events and records by the vendor's ids; retry or skip parked records, one or all (ops -h: usage)",
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
@@ -85,6 +86,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "healthcheck":
 		return runHealthcheck(args[1:], getenv, stdout, stderr)
+	case "ops":
+		if code, done := opsHelp(args[1:], stdout, stderr); done {
+			return code
+		}
 	}
 	load := config.FromEnv
 	if name == "dev" {
@@ -100,7 +105,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "erpbridge %s: %v\n", name, err)
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
@@ -137,6 +142,8 @@ func run(ctx context.Context, name string, args []string, cfg config.Config, log
 		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
 	case "resend":
 		return runResend(ctx, args, cfg, log, stdout, stderr)
+	case "ops":
+		return runOps(ctx, args, cfg, log, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q", name)
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -91,6 +92,8 @@ type stackOptions struct {
 	configure func(*config.Config)
 	// noWorker runs the API alone; the test starts workers itself (startWorker).
 	noWorker bool
+	// tracing traces the stack (nil: off).
+	tracing *tracing.Tracing
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
@@ -155,7 +158,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		logOut = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	c, err := temporalclient.Dial(t.Context(), cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	c, err := temporalclient.Dial(t.Context(), cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log, Tracing: o.tracing})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -167,7 +170,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln, Vendors: o.vendors})
+	b, err := app.NewBridge(app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Listener: ln, Vendors: o.vendors, Tracing: o.tracing})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,9 +43,9 @@ image: ## Build the container image erpbridge:local, stamped with VERSION
 	docker build --build-arg VERSION=$(VERSION) -t erpbridge:local .
 
 # The packages whose code runs concurrently (the edge and its relay, the
-# SQLite write gate and group commit, the codec's keyring) run again under
-# the race detector.
-RACE_PKGS := ./api/... ./intake/... ./store/sqlite/... ./codec/...
+# SQLite write gate and group commit, the codec's keyring, the bulk retry of
+# parked records) run again under the race detector.
+RACE_PKGS := ./api/... ./intake/... ./store/sqlite/... ./codec/... ./ops/...
 
 test: ## go vet, then every test, then the concurrent code under -race (needs MariaDB on 127.0.0.1:3306, Tryton and promtool; the tests find or build the Temporal CLI)
 	$(GO) vet ./...

@@ -15,6 +15,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
@@ -41,4 +42,6 @@ type Activities struct {
 	Fenbeitong *openapi.Client
 	Metrics    *metrics.Metrics
 	Logger     *slog.Logger
+	// Tracing traces each send to the ERP (see erpSpan); nil: none.
+	Tracing *tracing.Tracing
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/tracing"
 )
 
 // NotifyRecord tells the record's workflow that a newer revision was
@@ -38,7 +39,7 @@ func (a *Activities) NotifyRecord(ctx context.Context, in flow.NotifyInput) erro
 		Memo: map[string]any{"record": in.Vendor + "/" + in.Kind},
 	}
 	input := flow.RecordInput{Vendor: in.Vendor, Kind: in.Kind, ExternalID: in.ExternalID, Policy: a.Policy, IdleTimeout: idle}
-	sig := flow.PersistedSignal{Revision: in.Revision}
+	sig := flow.PersistedSignal{Revision: in.Revision, Trace: tracing.Parent(ctx)}
 	if _, err := a.Temporal.SignalWithStartWorkflow(ctx, id, flow.SignalPersisted, sig, opts, flow.RecordWorkflowName, input); err != nil {
 		return fmt.Errorf("signal-with-start %s: %w", id, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
@@ -53,7 +54,7 @@ func (a *Activities) ReconcileFenbeitongPage(ctx context.Context, in flow.Reconc
 			continue
 		}
 		dup, err := a.Store.Receive(ctx, store.Inbound{Origin: models.OriginPull, Vendor: vendors.Fenbeitong, EventKey: p.EventKey(),
-			EventType: p.CategoryName(), Body: body, WorkflowID: flow.EventWorkflowID(vendors.Fenbeitong, p.EventKey()), ReceivedAt: time.Now().UTC()})
+			EventType: p.CategoryName(), Body: body, WorkflowID: flow.EventWorkflowID(vendors.Fenbeitong, p.EventKey()), ReceivedAt: time.Now().UTC(), TraceParent: tracing.Parent(ctx)})
 		if err != nil {
 			return res, err
 		}

@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/tracing"
 )
 
 // SyncRecord sends the newest persisted state of a record to the ERP, unless
@@ -32,7 +37,8 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	rec := ERPRecord(st)
 	key := erp.IdempotencyKey(rec)
 	started := time.Now()
-	sent, sendErr := a.ERP.Send(ctx, rec)
+	sendCtx, span := a.erpSpan(ctx, in.Trace, rec, st.Revision, attempt)
+	sent, sendErr := a.ERP.Send(sendCtx, rec)
 	outcome, status, detail := models.AttemptAccepted, sent.Status, ""
 	var erpErr *erp.Error
 	switch {
@@ -46,6 +52,7 @@ func (a *Activities) SyncRecord(ctx context.Context, in flow.SyncInput) (flow.Sy
 	default:
 		outcome, detail = models.AttemptRetry, sendErr.Error()
 	}
+	endERPSpan(span, outcome, status, sendErr)
 	if a.Metrics != nil {
 		a.Metrics.ERPSyncs.WithLabelValues(rec.Source, rec.Kind, string(outcome)).Inc()
 		a.Metrics.ERPSyncSeconds.WithLabelValues(string(outcome)).Observe(time.Since(started).Seconds())
@@ -129,4 +136,38 @@ func (a *Activities) MarkParked(ctx context.Context, in flow.SkipInput) error {
 		st.Revision = in.Revision
 	}
 	return a.Store.MarkFailed(ctx, st, models.RecordRejected, in.Reason)
+}
+
+// erpSpan starts the span of one send to the ERP, in the trace of the
+// callback whose notice asked for it (traceparent, see flow.SyncInput) and
+// linked to the activity's own span; under the activity's span when there
+// is no notice to follow. It holds the record's source, kind, revision and
+// version and the attempt: no id of a person, no data.
+func (a *Activities) erpSpan(ctx context.Context, traceparent string, rec erp.Record, revision int64, attempt int32) (context.Context, trace.Span) {
+	if a.Tracing == nil || !a.Tracing.Enabled() {
+		return ctx, noop.Span{}
+	}
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("erpbridge.vendor", rec.Source), attribute.String("erpbridge.kind", rec.Kind),
+		attribute.Int64("erpbridge.revision", revision), attribute.Int64("erpbridge.version", rec.Version),
+		attribute.Int("erpbridge.attempt", int(attempt)))}
+	parent := tracing.FromParent(ctx, traceparent)
+	if own := trace.SpanContextFromContext(ctx); own.IsValid() && !own.Equal(trace.SpanContextFromContext(parent)) {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: own}))
+	}
+	return a.Tracing.Tracer().Start(parent, "erp.send", opts...)
+}
+
+// endERPSpan ends a send's span with its outcome and the ERP's status.
+func endERPSpan(span trace.Span, outcome models.AttemptOutcome, status int, err error) {
+	span.SetAttributes(attribute.String("erpbridge.outcome", string(outcome)))
+	if status != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+	}
+	if err != nil {
+		// The error's text fingerprints the ERP's answer (erp.Error), which
+		// may echo the record's data.
+		span.SetStatus(codes.Error, string(outcome))
+	}
+	span.End()
 }

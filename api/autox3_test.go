@@ -188,7 +188,7 @@ func checkStartOptions(t *testing.T, c startCall, taskQueue, vendor, key, eventT
 	if in.ReceivedAt.Before(before) || in.ReceivedAt.After(after) || in.ReceivedAt.Location() != time.UTC {
 		t.Errorf("ReceivedAt = %v, want UTC between %v and %v", in.ReceivedAt, before, after)
 	}
-	wantMemo := map[string]any{"vendor": vendor, "event_type": eventType, "received_at": in.ReceivedAt.Format(time.RFC3339)}
+	wantMemo := map[string]any{"vendor": vendor, "event_type": eventType, "origin": "callback", "received_at": in.ReceivedAt.Format(time.RFC3339)}
 	if !reflect.DeepEqual(o.Memo, wantMemo) {
 		t.Errorf("Memo = %v, want %v", o.Memo, wantMemo)
 	}

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
 
 	"github.com/erpbridge/erpbridge/api"
 	"github.com/erpbridge/erpbridge/config"
@@ -114,6 +115,7 @@ type fixture struct {
 	router   http.Handler
 	temporal *fakeTemporal
 	store    *store.Store
+	db       *gorm.DB // the store's database
 	relay    *intake.Relay
 	relayErr error // what the relay's last drain said
 	metrics  *metrics.Metrics
@@ -124,7 +126,8 @@ type fixture struct {
 // and a JSON logger writing to a buffer. mutate may adjust the deps.
 func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fixture {
 	t.Helper()
-	f := &fixture{temporal: &fakeTemporal{}, store: store.New(testenv.SQLite(t)), metrics: metrics.New(), logs: &testkit.Buffer{}}
+	db := testenv.SQLite(t)
+	f := &fixture{temporal: &fakeTemporal{}, store: store.New(db), db: db, metrics: metrics.New(), logs: &testkit.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.relay = intake.NewRelay(f.store, f.temporal, cfg.Temporal.TaskQueue, f.metrics, log)
 	d := api.Deps{

@@ -19,6 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 )
@@ -54,6 +55,8 @@ type Deps struct {
 	Relay   Relay
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
+	// Tracing traces each webhook request; nil: off.
+	Tracing *tracing.Tracing
 	// Draining, when it returns true, makes the webhooks answer 503 so vendors
 	// redeliver elsewhere or later, and readiness fail (set during graceful shutdown).
 	Draining func() bool
@@ -81,7 +84,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	h.authFailures = newAuthFailures(h.Logger, h.Metrics.AuthFailures, authMaxSources)
 	for _, name := range h.Vendors.Names() {
 		v, _ := h.Vendors.Get(name)
-		r.POST("/webhooks/"+name, h.watchAuth(v), h.limit(v), h.webhook(v))
+		r.POST("/webhooks/"+name, traceRequest(h.Tracing, name), h.watchAuth(v), h.limit(v), h.webhook(v))
 	}
 	r.GET("/healthz", healthz)
 	if d.Config.HTTP.AdminAddr == "" {
@@ -116,6 +119,9 @@ func newHandlers(d Deps) (*handlers, error) {
 	}
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
+	}
+	if d.Tracing == nil {
+		d.Tracing = tracing.Off()
 	}
 	if d.Vendors == nil {
 		reg, err := registry.New(d.Config)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 )
 
@@ -69,7 +70,7 @@ func (h *handlers) accept(c *gin.Context, v vendors.Vendor) (vendors.Meta, bool,
 	h.countAuth(v.Name(), meta.Auth)
 	c.Set("event_key", meta.EventKey)
 	dup, err := h.keep(c, store.Inbound{Vendor: v.Name(), EventKey: meta.EventKey, EventType: meta.EventType, Body: body,
-		WorkflowID: flow.EventWorkflowID(v.Name(), meta.EventKey), ReceivedAt: time.Now().UTC()})
+		WorkflowID: flow.EventWorkflowID(v.Name(), meta.EventKey), ReceivedAt: time.Now().UTC(), TraceParent: tracing.Parent(c.Request.Context())})
 	return meta, dup, err
 }
 

@@ -72,6 +72,7 @@ type Config struct {
 	Schedules Schedules
 	Dev       Dev
 	Log       Log
+	Tracing   Tracing
 }
 
 // HTTP is the api's webhook port and the other HTTP addresses of a process.
@@ -455,6 +456,40 @@ type Dev struct {
 	FenbeitongSimAddr string
 }
 
+// Tracing is OpenTelemetry tracing, read from the standard OTEL_ variables:
+// off unless an exporter is chosen. The variables the OpenTelemetry SDK reads
+// itself (the OTLP headers, timeout and certificates, OTEL_BSP_* for the
+// batch processor, OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES) are
+// honoured as it reads them.
+type Tracing struct {
+	// Exporter is otlp, console (spans as JSON on stdout) or none
+	// (OTEL_TRACES_EXPORTER; default otlp when an OTLP endpoint is set,
+	// none otherwise; OTEL_SDK_DISABLED=true makes it none).
+	Exporter string
+	// Endpoint is the OTLP collector (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT; empty: none).
+	Endpoint string
+	// Protocol is grpc or http/protobuf (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+	// or OTEL_EXPORTER_OTLP_PROTOCOL; default http/protobuf).
+	Protocol string
+	// ServiceName names the service in every span (OTEL_SERVICE_NAME,
+	// default erpbridge).
+	ServiceName string
+}
+
+// Tracing exporters.
+const (
+	TracesOTLP    = "otlp"
+	TracesConsole = "console"
+	TracesNone    = "none"
+)
+
+// OTLP protocols.
+const (
+	OTLPGRPC         = "grpc"
+	OTLPHTTPProtobuf = "http/protobuf"
+)
+
 // Log is the service's logging.
 type Log struct {
 	// Level is debug, info, warn or error (LOG_LEVEL, default info; warn for
@@ -507,6 +542,7 @@ func Default() Config {
 		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
 		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", FenbeitongSimAddr: "127.0.0.1:8092"},
 		Log:       Log{Level: "info"},
+		Tracing:   Tracing{Exporter: TracesNone, Protocol: OTLPHTTPProtobuf, ServiceName: "erpbridge"},
 	}
 	c.derive(noneGiven)
 	return c
@@ -547,6 +583,15 @@ func (c *Config) derive(given func(variable string) bool) {
 	c.ERP.AttemptTimeout = c.ERP.Timeout + erpAttemptMargin
 	if !given("WORKER_STOP_TIMEOUT") {
 		c.Temporal.WorkerStopTimeout = c.ERP.Timeout + workerStopMargin
+	}
+	if !given("OTEL_TRACES_EXPORTER") {
+		c.Tracing.Exporter = TracesNone
+		if c.Tracing.Endpoint != "" {
+			c.Tracing.Exporter = TracesOTLP
+		}
+	}
+	if given("OTEL_SDK_DISABLED") {
+		c.Tracing.Exporter = TracesNone
 	}
 	if !given("AUTO_MIGRATE") {
 		c.Store.AutoMigrate = c.Profile == ProfileDev

@@ -57,6 +57,7 @@ func defaults() config.Config {
 		Schedules: config.Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
 		Dev:       config.Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", ERPSimData: ".data/erpsim.jsonl", FenbeitongSimAddr: "127.0.0.1:8092"},
 		Log:       config.Log{Level: "info"},
+		Tracing:   config.Tracing{Exporter: "none", Protocol: "http/protobuf", ServiceName: "erpbridge"},
 	}
 }
 
@@ -138,6 +139,9 @@ func TestEverySetting(t *testing.T) {
 		"ERPSIM_ADDR":                   ":8091",
 		"ERPSIM_DATA":                   "/tmp/erpsim.jsonl",
 		"FENBEITONG_SIM_ADDR":           "127.0.0.1:18092",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":   "http://collector:4317",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":   "GRPC",
+		"OTEL_SERVICE_NAME":             "erpbridge-eu",
 		"METRICS_ADDR":                  ":9100",
 		"DATA_DIR":                      "/var/lib/erpbridge",
 		"TEMPORAL_UI_PORT":              "18233",
@@ -246,6 +250,7 @@ func TestEverySetting(t *testing.T) {
 		Schedules: config.Schedules{Enabled: false, SweepEvery: 5 * time.Minute, StaleAfter: 2 * time.Hour},
 		Dev:       config.Dev{DataDir: "/var/lib/erpbridge", TemporalUIPort: 18233, ERPSimAddr: ":8091", ERPSimData: "/tmp/erpsim.jsonl", FenbeitongSimAddr: "127.0.0.1:18092"},
 		Log:       config.Log{Level: "debug"},
+		Tracing:   config.Tracing{Exporter: "otlp", Endpoint: "http://collector:4317", Protocol: "grpc", ServiceName: "erpbridge-eu"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", got, want)
@@ -317,6 +322,11 @@ func TestParseErrors(t *testing.T) {
 		{"MAX_BODY_BYTES", "-1", `MAX_BODY_BYTES="-1" is not a positive integer`},
 		{"MAX_BODY_BYTES", "1.5", `MAX_BODY_BYTES="1.5" is not a positive integer`},
 		{"MAX_BODY_BYTES", "99999999999999999999", `MAX_BODY_BYTES="99999999999999999999" is not a positive integer`},
+
+		{"OTEL_TRACES_EXPORTER", "zipkin", `OTEL_TRACES_EXPORTER="zipkin" must be otlp, console or none`},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", `the OTLP protocol "http/json" (OTEL_EXPORTER_OTLP_PROTOCOL or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) must be grpc or http/protobuf`},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317", `the OTLP endpoint "collector:4317" (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is not a URL like http://collector:4318`},
+		{"OTEL_SDK_DISABLED", "yes", `OTEL_SDK_DISABLED="yes" is not true or false`},
 
 		{"HTTP_READ_TIMEOUT", "0", `HTTP_READ_TIMEOUT="0" ` + durHint},
 		{"WEBHOOK_MAX_CONCURRENT", "0", `WEBHOOK_MAX_CONCURRENT="0" is not a positive integer`},

@@ -70,6 +70,29 @@ func TestDerivedDefaults(t *testing.T) {
 		{"dev profile migrates and takes SQLite", map[string]string{"ERPBRIDGE_PROFILE": "dev"}, func(c config.Config) bool {
 			return c.Store.AutoMigrate && c.Store.Kind == config.StoreSQLite
 		}},
+		{"tracing off without an exporter or an endpoint", nil, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesNone
+		}},
+		{"an OTLP endpoint turns tracing on", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesOTLP && c.Tracing.Protocol == config.OTLPHTTPProtobuf
+		}},
+		{"the traces endpoint and protocol win over the general ones", map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4317",
+			"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, func(c config.Config) bool {
+			return c.Tracing.Endpoint == "http://b:4317" && c.Tracing.Protocol == config.OTLPGRPC
+		}},
+		{"OTEL_TRACES_EXPORTER given wins over the endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "none"}, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesNone
+		}},
+		{"console needs no endpoint", map[string]string{"OTEL_TRACES_EXPORTER": "console"}, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesConsole
+		}},
+		{"OTEL_SDK_DISABLED turns tracing off", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesNone
+		}},
+		{"OTEL_SDK_DISABLED=false changes nothing", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "false"}, func(c config.Config) bool {
+			return c.Tracing.Exporter == config.TracesOTLP
+		}},
 		{"MYSQL_DSN chooses MySQL in dev too", map[string]string{"ERPBRIDGE_PROFILE": "dev", "MYSQL_DSN": "u@tcp(db:3306)/x"}, func(c config.Config) bool {
 			return c.Store.Kind == config.StoreMySQL
 		}},

@@ -151,6 +151,18 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.list("TRUSTED_PROXIES", &c.HTTP.TrustedProxies)
 	r.list("CODEC_CORS_ORIGINS", &c.Codec.CORSOrigins)
 
+	r.str("OTEL_EXPORTER_OTLP_ENDPOINT", &c.Tracing.Endpoint)
+	r.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &c.Tracing.Endpoint)
+	r.lower("OTEL_EXPORTER_OTLP_PROTOCOL", &c.Tracing.Protocol)
+	r.lower("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", &c.Tracing.Protocol)
+	r.lower("OTEL_TRACES_EXPORTER", &c.Tracing.Exporter)
+	r.str("OTEL_SERVICE_NAME", &c.Tracing.ServiceName)
+	var sdkDisabled bool
+	r.boolean("OTEL_SDK_DISABLED", &sdkDisabled)
+	if !sdkDisabled {
+		delete(r.given, "OTEL_SDK_DISABLED")
+	}
+
 	c.derive(func(name string) bool { return r.given[name] })
 	errs = append(r.errs, c.problems()...)
 	if len(errs) > 0 {

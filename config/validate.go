@@ -151,6 +151,22 @@ func (c Config) problems() []string {
 		add("LOG_LEVEL=%q must be debug, info, warn or error", c.Log.Level)
 	}
 
+	switch c.Tracing.Exporter {
+	case TracesNone, TracesConsole:
+	case TracesOTLP:
+		if c.Tracing.Endpoint != "" {
+			if u, err := url.Parse(c.Tracing.Endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				add("the OTLP endpoint %q (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is not a URL like http://collector:4318", c.Tracing.Endpoint)
+			}
+		}
+	default:
+		add("OTEL_TRACES_EXPORTER=%q must be otlp, console or none", c.Tracing.Exporter)
+	}
+	if c.Tracing.Protocol != OTLPGRPC && c.Tracing.Protocol != OTLPHTTPProtobuf {
+		add("the OTLP protocol %q (OTEL_EXPORTER_OTLP_PROTOCOL or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) must be grpc or http/protobuf", c.Tracing.Protocol)
+	}
+	set("OTEL_SERVICE_NAME", c.Tracing.ServiceName, "erpbridge")
+
 	set("HTTP_ADDR", c.HTTP.Addr, ":8080")
 	set("METRICS_ADDR", c.HTTP.MetricsAddr, ":9091")
 	set("TEMPORAL_ADDRESS", c.Temporal.Address, "127.0.0.1:7233")

@@ -156,9 +156,18 @@ func TestComposeConfigEveryProfile(t *testing.T) {
 			t.Errorf("profiles %v: %v", p, err)
 		}
 	}
-	_, err := compose(t, nil, "config", "--quiet")
-	if err == nil || !strings.Contains(err.Error(), "set ERP_URL") {
-		t.Errorf("without ERP_URL: %v, want a refusal that names it", err)
+	// Without ERP_URL the file resolves (a connector needs none), and the
+	// worker refuses to start, naming it.
+	out, err := compose(t, nil, "config")
+	if err != nil {
+		t.Fatalf("without ERP_URL: %v", err)
+	}
+	var bare composeConfig
+	if err := yaml.Unmarshal(out, &bare); err != nil {
+		t.Fatal(err)
+	}
+	if err := containerConfig(t, bare.Services["worker"]).Require(config.Needs{Store: true, ERP: true}); err == nil || !strings.Contains(err.Error(), "ERP_URL") {
+		t.Errorf("the worker without ERP_URL: %v, want a refusal that names it", err)
 	}
 	// The simulator exists in the dev profile only, Prometheus and Grafana in
 	// the monitoring profile; everything else always.
@@ -466,6 +475,33 @@ func TestComposeGracePeriods(t *testing.T) {
 	for _, name := range []string{"mysql", "temporal-db", "temporal"} {
 		if grace, err := time.ParseDuration(c.Services[name].StopGracePeriod); err != nil || grace < 30*time.Second {
 			t.Errorf("%s stop_grace_period %q, want at least 30s for a clean shutdown", name, c.Services[name].StopGracePeriod)
+		}
+	}
+}
+
+// With ERP_KIND=kingdee or tryton the worker's send bound is four
+// connector calls, and its stop_grace_period still covers its shutdown.
+func TestComposeConnectorsFitTheGracePeriod(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"ERP_KIND": "kingdee", "KINGDEE_URL": "https://kd.example.com/K3Cloud/", "KINGDEE_ACCT_ID": "62a0f0c1d2e3", "KINGDEE_USERNAME": "erpbridge", "KINGDEE_APP_ID": "231415_abc"},
+		{"ERP_KIND": "tryton", "TRYTON_URL": "https://tryton.example.com/", "TRYTON_DATABASE": "erp", "TRYTON_USER": "erpbridge"},
+	} {
+		out, err := compose(t, env, "config")
+		if err != nil {
+			t.Fatalf("%s: %v", env["ERP_KIND"], err)
+		}
+		var c composeConfig
+		if err := yaml.Unmarshal(out, &c); err != nil {
+			t.Fatal(err)
+		}
+		w := c.Services["worker"]
+		cfg := containerConfig(t, w)
+		if cfg.ERP.Kind != env["ERP_KIND"] || cfg.ERP.Timeout < time.Minute {
+			t.Errorf("%s: the worker runs kind %q with ERP_TIMEOUT %s", env["ERP_KIND"], cfg.ERP.Kind, cfg.ERP.Timeout)
+		}
+		grace, err := time.ParseDuration(w.StopGracePeriod)
+		if budget := cfg.ShutdownBudget(false, true); err != nil || grace < budget+graceMargin {
+			t.Errorf("%s: worker stop_grace_period %q does not cover its %s shutdown budget plus %s", env["ERP_KIND"], w.StopGracePeriod, budget, graceMargin)
 		}
 	}
 }

@@ -31,20 +31,33 @@ type Client struct {
 	http     *http.Client
 }
 
+// ClientOption changes how NewClient builds a Client.
+type ClientOption func(*http.Client)
+
+// WithTransport sends the calls through rt (default: http.DefaultTransport),
+// e.g. one that traces each call.
+func WithTransport(rt http.RoundTripper) ClientOption {
+	return func(hc *http.Client) { hc.Transport = rt }
+}
+
 // NewClient returns a client for the ERP at baseURL (a trailing slash is
 // tolerated) that sends token as a bearer token and gives up on one call
 // after timeout. Redirects are not followed: a POST must reach the ERP itself.
-func NewClient(baseURL, token string, timeout time.Duration) *Client {
+func NewClient(baseURL, token string, timeout time.Duration, opts ...ClientOption) *Client {
+	hc := &http.Client{
+		Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	for _, o := range opts {
+		o(hc)
+	}
 	return &Client{
 		endpoint: strings.TrimRight(baseURL, "/") + "/records",
 		token:    token,
 		timeout:  timeout,
-		http: &http.Client{
-			Timeout: timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
+		http:     hc,
 	}
 }
 

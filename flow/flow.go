@@ -244,6 +244,9 @@ type NotifyInput struct {
 // PersistedSignal is sent to a record workflow after a newer state was persisted.
 type PersistedSignal struct {
 	Revision int64
+	// Trace is the W3C traceparent of the notice: the callback whose event
+	// made the revision, so that its send to the ERP joins that trace.
+	Trace string `json:",omitempty"`
 }
 
 // OperatorRequest is the payload of retry and skip, as updates or signals;
@@ -257,6 +260,10 @@ type SyncInput struct {
 	Vendor     string
 	Kind       string
 	ExternalID string
+	// Trace is the W3C traceparent of the notice of the newest revision
+	// (see PersistedSignal): the ERP call joins the trace of the callback
+	// that brought it. Empty: the activity's own trace.
+	Trace string `json:",omitempty"`
 }
 
 // SyncResult is what a sync did.

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/workflows"
@@ -35,16 +32,11 @@ func (r *Relay) Carry(ctx context.Context, in store.Inbound, maxPayload int64) (
 	p := store.Pending{Origin: in.Origin, Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, WorkflowID: in.WorkflowID, ReceivedAt: in.ReceivedAt}
 	ev := flow.EventInput{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, ReceivedAt: in.ReceivedAt.UTC(),
 		ClaimCheck: flow.ClaimCheckFor(in.Vendor, in.EventKey), Body: in.Body}
+	ctx, span := r.span(ctx, "relay carry", in.Vendor, in.WorkflowID)
 	_, err = r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, ev)
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	outcome := "carried"
-	switch {
-	case err == nil:
-	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
-		outcome, duplicate, err = "duplicate", true, nil
-	default:
-		outcome = "failed"
-	}
+	outcome, err := startOutcome("carried", err)
+	endSpan(span, outcome, err)
+	duplicate = outcome == "duplicate"
 	if r.Metrics != nil {
 		r.Metrics.RelayStarts.WithLabelValues(in.Vendor, outcome).Inc()
 	}

@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -21,6 +24,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/workflows"
 )
 
@@ -50,6 +54,9 @@ type Relay struct {
 	TaskQueue string
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
+	// Tracing continues each callback's trace at its start (tracing.Off
+	// unless set).
+	Tracing *tracing.Tracing
 
 	wake      chan struct{}
 	reachable atomic.Bool // the last start reached Temporal
@@ -68,7 +75,7 @@ func NewRelay(st *store.Store, t Starter, taskQueue string, m *metrics.Metrics, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{Store: st, Temporal: t, TaskQueue: taskQueue, Metrics: m, Logger: log, wake: make(chan struct{}, 1)}
+	r := &Relay{Store: st, Temporal: t, TaskQueue: taskQueue, Metrics: m, Logger: log, Tracing: tracing.Off(), wake: make(chan struct{}, 1)}
 	r.reachable.Store(true)
 	return r
 }
@@ -175,27 +182,53 @@ func (r *Relay) Drain(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// start starts one callback's workflow; a workflow that exists already counts as started.
+// start starts one callback's workflow; a workflow that exists already
+// counts as started. Its span continues the trace of the request that
+// brought the callback.
 func (r *Relay) start(ctx context.Context, p store.Pending) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	ctx, span := r.span(tracing.FromParent(ctx, p.TraceParent), "relay start", p.Vendor, p.WorkflowID)
 	in := flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(),
 		ClaimCheck: flow.ClaimCheckFor(p.Vendor, p.EventKey)}
 	_, err := r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, in)
-	outcome := "started"
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case err == nil:
-	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
-		outcome, err = "duplicate", nil
-	default:
-		outcome = "failed"
-	}
+	outcome, err := startOutcome("started", err)
+	endSpan(span, outcome, err)
 	r.reachable.Store(err == nil)
 	if r.Metrics != nil {
 		r.Metrics.RelayStarts.WithLabelValues(p.Vendor, outcome).Inc()
 	}
 	return err == nil, err
+}
+
+// startOutcome names what a workflow start did: ok (started or carried),
+// duplicate (the workflow exists already, not an error), or failed.
+func startOutcome(ok string, err error) (string, error) {
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		return ok, nil
+	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		return "duplicate", nil
+	default:
+		return "failed", err
+	}
+}
+
+// span starts the span of a workflow start: the vendor and the workflow
+// id, which hold no personal data.
+func (r *Relay) span(ctx context.Context, name, vendor, workflowID string) (context.Context, trace.Span) {
+	return r.Tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("erpbridge.vendor", vendor), attribute.String("erpbridge.workflow_id", workflowID)))
+}
+
+// endSpan ends a start's span with its outcome.
+func endSpan(span trace.Span, outcome string, err error) {
+	span.SetAttributes(attribute.String("erpbridge.outcome", outcome))
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // startOptions are the options of an event workflow's start.

@@ -46,6 +46,7 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -95,6 +96,8 @@ type stackOptions struct {
 	configure func(*config.Config)
 	// noWorker runs the API alone; the test starts workers itself (startWorker).
 	noWorker bool
+	// tracing traces the stack (nil: off).
+	tracing *tracing.Tracing
 }
 
 // newStack starts erpbridge on the given store ("mysql" or "sqlite").
@@ -159,7 +162,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		logOut = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	c, err := temporalclient.Dial(t.Context(), cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	c, err := temporalclient.Dial(t.Context(), cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log, Tracing: o.tracing})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -167,7 +170,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
-	addr, shutdown := startBridge(t, app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Vendors: o.vendors},
+	addr, shutdown := startBridge(t, app.BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, Vendors: o.vendors, Tracing: o.tracing},
 		true, !o.noWorker, 30*time.Second)
 	t.Cleanup(func() {
 		if err := shutdown(); err != nil {

@@ -55,8 +55,12 @@ type InboundEvent struct {
 	// record it changes, the message's event key; the part keeps no body of
 	// its own but reads the message's.
 	ParentKey string `gorm:"size:191;not null;default:''"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// TraceParent is the W3C traceparent of the webhook request that
+	// brought the callback, so the relay's later start of its workflow
+	// continues the request's trace; empty when tracing is off.
+	TraceParent string `gorm:"size:64;not null;default:''"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Origins of an event.

@@ -23,6 +23,9 @@ type Pending struct {
 	EventType  string
 	WorkflowID string
 	ReceivedAt time.Time
+	// TraceParent continues the trace of the request that brought the
+	// callback; empty when there is none.
+	TraceParent string
 }
 
 // StartPending claims up to limit stored callbacks that have no workflow yet,
@@ -39,7 +42,7 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 	var batch []Pending
 	err := db.Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.InboundEvent{}).
-			Select("id", "origin", "vendor", "event_key", "event_type", "workflow_id", "received_at").
+			Select("id", "origin", "vendor", "event_key", "event_type", "workflow_id", "received_at", "trace_parent").
 			Where("started_at IS NULL AND (relay_until IS NULL OR relay_until < ?)", now()).Order("id").Limit(limit)
 		if tx.Dialector.Name() == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})

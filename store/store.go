@@ -52,6 +52,9 @@ type Inbound struct {
 	Body       []byte
 	WorkflowID string
 	ReceivedAt time.Time
+	// TraceParent is the W3C traceparent of the request that brought the
+	// callback (see tracing.Parent); empty when tracing is off.
+	TraceParent string
 }
 
 // Persisted says whether an event became the newest state of its record.
@@ -457,6 +460,7 @@ func inboundRow(in Inbound, status models.EventStatus, detail string) models.Inb
 		Origin: origin,
 		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
 		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
+		TraceParent: in.TraceParent,
 	}
 }
 

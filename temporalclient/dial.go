@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/tracing"
 )
 
 // DialOptions are what a Temporal connection needs beyond the config.
@@ -33,6 +34,9 @@ type DialOptions struct {
 	// Lazy connects on first use instead of at Dial, so a process can start
 	// while Temporal is unreachable.
 	Lazy bool
+	// Tracing traces the client's calls and, through the client, the
+	// workers' workflows and activities; nil or off: none.
+	Tracing *tracing.Tracing
 }
 
 // Dial connects to the configured Temporal frontend and namespace: a
@@ -73,6 +77,15 @@ func Dial(ctx context.Context, cfg config.Config, o DialOptions) (client.Client,
 			SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
 		}, time.Second)
 		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
+	}
+	if o.Tracing != nil {
+		ic, err := o.Tracing.TemporalInterceptor()
+		if err != nil {
+			return nil, fmt.Errorf("temporal tracing: %w", err)
+		}
+		if ic != nil {
+			opts.Interceptors = append(opts.Interceptors, ic)
+		}
 	}
 	dial := client.DialContext
 	if o.Lazy {

@@ -64,6 +64,7 @@ type recordRun struct {
 	state         string
 	lastErr       string
 	lastStatus    models.RecordStatus // the SyncStatus last set
+	trace         string              // the traceparent of the newest revision's notice
 	skipRequested *flow.OperatorRequest
 	skipAnswers   []*answer        // skip updates waiting for skipRequested to be applied
 	skipping      bool             // MarkSkipped is recording the parked revision's skip
@@ -102,7 +103,7 @@ func (r *recordRun) send() {
 	var a *activities.Activities
 	r.state = "syncing"
 	var res flow.SyncResult
-	in := flow.SyncInput{Vendor: r.in.Vendor, Kind: r.in.Kind, ExternalID: r.in.ExternalID}
+	in := flow.SyncInput{Vendor: r.in.Vendor, Kind: r.in.Kind, ExternalID: r.in.ExternalID, Trace: r.trace}
 	err := workflow.ExecuteActivity(syncOptions(r.ctx, r.in.Policy), a.SyncRecord, in).Get(r.ctx, &res)
 	if err != nil {
 		if rejected := r.park(err); !rejected {
@@ -209,6 +210,9 @@ func (r *recordRun) addReceivers(sel workflow.Selector) {
 	sel.AddReceive(r.persisted, func(c workflow.ReceiveChannel, _ bool) {
 		var p flow.PersistedSignal
 		c.Receive(r.ctx, &p)
+		if p.Revision >= r.Target && p.Trace != "" {
+			r.trace = p.Trace
+		}
 		r.Target = max(r.Target, p.Revision)
 		if r.Parked != nil && p.Revision > r.Parked.Revision {
 			r.Parked = nil // a newer state may well be acceptable: try it

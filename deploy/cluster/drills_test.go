@@ -167,10 +167,10 @@ func (c *cluster) resendDrill(newest map[recordKey]int64) drill {
 	if err != nil {
 		t.Fatalf("erpbridge resend: %v\n%s\n%s", err, out, errOut)
 	}
-	replayed := time.Since(start)
+	resendTook := time.Since(start)
 	resent := strings.Count(out, "\nresent") + boolInt(strings.HasPrefix(out, "resent"))
-	if resent == 0 || !strings.Contains(errOut, "replay: done") {
-		t.Fatalf("replay resent %d records:\n%s\n%s", resent, out, errOut)
+	if resent == 0 || !strings.Contains(errOut, "resend: done") {
+		t.Fatalf("resend resent %d records:\n%s\n%s", resent, out, errOut)
 	}
 	eventually(t, "the ERP back on every record's newest state", 5*time.Minute, func() error {
 		recs, err := c.erpRecords()
@@ -192,9 +192,9 @@ func (c *cluster) resendDrill(newest map[recordKey]int64) drill {
 	used := c.cpuSince(cpu)
 	recs, _ := c.erpRecords()
 	checkERP(t, recs, newest)
-	t.Logf("replay: %d of %d records resent in %s (command), ERP complete %s after the start", resent, len(newest), replayed.Round(time.Millisecond), done.Round(time.Millisecond))
+	t.Logf("resend: %d of %d records resent in %s (command), ERP complete %s after the start", resent, len(newest), resendTook.Round(time.Millisecond), done.Round(time.Millisecond))
 	return drill{Name: "ERP restored from a backup, then `erpbridge resend --changed-since`", Records: len(newest),
-		Burst: replayed, Drain: done - replayed, CPU: used,
+		Burst: resendTook, Drain: done - resendTook, CPU: used,
 		Note: fmt.Sprintf("ERP cut back from %d to %d accepted records; %d records resent", len(before), keep, resent)}
 }
 

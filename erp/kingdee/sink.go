@@ -28,12 +28,20 @@ type Option func(*options)
 
 type options struct {
 	transport http.RoundTripper
+	wrap      func(http.RoundTripper) http.RoundTripper
 	logger    *slog.Logger
 }
 
 // WithTransport sends the WebAPI calls through rt (default: a clone of
 // http.DefaultTransport keeping one idle connection per session).
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithTransportWrap sends the WebAPI calls through wrap(rt), rt being the
+// transport WithTransport gives or the default: e.g. a transport that
+// traces each call.
+func WithTransportWrap(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) { o.wrap = wrap }
+}
 
 // WithLogger logs session events (logins, lost sessions) to l; the default
 // discards them. Nothing logged holds a secret or record content.
@@ -78,6 +86,9 @@ func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
 			t.MaxIdleConnsPerHost = cfg.MaxSessions // one warm connection per session
 			o.transport = t
 		}
+	}
+	if o.wrap != nil {
+		o.transport = o.wrap(o.transport)
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)

@@ -42,6 +42,18 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) { o.http = hc }
 }
 
+// WithTransport sends the JSON-RPC calls through rt (default:
+// http.DefaultTransport), e.g. one that traces each call; redirects are
+// not followed.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(o *options) {
+		o.http = &http.Client{
+			Transport:     rt,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+}
+
 // Sink writes records into Tryton documents (see the package doc).
 type Sink struct {
 	rpc    *rpc

@@ -36,6 +36,7 @@ import (
 	"github.com/erpbridge/erpbridge/metrics"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 	"github.com/erpbridge/erpbridge/worker"
@@ -55,6 +56,7 @@ var commands = map[string]string{
 	"version":      "print the version and build information",
 	"healthcheck":  "GET [url or path, default /readyz of HTTP_ADDR]; exit 0 on 2xx (for a container HEALTHCHECK)",
 	"resend":       "send the stored newest state of chosen records to the ERP again, e.g. after an ERP restore (resend -h: flags)",
+	"ops":          "find events and records by the vendor's ids; retry or skip parked records, one or all (ops -h: usage)",
 }
 
 // Main runs the command named by args[0] and returns the process exit code.
@@ -85,6 +87,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "healthcheck":
 		return runHealthcheck(args[1:], getenv, stdout, stderr)
+	case "ops":
+		if code, done := opsHelp(args[1:], stdout, stderr); done {
+			return code
+		}
 	}
 	load := config.FromEnv
 	if name == "dev" {
@@ -100,7 +106,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "erpbridge %s: %v\n", name, err)
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
@@ -137,6 +143,8 @@ func run(ctx context.Context, name string, args []string, cfg config.Config, log
 		return serveBridge(ctx, cfg, log, name != "worker", name != "api")
 	case "resend":
 		return runResend(ctx, args, cfg, log, stdout, stderr)
+	case "ops":
+		return runOps(ctx, args, cfg, log, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q", name)
 }
@@ -263,6 +271,7 @@ type Bridge struct {
 	erp      erp.Sink
 	vendors  *vendors.Registry
 	listener net.Listener
+	tracing  *tracing.Tracing
 	draining atomic.Bool
 }
 
@@ -287,6 +296,9 @@ type BridgeDeps struct {
 	Vendors *vendors.Registry
 	// Listener, when set, is where the HTTP side serves instead of HTTP_ADDR / METRICS_ADDR.
 	Listener net.Listener
+	// Tracing traces the webhooks, the relay and the sends to the ERP (the
+	// Temporal client traces the rest when dialled with the same); nil: off.
+	Tracing *tracing.Tracing
 }
 
 // NewBridge builds a Bridge from its dependencies.
@@ -310,8 +322,11 @@ func NewBridge(d BridgeDeps) (*Bridge, error) {
 	if d.EdgeDB == nil {
 		d.EdgeDB = d.DB
 	}
+	if d.Tracing == nil {
+		d.Tracing = tracing.Off()
+	}
 	return &Bridge{cfg: d.Config, log: d.Logger, db: d.DB, edgeDB: d.EdgeDB, temporal: d.Temporal, metrics: d.Metrics, listener: d.Listener,
-		vendors: d.Vendors, erp: d.ERP}, nil
+		vendors: d.Vendors, erp: d.ERP, tracing: d.Tracing}, nil
 }
 
 // serveBridge runs the API, the worker or both until ctx ends, then shuts down gracefully.
@@ -326,10 +341,15 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	if len(cfg.Vendors.FenbeitongTokens()) == 0 && withAPI {
 		log.Warn("FENBEITONG_TOKEN is not set: every Fenbeitong push will be refused")
 	}
+	tr, stopTracing, err := startTracing(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	var sink erp.Sink
 	if withWorker {
 		// The ERP's settings and mapping are checked before anything starts.
-		if sink, err = NewSink(cfg, log); err != nil {
+		if sink, err = NewSink(cfg, log, tr.Transport); err != nil {
 			return err
 		}
 	}
@@ -355,12 +375,12 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	// A process with the api connects lazily: it starts and takes callbacks
 	// while Temporal is unreachable. A worker alone fails at once instead, so
 	// its supervisor restarts it.
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: withAPI})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Registerer: m.Registry, Logger: log, Lazy: withAPI, Tracing: tr})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, EdgeDB: edgeDB, Temporal: c, Metrics: m, ERP: sink})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, EdgeDB: edgeDB, Temporal: c, Metrics: m, ERP: sink, Tracing: tr})
 	if err != nil {
 		return err
 	}
@@ -377,7 +397,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	var servers []*http.Server
 	var relay *intake.Relay
 	if withWorker && b.erp == nil {
-		sink, err := NewSink(b.cfg, b.log)
+		sink, err := NewSink(b.cfg, b.log, b.tracing.Transport)
 		if err != nil {
 			return err
 		}
@@ -389,8 +409,9 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 	}
 	if withAPI {
 		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)
+		relay.Tracing = b.tracing
 		deps := api.Deps{Config: b.cfg, Temporal: b.temporal, Store: store.New(b.edgeDB), Vendors: b.vendors, Relay: relay,
-			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load}
+			Metrics: b.metrics, Logger: b.log, Draining: b.draining.Load, Tracing: b.tracing}
 		router, err := api.NewRouter(deps)
 		if err != nil {
 			return err
@@ -439,7 +460,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 			Store: store.New(b.db), Vendors: b.vendors, ERP: b.erp, Temporal: b.temporal,
 			TaskQueue: b.cfg.Temporal.TaskQueue, BulkTaskQueue: b.cfg.BulkTaskQueue(), BulkRecordIdle: b.cfg.Split.RecordIdleTimeout,
 			SplitBatchSize: b.cfg.Split.BatchSize, SplitNotifyConcurrency: b.cfg.Split.NotifyConcurrency,
-			Policy: SyncPolicy(b.cfg), Fenbeitong: fbtAPI, Metrics: b.metrics, Logger: b.log,
+			Policy: SyncPolicy(b.cfg), Fenbeitong: fbtAPI, Metrics: b.metrics, Logger: b.log, Tracing: b.tracing,
 		}
 		w = startWorker(runCtx, b, acts)
 	}

@@ -75,7 +75,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	// The ERP ERP_KIND chooses, its settings and mapping checked before
 	// anything starts: the HTTP simulator started below, or a Kingdee or
 	// Tryton of the developer's (erpbridge erpsim --kind kingdee, make dev-tryton).
-	sink, err := NewSink(cfg, log)
+	tr, stopTracing, err := startTracing(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	sink, err := NewSink(cfg, log, tr.Transport)
 	if err != nil {
 		return err
 	}
@@ -143,7 +148,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 	}
 
 	m := metrics.New()
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log})
+	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: codec.DataConverter(keyring), Registerer: m.Registry, Logger: log, Tracing: tr})
 	if err != nil {
 		return err
 	}
@@ -154,7 +159,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 
 	printDevBanner(stdout, cfg, ds.UIURL(), codecURL)
 	printDevReconcile(stdout, cfg, cli, fbtBooked)
-	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, ERP: sink})
+	b, err := NewBridge(BridgeDeps{Config: cfg, Logger: log, DB: db, Temporal: c, Metrics: m, ERP: sink, Tracing: tr})
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,21 @@ import (
 // ERP_TIMEOUT + 15s, always has room to record the outcome. log receives
 // the Kingdee connector's session events (logins, lost sessions), which
 // hold no secret.
-func NewSink(cfg config.Config, log *slog.Logger) (erp.Sink, error) {
+//
+// wrap, when given, wraps the transport of every HTTP call to the ERP (the
+// tracing's Transport).
+func NewSink(cfg config.Config, log *slog.Logger, wrap ...func(http.RoundTripper) http.RoundTripper) (erp.Sink, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	transport := func(rt http.RoundTripper) http.RoundTripper {
+		for _, w := range wrap {
+			rt = w(rt)
+		}
+		return rt
+	}
 	if cfg.ERP.Kind == erp.KindHTTP {
-		return erp.NewClient(cfg.ERP.URL, cfg.ERP.Token, cfg.ERP.Timeout), nil
+		return erp.NewClient(cfg.ERP.URL, cfg.ERP.Token, cfg.ERP.Timeout, erp.WithTransport(transport(http.DefaultTransport))), nil
 	}
 	if cfg.ERP.Kind != erp.KindKingdee && cfg.ERP.Kind != erp.KindTryton {
 		return nil, fmt.Errorf("ERP_KIND=%q must be %s, %s or %s", cfg.ERP.Kind, erp.KindHTTP, erp.KindKingdee, erp.KindTryton)
@@ -52,9 +61,9 @@ func NewSink(cfg config.Config, log *slog.Logger) (erp.Sink, error) {
 	var s erp.Sink
 	switch cfg.ERP.Kind {
 	case erp.KindKingdee:
-		s, err = kingdee.New(cfg.Kingdee.Connector(), m, kingdee.WithLogger(log))
+		s, err = kingdee.New(cfg.Kingdee.Connector(), m, kingdee.WithLogger(log), kingdee.WithTransportWrap(transport))
 	case erp.KindTryton:
-		s, err = tryton.New(cfg.Tryton.Connector(), m)
+		s, err = tryton.New(cfg.Tryton.Connector(), m, tryton.WithTransport(transport(http.DefaultTransport)))
 	}
 	if err != nil {
 		return nil, err

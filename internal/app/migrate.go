@@ -51,7 +51,7 @@ func sizePool(cfg config.Config, db *gorm.DB) {
 // needs says what each command uses, for config.Require.
 func needs(command string) config.Needs {
 	switch command {
-	case "migrate", "api", "resend":
+	case "migrate", "api", "resend", "ops":
 		return config.Needs{Store: true}
 	case "worker", "all":
 		return config.Needs{Store: true, ERP: true}

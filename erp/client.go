@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // maxReasonBytes bounds how much of an error answer is read for its reason.
@@ -225,25 +226,17 @@ func readReason(resp *http.Response) string {
 	if json.Unmarshal(raw, &msg) == nil {
 		for _, v := range []any{msg.Error, msg.Message} {
 			if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
-				return oneLine(s)
+				return reason.OneLine(s)
 			}
 		}
 	}
-	if s := oneLine(string(raw)); s != "" {
+	if s := reason.OneLine(string(raw)); s != "" {
 		return s
 	}
 	if s := http.StatusText(resp.StatusCode); s != "" {
 		return s
 	}
 	return "no reason given"
-}
-
-// oneLine collapses control characters and runs of spaces so a reason cannot
-// forge log lines.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
 }
 
 // retryAfter parses a Retry-After header: delay seconds or an HTTP date.

@@ -86,3 +86,11 @@ func TestCodecOptionsFromConfig(t *testing.T) {
 		t.Errorf("configured: read %s, write %s, token %q, addr %s", srv.ReadTimeout, srv.WriteTimeout, o.Token, srv.Addr)
 	}
 }
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 30 * time.Minute: "30m", 90 * time.Second: "1m30s", 45 * time.Second: "45s", 72 * time.Hour: "72h"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

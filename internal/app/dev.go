@@ -251,7 +251,7 @@ func printDevReconcile(w io.Writer, cfg config.Config, cli string, booked []byte
 		shellQuote(cli), flow.ReconcileScheduleID, cfg.Temporal.Address, cfg.Temporal.Namespace)
 	if booked == nil {
 		if cfg.Reconcile.URL != "" {
-			fmt.Fprintf(w, "Fenbeitong reconciliation runs every %s against %s; run it now with:\n\n  %s\n\n", cfg.Reconcile.Every, cfg.Reconcile.URL, trigger)
+			fmt.Fprintf(w, "Fenbeitong reconciliation runs every %s against %s; run it now with:\n\n  %s\n\n", shortDuration(cfg.Reconcile.Every), cfg.Reconcile.URL, trigger)
 		}
 		return
 	}
@@ -262,8 +262,20 @@ reconciliation now (it also runs every %[3]s); the completed order reaches the E
   curl -sS -X POST '%[4]s/webhooks/fenbeitong?token=%[5]s' -H 'Content-Type: application/json' --data-binary %[6]s
   %[7]s
 
-`, localURL(cfg.Dev.FenbeitongSimAddr), devFenbeitongOrderID, cfg.Reconcile.Every, localURL(cfg.HTTP.Addr),
+`, localURL(cfg.Dev.FenbeitongSimAddr), devFenbeitongOrderID, shortDuration(cfg.Reconcile.Every), localURL(cfg.HTTP.Addr),
 		first(cfg.Vendors.FenbeitongTokens()), shellQuote(compact(booked)), trigger)
+}
+
+// shortDuration writes d without its zero tail: 1h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // compact removes the insignificant white space of a JSON sample so it pastes as one argument.

@@ -2,7 +2,8 @@
 // touches the database, the ERP or Temporal on a workflow's behalf, one file
 // per hop: persist.go (verify and store an event), notify.go (hand a new
 // state to its record's workflow), sync.go (send a record to the ERP, and an
-// operator's skip), sweep.go (find records left waiting).
+// operator's skip), sweep.go (find records left waiting), reconcile.go
+// (pull Fenbeitong's car orders).
 package activities
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
@@ -47,11 +48,8 @@ func (a *Activities) Persist(ctx context.Context, in flow.PersistInput) (flow.Pe
 	p, ev, err := a.Store.Persist(ctx, inbound(in.Event, in.WorkflowID), func(body []byte) (*vendors.Event, error) {
 		return a.decode(in.Event, body)
 	})
-	if errors.Is(err, store.ErrNoCallback) {
-		return flow.PersistResult{}, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
-	}
 	if err != nil {
-		return flow.PersistResult{}, err
+		return flow.PersistResult{}, callbackMissing(err)
 	}
 	if a.Metrics != nil {
 		a.Metrics.Persisted.WithLabelValues(ev.Vendor, strconv.FormatBool(p.Applied)).Inc()
@@ -96,8 +94,7 @@ func (a *Activities) PersistParts(ctx context.Context, in flow.PartsInput) (flow
 		return flow.PartsResult{}, err
 	}
 	if !ok {
-		err := fmt.Errorf("%w: %s", store.ErrNoCallback, flow.ClaimCheckFor(msg.Vendor, msg.EventKey))
-		return flow.PartsResult{}, temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
+		return flow.PartsResult{}, callbackMissing(fmt.Errorf("%w: %s", store.ErrNoCallback, flow.ClaimCheckFor(msg.Vendor, msg.EventKey)))
 	}
 	ev, err := a.decode(in.Event, body)
 	if err != nil {
@@ -107,6 +104,9 @@ func (a *Activities) PersistParts(ctx context.Context, in flow.PartsInput) (flow
 	if err != nil {
 		return flow.PartsResult{}, err
 	}
+	// The step runs under a heartbeat timeout (batchOptions): beat once the
+	// batch is written, and after each record workflow told.
+	activity.RecordHeartbeat(ctx, 0)
 	ev = nil // the decoded message is no longer needed while the records are told
 	var res flow.PartsResult
 	g, gctx := errgroup.WithContext(ctx)
@@ -118,7 +118,11 @@ func (a *Activities) PersistParts(ctx context.Context, in flow.PartsInput) (flow
 		}
 		res.Applied++
 		g.Go(func() error {
-			return a.NotifyRecord(gctx, flow.NotifyInput{Vendor: msg.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, Bulk: true})
+			err := a.NotifyRecord(gctx, flow.NotifyInput{Vendor: msg.Vendor, Kind: p.Kind, ExternalID: p.ExternalID, Revision: p.Revision, Bulk: true})
+			if err == nil {
+				activity.RecordHeartbeat(ctx, 0)
+			}
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -129,4 +133,13 @@ func (a *Activities) PersistParts(ctx context.Context, in flow.PartsInput) (flow
 		a.Metrics.Persisted.WithLabelValues(msg.Vendor, "false").Add(float64(res.Superseded))
 	}
 	return res, nil
+}
+
+// callbackMissing makes a missing claim check (store.ErrNoCallback) final:
+// no retry brings the body back. Any other error is returned as it is.
+func callbackMissing(err error) error {
+	if errors.Is(err, store.ErrNoCallback) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrCallbackMissing, err)
+	}
+	return err
 }

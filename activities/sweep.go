@@ -35,8 +35,8 @@ func (a *Activities) SweepStaleRecords(ctx context.Context, in flow.SweepInput) 
 				return res, err
 			}
 			res.Told++
+			activity.RecordHeartbeat(ctx, res.Told)
 		}
-		activity.RecordHeartbeat(ctx, res.Told)
 		if len(recs) < sweepBatch {
 			if res.Told > 0 && a.Logger != nil {
 				a.Logger.WarnContext(ctx, "records waited unsent with no record workflow at work; their record workflows were told again",

@@ -132,9 +132,7 @@ func (a *Activities) MarkParked(ctx context.Context, in flow.SkipInput) error {
 	if err != nil {
 		return err
 	}
-	if st.Revision != in.Revision {
-		st.Revision = in.Revision
-	}
+	st.Revision = in.Revision
 	return a.Store.MarkFailed(ctx, st, models.RecordRejected, in.Reason)
 }
 

@@ -2,16 +2,15 @@ package intake
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/workflows"
 )
 
-// ErrTooLargeToCarry says a callback's body does not fit a workflow start.
-var ErrTooLargeToCarry = errors.New("the callback is too large to carry in a workflow start")
+// errTooLargeToCarry says a callback's body does not fit a workflow start.
+var errTooLargeToCarry = errors.New("the callback is too large to carry in a workflow start")
 
 // payloadOverhead is what an encoded, encrypted EventInput adds to its body
 // beyond base64's four bytes for three: the other fields, JSON, the
@@ -23,33 +22,24 @@ const payloadOverhead = 16 << 10
 // acknowledged durably all the same; the workflow stores it once the store
 // is back. It reports a duplicate when the workflow exists already (a
 // redelivery carried before, or a callback the relay started). A body whose
-// encoded input would not fit maxPayload is refused with ErrTooLargeToCarry,
+// encoded input would not fit maxPayload is refused with errTooLargeToCarry,
 // so the vendor delivers it again later.
 func (r *Relay) Carry(ctx context.Context, in store.Inbound, maxPayload int64) (duplicate bool, err error) {
-	if CarriedSize(len(in.Body)) > maxPayload {
-		return false, fmt.Errorf("%w: %d bytes, at most %d fit", ErrTooLargeToCarry, len(in.Body), MaxCarriedBody(maxPayload))
+	if carriedSize(len(in.Body)) > maxPayload {
+		return false, fmt.Errorf("%w: %d bytes, at most %d fit", errTooLargeToCarry, len(in.Body), maxCarriedBody(maxPayload))
 	}
 	p := store.Pending{Origin: in.Origin, Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, WorkflowID: in.WorkflowID, ReceivedAt: in.ReceivedAt}
-	ev := flow.EventInput{Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, ReceivedAt: in.ReceivedAt.UTC(),
-		ClaimCheck: flow.ClaimCheckFor(in.Vendor, in.EventKey), Body: in.Body}
-	ctx, span := r.span(ctx, "relay carry", in.Vendor, in.WorkflowID)
-	_, err = r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, ev)
-	outcome, err := startOutcome("carried", err)
-	endSpan(span, outcome, err)
-	duplicate = outcome == "duplicate"
-	if r.Metrics != nil {
-		r.Metrics.RelayStarts.WithLabelValues(in.Vendor, outcome).Inc()
-	}
-	return duplicate, err
+	ev := eventInput(p)
+	ev.Body = in.Body
+	outcome, err := r.begin(ctx, "relay carry", "carried", p, ev)
+	return outcome == "duplicate", err
 }
 
-// CarriedSize is the size, at most, of the encoded input of a workflow
+// carriedSize is the size, at most, of the encoded input of a workflow
 // start that carries a body of n bytes ([]byte is base64 in JSON).
-func CarriedSize(n int) int64 { return int64(base64Len(n)) + payloadOverhead }
+func carriedSize(n int) int64 { return int64(base64.StdEncoding.EncodedLen(n)) + payloadOverhead }
 
-// MaxCarriedBody is the largest body a workflow start can carry under maxPayload.
-func MaxCarriedBody(maxPayload int64) int64 {
+// maxCarriedBody is the largest body a workflow start can carry under maxPayload.
+func maxCarriedBody(maxPayload int64) int64 {
 	return max((maxPayload-payloadOverhead)/4*3, 0)
 }
-
-func base64Len(n int) int { return (n + 2) / 3 * 4 }

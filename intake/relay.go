@@ -2,7 +2,8 @@
 // event workflow of every callback the edge stored (at once when the edge
 // wakes it, and again for whatever an earlier try or another process left),
 // and the gauges show the backlog and the records waiting for an operator.
-// The edge (package api) only stores a callback and answers.
+// The edge (package api) stores a callback and answers; only when the store
+// cannot take it does it carry the body to Temporal itself (Carry).
 package intake
 
 import (
@@ -43,7 +44,7 @@ const (
 )
 
 // Relay starts the workflow of every stored callback that has none yet: the
-// edge only stores a callback and answers, and the relay turns stored
+// edge stores a callback and answers, and the relay turns stored
 // callbacks into workflows, at once when Temporal answers and as soon as it
 // answers again when it does not. Any number of api processes run one each;
 // the store shares the backlog between them and the workflow id refuses a
@@ -188,47 +189,41 @@ func (r *Relay) Drain(ctx context.Context) error {
 func (r *Relay) start(ctx context.Context, p store.Pending) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	ctx, span := r.span(tracing.FromParent(ctx, p.TraceParent), "relay start", p.Vendor, p.WorkflowID)
-	in := flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(),
-		ClaimCheck: flow.ClaimCheckFor(p.Vendor, p.EventKey)}
-	_, err := r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, in)
-	outcome, err := startOutcome("started", err)
-	endSpan(span, outcome, err)
+	_, err := r.begin(tracing.FromParent(ctx, p.TraceParent), "relay start", "started", p, eventInput(p))
 	r.reachable.Store(err == nil)
-	if r.Metrics != nil {
-		r.Metrics.RelayStarts.WithLabelValues(p.Vendor, outcome).Inc()
-	}
 	return err == nil, err
 }
 
-// startOutcome names what a workflow start did: ok (started or carried),
-// duplicate (the workflow exists already, not an error), or failed.
-func startOutcome(ok string, err error) (string, error) {
+// eventInput is the input of a stored callback's event workflow: its claim check.
+func eventInput(p store.Pending) flow.EventInput {
+	return flow.EventInput{Vendor: p.Vendor, EventKey: p.EventKey, EventType: p.EventType, ReceivedAt: p.ReceivedAt.UTC(),
+		ClaimCheck: flow.ClaimCheckFor(p.Vendor, p.EventKey)}
+}
+
+// begin starts the event workflow of p with input in, under a span named
+// name (the vendor and the workflow id, which hold no personal data), and
+// counts the outcome: ok (started or carried), duplicate (the workflow
+// exists already, not an error), or failed.
+func (r *Relay) begin(ctx context.Context, name, ok string, p store.Pending, in flow.EventInput) (string, error) {
+	ctx, span := r.Tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("erpbridge.vendor", p.Vendor), attribute.String("erpbridge.workflow_id", p.WorkflowID)))
+	_, err := r.Temporal.ExecuteWorkflow(ctx, startOptions(p, r.TaskQueue), workflows.EventWorkflow, in)
+	outcome := ok
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
-		return ok, nil
 	case errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err):
-		return "duplicate", nil
+		outcome, err = "duplicate", nil
 	default:
-		return "failed", err
-	}
-}
-
-// span starts the span of a workflow start: the vendor and the workflow
-// id, which hold no personal data.
-func (r *Relay) span(ctx context.Context, name, vendor, workflowID string) (context.Context, trace.Span) {
-	return r.Tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attribute.String("erpbridge.vendor", vendor), attribute.String("erpbridge.workflow_id", workflowID)))
-}
-
-// endSpan ends a start's span with its outcome.
-func endSpan(span trace.Span, outcome string, err error) {
-	span.SetAttributes(attribute.String("erpbridge.outcome", outcome))
-	if err != nil {
+		outcome = "failed"
 		span.SetStatus(codes.Error, err.Error())
 	}
+	span.SetAttributes(attribute.String("erpbridge.outcome", outcome))
 	span.End()
+	if r.Metrics != nil {
+		r.Metrics.RelayStarts.WithLabelValues(p.Vendor, outcome).Inc()
+	}
+	return outcome, err
 }
 
 // startOptions are the options of an event workflow's start.

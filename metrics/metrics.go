@@ -53,7 +53,7 @@ type Metrics struct {
 	// RecordsParkedOldestSeconds is how long the longest-parked record has
 	// waited for an operator (0 when none is parked).
 	RecordsParkedOldestSeconds prometheus.Gauge
-	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, duplicate, failed).
+	// RelayStarts counts the relay's workflow starts by vendor and outcome (started, carried, duplicate, failed).
 	RelayStarts *prometheus.CounterVec
 	// WebhookInFlight is the number of webhook requests being handled now.
 	WebhookInFlight prometheus.Gauge

@@ -24,7 +24,7 @@ import (
 // a is how the tests name activities, the same way the workflows do.
 var a *activities.Activities
 
-// harness is a test workflow environment with both workflows registered
+// harness is a test workflow environment with every workflow registered
 // under their production names, recording the activities the workflow under
 // test starts and the search attributes it upserts.
 type harness struct {

@@ -1,6 +1,8 @@
 // Package workflows holds erpbridge's Temporal workflows: EventWorkflow (one
-// per event, a stored callback) and RecordWorkflow (one per vendor record,
-// the only place that sends that record to the ERP).
+// per event, a stored callback), RecordWorkflow (one per vendor record, the
+// only place that sends that record to the ERP), and the schedules'
+// SweepWorkflow (records left waiting) and ReconcileWorkflow (Fenbeitong's
+// car orders pulled).
 package workflows
 
 import (

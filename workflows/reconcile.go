@@ -8,10 +8,8 @@ import (
 
 	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
-
-// china is the zone Fenbeitong's dates are in.
-var china = time.FixedZone("UTC+8", 8*3600)
 
 // scheduledStartTime is the search attribute a schedule sets on the runs it
 // starts: the time the run was due. A backfilled run is due in the past,
@@ -35,8 +33,7 @@ func ReconcileWorkflow(ctx workflow.Context, in flow.ReconcileInput) (flow.Recon
 		if due, ok := workflow.GetTypedSearchAttributes(ctx).GetTime(scheduledStartTime); ok && !due.IsZero() {
 			now = due
 		}
-		now = now.In(china)
-		in.Begin, in.End = now.Add(-in.Lookback).Format(time.DateOnly), now.Format(time.DateOnly)
+		in.Begin, in.End = openapi.ChinaDate(now.Add(-in.Lookback)), openapi.ChinaDate(now)
 	}
 	if in.Page < 1 {
 		in.Page = 1

@@ -57,8 +57,6 @@ type Ops struct {
 	// Notify tells a record workflow of a revision, starting it when it is
 	// not running, as the service does: activities.(*Activities).NotifyRecord.
 	Notify func(context.Context, flow.NotifyInput) error
-	// Vendors are the names of the vendors erpbridge takes callbacks from.
-	Vendors []string
 	// Poll is how often a wait for a record's outcome looks again (default 250 ms).
 	Poll time.Duration
 }

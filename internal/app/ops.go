@@ -238,7 +238,7 @@ func runOps(ctx context.Context, args []string, cfg config.Config, log *slog.Log
 	// The same signal-with-start the workers use, so a record workflow
 	// started here is the one they would start.
 	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	o := &ops.Ops{Store: store.New(db), Temporal: c, Notify: notifier.NotifyRecord, Vendors: reg.Names()}
+	o := &ops.Ops{Store: store.New(db), Temporal: c, Notify: notifier.NotifyRecord}
 	return runOpsAction(ctx, o, a, stdout)
 }
 

@@ -12,11 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/ops"
-	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 )
 
@@ -219,26 +216,14 @@ func runOps(ctx context.Context, args []string, cfg config.Config, log *slog.Log
 		}
 		return err
 	}
-	dc, _, err := dataConverter(cfg)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
 	// show still reports what the database knows while Temporal is
 	// unreachable; retry and skip need it, and say so before they start.
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log, Lazy: a.action == "show"})
+	st, c, notify, closeAll, err := operatorClients(ctx, cfg, log, a.action == "show")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	// The same signal-with-start the workers use, so a record workflow
-	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	o := &ops.Ops{Store: store.New(db), Temporal: c, Notify: notifier.NotifyRecord}
+	defer closeAll()
+	o := &ops.Ops{Store: st, Temporal: c, Notify: notify}
 	return runOpsAction(ctx, o, a, stdout)
 }
 

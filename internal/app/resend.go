@@ -14,12 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // resendPageSize is how many records a resend reads at a time.
@@ -310,24 +308,12 @@ func runResend(ctx context.Context, args []string, cfg config.Config, log *slog.
 		}
 		return err
 	}
-	dc, _, err := dataConverter(cfg)
+	st, _, notify, closeAll, err := operatorClients(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	// The same signal-with-start the workers use, so a record workflow
-	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	r := &Resender{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
+	defer closeAll()
+	r := &Resender{Store: st, Notify: notify, Out: stdout, Progress: stderr,
 		ProgressEvery: a.progress, Concurrency: a.concurrency, DryRun: a.dryRun}
 	_, err = r.Run(ctx, a.filter)
 	return err

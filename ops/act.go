@@ -266,8 +266,9 @@ func (o *Ops) Await(ctx context.Context, k RecordKey, out Outcome, wait time.Dur
 		case <-time.After(poll):
 		}
 	}
-	// Still not settled: the workflow knows whether it gave up (a retry
-	// budget run out parks it while its row says pending).
+	// Still not settled: the workflow knows whether it gave up (its row
+	// still says pending when the retry budget ran out and recording the
+	// parking, MarkParked, failed).
 	w := o.workflow(ctx, k.WorkflowID())
 	out.Result, out.Reason = ResultSending, st.LastError
 	if w.Status != nil && w.Status.LastError != "" {

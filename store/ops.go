@@ -231,9 +231,10 @@ type ParkedFilter struct {
 	Since time.Time
 }
 
-// parkedQuery selects the records parked on an ERP refusal: their row says
-// rejected. A record whose retry budget ran out is parked by its workflow
-// while its row may still say pending; only the workflow's SyncStatus
+// parkedQuery selects the parked records: their row says rejected, after
+// an ERP refusal or a retry budget run out (its workflow records that with
+// MarkParked). In the rare case where MarkParked itself failed, a parked
+// record's row still says pending and only the workflow's SyncStatus
 // shows it.
 func (s *Store) parkedQuery(ctx context.Context, f ParkedFilter) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ? AND version >= 0", models.RecordRejected)

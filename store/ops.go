@@ -237,17 +237,8 @@ type ParkedFilter struct {
 // record's row still says pending and only the workflow's SyncStatus
 // shows it.
 func (s *Store) parkedQuery(ctx context.Context, f ParkedFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ? AND version >= 0", models.RecordRejected)
-	if f.Vendor != "" {
-		q = q.Where("vendor = ?", f.Vendor)
-	}
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("updated_at >= ?", f.Since.UTC())
-	}
-	return q
+	return s.resendQuery(ctx, ResendFilter{Vendor: f.Vendor, Kind: f.Kind, ChangedSince: f.Since}).
+		Where("sync_status = ?", models.RecordRejected)
 }
 
 // CountParked counts the parked records f chooses.

@@ -152,7 +152,7 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 			return a, usageError("unknown vendor %q (vendors: %s)", vendorFlag, strings.Join(vendors, ", "))
 		}
 		if since != "" {
-			if a.bulk.Filter.Since, err = parseReplayTime(since); err != nil {
+			if a.bulk.Filter.Since, err = parseTimeFlag(since); err != nil {
 				return a, usageError("--since: %v", err)
 			}
 		}

@@ -241,11 +241,11 @@ flags:
 		return err
 	})
 	fs.Func("changed-since", "only records last changed at or after this time (RFC 3339, or YYYY-MM-DD[ HH:MM:SS] in UTC)", func(v string) (err error) {
-		a.filter.ChangedSince, err = parseReplayTime(v)
+		a.filter.ChangedSince, err = parseTimeFlag(v)
 		return err
 	})
 	fs.Func("changed-before", "only records last changed before this time (same forms)", func(v string) (err error) {
-		a.filter.ChangedBefore, err = parseReplayTime(v)
+		a.filter.ChangedBefore, err = parseTimeFlag(v)
 		return err
 	})
 	fs.BoolVar(&a.all, "all", false, "every record (required when no other filter is given)")
@@ -289,8 +289,8 @@ func readIDs(path string) ([]string, error) {
 	return ids, sc.Err()
 }
 
-// parseReplayTime reads RFC 3339, or a date with an optional time in UTC.
-func parseReplayTime(v string) (time.Time, error) {
+// parseTimeFlag reads RFC 3339, or a date with an optional time in UTC.
+func parseTimeFlag(v string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil

@@ -137,7 +137,7 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 		fs.Float64Var(&a.bulk.Rate, "rate", 5, "with --parked: records retried per second at most")
 		fs.BoolVar(&a.bulk.DryRun, "dry-run", false, "with --parked: list the records that would be retried; send nothing")
 	}
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return a, err
@@ -185,22 +185,6 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 		return a, usageError("--wait must not be negative")
 	}
 	return a, nil
-}
-
-// parseInterspersed parses flags that may come after positional
-// arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
 }
 
 // runOps is `erpbridge ops`.

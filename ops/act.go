@@ -162,15 +162,11 @@ func (o *Ops) lookup(ctx context.Context, k RecordKey) (models.RecordState, bool
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	d, err := o.Temporal.DescribeWorkflow(ctx, k.WorkflowID(), "")
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &nf):
-		return st, false, nil
-	case err != nil:
+	d, found, err := o.describe(ctx, k.WorkflowID())
+	if err != nil {
 		return st, false, fmt.Errorf("describe the record workflow %s: %w", k.WorkflowID(), err)
 	}
-	return st, d.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	return st, found && d.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // update runs an operator's update on a record workflow and returns its answer.
@@ -266,8 +262,9 @@ func (o *Ops) Await(ctx context.Context, k RecordKey, out Outcome, wait time.Dur
 		case <-time.After(poll):
 		}
 	}
-	// Still not settled: the workflow knows whether it gave up (a retry
-	// budget run out parks it while its row says pending).
+	// Still not settled: the workflow knows whether it gave up (its row
+	// still says pending when the retry budget ran out and recording the
+	// parking, MarkParked, failed).
 	w := o.workflow(ctx, k.WorkflowID())
 	out.Result, out.Reason = ResultSending, st.LastError
 	if w.Status != nil && w.Status.LastError != "" {

@@ -117,7 +117,7 @@ func (o *Ops) RetryParked(ctx context.Context, opts BulkOptions) (BulkSummary, e
 		mu      sync.Mutex
 		wg      sync.WaitGroup
 		slots   = make(chan struct{}, bulkConcurrency)
-		ids     = map[string]uint64{} // record name → row id
+		ids     = map[string]uint64{} // record name → row id; this loop's alone, read after wg.Wait
 		runErr  error
 		after   uint64
 		started = time.Now()
@@ -155,9 +155,7 @@ pages:
 				runErr = err
 				break pages
 			}
-			mu.Lock()
 			ids[k.String()] = st.ID
-			mu.Unlock()
 			slots <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-slots }()

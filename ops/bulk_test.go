@@ -113,7 +113,7 @@ func TestRetryParkedPacesAndSumsUp(t *testing.T) {
 	ctx := context.Background()
 	keys := parkedRecords(t, db, 5)
 	f := &fakeTemporal{gone: map[string]bool{keys[1].WorkflowID(): true}, refuse: map[string]bool{keys[2].WorkflowID(): true}}
-	o := &Ops{Store: s, Temporal: f, Notify: f.notify, Vendors: []string{"autox3"}, Poll: 10 * time.Millisecond}
+	o := &Ops{Store: s, Temporal: f, Notify: f.notify, Poll: 10 * time.Millisecond}
 
 	var out bytes.Buffer
 	sum, err := o.RetryParked(ctx, BulkOptions{Filter: store.ParkedFilter{Vendor: "autox3"}, Rate: 50, DryRun: true, Out: &out})

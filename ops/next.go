@@ -61,7 +61,8 @@ func recordSteps(r Record) Step {
 		step.Say = fmt.Sprintf("parked: the ERP refused revision %d (its answer is above). Fix the cause at the ERP, then retry; "+
 			"or give up on this state with skip (a newer state from the vendor is still sent).", rev)
 		if st.Status != string(models.RecordRejected) {
-			step.Say += " Its row says " + st.Status + ": the ERP kept failing until the retry budget ran out."
+			step.Say += " Its row says " + st.Status + ": the ERP kept failing until the retry budget ran out, " +
+				"and recording the parking in the database failed."
 		}
 		step.Commands = []string{retry, skip}
 	case !known && st.Status == string(models.RecordRejected):

@@ -57,8 +57,6 @@ type Ops struct {
 	// Notify tells a record workflow of a revision, starting it when it is
 	// not running, as the service does: activities.(*Activities).NotifyRecord.
 	Notify func(context.Context, flow.NotifyInput) error
-	// Vendors are the names of the vendors erpbridge takes callbacks from.
-	Vendors []string
 	// Poll is how often a wait for a record's outcome looks again (default 250 ms).
 	Poll time.Duration
 }
@@ -188,13 +186,12 @@ func (o *Ops) workflow(ctx context.Context, id string) Workflow {
 	w := Workflow{ID: id}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	d, err := o.Temporal.DescribeWorkflow(ctx, id, "")
-	var nf *serviceerror.NotFound
+	d, found, err := o.describe(ctx, id)
 	switch {
-	case errors.As(err, &nf):
-		return w
 	case err != nil:
 		w.Error = err.Error()
+		return w
+	case !found:
 		return w
 	}
 	w.Found = true
@@ -223,6 +220,19 @@ func (o *Ops) workflow(ctx context.Context, id string) Workflow {
 		w.Error = "status query: " + err.Error()
 	}
 	return w
+}
+
+// describe asks Temporal about the workflow id's run (the running one, else
+// the last); found is false when the id has none.
+func (o *Ops) describe(ctx context.Context, id string) (d *client.WorkflowExecutionDescription, found bool, err error) {
+	d, err = o.Temporal.DescribeWorkflow(ctx, id, "")
+	if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return d, true, nil
 }
 
 // executionName is a workflow execution status as the Web UI names it.

@@ -133,14 +133,22 @@ func (o *Ops) Show(ctx context.Context, t Target) (*Report, error) {
 	}
 	var unreachable string
 	for _, k := range keys {
-		r, err := o.record(ctx, k, unreachable)
+		r, found, err := o.record(ctx, k)
 		if err != nil {
 			return nil, err
 		}
-		if w := r.Workflow; w.Error != "" && !w.Found {
-			// Temporal did not answer: the other records are shown from
-			// the database alone, without waiting for it again.
-			unreachable = w.Error
+		if t.Record != nil && !found && len(rep.Events) == 0 {
+			return nil, fmt.Errorf("%w: no record %s is stored", ErrNotFound, k)
+		}
+		if unreachable != "" {
+			r.Workflow = Workflow{ID: k.WorkflowID(), Error: unreachable}
+		} else {
+			r.Workflow = o.workflow(ctx, k.WorkflowID())
+			if w := r.Workflow; w.Error != "" && !w.Found {
+				// Temporal did not answer: the other records are shown from
+				// the database alone, without waiting for it again.
+				unreachable = w.Error
+			}
 		}
 		rep.Records = append(rep.Records, r)
 	}
@@ -149,6 +157,7 @@ func (o *Ops) Show(ctx context.Context, t Target) (*Report, error) {
 }
 
 // find fills in the events t names and returns the records they concern.
+// A record named is returned whether it is stored or not: Show looks.
 func (o *Ops) find(ctx context.Context, t Target, rep *Report) ([]RecordKey, error) {
 	switch {
 	case t.Record != nil:
@@ -156,13 +165,6 @@ func (o *Ops) find(ctx context.Context, t Target, rep *Report) ([]RecordKey, err
 		evs, total, err := o.Store.EventsOfRecord(ctx, k.Vendor, []string{k.Kind}, k.ExternalID, maxEvents)
 		if err != nil {
 			return nil, err
-		}
-		_, found, err := o.Store.FindRecord(ctx, k.Vendor, k.Kind, k.ExternalID)
-		if err != nil {
-			return nil, err
-		}
-		if !found && len(evs) == 0 {
-			return nil, fmt.Errorf("%w: no record %s is stored", ErrNotFound, k)
 		}
 		rep.Events, rep.EventsTotal = eventsOf(evs), total
 		return []RecordKey{k}, nil
@@ -207,11 +209,7 @@ func (o *Ops) find(ctx context.Context, t Target, rep *Report) ([]RecordKey, err
 // their events; for Fenbeitong also the pushes of the order not persisted
 // yet, whose event keys name the order.
 func (o *Ops) findOrder(ctx context.Context, t Target, rep *Report) ([]RecordKey, error) {
-	kinds, err := o.Store.VendorKinds(ctx, t.Vendor)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := o.Store.RecordsByExternalID(ctx, t.Vendor, kinds, t.Order)
+	kinds, keys, err := o.orderRecords(ctx, t.Vendor, t.Order)
 	if err != nil {
 		return nil, err
 	}
@@ -232,15 +230,27 @@ func (o *Ops) findOrder(ctx context.Context, t Target, rep *Report) ([]RecordKey
 		}
 		slices.SortFunc(evs, func(a, b models.InboundEvent) int { return cmp.Compare(a.ID, b.ID) })
 	}
-	if len(rows) == 0 && len(evs) == 0 {
+	if len(keys) == 0 && len(evs) == 0 {
 		return nil, fmt.Errorf("%w: no %s record or event of order %q is stored", ErrNotFound, t.Vendor, t.Order)
 	}
 	rep.Events, rep.EventsTotal = eventsOf(evs), total
-	var keys []RecordKey
+	return keys, nil
+}
+
+// orderRecords lists the record kinds a vendor has records of, and its
+// records of those kinds whose external id is order, in kind order.
+func (o *Ops) orderRecords(ctx context.Context, vendor, order string) (kinds []string, keys []RecordKey, err error) {
+	if kinds, err = o.Store.VendorKinds(ctx, vendor); err != nil {
+		return nil, nil, err
+	}
+	rows, err := o.Store.RecordsByExternalID(ctx, vendor, kinds, order)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, r := range rows {
 		keys = append(keys, RecordKey{Vendor: r.Vendor, Kind: r.Kind, ExternalID: r.ExternalID})
 	}
-	return keys, nil
+	return kinds, keys, nil
 }
 
 // recordOf is the record an event was persisted into, if any.
@@ -255,32 +265,28 @@ func recordOf(ev models.InboundEvent) (RecordKey, bool) {
 	return RecordKey{Vendor: ev.Vendor, Kind: ev.Kind, ExternalID: ev.ExternalID}, true
 }
 
-// record gathers one record's state, attempts and workflow; when
-// unreachable says why Temporal did not answer, it is not asked.
-func (o *Ops) record(ctx context.Context, k RecordKey, unreachable string) (Record, error) {
-	r := Record{RecordKey: k, Name: k.String(), Attempts: []Attempt{}}
+// record gathers what the store knows of one record, its state and its
+// attempts (its workflow is Show's to ask); found says whether its row
+// is stored.
+func (o *Ops) record(ctx context.Context, k RecordKey) (r Record, found bool, err error) {
+	r = Record{RecordKey: k, Name: k.String(), Attempts: []Attempt{}}
 	st, found, err := o.Store.FindRecord(ctx, k.Vendor, k.Kind, k.ExternalID)
 	if err != nil {
-		return r, err
+		return r, false, err
 	}
 	if found && st.Version >= 0 {
 		r.State = stateOf(st)
 	}
 	atts, total, err := o.Store.RecordAttempts(ctx, k.Vendor, k.Kind, k.ExternalID, maxAttempts)
 	if err != nil {
-		return r, err
+		return r, false, err
 	}
 	r.AttemptsTotal = total
 	for _, a := range atts {
 		r.Attempts = append(r.Attempts, Attempt{At: a.CreatedAt.UTC(), Revision: a.Revision, Version: a.Version,
 			Outcome: string(a.Outcome), HTTPStatus: a.HTTPStatus, Detail: a.Detail})
 	}
-	if unreachable != "" {
-		r.Workflow = Workflow{ID: k.WorkflowID(), Error: unreachable}
-		return r, nil
-	}
-	r.Workflow = o.workflow(ctx, k.WorkflowID())
-	return r, nil
+	return r, found, nil
 }
 
 func stateOf(st models.RecordState) *State {
@@ -325,20 +331,12 @@ func (o *Ops) Records(ctx context.Context, t Target) ([]RecordKey, error) {
 	case t.Record != nil:
 		return []RecordKey{*t.Record}, nil
 	case t.Order != "":
-		kinds, err := o.Store.VendorKinds(ctx, t.Vendor)
+		_, keys, err := o.orderRecords(ctx, t.Vendor, t.Order)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := o.Store.RecordsByExternalID(ctx, t.Vendor, kinds, t.Order)
-		if err != nil {
-			return nil, err
-		}
-		if len(rows) == 0 {
+		if len(keys) == 0 {
 			return nil, fmt.Errorf("%w: no %s record of order %q is stored", ErrNotFound, t.Vendor, t.Order)
-		}
-		keys := make([]RecordKey, len(rows))
-		for i, r := range rows {
-			keys[i] = RecordKey{Vendor: r.Vendor, Kind: r.Kind, ExternalID: r.ExternalID}
 		}
 		return keys, nil
 	}

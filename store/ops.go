@@ -18,16 +18,6 @@ import (
 // reads a callback's body or a record's data: what ops shows is the state
 // of the path, not the vendor's content.
 
-// eventColumns are the columns of inbound_events ops reads: every one but the body.
-var eventColumns = []string{"id", "vendor", "event_key", "event_type", "kind", "external_id", "version", "occurred_at",
-	"body_sha256", "workflow_id", "applied", "revision", "sync_status", "sync_detail", "warnings", "synced_at",
-	"received_at", "started_at", "parent_key", "created_at", "updated_at"}
-
-// recordColumns are the columns of record_states ops reads: every one but the data.
-var recordColumns = []string{"id", "vendor", "kind", "external_id", "version", "revision", "event_key", "occurred_at",
-	"occurred_offset", "data_sha256", "synced_revision", "synced_version", "sync_status", "last_error", "synced_at",
-	"created_at", "updated_at"}
-
 // likeEscape escapes s for a LIKE pattern whose escape character is '!'.
 func likeEscape(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
@@ -36,7 +26,7 @@ func likeEscape(s string) string {
 // Event loads one stored event by its vendor and event key, without its
 // body; found is false when there is none.
 func (s *Store) Event(ctx context.Context, vendor, eventKey string) (ev models.InboundEvent, found bool, err error) {
-	err = s.db.WithContext(ctx).Select(eventColumns).Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&ev).Error
+	err = s.db.WithContext(ctx).Omit("body").Where("vendor = ? AND event_key = ?", vendor, eventKey).Limit(1).Find(&ev).Error
 	if err != nil {
 		return ev, false, fmt.Errorf("look up event %s:%s: %w", vendor, eventKey, err)
 	}
@@ -81,12 +71,12 @@ func (s *Store) EventParts(ctx context.Context, vendor, eventKey string, limit i
 		return out, nil
 	}
 	settled := []models.EventStatus{models.EventSynced, models.EventSuperseded}
-	if err := parts().Select(eventColumns).Where("sync_status NOT IN ?", settled).Order("id").Limit(limit).Find(&out.Shown).Error; err != nil {
+	if err := parts().Omit("body").Where("sync_status NOT IN ?", settled).Order("id").Limit(limit).Find(&out.Shown).Error; err != nil {
 		return out, fmt.Errorf("list the parts of %s:%s: %w", vendor, eventKey, err)
 	}
 	if rest := limit - len(out.Shown); rest > 0 {
 		var more []models.InboundEvent
-		if err := parts().Select(eventColumns).Where("sync_status IN ?", settled).Order("id").Limit(rest).Find(&more).Error; err != nil {
+		if err := parts().Omit("body").Where("sync_status IN ?", settled).Order("id").Limit(rest).Find(&more).Error; err != nil {
 			return out, fmt.Errorf("list the parts of %s:%s: %w", vendor, eventKey, err)
 		}
 		out.Shown = append(out.Shown, more...)
@@ -110,7 +100,7 @@ func (s *Store) EventsOfRecord(ctx context.Context, vendor string, kinds []strin
 		return nil, 0, fmt.Errorf("count the events of %s record %s: %w", vendor, externalID, err)
 	}
 	var out []models.InboundEvent
-	if err := q().Select(eventColumns).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+	if err := q().Omit("body").Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
 		return nil, 0, fmt.Errorf("list the events of %s record %s: %w", vendor, externalID, err)
 	}
 	slices.Reverse(out)
@@ -122,7 +112,7 @@ func (s *Store) EventsOfRecord(ctx context.Context, vendor string, kinds []strin
 // event key contains keyPart, oldest first, at most limit.
 func (s *Store) UnpersistedEvents(ctx context.Context, vendor, keyPart string, limit int) ([]models.InboundEvent, error) {
 	var out []models.InboundEvent
-	err := s.db.WithContext(ctx).Select(eventColumns).
+	err := s.db.WithContext(ctx).Omit("body").
 		Where("sync_status IN ? AND vendor = ? AND event_key LIKE ? ESCAPE '!'",
 			[]models.EventStatus{models.EventReceived, models.EventInvalid}, vendor, "%"+likeEscape(keyPart)+"%").
 		Order("id").Limit(limit).Find(&out).Error
@@ -145,7 +135,7 @@ func (s *Store) VendorKinds(ctx context.Context, vendor string) ([]string, error
 // FindRecord loads one record's state without its data; found is false
 // when there is no such record.
 func (s *Store) FindRecord(ctx context.Context, vendor, kind, externalID string) (st models.RecordState, found bool, err error) {
-	err = s.db.WithContext(ctx).Select(recordColumns).
+	err = s.db.WithContext(ctx).Omit("data").
 		Where("vendor = ? AND kind = ? AND external_id = ?", vendor, kind, externalID).Limit(1).Find(&st).Error
 	if err != nil {
 		return st, false, fmt.Errorf("look up record %s/%s/%s: %w", vendor, kind, externalID, err)
@@ -160,7 +150,7 @@ func (s *Store) RecordsByExternalID(ctx context.Context, vendor string, kinds []
 		return nil, nil
 	}
 	var out []models.RecordState
-	err := s.db.WithContext(ctx).Select(recordColumns).
+	err := s.db.WithContext(ctx).Omit("data").
 		Where("vendor = ? AND kind IN ? AND external_id = ?", vendor, kinds, externalID).Order("kind").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("look up %s records %s: %w", vendor, externalID, err)
@@ -174,7 +164,7 @@ func (s *Store) RecordsByID(ctx context.Context, ids []uint64) ([]models.RecordS
 		return nil, nil
 	}
 	var out []models.RecordState
-	if err := s.db.WithContext(ctx).Select(recordColumns).Where("id IN ?", ids).Order("id").Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("data").Where("id IN ?", ids).Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("load %d records: %w", len(ids), err)
 	}
 	return out, nil
@@ -241,22 +231,14 @@ type ParkedFilter struct {
 	Since time.Time
 }
 
-// parkedQuery selects the records parked on an ERP refusal: their row says
-// rejected. A record whose retry budget ran out is parked by its workflow
-// while its row may still say pending; only the workflow's SyncStatus
+// parkedQuery selects the parked records: their row says rejected, after
+// an ERP refusal or a retry budget run out (its workflow records that with
+// MarkParked). In the rare case where MarkParked itself failed, a parked
+// record's row still says pending and only the workflow's SyncStatus
 // shows it.
 func (s *Store) parkedQuery(ctx context.Context, f ParkedFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ? AND version >= 0", models.RecordRejected)
-	if f.Vendor != "" {
-		q = q.Where("vendor = ?", f.Vendor)
-	}
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("updated_at >= ?", f.Since.UTC())
-	}
-	return q
+	return s.resendQuery(ctx, ResendFilter{Vendor: f.Vendor, Kind: f.Kind, ChangedSince: f.Since}).
+		Where("sync_status = ?", models.RecordRejected)
 }
 
 // CountParked counts the parked records f chooses.
@@ -273,7 +255,7 @@ func (s *Store) CountParked(ctx context.Context, f ParkedFilter) (int64, error) 
 // page by page without holding a cursor.
 func (s *Store) ParkedPage(ctx context.Context, f ParkedFilter, after uint64, limit int) ([]models.RecordState, error) {
 	var out []models.RecordState
-	if err := s.parkedQuery(ctx, f).Select(recordColumns).Where("id > ?", after).Order("id").Limit(limit).Find(&out).Error; err != nil {
+	if err := s.parkedQuery(ctx, f).Omit("data").Where("id > ?", after).Order("id").Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list parked records: %w", err)
 	}
 	return out, nil

@@ -18,7 +18,8 @@ func opsEvent(t *testing.T, db *gorm.DB, vendor, key, parent, kind, id string, s
 	t.Helper()
 	ev := models.InboundEvent{Vendor: vendor, EventKey: key, EventType: "t", Kind: kind, ExternalID: id, Version: 5,
 		OccurredAt: time.Now(), BodySHA256: "-", Body: []byte(`{"secret":"13912345678"}`), WorkflowID: vendor + ":" + key,
-		SyncStatus: status, SyncDetail: "detail of " + key, ParentKey: parent, ReceivedAt: time.Now()}
+		SyncStatus: status, SyncDetail: "detail of " + key, ParentKey: parent, ReceivedAt: time.Now(),
+		Origin: models.OriginPull, TraceParent: "00-trace-of-" + key}
 	if err := db.Create(&ev).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +35,10 @@ func eventKeys(evs []models.InboundEvent) []string {
 }
 
 // The events ops finds by the vendor's ids: one by its key, without its
-// body; a split message's parts, counted by status and listed waiting
-// ones first; a record's events, the newest when there are more; events
-// not persisted yet whose key names an order. LIKE's wildcards in an id
-// match only themselves.
+// body but with every other column; a split message's parts, counted by
+// status and listed waiting ones first; a record's events, the newest when
+// there are more; events not persisted yet whose key names an order.
+// LIKE's wildcards in an id match only themselves.
 func TestOpsFindsEvents(t *testing.T) {
 	for name, open := range testenv.Databases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -56,8 +57,9 @@ func TestOpsFindsEvents(t *testing.T) {
 			opsEvent(t, db, "autox3", "m_10#plan:y", "m_10", "maintenance_plan_item", "y", models.EventRejected)
 
 			ev, found, err := s.Event(ctx, "autox3", "m_1")
-			if err != nil || !found || ev.SyncStatus != models.EventSplit || len(ev.Body) != 0 || ev.SyncDetail != "detail of m_1" {
-				t.Fatalf("Event = %+v, %v, %v; want the split row without its body", ev, found, err)
+			if err != nil || !found || ev.SyncStatus != models.EventSplit || len(ev.Body) != 0 || ev.SyncDetail != "detail of m_1" ||
+				ev.Origin != models.OriginPull || ev.TraceParent != "00-trace-of-m_1" {
+				t.Fatalf("Event = %+v, %v, %v; want the split row, its origin and trace parent, without its body", ev, found, err)
 			}
 			if _, found, err := s.Event(ctx, "fenbeitong", "m_1"); err != nil || found {
 				t.Fatalf("another vendor's key found: %v, %v", found, err)
@@ -127,7 +129,8 @@ func TestOpsFindsRecordsAndAttempts(t *testing.T) {
 			resendRow(t, db, "autox3", "reception_order", "placeholder", -1, 0, 0, models.RecordRejected, day)
 			resendRow(t, db, "autox3", "reception_order", "sending", 10, 2, 1, models.RecordPending, day)
 			resendRow(t, db, "fenbeitong", "car_order", "OC1", 10, 2, 1, models.RecordRejected, day)
-			if err := db.Model(&models.RecordState{}).Where("external_id = ?", "6482").UpdateColumn("data", `{"phone":"13912345678"}`).Error; err != nil {
+			if err := db.Model(&models.RecordState{}).Where("external_id = ?", "6482").UpdateColumns(map[string]any{
+				"data": `{"phone":"13912345678"}`, "erp_document_id": "100017", "erp_document_number": "XSDD000017"}).Error; err != nil {
 				t.Fatal(err)
 			}
 
@@ -136,8 +139,9 @@ func TestOpsFindsRecordsAndAttempts(t *testing.T) {
 				t.Fatalf("VendorKinds = %v, %v", kinds, err)
 			}
 			st, found, err := s.FindRecord(ctx, "autox3", "reception_order", "6482")
-			if err != nil || !found || st.Revision != 2 || st.SyncedRevision != 1 || st.SyncStatus != models.RecordRejected || st.Data != "" {
-				t.Fatalf("FindRecord = %+v, %v, %v; want the row without its data", st, found, err)
+			if err != nil || !found || st.Revision != 2 || st.SyncedRevision != 1 || st.SyncStatus != models.RecordRejected || st.Data != "" ||
+				st.ERPDocumentID != "100017" || st.ERPDocumentNumber != "XSDD000017" {
+				t.Fatalf("FindRecord = %+v, %v, %v; want the row and its ERP document without its data", st, found, err)
 			}
 			if _, found, err := s.FindRecord(ctx, "autox3", "reception_order", "nope"); err != nil || found {
 				t.Fatalf("missing record found: %v, %v", found, err)

@@ -64,7 +64,7 @@ func (s *Store) resendQuery(ctx context.Context, f ResendFilter) *gorm.DB {
 func (s *Store) CountResend(ctx context.Context, f ResendFilter) (int64, error) {
 	var n int64
 	if err := s.resendQuery(ctx, f).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count records to replay: %w", err)
+		return 0, fmt.Errorf("count records to resend: %w", err)
 	}
 	return n, nil
 }
@@ -77,7 +77,7 @@ func (s *Store) ResendPage(ctx context.Context, f ResendFilter, after uint64, li
 		Select("id", "vendor", "kind", "external_id", "version", "revision", "synced_revision", "sync_status").
 		Scan(&out).Error
 	if err != nil {
-		return nil, fmt.Errorf("list records to replay: %w", err)
+		return nil, fmt.Errorf("list records to resend: %w", err)
 	}
 	return out, nil
 }

@@ -165,22 +165,21 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 		if ev, err = decode(body); err != nil {
 			return err
 		}
-		if row.ID != 0 && row.SyncStatus != models.EventReceived {
+		switch {
+		case row.ID != 0 && row.SyncStatus != models.EventReceived:
 			// Persisted before (a retry after a commit whose answer was lost): answer as then.
 			res = Persisted{Applied: row.Applied, Revision: row.Revision}
 			if row.SyncStatus == models.EventSplit || len(ev.Parts) > 0 {
 				res.PartCount = len(ev.Parts)
 			}
-			return nil
-		}
-		if len(ev.Parts) > 0 {
+		case len(ev.Parts) > 0:
 			res, err = split(tx, in, row, ev)
-			return err
+		default:
+			res, err = apply(tx, in, row, ev)
 		}
-		res, err = apply(tx, in, row, ev)
 		res.Origin = row.Origin
 		if row.ID == 0 {
-			res.Origin = inboundRow(in, models.EventPending, "").Origin
+			res.Origin = originOf(in)
 		}
 		return err
 		// READ COMMITTED on MySQL: the conditional UPDATE of the record's row
@@ -451,13 +450,18 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 	return nil
 }
 
-func inboundRow(in Inbound, status models.EventStatus, detail string) models.InboundEvent {
-	origin := in.Origin
-	if origin == "" {
-		origin = models.OriginCallback
+// originOf is how in came: its Origin, or models.OriginCallback when that is empty.
+func originOf(in Inbound) string {
+	if in.Origin == "" {
+		return models.OriginCallback
 	}
+	return in.Origin
+}
+
+// inboundRow is the inbound_events row that stores in.
+func inboundRow(in Inbound, status models.EventStatus, detail string) models.InboundEvent {
 	return models.InboundEvent{
-		Origin: origin,
+		Origin: originOf(in),
 		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
 		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
 		TraceParent: in.TraceParent,

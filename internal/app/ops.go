@@ -12,11 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/ops"
-	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 )
 
@@ -140,7 +137,7 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 		fs.Float64Var(&a.bulk.Rate, "rate", 5, "with --parked: records retried per second at most")
 		fs.BoolVar(&a.bulk.DryRun, "dry-run", false, "with --parked: list the records that would be retried; send nothing")
 	}
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return a, err
@@ -155,7 +152,7 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 			return a, usageError("unknown vendor %q (vendors: %s)", vendorFlag, strings.Join(vendors, ", "))
 		}
 		if since != "" {
-			if a.bulk.Filter.Since, err = parseReplayTime(since); err != nil {
+			if a.bulk.Filter.Since, err = parseTimeFlag(since); err != nil {
 				return a, usageError("--since: %v", err)
 			}
 		}
@@ -190,22 +187,6 @@ func parseOpsArgs(args []string, vendors []string, stderr io.Writer) (opsArgs, e
 	return a, nil
 }
 
-// parseInterspersed parses flags that may come after positional
-// arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-}
-
 // runOps is `erpbridge ops`.
 func runOps(ctx context.Context, args []string, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
 	reg, err := registry.New(cfg)
@@ -219,26 +200,14 @@ func runOps(ctx context.Context, args []string, cfg config.Config, log *slog.Log
 		}
 		return err
 	}
-	dc, _, err := dataConverter(cfg)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
 	// show still reports what the database knows while Temporal is
 	// unreachable; retry and skip need it, and say so before they start.
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log, Lazy: a.action == "show"})
+	st, c, notify, closeAll, err := operatorClients(ctx, cfg, log, a.action == "show")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	// The same signal-with-start the workers use, so a record workflow
-	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	o := &ops.Ops{Store: store.New(db), Temporal: c, Notify: notifier.NotifyRecord, Vendors: reg.Names()}
+	defer closeAll()
+	o := &ops.Ops{Store: st, Temporal: c, Notify: notify}
 	return runOpsAction(ctx, o, a, stdout)
 }
 

@@ -14,12 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/erpbridge/erpbridge/activities"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/store"
-	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
 // resendPageSize is how many records a resend reads at a time.
@@ -243,11 +241,11 @@ flags:
 		return err
 	})
 	fs.Func("changed-since", "only records last changed at or after this time (RFC 3339, or YYYY-MM-DD[ HH:MM:SS] in UTC)", func(v string) (err error) {
-		a.filter.ChangedSince, err = parseReplayTime(v)
+		a.filter.ChangedSince, err = parseTimeFlag(v)
 		return err
 	})
 	fs.Func("changed-before", "only records last changed before this time (same forms)", func(v string) (err error) {
-		a.filter.ChangedBefore, err = parseReplayTime(v)
+		a.filter.ChangedBefore, err = parseTimeFlag(v)
 		return err
 	})
 	fs.BoolVar(&a.all, "all", false, "every record (required when no other filter is given)")
@@ -291,8 +289,8 @@ func readIDs(path string) ([]string, error) {
 	return ids, sc.Err()
 }
 
-// parseReplayTime reads RFC 3339, or a date with an optional time in UTC.
-func parseReplayTime(v string) (time.Time, error) {
+// parseTimeFlag reads RFC 3339, or a date with an optional time in UTC.
+func parseTimeFlag(v string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil
@@ -310,24 +308,12 @@ func runResend(ctx context.Context, args []string, cfg config.Config, log *slog.
 		}
 		return err
 	}
-	dc, _, err := dataConverter(cfg)
+	st, _, notify, closeAll, err := operatorClients(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	c, err := temporalclient.Dial(ctx, cfg, temporalclient.DialOptions{DataConverter: dc, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	// The same signal-with-start the workers use, so a record workflow
-	// started here is the one they would start.
-	notifier := &activities.Activities{Temporal: c, TaskQueue: cfg.Temporal.TaskQueue, Policy: SyncPolicy(cfg)}
-	r := &Resender{Store: store.New(db), Notify: notifier.NotifyRecord, Out: stdout, Progress: stderr,
+	defer closeAll()
+	r := &Resender{Store: st, Notify: notify, Out: stdout, Progress: stderr,
 		ProgressEvery: a.progress, Concurrency: a.concurrency, DryRun: a.dryRun}
 	_, err = r.Run(ctx, a.filter)
 	return err

@@ -20,7 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/store"
 )
 
-func TestReplayArgs(t *testing.T) {
+func TestResendArgs(t *testing.T) {
 	idsFile := filepath.Join(t.TempDir(), "ids")
 	if err := os.WriteFile(idsFile, []byte("# lost in the restore\n7\n\n8\n"), 0o600); err != nil {
 		t.Fatal(err)

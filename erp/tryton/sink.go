@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -173,6 +174,9 @@ type writer struct {
 	refs map[string]int64
 	// ctxt is the context of every model call of this send.
 	ctxt map[string]any
+	// defs caches the default values of each model, asked once per send:
+	// default_get reads only the model's field names and ctxt.
+	defs map[string]map[string]any
 }
 
 func (w *writer) run() (int64, bool, error) {
@@ -463,8 +467,12 @@ func depends(deps []string, self string, full map[string]any, parentField string
 }
 
 // defaults are the model's default values for a new record
-// (default_get), in Tryton's form.
+// (default_get), in Tryton's form: a copy the caller may change, of the
+// answer asked once per send.
 func (w *writer) defaults(model string, fields map[string]field) (map[string]any, error) {
+	if defs, ok := w.defs[model]; ok {
+		return maps.Clone(defs), nil
+	}
 	names := make([]string, 0, len(fields))
 	for name, f := range fields {
 		if !f.toMany() {
@@ -486,7 +494,11 @@ func (w *writer) defaults(model string, fields map[string]field) (map[string]any
 			out[k] = v
 		}
 	}
-	return out, nil
+	if w.defs == nil {
+		w.defs = map[string]map[string]any{}
+	}
+	w.defs[model] = out
+	return maps.Clone(out), nil
 }
 
 // resolve returns the id of the record rf names: the lowest id its search

@@ -308,6 +308,53 @@ func (c *countLogins) RoundTrip(req *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(req)
 }
 
+// countMethod counts the requests for one JSON-RPC method.
+type countMethod struct {
+	next   http.RoundTripper
+	method string
+	calls  atomic.Int32
+}
+
+func (c *countMethod) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(body), `"method":"`+c.method+`"`) {
+		c.calls.Add(1)
+	}
+	req.Body = io.NopCloser(strings.NewReader(string(body)))
+	return c.next.RoundTrip(req)
+}
+
+// TestLineDefaultsAskedOncePerSend: a send whose lines each have an
+// on_change asks the line model's defaults once, and every line still gets
+// what its on_change fills.
+func TestLineDefaultsAskedOncePerSend(t *testing.T) {
+	t.Parallel()
+	cfg := server(t)
+	cm := &countMethod{next: http.DefaultTransport, method: "model.sale.line.default_get"}
+	s := newSink(t, cfg, passthrough, WithTransport(cm))
+	res := mustSend(t, s, testRecord("reception_order", uniqueID(), 1,
+		saleDoc("AX3-CUST-D"+uniqueID(), testLine{"wash", "10"}, testLine{"oil", "20"}, testLine{"filter", "30"})))
+	if n := cm.calls.Load(); n != 1 {
+		t.Errorf("sale.line default_get asked %d times for 3 lines, want 1", n)
+	}
+	sales := read(t, s, "sale.sale", "reference", res.Number, "lines")
+	if len(sales) != 1 {
+		t.Fatalf("%d sales with reference %s, want 1", len(sales), res.Number)
+	}
+	lines := readIDs(t, s, "sale.line", sales[0]["lines"].([]any), "description", "unit")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3", len(lines))
+	}
+	for _, l := range lines {
+		if l["unit"] == nil {
+			t.Errorf("line %v: unit not filled by on_change of product", l["description"])
+		}
+	}
+}
+
 // TestSessionReusedAndRenewed: sends reuse one session; when Tryton no
 // longer knows it (logged out on the server, or a key it never issued),
 // the 401 gets exactly one new login and the call is repeated.

@@ -37,12 +37,6 @@ type options struct {
 	http *http.Client
 }
 
-// WithHTTPClient makes the Sink use hc (its own Timeout is kept; Config's
-// Timeout still bounds each call).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(o *options) { o.http = hc }
-}
-
 // WithTransport sends the JSON-RPC calls through rt (default:
 // http.DefaultTransport), e.g. one that traces each call; redirects are
 // not followed.

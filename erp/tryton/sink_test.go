@@ -267,7 +267,7 @@ func TestSendAfterTimeoutFindsDocument(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
 	ft := &createFails{next: http.DefaultTransport, model: "account.invoice"}
-	flaky := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: ft}))
+	flaky := newSink(t, cfg, passthrough, WithTransport(ft))
 	r := testRecord("car_order", uniqueID(), 1, invoiceDoc(testLine{"起步价格", "14.10"}))
 	r.Source = "fenbeitong"
 
@@ -362,7 +362,7 @@ func TestSessionReusedAndRenewed(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
 	cl := &countLogins{next: http.DefaultTransport}
-	s := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: cl}))
+	s := newSink(t, cfg, passthrough, WithTransport(cl))
 	party := "AX3-CUST-S" + uniqueID()
 	for i := range 3 {
 		mustSend(t, s, testRecord("reception_order", uniqueID(), int64(i+1), saleDoc(party, testLine{"wash", "10"})))

@@ -67,7 +67,6 @@ var kindCodes = map[string]string{
 	"inspection_report":     "IR",
 	"maintenance_plan_item": "MP",
 	"maintenance_job":       "MJ",
-	"maintenance_plan":      "MPL",
 	"car_order":             "CAR",
 	"flight_order":          "FLT",
 	"intl_flight_order":     "IFL",

@@ -16,20 +16,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp/mapping"
 )
 
-// Mapper renders a record into the document the Sink writes; *mapping.Set
-// is the one erpbridge uses (mapping.Load(erp.KindTryton, path)).
-type Mapper interface {
-	Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
-}
-
-// MapperFunc adapts a function to Mapper.
-type MapperFunc func(ctx context.Context, r erp.Record) (json.RawMessage, error)
-
-// Render calls f.
-func (f MapperFunc) Render(ctx context.Context, r erp.Record) (json.RawMessage, error) {
-	return f(ctx, r)
-}
-
 // Option changes how New builds a Sink.
 type Option func(*options)
 
@@ -52,7 +38,7 @@ func WithTransport(rt http.RoundTripper) Option {
 // Sink writes records into Tryton documents (see the package doc).
 type Sink struct {
 	rpc    *rpc
-	mapper Mapper
+	mapper erp.Mapper
 
 	mu     sync.Mutex
 	fields map[string]map[string]field // fields_get per model
@@ -61,8 +47,9 @@ type Sink struct {
 var _ erp.Sink = (*Sink)(nil)
 
 // New returns a Sink for the Tryton database cfg names, writing what m
-// renders. It checks cfg but makes no call: the first Send logs in.
-func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
+// renders; m is a *mapping.Set (mapping.Load(erp.KindTryton, path)). It
+// checks cfg but makes no call: the first Send logs in.
+func New(cfg Config, m erp.Mapper, opts ...Option) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

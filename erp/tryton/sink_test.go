@@ -18,9 +18,16 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 )
 
+// mapperFunc is an erp.Mapper made of a function.
+type mapperFunc func(ctx context.Context, r erp.Record) (json.RawMessage, error)
+
+func (f mapperFunc) Render(ctx context.Context, r erp.Record) (json.RawMessage, error) {
+	return f(ctx, r)
+}
+
 // passthrough is a mapper whose output is the record's data.doc, so each
 // test states the exact document it sends.
-var passthrough = MapperFunc(func(_ context.Context, r erp.Record) (json.RawMessage, error) {
+var passthrough = mapperFunc(func(_ context.Context, r erp.Record) (json.RawMessage, error) {
 	var d struct {
 		Doc json.RawMessage `json:"doc"`
 	}
@@ -30,7 +37,7 @@ var passthrough = MapperFunc(func(_ context.Context, r erp.Record) (json.RawMess
 	return d.Doc, nil
 })
 
-func newSink(t *testing.T, cfg Config, m Mapper, opts ...Option) *Sink {
+func newSink(t *testing.T, cfg Config, m erp.Mapper, opts ...Option) *Sink {
 	t.Helper()
 	s, err := New(cfg, m, opts...)
 	if err != nil {
@@ -586,12 +593,12 @@ func TestSecretsNeverInErrors(t *testing.T) {
 func TestMappingErrorsAreRejections(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
-	failing := MapperFunc(func(context.Context, erp.Record) (json.RawMessage, error) {
+	failing := mapperFunc(func(context.Context, erp.Record) (json.RawMessage, error) {
 		return nil, errors.New(`mapping file x.yaml: no program for kind "inspection_report"`)
 	})
 	cases := []struct {
 		name string
-		m    Mapper
+		m    erp.Mapper
 		doc  string
 		want string
 	}{

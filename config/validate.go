@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // Validate reports every setting that would misbehave, each named by its
@@ -248,20 +249,9 @@ func checkSecretList(name, value string) []string {
 func checkERPURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return fmt.Errorf("ERP_URL=%q is not an http(s) URL with a host, like https://erp.example.com/api", redactURL(raw))
+		return fmt.Errorf("ERP_URL=%q is not an http(s) URL with a host, like https://erp.example.com/api", reason.RedactURL(raw))
 	}
 	return nil
-}
-
-// redactURL hides a password written into a URL's user information.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	if at := strings.LastIndex(raw, "@"); at >= 0 {
-		return "***" + raw[at:]
-	}
-	return raw
 }
 
 // Needs says what a command uses, so Require checks only that.

@@ -182,7 +182,7 @@ func (c *Client) Send(ctx context.Context, r Record) (Result, error) {
 	switch {
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500 && code < 600:
 		e.Retryable = true
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryAfter = RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case code >= 400 && code < 500:
 		e.Retryable = false
 	default:
@@ -239,24 +239,27 @@ func readReason(resp *http.Response) string {
 	return "no reason given"
 }
 
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
+// maxRetryAfter is the longest wait RetryAfter gives: an ERP that asks for
+// more is asked again after a week.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// RetryAfter parses a Retry-After header value, delay seconds or an HTTP
+// date, into the wait it asks for from now, at most a week; 0 when the value
+// is empty, unparsable, not positive or a date already past.
+func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+	// Out of range, ParseInt gives the largest number of that sign.
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if n <= 0 {
 			return 0
 		}
-		const maxSeconds = int64(1<<63-1) / int64(time.Second)
-		if n > maxSeconds {
-			n = maxSeconds
-		}
-		return time.Duration(n) * time.Second
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

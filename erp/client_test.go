@@ -285,9 +285,13 @@ func TestRetryAfter(t *testing.T) {
 		{"soon", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"9999999999", 7 * 24 * time.Hour},
+		{"99999999999999999999", 7 * 24 * time.Hour},
+		{"-99999999999999999999", 0},
+		{now.Add(30 * 24 * time.Hour).Format(http.TimeFormat), 7 * 24 * time.Hour},
 	} {
-		if got := retryAfter(tc.in, now); got != tc.want {
-			t.Errorf("retryAfter(%q) = %s, want %s", tc.in, got, tc.want)
+		if got := RetryAfter(tc.in, now); got != tc.want {
+			t.Errorf("RetryAfter(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }

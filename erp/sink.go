@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 )
 
@@ -30,6 +31,13 @@ import (
 //     personal data); Detail() does, for the database and encrypted state.
 type Sink interface {
 	Send(ctx context.Context, r Record) (Result, error)
+}
+
+// Mapper renders a record into the document a connector (package kingdee,
+// package tryton) writes; *mapping.Set, loaded for the connector's kind, is
+// the one erpbridge uses.
+type Mapper interface {
+	Render(ctx context.Context, r Record) (json.RawMessage, error)
 }
 
 // Sink kinds, the values of ERP_KIND.
@@ -67,7 +75,6 @@ var kindCodes = map[string]string{
 	"inspection_report":     "IR",
 	"maintenance_plan_item": "MP",
 	"maintenance_job":       "MJ",
-	"maintenance_plan":      "MPL",
 	"car_order":             "CAR",
 	"flight_order":          "FLT",
 	"intl_flight_order":     "IFL",

@@ -173,12 +173,10 @@ func PartKey(eventKey, partKey string) string {
 // Part returns the event of one part of e, found by its event key
 // (PartKey(e.EventKey, part.Key)); ok is false when e has no such part.
 func (e *Event) Part(eventKey string) (*Event, bool) {
-	for _, p := range e.Parts {
-		if PartKey(e.EventKey, p.Key) != eventKey {
-			continue
+	for i, p := range e.Parts {
+		if PartKey(e.EventKey, p.Key) == eventKey {
+			return e.PartEvent(i), true
 		}
-		return &Event{Vendor: e.Vendor, EventKey: eventKey, EventType: e.EventType, Kind: p.Kind, ExternalID: p.ExternalID,
-			Version: p.Version, OccurredAt: p.OccurredAt, Data: p.Data, Tables: p.Tables}, true
 	}
 	return nil, false
 }

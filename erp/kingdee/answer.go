@@ -44,7 +44,7 @@ type entity struct {
 	Number any `json:"Number"`
 }
 
-// opAnswer is the answer of Save, Submit, Audit and View.
+// opAnswer is the answer of Save, Submit and Audit.
 type opAnswer struct {
 	Result *struct {
 		ResponseStatus *status `json:"ResponseStatus"`
@@ -111,7 +111,7 @@ func orNone(s string) string {
 	return s
 }
 
-// parseOp reads the answer of Save, Submit, Audit or View.
+// parseOp reads the answer of Save, Submit or Audit.
 func parseOp(body []byte) (*opAnswer, error) {
 	var a opAnswer
 	if err := decodeStrict(body, &a); err != nil {

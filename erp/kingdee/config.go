@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // Defaults of the settings.
@@ -133,16 +135,7 @@ func describeURLError(err error) string {
 // String describes the settings with the secrets masked.
 func (c Config) String() string {
 	return fmt.Sprintf("kingdee.Config{URL:%q AcctID:%q Username:%q AppID:%q AppSecret:%s Password:%s LCID:%d MaxSessions:%d Timeout:%s}",
-		redactURL(c.URL), c.AcctID, c.Username, c.AppID, mask(c.AppSecret), mask(c.Password), c.LCID, c.MaxSessions, c.Timeout)
-}
-
-// redactURL masks a password in a URL (which Validate refuses anyway).
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return u.Redacted()
+		reason.RedactURL(c.URL), c.AcctID, c.Username, c.AppID, mask(c.AppSecret), mask(c.Password), c.LCID, c.MaxSessions, c.Timeout)
 }
 
 // GoString is String, so %#v masks the secrets too.
@@ -151,7 +144,7 @@ func (c Config) GoString() string { return c.String() }
 // LogValue logs the settings with the secrets masked.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("url", redactURL(c.URL)), slog.String("acct_id", c.AcctID), slog.String("username", c.Username),
+		slog.String("url", reason.RedactURL(c.URL)), slog.String("acct_id", c.AcctID), slog.String("username", c.Username),
 		slog.String("app_id", c.AppID), slog.String("app_secret", mask(c.AppSecret)),
 		slog.String("password", mask(c.Password)), slog.Int("lcid", c.LCID),
 		slog.Int("max_sessions", c.MaxSessions), slog.Duration("timeout", c.Timeout))

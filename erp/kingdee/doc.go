@@ -15,8 +15,8 @@
 //
 // # What a mapping renders
 //
-// The Mapper (a *mapping.Set of erp kingdee) renders each record to one JSON
-// object:
+// The erp.Mapper (a *mapping.Set of erp kingdee) renders each record to one
+// JSON object:
 //
 //	{
 //	  "formid": "AP_Payable",        // the form (business object) id

@@ -44,7 +44,7 @@ type env struct {
 type envOption func(*kdsim.Options, *Config)
 
 // newEnv starts a simulator and a Sink with the default mapping (or m).
-func newEnv(t *testing.T, m Mapper, opts ...envOption) *env {
+func newEnv(t *testing.T, m erp.Mapper, opts ...envOption) *env {
 	t.Helper()
 	so := kdsim.Options{AcctID: acctID, Username: username, AppID: appID, AppSecret: appSecret, Password: password}
 	cfg := Config{AcctID: acctID, Username: username, AppID: appID, AppSecret: appSecret, Timeout: 5 * time.Second}
@@ -200,7 +200,7 @@ func carOrder(t *testing.T, id, total string) erp.Record {
 	})
 }
 
-// mapperFunc is a Mapper made of a function.
+// mapperFunc is an erp.Mapper made of a function.
 type mapperFunc func(r erp.Record) (json.RawMessage, error)
 
 func (f mapperFunc) Render(_ context.Context, r erp.Record) (json.RawMessage, error) { return f(r) }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -213,7 +212,7 @@ func (s *Sink) post(ctx context.Context, r erp.Record, sess *session, op, path s
 	switch {
 	case code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
 		e := s.fail(r, true, code, fmt.Sprintf("Kingdee %s answered HTTP %d: %s", op, code, excerpt(answer, excerptBytes)), nil)
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryAfter = erp.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return nil, e
 	case code != http.StatusOK:
 		// Not quoted: a proxy's or login page's body says nothing useful.
@@ -236,23 +235,4 @@ func netError(err error) error {
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int64
-	if _, err := fmt.Sscan(v, &secs); err == nil && fmt.Sprint(secs) == v {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 7*24*3600)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -17,12 +17,6 @@ import (
 	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
-// Mapper renders a record into a Kingdee document (see the package doc).
-// *mapping.Set, loaded for erp "kingdee", is the one to use.
-type Mapper interface {
-	Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
-}
-
 // Option changes how New builds a Sink.
 type Option func(*options)
 
@@ -51,16 +45,17 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 type Sink struct {
 	cfg    Config
 	base   *url.URL
-	mapper Mapper
+	mapper erp.Mapper
 	log    *slog.Logger
 	pool   *pool
 }
 
 var _ erp.Sink = (*Sink)(nil)
 
-// New checks cfg and returns a Sink that renders records with m. No call to
-// Kingdee is made until the first Send.
-func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
+// New checks cfg and returns a Sink that renders records with m into
+// Kingdee documents (see the package doc); m is a *mapping.Set loaded for
+// erp "kingdee". No call to Kingdee is made until the first Send.
+func New(cfg Config, m erp.Mapper, opts ...Option) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kingdee settings: %w", err)
 	}
@@ -198,7 +193,7 @@ func (s *Sink) render(ctx context.Context, r erp.Record, number string) (*docume
 	return doc, nil
 }
 
-// mappingFile names the mapping's file when the Mapper tells it.
+// mappingFile names the mapping's file when the mapper tells it.
 func (s *Sink) mappingFile() string {
 	if f, ok := s.mapper.(interface{ File() string }); ok && f.File() != "" {
 		return " " + f.File()

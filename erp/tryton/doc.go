@@ -83,11 +83,12 @@
 //     person sets those fields: a sale's party gives its invoice address and
 //     payment term, an invoice's type its journal, party its address and
 //     account, a line's product its unit and account. The Sink reads the
-//     model's defaults (default_get), adds the mapping's values, sends each
-//     method the fields it depends on (a line's dependencies on its document
-//     as "_parent_<field>.<name>"), and keeps from the answer only fields the
-//     mapping did not set, that are not read-only and are not x2many (taxes
-//     from on_change are therefore not applied; a mapping sets them itself).
+//     model's defaults (default_get, once per model in a send), adds the
+//     mapping's values, sends each method the fields it depends on (a
+//     line's dependencies on its document as "_parent_<field>.<name>"), and
+//     keeps from the answer only fields the mapping did not set, that are
+//     not read-only and are not x2many (taxes from on_change are therefore
+//     not applied; a mapping sets them itself).
 //   - lines are the document's one2many, replaced as a whole: a create
 //     sends [["create", [...]]], a write [["delete", old ids], ["create",
 //     [...]]] in the same write call, so the document ends exactly as the

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
@@ -303,7 +304,7 @@ func statusError(method string, resp *http.Response) *callError {
 		// 404: the database is missing or not yet loaded; 423: Tryton's
 		// ConcurrencyException outside JSON-RPC framing.
 		ce.Retryable = true
-		ce.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
+		ce.RetryAfter = erp.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case code == http.StatusForbidden:
 		ce.Reason = fmt.Sprintf("HTTP 403: Tryton does not allow %s over RPC for this user", method)
 	default:
@@ -402,15 +403,6 @@ func joinTexts(raw json.RawMessage, n int) string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func retryAfter(v string) time.Duration {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	const maxSeconds = int64(24 * time.Hour / time.Second)
-	return time.Duration(min(n, maxSeconds)) * time.Second
 }
 
 // decodeNumbers unmarshals raw keeping numbers as json.Number.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,31 +16,11 @@ import (
 	"github.com/erpbridge/erpbridge/erp/mapping"
 )
 
-// Mapper renders a record into the document the Sink writes; *mapping.Set
-// is the one erpbridge uses (mapping.Load(erp.KindTryton, path)).
-type Mapper interface {
-	Render(ctx context.Context, r erp.Record) (json.RawMessage, error)
-}
-
-// MapperFunc adapts a function to Mapper.
-type MapperFunc func(ctx context.Context, r erp.Record) (json.RawMessage, error)
-
-// Render calls f.
-func (f MapperFunc) Render(ctx context.Context, r erp.Record) (json.RawMessage, error) {
-	return f(ctx, r)
-}
-
 // Option changes how New builds a Sink.
 type Option func(*options)
 
 type options struct {
 	http *http.Client
-}
-
-// WithHTTPClient makes the Sink use hc (its own Timeout is kept; Config's
-// Timeout still bounds each call).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(o *options) { o.http = hc }
 }
 
 // WithTransport sends the JSON-RPC calls through rt (default:
@@ -57,7 +38,7 @@ func WithTransport(rt http.RoundTripper) Option {
 // Sink writes records into Tryton documents (see the package doc).
 type Sink struct {
 	rpc    *rpc
-	mapper Mapper
+	mapper erp.Mapper
 
 	mu     sync.Mutex
 	fields map[string]map[string]field // fields_get per model
@@ -66,8 +47,9 @@ type Sink struct {
 var _ erp.Sink = (*Sink)(nil)
 
 // New returns a Sink for the Tryton database cfg names, writing what m
-// renders. It checks cfg but makes no call: the first Send logs in.
-func New(cfg Config, m Mapper, opts ...Option) (*Sink, error) {
+// renders; m is a *mapping.Set (mapping.Load(erp.KindTryton, path)). It
+// checks cfg but makes no call: the first Send logs in.
+func New(cfg Config, m erp.Mapper, opts ...Option) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -173,6 +155,9 @@ type writer struct {
 	refs map[string]int64
 	// ctxt is the context of every model call of this send.
 	ctxt map[string]any
+	// defs caches the default values of each model, asked once per send:
+	// default_get reads only the model's field names and ctxt.
+	defs map[string]map[string]any
 }
 
 func (w *writer) run() (int64, bool, error) {
@@ -463,8 +448,12 @@ func depends(deps []string, self string, full map[string]any, parentField string
 }
 
 // defaults are the model's default values for a new record
-// (default_get), in Tryton's form.
+// (default_get), in Tryton's form: a copy the caller may change, of the
+// answer asked once per send.
 func (w *writer) defaults(model string, fields map[string]field) (map[string]any, error) {
+	if defs, ok := w.defs[model]; ok {
+		return maps.Clone(defs), nil
+	}
 	names := make([]string, 0, len(fields))
 	for name, f := range fields {
 		if !f.toMany() {
@@ -486,7 +475,11 @@ func (w *writer) defaults(model string, fields map[string]field) (map[string]any
 			out[k] = v
 		}
 	}
-	return out, nil
+	if w.defs == nil {
+		w.defs = map[string]map[string]any{}
+	}
+	w.defs[model] = out
+	return maps.Clone(out), nil
 }
 
 // resolve returns the id of the record rf names: the lowest id its search

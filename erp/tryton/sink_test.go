@@ -18,9 +18,16 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 )
 
+// mapperFunc is an erp.Mapper made of a function.
+type mapperFunc func(ctx context.Context, r erp.Record) (json.RawMessage, error)
+
+func (f mapperFunc) Render(ctx context.Context, r erp.Record) (json.RawMessage, error) {
+	return f(ctx, r)
+}
+
 // passthrough is a mapper whose output is the record's data.doc, so each
 // test states the exact document it sends.
-var passthrough = MapperFunc(func(_ context.Context, r erp.Record) (json.RawMessage, error) {
+var passthrough = mapperFunc(func(_ context.Context, r erp.Record) (json.RawMessage, error) {
 	var d struct {
 		Doc json.RawMessage `json:"doc"`
 	}
@@ -30,7 +37,7 @@ var passthrough = MapperFunc(func(_ context.Context, r erp.Record) (json.RawMess
 	return d.Doc, nil
 })
 
-func newSink(t *testing.T, cfg Config, m Mapper, opts ...Option) *Sink {
+func newSink(t *testing.T, cfg Config, m erp.Mapper, opts ...Option) *Sink {
 	t.Helper()
 	s, err := New(cfg, m, opts...)
 	if err != nil {
@@ -267,7 +274,7 @@ func TestSendAfterTimeoutFindsDocument(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
 	ft := &createFails{next: http.DefaultTransport, model: "account.invoice"}
-	flaky := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: ft}))
+	flaky := newSink(t, cfg, passthrough, WithTransport(ft))
 	r := testRecord("car_order", uniqueID(), 1, invoiceDoc(testLine{"起步价格", "14.10"}))
 	r.Source = "fenbeitong"
 
@@ -308,6 +315,53 @@ func (c *countLogins) RoundTrip(req *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(req)
 }
 
+// countMethod counts the requests for one JSON-RPC method.
+type countMethod struct {
+	next   http.RoundTripper
+	method string
+	calls  atomic.Int32
+}
+
+func (c *countMethod) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(body), `"method":"`+c.method+`"`) {
+		c.calls.Add(1)
+	}
+	req.Body = io.NopCloser(strings.NewReader(string(body)))
+	return c.next.RoundTrip(req)
+}
+
+// TestLineDefaultsAskedOncePerSend: a send whose lines each have an
+// on_change asks the line model's defaults once, and every line still gets
+// what its on_change fills.
+func TestLineDefaultsAskedOncePerSend(t *testing.T) {
+	t.Parallel()
+	cfg := server(t)
+	cm := &countMethod{next: http.DefaultTransport, method: "model.sale.line.default_get"}
+	s := newSink(t, cfg, passthrough, WithTransport(cm))
+	res := mustSend(t, s, testRecord("reception_order", uniqueID(), 1,
+		saleDoc("AX3-CUST-D"+uniqueID(), testLine{"wash", "10"}, testLine{"oil", "20"}, testLine{"filter", "30"})))
+	if n := cm.calls.Load(); n != 1 {
+		t.Errorf("sale.line default_get asked %d times for 3 lines, want 1", n)
+	}
+	sales := read(t, s, "sale.sale", "reference", res.Number, "lines")
+	if len(sales) != 1 {
+		t.Fatalf("%d sales with reference %s, want 1", len(sales), res.Number)
+	}
+	lines := readIDs(t, s, "sale.line", sales[0]["lines"].([]any), "description", "unit")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3", len(lines))
+	}
+	for _, l := range lines {
+		if l["unit"] == nil {
+			t.Errorf("line %v: unit not filled by on_change of product", l["description"])
+		}
+	}
+}
+
 // TestSessionReusedAndRenewed: sends reuse one session; when Tryton no
 // longer knows it (logged out on the server, or a key it never issued),
 // the 401 gets exactly one new login and the call is repeated.
@@ -315,7 +369,7 @@ func TestSessionReusedAndRenewed(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
 	cl := &countLogins{next: http.DefaultTransport}
-	s := newSink(t, cfg, passthrough, WithHTTPClient(&http.Client{Transport: cl}))
+	s := newSink(t, cfg, passthrough, WithTransport(cl))
 	party := "AX3-CUST-S" + uniqueID()
 	for i := range 3 {
 		mustSend(t, s, testRecord("reception_order", uniqueID(), int64(i+1), saleDoc(party, testLine{"wash", "10"})))
@@ -539,12 +593,12 @@ func TestSecretsNeverInErrors(t *testing.T) {
 func TestMappingErrorsAreRejections(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
-	failing := MapperFunc(func(context.Context, erp.Record) (json.RawMessage, error) {
+	failing := mapperFunc(func(context.Context, erp.Record) (json.RawMessage, error) {
 		return nil, errors.New(`mapping file x.yaml: no program for kind "inspection_report"`)
 	})
 	cases := []struct {
 		name string
-		m    Mapper
+		m    erp.Mapper
 		doc  string
 		want string
 	}{

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
 	"github.com/erpbridge/erpbridge/erp/mapping"
 	"github.com/erpbridge/erpbridge/erp/tryton"
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // NewSink builds the sink ERP_KIND chooses, which the sync activity sends
@@ -95,20 +95,11 @@ func describeERP(cfg config.Config) string {
 	}
 	switch cfg.ERP.Kind {
 	case erp.KindKingdee:
-		return fmt.Sprintf("Kingdee K3Cloud at %s (data centre %s, %s)", redactedURL(cfg.Kingdee.URL), cfg.Kingdee.AcctID, mappingFile)
+		return fmt.Sprintf("Kingdee K3Cloud at %s (data centre %s, %s)", reason.RedactURL(cfg.Kingdee.URL), cfg.Kingdee.AcctID, mappingFile)
 	case erp.KindTryton:
-		return fmt.Sprintf("Tryton at %s (database %s, %s)", redactedURL(cfg.Tryton.URL), cfg.Tryton.Database, mappingFile)
+		return fmt.Sprintf("Tryton at %s (database %s, %s)", reason.RedactURL(cfg.Tryton.URL), cfg.Tryton.Database, mappingFile)
 	}
-	return "the HTTP contract at " + redactedURL(cfg.ERP.URL)
-}
-
-// redactedURL hides a password written into a URL.
-func redactedURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
+	return "the HTTP contract at " + reason.RedactURL(cfg.ERP.URL)
 }
 
 // serveERPSim serves the simulator of an ERP: `--kind http` (the default)

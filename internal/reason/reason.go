@@ -1,9 +1,11 @@
 // Package reason makes text quoted from another system's answer (an ERP's
 // message, a vendor API's error) safe to put in a reason, an error or a log
-// line: on one line, and bounded.
+// line: on one line, and bounded. RedactURL does the same for a configured
+// URL, which may carry a password.
 package reason
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,4 +31,18 @@ func Clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// RedactURL is raw fit to show: a URL that parses as url.URL.Redacted
+// writes it (a password in its user information becomes "xxxxx"); one that
+// does not parse loses everything before its last "@", where a user and
+// password would be, to "***", and is otherwise kept as written.
+func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "***" + raw[at:]
+	}
+	return raw
 }

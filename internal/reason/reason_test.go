@@ -27,3 +27,20 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"https://erp.example.com/api", "https://erp.example.com/api"},
+		{"http://u:hunter2@127.0.0.1:8090", "http://u:xxxxx@127.0.0.1:8090"},
+		{"https://user:hunter2@", "https://user:xxxxx@"},
+		{"https://admin@h/K3Cloud/", "https://admin@h/K3Cloud/"},
+		{"http://u:hunter2@h\n/x", "***@h\n/x"}, // a control character: url.Parse refuses it
+		{"://x", "://x"},
+	} {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

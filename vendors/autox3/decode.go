@@ -28,16 +28,9 @@ const (
 	KindEvent            = "event" // an authentic message of a type this service does not know
 )
 
-// Text limits, matching the column sizes in models/autox3.go.
-const (
-	maxShort    = 64    // plates, VINs, phone numbers, statuses
-	maxName     = 128   // names, brands, codes, ids
-	maxLong     = 255   // styles, labels, service base names
-	maxText     = 10000 // text columns
-	maxIDLen    = 100   // ids that become part of an external id
-	maxGender   = 32
-	maxAreaCode = 16
-)
+// maxIDLen is the longest id, in characters, that may become part of an
+// external id (an inspection order id).
+const maxIDLen = 100
 
 // percentLimit is where a percentage ends; a larger one is kept, with a warning.
 const percentLimit = 100
@@ -250,7 +243,7 @@ func optionalID(v lenient.Value) *int64 {
 }
 
 // texts reads a list of texts; null items are skipped.
-func texts(v lenient.Value, max int) []string {
+func texts(v lenient.Value) []string {
 	out := []string{}
 	for _, it := range v.Array() {
 		if !it.Absent() {
@@ -376,9 +369,9 @@ func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 		Remark:        pre.Get("remark").String(),
 		WarningLights: []WarningLight{},
 		PaintDamages:  []PaintDamage{},
-		PersonalItems: texts(pre.Get("personalItemList"), maxText),
+		PersonalItems: texts(pre.Get("personalItemList")),
 	}
-	for _, text := range texts(pre.Get("lightInfo"), maxLong) {
+	for _, text := range texts(pre.Get("lightInfo")) {
 		o.PreCheck.WarningLights = append(o.PreCheck.WarningLights, parseWarningLight(text))
 	}
 	for _, p := range pre.Get("paintsInfo").Objects() {
@@ -386,7 +379,7 @@ func decodeReception(env *Envelope, body []byte, ev *vendors.Event) error {
 			Position:     p.Get("position").String(),
 			PositionName: p.Get("positionName").String(),
 			Describe:     p.Get("describe").String(),
-			Images:       texts(p.Get("images"), maxText),
+			Images:       texts(p.Get("images")),
 		})
 	}
 	if err := r.Err(); err != nil {

@@ -277,7 +277,7 @@ func readPlan(v lenient.Value, o lenient.Object, source string, receiveBaseID *i
 		action.Invalid("must be one of ADD, MODIFY, FINISH, DELETE")
 	}
 	p.Deleted = p.Action == ActionDelete
-	p.PlanID = o.Get("id").ID(maxName)
+	p.PlanID = o.Get("id").ID(maxPlanIDText)
 	if p.PlanID == "" && source == PlanSourceV2 {
 		o.Get("id").Invalid("is required")
 	}

@@ -207,17 +207,9 @@ var dialect = lenient.Dialect{
 // China Standard Time, or RFC 3339 with its own offset.
 const chinaTime = lenient.LocalTime | lenient.RFC3339
 
-// Text limits the normalised rows must respect, checked while decoding so a
-// value that cannot be stored is a content error rather than a failed write.
-const (
-	idLen    = 128   // ids and codes: VARCHAR(128)
-	nameLen  = 255   // names: VARCHAR(255)
-	phoneLen = 64    // phone numbers: VARCHAR(64)
-	textLen  = 16000 // free text: TEXT holds 65,535 bytes, 4 per character at most
-	// moneyScale is the decimal places money has (the vendor's samples show
-	// two); more are kept, with a warning.
-	moneyScale = 4
-)
+// moneyScale is the decimal places money has (the vendor's samples show
+// two); more are kept, with a warning.
+const moneyScale = 4
 
 // money reads an amount (or a distance) exactly as sent. Values the
 // documents do not foresee are kept, with a warning, never refused: a

@@ -40,9 +40,6 @@ func (s *Server) form(op string, v any) (id string, f Form, fail any) {
 			return k, f, nil
 		}
 	}
-	if s.opts.AnyForm {
-		return id, Form{}, nil
-	}
 	return "", Form{}, failure(op, msgUnknownObject, "", fmt.Sprintf("业务对象“%s”不存在", id))
 }
 

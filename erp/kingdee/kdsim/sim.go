@@ -113,11 +113,9 @@ type Options struct {
 	// DefaultSessionIdle).
 	SessionIdle time.Duration
 	// Forms are the forms whose required fields Save checks (default
-	// DefaultForms()).
+	// DefaultForms()); a call on any other form is refused as an unknown
+	// business object.
 	Forms map[string]Form
-	// AnyForm accepts forms not in Forms, with no required fields; without
-	// it a call on such a form is refused as an unknown business object.
-	AnyForm bool
 	// RenumberBills makes a create ignore the given FBillNo and number the
 	// bill itself, as Kingdee does when the bill type's coding rule does not
 	// accept numbers entered by hand.

@@ -109,7 +109,6 @@ type Sim struct {
 	opts Options
 
 	mu           sync.Mutex
-	ttl          time.Duration
 	tokens       map[string]time.Time // token → expiry
 	orders       map[string]*order
 	seq          int
@@ -139,18 +138,10 @@ func New(o Options) *Sim {
 	}
 	return &Sim{
 		opts:   o,
-		ttl:    o.TokenTTL,
 		tokens: map[string]time.Time{},
 		orders: map[string]*order{},
 		calls:  map[Endpoint]int{},
 	}
-}
-
-// SetTokenTTL sets how long tokens issued from now on are accepted.
-func (s *Sim) SetTokenTTL(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ttl = d
 }
 
 // ExpireTokens makes every token issued so far expired, as if their time
@@ -201,7 +192,7 @@ func (s *Sim) issueToken() (token string, expireTime int64) {
 	_, _ = rand.Read(b[:]) // never fails
 	token = "sim-" + hex.EncodeToString(b[:])
 	now := s.opts.Now()
-	expiry := now.Add(s.ttl)
+	expiry := now.Add(s.opts.TokenTTL)
 	s.tokens[token] = expiry
 	s.tokensIssued++
 	switch s.opts.ExpireStyle {
@@ -210,7 +201,7 @@ func (s *Sim) issueToken() (token string, expireTime int64) {
 	case ExpireEpochMillis:
 		return token, expiry.UnixMilli()
 	default:
-		return token, int64(s.ttl / time.Second)
+		return token, int64(s.opts.TokenTTL / time.Second)
 	}
 }
 

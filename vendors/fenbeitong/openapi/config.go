@@ -26,6 +26,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // Defaults of the Config fields left zero.
@@ -113,9 +115,9 @@ func (c Config) Validate() error {
 	if c.URL == "" {
 		add("FENBEITONG_API_URL is required: the open API's base URL, like https://openapi.fenbeitong.com")
 	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("FENBEITONG_API_URL=%q is not an http(s) URL with a host, like https://openapi.fenbeitong.com", redactURL(c.URL))
+		add("FENBEITONG_API_URL=%q is not an http(s) URL with a host, like https://openapi.fenbeitong.com", reason.RedactURL(c.URL))
 	} else if u.RawQuery != "" || u.Fragment != "" {
-		add("FENBEITONG_API_URL=%q must not have a query or fragment: the paths are appended to it", redactURL(c.URL))
+		add("FENBEITONG_API_URL=%q must not have a query or fragment: the paths are appended to it", reason.RedactURL(c.URL))
 	}
 	required := []struct{ name, value string }{
 		{"FENBEITONG_APP_ID", c.AppID},
@@ -156,7 +158,7 @@ func (c Config) Validate() error {
 // String describes the config with the app key and sign key redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("openapi.Config{URL:%q AppID:%q AppKey:%s SignKey:%s EmployeeID:%q EmployeeType:%q TokenPath:%q ListPath:%q DetailPath:%q RPS:%v Timeout:%s}",
-		redactURL(c.URL), c.AppID, secretText(c.AppKey), secretText(c.SignKey), c.EmployeeID, c.EmployeeType,
+		reason.RedactURL(c.URL), c.AppID, secretText(c.AppKey), secretText(c.SignKey), c.EmployeeID, c.EmployeeType,
 		c.TokenPath, c.ListPath, c.DetailPath, c.RPS, c.Timeout)
 }
 
@@ -168,7 +170,7 @@ func (c Config) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 // carries its secrets into JSON (a log line, a workflow payload).
 func (c Config) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]any{
-		"url": redactURL(c.URL), "app_id": c.AppID, "app_key": secretText(c.AppKey),
+		"url": reason.RedactURL(c.URL), "app_id": c.AppID, "app_key": secretText(c.AppKey),
 		"sign_key": secretText(c.SignKey), "employee_id": c.EmployeeID, "employee_type": c.EmployeeType,
 		"token_path": c.TokenPath, "list_path": c.ListPath, "detail_path": c.DetailPath,
 		"rps": c.RPS, "timeout": c.Timeout.String(),
@@ -178,7 +180,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 // LogValue logs the config with the secrets redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("url", redactURL(c.URL)), slog.String("app_id", c.AppID),
+		slog.String("url", reason.RedactURL(c.URL)), slog.String("app_id", c.AppID),
 		slog.String("app_key", secretText(c.AppKey)), slog.String("sign_key", secretText(c.SignKey)),
 		slog.String("employee_id", c.EmployeeID), slog.String("employee_type", c.EmployeeType),
 		slog.String("token_path", c.TokenPath), slog.String("list_path", c.ListPath),
@@ -194,14 +196,6 @@ func secretText(s string) string {
 		return `""`
 	}
 	return redacted
-}
-
-// redactURL hides a password written into a URL's user information.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return raw
 }
 
 func hasControl(s string) bool {

@@ -82,7 +82,7 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.URL) == "" {
 		bad("KINGDEE_URL: must be set to the installation's base URL, e.g. https://erp.example.com/K3Cloud/")
 	} else if u, err := url.Parse(c.URL); err != nil {
-		bad("KINGDEE_URL: not a URL (%v)", describeURLError(err))
+		bad("KINGDEE_URL: not a URL (%v)", reason.URLError(err))
 	} else {
 		switch {
 		case u.Scheme != "http" && u.Scheme != "https":
@@ -121,15 +121,6 @@ func (c Config) Validate() error {
 		bad("KINGDEE_TIMEOUT: must not be negative, got %s", c.Timeout)
 	}
 	return errors.Join(errs...)
-}
-
-// describeURLError is url.Parse's complaint without the URL it quotes.
-func describeURLError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return "unparsable"
 }
 
 // String describes the settings with the secrets masked.

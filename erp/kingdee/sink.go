@@ -68,7 +68,7 @@ func New(cfg Config, m erp.Mapper, opts ...Option) (*Sink, error) {
 	cfg = cfg.withDefaults()
 	base, err := url.Parse(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("KINGDEE_URL: %s", describeURLError(err))
+		return nil, fmt.Errorf("KINGDEE_URL: %s", reason.URLError(err))
 	}
 	var o options
 	for _, opt := range opts {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // Defaults of the optional settings.
@@ -45,7 +47,7 @@ func (c Config) Validate() error {
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil {
-		return fmt.Errorf("TRYTON_URL: not a URL: %w", err)
+		return fmt.Errorf("TRYTON_URL: not a URL: %s", reason.URLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("TRYTON_URL: scheme must be http or https, not %q", u.Scheme)

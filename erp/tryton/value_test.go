@@ -190,6 +190,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.URL = "ftp://x/" }, "TRYTON_URL: scheme"},
 		{func(c *Config) { c.URL = "http:///x" }, "TRYTON_URL: has no host"},
 		{func(c *Config) { c.URL = "http://u:s3cret@h/" }, "TRYTON_URL: must not carry credentials"},
+		{func(c *Config) { c.URL = "http://u:s3cret@h:port/" }, "TRYTON_URL: not a URL"},
 		{func(c *Config) { c.Database = "" }, "TRYTON_DATABASE: must be set"},
 		{func(c *Config) { c.Database = "a/b" }, "TRYTON_DATABASE: must not contain"},
 		{func(c *Config) { c.User = " " }, "TRYTON_USER: must be set"},

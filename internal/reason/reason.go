@@ -5,6 +5,7 @@
 package reason
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"unicode"
@@ -45,4 +46,14 @@ func RedactURL(raw string) string {
 		return "***" + raw[at:]
 	}
 	return raw
+}
+
+// URLError is url.Parse's complaint without the URL it quotes, which may
+// hold a password.
+func URLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "unparsable"
 }

@@ -1,6 +1,11 @@
 package reason
 
-import "testing"
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+)
 
 func TestOneLine(t *testing.T) {
 	t.Parallel()
@@ -42,5 +47,15 @@ func TestRedactURL(t *testing.T) {
 		if got := RedactURL(c.in); got != c.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestURLError(t *testing.T) {
+	_, err := url.Parse("http://u:s3cret@h:port/")
+	if got := URLError(err); strings.Contains(got, "s3cret") || got == "" {
+		t.Errorf("URLError = %q", got)
+	}
+	if got := URLError(errors.New("x")); got != "unparsable" {
+		t.Errorf("URLError of another error = %q", got)
 	}
 }

@@ -394,7 +394,7 @@ func (s *stack) acceptReception() reception {
 
 // count counts workflows matching a visibility query on this stack's task queue.
 func (s *stack) count(query string) (int64, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
+	q := fmt.Sprintf("TaskQueue = %q AND (%s)", s.cfg.Temporal.TaskQueue, query)
 	resp, err := s.c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 	if err != nil {
 		return 0, err
@@ -402,18 +402,38 @@ func (s *stack) count(query string) (int64, error) {
 	return resp.GetCount(), nil
 }
 
-// list lists workflow ids matching a visibility query on this stack's task queue.
+// list lists workflow ids matching a visibility query on this stack's task
+// queue, every page of them.
 func (s *stack) list(query string) ([]string, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
-	resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100})
+	runs, err := s.listRuns(fmt.Sprintf("TaskQueue = %q AND (%s)", s.cfg.Temporal.TaskQueue, query))
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, e := range resp.GetExecutions() {
-		ids = append(ids, e.GetExecution().GetWorkflowId())
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.GetWorkflowId()
 	}
 	return ids, nil
+}
+
+// listRuns lists the workflow runs matching a complete visibility query,
+// every page of them.
+func (s *stack) listRuns(query string) ([]*commonpb.WorkflowExecution, error) {
+	var runs []*commonpb.WorkflowExecution
+	var token []byte
+	for {
+		resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: 200, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list workflows %s: %w", query, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			runs = append(runs, e.GetExecution())
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return runs, nil
+		}
+	}
 }
 
 // exists reports whether any run of the workflow id exists.
@@ -527,12 +547,19 @@ func (s *stack) addAPI() (url string, stop func()) {
 	return url, stop
 }
 
-// rawHistory is a workflow's whole history as Temporal stores it, read
-// without the codec: what anyone with access to Temporal sees.
+// rawHistory is the whole history of a workflow's latest run as Temporal
+// stores it, read without the codec: what anyone with access to Temporal sees.
 func (s *stack) rawHistory(workflowID string) []byte {
 	s.t.Helper()
+	return s.rawRunHistory(workflowID, "")
+}
+
+// rawRunHistory is the whole history of one run of a workflow as Temporal
+// stores it, read without the codec.
+func (s *stack) rawRunHistory(workflowID, runID string) []byte {
+	s.t.Helper()
 	var raw []byte
-	it := s.raw.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := s.raw.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {

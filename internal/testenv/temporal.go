@@ -33,19 +33,15 @@ var shared struct {
 }
 
 // Main runs a test binary's tests, then stops the dev server Temporal started
-// and the server Tryton started, and runs the package's own cleanups (other
-// servers it started once per binary):
+// and the server Tryton started:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M, cleanups ...func()) {
+func Main(m *testing.M) {
 	code := m.Run()
 	if shared.srv != nil {
 		stopTemporal(shared.srv)
 	}
 	stopSharedTryton()
-	for _, cleanup := range cleanups {
-		cleanup()
-	}
 	os.Exit(code)
 }
 

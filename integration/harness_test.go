@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,28 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+// fromEnv is the environment variable name parsed by parse, or def when it
+// is unset; a value parse refuses fails the test.
+func fromEnv[T any](t *testing.T, name string, def T, parse func(string) (T, error)) T {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return x
+}
+
+// envDuration is the duration in the environment variable name (as
+// time.ParseDuration reads it), or def when it is unset.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	return fromEnv(t, name, def, time.ParseDuration)
+}
 
 const (
 	appSecret = "it-app-secret"

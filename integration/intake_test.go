@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,19 +80,6 @@ func postTo(t *testing.T, base, path string, body []byte) int {
 	return resp.StatusCode
 }
 
-// outageLength is how long the Temporal outage test keeps Temporal down:
-// ERPBRIDGE_TEST_OUTAGE (e.g. 10m, for the README's figure), 15s by default.
-func outageLength(t *testing.T) time.Duration {
-	if v := os.Getenv("ERPBRIDGE_TEST_OUTAGE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("ERPBRIDGE_TEST_OUTAGE: %v", err)
-		}
-		return d
-	}
-	return 15 * time.Second
-}
-
 // Temporal stopped, MySQL up: every callback is acknowledged while Temporal
 // is down, by either of two api replicas, and once Temporal is back their
 // relays start every one, even with one replica killed mid-relay: each
@@ -139,7 +125,9 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 	}
 
 	p.stop()
-	outage := outageLength(t)
+	// How long Temporal stays down: ERPBRIDGE_TEST_OUTAGE (e.g. 10m, for the
+	// README's figure), 15s by default.
+	outage := envDuration(t, "ERPBRIDGE_TEST_OUTAGE", 15*time.Second)
 	started := time.Now()
 	pace := time.NewTicker(outage / n)
 	for i, cb := range cbs {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,19 +16,6 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 )
 
-// storeOutage is how long the database is down in TestStoreOutageCostsNoCallback
-// (ERPBRIDGE_TEST_STORE_OUTAGE, default 60s).
-func storeOutage(t *testing.T) time.Duration {
-	if v := os.Getenv("ERPBRIDGE_TEST_STORE_OUTAGE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("ERPBRIDGE_TEST_STORE_OUTAGE=%q: %v", v, err)
-		}
-		return d
-	}
-	return time.Minute
-}
-
 // A minute's MySQL outage under a stream of callbacks, each sent once,
 // costs no acknowledgement and no callback: while the database is down the
 // edge keeps each callback by starting its workflow with the body, and the
@@ -40,7 +26,8 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 	mdb := testenv.NewMariaDB(t)
 	dsn := mdb.DSN("erpbridge")
 	s := newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
-	outage := storeOutage(t)
+	// How long the database is down: ERPBRIDGE_TEST_STORE_OUTAGE, a minute by default.
+	outage := envDuration(t, "ERPBRIDGE_TEST_STORE_OUTAGE", time.Minute)
 
 	type sent struct {
 		ext     string

@@ -45,7 +45,7 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			code := postOnce(url+"/webhooks/autox3", body)
+			code := postTo(t, url, "/webhooks/autox3", body)
 			mu.Lock()
 			results = append(results, sent{ext: r.ext, code: code, elapsed: time.Since(start), replica: replica})
 			mu.Unlock()
@@ -173,15 +173,4 @@ func startAPIReplica(t *testing.T, s *stack, dsn string) (string, func()) {
 			t.Error("the second replica did not stop within 30s")
 		}
 	}
-}
-
-// postOnce posts a callback once and returns the answer's status (0 when no answer came).
-func postOnce(url string, body []byte) int {
-	resp, err := http.Post(url, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
 }

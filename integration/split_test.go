@@ -61,7 +61,7 @@ func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			pushed := time.Now()
-			codes[i] = postOnce(s.apiURL+fbtPath(), fbtBody(orders[i], 700, time.Now()))
+			codes[i] = postTo(t, s.apiURL, fbtPath(), fbtBody(orders[i], 700, time.Now()))
 			acks[i] = time.Since(pushed)
 		}()
 	}

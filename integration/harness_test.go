@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +97,10 @@ type stack struct {
 	keyring *codec.Keyring
 	// payloadKey is PAYLOAD_KEY of the stack, for processes that join it.
 	payloadKey string
-	cfg        config.Config
+	// dsn is the stack's MySQL database (store "mysql"), sqlitePath its
+	// SQLite file (store "sqlite"), for processes that join it.
+	dsn, sqlitePath string
+	cfg             config.Config
 	// shutdown stops the bridge as SIGTERM does and waits for it.
 	shutdown func() error
 	// log is the stack's logger (stackOptions.logs).
@@ -134,21 +138,22 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if temporalAddress == "" {
 		temporalAddress = testenv.Temporal(t).FrontendHostPort()
 	}
-	var db *gorm.DB
+	var dsn, sqlitePath string
 	switch {
 	case o.mysqlDSN != "":
-		var err error
-		if db, err = store.Open(o.mysqlDSN, ""); err != nil {
-			t.Fatalf("open mysql: %v", err)
-		}
-		if err := store.Migrate(t.Context(), db); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-		t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
+		dsn = o.mysqlDSN
 	case storeName == "mysql":
-		db = testenv.MySQL(t)
+		dsn = testenv.NewMySQLDatabase(t)
 	default:
-		db = testenv.SQLite(t)
+		sqlitePath = filepath.Join(t.TempDir(), "erpbridge.db")
+	}
+	db, err := store.Open(dsn, sqlitePath)
+	if err != nil {
+		t.Fatalf("open the %s store: %v", storeName, err)
+	}
+	t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
+	if err := store.Migrate(t.Context(), db); err != nil {
+		t.Fatalf("migrate: %v", err)
 	}
 
 	sim, err := erpsim.New("", erpToken)
@@ -203,7 +208,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		raw.Close()
 	})
 	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + addr, c: c, raw: raw, keyring: keyring,
-		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown, log: log}
+		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), dsn: dsn, sqlitePath: sqlitePath, cfg: cfg, shutdown: shutdown, log: log}
 	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {
@@ -212,6 +217,24 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		return nil
 	})
 	return s
+}
+
+// env is the environment an erpbridge command run in this process against
+// the stack reads, as an operator's shell would have it: the stack's
+// database, Temporal, task queue, payload key and ERP retry policy.
+func (s *stack) env() map[string]string {
+	env := map[string]string{
+		"TEMPORAL_ADDRESS": s.cfg.Temporal.Address, "TEMPORAL_NAMESPACE": s.cfg.Temporal.Namespace,
+		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
+		"ERP_TIMEOUT": s.cfg.ERP.Timeout.String(), "ERP_RETRY_BUDGET": s.cfg.ERP.RetryBudget.String(),
+		"ERP_RETRY_INITIAL": s.cfg.ERP.RetryInitial.String(), "ERP_RETRY_MAX_INTERVAL": s.cfg.ERP.RetryMaxInterval.String(),
+	}
+	if s.dsn != "" {
+		env["MYSQL_DSN"] = s.dsn
+	} else {
+		env["STORE"], env["SQLITE_PATH"] = "sqlite", s.sqlitePath
+	}
+	return env
 }
 
 // startBridge builds a bridge from deps on a loopback listener of its own

@@ -25,38 +25,16 @@ import (
 )
 
 // opsStack is a stack and the environment `erpbridge ops` runs with
-// against it: its database, Temporal, task queue, payload key and ERP
-// retry policy, as an operator's shell would have them.
+// against it (stack.env), which a test may change.
 type opsStack struct {
 	*stack
-	env map[string]string
+	opsEnv map[string]string
 }
 
 func newOpsStack(t *testing.T, storeName string) *opsStack {
 	t.Helper()
-	var s *stack
-	env := map[string]string{}
-	if storeName == "mysql" {
-		dsn := testenv.NewMySQLDatabase(t)
-		s = newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
-		env["MYSQL_DSN"] = dsn
-	} else {
-		s = newStack(t, "sqlite")
-		var files []struct{ Name, File string }
-		if err := s.db.Raw("PRAGMA database_list").Scan(&files).Error; err != nil || len(files) == 0 || files[0].File == "" {
-			t.Fatalf("the stack's SQLite file: %v, %v", files, err)
-		}
-		env["STORE"], env["SQLITE_PATH"] = "sqlite", files[0].File
-	}
-	for k, v := range map[string]string{
-		"TEMPORAL_ADDRESS": s.cfg.Temporal.Address, "TEMPORAL_NAMESPACE": s.cfg.Temporal.Namespace,
-		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
-		"ERP_TIMEOUT": s.cfg.ERP.Timeout.String(), "ERP_RETRY_BUDGET": s.cfg.ERP.RetryBudget.String(),
-		"ERP_RETRY_INITIAL": s.cfg.ERP.RetryInitial.String(), "ERP_RETRY_MAX_INTERVAL": s.cfg.ERP.RetryMaxInterval.String(),
-	} {
-		env[k] = v
-	}
-	return &opsStack{stack: s, env: env}
+	s := newStack(t, storeName)
+	return &opsStack{stack: s, opsEnv: s.env()}
 }
 
 // ops runs `erpbridge ops args…` through app.Run and returns its exit
@@ -66,7 +44,7 @@ func (s *opsStack) ops(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	code := app.Run(ctx, append([]string{"ops"}, args...), func(k string) string { return s.env[k] }, &stdout, &stderr)
+	code := app.Run(ctx, append([]string{"ops"}, args...), func(k string) string { return s.opsEnv[k] }, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -191,9 +169,9 @@ func TestOpsShow(t *testing.T) {
 		"state waiting-operator", "parked: the ERP refused revision 1", "erpbridge ops retry --record "+k.String())
 
 	// Temporal unreachable: what the database knows is still shown.
-	s.env["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
+	s.opsEnv["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
 	code, text, errOut = s.ops("show", "--record", k.String())
-	s.env["TEMPORAL_ADDRESS"] = s.cfg.Temporal.Address
+	s.opsEnv["TEMPORAL_ADDRESS"] = s.cfg.Temporal.Address
 	if code != 0 {
 		t.Fatalf("show with Temporal unreachable: exit %d\n%s%s", code, text, errOut)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -65,7 +66,7 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 	killed := time.Now()
 
 	// A second api replica, started while the database is down, serves too.
-	replicaURL, stopReplica := startAPIReplica(t, s, dsn)
+	replicaURL, stopReplica := startAPIReplica(t, s)
 	defer stopReplica()
 	testenv.Eventually(t, "the second replica ready, the database degraded", time.Minute, func() error {
 		code, body := getURL(replicaURL + "/readyz")
@@ -137,16 +138,15 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 }
 
 // startAPIReplica runs `erpbridge api` in this process, as a second
-// replica of the stack's api on the database dsn, and returns its URL.
-func startAPIReplica(t *testing.T, s *stack, dsn string) (string, func()) {
+// replica of the stack's api on its database, and returns its URL.
+func startAPIReplica(t *testing.T, s *stack) (string, func()) {
 	t.Helper()
 	addr := testkit.FreeAddr(t)
-	env := map[string]string{
-		"MYSQL_DSN": dsn, "HTTP_ADDR": addr, "TEMPORAL_ADDRESS": s.cfg.Temporal.Address,
-		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
-		"AUTOX3_APP_SECRET": appSecret, "FENBEITONG_TOKEN": fbtToken, "DRAIN_WINDOW": "0", "SCHEDULES": "false",
-		"LOG_LEVEL": "warn",
-	}
+	env := s.env()
+	maps.Copy(env, map[string]string{
+		"HTTP_ADDR": addr, "AUTOX3_APP_SECRET": appSecret, "FENBEITONG_TOKEN": fbtToken,
+		"DRAIN_WINDOW": "0", "SCHEDULES": "false", "LOG_LEVEL": "warn",
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

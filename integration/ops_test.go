@@ -72,22 +72,21 @@ func mustContain(t *testing.T, what, text string, want ...string) {
 	}
 }
 
-// parkAutoX3 posts a reception order the ERP refuses and waits until its
-// record is parked; it returns the msgId and the record.
+// parkAutoX3 posts a reception order the ERP refuses, with reason, and
+// waits until its record is parked; the ERP goes on refusing the orders
+// already in *reject, to which the new one is added. It returns the msgId
+// and the record.
 func (s *opsStack) parkAutoX3(reject *[]string, reason string) (string, ops.RecordKey) {
 	s.t.Helper()
-	rbid := uniqueID()
-	ext := strconv.FormatInt(rbid, 10)
-	*reject = append(*reject, ext)
+	r := newReception()
+	*reject = append(*reject, r.ext)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: *reject, RejectReason: reason}); err != nil {
 		s.t.Fatal(err)
 	}
-	msgID := uuid.NewString()
-	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
-	k := ops.RecordKey{Vendor: "autox3", Kind: autox3.KindReceptionOrder, ExternalID: ext}
-	s.waitParked(k.WorkflowID())
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventRejected))
-	return msgID, k
+	s.mustAccept("/webhooks/autox3", r.body(time.Now().UnixMilli()))
+	s.waitParked(r.recordID)
+	s.mustResult(r.wfID, string(models.EventRejected))
+	return r.msgID, ops.RecordKey{Vendor: "autox3", Kind: autox3.KindReceptionOrder, ExternalID: r.ext}
 }
 
 // `erpbridge ops show` finds what the vendor's ids name, in text and as
@@ -100,16 +99,14 @@ func TestOpsShow(t *testing.T) {
 	var reject []string
 
 	// An AutoX3 message, synced.
-	msgID := uuid.NewString()
-	rbid := uniqueID()
-	ext := strconv.FormatInt(rbid, 10)
-	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
+	rec := s.acceptReception()
+	msgID, ext := rec.msgID, rec.ext
+	s.mustResult(rec.wfID, string(models.EventSynced))
 	name := "autox3:reception_order:" + ext
 	// The event's row is settled inside the send; the workflow learns of it
 	// when the send's result reaches it.
 	testenv.Eventually(t, name+" synced", time.Minute, func() error {
-		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", ext)); st != string(models.RecordSynced) {
+		if st, _ := s.syncStatus(rec.recordID); st != string(models.RecordSynced) {
 			return fmt.Errorf("SyncStatus %q", st)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,10 +70,10 @@ func receptionBody(msgID string, rbid, createTimeMs int64, remark string) []byte
 
 // carBody is a Fenbeitong car-order push with the given status, total
 // price and amount of its second price detail (the first is 10).
-func carBody(orderID string, status int, at time.Time, total, detail string) []byte {
-	b := string(fbtBody(orderID, status, at))
-	b = strings.Replace(b, `"total_price": 14.16`, `"total_price": `+total, 1)
-	return []byte(strings.Replace(b, `"amount": "14"`, `"amount": "`+detail+`"`, 1))
+func carBody(t testing.TB, orderID string, status int, at time.Time, total, detail string) []byte {
+	t.Helper()
+	b := testkit.Replace(t, fbtBody(orderID, status, at), `"total_price": 14.16`, `"total_price": `+total)
+	return testkit.Replace(t, b, `"amount": "14"`, `"amount": "`+detail+`"`)
 }
 
 // sent is one record the connector tests posted: its key and the ERP
@@ -117,7 +118,7 @@ func (s *stack) updateReception(r *sent, remark string) {
 
 // postCar posts a car order's state (twice: a redelivery) and returns it.
 func (s *stack) postCar(orderID string, status int, total, detail string) sent {
-	body := carBody(orderID, status, time.Now(), total, detail)
+	body := carBody(s.t, orderID, status, time.Now(), total, detail)
 	s.postTwice(fbtPath(), body)
 	return sent{kind: "car_order", externalID: orderID, events: []string{fbtWorkflowID(s.t, body)}}
 }

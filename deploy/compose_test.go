@@ -148,8 +148,8 @@ func resolve(t *testing.T) (composeConfig, error) {
 	return c, nil
 }
 
-// `docker-compose config` accepts every profile, and refuses to resolve the
-// file without ERP_URL, naming it.
+// `docker-compose config` accepts every profile; without ERP_URL the file
+// still resolves and the worker's configuration refuses it, naming ERP_URL.
 func TestComposeConfigEveryProfile(t *testing.T) {
 	for _, p := range profiles {
 		if _, err := compose(t, map[string]string{"ERP_URL": testERPURL}, append(profileArgs(p), "config", "--quiet")...); err != nil {

@@ -26,11 +26,11 @@ func (s *stack) resender(out *bytes.Buffer) *app.Resender {
 	return &app.Resender{Store: store.New(s.db), Notify: n.NotifyRecord, Out: out, Concurrency: 4}
 }
 
-// Replay sends each chosen record's newest state again through its record
+// Resend sends each chosen record's newest state again through its record
 // workflow under the same Idempotency-Key: an ERP that still holds it answers
 // 409, and a newer state arriving during the resend still ends up last.
 // (The cluster drill resends into an ERP restored from an older backup.)
-func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
+func TestResendSendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	s := newStack(t, "mysql")
 	base := time.Now().Add(-time.Hour).UnixMilli()
 	var ids []string
@@ -46,7 +46,7 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	parked := p.ext
 	before := s.sim.Stats()
 
-	// Replay the first two; meanwhile a newer state of the second arrives.
+	// Resend the first two; meanwhile a newer state of the second arrives.
 	var out bytes.Buffer
 	newer := base + 60_000
 	newerMsg := uuid.NewString()

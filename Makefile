@@ -63,7 +63,7 @@ cluster-up: ## Start that cluster on this machine for a look around (deploy/clus
 cluster-down: ## Stop it and drop its databases
 	deploy/cluster/cluster.sh down --purge
 
-test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chromium or MariaDB)
+test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chromium, MariaDB or Tryton)
 	$(GO) test -short ./...
 
 bench: ## Micro-benchmarks (go test -bench): the edge, the parsers, the codec, Persist

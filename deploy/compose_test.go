@@ -129,15 +129,20 @@ func load(t *testing.T) composeConfig {
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		testenv.Unavailable(t, "docker-compose is not on PATH (apt-get install docker-compose)")
 	}
-	loaded.once.Do(func() { loaded.c, loaded.err = resolve(t) })
+	loaded.once.Do(func() {
+		loaded.c, loaded.err = resolveWith(t, map[string]string{"ERP_URL": testERPURL}, profileArgs(profiles[len(profiles)-1])...)
+	})
 	if loaded.err != nil {
 		t.Fatal(loaded.err)
 	}
 	return loaded.c
 }
 
-func resolve(t *testing.T) (composeConfig, error) {
-	out, err := compose(t, map[string]string{"ERP_URL": testERPURL}, append(profileArgs(profiles[len(profiles)-1]), "config")...)
+// resolveWith is the file as `docker-compose args… config` resolves it with
+// only vars set (see compose).
+func resolveWith(t *testing.T, vars map[string]string, args ...string) (composeConfig, error) {
+	t.Helper()
+	out, err := compose(t, vars, append(slices.Clone(args), "config")...)
 	if err != nil {
 		return composeConfig{}, err
 	}
@@ -148,8 +153,8 @@ func resolve(t *testing.T) (composeConfig, error) {
 	return c, nil
 }
 
-// `docker-compose config` accepts every profile, and refuses to resolve the
-// file without ERP_URL, naming it.
+// `docker-compose config` accepts every profile; without ERP_URL the file
+// still resolves and the worker's configuration refuses it, naming ERP_URL.
 func TestComposeConfigEveryProfile(t *testing.T) {
 	for _, p := range profiles {
 		if _, err := compose(t, map[string]string{"ERP_URL": testERPURL}, append(profileArgs(p), "config", "--quiet")...); err != nil {
@@ -158,13 +163,9 @@ func TestComposeConfigEveryProfile(t *testing.T) {
 	}
 	// Without ERP_URL the file resolves (a connector needs none), and the
 	// worker refuses to start, naming it.
-	out, err := compose(t, nil, "config")
+	bare, err := resolveWith(t, nil)
 	if err != nil {
 		t.Fatalf("without ERP_URL: %v", err)
-	}
-	var bare composeConfig
-	if err := yaml.Unmarshal(out, &bare); err != nil {
-		t.Fatal(err)
 	}
 	if err := containerConfig(t, bare.Services["worker"]).Require(config.Needs{Store: true, ERP: true}); err == nil || !strings.Contains(err.Error(), "ERP_URL") {
 		t.Errorf("the worker without ERP_URL: %v, want a refusal that names it", err)
@@ -479,25 +480,25 @@ func TestComposeGracePeriods(t *testing.T) {
 	}
 }
 
-// With ERP_KIND=kingdee or tryton the worker's send bound is four
+// With ERP_KIND=kingdee or tryton the worker's send bound is exactly four
 // connector calls, and its stop_grace_period still covers its shutdown.
 func TestComposeConnectorsFitTheGracePeriod(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"ERP_KIND": "kingdee", "KINGDEE_URL": "https://kd.example.com/K3Cloud/", "KINGDEE_ACCT_ID": "62a0f0c1d2e3", "KINGDEE_USERNAME": "erpbridge", "KINGDEE_APP_ID": "231415_abc"},
 		{"ERP_KIND": "tryton", "TRYTON_URL": "https://tryton.example.com/", "TRYTON_DATABASE": "erp", "TRYTON_USER": "erpbridge"},
 	} {
-		out, err := compose(t, env, "config")
+		c, err := resolveWith(t, env)
 		if err != nil {
 			t.Fatalf("%s: %v", env["ERP_KIND"], err)
 		}
-		var c composeConfig
-		if err := yaml.Unmarshal(out, &c); err != nil {
-			t.Fatal(err)
-		}
 		w := c.Services["worker"]
 		cfg := containerConfig(t, w)
-		if cfg.ERP.Kind != env["ERP_KIND"] || cfg.ERP.Timeout < time.Minute {
-			t.Errorf("%s: the worker runs kind %q with ERP_TIMEOUT %s", env["ERP_KIND"], cfg.ERP.Kind, cfg.ERP.Timeout)
+		call := map[string]time.Duration{"kingdee": cfg.Kingdee.Timeout, "tryton": cfg.Tryton.Timeout}[env["ERP_KIND"]]
+		// A send is four of the connector's calls (config.ERP.Timeout): 2m
+		// with the default 30s call bound, which the file leaves as it is.
+		if cfg.ERP.Kind != env["ERP_KIND"] || cfg.ERP.Timeout != 4*call || cfg.ERP.Timeout != 2*time.Minute {
+			t.Errorf("%s: the worker runs kind %q with ERP_TIMEOUT %s and a call bound of %s; want 4 calls, 2m",
+				env["ERP_KIND"], cfg.ERP.Kind, cfg.ERP.Timeout, call)
 		}
 		grace, err := time.ParseDuration(w.StopGracePeriod)
 		if budget := cfg.ShutdownBudget(false, true); err != nil || grace < budget+graceMargin {

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -30,6 +31,7 @@ import (
 	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
 )
 
 const (
@@ -188,8 +190,13 @@ func checkDevReconcile(t *testing.T, s *devStack) {
 		if err := json.Unmarshal(recs[len(recs)-1].Data, &last); err != nil {
 			return err
 		}
-		if last.Status != 700 || last.PriceInfo.TotalPrice == "" || last.PriceInfo.TotalPrice == "0.00" {
-			return fmt.Errorf("%d records, the last at status %d with total %q", len(recs), last.Status, last.PriceInfo.TotalPrice)
+		// The dev stack's simulated API completes the order with the sample
+		// fare; the record carries its total as a canonical decimal.
+		want := decimal.RequireFromString(fbtsim.SampleFare().Total)
+		total, err := decimal.NewFromString(last.PriceInfo.TotalPrice)
+		if last.Status != fbtsim.StatusCompleted || err != nil || !total.Equal(want) {
+			return fmt.Errorf("%d records, the last at status %d with total %q; want status %d with total %s",
+				len(recs), last.Status, last.PriceInfo.TotalPrice, fbtsim.StatusCompleted, want)
 		}
 		return nil
 	})

@@ -369,7 +369,7 @@ func processesUsing(dir string) []string {
 // moduleRoot is the directory of the erpbridge go.mod, the parent of this package.
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

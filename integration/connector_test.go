@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/api/workflowservice/v1"
+	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp"
@@ -69,10 +70,10 @@ func receptionBody(msgID string, rbid, createTimeMs int64, remark string) []byte
 
 // carBody is a Fenbeitong car-order push with the given status, total
 // price and amount of its second price detail (the first is 10).
-func carBody(orderID string, status int, at time.Time, total, detail string) []byte {
-	b := string(fbtBody(orderID, status, at))
-	b = strings.Replace(b, `"total_price": 14.16`, `"total_price": `+total, 1)
-	return []byte(strings.Replace(b, `"amount": "14"`, `"amount": "`+detail+`"`, 1))
+func carBody(t testing.TB, orderID string, status int, at time.Time, total, detail string) []byte {
+	t.Helper()
+	b := testkit.Replace(t, fbtBody(orderID, status, at), `"total_price": 14.16`, `"total_price": `+total)
+	return testkit.Replace(t, b, `"amount": "14"`, `"amount": "`+detail+`"`)
 }
 
 // sent is one record the connector tests posted: its key and the ERP
@@ -117,7 +118,7 @@ func (s *stack) updateReception(r *sent, remark string) {
 
 // postCar posts a car order's state (twice: a redelivery) and returns it.
 func (s *stack) postCar(orderID string, status int, total, detail string) sent {
-	body := carBody(orderID, status, time.Now(), total, detail)
+	body := carBody(s.t, orderID, status, time.Now(), total, detail)
 	s.postTwice(fbtPath(), body)
 	return sent{kind: "car_order", externalID: orderID, events: []string{fbtWorkflowID(s.t, body)}}
 }
@@ -172,7 +173,8 @@ func (s *stack) retry(r sent) {
 
 // checkNothingLeaks requires that none of secrets is in the stack's logs or
 // in the raw history of any workflow on its task queue; mustLog are lines
-// the logs must hold, so the logs checked are the ones that matter.
+// the logs must hold, so the logs checked are the ones that matter. A
+// failure names a secret by its index in secrets, never by its text.
 func (s *stack) checkNothingLeaks(logs *testkit.Buffer, secrets []string, mustLog []string) {
 	s.t.Helper()
 	text := logs.String()
@@ -181,38 +183,31 @@ func (s *stack) checkNothingLeaks(logs *testkit.Buffer, secrets []string, mustLo
 			s.t.Errorf("the logs do not hold %q: the check below may not see what it should", want)
 		}
 	}
-	ids := s.allWorkflows()
-	if len(ids) == 0 {
+	for i, secret := range secrets {
+		if strings.Contains(text, secret) {
+			s.t.Errorf("the logs hold secrets[%d]", i)
+		}
+	}
+	runs := s.allRuns()
+	if len(runs) == 0 {
 		s.t.Fatal("no workflows on the stack's task queue")
 	}
-	for _, secret := range secrets {
-		if strings.Contains(text, secret) {
-			s.t.Errorf("the logs hold %q", secret)
-		}
-		for _, id := range ids {
-			if bytes.Contains(s.rawHistory(id), []byte(secret)) {
-				s.t.Errorf("the raw history of %s holds %q", id, secret)
+	for _, r := range runs {
+		raw := s.rawRunHistory(r.GetWorkflowId(), r.GetRunId())
+		for i, secret := range secrets {
+			if bytes.Contains(raw, []byte(secret)) {
+				s.t.Errorf("the raw history of %s (run %s) holds secrets[%d]", r.GetWorkflowId(), r.GetRunId(), i)
 			}
 		}
 	}
 }
 
-// allWorkflows lists every workflow on the stack's task queue.
-func (s *stack) allWorkflows() []string {
+// allRuns lists every workflow run on the stack's task queue.
+func (s *stack) allRuns() []*commonpb.WorkflowExecution {
 	s.t.Helper()
-	var ids []string
-	var token []byte
-	for {
-		resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("TaskQueue = %q", s.cfg.Temporal.TaskQueue), PageSize: 200, NextPageToken: token})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		for _, e := range resp.GetExecutions() {
-			ids = append(ids, e.GetExecution().GetWorkflowId())
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			return ids
-		}
+	runs, err := s.listRuns(fmt.Sprintf("TaskQueue = %q", s.cfg.Temporal.TaskQueue))
+	if err != nil {
+		s.t.Fatal(err)
 	}
+	return runs
 }

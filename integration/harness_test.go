@@ -19,6 +19,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +55,28 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// fromEnv is the environment variable name parsed by parse, or def when it
+// is unset; a value parse refuses fails the test.
+func fromEnv[T any](t *testing.T, name string, def T, parse func(string) (T, error)) T {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return x
+}
+
+// envDuration is the duration in the environment variable name (as
+// time.ParseDuration reads it), or def when it is unset.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	return fromEnv(t, name, def, time.ParseDuration)
+}
+
 const (
 	appSecret = "it-app-secret"
 	fbtToken  = "it-fenbeitong-token"
@@ -73,7 +97,10 @@ type stack struct {
 	keyring *codec.Keyring
 	// payloadKey is PAYLOAD_KEY of the stack, for processes that join it.
 	payloadKey string
-	cfg        config.Config
+	// dsn is the stack's MySQL database (store "mysql"), sqlitePath its
+	// SQLite file (store "sqlite"), for processes that join it.
+	dsn, sqlitePath string
+	cfg             config.Config
 	// shutdown stops the bridge as SIGTERM does and waits for it.
 	shutdown func() error
 	// log is the stack's logger (stackOptions.logs).
@@ -111,21 +138,22 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 	if temporalAddress == "" {
 		temporalAddress = testenv.Temporal(t).FrontendHostPort()
 	}
-	var db *gorm.DB
+	var dsn, sqlitePath string
 	switch {
 	case o.mysqlDSN != "":
-		var err error
-		if db, err = store.Open(o.mysqlDSN, ""); err != nil {
-			t.Fatalf("open mysql: %v", err)
-		}
-		if err := store.Migrate(t.Context(), db); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-		t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
+		dsn = o.mysqlDSN
 	case storeName == "mysql":
-		db = testenv.MySQL(t)
+		dsn = testenv.NewMySQLDatabase(t)
 	default:
-		db = testenv.SQLite(t)
+		sqlitePath = filepath.Join(t.TempDir(), "erpbridge.db")
+	}
+	db, err := store.Open(dsn, sqlitePath)
+	if err != nil {
+		t.Fatalf("open the %s store: %v", storeName, err)
+	}
+	t.Cleanup(func() { sqlDB, _ := db.DB(); sqlDB.Close() })
+	if err := store.Migrate(t.Context(), db); err != nil {
+		t.Fatalf("migrate: %v", err)
 	}
 
 	sim, err := erpsim.New("", erpToken)
@@ -180,7 +208,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		raw.Close()
 	})
 	s := &stack{t: t, store: storeName, db: db, sim: sim, simURL: simSrv.URL, apiURL: "http://" + addr, c: c, raw: raw, keyring: keyring,
-		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), cfg: cfg, shutdown: shutdown, log: log}
+		payloadKey: base64.StdEncoding.EncodeToString(keyBytes), dsn: dsn, sqlitePath: sqlitePath, cfg: cfg, shutdown: shutdown, log: log}
 	testenv.Eventually(t, "API ready", 30*time.Second, func() error {
 		code, body := s.get("/readyz")
 		if code != http.StatusOK {
@@ -189,6 +217,24 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		return nil
 	})
 	return s
+}
+
+// env is the environment an erpbridge command run in this process against
+// the stack reads, as an operator's shell would have it: the stack's
+// database, Temporal, task queue, payload key and ERP retry policy.
+func (s *stack) env() map[string]string {
+	env := map[string]string{
+		"TEMPORAL_ADDRESS": s.cfg.Temporal.Address, "TEMPORAL_NAMESPACE": s.cfg.Temporal.Namespace,
+		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
+		"ERP_TIMEOUT": s.cfg.ERP.Timeout.String(), "ERP_RETRY_BUDGET": s.cfg.ERP.RetryBudget.String(),
+		"ERP_RETRY_INITIAL": s.cfg.ERP.RetryInitial.String(), "ERP_RETRY_MAX_INTERVAL": s.cfg.ERP.RetryMaxInterval.String(),
+	}
+	if s.dsn != "" {
+		env["MYSQL_DSN"] = s.dsn
+	} else {
+		env["STORE"], env["SQLITE_PATH"] = "sqlite", s.sqlitePath
+	}
+	return env
 }
 
 // startBridge builds a bridge from deps on a loopback listener of its own
@@ -394,7 +440,7 @@ func (s *stack) acceptReception() reception {
 
 // count counts workflows matching a visibility query on this stack's task queue.
 func (s *stack) count(query string) (int64, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
+	q := fmt.Sprintf("TaskQueue = %q AND (%s)", s.cfg.Temporal.TaskQueue, query)
 	resp, err := s.c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 	if err != nil {
 		return 0, err
@@ -402,18 +448,38 @@ func (s *stack) count(query string) (int64, error) {
 	return resp.GetCount(), nil
 }
 
-// list lists workflow ids matching a visibility query on this stack's task queue.
+// list lists workflow ids matching a visibility query on this stack's task
+// queue, every page of them.
 func (s *stack) list(query string) ([]string, error) {
-	q := fmt.Sprintf("TaskQueue = %q AND %s", s.cfg.Temporal.TaskQueue, query)
-	resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100})
+	runs, err := s.listRuns(fmt.Sprintf("TaskQueue = %q AND (%s)", s.cfg.Temporal.TaskQueue, query))
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, e := range resp.GetExecutions() {
-		ids = append(ids, e.GetExecution().GetWorkflowId())
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.GetWorkflowId()
 	}
 	return ids, nil
+}
+
+// listRuns lists the workflow runs matching a complete visibility query,
+// every page of them.
+func (s *stack) listRuns(query string) ([]*commonpb.WorkflowExecution, error) {
+	var runs []*commonpb.WorkflowExecution
+	var token []byte
+	for {
+		resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: 200, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list workflows %s: %w", query, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			runs = append(runs, e.GetExecution())
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return runs, nil
+		}
+	}
 }
 
 // exists reports whether any run of the workflow id exists.
@@ -527,12 +593,19 @@ func (s *stack) addAPI() (url string, stop func()) {
 	return url, stop
 }
 
-// rawHistory is a workflow's whole history as Temporal stores it, read
-// without the codec: what anyone with access to Temporal sees.
+// rawHistory is the whole history of a workflow's latest run as Temporal
+// stores it, read without the codec: what anyone with access to Temporal sees.
 func (s *stack) rawHistory(workflowID string) []byte {
 	s.t.Helper()
+	return s.rawRunHistory(workflowID, "")
+}
+
+// rawRunHistory is the whole history of one run of a workflow as Temporal
+// stores it, read without the codec.
+func (s *stack) rawRunHistory(workflowID, runID string) []byte {
+	s.t.Helper()
 	var raw []byte
-	it := s.raw.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := s.raw.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,19 +80,6 @@ func postTo(t *testing.T, base, path string, body []byte) int {
 	return resp.StatusCode
 }
 
-// outageLength is how long the Temporal outage test keeps Temporal down:
-// ERPBRIDGE_TEST_OUTAGE (e.g. 10m, for the README's figure), 15s by default.
-func outageLength(t *testing.T) time.Duration {
-	if v := os.Getenv("ERPBRIDGE_TEST_OUTAGE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("ERPBRIDGE_TEST_OUTAGE: %v", err)
-		}
-		return d
-	}
-	return 15 * time.Second
-}
-
 // Temporal stopped, MySQL up: every callback is acknowledged while Temporal
 // is down, by either of two api replicas, and once Temporal is back their
 // relays start every one, even with one replica killed mid-relay: each
@@ -139,7 +125,9 @@ func TestTemporalOutageLosesNothing(t *testing.T) {
 	}
 
 	p.stop()
-	outage := outageLength(t)
+	// How long Temporal stays down: ERPBRIDGE_TEST_OUTAGE (e.g. 10m, for the
+	// README's figure), 15s by default.
+	outage := envDuration(t, "ERPBRIDGE_TEST_OUTAGE", 15*time.Second)
 	started := time.Now()
 	pace := time.NewTicker(outage / n)
 	for i, cb := range cbs {
@@ -346,15 +334,31 @@ func TestLongFreeTextReachesTheERPWhole(t *testing.T) {
 			content, _ := json.Marshal(map[string]any{"receiveBaseId": rb, "carNum": "A1", "detectionPercentage": "100%", "reportJson": string(rj)})
 			return autox3.BuildBody(msgID, autox3.MsgTypeReport, time.Now().UnixMilli(), json.RawMessage(`{"staffId":1}`), content, false, appSecret)
 		}
-		for i := 0; ; i++ {
-			items = append(items, map[string]any{"checkItemName": fmt.Sprintf("检查项目 %d：制动系统与悬挂", i),
-				"checkResult": strings.Repeat("检查结果说明，", 40), "level": i % 3, "images": []string{}})
-			if len(report()) > 1<<20-8192 {
-				items = items[:len(items)-1]
-				break
-			}
+		item := func(i int) map[string]any {
+			return map[string]any{"checkItemName": fmt.Sprintf("检查项目 %d：制动系统与悬挂", i),
+				"checkResult": strings.Repeat("检查结果说明，", 40), "level": i % 3, "images": []string{}}
+		}
+		// As many items as fit in bound. Each adds about the same to the
+		// body, later ones a few bytes more (their numbers are longer): the
+		// count estimated from the first two can only be too high, and
+		// items come off the end until the body fits.
+		const bound = 1<<20 - 8192
+		items = []map[string]any{item(0)}
+		one := len(report())
+		items = append(items, item(1))
+		per := len(report()) - one
+		for i := len(items); i < 1+(bound-one)/per; i++ {
+			items = append(items, item(i))
 		}
 		body := report()
+		for len(body) > bound {
+			items = items[:len(items)-1]
+			body = report()
+		}
+		if bound-len(body) >= 2*per {
+			t.Fatalf("body of %d bytes with %d items: another item of about %d bytes would fit under %d", len(body), len(items), per, bound)
+		}
+		t.Logf("report of %d items, %d bytes", len(items), len(body))
 		s.mustAccept("/webhooks/autox3", body)
 		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 		rec := s.oneRecord("inspection_report", strconv.FormatInt(rb, 10))

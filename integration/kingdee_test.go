@@ -99,7 +99,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 		records = append(records, s.postCar(fmt.Sprintf("kd%d%s", i, randHex(8)), 600, total, "14"))
 	}
 	s.synced(records...)
-	s.mustAccept(fbtPath(), carBody(records[2].externalID, 600, time.Now().Add(-time.Hour), exact, "14")) // an older push, late
+	s.mustAccept(fbtPath(), carBody(t, records[2].externalID, 600, time.Now().Add(-time.Hour), exact, "14")) // an older push, late
 	for _, r := range records {
 		oneBill(r, 1)
 	}

@@ -25,38 +25,16 @@ import (
 )
 
 // opsStack is a stack and the environment `erpbridge ops` runs with
-// against it: its database, Temporal, task queue, payload key and ERP
-// retry policy, as an operator's shell would have them.
+// against it (stack.env), which a test may change.
 type opsStack struct {
 	*stack
-	env map[string]string
+	opsEnv map[string]string
 }
 
 func newOpsStack(t *testing.T, storeName string) *opsStack {
 	t.Helper()
-	var s *stack
-	env := map[string]string{}
-	if storeName == "mysql" {
-		dsn := testenv.NewMySQLDatabase(t)
-		s = newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
-		env["MYSQL_DSN"] = dsn
-	} else {
-		s = newStack(t, "sqlite")
-		var files []struct{ Name, File string }
-		if err := s.db.Raw("PRAGMA database_list").Scan(&files).Error; err != nil || len(files) == 0 || files[0].File == "" {
-			t.Fatalf("the stack's SQLite file: %v, %v", files, err)
-		}
-		env["STORE"], env["SQLITE_PATH"] = "sqlite", files[0].File
-	}
-	for k, v := range map[string]string{
-		"TEMPORAL_ADDRESS": s.cfg.Temporal.Address, "TEMPORAL_NAMESPACE": s.cfg.Temporal.Namespace,
-		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
-		"ERP_TIMEOUT": s.cfg.ERP.Timeout.String(), "ERP_RETRY_BUDGET": s.cfg.ERP.RetryBudget.String(),
-		"ERP_RETRY_INITIAL": s.cfg.ERP.RetryInitial.String(), "ERP_RETRY_MAX_INTERVAL": s.cfg.ERP.RetryMaxInterval.String(),
-	} {
-		env[k] = v
-	}
-	return &opsStack{stack: s, env: env}
+	s := newStack(t, storeName)
+	return &opsStack{stack: s, opsEnv: s.env()}
 }
 
 // ops runs `erpbridge ops args…` through app.Run and returns its exit
@@ -66,7 +44,7 @@ func (s *opsStack) ops(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	code := app.Run(ctx, append([]string{"ops"}, args...), func(k string) string { return s.env[k] }, &stdout, &stderr)
+	code := app.Run(ctx, append([]string{"ops"}, args...), func(k string) string { return s.opsEnv[k] }, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -94,22 +72,21 @@ func mustContain(t *testing.T, what, text string, want ...string) {
 	}
 }
 
-// parkAutoX3 posts a reception order the ERP refuses and waits until its
-// record is parked; it returns the msgId and the record.
+// parkAutoX3 posts a reception order the ERP refuses, with reason, and
+// waits until its record is parked; the ERP goes on refusing the orders
+// already in *reject, to which the new one is added. It returns the msgId
+// and the record.
 func (s *opsStack) parkAutoX3(reject *[]string, reason string) (string, ops.RecordKey) {
 	s.t.Helper()
-	rbid := uniqueID()
-	ext := strconv.FormatInt(rbid, 10)
-	*reject = append(*reject, ext)
+	r := newReception()
+	*reject = append(*reject, r.ext)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: *reject, RejectReason: reason}); err != nil {
 		s.t.Fatal(err)
 	}
-	msgID := uuid.NewString()
-	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
-	k := ops.RecordKey{Vendor: "autox3", Kind: autox3.KindReceptionOrder, ExternalID: ext}
-	s.waitParked(k.WorkflowID())
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventRejected))
-	return msgID, k
+	s.mustAccept("/webhooks/autox3", r.body(time.Now().UnixMilli()))
+	s.waitParked(r.recordID)
+	s.mustResult(r.wfID, string(models.EventRejected))
+	return r.msgID, ops.RecordKey{Vendor: "autox3", Kind: autox3.KindReceptionOrder, ExternalID: r.ext}
 }
 
 // `erpbridge ops show` finds what the vendor's ids name, in text and as
@@ -122,16 +99,14 @@ func TestOpsShow(t *testing.T) {
 	var reject []string
 
 	// An AutoX3 message, synced.
-	msgID := uuid.NewString()
-	rbid := uniqueID()
-	ext := strconv.FormatInt(rbid, 10)
-	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID, rbid, time.Now().UnixMilli(), appSecret))
-	s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
+	rec := s.acceptReception()
+	msgID, ext := rec.msgID, rec.ext
+	s.mustResult(rec.wfID, string(models.EventSynced))
 	name := "autox3:reception_order:" + ext
 	// The event's row is settled inside the send; the workflow learns of it
 	// when the send's result reaches it.
 	testenv.Eventually(t, name+" synced", time.Minute, func() error {
-		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", ext)); st != string(models.RecordSynced) {
+		if st, _ := s.syncStatus(rec.recordID); st != string(models.RecordSynced) {
 			return fmt.Errorf("SyncStatus %q", st)
 		}
 		return nil
@@ -191,9 +166,9 @@ func TestOpsShow(t *testing.T) {
 		"state waiting-operator", "parked: the ERP refused revision 1", "erpbridge ops retry --record "+k.String())
 
 	// Temporal unreachable: what the database knows is still shown.
-	s.env["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
+	s.opsEnv["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
 	code, text, errOut = s.ops("show", "--record", k.String())
-	s.env["TEMPORAL_ADDRESS"] = s.cfg.Temporal.Address
+	s.opsEnv["TEMPORAL_ADDRESS"] = s.cfg.Temporal.Address
 	if code != 0 {
 		t.Fatalf("show with Temporal unreachable: exit %d\n%s%s", code, text, errOut)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,19 +17,6 @@ import (
 	"github.com/erpbridge/erpbridge/models"
 )
 
-// storeOutage is how long the database is down in TestStoreOutageCostsNoCallback
-// (ERPBRIDGE_TEST_STORE_OUTAGE, default 60s).
-func storeOutage(t *testing.T) time.Duration {
-	if v := os.Getenv("ERPBRIDGE_TEST_STORE_OUTAGE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("ERPBRIDGE_TEST_STORE_OUTAGE=%q: %v", v, err)
-		}
-		return d
-	}
-	return time.Minute
-}
-
 // A minute's MySQL outage under a stream of callbacks, each sent once,
 // costs no acknowledgement and no callback: while the database is down the
 // edge keeps each callback by starting its workflow with the body, and the
@@ -40,7 +27,8 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 	mdb := testenv.NewMariaDB(t)
 	dsn := mdb.DSN("erpbridge")
 	s := newStack(t, "mysql", stackOptions{mysqlDSN: dsn})
-	outage := storeOutage(t)
+	// How long the database is down: ERPBRIDGE_TEST_STORE_OUTAGE, a minute by default.
+	outage := envDuration(t, "ERPBRIDGE_TEST_STORE_OUTAGE", time.Minute)
 
 	type sent struct {
 		ext     string
@@ -58,7 +46,7 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			code := postOnce(url+"/webhooks/autox3", body)
+			code := postTo(t, url, "/webhooks/autox3", body)
 			mu.Lock()
 			results = append(results, sent{ext: r.ext, code: code, elapsed: time.Since(start), replica: replica})
 			mu.Unlock()
@@ -78,7 +66,7 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 	killed := time.Now()
 
 	// A second api replica, started while the database is down, serves too.
-	replicaURL, stopReplica := startAPIReplica(t, s, dsn)
+	replicaURL, stopReplica := startAPIReplica(t, s)
 	defer stopReplica()
 	testenv.Eventually(t, "the second replica ready, the database degraded", time.Minute, func() error {
 		code, body := getURL(replicaURL + "/readyz")
@@ -150,16 +138,15 @@ func TestStoreOutageCostsNoCallback(t *testing.T) {
 }
 
 // startAPIReplica runs `erpbridge api` in this process, as a second
-// replica of the stack's api on the database dsn, and returns its URL.
-func startAPIReplica(t *testing.T, s *stack, dsn string) (string, func()) {
+// replica of the stack's api on its database, and returns its URL.
+func startAPIReplica(t *testing.T, s *stack) (string, func()) {
 	t.Helper()
 	addr := testkit.FreeAddr(t)
-	env := map[string]string{
-		"MYSQL_DSN": dsn, "HTTP_ADDR": addr, "TEMPORAL_ADDRESS": s.cfg.Temporal.Address,
-		"TEMPORAL_TASK_QUEUE": s.cfg.Temporal.TaskQueue, "PAYLOAD_KEY": s.payloadKey,
-		"AUTOX3_APP_SECRET": appSecret, "FENBEITONG_TOKEN": fbtToken, "DRAIN_WINDOW": "0", "SCHEDULES": "false",
-		"LOG_LEVEL": "warn",
-	}
+	env := s.env()
+	maps.Copy(env, map[string]string{
+		"HTTP_ADDR": addr, "AUTOX3_APP_SECRET": appSecret, "FENBEITONG_TOKEN": fbtToken,
+		"DRAIN_WINDOW": "0", "SCHEDULES": "false", "LOG_LEVEL": "warn",
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -186,15 +173,4 @@ func startAPIReplica(t *testing.T, s *stack, dsn string) (string, func()) {
 			t.Error("the second replica did not stop within 30s")
 		}
 	}
-}
-
-// postOnce posts a callback once and returns the answer's status (0 when no answer came).
-func postOnce(url string, body []byte) int {
-	resp, err := http.Post(url, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/erpbridge/erpbridge/activities"
-	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
@@ -27,11 +26,11 @@ func (s *stack) resender(out *bytes.Buffer) *app.Resender {
 	return &app.Resender{Store: store.New(s.db), Notify: n.NotifyRecord, Out: out, Concurrency: 4}
 }
 
-// Replay sends each chosen record's newest state again through its record
+// Resend sends each chosen record's newest state again through its record
 // workflow under the same Idempotency-Key: an ERP that still holds it answers
 // 409, and a newer state arriving during the resend still ends up last.
 // (The cluster drill resends into an ERP restored from an older backup.)
-func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
+func TestResendSendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	s := newStack(t, "mysql")
 	base := time.Now().Add(-time.Hour).UnixMilli()
 	var ids []string
@@ -43,22 +42,11 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 		s.mustResult(flow.EventWorkflowID("autox3", msgID), string(models.EventSynced))
 	}
 	// A fourth order is parked by an ERP rejection: resend leaves it to operators.
-	parked := strconv.FormatInt(uniqueID()+97, 10)
-	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{parked}}); err != nil {
-		t.Fatal(err)
-	}
-	parkedRB, _ := strconv.ParseInt(parked, 10, 64)
-	parkedMsg := uuid.NewString()
-	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(parkedMsg, parkedRB, base, appSecret))
-	testenv.Eventually(t, "fourth order parked", time.Minute, func() error {
-		if st, _ := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != string(models.RecordRejected) {
-			return fmt.Errorf("SyncStatus %q", st)
-		}
-		return nil
-	})
+	p := s.parkedReception("unknown customer in master data")
+	parked := p.ext
 	before := s.sim.Stats()
 
-	// Replay the first two; meanwhile a newer state of the second arrives.
+	// Resend the first two; meanwhile a newer state of the second arrives.
 	var out bytes.Buffer
 	newer := base + 60_000
 	newerMsg := uuid.NewString()
@@ -115,8 +103,8 @@ func TestReplayResendsNewestStateThroughRecordWorkflows(t *testing.T) {
 	if n := len(s.records("reception_order", parked)); n != 0 {
 		t.Errorf("parked order reached the ERP %d times", n)
 	}
-	if st, running := s.syncStatus(flow.RecordWorkflowID("autox3", "reception_order", parked)); st != string(models.RecordRejected) || !running {
+	if st, running := s.syncStatus(p.recordID); st != string(models.RecordRejected) || !running {
 		t.Errorf("parked record: %s running=%v", st, running)
 	}
-	s.mustResult(flow.EventWorkflowID("autox3", parkedMsg), string(models.EventRejected))
+	s.mustResult(p.wfID, string(models.EventRejected))
 }

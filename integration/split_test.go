@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,19 +17,6 @@ import (
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
 
-// splitItems is the number of plan items of the large message
-// (ERPBRIDGE_TEST_SPLIT_ITEMS, default 3,000).
-func splitItems(t *testing.T) int {
-	if v := os.Getenv("ERPBRIDGE_TEST_SPLIT_ITEMS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			t.Fatalf("ERPBRIDGE_TEST_SPLIT_ITEMS=%q", v)
-		}
-		return n
-	}
-	return 3000
-}
-
 // One maintenance plan message of 3,000 plans does not stall the rest:
 // while it splits, 100 Fenbeitong pushes sent 10 at a time are all
 // acknowledged, the slowest within 2 s; every plan and every push reaches
@@ -39,7 +25,14 @@ func splitItems(t *testing.T) int {
 func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 	logs := &testkit.Buffer{}
 	s := newStack(t, "mysql", stackOptions{logs: logs})
-	n := splitItems(t)
+	// The message's plan items: ERPBRIDGE_TEST_SPLIT_ITEMS, 3,000 by default.
+	n := fromEnv(t, "ERPBRIDGE_TEST_SPLIT_ITEMS", 3000, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err == nil && n <= 0 {
+			err = fmt.Errorf("not a positive number")
+		}
+		return n, err
+	})
 	msgID := "split-" + randHex(6)
 	prefix := "P" + randHex(4)
 	body := autox3.SampleLargeMaintenanceV2Body(msgID, prefix, uniqueID(), n, time.Now().UnixMilli(), appSecret)
@@ -68,7 +61,7 @@ func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			pushed := time.Now()
-			codes[i] = postOnce(s.apiURL+fbtPath(), fbtBody(orders[i], 700, time.Now()))
+			codes[i] = postTo(t, s.apiURL, fbtPath(), fbtBody(orders[i], 700, time.Now()))
 			acks[i] = time.Since(pushed)
 		}()
 	}

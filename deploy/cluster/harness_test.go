@@ -297,21 +297,14 @@ func eventually(t *testing.T, what string, timeout time.Duration, f func() error
 	testenv.EventuallyEvery(t, what, timeout, 250*time.Millisecond, f)
 }
 
+// moduleRoot is the directory of the erpbridge go.mod.
 func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
+	t.Helper()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 func pgAddr() string {

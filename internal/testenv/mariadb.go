@@ -3,16 +3,18 @@ package testenv
 import (
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // MariaDB is a MariaDB server of a test's own: its own data directory and
@@ -20,12 +22,14 @@ import (
 // stopped when the test ends.
 type MariaDB struct {
 	t       testing.TB
-	dir     string
 	port    int
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
 	logFile string
+	server  string   // mariadbd's path
+	args    []string // mariadbd's arguments, the same at every start
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // NewMariaDB initialises a data directory in a temporary folder and starts
@@ -44,22 +48,22 @@ func NewMariaDB(t testing.TB) *MariaDB {
 		Unavailable(t, "mariadbd and mariadb-install-db are needed for a private MariaDB (Debian's mariadb-server)")
 	}
 	dir := t.TempDir()
-	m := &MariaDB{t: t, dir: dir, logFile: filepath.Join(dir, "mariadbd.log")}
-	args := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--auth-root-authentication-method=normal", "--skip-test-db"}
+	// What mariadb-install-db and mariadbd share: no option files, the data
+	// directory, and root's own user when the tests run as root.
+	base := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data")}
 	if os.Geteuid() == 0 {
-		args = append(args, "--user=root")
+		base = append(base, "--user=root")
 	}
-	if out, err := exec.Command(install, args...).CombinedOutput(); err != nil {
+	installArgs := append(slices.Clone(base), "--auth-root-authentication-method=normal", "--skip-test-db")
+	if out, err := exec.Command(install, installArgs...).CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	m := &MariaDB{t: t, port: testkit.FreePort(t), logFile: filepath.Join(dir, "mariadbd.log"), server: server}
+	m.args = append(slices.Clone(base), "--port="+strconv.Itoa(m.port),
+		"--bind-address=127.0.0.1", "--socket="+filepath.Join(dir, "mysqld.sock"), "--pid-file="+filepath.Join(dir, "mysqld.pid"),
+		"--log-error="+m.logFile, "--innodb-buffer-pool-size=64M", "--skip-log-bin", "--max-connections=500")
 	m.Start()
-	t.Cleanup(m.stop)
+	t.Cleanup(func() { m.kill() })
 	return m
 }
 
@@ -82,17 +86,7 @@ func (m *MariaDB) DSN(db string) string {
 func (m *MariaDB) Start() {
 	m.t.Helper()
 	m.mu.Lock()
-	args := []string{"--no-defaults", "--datadir=" + filepath.Join(m.dir, "data"), "--port=" + strconv.Itoa(m.port),
-		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"),
-		"--log-error=" + m.logFile, "--innodb-buffer-pool-size=64M", "--skip-log-bin", "--max-connections=500"}
-	if os.Geteuid() == 0 {
-		args = append(args, "--user=root")
-	}
-	server, err := exec.LookPath("mariadbd")
-	if err != nil {
-		server = "/usr/sbin/mariadbd"
-	}
-	cmd := exec.Command(server, args...)
+	cmd := exec.Command(m.server, m.args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		m.mu.Unlock()
@@ -125,9 +119,6 @@ func (m *MariaDB) Kill() {
 		m.t.Fatal("mariadbd did not die within 30s of SIGKILL")
 	}
 }
-
-// stop kills the server, if it runs, when the test ends.
-func (m *MariaDB) stop() { m.kill() }
 
 // kill sends SIGKILL to the server's process group and waits up to 30 s for
 // it to exit; it reports false when it did not. A server not running is

@@ -33,19 +33,15 @@ var shared struct {
 }
 
 // Main runs a test binary's tests, then stops the dev server Temporal started
-// and the server Tryton started, and runs the package's own cleanups (other
-// servers it started once per binary):
+// and the server Tryton started:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M, cleanups ...func()) {
+func Main(m *testing.M) {
 	code := m.Run()
 	if shared.srv != nil {
 		stopTemporal(shared.srv)
 	}
 	stopSharedTryton()
-	for _, cleanup := range cleanups {
-		cleanup()
-	}
 	os.Exit(code)
 }
 
@@ -141,7 +137,7 @@ func stopTemporal(srv *testsuite.DevServer) {
 // directory of the module root (where `make temporal-cli` puts it), or a
 // directory in the user cache when the module root cannot be found.
 func TemporalBinDir() string {
-	if root, ok := moduleRoot(); ok {
+	if root, err := ModuleRoot(); err == nil {
 		return filepath.Join(root, "bin")
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
@@ -150,20 +146,21 @@ func TemporalBinDir() string {
 	return filepath.Join(os.TempDir(), "erpbridge-bin")
 }
 
-// moduleRoot is the directory of the go.mod above the working directory (a
-// test runs in its package's directory); ok is false when there is none.
-func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
+// ModuleRoot is the directory of the nearest go.mod at or above the working
+// directory (a test runs in its package's directory, a `go run` where it is
+// started).
+func ModuleRoot() (string, error) {
+	wd, err := os.Getwd()
 	if err != nil {
-		return "", false
+		return "", fmt.Errorf("find the module root: %w", err)
 	}
-	for {
+	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", false
+			return "", fmt.Errorf("find the module root: no go.mod at or above %s", wd)
 		}
 		dir = parent
 	}

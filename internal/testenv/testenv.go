@@ -1,8 +1,10 @@
 // Package testenv gives tests the real servers they need: a fresh database on
-// the MySQL-compatible server, an embedded SQLite file, a Temporal dev server,
-// and two rules: under -short no server is started (RequireServers), and under
-// CI=true a missing server fails the test instead of skipping it (Unavailable).
-// Eventually is the one way tests wait for something to happen.
+// the MySQL-compatible server, an embedded SQLite file, a private MariaDB
+// server a test may kill (NewMariaDB), a Temporal dev server and a Tryton
+// server, and two rules: under -short no server is started
+// (RequireServers), and under CI=true a missing server fails the test
+// instead of skipping it (Unavailable). Eventually is the one way tests wait
+// for something to happen.
 package testenv
 
 import (
@@ -26,13 +28,14 @@ import (
 func InCI() bool { return os.Getenv("CI") == "true" }
 
 // RequireServers skips the test under -short: a test that starts a Temporal
-// dev server, builds the Temporal CLI, launches Chromium or needs the
-// MySQL-compatible server is not a unit test. Every helper here that provides
+// dev server, builds the Temporal CLI, launches Chromium, needs the
+// MySQL-compatible server or Tryton, or starts a private MariaDB is not a
+// unit test. Every helper here that provides
 // such a server calls it; tests that start one by other means call it first.
 func RequireServers(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("needs real servers (Temporal, MySQL, Chromium): skipped under -short")
+		t.Skip("needs real servers (Temporal, MySQL or a private MariaDB, Tryton, Chromium): skipped under -short")
 	}
 }
 

@@ -130,9 +130,9 @@ func stopTryton(dir string) {
 
 // trytonScript is the path of a script of deploy/tryton.
 func trytonScript(name string) (string, error) {
-	root, ok := moduleRoot()
-	if !ok {
-		return "", fmt.Errorf("deploy/tryton/%s: no go.mod above the working directory", name)
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", fmt.Errorf("deploy/tryton/%s: %w", name, err)
 	}
 	return filepath.Join(root, "deploy", "tryton", name), nil
 }

@@ -1,6 +1,6 @@
 // Package testkit holds the small helpers tests across the module share that
 // need nothing but the standard library: a buffer safe for concurrent
-// writers, a settable clock, a free loopback address, reading a fixture, and
+// writers, a settable clock, a free loopback address or port, reading a fixture, and
 // looking into JSON as a reader of it (an ERP) sees it. Any package's tests may
 // import it, its own internal tests included; helpers that start servers live
 // in internal/testenv.
@@ -81,13 +81,24 @@ func BenchBody(b *testing.B, body []byte, f func(body []byte) error) {
 // hands over, or for a connection that must be refused.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	return freeTCPAddr(t).String()
+}
+
+// FreePort is the port of a FreeAddr, for a server that takes its port
+// apart from its host.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return freeTCPAddr(t).Port
+}
+
+func freeTCPAddr(t testing.TB) *net.TCPAddr {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("find a free port: %v", err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr)
 }
 
 // ReadFile returns the contents of a fixture, failing the test when it

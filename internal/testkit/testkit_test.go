@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,20 @@ func TestClockAdvances(t *testing.T) {
 func TestFreeAddrCanBeListenedOn(t *testing.T) {
 	t.Parallel()
 	addr := testkit.FreeAddr(t)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	ln.Close()
+}
+
+func TestFreePortCanBeListenedOn(t *testing.T) {
+	t.Parallel()
+	port := testkit.FreePort(t)
+	if port <= 0 {
+		t.Fatalf("FreePort = %d", port)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listen on %s: %v", addr, err)

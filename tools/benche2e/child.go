@@ -16,14 +16,20 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testenv"
 )
 
 // buildBridge builds ./cmd/erpbridge into dir, once per run, so the burst
 // measures the binary operators run, in a process of its own.
 func buildBridge(ctx context.Context, dir string) (string, error) {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
 	bin := filepath.Join(dir, "erpbridge")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/erpbridge")
-	cmd.Dir = moduleRoot()
+	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/erpbridge: %w", err)

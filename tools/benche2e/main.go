@@ -263,7 +263,7 @@ func run(ctx context.Context, o options) error {
 func startTemporal(ctx context.Context) (*testsuite.DevServer, error) {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	cli, err := devstack.FindOrInstallTemporalCLI(cctx, moduleBinDir(), os.Stderr)
+	cli, err := devstack.FindOrInstallTemporalCLI(cctx, testenv.TemporalBinDir(), os.Stderr)
 	if err != nil {
 		return nil, fmt.Errorf("temporal CLI: %w", err)
 	}
@@ -272,27 +272,6 @@ func startTemporal(ctx context.Context) (*testsuite.DevServer, error) {
 		return nil, fmt.Errorf("start the Temporal dev server: %w", err)
 	}
 	return srv, nil
-}
-
-// moduleBinDir is bin/ of the module root, where `make temporal-cli` puts the CLI.
-func moduleBinDir() string { return filepath.Join(moduleRoot(), "bin") }
-
-// moduleRoot is the directory of go.mod above the working directory (or the working directory).
-func moduleRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return dir
-		}
-		d = parent
-	}
 }
 
 // openStore opens a fresh, migrated store and returns erpbridge's

@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/tools/devstack"
 )
 
@@ -112,8 +113,8 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	opts := devstack.DevServerOptions{
 		CLIPath:          cli,
 		DBFile:           filepath.Join(dir, "state", "temporal.db"),
-		Address:          freeAddr(t),
-		UIPort:           freePort(t),
+		Address:          testkit.FreeAddr(t),
+		UIPort:           testkit.FreePort(t),
 		Namespace:        "erpbridge-test",
 		CodecEndpoint:    codec,
 		SearchAttributes: []string{"Vendor", "OrderID"},
@@ -220,7 +221,7 @@ func TestDevServerReportsEarlyExit(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	started := time.Now()
 	srv, err := devstack.StartDevServer(t.Context(), devstack.DevServerOptions{
-		CLIPath: cli, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Address: l.Addr().String(), UIPort: freePort(t), Namespace: "default"})
+		CLIPath: cli, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Address: l.Addr().String(), UIPort: testkit.FreePort(t), Namespace: "default"})
 	if err == nil {
 		srv.Stop()
 		t.Fatalf("started a dev server on port %d, which is taken", port)
@@ -231,21 +232,6 @@ func TestDevServerReportsEarlyExit(t *testing.T) {
 	if d := time.Since(started); d > 30*time.Second {
 		t.Errorf("took %s to notice the server had exited", d)
 	}
-}
-
-// freePort returns a port of 127.0.0.1 that nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freeAddr(t *testing.T) string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 }
 
 func getJSON(t *testing.T, url string, v any) error {

@@ -64,6 +64,11 @@ type Relay struct {
 	backlog   atomic.Int64
 	oldest    atomic.Int64 // unix ms of the oldest waiting callback; 0 when none
 	mu        sync.Mutex   // one drain at a time per process
+	// unsettled are callbacks this relay claimed while the store failed
+	// (the claim's commit or the marking after the starts went unanswered);
+	// the next drain settles them before it claims more, so they do not
+	// wait out the lease. Guarded by mu.
+	unsettled store.Unsettled
 }
 
 // Starter is the part of the Temporal client the relay uses.
@@ -136,6 +141,15 @@ func (r *Relay) Run(ctx context.Context) {
 func (r *Relay) Drain(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.unsettled.Started)+len(r.unsettled.Released) > 0 {
+		sctx, cancel := context.WithTimeout(ctx, startTimeout)
+		err := r.Store.Settle(sctx, r.unsettled)
+		cancel()
+		if err != nil {
+			return err
+		}
+		r.unsettled = store.Unsettled{}
+	}
 	for ctx.Err() == nil {
 		// While Temporal is unreachable one callback probes it, so a batch does
 		// not wait out a timeout per callback with its rows locked.
@@ -171,6 +185,11 @@ func (r *Relay) Drain(ctx context.Context) error {
 			return started
 		})
 		if err != nil {
+			var u *store.UnsettledError
+			if errors.As(err, &u) {
+				r.unsettled.Started = append(r.unsettled.Started, u.Started...)
+				r.unsettled.Released = append(r.unsettled.Released, u.Released...)
+			}
 			return err
 		}
 		if failure != nil {

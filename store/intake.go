@@ -37,8 +37,15 @@ type Pending struct {
 // relay. A relay that dies leaves its batch to another once the lease
 // lapses; a callback started twice is refused by its workflow id. It returns
 // how many were handed over.
+//
+// When the store fails after the claim may have been written (its commit
+// went unanswered, or the marking after start did), the error is an
+// *UnsettledError naming the callbacks concerned: the caller settles them
+// with Settle once the store answers, so they are not left to the lease.
 func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration, start func([]Pending) []bool) (int, error) {
-	db := s.db.WithContext(ctx)
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	db := s.db.WithContext(cctx)
 	var batch []Pending
 	err := db.Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&models.InboundEvent{}).
@@ -53,21 +60,89 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 		if len(batch) == 0 {
 			return nil
 		}
-		ids := make([]uint64, len(batch))
-		for i, p := range batch {
-			ids[i] = p.ID
-		}
-		return tx.Model(&models.InboundEvent{}).Where("id IN ?", ids).Update("relay_until", now().Add(lease)).Error
+		return tx.Model(&models.InboundEvent{}).Where("id IN ?", pendingIDs(batch)).Update("relay_until", now().Add(lease)).Error
 	}, txOptions(db))
-	if err != nil || len(batch) == 0 {
+	if err != nil {
+		if len(batch) > 0 {
+			// The claim may have been committed without its answer arriving.
+			return 0, &UnsettledError{Unsettled: Unsettled{Released: pendingIDs(batch)}, Err: fmt.Errorf("claim callbacks for a start: %w", err)}
+		}
 		return 0, err
 	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
 	started := start(batch)
+	var u Unsettled
+	for i, p := range batch {
+		if i < len(started) && started[i] {
+			u.Started = append(u.Started, p.ID)
+		} else {
+			u.Released = append(u.Released, p.ID)
+		}
+	}
 	// Marked even when ctx ended meanwhile (a relay stopping): what started is
 	// recorded and the rest released rather than left to the lease.
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	return len(batch), markStarted(s.db.WithContext(mctx), batch, started)
+	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	defer mcancel()
+	if err := s.Settle(mctx, u); err != nil {
+		return len(batch), &UnsettledError{Unsettled: u, Err: err}
+	}
+	return len(batch), nil
+}
+
+// claimTimeout bounds each of StartPending's two short writes, so a store
+// that stops answering (a network partition rather than a refusal) fails
+// the relay's try instead of holding it.
+const claimTimeout = 10 * time.Second
+
+func pendingIDs(batch []Pending) []uint64 {
+	ids := make([]uint64, len(batch))
+	for i, p := range batch {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// Unsettled names claimed callbacks whose claim is still to be settled:
+// those whose workflow started (to be marked started) and the others (to be
+// released, so the next try takes them at once).
+type Unsettled struct {
+	Started, Released []uint64
+}
+
+// UnsettledError is StartPending's error when the store failed while
+// callbacks it had claimed were left unsettled.
+type UnsettledError struct {
+	Unsettled
+	Err error
+}
+
+func (e *UnsettledError) Error() string {
+	return fmt.Sprintf("%v (%d callbacks left claimed)", e.Err, len(e.Started)+len(e.Released))
+}
+
+func (e *UnsettledError) Unwrap() error { return e.Err }
+
+// Settle marks u's started callbacks started and releases the claim on the
+// others. Releasing a claim that was never written, or that another relay
+// holds since, costs at most one more start, which the workflow id refuses.
+func (s *Store) Settle(ctx context.Context, u Unsettled) error {
+	db := s.db.WithContext(ctx)
+	if len(u.Started) > 0 {
+		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", u.Started).
+			Updates(map[string]any{"started_at": now(), "relay_until": nil}).Error
+		if err != nil {
+			return fmt.Errorf("mark %d callbacks started: %w", len(u.Started), err)
+		}
+	}
+	if len(u.Released) > 0 {
+		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", u.Released).Update("relay_until", nil).Error
+		if err != nil {
+			return fmt.Errorf("release %d callbacks: %w", len(u.Released), err)
+		}
+	}
+	return nil
 }
 
 // txOptions runs a transaction at READ COMMITTED on MySQL, so its locking
@@ -75,32 +150,6 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 func txOptions(db *gorm.DB) *sql.TxOptions {
 	if db.Dialector.Name() == "mysql" {
 		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
-
-// markStarted marks the callbacks start started and releases the others'
-// claim, so the next try takes them at once.
-func markStarted(db *gorm.DB, batch []Pending, started []bool) error {
-	var done, failed []uint64
-	for i, p := range batch {
-		if i < len(started) && started[i] {
-			done = append(done, p.ID)
-		} else {
-			failed = append(failed, p.ID)
-		}
-	}
-	if len(done) > 0 {
-		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", done).
-			Updates(map[string]any{"started_at": now(), "relay_until": nil}).Error
-		if err != nil {
-			return fmt.Errorf("mark %d callbacks started: %w", len(done), err)
-		}
-	}
-	if len(failed) > 0 {
-		if err := db.Model(&models.InboundEvent{}).Where("id IN ?", failed).Update("relay_until", nil).Error; err != nil {
-			return fmt.Errorf("release %d callbacks: %w", len(failed), err)
-		}
 	}
 	return nil
 }

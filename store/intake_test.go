@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,6 +121,69 @@ func TestStartPendingLeases(t *testing.T) {
 		}
 		if v, k, ok := flow.ParseClaimCheck(flow.ClaimCheckFor("v", "k/1")); !ok || v != "v" || k != "k/1" {
 			t.Fatalf("claim check round trip: %q %q %v", v, k, ok)
+		}
+	})
+}
+
+// When the store fails around a claim (the claim's write, or the marking
+// after the starts), StartPending names the callbacks it left claimed, and
+// Settle, once the store answers, marks the started ones and frees the rest
+// at once instead of leaving them to the lease.
+func TestStartPendingNamesWhatItLeftClaimed(t *testing.T) {
+	t.Parallel()
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		var down atomic.Bool
+		fail := func(tx *gorm.DB) {
+			if down.Load() {
+				_ = tx.AddError(errors.New("store unreachable"))
+			}
+		}
+		if err := db.Callback().Update().Before("gorm:update").Register("test:down", fail); err != nil {
+			t.Fatal(err)
+		}
+		st := store.New(db)
+		receive(t, st, 4)
+
+		// The claim's own write fails: all four are named, and nothing was handed over.
+		down.Store(true)
+		handed := false
+		_, err := st.StartPending(t.Context(), 10, time.Hour, func(b []store.Pending) []bool { handed = true; return nil })
+		var u *store.UnsettledError
+		if !errors.As(err, &u) || len(u.Released) != 4 || len(u.Started) != 0 || handed {
+			t.Fatalf("claim failure: err %v, handed %v", err, handed)
+		}
+		down.Store(false)
+		if err := st.Settle(t.Context(), u.Unsettled); err != nil {
+			t.Fatal(err)
+		}
+
+		// The marking after the starts fails: two started, two not; the lease is an hour.
+		n, err := st.StartPending(t.Context(), 10, time.Hour, func(b []store.Pending) []bool {
+			down.Store(true)
+			return []bool{true, false, true, false}
+		})
+		if n != 4 || !errors.As(err, &u) || len(u.Started) != 2 || len(u.Released) != 2 {
+			t.Fatalf("marking failure: %d, %v", n, err)
+		}
+		down.Store(false)
+		if n, _ := st.StartPending(t.Context(), 10, time.Hour, func(b []store.Pending) []bool { return nil }); n != 0 {
+			t.Fatalf("%d callbacks taken while the unsettled claim holds, want 0", n)
+		}
+		if err := st.Settle(t.Context(), u.Unsettled); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, _ := st.Backlog(t.Context()); n != 2 {
+			t.Fatalf("backlog %d after settling, want the 2 not started", n)
+		}
+		var got []string
+		n, err = st.StartPending(t.Context(), 10, time.Hour, func(b []store.Pending) []bool {
+			for _, p := range b {
+				got = append(got, p.EventKey)
+			}
+			return []bool{true, true}
+		})
+		if err != nil || n != 2 || fmt.Sprint(got) != "[k-1 k-3]" {
+			t.Fatalf("after settling: %d %v, %v; want k-1 and k-3 taken at once", n, got, err)
 		}
 	})
 }

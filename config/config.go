@@ -243,64 +243,17 @@ type ERP struct {
 }
 
 // Kingdee is how the kingdee sink reaches and logs in to one Kingdee K3Cloud
-// data centre (see package erp/kingdee). The worker checks these settings
-// at start when ERP_KIND=kingdee; `erpbridge erpsim --kind kingdee` takes
-// the credentials from them too.
-type Kingdee struct {
-	// URL is the installation's base, ending in /K3Cloud/ (KINGDEE_URL).
-	URL string
-	// AcctID is the data centre id (KINGDEE_ACCT_ID).
-	AcctID string
-	// Username is the Kingdee user erpbridge acts as (KINGDEE_USERNAME).
-	Username string
-	// AppID is the third-party system login's application id, used with
-	// AppSecret for LoginByAppSecret (KINGDEE_APP_ID).
-	AppID string
-	// AppSecret is that login's secret (KINGDEE_APP_SECRET, or _FILE).
-	AppSecret string
-	// Password logs in with ValidateUser instead of an app secret
-	// (KINGDEE_PASSWORD, or _FILE).
-	Password string
-	// LCID is the language of Kingdee's messages (KINGDEE_LCID, default
-	// 2052, simplified Chinese).
-	LCID int
-	// MaxSessions is how many sessions, and so calls at once, one worker
-	// uses at most (KINGDEE_MAX_SESSIONS, default 4; Kingdee advises 3 to 5).
-	MaxSessions int
-	// Timeout bounds one WebAPI call (KINGDEE_TIMEOUT, default 30s).
-	Timeout time.Duration
-}
+// data centre: the connector's own settings (package erp/kingdee), from the
+// KINGDEE_ variables. The worker checks them at start when
+// ERP_KIND=kingdee; `erpbridge erpsim --kind kingdee` takes the credentials
+// from them too.
+type Kingdee = kingdee.Config
 
-// Tryton is how the tryton sink reaches one Tryton database over JSON-RPC
-// (see package erp/tryton). The worker checks these settings at start when
-// ERP_KIND=tryton; deploy/tryton/up.sh prints the first four.
-type Tryton struct {
-	// URL is the server's base URL, e.g. http://127.0.0.1:8000/ (TRYTON_URL).
-	URL string
-	// Database is the Tryton database (TRYTON_DATABASE).
-	Database string
-	// User is the login (TRYTON_USER).
-	User string
-	// Password is the user's password (TRYTON_PASSWORD, or _FILE).
-	Password string
-	// Timeout bounds one JSON-RPC call (TRYTON_TIMEOUT, default 30s).
-	Timeout time.Duration
-	// MaxConcurrent bounds the calls one worker makes at once
-	// (TRYTON_MAX_CONCURRENT, default 4).
-	MaxConcurrent int
-}
-
-// Connector is the kingdee connector's configuration from these settings.
-func (k Kingdee) Connector() kingdee.Config {
-	return kingdee.Config{URL: k.URL, AcctID: k.AcctID, Username: k.Username, AppID: k.AppID, AppSecret: k.AppSecret,
-		Password: k.Password, LCID: k.LCID, MaxSessions: k.MaxSessions, Timeout: k.Timeout}
-}
-
-// Connector is the tryton connector's configuration from these settings.
-func (t Tryton) Connector() tryton.Config {
-	return tryton.Config{URL: t.URL, Database: t.Database, User: t.User, Password: t.Password,
-		Timeout: t.Timeout, MaxConcurrent: t.MaxConcurrent}
-}
+// Tryton is how the tryton sink reaches one Tryton database over JSON-RPC:
+// the connector's own settings (package erp/tryton), from the TRYTON_
+// variables. The worker checks them at start when ERP_KIND=tryton;
+// deploy/tryton/up.sh prints the first four.
+type Tryton = tryton.Config
 
 // callTimeout is the bound of one call of the connector ERP_KIND names, 0
 // for the http sink (whose one call is the whole send).

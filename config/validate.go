@@ -294,9 +294,9 @@ func (c Config) ConnectorProblems() []string {
 	var err error
 	switch c.ERP.Kind {
 	case erp.KindKingdee:
-		err = c.Kingdee.Connector().Validate()
+		err = c.Kingdee.Validate()
 	case erp.KindTryton:
-		err = c.Tryton.Connector().Validate()
+		err = c.Tryton.Validate()
 	}
 	if err == nil {
 		return nil

@@ -33,7 +33,7 @@ func trytonServer(t *testing.T) config.Tryton {
 	st := testenv.Tryton(t).Settings
 	cfg := config.Tryton{URL: st.URL, Database: st.Database, User: st.User, Password: st.Password,
 		Timeout: 10 * time.Second, MaxConcurrent: 4}
-	if err := cfg.Connector().Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		t.Fatalf("up.sh printed unusable settings: %v", err)
 	}
 	return cfg

@@ -61,9 +61,9 @@ func NewSink(cfg config.Config, log *slog.Logger, wrap ...func(http.RoundTripper
 	var s erp.Sink
 	switch cfg.ERP.Kind {
 	case erp.KindKingdee:
-		s, err = kingdee.New(cfg.Kingdee.Connector(), m, kingdee.WithLogger(log), kingdee.WithTransportWrap(transport))
+		s, err = kingdee.New(cfg.Kingdee, m, kingdee.WithLogger(log), kingdee.WithTransportWrap(transport))
 	case erp.KindTryton:
-		s, err = tryton.New(cfg.Tryton.Connector(), m, tryton.WithTransport(transport(http.DefaultTransport)))
+		s, err = tryton.New(cfg.Tryton, m, tryton.WithTransport(transport(http.DefaultTransport)))
 	}
 	if err != nil {
 		return nil, err

@@ -197,21 +197,7 @@ func (c *Client) Send(ctx context.Context, r Record) (Result, error) {
 
 // transportError classifies a call that got no answer: always retryable.
 func (c *Client) transportError(ctx context.Context, r Record, err error) *Error {
-	e := &Error{Record: r.Label(), Retryable: true, Err: err}
-	switch {
-	case ctx.Err() != nil:
-		e.Reason = "call abandoned: " + ctx.Err().Error()
-	case isTimeout(err):
-		e.Reason = fmt.Sprintf("no answer within %s: %v", c.timeout, err)
-	default:
-		e.Reason = "network error: " + err.Error()
-	}
-	return e
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
+	return &Error{Record: r.Label(), Retryable: true, Err: err, Reason: reason.Transport(ctx, err, c.timeout)}
 }
 
 // readReason reads at most maxReasonBytes of an error answer and returns the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -191,14 +190,7 @@ func (s *Sink) post(ctx context.Context, r erp.Record, sess *session, op, path s
 	req.Header.Set("User-Agent", "erpbridge")
 	resp, err := sess.client.Do(req)
 	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s abandoned: %v", op, ctx.Err()), ctx.Err())
-		case callCtx.Err() != nil || isTimeout(err):
-			return nil, s.fail(r, true, 0, fmt.Sprintf("no answer to Kingdee %s within %s", op, s.cfg.Timeout), err)
-		default:
-			return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: network error: %v", op, netError(err)), err)
-		}
+		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: %s", op, reason.Transport(ctx, err, s.cfg.Timeout)), err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
@@ -206,7 +198,7 @@ func (s *Sink) post(ctx context.Context, r erp.Record, sess *session, op, path s
 		if callCtx.Err() != nil {
 			return nil, s.fail(r, true, 0, fmt.Sprintf("no complete answer to Kingdee %s within %s", op, s.cfg.Timeout), err)
 		}
-		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: reading the answer: %v", op, netError(err)), err)
+		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: reading the answer: %v", op, reason.WithoutURL(err)), err)
 	}
 	code := resp.StatusCode
 	switch {
@@ -221,18 +213,4 @@ func (s *Sink) post(ctx context.Context, r erp.Record, sess *session, op, path s
 		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s answered more than %d bytes", op, maxAnswerBytes), nil)
 	}
 	return answer, nil
-}
-
-// netError is a transport error without the URL url.Error repeats.
-func netError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }

@@ -133,7 +133,7 @@ func TestResendAfterTimeoutUpdates(t *testing.T) {
 	r := carOrder(t, "car-timeout-1", "98765432101234.5678")
 	e.faults(kdsim.Faults{LatencyMS: 5000, LatencyOps: []string{kdsim.OpSave}})
 	err := e.sendErr(r)
-	if !err.Retryable || !strings.Contains(err.Error(), "no answer to Kingdee Save within 300ms") {
+	if !err.Retryable || !strings.Contains(err.Error(), "Kingdee Save: no answer within 300ms") {
 		t.Fatalf("timed-out Save: %v", err)
 	}
 	b := e.bill("AP_Payable", erp.DocumentNumber(r)) // the Save did land

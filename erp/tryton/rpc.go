@@ -247,16 +247,7 @@ func (c *rpc) do(ctx context.Context, method string, params []any, s *session) (
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		ce := &callError{Method: method, Retryable: true, Err: err}
-		switch {
-		case ctx.Err() != nil:
-			ce.Reason = "call abandoned: " + ctx.Err().Error()
-		case cctx.Err() != nil:
-			ce.Reason = fmt.Sprintf("no answer within %s", c.timeout)
-		default:
-			ce.Reason = "network error: " + err.Error()
-		}
-		return nil, ce
+		return nil, &callError{Method: method, Retryable: true, Err: err, Reason: reason.Transport(ctx, err, c.timeout)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -188,21 +187,7 @@ func (c *Client) post(ctx context.Context, name, path, contentType string, body 
 
 // transportError classifies a call that got no (whole) answer: retryable.
 func (c *Client) transportError(ctx context.Context, err error) *Error {
-	e := &Error{Retryable: true, Err: err}
-	switch {
-	case ctx.Err() != nil:
-		e.Reason = "call abandoned: " + ctx.Err().Error()
-	case isTimeout(err):
-		e.Reason = fmt.Sprintf("no answer within %s: %v", c.cfg.Timeout, err)
-	default:
-		e.Reason = "network error: " + err.Error()
-	}
-	return e
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
+	return &Error{Retryable: true, Err: err, Reason: reason.Transport(ctx, err, c.cfg.Timeout)}
 }
 
 // scrub replaces the client's secrets and the call's token in text.

@@ -9,13 +9,18 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/erpbridge/erpbridge/codec"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
+	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/fbtsim"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
 
 const (
@@ -29,13 +34,16 @@ const (
 // order already at its state sends nothing; a second run sends nothing;
 // orders beyond the first page are read; every call is signed and one
 // token serves them all; the keys never reach the logs nor the histories.
+// Each call to the open API is a span of the run's trace, and no span
+// holds a key or the token.
 func TestFenbeitongReconciliation(t *testing.T) {
 	// The list gives summaries: each order's detail is fetched for its record.
 	sim := fbtsim.New(fbtsim.Options{AppID: "erpbridge-app", AppKey: fbtAppKey, SignKey: fbtSignKey, ListSummary: true})
 	api := httptest.NewServer(sim)
 	defer api.Close()
 	logs := &testkit.Buffer{}
-	s := newStack(t, "mysql", stackOptions{logs: logs, configure: func(c *config.Config) {
+	rec := tracetest.NewSpanRecorder()
+	s := newStack(t, "mysql", stackOptions{logs: logs, tracing: tracing.WithProcessor(rec, nil), configure: func(c *config.Config) {
 		c.Reconcile.URL, c.Reconcile.AppID, c.Reconcile.AppKey, c.Reconcile.SignKey = api.URL, "erpbridge-app", fbtAppKey, fbtSignKey
 		c.Reconcile.EmployeeID, c.Reconcile.PageSize = "emp-1", 2
 	}})
@@ -174,4 +182,31 @@ func TestFenbeitongReconciliation(t *testing.T) {
 	}
 	// The keys never reach the logs, nor any run's history.
 	s.checkNothingLeaks(logs, []string{fbtAppKey, fbtSignKey}, nil)
+
+	// Each open-API call is a span in the trace of the run that made it.
+	var run0 sdktrace.ReadOnlySpan
+	for _, sp := range rec.Ended() {
+		if sp.Name() == "RunWorkflow:"+flow.ReconcileWorkflowName {
+			run0 = sp
+			break
+		}
+	}
+	if run0 == nil {
+		t.Fatalf("no span of a reconciliation run among %d", len(rec.Ended()))
+	}
+	spans := spansOf(rec, run0.SpanContext().TraceID())
+	for _, want := range []string{"POST " + openapi.DefaultTokenPath, "POST " + openapi.DefaultListPath, "POST " + openapi.DefaultDetailPath} {
+		if _, ok := named(spans, want); !ok {
+			t.Errorf("the first run's trace has no span %q: %v", want, names(spans))
+		}
+	}
+	for _, sp := range append(rec.Ended(), startedOnly(rec)...) {
+		for _, kv := range sp.Attributes() {
+			for _, secret := range append([]string{fbtAppKey, fbtSignKey}, sim.IssuedTokens()...) {
+				if strings.Contains(kv.Value.Emit(), secret) {
+					t.Errorf("span %q attribute %s holds a key or the token", sp.Name(), kv.Key)
+				}
+			}
+		}
+	}
 }

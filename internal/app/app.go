@@ -403,7 +403,7 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		}
 		b.erp = sink
 	}
-	fbtAPI, err := fenbeitongAPI(b.cfg)
+	fbtAPI, err := fenbeitongAPI(b.cfg, b.tracing.Transport(nil))
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,21 @@
 package app
 
 import (
+	"net/http"
+
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
 
 // fenbeitongAPI is the client of Fenbeitong's open API the reconciliation
 // uses, or nil when FENBEITONG_API_URL is not set. Its settings are checked
-// here, at start, each refusal naming its variable.
-func fenbeitongAPI(cfg config.Config) (*openapi.Client, error) {
+// here, at start, each refusal naming its variable. Its calls go through rt
+// (the tracing's transport: each call a span of the reconciliation's trace).
+func fenbeitongAPI(cfg config.Config, rt http.RoundTripper) (*openapi.Client, error) {
 	r := cfg.Reconcile
 	if r.URL == "" {
 		return nil, nil
 	}
 	return openapi.New(openapi.Config{URL: r.URL, AppID: r.AppID, AppKey: r.AppKey, SignKey: r.SignKey,
-		EmployeeID: r.EmployeeID, EmployeeType: r.EmployeeType, TokenPath: r.TokenPath, RPS: float64(r.RPS)})
+		EmployeeID: r.EmployeeID, EmployeeType: r.EmployeeType, TokenPath: r.TokenPath, RPS: float64(r.RPS)}, openapi.WithTransport(rt))
 }

@@ -179,6 +179,18 @@ func (s *Sim) TokensIssued() int {
 	return s.tokensIssued
 }
 
+// IssuedTokens returns the tokens issued so far, for a test that checks
+// none was written where it must not be.
+func (s *Sim) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tokens := make([]string, 0, len(s.tokens))
+	for t := range s.tokens {
+		tokens = append(tokens, t)
+	}
+	return tokens
+}
+
 // Requests returns every request answered so far, in order of arrival.
 func (s *Sim) Requests() []Request {
 	s.mu.Lock()

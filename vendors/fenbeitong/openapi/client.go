@@ -43,24 +43,38 @@ type tokenFetch struct {
 	err   error
 }
 
+// Option sets how a Client makes its calls.
+type Option func(*http.Client)
+
+// WithTransport makes the calls through rt (the tracing's transport, a
+// test's), instead of http.DefaultTransport. The token and the sign travel
+// in the form, never in the URL a transport may record.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *http.Client) { c.Transport = rt }
+}
+
 // New returns a client for cfg, its zero fields set to the defaults, or the
 // problems of the config (see Config.Validate). Calls are paced to cfg.RPS
 // with a burst of 1: no more than RPS+1 calls fall in any one second.
 // Redirects are not followed.
-func New(cfg Config) (*Client, error) {
+func New(cfg Config, opts ...Option) (*Client, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("fenbeitong open API configuration: %w", err)
 	}
-	return &Client{
-		cfg:  cfg,
-		base: strings.TrimRight(cfg.URL, "/"),
-		http: &http.Client{
-			Timeout: cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
+	hc := &http.Client{
+		Timeout: cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
 		},
+	}
+	for _, o := range opts {
+		o(hc)
+	}
+	return &Client{
+		cfg:     cfg,
+		base:    strings.TrimRight(cfg.URL, "/"),
+		http:    hc,
 		limiter: rate.NewLimiter(rate.Limit(cfg.RPS), 1),
 		now:     time.Now,
 	}, nil

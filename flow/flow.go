@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/erpbridge/erpbridge/models"
 )
 
 // Workflow type names, registered by the worker under these names.
@@ -113,11 +115,12 @@ func EventSearchAttributes(vendor, eventType string) temporal.SearchAttributes {
 }
 
 // EventMemo is an event workflow's memo: nothing a vendor's customer could
-// be named by. origin is how the event came: "callback", or "pull" for one
-// erpbridge pulled from the vendor's API (the Fenbeitong reconciliation).
+// be named by. origin is how the event came: models.OriginCallback (also
+// when empty), or models.OriginPull for one erpbridge pulled from the
+// vendor's API (the Fenbeitong reconciliation).
 func EventMemo(vendor, eventType, origin string, receivedAt time.Time) map[string]any {
 	if origin == "" {
-		origin = "callback"
+		origin = models.OriginCallback
 	}
 	return map[string]any{"vendor": vendor, "event_type": eventType, "origin": origin, "received_at": receivedAt.UTC().Format(time.RFC3339)}
 }

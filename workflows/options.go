@@ -52,7 +52,7 @@ func syncOptions(ctx workflow.Context, p flow.SyncPolicy) workflow.Context {
 			InitialInterval:        p.InitialInterval,
 			BackoffCoefficient:     2,
 			MaximumInterval:        p.MaximumInterval,
-			NonRetryableErrorTypes: []string{flow.ErrERPRejected, flow.ErrInvalidContent},
+			NonRetryableErrorTypes: []string{flow.ErrERPRejected},
 		},
 	})
 }

@@ -17,6 +17,8 @@ type EventResult struct {
 	Status   flow.EventOutcome
 	Revision int64
 	Detail   string
+	// Parts is how many events a split message became (0 when not split).
+	Parts int `json:",omitempty"`
 	// RecordWorkflowID names the record workflow a handed-over event was
 	// given to: the one to watch for its ERP outcome and to retry or skip.
 	RecordWorkflowID string `json:",omitempty"`
@@ -112,7 +114,7 @@ func (e *eventRun) superseded(p flow.PersistResult) (EventResult, error) {
 // continues as new from there (EventInput.SplitFrom).
 func (e *eventRun) split(p flow.PersistResult) (EventResult, error) {
 	var a *activities.Activities
-	e.st.State = "splitting"
+	e.st.State, e.st.Parts, e.st.PartsPersisted = "splitting", p.PartCount, e.in.SplitFrom
 	batch := max(p.PartBatch, 1)
 	// A batch is one transaction and a few signal-with-starts at once.
 	ctx := batchOptions(e.ctx, 5*time.Minute, 0, flow.ErrInvalidContent, flow.ErrCallbackMissing)
@@ -128,9 +130,11 @@ func (e *eventRun) split(p flow.PersistResult) (EventResult, error) {
 		if err := workflow.ExecuteActivity(ctx, a.PersistParts, in).Get(ctx, &res); err != nil {
 			return EventResult{}, err
 		}
-		e.st.Revision = int64(in.To) // the status query shows the parts persisted so far
+		e.st.PartsPersisted = in.To
 	}
-	return e.end(flow.EventSplit, fmt.Sprintf("split into %d events, one per record it changes", p.PartCount))
+	res, err := e.end(flow.EventSplit, fmt.Sprintf("split into %d events, one per record it changes", p.PartCount))
+	res.Parts = p.PartCount
+	return res, err
 }
 
 // fail ends a run whose step failed. Invalid content is final: the run is

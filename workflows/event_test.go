@@ -217,10 +217,12 @@ func TestEventWorkflowSplitPersistsPartsInBatches(t *testing.T) {
 
 	assert.Equal(t, flow.EventSplit, res.Status)
 	assert.Equal(t, "split into 5 events, one per record it changes", res.Detail)
+	assert.Equal(t, 5, res.Parts)
+	assert.Zero(t, res.Revision, "a split message is no record's revision")
 	assert.Equal(t, [][2]int{{0, 2}, {2, 4}, {4, 5}}, batches)
 	assert.Equal(t, []string{"Persist", "PersistParts", "PersistParts", "PersistParts"}, h.activities())
-	assert.Equal(t, "done", h.query().State)
-	assert.Equal(t, string(flow.EventSplit), h.query().SyncStatus)
+	assert.Equal(t, flow.Status{State: "done", SyncStatus: string(flow.EventSplit), Kind: "maintenance_message", ExternalID: eventKey,
+		Parts: 5, PartsPersisted: 5}, h.query())
 	for _, id := range h.orderIDs {
 		assert.NotEqual(t, eventKey, id, "a split message sets no OrderID of its own")
 	}

@@ -36,10 +36,10 @@ func (s *signals) SignalWithStartWorkflow(_ context.Context, id, _ string, _ any
 // A split's batch persists its parts, tells each part's record workflow
 // once, and heartbeats (the step runs under a heartbeat timeout; the SDK
 // sends the beats it throttles, so at least one is seen). The same batch
-// again, as a retried step runs it, finds every part there and tells no
-// record workflow of a newer revision: the parts keep theirs, and their
-// record workflows are told again, since the step that wrote them may have
-// died before it told them (a record workflow takes a revision once).
+// again, as a retried step runs it, makes no new revision: the parts keep
+// theirs, and their record workflows are told again, since the step that
+// wrote them may have died before it told them (a record workflow takes a
+// revision once).
 func TestPersistPartsTellsEachRecordAndBeats(t *testing.T) {
 	t.Parallel()
 	temporal := &signals{}

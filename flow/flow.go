@@ -320,10 +320,10 @@ type Status struct {
 	Synced     int64  `json:"synced_revision,omitempty"`
 	// Parts and PartsPersisted are a split message's parts and how many of
 	// them are persisted so far (see PersistResult.PartCount).
-	Parts          int `json:"parts,omitempty"`
-	PartsPersisted int `json:"parts_persisted,omitempty"`
-	Attempts   int    `json:"attempts"`
-	LastError  string `json:"last_error,omitempty"`
+	Parts          int    `json:"parts,omitempty"`
+	PartsPersisted int    `json:"parts_persisted,omitempty"`
+	Attempts       int    `json:"attempts"`
+	LastError      string `json:"last_error,omitempty"`
 }
 
 // SweepInput starts a SweepWorkflow: records whose newest state has waited

@@ -21,7 +21,11 @@ func WatchParked(ctx context.Context, st *store.Store, m *metrics.Metrics, log *
 	defer t.Stop()
 	failing := false
 	for {
-		n, oldest, err := st.Parked(ctx)
+		// Bounded, so a store that stops answering leaves the gauges at their
+		// last values instead of holding the loop.
+		cctx, cancel := context.WithTimeout(ctx, every)
+		n, oldest, err := st.Parked(cctx)
+		cancel()
 		switch {
 		case err == nil:
 			m.RecordsParked.Set(float64(n))

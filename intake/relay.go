@@ -266,8 +266,11 @@ func startOptions(p store.Pending, taskQueue string) client.StartWorkflowOptions
 	}
 }
 
-// refreshBacklog updates the backlog figures and gauges.
+// refreshBacklog updates the backlog figures and gauges; a store that does
+// not answer within startTimeout leaves them as they were.
 func (r *Relay) refreshBacklog(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	n, oldest, err := r.Store.Backlog(ctx)
 	if err != nil {
 		return

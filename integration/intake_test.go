@@ -238,6 +238,52 @@ func TestMySQLOutageKeepsThroughTemporal(t *testing.T) {
 	}
 }
 
+// MySQL that hangs instead of refusing (a partition that drops packets, a
+// frozen server): the edge waits out its store budget, carries each
+// callback through Temporal and answers within AutoX3's 2 s; /readyz says
+// the database is degraded; and once MySQL answers again nothing the relay
+// held while it hung is left waiting: the callback stored just before,
+// whose start the relay may have been claiming, and the carried ones all
+// reach the ERP once.
+func TestMySQLThatHangsKeepsThroughTemporal(t *testing.T) {
+	target := testenv.NewMySQLDatabase(t)
+	p := startProxy(t, "127.0.0.1:3306")
+	s := newStack(t, "mysql", stackOptions{mysqlDSN: strings.Replace(target, "127.0.0.1:3306", p.addr, 1)})
+	msgID := func(rb int64) string { return fmt.Sprintf("mysql-hang-%d", rb) }
+	before := uniqueID()
+	s.mustAccept("/webhooks/autox3", autox3.SampleReceptionBody(msgID(before), before, time.Now().UnixMilli(), appSecret))
+	p.freeze()
+	all := []int64{before}
+	for i := range 4 {
+		rb := uniqueID()*10 + int64(i)
+		began := time.Now()
+		code, ans := s.post("/webhooks/autox3", autox3.SampleReceptionBody(msgID(rb), rb, time.Now().UnixMilli(), appSecret))
+		if code != http.StatusOK {
+			t.Fatalf("callback %d while MySQL hangs: %d %v", i, code, ans)
+		}
+		// AutoX3 redelivers what is not answered within 2 s.
+		if took := time.Since(began); took >= 2*time.Second {
+			t.Errorf("callback %d answered after %s while MySQL hangs, want under AutoX3's 2 s", i, took.Round(time.Millisecond))
+		}
+		all = append(all, rb)
+	}
+	if code, body := s.get("/readyz"); code != http.StatusOK || !strings.Contains(body, `"degraded":"database"`) {
+		t.Fatalf("readyz while MySQL hangs: %d %s", code, body)
+	}
+	p.thaw()
+	for _, rb := range all {
+		s.mustResult(flow.EventWorkflowID("autox3", msgID(rb)), string(models.EventSynced))
+		if n := len(s.records("reception_order", strconv.FormatInt(rb, 10))); n != 1 {
+			t.Errorf("order %d reached the ERP %d times, want once", rb, n)
+		}
+	}
+	var waiting int64
+	s.db.Model(&models.InboundEvent{}).Where("event_key LIKE ? AND started_at IS NULL", "mysql-hang-%").Count(&waiting)
+	if waiting != 0 {
+		t.Errorf("%d callbacks still waiting for a workflow after MySQL answered again", waiting)
+	}
+}
+
 // An ERP that echoes the record in its rejection puts no personal data into
 // Temporal in clear, nor into the service's logs: failures are encrypted and
 // their messages fingerprint the ERP's answer. The full reason stays in

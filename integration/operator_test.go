@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -484,13 +484,43 @@ func TestReadyzFollowsMySQL(t *testing.T) {
 	})
 }
 
-// proxy forwards TCP to a target and can be stopped (closing every connection) and restarted.
+// proxy forwards TCP to a target and can be stopped (closing every
+// connection) and restarted, or frozen: connections stay open and new ones
+// are taken, but no byte goes through until it thaws, as when the target
+// hangs or a partition drops packets instead of refusing them.
 type proxy struct {
 	target string
 	addr   string
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  []net.Conn
+	frozen atomic.Bool
+}
+
+// freeze holds every byte until thaw.
+func (p *proxy) freeze() { p.frozen.Store(true) }
+
+// thaw lets bytes through again.
+func (p *proxy) thaw() { p.frozen.Store(false) }
+
+// pipe copies src to dst, holding what it read while the proxy is frozen.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.frozen.Load() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func startProxy(t *testing.T, target string) *proxy {
@@ -526,8 +556,8 @@ func (p *proxy) start(t *testing.T) {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, up)
 			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
+			go p.pipe(up, c)
+			go p.pipe(c, up)
 		}
 	}()
 }

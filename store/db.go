@@ -52,29 +52,97 @@ func OpenLazy(mysqlDSN, sqlitePath string) (db *gorm.DB, unreachable error, err 
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err = gorm.Open(mysql.Open(dsn), cfg)
+	db, err = openWithin(openTimeout, dsn, cfg)
 	if err != nil {
 		// The server did not answer the dialect's version query: open
 		// without asking it, and connect when a statement needs to.
 		unreachable = fmt.Errorf("mysql is unreachable: %w", err)
-		cfg.DisableAutomaticPing = true
-		db, err = gorm.Open(mysql.New(mysql.Config{DSN: dsn, SkipInitializeWithVersion: true,
-			DontSupportRenameIndex: true, DontSupportRenameColumn: true, DontSupportForShareClause: true}), cfg)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open mysql: %w", err)
+		if db, err = openUnprobed(dsn, cfg); err != nil {
+			return nil, nil, err
 		}
 	}
+	return db, unreachable, tuneMySQL(db)
+}
+
+// OpenPool opens another pool on the MySQL server of mysqlDSN without
+// asking it anything: the dialect assumes the oldest server erpbridge
+// supports, as OpenLazy's does when the server does not answer. For a pool
+// of short writes beside the main one (the edge's), whose opening must not
+// wait on a server that is down.
+func OpenPool(mysqlDSN string) (*gorm.DB, error) {
+	dsn, err := normaliseMySQLDSN(mysqlDSN)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openUnprobed(dsn, &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now})
+	if err != nil {
+		return nil, err
+	}
+	return db, tuneMySQL(db)
+}
+
+// openUnprobed opens dsn without contacting the server.
+func openUnprobed(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	cfg.DisableAutomaticPing = true
+	db, err := gorm.Open(mysql.New(mysql.Config{DSN: dsn, SkipInitializeWithVersion: true,
+		DontSupportRenameIndex: true, DontSupportRenameColumn: true, DontSupportForShareClause: true}), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open mysql: %w", err)
+	}
+	return db, nil
+}
+
+// tuneMySQL registers erpbridge's time handling and sizes the pool.
+func tuneMySQL(db *gorm.DB) error {
 	if err := registerMillisecondTimes(db); err != nil {
-		return nil, nil, err
+		return err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	sqlDB.SetMaxOpenConns(32)
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxLifetime(5 * time.Minute)
-	return db, unreachable, nil
+	return nil
+}
+
+// openTimeout bounds the first exchange with MySQL at open (connecting and
+// asking its version), the part of opening that has no context of its own:
+// a server that accepts connections and then never answers (a frozen
+// server, a proxy in front of a dead one) must not hold a process at start.
+var openTimeout = 10 * time.Second
+
+// openWithin opens dsn with the dialect asking the server its version, and
+// gives up after within. An open given up on finishes in the background and
+// closes what it opened.
+func openWithin(within time.Duration, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	type opened struct {
+		db  *gorm.DB
+		err error
+	}
+	done := make(chan opened) // unbuffered: an open finished after the give-up sees abandoned
+	abandoned := make(chan struct{})
+	own := *cfg // the caller may change cfg after a give-up, while this open still runs
+	go func() {
+		db, err := gorm.Open(mysql.Open(dsn), &own)
+		select {
+		case done <- opened{db, err}:
+		case <-abandoned:
+			if err == nil {
+				_ = closeDB(db)
+			}
+		}
+	}()
+	t := time.NewTimer(within)
+	defer t.Stop()
+	select {
+	case o := <-done:
+		return o.db, o.err
+	case <-t.C:
+		close(abandoned)
+		return nil, fmt.Errorf("no answer within %s", within)
+	}
 }
 
 // closeDB closes a database's pool.

@@ -362,7 +362,7 @@ func serveBridge(ctx context.Context, cfg config.Config, log *slog.Logger, withA
 	if withAPI && cfg.Store.MySQLDSN != "" {
 		// The webhooks' own pool: a callback is stored in a short
 		// transaction on a connection nothing else holds.
-		if edgeDB, _, err = store.OpenLazy(cfg.Store.MySQLDSN, ""); err != nil {
+		if edgeDB, err = store.OpenPool(cfg.Store.MySQLDSN); err != nil {
 			return err
 		}
 		defer closeDB(edgeDB)

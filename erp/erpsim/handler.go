@@ -156,11 +156,8 @@ func (s *Sim) postRecord(w http.ResponseWriter, r *http.Request) {
 	if n := len(s.entries); n > 0 {
 		seq = s.entries[n-1].Seq + 1
 	}
-	e := Entry{
-		Seq: seq, ReceivedAt: now.UTC(), IdempotencyKey: key,
-		Source: rec.Source, Kind: rec.Kind, ExternalID: rec.ExternalID,
-		Version: rec.Version, OccurredAt: rec.OccurredAt, Data: canonicalData(rec.Data),
-	}
+	e := Entry{Seq: seq, ReceivedAt: now.UTC(), IdempotencyKey: key, Record: rec}
+	e.Data = canonicalData(rec.Data)
 	if err := s.persist(e); err != nil {
 		writeError(w, http.StatusInternalServerError, "store record: "+err.Error())
 		return

@@ -46,19 +46,8 @@ type Entry struct {
 	ReceivedAt time.Time `json:"received_at"`
 	// IdempotencyKey is the key the record was sent under.
 	IdempotencyKey string `json:"idempotency_key"`
-
-	Source     string          `json:"source"`
-	Kind       string          `json:"kind"`
-	ExternalID string          `json:"external_id"`
-	Version    int64           `json:"version"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	Data       json.RawMessage `json:"data"`
-}
-
-// Record returns the record fields of the entry.
-func (e Entry) Record() erp.Record {
-	return erp.Record{Source: e.Source, Kind: e.Kind, ExternalID: e.ExternalID,
-		Version: e.Version, OccurredAt: e.OccurredAt, Data: e.Data}
+	// Record is what was sent, its fields at the entry's top level in JSON.
+	erp.Record
 }
 
 // ID is the simulator's own id of the accepted record.
@@ -227,7 +216,7 @@ func (s *Sim) load(f *os.File) error {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return fmt.Errorf("line %d: %w", lineNo, err)
 		}
-		if err := e.Record().Validate(); err != nil {
+		if err := e.Record.Validate(); err != nil {
 			return fmt.Errorf("line %d: %w", lineNo, err)
 		}
 		if e.IdempotencyKey == "" {
@@ -236,7 +225,7 @@ func (s *Sim) load(f *os.File) error {
 		if n := len(s.entries); n > 0 && e.Seq <= s.entries[n-1].Seq {
 			return fmt.Errorf("line %d: seq %d does not follow seq %d", lineNo, e.Seq, s.entries[n-1].Seq)
 		}
-		body, err := e.Record().Encode()
+		body, err := e.Record.Encode()
 		if err != nil {
 			return fmt.Errorf("line %d: %w", lineNo, err)
 		}

@@ -199,6 +199,10 @@ func (h *handlers) ready(c *gin.Context) {
 	c.JSON(code, out)
 }
 
+// requestFacts are what a webhook handler notes on its request (c.Set) for
+// the access log and the request's span: none is personal data.
+var requestFacts = []string{"event_key", "workflow_id", "outcome"}
+
 // accessLog logs each request without its query string (the Fenbeitong token travels there).
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	if log == nil {
@@ -209,7 +213,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 			"duration_ms", time.Since(start).Milliseconds()}
-		for _, k := range []string{"vendor", "event_key", "workflow_id", "outcome"} {
+		for _, k := range append([]string{"vendor"}, requestFacts...) {
 			if v, ok := c.Get(k); ok {
 				attrs = append(attrs, k, v)
 			}

@@ -46,7 +46,7 @@ func traceRequest(t *tracing.Tracing, vendor string) gin.HandlerFunc {
 
 		status := c.Writer.Status()
 		span.SetAttributes(attribute.Int("http.response.status_code", status))
-		for _, k := range []string{"event_key", "workflow_id", "outcome"} {
+		for _, k := range requestFacts {
 			if v, ok := c.Get(k); ok {
 				span.SetAttributes(attribute.String("erpbridge."+k, fmt.Sprint(v)))
 			}

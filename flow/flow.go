@@ -119,10 +119,7 @@ func EventSearchAttributes(vendor, eventType string) temporal.SearchAttributes {
 // when empty), or models.OriginPull for one erpbridge pulled from the
 // vendor's API (the Fenbeitong reconciliation).
 func EventMemo(vendor, eventType, origin string, receivedAt time.Time) map[string]any {
-	if origin == "" {
-		origin = models.OriginCallback
-	}
-	return map[string]any{"vendor": vendor, "event_type": eventType, "origin": origin, "received_at": receivedAt.UTC().Format(time.RFC3339)}
+	return map[string]any{"vendor": vendor, "event_type": eventType, "origin": models.OriginOf(origin), "received_at": receivedAt.UTC().Format(time.RFC3339)}
 }
 
 // EventInput starts an EventWorkflow. It is a claim check: the callback's

@@ -142,10 +142,7 @@ func (r *Relay) Drain(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.unsettled.Started)+len(r.unsettled.Released) > 0 {
-		sctx, cancel := context.WithTimeout(ctx, startTimeout)
-		err := r.Store.Settle(sctx, r.unsettled)
-		cancel()
-		if err != nil {
+		if err := r.Store.Settle(ctx, r.unsettled); err != nil {
 			return err
 		}
 		r.unsettled = store.Unsettled{}

@@ -69,6 +69,15 @@ const (
 	OriginPull     = "pull"
 )
 
+// OriginOf is origin, or OriginCallback when it is empty (an event whose
+// origin was not said came by a callback).
+func OriginOf(origin string) string {
+	if origin == "" {
+		return OriginCallback
+	}
+	return origin
+}
+
 // RecordState is the newest known state of one vendor record (an order) and
 // what of it the ERP has. Revision grows by one each time a newer state is
 // applied; SyncedRevision is the revision the ERP last accepted (or an

@@ -38,7 +38,7 @@ func Open(mysqlDSN, sqlitePath string) (*gorm.DB, error) {
 // oldest server erpbridge supports (no RETURNING, no renames), which only
 // migrations would notice, and those run with Open.
 func OpenLazy(mysqlDSN, sqlitePath string) (db *gorm.DB, unreachable error, err error) {
-	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now}
+	cfg := gormConfig()
 	if mysqlDSN == "" {
 		if sqlitePath == "" {
 			return nil, nil, fmt.Errorf("open database: neither MYSQL_DSN nor a SQLite path is set")
@@ -74,11 +74,18 @@ func OpenPool(mysqlDSN string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openUnprobed(dsn, &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now})
+	db, err := openUnprobed(dsn, gormConfig())
 	if err != nil {
 		return nil, err
 	}
 	return db, tuneMySQL(db)
+}
+
+// gormConfig is how every pool is opened: driver errors translated (a
+// duplicate key is gorm.ErrDuplicatedKey, which Receive relies on), no
+// logging of statements, and the store's own clock.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: now}
 }
 
 // openUnprobed opens dsn without contacting the server.

@@ -83,17 +83,15 @@ func (s *Store) StartPending(ctx context.Context, limit int, lease time.Duration
 	}
 	// Marked even when ctx ended meanwhile (a relay stopping): what started is
 	// recorded and the rest released rather than left to the lease.
-	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-	defer mcancel()
-	if err := s.Settle(mctx, u); err != nil {
+	if err := s.Settle(context.WithoutCancel(ctx), u); err != nil {
 		return len(batch), &UnsettledError{Unsettled: u, Err: err}
 	}
 	return len(batch), nil
 }
 
-// claimTimeout bounds each of StartPending's two short writes, so a store
-// that stops answering (a network partition rather than a refusal) fails
-// the relay's try instead of holding it.
+// claimTimeout bounds each of the relay's short writes (the claim, and
+// Settle), so a store that stops answering (a network partition rather
+// than a refusal) fails the relay's try instead of holding it.
 const claimTimeout = 10 * time.Second
 
 func pendingIDs(batch []Pending) []uint64 {
@@ -128,6 +126,8 @@ func (e *UnsettledError) Unwrap() error { return e.Err }
 // others. Releasing a claim that was never written, or that another relay
 // holds since, costs at most one more start, which the workflow id refuses.
 func (s *Store) Settle(ctx context.Context, u Unsettled) error {
+	ctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
 	db := s.db.WithContext(ctx)
 	if len(u.Started) > 0 {
 		err := db.Model(&models.InboundEvent{}).Where("id IN ? AND started_at IS NULL", u.Started).

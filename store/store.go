@@ -179,7 +179,7 @@ func (s *Store) Persist(ctx context.Context, in Inbound, decode Decoder) (Persis
 		}
 		res.Origin = row.Origin
 		if row.ID == 0 {
-			res.Origin = originOf(in)
+			res.Origin = models.OriginOf(in.Origin)
 		}
 		return err
 		// READ COMMITTED on MySQL: the conditional UPDATE of the record's row
@@ -450,18 +450,10 @@ func (s *Store) KeepInvalid(ctx context.Context, in Inbound, problem string) err
 	return nil
 }
 
-// originOf is how in came: its Origin, or models.OriginCallback when that is empty.
-func originOf(in Inbound) string {
-	if in.Origin == "" {
-		return models.OriginCallback
-	}
-	return in.Origin
-}
-
 // inboundRow is the inbound_events row that stores in.
 func inboundRow(in Inbound, status models.EventStatus, detail string) models.InboundEvent {
 	return models.InboundEvent{
-		Origin: originOf(in),
+		Origin: models.OriginOf(in.Origin),
 		Vendor: in.Vendor, EventKey: in.EventKey, EventType: in.EventType, BodySHA256: sha256Hex(in.Body), Body: in.Body,
 		WorkflowID: in.WorkflowID, SyncStatus: status, SyncDetail: Truncate(detail, detailLimit), ReceivedAt: in.ReceivedAt.UTC(),
 		TraceParent: in.TraceParent,

@@ -197,6 +197,10 @@ func TestOpsShow(t *testing.T) {
 		rep.Split.Shown[0].EventKey != splitID+"#plan:"+fmt.Sprintf("%d-2", io) {
 		t.Fatalf("split message shown %+v", rep)
 	}
+	// A part names the workflow that persisted it, the message's: a part has no event workflow of its own.
+	if got, want := rep.Split.Shown[0].WorkflowID, flow.EventWorkflowID("autox3", splitID); got != want {
+		t.Errorf("a part is shown with workflow %q, want the message's %q", got, want)
+	}
 	var plans []string
 	for _, r := range rep.Records {
 		plans = append(plans, r.Name+"="+r.State.Status)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -46,9 +45,11 @@ type Report struct {
 
 // Event is one stored event (a callback, or a part of a split message).
 type Event struct {
-	Vendor     string `json:"vendor"`
-	EventKey   string `json:"event_key"`
-	EventType  string `json:"event_type"`
+	Vendor    string `json:"vendor"`
+	EventKey  string `json:"event_key"`
+	EventType string `json:"event_type"`
+	// WorkflowID is the workflow that persists it: its own event workflow,
+	// or for a part of a split message the message's.
 	WorkflowID string `json:"workflow_id"`
 	// Kind and ExternalID name its record once its workflow persisted it.
 	Kind       string `json:"kind,omitempty"`
@@ -297,7 +298,7 @@ func stateOf(st models.RecordState) *State {
 func eventsOf(rows []models.InboundEvent) []Event {
 	out := make([]Event, 0, len(rows))
 	for _, ev := range rows {
-		e := Event{Vendor: ev.Vendor, EventKey: ev.EventKey, EventType: ev.EventType, WorkflowID: flow.EventWorkflowID(ev.Vendor, ev.EventKey),
+		e := Event{Vendor: ev.Vendor, EventKey: ev.EventKey, EventType: ev.EventType, WorkflowID: ev.WorkflowID,
 			Version: ev.Version, Applied: ev.Applied, Revision: ev.Revision, Status: string(ev.SyncStatus), Detail: ev.SyncDetail,
 			ParentKey: ev.ParentKey, ReceivedAt: ev.ReceivedAt.UTC(), StartedAt: utc(ev.StartedAt), SyncedAt: utc(ev.SyncedAt)}
 		if ev.Kind != "" && ev.SyncStatus != models.EventInvalid && ev.SyncStatus != models.EventSplit {

@@ -71,7 +71,9 @@ func (p *printer) f(format string, args ...any) {
 }
 
 func (p *printer) event(indent string, ev Event) {
-	p.f("%s%s  %s  %s\n", indent, ev.WorkflowID, ev.Status, ev.EventType)
+	// Named vendor:event key, which is a callback's workflow id too; a
+	// part of a split message has no workflow of its own.
+	p.f("%s%s:%s  %s  %s\n", indent, ev.Vendor, ev.EventKey, ev.Status, ev.EventType)
 	var facts []string
 	if ev.Kind != "" {
 		facts = append(facts, "record "+ev.Vendor+":"+ev.Kind+":"+ev.ExternalID)

@@ -543,9 +543,6 @@ func (c *Config) derive(given func(variable string) bool) {
 			c.Tracing.Exporter = TracesOTLP
 		}
 	}
-	if given("OTEL_SDK_DISABLED") {
-		c.Tracing.Exporter = TracesNone
-	}
 	if !given("AUTO_MIGRATE") {
 		c.Store.AutoMigrate = c.Profile == ProfileDev
 	}

@@ -159,11 +159,11 @@ func fromEnv(base Config, getenv func(string) string) (Config, error) {
 	r.str("OTEL_SERVICE_NAME", &c.Tracing.ServiceName)
 	var sdkDisabled bool
 	r.boolean("OTEL_SDK_DISABLED", &sdkDisabled)
-	if !sdkDisabled {
-		delete(r.given, "OTEL_SDK_DISABLED")
-	}
 
 	c.derive(func(name string) bool { return r.given[name] })
+	if sdkDisabled { // OpenTelemetry's switch turns every exporter off
+		c.Tracing.Exporter = TracesNone
+	}
 	errs = append(r.errs, c.problems()...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

@@ -195,10 +195,7 @@ func (s *Sink) post(ctx context.Context, r erp.Record, sess *session, op, path s
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
-		if callCtx.Err() != nil {
-			return nil, s.fail(r, true, 0, fmt.Sprintf("no complete answer to Kingdee %s within %s", op, s.cfg.Timeout), err)
-		}
-		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: reading the answer: %v", op, reason.WithoutURL(err)), err)
+		return nil, s.fail(r, true, 0, fmt.Sprintf("Kingdee %s: answer cut short: %s", op, reason.Transport(ctx, err, s.cfg.Timeout)), err)
 	}
 	code := resp.StatusCode
 	switch {

@@ -77,11 +77,12 @@ type rpc struct {
 	loginMu sync.Mutex
 }
 
-func newRPC(cfg Config, hc *http.Client) *rpc {
-	if hc == nil {
-		hc = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+// newRPC calls cfg's database through rt (nil: http.DefaultTransport),
+// never following a redirect.
+func newRPC(cfg Config, rt http.RoundTripper) *rpc {
+	hc := &http.Client{
+		Transport:     rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &rpc{
 		endpoint: cfg.endpoint(),
@@ -265,7 +266,7 @@ func (c *rpc) do(ctx context.Context, method string, params []any, s *session) (
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(raw, &ans); err != nil {
-		return nil, &callError{Method: method, Status: resp.StatusCode, Retryable: true, Reason: "answer is not JSON-RPC: " + reason.OneLine(reason.Clip(string(raw), maxReasonBytes))}
+		return nil, &callError{Method: method, Status: resp.StatusCode, Retryable: true, Reason: "answer is not JSON-RPC: " + quote(string(raw))}
 	}
 	if len(ans.Error) > 0 && string(ans.Error) != "null" {
 		return nil, answerError(method, ans.Error)
@@ -312,7 +313,7 @@ func answerError(method string, raw json.RawMessage) *callError {
 	var parts []json.RawMessage
 	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) == 0 {
 		ce.Retryable = true
-		ce.Reason = "unreadable error answer: " + reason.OneLine(reason.Clip(string(raw), maxReasonBytes))
+		ce.Reason = "unreadable error answer: " + quote(string(raw))
 		return ce
 	}
 	var name string
@@ -344,9 +345,9 @@ func answerError(method string, raw json.RawMessage) *callError {
 		}
 		last := lastLine(tb)
 		ce.Retryable = transientServerError(msg + "\n" + last)
-		ce.Reason = "server error: " + reason.OneLine(reason.Clip(msg, maxReasonBytes))
+		ce.Reason = "server error: " + quote(msg)
 		if last != "" {
-			ce.Reason += " (" + reason.OneLine(reason.Clip(last, maxReasonBytes)) + ")"
+			ce.Reason += " (" + quote(last) + ")"
 		}
 	}
 	return ce
@@ -373,11 +374,11 @@ func transientServerError(text string) bool {
 func joinTexts(raw json.RawMessage, n int) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return reason.OneLine(reason.Clip(s, maxReasonBytes))
+		return quote(s)
 	}
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		return reason.OneLine(reason.Clip(string(raw), maxReasonBytes))
+		return quote(string(raw))
 	}
 	var out []string
 	for i, it := range items {
@@ -388,7 +389,7 @@ func joinTexts(raw json.RawMessage, n int) string {
 			out = append(out, s)
 		}
 	}
-	return reason.OneLine(reason.Clip(strings.Join(out, " - "), maxReasonBytes))
+	return quote(strings.Join(out, " - "))
 }
 
 func lastLine(s string) string {
@@ -402,3 +403,7 @@ func decodeNumbers(raw json.RawMessage, v any) error {
 	dec.UseNumber()
 	return dec.Decode(v)
 }
+
+// quote is text from Tryton's answer fit for a reason: one line, at most
+// maxReasonBytes.
+func quote(s string) string { return reason.OneLine(reason.Clip(s, maxReasonBytes)) }

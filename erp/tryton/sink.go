@@ -20,19 +20,13 @@ import (
 type Option func(*options)
 
 type options struct {
-	http *http.Client
+	transport http.RoundTripper
 }
 
 // WithTransport sends the JSON-RPC calls through rt (default:
-// http.DefaultTransport), e.g. one that traces each call; redirects are
-// not followed.
+// http.DefaultTransport), e.g. one that traces each call.
 func WithTransport(rt http.RoundTripper) Option {
-	return func(o *options) {
-		o.http = &http.Client{
-			Transport:     rt,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
+	return func(o *options) { o.transport = rt }
 }
 
 // Sink writes records into Tryton documents (see the package doc).
@@ -61,7 +55,7 @@ func New(cfg Config, m erp.Mapper, opts ...Option) (*Sink, error) {
 		opt(&o)
 	}
 	return &Sink{
-		rpc:    newRPC(cfg.withDefaults(), o.http),
+		rpc:    newRPC(cfg.withDefaults(), o.transport),
 		mapper: m,
 		fields: map[string]map[string]field{},
 	}, nil
@@ -112,7 +106,7 @@ func (s *Sink) Send(ctx context.Context, r erp.Record) (erp.Result, error) {
 	if err != nil {
 		return res, &erp.Error{Record: r.Label(), Reason: err.Error()}
 	}
-	w := &writer{s: s, ctx: ctx, doc: doc, number: number, refs: map[string]int64{}}
+	w := &writer{s: s, ctx: ctx, doc: doc, number: number, refs: map[string]int64{}, defs: map[string]map[string]any{}}
 	id, created, err := w.run()
 	if err != nil {
 		return res, s.failure(r, err)
@@ -474,9 +468,6 @@ func (w *writer) defaults(model string, fields map[string]field) (map[string]any
 		if !strings.Contains(k, ".") {
 			out[k] = v
 		}
-	}
-	if w.defs == nil {
-		w.defs = map[string]map[string]any{}
 	}
 	w.defs[model] = out
 	return maps.Clone(out), nil

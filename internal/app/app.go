@@ -38,6 +38,7 @@ import (
 	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 	"github.com/erpbridge/erpbridge/vendors/registry"
 	"github.com/erpbridge/erpbridge/worker"
 )
@@ -403,9 +404,14 @@ func (b *Bridge) Run(ctx context.Context, withAPI, withWorker bool) error {
 		}
 		b.erp = sink
 	}
-	fbtAPI, err := fenbeitongAPI(b.cfg, b.tracing.Transport(nil))
-	if err != nil {
-		return err
+	// The reconciliation's activities, in the worker, are the open API's
+	// only callers.
+	var fbtAPI *openapi.Client
+	if withWorker {
+		var err error
+		if fbtAPI, err = fenbeitongAPI(b.cfg, b.tracing.Transport(nil)); err != nil {
+			return err
+		}
 	}
 	if withAPI {
 		relay = intake.NewRelay(store.New(b.db), b.temporal, b.cfg.Temporal.TaskQueue, b.metrics, b.log)

@@ -19,7 +19,7 @@ func Transport(ctx context.Context, err error, timeout time.Duration) string {
 	case IsTimeout(err):
 		return fmt.Sprintf("no answer within %s", timeout)
 	default:
-		return "network error: " + OneLine(WithoutURL(err).Error())
+		return "network error: " + OneLine(withoutURL(err).Error())
 	}
 }
 
@@ -29,9 +29,9 @@ func IsTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// WithoutURL is a transport error without the method and URL url.Error
+// withoutURL is a transport error without the method and URL url.Error
 // adds to it.
-func WithoutURL(err error) error {
+func withoutURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err

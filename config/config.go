@@ -16,6 +16,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee"
 	"github.com/erpbridge/erpbridge/erp/tryton"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
 
 // Profiles: production refuses settings that are only safe on a developer's
@@ -348,6 +349,12 @@ type Reconcile struct {
 	Lookback time.Duration
 }
 
+// API is the open API client's configuration from these settings.
+func (r Reconcile) API() openapi.Config {
+	return openapi.Config{URL: r.URL, AppID: r.AppID, AppKey: r.AppKey, SignKey: r.SignKey,
+		EmployeeID: r.EmployeeID, EmployeeType: r.EmployeeType, TokenPath: r.TokenPath, RPS: float64(r.RPS)}
+}
+
 // Split is how a message that changes several records (an AutoX3
 // maintenance plan message of thousands of plans) is split into one event
 // per record without stalling the rest: its workflow persists the parts in
@@ -490,7 +497,8 @@ func Default() Config {
 			WriteTimeout: time.Minute,
 			MaxBodyBytes: 16 << 20,
 		},
-		Reconcile: Reconcile{EmployeeType: "0", TokenPath: "/openapi/auth/getToken", RPS: 5, PageSize: 50, Every: time.Hour, Lookback: 72 * time.Hour},
+		Reconcile: Reconcile{EmployeeType: openapi.DefaultEmployeeType, TokenPath: openapi.DefaultTokenPath, RPS: int(openapi.DefaultRPS),
+			PageSize: openapi.DefaultPageSize, Every: time.Hour, Lookback: 72 * time.Hour},
 		Split:     Split{BatchSize: 100, NotifyConcurrency: 4, BulkWorkflowTasks: 2, BulkActivities: 4, RecordIdleTimeout: time.Minute},
 		Schedules: Schedules{Enabled: true, SweepEvery: 10 * time.Minute, StaleAfter: time.Hour},
 		Dev:       Dev{DataDir: ".data", TemporalUIPort: 8233, ERPSimAddr: ":8090", FenbeitongSimAddr: "127.0.0.1:8092"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/internal/reason"
+	"github.com/erpbridge/erpbridge/vendors/fenbeitong/openapi"
 )
 
 // Validate reports every setting that would misbehave, each named by its
@@ -64,18 +65,12 @@ func (c Config) problems() []string {
 	count("FENBEITONG_API_PAGE_SIZE", int64(c.Reconcile.PageSize))
 	positive("FENBEITONG_RECONCILE_EVERY", c.Reconcile.Every)
 	positive("FENBEITONG_RECONCILE_LOOKBACK", c.Reconcile.Lookback)
-	if c.Reconcile.PageSize > 500 {
-		add("FENBEITONG_API_PAGE_SIZE=%d is over 500, the most the open API gives", c.Reconcile.PageSize)
+	if c.Reconcile.PageSize > openapi.MaxPageSize {
+		add("FENBEITONG_API_PAGE_SIZE=%d is over %d, the most the open API gives", c.Reconcile.PageSize, openapi.MaxPageSize)
 	}
-	if c.Reconcile.EmployeeType != "0" && c.Reconcile.EmployeeType != "1" {
-		add("FENBEITONG_EMPLOYEE_TYPE=%q must be 0 (a Fenbeitong user) or 1 (a third-party user)", c.Reconcile.EmployeeType)
-	}
-	if c.Reconcile.URL != "" {
-		for _, v := range []struct{ name, value string }{{"FENBEITONG_APP_ID", c.Reconcile.AppID}, {"FENBEITONG_APP_KEY", c.Reconcile.AppKey},
-			{"FENBEITONG_SIGN_KEY", c.Reconcile.SignKey}, {"FENBEITONG_EMPLOYEE_ID", c.Reconcile.EmployeeID}} {
-			if v.value == "" {
-				add("FENBEITONG_API_URL is set but %s is not: the open API needs it", v.name)
-			}
+	if c.Reconcile.URL != "" { // the client's own checks, each naming its variable
+		if err := c.Reconcile.API().Validate(); err != nil {
+			errs = append(errs, strings.Split(err.Error(), "\n")...)
 		}
 	}
 	count("SPLIT_BATCH_SIZE", int64(c.Split.BatchSize))

@@ -12,10 +12,8 @@ import (
 // here, at start, each refusal naming its variable. Its calls go through rt
 // (the tracing's transport: each call a span of the reconciliation's trace).
 func fenbeitongAPI(cfg config.Config, rt http.RoundTripper) (*openapi.Client, error) {
-	r := cfg.Reconcile
-	if r.URL == "" {
+	if cfg.Reconcile.URL == "" {
 		return nil, nil
 	}
-	return openapi.New(openapi.Config{URL: r.URL, AppID: r.AppID, AppKey: r.AppKey, SignKey: r.SignKey,
-		EmployeeID: r.EmployeeID, EmployeeType: r.EmployeeType, TokenPath: r.TokenPath, RPS: float64(r.RPS)}, openapi.WithTransport(rt))
+	return openapi.New(cfg.Reconcile.API(), openapi.WithTransport(rt))
 }

@@ -47,6 +47,10 @@ const (
 	KindTryton  = "tryton"
 )
 
+// IsConnector says whether kind is an ERP of its own connector, with a
+// mapping (kingdee, tryton), rather than the HTTP contract.
+func IsConnector(kind string) bool { return kind == KindKingdee || kind == KindTryton }
+
 // maxNumberBytes bounds a DocumentNumber: ERPs keep bill numbers in short
 // columns (Kingdee's FBillNo among them).
 const maxNumberBytes = 40

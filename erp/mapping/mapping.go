@@ -72,7 +72,7 @@ func (s *Set) program(kind string) (*gojq.Code, bool) {
 // Default is the mapping that ships for an ERP kind ("kingdee" or "tryton"),
 // embedded from erp/mapping/defaults/<erp>.yaml.
 func Default(erpKind string) (*Set, error) {
-	if !mapped(erpKind) {
+	if !erp.IsConnector(erpKind) {
 		return nil, fmt.Errorf("mapping: no default mapping for ERP kind %q (kingdee | tryton)", erpKind)
 	}
 	name := "defaults/" + erpKind + ".yaml"
@@ -104,10 +104,6 @@ func Load(erpKind, path string) (*Set, error) {
 	return Parse(erpKind, path, src)
 }
 
-func mapped(erpKind string) bool {
-	return erpKind == erp.KindKingdee || erpKind == erp.KindTryton
-}
-
 // Parse compiles the mapping file src, named file in errors, for an ERP
 // kind. It refuses a file whose erp: is missing or names another ERP, a file
 // with no kinds or with keys other than erp: and kinds:, an empty program, a
@@ -119,7 +115,7 @@ func Parse(erpKind, file string, src []byte) (*Set, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("mapping %s: %s", file, fmt.Sprintf(format, args...))
 	}
-	if !mapped(erpKind) {
+	if !erp.IsConnector(erpKind) {
 		return nil, fail("ERP kind %q has no mappings (kingdee | tryton)", erpKind)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -167,7 +163,7 @@ func Parse(erpKind, file string, src []byte) (*Set, error) {
 		return nil, fail("erp: missing; it names the ERP the file is for (kingdee | tryton)")
 	case erpNode.Kind != yaml.ScalarNode:
 		return nil, fail("line %d: erp: must be kingdee or tryton", erpNode.Line)
-	case !mapped(erpNode.Value):
+	case !erp.IsConnector(erpNode.Value):
 		return nil, fail("line %d: erp: %q is not an ERP with mappings (kingdee | tryton)", erpNode.Line, erpNode.Value)
 	case erpNode.Value != erpKind:
 		return nil, fail("line %d: erp: the file is for %s, not %s", erpNode.Line, erpNode.Value, erpKind)

@@ -48,7 +48,7 @@ func NewSink(cfg config.Config, log *slog.Logger, wrap ...func(http.RoundTripper
 	if cfg.ERP.Kind == erp.KindHTTP {
 		return erp.NewClient(cfg.ERP.URL, cfg.ERP.Token, cfg.ERP.Timeout, erp.WithTransport(transport(http.DefaultTransport))), nil
 	}
-	if cfg.ERP.Kind != erp.KindKingdee && cfg.ERP.Kind != erp.KindTryton {
+	if !erp.IsConnector(cfg.ERP.Kind) {
 		return nil, fmt.Errorf("ERP_KIND=%q must be %s, %s or %s", cfg.ERP.Kind, erp.KindHTTP, erp.KindKingdee, erp.KindTryton)
 	}
 	if problems := cfg.ConnectorProblems(); len(problems) > 0 {

@@ -75,7 +75,7 @@ func runMappingCheck(args []string, cfg config.Config, stdout, stderr io.Writer)
 		return err
 	}
 	kind := *erpKind
-	if kind == "" && isConnector(cfg.ERP.Kind) {
+	if kind == "" && erp.IsConnector(cfg.ERP.Kind) {
 		kind = cfg.ERP.Kind
 	}
 	if len(files) == 1 {
@@ -120,7 +120,7 @@ func runMappingRender(args []string, cfg config.Config, stdout, stderr io.Writer
 	}
 	target := *erpKind
 	if target == "" {
-		if !isConnector(cfg.ERP.Kind) {
+		if !erp.IsConnector(cfg.ERP.Kind) {
 			return fmt.Errorf("mapping render: say --erp kingdee or --erp tryton (ERP_KIND=%s has no mapping)", cfg.ERP.Kind)
 		}
 		target = cfg.ERP.Kind
@@ -169,13 +169,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // checkMappingERP refuses an --erp that has no mappings.
 func checkMappingERP(kind string) error {
-	if kind != "" && !isConnector(kind) {
+	if kind != "" && !erp.IsConnector(kind) {
 		return fmt.Errorf("--erp %q: mappings are for kingdee or tryton", kind)
 	}
 	return nil
 }
-
-func isConnector(kind string) bool { return kind == erp.KindKingdee || kind == erp.KindTryton }
 
 // fileERP is the ERP a mapping file's erp: names, or kingdee when it names
 // none that can be read: the check then says what is wrong with the file.
@@ -187,7 +185,7 @@ func fileERP(path string) string {
 	var head struct {
 		ERP string `yaml:"erp"`
 	}
-	if yaml.NewDecoder(bytes.NewReader(src)).Decode(&head) != nil || !isConnector(strings.TrimSpace(head.ERP)) {
+	if yaml.NewDecoder(bytes.NewReader(src)).Decode(&head) != nil || !erp.IsConnector(strings.TrimSpace(head.ERP)) {
 		return erp.KindKingdee
 	}
 	return strings.TrimSpace(head.ERP)

@@ -235,22 +235,23 @@ func (o *Ops) Await(ctx context.Context, k RecordKey, out Outcome, wait time.Dur
 		return out, nil
 	}
 	mark := out.mark
-	poll := o.Poll
-	if poll <= 0 {
-		poll = 250 * time.Millisecond
-	}
+	poll := o.poll()
 	deadline := time.Now().Add(wait)
 	var st models.RecordState
+	var last []models.SyncAttempt // the ERP's newest answer since the retry, once there is one
 	for {
 		var err error
 		if st, _, err = o.Store.FindRecord(ctx, k.Vendor, k.Kind, k.ExternalID); err != nil {
 			return out, err
 		}
-		since, err := o.Store.RecordAttemptsAfter(ctx, k.Vendor, k.Kind, k.ExternalID, mark)
+		newer, err := o.Store.RecordAttemptsAfter(ctx, k.Vendor, k.Kind, k.ExternalID, mark)
 		if err != nil {
 			return out, err
 		}
-		if settle(&out, st, since) {
+		if n := len(newer); n > 0 {
+			last, mark = newer[n-1:], newer[n-1].ID
+		}
+		if settle(&out, st, last) {
 			return out, nil
 		}
 		if !time.Now().Add(poll).Before(deadline) {
@@ -274,6 +275,14 @@ func (o *Ops) Await(ctx context.Context, k RecordKey, out Outcome, wait time.Dur
 		out.Result = ResultParked
 	}
 	return out, nil
+}
+
+// poll is how often a wait looks again (Poll, default 250 ms).
+func (o *Ops) poll() time.Duration {
+	if o.Poll <= 0 {
+		return 250 * time.Millisecond
+	}
+	return o.Poll
 }
 
 // settle says whether a retried record has an outcome, given its row and

@@ -184,12 +184,8 @@ pages:
 // ERP or be parked again, printing each outcome as it comes; those still
 // being sent when the wait ends are counted as such.
 func (o *Ops) awaitAll(ctx context.Context, sum *BulkSummary, ids map[string]uint64, mark uint64, wait time.Duration, out io.Writer) error {
-	poll := o.Poll
-	if poll <= 0 {
-		poll = 250 * time.Millisecond
-	}
 	// One look at every record costs more than a look at one.
-	poll *= 4
+	poll := 4 * o.poll()
 	waiting := map[uint64]int{} // row id → index in sum.Records
 	wanted := map[string]bool{} // their names
 	for i, r := range sum.Records {
@@ -210,7 +206,7 @@ func (o *Ops) awaitAll(ctx context.Context, sum *BulkSummary, ids map[string]uin
 			}
 			for _, a := range atts {
 				if k := (RecordKey{Vendor: a.Vendor, Kind: a.Kind, ExternalID: a.ExternalID}); wanted[k.String()] {
-					since[k] = append(since[k], a)
+					since[k] = []models.SyncAttempt{a} // settle reads the newest answer only
 				}
 				seen = a.ID
 			}

@@ -177,7 +177,7 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 // returns when the longest-waiting of them was parked (zero when none):
 // indexed reads.
 func (s *Store) Parked(ctx context.Context) (int64, time.Time, error) {
-	db := s.db.WithContext(ctx).Model(&models.RecordState{}).Where("sync_status = ?", models.RecordRejected)
+	db := s.db.WithContext(ctx).Model(&models.RecordState{}).Scopes(parkedRows)
 	var n int64
 	if err := db.Count(&n).Error; err != nil {
 		return 0, time.Time{}, fmt.Errorf("count parked records: %w", err)
@@ -186,7 +186,7 @@ func (s *Store) Parked(ctx context.Context) (int64, time.Time, error) {
 		return 0, time.Time{}, nil
 	}
 	var oldest models.RecordState
-	if err := s.db.WithContext(ctx).Select("updated_at").Where("sync_status = ?", models.RecordRejected).
+	if err := s.db.WithContext(ctx).Select("updated_at").Scopes(parkedRows).
 		Order("updated_at").Limit(1).Find(&oldest).Error; err != nil {
 		return 0, time.Time{}, fmt.Errorf("find the longest-parked record: %w", err)
 	}

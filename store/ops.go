@@ -231,14 +231,16 @@ type ParkedFilter struct {
 	Since time.Time
 }
 
-// parkedQuery selects the parked records: their row says rejected, after
-// an ERP refusal or a retry budget run out (its workflow records that with
-// MarkParked). In the rare case where MarkParked itself failed, a parked
-// record's row still says pending and only the workflow's SyncStatus
-// shows it.
+// parkedRows narrows a query of record_states to the parked records: their
+// row says rejected, after an ERP refusal or a retry budget run out (its
+// workflow records that with MarkParked). In the rare case where
+// MarkParked itself failed, a parked record's row still says pending and
+// only the workflow's SyncStatus shows it.
+func parkedRows(db *gorm.DB) *gorm.DB { return db.Where("sync_status = ?", models.RecordRejected) }
+
+// parkedQuery selects the parked records f chooses.
 func (s *Store) parkedQuery(ctx context.Context, f ParkedFilter) *gorm.DB {
-	return s.resendQuery(ctx, ResendFilter{Vendor: f.Vendor, Kind: f.Kind, ChangedSince: f.Since}).
-		Where("sync_status = ?", models.RecordRejected)
+	return s.resendQuery(ctx, ResendFilter{Vendor: f.Vendor, Kind: f.Kind, ChangedSince: f.Since}).Scopes(parkedRows)
 }
 
 // CountParked counts the parked records f chooses.

@@ -191,13 +191,7 @@ func (o *Ops) find(ctx context.Context, t Target, rep *Report) ([]RecordKey, err
 			for s, n := range parts.ByStatus {
 				rep.Split.ByStatus[string(s)] = n
 			}
-			var keys []RecordKey
-			for _, p := range parts.Shown {
-				if k, ok := recordOf(p); ok && !slices.Contains(keys, k) {
-					keys = append(keys, k)
-				}
-			}
-			return keys, nil
+			return recordsOf(parts.Shown, func(models.InboundEvent) bool { return true }), nil
 		}
 		if k, ok := recordOf(ev); ok {
 			return []RecordKey{k}, nil
@@ -353,17 +347,23 @@ func (o *Ops) Records(ctx context.Context, t Target) ([]RecordKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		var keys []RecordKey
-		for _, p := range parts.Shown {
-			if k, ok := recordOf(p); ok && p.SyncStatus == models.EventRejected && !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
-		}
-		return keys, nil
+		return recordsOf(parts.Shown, func(p models.InboundEvent) bool { return p.SyncStatus == models.EventRejected }), nil
 	}
 	k, ok := recordOf(ev)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s event %q names no record (it is %s)", ErrNotFound, t.Vendor, t.EventKey, ev.SyncStatus)
 	}
 	return []RecordKey{k}, nil
+}
+
+// recordsOf is the records that the events keep chooses name, each once,
+// in the events' order.
+func recordsOf(events []models.InboundEvent, keep func(models.InboundEvent) bool) []RecordKey {
+	var keys []RecordKey
+	for _, ev := range events {
+		if k, ok := recordOf(ev); ok && keep(ev) && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

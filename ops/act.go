@@ -271,7 +271,7 @@ func (o *Ops) Await(ctx context.Context, k RecordKey, out Outcome, wait time.Dur
 	if w.Status != nil && w.Status.LastError != "" {
 		out.Reason = w.Status.LastError
 	}
-	if w.Running && w.parked() {
+	if w.parked() {
 		out.Result = ResultParked
 	}
 	return out, nil

@@ -53,7 +53,7 @@ func recordSteps(r Record) Step {
 	switch {
 	case st == nil:
 		step.Say = "no state of this record is stored yet: its event workflow stores it."
-	case w.Running && w.parked():
+	case w.parked():
 		rev := st.Revision
 		if w.Status != nil && w.Status.Revision > 0 {
 			rev = w.Status.Revision

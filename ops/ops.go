@@ -175,10 +175,13 @@ type Workflow struct {
 
 // parked reports whether the running workflow holds the record parked.
 func (w Workflow) parked() bool {
+	if !w.Running {
+		return false
+	}
 	if w.Status != nil {
 		return w.Status.SyncStatus == string(models.RecordRejected)
 	}
-	return w.Running && w.SyncStatus == string(models.RecordRejected)
+	return w.SyncStatus == string(models.RecordRejected)
 }
 
 // workflow describes a record workflow and, while it runs, asks its status.

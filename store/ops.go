@@ -91,17 +91,26 @@ func (s *Store) EventsOfRecord(ctx context.Context, vendor string, kinds []strin
 	if len(kinds) == 0 {
 		return nil, 0, nil
 	}
-	q := func() *gorm.DB {
+	out, total, err := newest[models.InboundEvent](func() *gorm.DB {
 		return s.db.WithContext(ctx).Model(&models.InboundEvent{}).
-			Where("kind IN ? AND external_id = ? AND vendor = ?", kinds, externalID, vendor)
+			Where("kind IN ? AND external_id = ? AND vendor = ?", kinds, externalID, vendor).Omit("body")
+	}, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the events of %s record %s: %w", vendor, externalID, err)
 	}
+	return out, total, nil
+}
+
+// newest counts the rows q selects and reads the newest limit of them (by
+// id), oldest first.
+func newest[T any](q func() *gorm.DB, limit int) ([]T, int64, error) {
 	var total int64
 	if err := q().Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count the events of %s record %s: %w", vendor, externalID, err)
+		return nil, 0, fmt.Errorf("count: %w", err)
 	}
-	var out []models.InboundEvent
-	if err := q().Omit("body").Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list the events of %s record %s: %w", vendor, externalID, err)
+	var out []T
+	if err := q().Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, 0, fmt.Errorf("list: %w", err)
 	}
 	slices.Reverse(out)
 	return out, total, nil
@@ -174,18 +183,12 @@ func (s *Store) RecordsByID(ctx context.Context, ids []uint64) ([]models.RecordS
 // operators' skips), oldest first: at most limit, the newest when there
 // are more, and how many there are in all.
 func (s *Store) RecordAttempts(ctx context.Context, vendor, kind, externalID string, limit int) ([]models.SyncAttempt, int64, error) {
-	q := func() *gorm.DB {
+	out, total, err := newest[models.SyncAttempt](func() *gorm.DB {
 		return s.db.WithContext(ctx).Model(&models.SyncAttempt{}).Where("vendor = ? AND kind = ? AND external_id = ?", vendor, kind, externalID)
+	}, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the attempts of %s/%s/%s: %w", vendor, kind, externalID, err)
 	}
-	var total int64
-	if err := q().Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count the attempts of %s/%s/%s: %w", vendor, kind, externalID, err)
-	}
-	var out []models.SyncAttempt
-	if err := q().Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list the attempts of %s/%s/%s: %w", vendor, kind, externalID, err)
-	}
-	slices.Reverse(out)
 	return out, total, nil
 }
 

@@ -43,14 +43,9 @@ type AutoX3ReceptionOrder struct {
 	OperatorMobile   string `gorm:"size:64;not null;default:''"`
 	OperatorAreaCode string `gorm:"size:16;not null;default:''"`
 	// The staff member is the envelope's staffInfo: whom the message is about.
-	StaffID       *int64
-	StaffStoreID  *int64
-	StaffBrandID  *int64
-	StaffName     string    `gorm:"type:mediumtext"`
-	StaffMobile   string    `gorm:"size:64;not null;default:''"`
-	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
-	Version       int64     `gorm:"not null"` // createTime (epoch ms) of the callback
-	CreatedTime   time.Time `gorm:"not null"` // createTime as a time: when AutoX3 reported the order
+	AutoX3Staff
+	Version     int64     `gorm:"not null"` // createTime (epoch ms) of the callback
+	CreatedTime time.Time `gorm:"not null"` // createTime as a time: when AutoX3 reported the order
 }
 
 // TableName names the table.
@@ -112,18 +107,24 @@ type AutoX3InspectionReport struct {
 	ServiceBaseName     string           `gorm:"type:mediumtext"`
 	Items               string           `gorm:"type:mediumtext;not null"` // JSON array of the report's items as given
 	// The staff member is the envelope's staffInfo.
-	StaffID       *int64
-	StaffStoreID  *int64
-	StaffBrandID  *int64
-	StaffName     string    `gorm:"type:mediumtext"`
-	StaffMobile   string    `gorm:"size:64;not null;default:''"`
-	StaffAreaCode string    `gorm:"size:16;not null;default:''"`
-	Version       int64     `gorm:"not null"`
-	ReportedAt    time.Time `gorm:"not null"`
+	AutoX3Staff
+	Version    int64     `gorm:"not null"`
+	ReportedAt time.Time `gorm:"not null"`
 }
 
 // TableName names the table.
 func (AutoX3InspectionReport) TableName() string { return "autox3_inspection_reports" }
+
+// AutoX3Staff is the columns of an AutoX3 envelope's staffInfo, the staff
+// member a message is about, in the table of every message that carries one.
+type AutoX3Staff struct {
+	StaffID       *int64
+	StaffStoreID  *int64
+	StaffBrandID  *int64
+	StaffName     string `gorm:"type:mediumtext"`
+	StaffMobile   string `gorm:"size:64;not null;default:''"`
+	StaffAreaCode string `gorm:"size:16;not null;default:''"`
+}
 
 // Sources of an AutoX3MaintenancePlan row.
 const (

@@ -97,16 +97,9 @@ func (o *Ops) Retry(ctx context.Context, k RecordKey, reason string) (Outcome, e
 // retry sends the retry of one record and returns its answer.
 func (o *Ops) retry(ctx context.Context, k RecordKey, reason string) (Outcome, error) {
 	out := Outcome{Record: k.String(), Action: flow.UpdateRetry}
-	st, running, err := o.lookup(ctx, k)
-	if err != nil {
-		return fail(out, err)
-	}
-	if running {
-		answer, err := o.update(ctx, k.WorkflowID(), flow.UpdateRetry, reason)
-		if done, err := answered(&out, answer, err, ResultRetrying, st.Revision); done || err != nil {
-			return out, err
-		}
-		// The run closed since it was looked at: as if it were not running.
+	st, done, err := o.ask(ctx, k, &out, reason, ResultRetrying)
+	if done {
+		return out, err
 	}
 	if st.SyncStatus != models.RecordRejected {
 		out.Result, out.Answer = ResultRefused, rowRefusal(flow.UpdateRetry, k, st)
@@ -131,15 +124,9 @@ func (o *Ops) Skip(ctx context.Context, k RecordKey, reason string) (Outcome, er
 	if strings.TrimSpace(reason) == "" {
 		return fail(out, errors.New("a skip needs a reason (--reason): it is recorded with the skipped state"))
 	}
-	st, running, err := o.lookup(ctx, k)
-	if err != nil {
-		return fail(out, err)
-	}
-	if running {
-		answer, err := o.update(ctx, k.WorkflowID(), flow.UpdateSkip, reason)
-		if done, err := answered(&out, answer, err, ResultSkipped, st.Revision); done || err != nil {
-			return out, err
-		}
+	st, done, err := o.ask(ctx, k, &out, reason, ResultSkipped)
+	if done {
+		return out, err
 	}
 	out.Result = ResultRefused
 	if st.SyncStatus == models.RecordRejected {
@@ -149,6 +136,25 @@ func (o *Ops) Skip(ctx context.Context, k RecordKey, reason string) (Outcome, er
 	}
 	out.Answer = rowRefusal(flow.UpdateSkip, k, st)
 	return out, nil
+}
+
+// ask loads a record's row and, when its workflow runs, sends it the
+// update out.Action with the reason, filling out (see answered). done is
+// false when no workflow runs, or the run closed since it was looked at:
+// the caller goes on from the row, as if none were running. When done, err
+// is what stopped the request, if anything.
+func (o *Ops) ask(ctx context.Context, k RecordKey, out *Outcome, reason, result string) (st models.RecordState, done bool, err error) {
+	st, running, err := o.lookup(ctx, k)
+	if err != nil {
+		*out, err = fail(*out, err)
+		return st, true, err
+	}
+	if !running {
+		return st, false, nil
+	}
+	answer, err := o.update(ctx, k.WorkflowID(), out.Action, reason)
+	done, err = answered(out, answer, err, result, st.Revision)
+	return st, done || err != nil, err
 }
 
 // lookup loads a record's row and whether its workflow runs.

@@ -41,12 +41,7 @@ func receptionRows(env *Envelope, o ReceptionOrder, odometer, oil *decimal.Decim
 		OperatorUserName:  o.Operator.UserName,
 		OperatorMobile:    o.Operator.Mobile,
 		OperatorAreaCode:  o.Operator.AreaCode,
-		StaffID:           o.Staff.StaffID,
-		StaffStoreID:      o.Staff.StoreID,
-		StaffBrandID:      o.Staff.BrandID,
-		StaffName:         o.Staff.StaffName,
-		StaffMobile:       o.Staff.Mobile,
-		StaffAreaCode:     o.Staff.AreaCode,
+		AutoX3Staff:       staffRow(o.Staff),
 		Version:           env.CreateTime,
 		CreatedTime:       time.UnixMilli(env.CreateTime).UTC(),
 	}}
@@ -89,12 +84,7 @@ func reportRow(env *Envelope, rep InspectionReport, pct *decimal.Decimal) models
 		WorkBaseStatus:      rep.WorkBaseStatus,
 		ServiceBaseName:     rep.ServiceBaseName,
 		Items:               compactJSON(rep.Items),
-		StaffID:             rep.Staff.StaffID,
-		StaffStoreID:        rep.Staff.StoreID,
-		StaffBrandID:        rep.Staff.BrandID,
-		StaffName:           rep.Staff.StaffName,
-		StaffMobile:         rep.Staff.Mobile,
-		StaffAreaCode:       rep.Staff.AreaCode,
+		AutoX3Staff:         staffRow(rep.Staff),
 		Version:             env.CreateTime,
 		ReportedAt:          time.UnixMilli(env.CreateTime).UTC(),
 	}
@@ -104,4 +94,16 @@ func reportRow(env *Envelope, rep InspectionReport, pct *decimal.Decimal) models
 func reportTables(row models.AutoX3InspectionReport) []vendors.Table {
 	return []vendors.Table{{Model: &models.AutoX3InspectionReport{},
 		Match: map[string]any{"receive_base_id": row.ReceiveBaseID}, Rows: []models.AutoX3InspectionReport{row}}}
+}
+
+// staffRow is the columns of the envelope's staffInfo.
+func staffRow(s Staff) models.AutoX3Staff {
+	return models.AutoX3Staff{
+		StaffID:       s.StaffID,
+		StaffStoreID:  s.StoreID,
+		StaffBrandID:  s.BrandID,
+		StaffName:     s.StaffName,
+		StaffMobile:   s.Mobile,
+		StaffAreaCode: s.AreaCode,
+	}
 }

@@ -299,15 +299,7 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	c.ExceedRemarkDetail = oi.Get("exceed_remark_detail").Text()
 	c.ActualDistance = money(oi.Get("actual_distance"), false)
 
-	c.PriceDetails = []PriceDetail{}
-	for _, d := range oi.Get("price_detail_info").List() {
-		c.PriceDetails = append(c.PriceDetails, PriceDetail{
-			Name: d.Get("name").Text(),
-			// A line may be a discount, so it may be negative.
-			Amount: money(d.Get("amount"), true),
-			Type:   d.Get("type").Text(),
-		})
-	}
+	c.PriceDetails = readList(oi.Get("price_detail_info"), readPriceDetail)
 
 	if pi := top.Get("price_info").Object(); !pi.Absent() {
 		c.Price = &PriceSummary{
@@ -338,6 +330,26 @@ func readCarOrder(p *Push) (*CarOrder, []string, error) {
 	return c, r.Warnings(), nil
 }
 
+// readList reads a list of objects (a lone object counting as a list of
+// one, see lenient.Value.List) with read, item by item; none gives an empty
+// list, so the record shows [] rather than null.
+func readList[T any](v lenient.Value, read func(lenient.Object) T) []T {
+	out := []T{}
+	for _, o := range v.List() {
+		out = append(out, read(o))
+	}
+	return out
+}
+
+func readPriceDetail(d lenient.Object) PriceDetail {
+	return PriceDetail{
+		Name: d.Get("name").Text(),
+		// A line may be a discount, so it may be negative.
+		Amount: money(d.Get("amount"), true),
+		Type:   d.Get("type").Text(),
+	}
+}
+
 func readPerson(obj lenient.Object, withID bool) *Person {
 	if obj.Absent() {
 		return nil
@@ -356,93 +368,94 @@ func readPerson(obj lenient.Object, withID bool) *Person {
 }
 
 func readSaas(obj lenient.Object, reverse bool) SaasInfo {
-	s := SaasInfo{
-		CostAttributionList: []CostAttribution{},
-		CostAttribution:     []CostAttributionGroup{},
-		CostInfo:            []CostInfo{},
-		NotifierInfo:        []Notifier{},
+	s := saasReader{reverse: reverse}
+	return SaasInfo{
+		IsExceed:            obj.Get("is_exceed").Bool(),
+		Remark:              obj.Get("remark").RichText(),
+		CostCategory:        obj.Get("cost_category").Text(),
+		CostAttributionList: readList(obj.Get("cost_attribution_list"), readCostAttribution),
+		CostAttribution:     readList(obj.Get("cost_attribution"), s.costAttributionGroup),
+		CostInfo:            readList(obj.Get("cost_info"), s.costInfo),
+		NotifierInfo:        readList(obj.Get("notifier_info"), readNotifier),
 	}
-	if obj.Absent() {
-		return s
-	}
-	s.IsExceed = obj.Get("is_exceed").Bool()
-	s.Remark = obj.Get("remark").RichText()
-	s.CostCategory = obj.Get("cost_category").Text()
+}
 
-	for _, a := range obj.Get("cost_attribution_list").List() {
-		ca := CostAttribution{
-			Category:  a.Get("cost_attribution_category").Int(),
-			ID:        a.Get("cost_attribution_id").Text(),
-			Name:      a.Get("cost_attribution_name").Text(),
-			CustomExt: []CustomField{},
-		}
-		for _, f := range a.Get("cost_attribution_custom_ext").List() {
-			ca.CustomExt = append(ca.CustomExt, CustomField{
-				Title:   f.Get("custom_field_title").Text(),
-				Content: f.Get("custom_field_content").Text(),
-			})
-		}
-		s.CostAttributionList = append(s.CostAttributionList, ca)
+func readCostAttribution(a lenient.Object) CostAttribution {
+	return CostAttribution{
+		Category:  a.Get("cost_attribution_category").Int(),
+		ID:        a.Get("cost_attribution_id").Text(),
+		Name:      a.Get("cost_attribution_name").Text(),
+		CustomExt: readList(a.Get("cost_attribution_custom_ext"), readCustomField),
 	}
+}
 
-	for _, g := range obj.Get("cost_attribution").List() {
-		cg := CostAttributionGroup{
-			Type:           g.Get("type").Int(),
-			ArchiveID:      g.Get("archive_id").Text(),
-			ThirdArchiveID: g.Get("third_archive_id").Text(),
-			ArchiveName:    g.Get("archive_name").Text(),
-			Details:        []CostAttributionDetail{},
-		}
-		for _, d := range g.Get("details").List() {
-			cg.Details = append(cg.Details, CostAttributionDetail{
-				ID:      d.Get("id").Text(),
-				ThirdID: d.Get("third_id").Text(),
-				Name:    d.Get("name").Text(),
-				Weight:  weight(d.Get("weight")),
-				Amount:  money(d.Get("amount"), reverse),
-			})
-		}
-		s.CostAttribution = append(s.CostAttribution, cg)
+func readCustomField(f lenient.Object) CustomField {
+	return CustomField{
+		Title:   f.Get("custom_field_title").Text(),
+		Content: f.Get("custom_field_content").Text(),
 	}
+}
 
-	for _, ci := range obj.Get("cost_info").List() {
-		info := CostInfo{
-			Amount:           money(ci.Get("amount"), reverse),
-			CostCategoryCode: ci.Get("costCategoryCode").Text(),
-			CostCategory:     ci.Get("costCategory").Text(),
-			Groups:           []CostInfoGroup{},
-		}
-		for _, g := range ci.Get("costAttributionGroupList").List() {
-			group := CostInfoGroup{
-				Category:             g.Get("category").Text(),
-				CategoryName:         g.Get("categoryName").Text(),
-				CostAttributionRange: g.Get("costAttributionRange").Int(),
-				Items:                []CostInfoItem{},
-			}
-			for _, it := range g.Get("costAttributionList").List() {
-				group.Items = append(group.Items, CostInfoItem{
-					ID:       it.Get("id").Text(),
-					Code:     it.Get("code").Text(),
-					Name:     it.Get("name").Text(),
-					FullName: it.Get("fullName").Text(),
-					Weight:   weight(it.Get("weight")),
-					Price:    money(it.Get("price"), reverse),
-				})
-			}
-			info.Groups = append(info.Groups, group)
-		}
-		s.CostInfo = append(s.CostInfo, info)
+func readNotifier(n lenient.Object) Notifier {
+	return Notifier{
+		ID:              n.Get("notifier_id").Text(),
+		Name:            n.Get("notifier_name").Text(),
+		Phone:           n.Get("notifier_phone").Text(),
+		OrgUnitID:       n.Get("notifier_org_unit_id").Text(),
+		OrgUnitName:     n.Get("notifier_org_unit_name").Text(),
+		OrgUnitFullName: n.Get("notifier_org_unit_full_name").Text(),
 	}
+}
 
-	for _, n := range obj.Get("notifier_info").List() {
-		s.NotifierInfo = append(s.NotifierInfo, Notifier{
-			ID:              n.Get("notifier_id").Text(),
-			Name:            n.Get("notifier_name").Text(),
-			Phone:           n.Get("notifier_phone").Text(),
-			OrgUnitID:       n.Get("notifier_org_unit_id").Text(),
-			OrgUnitName:     n.Get("notifier_org_unit_name").Text(),
-			OrgUnitFullName: n.Get("notifier_org_unit_full_name").Text(),
-		})
+// saasReader reads the parts of saas_info that hold amounts; reverse is
+// whether the order is a reverse one, whose amounts may be negative.
+type saasReader struct{ reverse bool }
+
+func (s saasReader) costAttributionGroup(g lenient.Object) CostAttributionGroup {
+	return CostAttributionGroup{
+		Type:           g.Get("type").Int(),
+		ArchiveID:      g.Get("archive_id").Text(),
+		ThirdArchiveID: g.Get("third_archive_id").Text(),
+		ArchiveName:    g.Get("archive_name").Text(),
+		Details:        readList(g.Get("details"), s.costAttributionDetail),
 	}
-	return s
+}
+
+func (s saasReader) costAttributionDetail(d lenient.Object) CostAttributionDetail {
+	return CostAttributionDetail{
+		ID:      d.Get("id").Text(),
+		ThirdID: d.Get("third_id").Text(),
+		Name:    d.Get("name").Text(),
+		Weight:  weight(d.Get("weight")),
+		Amount:  money(d.Get("amount"), s.reverse),
+	}
+}
+
+func (s saasReader) costInfo(ci lenient.Object) CostInfo {
+	return CostInfo{
+		Amount:           money(ci.Get("amount"), s.reverse),
+		CostCategoryCode: ci.Get("costCategoryCode").Text(),
+		CostCategory:     ci.Get("costCategory").Text(),
+		Groups:           readList(ci.Get("costAttributionGroupList"), s.costInfoGroup),
+	}
+}
+
+func (s saasReader) costInfoGroup(g lenient.Object) CostInfoGroup {
+	return CostInfoGroup{
+		Category:             g.Get("category").Text(),
+		CategoryName:         g.Get("categoryName").Text(),
+		CostAttributionRange: g.Get("costAttributionRange").Int(),
+		Items:                readList(g.Get("costAttributionList"), s.costInfoItem),
+	}
+}
+
+func (s saasReader) costInfoItem(it lenient.Object) CostInfoItem {
+	return CostInfoItem{
+		ID:       it.Get("id").Text(),
+		Code:     it.Get("code").Text(),
+		Name:     it.Get("name").Text(),
+		FullName: it.Get("fullName").Text(),
+		Weight:   weight(it.Get("weight")),
+		Price:    money(it.Get("price"), s.reverse),
+	}
 }

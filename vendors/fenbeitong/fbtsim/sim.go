@@ -14,6 +14,7 @@
 package fbtsim
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -124,15 +125,9 @@ func New(o Options) *Sim {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = DefaultTokenTTL
 	}
-	if o.TokenPath == "" {
-		o.TokenPath = DefaultTokenPath
-	}
-	if o.ListPath == "" {
-		o.ListPath = DefaultListPath
-	}
-	if o.DetailPath == "" {
-		o.DetailPath = DefaultDetailPath
-	}
+	o.TokenPath = cmp.Or(o.TokenPath, DefaultTokenPath)
+	o.ListPath = cmp.Or(o.ListPath, DefaultListPath)
+	o.DetailPath = cmp.Or(o.DetailPath, DefaultDetailPath)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -18,6 +18,7 @@
 package openapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,24 +84,12 @@ type Config struct {
 
 // WithDefaults returns the config with its zero fields set to the defaults.
 func (c Config) WithDefaults() Config {
-	if c.EmployeeType == "" {
-		c.EmployeeType = DefaultEmployeeType
-	}
-	if c.TokenPath == "" {
-		c.TokenPath = DefaultTokenPath
-	}
-	if c.ListPath == "" {
-		c.ListPath = DefaultListPath
-	}
-	if c.DetailPath == "" {
-		c.DetailPath = DefaultDetailPath
-	}
-	if c.RPS == 0 {
-		c.RPS = DefaultRPS
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
+	c.EmployeeType = cmp.Or(c.EmployeeType, DefaultEmployeeType)
+	c.TokenPath = cmp.Or(c.TokenPath, DefaultTokenPath)
+	c.ListPath = cmp.Or(c.ListPath, DefaultListPath)
+	c.DetailPath = cmp.Or(c.DetailPath, DefaultDetailPath)
+	c.RPS = cmp.Or(c.RPS, DefaultRPS)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	return c
 }
 

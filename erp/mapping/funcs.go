@@ -37,46 +37,21 @@ func fnDecimal(v any, args []any) any {
 	if len(args) == 1 {
 		v = args[0]
 	}
-	d, isNull, err := toDecimal("decimal", v)
-	switch {
-	case err != nil:
-		return err
-	case isNull:
-		return nil
-	}
-	return decimalValue(d)
+	return withDecimal("decimal", v, func(d decimal.Decimal) any { return decimalValue(d) })
 }
 
 // binary is a function of two arguments, `dec_add(a; b)` and its kin; null
 // in either gives null.
 func binary(fn string, op func(decimal.Decimal, decimal.Decimal) decimal.Decimal) func(any, []any) any {
 	return func(_ any, args []any) any {
-		a, aNull, err := toDecimal(fn, args[0])
-		if err != nil {
-			return err
-		}
-		b, bNull, err := toDecimal(fn, args[1])
-		if err != nil {
-			return err
-		}
-		if aNull || bNull {
-			return nil
-		}
-		return checked(fn, op(a, b))
+		return withDecimals(fn, args[0], args[1], func(a, b decimal.Decimal) any { return checked(fn, op(a, b)) })
 	}
 }
 
 // unary is a function of its input, `dec_neg` and `dec_abs`; null gives null.
 func unary(fn string, op func(decimal.Decimal) decimal.Decimal) func(any, []any) any {
 	return func(v any, _ []any) any {
-		d, isNull, err := toDecimal(fn, v)
-		switch {
-		case err != nil:
-			return err
-		case isNull:
-			return nil
-		}
-		return checked(fn, op(d))
+		return withDecimal(fn, v, func(d decimal.Decimal) any { return checked(fn, op(d)) })
 	}
 }
 
@@ -117,44 +92,49 @@ func fnRound(v any, args []any) any {
 	if places < -MaxDecimalDigits || places > MaxDecimalDigits {
 		return &funcError{reason: "dec_round: places must lie between -" + strconv.Itoa(MaxDecimalDigits) + " and " + strconv.Itoa(MaxDecimalDigits)}
 	}
-	d, isNull, err := toDecimal("dec_round", v)
-	switch {
-	case err != nil:
-		return err
-	case isNull:
-		return nil
-	}
-	return checked("dec_round", d.Round(int32(places)))
+	return withDecimal("dec_round", v, func(d decimal.Decimal) any { return checked("dec_round", d.Round(int32(places))) })
 }
 
 // fnCmp is `dec_cmp(a; b)`: -1, 0 or 1 as a is less than, equal to or
 // greater than b (1.0 equals 1.00); null in either gives null.
 func fnCmp(_ any, args []any) any {
-	a, aNull, err := toDecimal("dec_cmp", args[0])
-	if err != nil {
-		return err
-	}
-	b, bNull, err := toDecimal("dec_cmp", args[1])
-	if err != nil {
-		return err
-	}
-	if aNull || bNull {
-		return nil
-	}
-	return a.Cmp(b)
+	return withDecimals("dec_cmp", args[0], args[1], func(a, b decimal.Decimal) any { return a.Cmp(b) })
 }
 
 // fnText is `dec_text`: its input as plain decimal text ("12.30", "1000");
 // null gives null.
 func fnText(v any, _ []any) any {
-	d, isNull, err := toDecimal("dec_text", v)
+	return withDecimal("dec_text", v, func(d decimal.Decimal) any { return plainText(d) })
+}
+
+// withDecimal is f of v read as a decimal for function fn (see toDecimal):
+// the error when v cannot be read as one, null when v is null.
+func withDecimal(fn string, v any, f func(decimal.Decimal) any) any {
+	d, isNull, err := toDecimal(fn, v)
 	switch {
 	case err != nil:
 		return err
 	case isNull:
 		return nil
 	}
-	return plainText(d)
+	return f(d)
+}
+
+// withDecimals is f of a and b read as decimals for function fn: the error
+// of the first that cannot be read as one, null when either is null.
+func withDecimals(fn string, a, b any, f func(a, b decimal.Decimal) any) any {
+	x, xNull, err := toDecimal(fn, a)
+	if err != nil {
+		return err
+	}
+	y, yNull, err := toDecimal(fn, b)
+	if err != nil {
+		return err
+	}
+	if xNull || yNull {
+		return nil
+	}
+	return f(x, y)
 }
 
 // ellipsis marks text that truncate cut.

@@ -21,6 +21,15 @@ func defaultSink(t *testing.T) *Sink {
 	return newSink(t, cfg, m)
 }
 
+// goldenRecord is the golden record called name with suffix added to its
+// external id, so that the documents it makes are the test's own.
+func goldenRecord(t *testing.T, name, suffix string) erp.Record {
+	t.Helper()
+	r := golden.RecordNamed(t, name)
+	r.ExternalID += suffix
+	return r
+}
+
 // withData returns r with its data changed by edit (on the decoded object).
 func withData(t *testing.T, r erp.Record, edit func(map[string]any)) erp.Record {
 	t.Helper()
@@ -43,8 +52,7 @@ func withData(t *testing.T, r erp.Record, edit func(map[string]any)) erp.Record 
 func TestDefaultMappingReceptionOrder(t *testing.T) {
 	t.Parallel()
 	s := defaultSink(t)
-	r := golden.RecordNamed(t, "autox3_receivebase_create_full.json#0")
-	r.ExternalID = "6483" + uniqueID()
+	r := goldenRecord(t, "autox3_receivebase_create_full.json#0", uniqueID())
 	res := mustSend(t, s, r)
 	if !res.Created {
 		t.Fatalf("first send did not create: %+v", res)
@@ -98,11 +106,9 @@ func TestDefaultMappingReceptionOrder(t *testing.T) {
 func TestDefaultMappingInspectionReport(t *testing.T) {
 	t.Parallel()
 	s := defaultSink(t)
-	ro := golden.RecordNamed(t, "autox3_receivebase_create_sample.json#0")
-	ir := golden.RecordNamed(t, "autox3_detection_finish_report_sample.json#0")
 	suffix := uniqueID()
-	ro.ExternalID += suffix
-	ir.ExternalID += suffix
+	ro := goldenRecord(t, "autox3_receivebase_create_sample.json#0", suffix)
+	ir := goldenRecord(t, "autox3_detection_finish_report_sample.json#0", suffix)
 	roRes := mustSend(t, s, ro)
 	irRes := mustSend(t, s, ir)
 	if roRes.DocumentID == irRes.DocumentID {
@@ -134,8 +140,7 @@ func TestDefaultMappingCarOrder(t *testing.T) {
 	t.Parallel()
 	s := defaultSink(t)
 
-	sample := golden.RecordNamed(t, "fenbeitong_car_sample.json#0")
-	sample.ExternalID += uniqueID()
+	sample := goldenRecord(t, "fenbeitong_car_sample.json#0", uniqueID())
 	res := mustSend(t, s, sample)
 	inv := read(t, s, "account.invoice", "reference", res.Number, "type", "state", "party", "lines", "total_amount", "account", "journal", "invoice_address")[0]
 	if inv["type"] != "in" || inv["state"] != "draft" {
@@ -189,8 +194,7 @@ func TestDefaultMappingCarOrder(t *testing.T) {
 func TestDefaultMappingHotelOrder(t *testing.T) {
 	t.Parallel()
 	s := defaultSink(t)
-	r := golden.RecordNamed(t, "fenbeitong_hotel_sample.json#0")
-	r.ExternalID += uniqueID()
+	r := goldenRecord(t, "fenbeitong_hotel_sample.json#0", uniqueID())
 	res := mustSend(t, s, r)
 	inv := read(t, s, "account.invoice", "reference", res.Number, "lines", "total_amount")[0]
 	if got := decimalText(t, inv["total_amount"]); got != "1288.00" {

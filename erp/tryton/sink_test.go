@@ -64,34 +64,34 @@ func uniqueID() string { return strings.ReplaceAll(uuid.NewString(), "-", "")[:1
 type testLine struct{ desc, price string }
 
 func saleDoc(partyCode string, lines ...testLine) string {
-	items := make([]string, len(lines))
-	for i, l := range lines {
-		items[i] = fmt.Sprintf(`{"values": {"type": "line", "quantity": 1, "unit_price": %s, "description": %q},
-			"refs": {"product": {"model": "product.product", "search": [["code", "=", "AX3-SERVICE"]]}},
-			"on_change": ["product"]}`, l.price, l.desc)
-	}
 	return fmt.Sprintf(`{"model": "sale.sale",
 		"values": {"description": "test sale", "sale_date": "2024-05-01"},
 		"refs": {"party": {"model": "party.party", "search": [["code", "=", %q]],
 			"create": {"name": "Test Owner", "code": %q, "addresses": [["create", [{}]]]}}},
 		"on_change": ["party"],
-		"lines": {"field": "lines", "items": [%s]}}`, partyCode, partyCode, strings.Join(items, ","))
+		"lines": {"field": "lines", "items": [%s]}}`, partyCode, partyCode, lineItems("AX3-SERVICE", lines))
 }
 
 func invoiceDoc(lines ...testLine) string {
-	items := make([]string, len(lines))
-	for i, l := range lines {
-		items[i] = fmt.Sprintf(`{"values": {"type": "line", "quantity": 1, "unit_price": %s, "description": %q},
-			"refs": {"product": {"model": "product.product", "search": [["code", "=", "FBT-CAR"]]}},
-			"on_change": ["product"]}`, l.price, l.desc)
-	}
 	return fmt.Sprintf(`{"model": "account.invoice",
 		"values": {"type": "in", "description": "test invoice"},
 		"refs": {"party": {"model": "party.party", "search": [["code", "=", "FENBEITONG"]],
 			"create": {"name": "分贝通 Fenbeitong", "code": "FENBEITONG", "addresses": [["create", [{}]]]}}},
 		"on_change": ["type", "party"],
 		"on_change_with": ["account"],
-		"lines": {"field": "lines", "items": [%s]}}`, strings.Join(items, ","))
+		"lines": {"field": "lines", "items": [%s]}}`, lineItems("FBT-CAR", lines))
+}
+
+// lineItems is a document's line items, one per line, each of the product
+// with code productCode.
+func lineItems(productCode string, lines []testLine) string {
+	items := make([]string, len(lines))
+	for i, l := range lines {
+		items[i] = fmt.Sprintf(`{"values": {"type": "line", "quantity": 1, "unit_price": %s, "description": %q},
+			"refs": {"product": {"model": "product.product", "search": [["code", "=", %q]]}},
+			"on_change": ["product"]}`, l.price, l.desc, productCode)
+	}
+	return strings.Join(items, ",")
 }
 
 // read returns the fields of the records of model whose field equals
@@ -252,19 +252,29 @@ func (timeoutError) Temporary() bool { return true }
 var _ net.Error = timeoutError{}
 
 func (c *createFails) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
+	body, err := requestBody(req)
 	if err != nil {
 		return nil, err
 	}
-	req.Body = io.NopCloser(strings.NewReader(string(body)))
 	resp, err := c.next.RoundTrip(req)
-	if err == nil && strings.Contains(string(body), `"method":"model.`+c.model+`.create"`) {
+	if err == nil && strings.Contains(body, `"method":"model.`+c.model+`.create"`) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		c.hits.Add(1)
 		return nil, timeoutError{}
 	}
 	return resp, err
+}
+
+// requestBody reads req's body and puts it back for the transport that
+// sends the request.
+func requestBody(req *http.Request) (string, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return "", err
+	}
+	req.Body = io.NopCloser(strings.NewReader(string(body)))
+	return string(body), nil
 }
 
 // TestSendAfterTimeoutFindsDocument: the first send's create commits in
@@ -297,24 +307,6 @@ func TestSendAfterTimeoutFindsDocument(t *testing.T) {
 	}
 }
 
-// countLogins counts common.db.login requests.
-type countLogins struct {
-	next   http.RoundTripper
-	logins atomic.Int32
-}
-
-func (c *countLogins) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	if strings.Contains(string(body), `"method":"common.db.login"`) {
-		c.logins.Add(1)
-	}
-	req.Body = io.NopCloser(strings.NewReader(string(body)))
-	return c.next.RoundTrip(req)
-}
-
 // countMethod counts the requests for one JSON-RPC method.
 type countMethod struct {
 	next   http.RoundTripper
@@ -323,14 +315,13 @@ type countMethod struct {
 }
 
 func (c *countMethod) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
+	body, err := requestBody(req)
 	if err != nil {
 		return nil, err
 	}
-	if strings.Contains(string(body), `"method":"`+c.method+`"`) {
+	if strings.Contains(body, `"method":"`+c.method+`"`) {
 		c.calls.Add(1)
 	}
-	req.Body = io.NopCloser(strings.NewReader(string(body)))
 	return c.next.RoundTrip(req)
 }
 
@@ -368,13 +359,13 @@ func TestLineDefaultsAskedOncePerSend(t *testing.T) {
 func TestSessionReusedAndRenewed(t *testing.T) {
 	t.Parallel()
 	cfg := server(t)
-	cl := &countLogins{next: http.DefaultTransport}
-	s := newSink(t, cfg, passthrough, WithTransport(cl))
+	logins := &countMethod{next: http.DefaultTransport, method: "common.db.login"}
+	s := newSink(t, cfg, passthrough, WithTransport(logins))
 	party := "AX3-CUST-S" + uniqueID()
 	for i := range 3 {
 		mustSend(t, s, testRecord("reception_order", uniqueID(), int64(i+1), saleDoc(party, testLine{"wash", "10"})))
 	}
-	if n := cl.logins.Load(); n != 1 {
+	if n := logins.calls.Load(); n != 1 {
 		t.Fatalf("%d logins for 3 sends, want 1 (session reused)", n)
 	}
 
@@ -387,7 +378,7 @@ func TestSessionReusedAndRenewed(t *testing.T) {
 		t.Fatalf("logout: %v", err)
 	}
 	mustSend(t, s, testRecord("reception_order", uniqueID(), 1, saleDoc(party, testLine{"wash", "10"})))
-	if n := cl.logins.Load(); n != 2 {
+	if n := logins.calls.Load(); n != 2 {
 		t.Fatalf("%d logins after the session ended, want 2 (one new login)", n)
 	}
 	renewed, _ := s.rpc.session(t.Context())
@@ -400,7 +391,7 @@ func TestSessionReusedAndRenewed(t *testing.T) {
 	s.rpc.sess = &session{userID: renewed.userID, key: "0123456789abcdef"}
 	s.rpc.mu.Unlock()
 	mustSend(t, s, testRecord("reception_order", uniqueID(), 1, saleDoc(party, testLine{"wash", "10"})))
-	if n := cl.logins.Load(); n != 3 {
+	if n := logins.calls.Load(); n != 3 {
 		t.Fatalf("%d logins after an unknown session, want 3", n)
 	}
 }

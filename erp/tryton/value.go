@@ -95,32 +95,28 @@ func Decode(raw json.RawMessage) (any, error) {
 	return decodeTree(v)
 }
 
+// decodeTree decodes the "__class__" objects in v at any depth, replacing
+// the elements of its objects and arrays in place.
 func decodeTree(v any) (any, error) {
+	var err error
 	switch x := v.(type) {
 	case map[string]any:
 		if class, ok := x["__class__"].(string); ok {
 			return decodeObject(class, x)
 		}
 		for k, e := range x {
-			d, err := decodeTree(e)
-			if err != nil {
+			if x[k], err = decodeTree(e); err != nil {
 				return nil, err
 			}
-			x[k] = d
 		}
-		return x, nil
 	case []any:
 		for i, e := range x {
-			d, err := decodeTree(e)
-			if err != nil {
+			if x[i], err = decodeTree(e); err != nil {
 				return nil, err
 			}
-			x[i] = d
 		}
-		return x, nil
-	default:
-		return v, nil
 	}
+	return v, nil
 }
 
 func decodeObject(class string, o map[string]any) (any, error) {

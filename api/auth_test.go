@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -97,33 +98,31 @@ func TestSecretRotationAtTheEdge(t *testing.T) {
 		"AUTOX3_APP_SECRET": "new-app-secret, old-app-secret",
 		"FENBEITONG_TOKEN":  "new-url-token,old-url-token",
 	}))
-	for _, c := range []struct {
-		secret, msgID string
-		status        int
-	}{
-		{"new-app-secret", "msg-rot-0001", http.StatusOK},
-		{"old-app-secret", "msg-rot-0002", http.StatusOK},
-		{"old-app-secret", "msg-rot-0003", http.StatusOK},
-		{"third-app-secret", "msg-rot-0004", http.StatusUnauthorized},
-		{"new-app-secret, old-app-secret", "msg-rot-0005", http.StatusUnauthorized}, // the list itself is no secret
-	} {
-		rec := f.post(t, autoX3Path, "application/json", autox3.SampleReceptionBody(c.msgID, 90001, sampleTimeMs, c.secret))
-		if rec.Code != c.status {
-			t.Fatalf("AutoX3 signed with %q: %d %s, want %d", c.secret, rec.Code, rec.Body, c.status)
-		}
-	}
-	for _, c := range []struct {
-		token, order string
+	// A delivery is a callback and the status it must be answered with.
+	type delivery struct {
+		what, target string
+		body         []byte
 		status       int
-	}{
-		{"new-url-token", "FBT-ROT-1", http.StatusOK},
-		{"old-url-token", "FBT-ROT-2", http.StatusOK},
-		{"third-url-token", "FBT-ROT-3", http.StatusUnauthorized},
-		{"new-url-token,old-url-token", "FBT-ROT-4", http.StatusUnauthorized},
+	}
+	autoX3With := func(secret, msgID string, status int) delivery {
+		return delivery{fmt.Sprintf("AutoX3 signed with %q", secret), autoX3Path, autox3.SampleReceptionBody(msgID, 90001, sampleTimeMs, secret), status}
+	}
+	fenbeitongWith := func(token, order string, status int) delivery {
+		return delivery{fmt.Sprintf("Fenbeitong with %q", token), "/webhooks/fenbeitong?token=" + token, sampleFenbeitong(order, 700), status}
+	}
+	for _, d := range []delivery{
+		autoX3With("new-app-secret", "msg-rot-0001", http.StatusOK),
+		autoX3With("old-app-secret", "msg-rot-0002", http.StatusOK),
+		autoX3With("old-app-secret", "msg-rot-0003", http.StatusOK),
+		autoX3With("third-app-secret", "msg-rot-0004", http.StatusUnauthorized),
+		autoX3With("new-app-secret, old-app-secret", "msg-rot-0005", http.StatusUnauthorized), // the list itself is no secret
+		fenbeitongWith("new-url-token", "FBT-ROT-1", http.StatusOK),
+		fenbeitongWith("old-url-token", "FBT-ROT-2", http.StatusOK),
+		fenbeitongWith("third-url-token", "FBT-ROT-3", http.StatusUnauthorized),
+		fenbeitongWith("new-url-token,old-url-token", "FBT-ROT-4", http.StatusUnauthorized),
 	} {
-		rec := f.post(t, "/webhooks/fenbeitong?token="+c.token, "application/json", sampleFenbeitong(c.order, 700))
-		if rec.Code != c.status {
-			t.Fatalf("Fenbeitong with %q: %d %s, want %d", c.token, rec.Code, rec.Body, c.status)
+		if rec := f.post(t, d.target, "application/json", d.body); rec.Code != d.status {
+			t.Fatalf("%s: %d %s, want %d", d.what, rec.Code, rec.Body, d.status)
 		}
 	}
 	want := map[[3]string]float64{

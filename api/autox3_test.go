@@ -259,17 +259,6 @@ func TestAutoX3Duplicate(t *testing.T) {
 	})
 }
 
-// refusalCase is a request the AutoX3 handler must refuse.
-type refusalCase struct {
-	name        string
-	env         map[string]string // config overrides
-	contentType string
-	body        []byte
-	status      int
-	outcome     string
-	errorInfo   string // substring of the answer's errorInfo
-}
-
 func TestAutoX3Refusals(t *testing.T) {
 	t.Parallel()
 	sample := sampleAutoX3("msg-ref-0001")
@@ -277,79 +266,69 @@ func TestAutoX3Refusals(t *testing.T) {
 	const mismatch = "msgSignature does not match"
 	tests := []refusalCase{
 		{name: "no app secret configured", env: map[string]string{"AUTOX3_APP_SECRET": ""}, body: sample,
-			status: 401, outcome: "unauthorized", errorInfo: "no app secret is configured"},
-		{name: "signed with another secret", body: otherSecret, status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: "no app secret is configured"},
+		{name: "signed with another secret", body: otherSecret, status: 401, outcome: "unauthorized", reason: mismatch},
 		{name: "content changed after signing", body: bytes.Replace(sample, []byte("Brown"), []byte("Green"), 1),
-			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: mismatch},
 		{name: "msgType changed after signing", body: withField(t, sample, "msgType", `"event.autox3.order.detection.finish.report"`),
-			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: mismatch},
 		{name: "msgId changed after signing", body: withField(t, sample, "msgId", `"msg-ref-0002"`),
-			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: mismatch},
 		{name: "createTime changed after signing", body: withField(t, sample, "createTime", `1767225600001`),
-			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: mismatch},
 
-		{name: "empty body", body: nil, status: 400, outcome: "malformed", errorInfo: "empty body"},
-		{name: "white space only", body: []byte(" \n "), status: 400, outcome: "malformed", errorInfo: "body is empty"},
-		{name: "invalid UTF-8", body: []byte("{\"msgId\":\"\xff\xfe\"}"), status: 400, outcome: "malformed", errorInfo: "not valid UTF-8"},
-		{name: "not JSON", body: []byte(`{"msgId":`), status: 400, outcome: "malformed", errorInfo: "body is not valid JSON"},
-		{name: "JSON array", body: []byte(`[1,2,3]`), status: 400, outcome: "malformed", errorInfo: "body must be a JSON object"},
-		{name: "data after the object", body: append(bytes.Clone(sample), `{}`...), status: 400, outcome: "malformed", errorInfo: "data after the JSON object"},
+		{name: "empty body", body: nil, status: 400, outcome: "malformed", reason: "empty body"},
+		{name: "white space only", body: []byte(" \n "), status: 400, outcome: "malformed", reason: "body is empty"},
+		{name: "invalid UTF-8", body: []byte("{\"msgId\":\"\xff\xfe\"}"), status: 400, outcome: "malformed", reason: "not valid UTF-8"},
+		{name: "not JSON", body: []byte(`{"msgId":`), status: 400, outcome: "malformed", reason: "body is not valid JSON"},
+		{name: "JSON array", body: []byte(`[1,2,3]`), status: 400, outcome: "malformed", reason: "body must be a JSON object"},
+		{name: "data after the object", body: append(bytes.Clone(sample), `{}`...), status: 400, outcome: "malformed", reason: "data after the JSON object"},
 		{name: "duplicate top-level key", body: append([]byte(`{"msgId":"msg-x",`), sample[1:]...),
-			status: 400, outcome: "malformed", errorInfo: `duplicate top-level key "msgId"`},
-		{name: "missing msgId", body: withField(t, sample, "msgId", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgId"},
-		{name: "empty msgId", body: withField(t, sample, "msgId", `""`), status: 400, outcome: "malformed", errorInfo: "field msgId must not be empty"},
+			status: 400, outcome: "malformed", reason: `duplicate top-level key "msgId"`},
+		{name: "missing msgId", body: withField(t, sample, "msgId", nil), status: 400, outcome: "malformed", reason: "missing field msgId"},
+		{name: "empty msgId", body: withField(t, sample, "msgId", `""`), status: 400, outcome: "malformed", reason: "field msgId must not be empty"},
 		{name: "msgId with a space", body: withField(t, sample, "msgId", `"msg 1"`), status: 400, outcome: "malformed",
-			errorInfo: "field msgId must contain only printable ASCII characters without spaces"},
+			reason: "field msgId must contain only printable ASCII characters without spaces"},
 		{name: "msgId too long", body: withField(t, sample, "msgId", `"`+strings.Repeat("m", autox3.MaxMsgIDLen+1)+`"`),
-			status: 400, outcome: "malformed", errorInfo: "field msgId must be at most 128 characters"},
-		{name: "msgId a number", body: withField(t, sample, "msgId", `42`), status: 400, outcome: "malformed", errorInfo: "field msgId must be a string"},
-		{name: "missing msgType", body: withField(t, sample, "msgType", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgType"},
-		{name: "missing createTime", body: withField(t, sample, "createTime", nil), status: 400, outcome: "malformed", errorInfo: "missing field createTime"},
+			status: 400, outcome: "malformed", reason: "field msgId must be at most 128 characters"},
+		{name: "msgId a number", body: withField(t, sample, "msgId", `42`), status: 400, outcome: "malformed", reason: "field msgId must be a string"},
+		{name: "missing msgType", body: withField(t, sample, "msgType", nil), status: 400, outcome: "malformed", reason: "missing field msgType"},
+		{name: "missing createTime", body: withField(t, sample, "createTime", nil), status: 400, outcome: "malformed", reason: "missing field createTime"},
 		{name: "createTime not a number", body: withField(t, sample, "createTime", `"yesterday"`), status: 400, outcome: "malformed",
-			errorInfo: "field createTime must be an integer epoch-milliseconds timestamp"},
-		{name: "createTime zero", body: withField(t, sample, "createTime", `0`), status: 400, outcome: "malformed", errorInfo: "field createTime is out of range"},
-		{name: "missing msgSignature", body: withField(t, sample, "msgSignature", nil), status: 400, outcome: "malformed", errorInfo: "missing field msgSignature"},
+			reason: "field createTime must be an integer epoch-milliseconds timestamp"},
+		{name: "createTime zero", body: withField(t, sample, "createTime", `0`), status: 400, outcome: "malformed", reason: "field createTime is out of range"},
+		{name: "missing msgSignature", body: withField(t, sample, "msgSignature", nil), status: 400, outcome: "malformed", reason: "missing field msgSignature"},
 		{name: "msgSignature not hex", body: withField(t, sample, "msgSignature", `"`+strings.Repeat("z", 40)+`"`), status: 400, outcome: "malformed",
-			errorInfo: "field msgSignature must be a string of 40 hexadecimal characters"},
+			reason: "field msgSignature must be a string of 40 hexadecimal characters"},
 		{name: "msgSignature too short", body: withField(t, sample, "msgSignature", `"ABCDEF"`), status: 400, outcome: "malformed",
-			errorInfo: "field msgSignature must be a string of 40 hexadecimal characters"},
+			reason: "field msgSignature must be a string of 40 hexadecimal characters"},
 		// Absent is taken as null, which the sample was not signed over.
-		{name: "staffInfo dropped after signing", body: withField(t, sample, "staffInfo", nil), status: 401, outcome: "unauthorized", errorInfo: mismatch},
-		{name: "staffInfo an array", body: withField(t, sample, "staffInfo", `[]`), status: 400, outcome: "malformed", errorInfo: "field staffInfo must be a JSON object"},
-		{name: "missing content", body: withField(t, sample, "content", nil), status: 400, outcome: "malformed", errorInfo: "missing field content"},
-		{name: "null content", body: withField(t, sample, "content", `null`), status: 400, outcome: "malformed", errorInfo: "missing field content"},
+		{name: "staffInfo dropped after signing", body: withField(t, sample, "staffInfo", nil), status: 401, outcome: "unauthorized", reason: mismatch},
+		{name: "staffInfo an array", body: withField(t, sample, "staffInfo", `[]`), status: 400, outcome: "malformed", reason: "field staffInfo must be a JSON object"},
+		{name: "missing content", body: withField(t, sample, "content", nil), status: 400, outcome: "malformed", reason: "missing field content"},
+		{name: "null content", body: withField(t, sample, "content", `null`), status: 400, outcome: "malformed", reason: "missing field content"},
 		{name: "content a number", body: withField(t, sample, "content", `7`), status: 400, outcome: "malformed",
-			errorInfo: "field content must be a JSON object, array or string"},
+			reason: "field content must be a JSON object, array or string"},
 
 		// Any media type is taken when the body is JSON (see TestAutoX3MediaTypes);
 		// labelled other than JSON and not JSON either, it is 415.
 		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte("msgId=m-1&msgType=x"),
 			status: 415, outcome: "unsupported_media_type",
-			errorInfo: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
+			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
 		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(`<msg id="1"/>`), status: 415, outcome: "unsupported_media_type",
-			errorInfo: `Content-Type "text/xml" is not JSON and neither is the body`},
+			reason: `Content-Type "text/xml" is not JSON and neither is the body`},
 		{name: "unparsable media type, truncated body", contentType: "application/json; charset", body: sample[:len(sample)-1],
-			status: 415, outcome: "unsupported_media_type", errorInfo: "is not JSON and neither is the body"},
+			status: 415, outcome: "unsupported_media_type", reason: "is not JSON and neither is the body"},
 		{name: "form media type, signed with another secret", contentType: "application/x-www-form-urlencoded", body: otherSecret,
-			status: 401, outcome: "unauthorized", errorInfo: mismatch},
+			status: 401, outcome: "unauthorized", reason: mismatch},
 		// Labelled JSON, a body that is not JSON is the vendor's own 400, as before.
 		{name: "JSON media type, form body", body: []byte("msgId=m-1&msgType=x"), status: 400, outcome: "malformed",
-			errorInfo: "body is not valid JSON"},
+			reason: "body is not valid JSON"},
 
 		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "1024"}, body: sample, status: 413, outcome: "too_large",
-			errorInfo: fmt.Sprintf("body of %d bytes is over the limit of 1024 bytes", len(sample))},
+			reason: fmt.Sprintf("body of %d bytes is over the limit of 1024 bytes", len(sample))},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, testConfig(t, tt.env))
-			ct := tt.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			rec := f.post(t, autoX3Path, ct, tt.body)
-			checkRefusal(t, f, rec, "autox3", tt.status, tt.outcome, "unknown", tt.errorInfo)
-		})
-	}
+	checkRefusals(t, "autox3", autoX3Path, tests)
 }
 
 func TestAutoX3MediaTypes(t *testing.T) {
@@ -578,16 +557,6 @@ func TestAutoX3WorkflowEngineDown(t *testing.T) {
 			t.Errorf("%d workflow starts for a body too large to carry", n)
 		}
 	})
-}
-
-func TestAutoX3Draining(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
-	rec := f.post(t, autoX3Path, "application/json", sampleAutoX3("msg-drn-0001"))
-	checkRefusal(t, f, rec, "autox3", http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
-	if n := len(f.temporal.Calls()); n != 0 {
-		t.Errorf("ExecuteWorkflow called %d times while draining", n)
-	}
 }
 
 // An unauthenticated sender chooses msgType freely; as a label it would let

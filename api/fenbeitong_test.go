@@ -138,73 +138,51 @@ func TestFenbeitongDuplicates(t *testing.T) {
 func TestFenbeitongRefusals(t *testing.T) {
 	t.Parallel()
 	sample := sampleFenbeitong("FBT-CAR-0003", 700)
-	tests := []struct {
-		name        string
-		env         map[string]string
-		target      string
-		contentType string
-		body        []byte
-		status      int
-		outcome     string
-		msg         string
-	}{
+	tests := []refusalCase{
 		{name: "no token configured", env: map[string]string{"FENBEITONG_TOKEN": ""}, body: sample,
-			status: 401, outcome: "unauthorized", msg: "no token is configured"},
+			status: 401, outcome: "unauthorized", reason: "no token is configured"},
 		{name: "no token configured, empty token sent", env: map[string]string{"FENBEITONG_TOKEN": ""}, target: "/webhooks/fenbeitong?token=",
-			body: sample, status: 401, outcome: "unauthorized", msg: "no token is configured"},
-		{name: "no token", target: "/webhooks/fenbeitong", body: sample, status: 401, outcome: "unauthorized", msg: "missing token query parameter"},
-		{name: "empty token", target: "/webhooks/fenbeitong?token=", body: sample, status: 401, outcome: "unauthorized", msg: "missing token query parameter"},
+			body: sample, status: 401, outcome: "unauthorized", reason: "no token is configured"},
+		{name: "no token", target: "/webhooks/fenbeitong", body: sample, status: 401, outcome: "unauthorized", reason: "missing token query parameter"},
+		{name: "empty token", target: "/webhooks/fenbeitong?token=", body: sample, status: 401, outcome: "unauthorized", reason: "missing token query parameter"},
 		{name: "token under another name", target: "/webhooks/fenbeitong?Token=" + testToken, body: sample,
-			status: 401, outcome: "unauthorized", msg: "missing token query parameter"},
+			status: 401, outcome: "unauthorized", reason: "missing token query parameter"},
 		{name: "wrong token", target: "/webhooks/fenbeitong?token=guessed-token", body: sample,
-			status: 401, outcome: "unauthorized", msg: "token query parameter does not match"},
+			status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
 		{name: "token prefix", target: "/webhooks/fenbeitong?token=" + testToken[:len(testToken)-1], body: sample,
-			status: 401, outcome: "unauthorized", msg: "token query parameter does not match"},
+			status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
 		{name: "token with a suffix", target: "/webhooks/fenbeitong?token=" + testToken + "x", body: sample,
-			status: 401, outcome: "unauthorized", msg: "token query parameter does not match"},
+			status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
 
-		{name: "empty body", body: nil, status: 400, outcome: "malformed", msg: "empty body"},
-		{name: "invalid UTF-8", body: []byte("{\"order_info\":\"\xff\"}"), status: 400, outcome: "malformed", msg: "not valid UTF-8"},
-		{name: "not JSON", body: []byte(`{"order_info":`), status: 400, outcome: "malformed", msg: "body is not one JSON object"},
-		{name: "JSON array", body: []byte(`[{"order_info":{}}]`), status: 400, outcome: "malformed", msg: "body is not one JSON object"},
-		{name: "missing order_info", body: []byte(`{"user_info":{"name":"张三"}}`), status: 400, outcome: "malformed", msg: "order_info is missing"},
-		{name: "order_info a string", body: []byte(`{"order_info":"x"}`), status: 400, outcome: "malformed", msg: "order_info is not an object"},
+		{name: "empty body", body: nil, status: 400, outcome: "malformed", reason: "empty body"},
+		{name: "invalid UTF-8", body: []byte("{\"order_info\":\"\xff\"}"), status: 400, outcome: "malformed", reason: "not valid UTF-8"},
+		{name: "not JSON", body: []byte(`{"order_info":`), status: 400, outcome: "malformed", reason: "body is not one JSON object"},
+		{name: "JSON array", body: []byte(`[{"order_info":{}}]`), status: 400, outcome: "malformed", reason: "body is not one JSON object"},
+		{name: "missing order_info", body: []byte(`{"user_info":{"name":"张三"}}`), status: 400, outcome: "malformed", reason: "order_info is missing"},
+		{name: "order_info a string", body: []byte(`{"order_info":"x"}`), status: 400, outcome: "malformed", reason: "order_info is not an object"},
 		{name: "missing order_id", body: []byte(`{"order_info":{"order_category_type":3}}`), status: 400, outcome: "malformed",
-			msg: "order_info.order_id is missing"},
+			reason: "order_info.order_id is missing"},
 		{name: "order_id with a space", body: []byte(`{"order_info":{"order_id":"A B","order_category_type":3}}`), status: 400, outcome: "malformed",
-			msg: "order_info.order_id must be printable ASCII without spaces"},
+			reason: "order_info.order_id must be printable ASCII without spaces"},
 		{name: "order_id too long", body: []byte(`{"order_info":{"order_id":"` + strings.Repeat("9", 65) + `","order_category_type":3}}`),
-			status: 400, outcome: "malformed", msg: "order_info.order_id is longer than 64 characters"},
+			status: 400, outcome: "malformed", reason: "order_info.order_id is longer than 64 characters"},
 		{name: "missing order_category_type", body: []byte(`{"order_info":{"order_id":"FBT-1"}}`), status: 400, outcome: "malformed",
-			msg: "order_info.order_category_type is missing"},
+			reason: "order_info.order_category_type is missing"},
 
 		// Any media type is taken when the body is JSON (see TestFenbeitongMediaTypesAccepted);
 		// labelled other than JSON and not JSON either, it is 415.
 		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte("order_id=1&status=700"),
 			status: 415, outcome: "unsupported_media_type",
-			msg: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
+			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
 		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(`<order id="1"/>`), status: 415, outcome: "unsupported_media_type",
-			msg: `Content-Type "text/xml" is not JSON and neither is the body`},
+			reason: `Content-Type "text/xml" is not JSON and neither is the body`},
 		{name: "form media type, wrong token", target: "/webhooks/fenbeitong?token=guessed-token", contentType: "application/x-www-form-urlencoded",
-			body: sample, status: 401, outcome: "unauthorized", msg: "token query parameter does not match"},
+			body: sample, status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
 
 		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "2048"}, body: sample, status: 413, outcome: "too_large",
-			msg: fmt.Sprintf("body of %d bytes is over the limit of 2048 bytes", len(sample))},
+			reason: fmt.Sprintf("body of %d bytes is over the limit of 2048 bytes", len(sample))},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, testConfig(t, tt.env))
-			target, ct := tt.target, tt.contentType
-			if target == "" {
-				target = fenbeitongPath
-			}
-			if ct == "" {
-				ct = "application/json"
-			}
-			rec := f.post(t, target, ct, tt.body)
-			checkRefusal(t, f, rec, "fenbeitong", tt.status, tt.outcome, "unknown", tt.msg)
-		})
-	}
+	checkRefusals(t, "fenbeitong", fenbeitongPath, tests)
 }
 
 func TestFenbeitongMediaTypesAccepted(t *testing.T) {
@@ -282,14 +260,6 @@ func TestFenbeitongWorkflowEngineFailures(t *testing.T) {
 		f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
 		checkRefusal(t, f, rec, "fenbeitong", http.StatusServiceUnavailable, "unavailable", "car", "could not keep the callback durably; deliver again later")
-	})
-	t.Run("draining", func(t *testing.T) {
-		f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
-		rec := f.post(t, fenbeitongPath, "application/json", sampleFenbeitong("FBT-CAR-0006", 700))
-		checkRefusal(t, f, rec, "fenbeitong", http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
-		if n := len(f.temporal.Calls()); n != 0 {
-			t.Errorf("ExecuteWorkflow called %d times while draining", n)
-		}
 	})
 }
 

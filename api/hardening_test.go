@@ -6,48 +6,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/erpbridge/erpbridge/api"
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // serveReal serves the fixture's router through api.NewServer on a loopback
 // listener, so the server's own timeouts apply, and returns its address.
 func (f *fixture) serveReal(t *testing.T, cfg config.Config) string {
 	t.Helper()
-	srv := api.NewServer(cfg, f.router)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String()
+	return testkit.Serve(t, api.NewServer(cfg, f.router))
 }
 
 // rawPost opens a connection and sends a POST's head and the first part of
 // its body; the caller sends the rest, or not.
 func rawPost(t *testing.T, addr, target string, contentLength int, first []byte) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: erpbridge.test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", target, contentLength)
-	if _, err := conn.Write(append([]byte(head), first...)); err != nil {
-		t.Fatal(err)
-	}
-	return conn
+	return testkit.RawPost(t, addr, target, contentLength, nil, first)
 }
 
 // readAnswer reads one answer from conn within limit into a recorder.
@@ -67,36 +50,14 @@ func assertClosed(t *testing.T, conn net.Conn, br *bufio.Reader, limit time.Dura
 	t.Helper()
 	_ = conn.SetReadDeadline(time.Now().Add(limit))
 	_, err := br.ReadByte()
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		t.Fatalf("the server kept the connection open for %s after answering", limit)
-	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
-	default:
-		t.Fatalf("after the answer: %v", err)
-	}
-}
-
-// noSocketIn fails when text names either end of conn.
-func noSocketIn(t *testing.T, conn net.Conn, what, text string) {
-	t.Helper()
-	for _, a := range []net.Addr{conn.LocalAddr(), conn.RemoteAddr()} {
-		_, port, _ := net.SplitHostPort(a.String())
-		assertNoneOf(t, what, text, "127.0.0.1", ":"+port, "read tcp", "i/o timeout")
-	}
+	testkit.ExpectClosed(t, err, limit)
 }
 
 // A sender whose body stalls is answered 408 in the vendor's format when
 // HTTP_READ_TIMEOUT passes, in words that name no socket address, and the
 // connection is closed; the full error is in the log only.
 func TestWebhookSlowBodyCutOffWithGenericAnswer(t *testing.T) {
-	for _, vendor := range []struct {
-		name, target string
-		body         []byte
-	}{
-		{"autox3", autoX3Path, sampleAutoX3("msg-slow-0001")},
-		{"fenbeitong", fenbeitongPath, sampleFenbeitong("FBT-CAR-0900", 700)},
-	} {
+	for _, vendor := range sampleCallbacks("msg-slow-0001", "FBT-CAR-0900") {
 		t.Run(vendor.name, func(t *testing.T) {
 			cfg := testConfig(t, map[string]string{"HTTP_READ_TIMEOUT": "300ms"})
 			f := newFixture(t, cfg)
@@ -119,7 +80,7 @@ func TestWebhookSlowBodyCutOffWithGenericAnswer(t *testing.T) {
 			} else if r := decodeFenbeitong(t, rec); *r.Msg != want || *r.Code == 0 {
 				t.Errorf("answer = %s, want msg %q", rec.Body, want)
 			}
-			noSocketIn(t, conn, "answer", rec.Body.String())
+			testkit.NoSocketIn(t, conn, "answer", rec.Body.String())
 			assertClosed(t, conn, br, 5*time.Second)
 
 			if got := counter(t, f.metrics, "erpbridge_callbacks_total", map[string]string{"vendor": vendor.name, "event_type": "unknown", "outcome": "timeout"}); got != 1 {
@@ -152,6 +113,22 @@ func TestWebhookTimelyBodyInPartsAccepted(t *testing.T) {
 	rec := readAnswer(t, conn, bufio.NewReader(conn), 5*time.Second)
 	if rec.Code != http.StatusOK || rec.Body.String() != autoX3OK {
 		t.Fatalf("answer = %d %s, want 200", rec.Code, rec.Body)
+	}
+}
+
+// While the process drains, every webhook answers 503 and starts nothing,
+// so the vendor delivers again to a process that stays.
+func TestWebhooksRefuseWhileDraining(t *testing.T) {
+	t.Parallel()
+	for _, vendor := range sampleCallbacks("msg-drn-0001", "FBT-CAR-0006") {
+		t.Run(vendor.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, nil), func(d *api.Deps) { d.Draining = func() bool { return true } })
+			rec := f.post(t, vendor.target, "application/json", vendor.body)
+			checkRefusal(t, f, rec, vendor.name, http.StatusServiceUnavailable, "unavailable", "unknown", "shutting down")
+			if n := len(f.temporal.Calls()); n != 0 {
+				t.Errorf("ExecuteWorkflow called %d times while draining", n)
+			}
+		})
 	}
 }
 

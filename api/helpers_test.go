@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -227,6 +228,46 @@ func decodeReply[R any](t testing.TB, rec *httptest.ResponseRecorder, members ..
 		t.Fatalf("decode answer: %v", err)
 	}
 	return r
+}
+
+// sampleCallback is a vendor's sample callback and the webhook it goes to.
+type sampleCallback struct {
+	name, target string
+	body         []byte
+}
+
+// sampleCallbacks are a sample callback of each vendor: AutoX3's message
+// msgID and Fenbeitong's order orderID.
+func sampleCallbacks(msgID, orderID string) []sampleCallback {
+	return []sampleCallback{
+		{"autox3", autoX3Path, sampleAutoX3(msgID)},
+		{"fenbeitong", fenbeitongPath, sampleFenbeitong(orderID, 700)},
+	}
+}
+
+// refusalCase is a callback a vendor's webhook must refuse.
+type refusalCase struct {
+	name        string
+	env         map[string]string // config overrides
+	target      string            // the vendor's webhook path unless set
+	contentType string            // application/json unless set
+	body        []byte
+	status      int
+	outcome     string
+	reason      string // substring of the answer's reason (AutoX3's errorInfo, Fenbeitong's msg)
+}
+
+// checkRefusals posts each case to the vendor's webhook at path, on a
+// fixture of its own, and checks its refusal with checkRefusal.
+func checkRefusals(t *testing.T, vendor, path string, cases []refusalCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, testConfig(t, c.env))
+			rec := f.post(t, cmp.Or(c.target, path), cmp.Or(c.contentType, "application/json"), c.body)
+			checkRefusal(t, f, rec, vendor, c.status, c.outcome, "unknown", c.reason)
+		})
+	}
 }
 
 // checkRefusal checks a refusal of a vendor's callback: the HTTP status and

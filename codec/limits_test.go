@@ -3,49 +3,29 @@ package codec
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // startHTTPServer serves NewHTTPServer(o) on a loopback listener and returns its address.
 func startHTTPServer(t *testing.T, o ServerOptions) string {
 	t.Helper()
 	_, key := newRawKey(t)
-	srv := NewHTTPServer("127.0.0.1:0", NewCodec(mustKeyring(t, key, "")), o)
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String()
+	return testkit.Serve(t, NewHTTPServer("127.0.0.1:0", NewCodec(mustKeyring(t, key, "")), o))
 }
 
 // rawPost opens a connection and sends a POST's head with the given extra
 // header lines and the first part of its body; the caller sends the rest (or not).
 func rawPost(t *testing.T, addr, path string, contentLength int, headers []string, first string) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: codec.test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, contentLength)
-	for _, h := range headers {
-		head += h + "\r\n"
-	}
-	if _, err := io.WriteString(conn, head+"\r\n"+first); err != nil {
-		t.Fatal(err)
-	}
-	return conn
+	return testkit.RawPost(t, addr, path, contentLength, headers, []byte(first))
 }
 
 // trickle writes a byte every 50 ms until the connection fails or stop closes.
@@ -80,28 +60,8 @@ func answer(t *testing.T, conn net.Conn, limit time.Duration) (*http.Response, s
 		}
 	}
 	elapsed := time.Since(start)
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		t.Fatalf("the server kept the connection open for %s", limit)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
-	default:
-		t.Fatalf("reading the answer: %v", err)
-	}
+	testkit.ExpectClosed(t, err, limit)
 	return resp, string(body), elapsed
-}
-
-// assertNoAddress fails when an answer names either end of conn.
-func assertNoAddress(t *testing.T, conn net.Conn, body string) {
-	t.Helper()
-	for _, a := range []net.Addr{conn.LocalAddr(), conn.RemoteAddr()} {
-		_, port, _ := net.SplitHostPort(a.String())
-		for _, leak := range []string{"127.0.0.1", ":" + port, "tcp"} {
-			if strings.Contains(body, leak) {
-				t.Errorf("answer %q names %q", body, leak)
-			}
-		}
-	}
 }
 
 func errorOf(t *testing.T, body string) string {
@@ -130,7 +90,7 @@ func TestServerCutsOffSlowBody(t *testing.T) {
 		if got, want := errorOf(t, body), "request body was not received within 300ms"; got != want {
 			t.Errorf("error = %q, want %q", got, want)
 		}
-		assertNoAddress(t, conn, body)
+		testkit.NoSocketIn(t, conn, "answer", body)
 		if elapsed < readTimeout/2 {
 			t.Errorf("answered after %s, before the read timeout of %s", elapsed, readTimeout)
 		}
@@ -146,7 +106,7 @@ func TestServerCutsOffSlowBody(t *testing.T) {
 			// reading, so the answer itself may be lost; the cut-off is what counts.
 			resp, body, _ := answer(t, conn, readTimeout+5*time.Second)
 			if resp != nil {
-				assertNoAddress(t, conn, body)
+				testkit.NoSocketIn(t, conn, "answer", body)
 			}
 		})
 	}

@@ -1,12 +1,11 @@
 package store_test
 
 import (
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/store"
 )
 
@@ -16,33 +15,8 @@ import (
 // when the server answers, migrations' open fails with the reason, and the
 // edge's extra pool opens without asking the server anything.
 func TestOpenGivesUpOnAServerThatNeverAnswers(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var held []net.Conn
-	t.Cleanup(func() { // the abandoned opens end when their connections do
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c) // accepted, never answered
-			mu.Unlock()
-		}
-	}()
+	dsn := "root:@tcp(" + testkit.SilentAddr(t) + ")/test"
 	store.SetOpenTimeout(t, 300*time.Millisecond)
-	dsn := "root:@tcp(" + ln.Addr().String() + ")/test"
 
 	began := time.Now()
 	db, unreachable, err := store.OpenLazy(dsn, "")

@@ -247,44 +247,42 @@ func TestWriteHistories(t *testing.T) {
 	save("event-handed-over", run.GetID())
 	save("record-retried-then-synced", waitRecord("RB-HAPPY"))
 
-	run = start("msg-reject")
-	result(run, flow.EventHandedOver)
-	waitRejected(recordOf("RB-REJECT"))
-	if err := c.SignalWorkflow(ctx, recordOf("RB-REJECT"), "", flow.UpdateRetry, flow.OperatorRequest{Reason: "customer code added"}); err != nil {
-		t.Fatal(err)
-	}
-	save("record-rejected-retried", waitRecord("RB-REJECT"))
-
-	run = start("msg-skip")
-	result(run, flow.EventHandedOver)
-	waitRejected(recordOf("RB-SKIP"))
-	if err := c.SignalWorkflow(ctx, recordOf("RB-SKIP"), "", flow.UpdateSkip, flow.OperatorRequest{Reason: "entered in the ERP by hand"}); err != nil {
-		t.Fatal(err)
-	}
-	save("record-rejected-skipped", waitRecord("RB-SKIP"))
-
-	update := func(id, name, reason, want string) {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
-			Args: []any{flow.OperatorRequest{Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
-			t.Fatalf("%s %s: %v", name, id, err)
-		}
-		var answer string
-		if err := h.Get(ctx, &answer); err != nil || answer != want {
-			t.Fatalf("%s %s answered %q, %v; want %q", name, id, answer, err, want)
+	// An operator retries or skips a rejected record by a signal, or by an
+	// update, which answers.
+	signal := func(name, reason string) func(id string) {
+		return func(id string) {
+			if err := c.SignalWorkflow(ctx, id, "", name, flow.OperatorRequest{Reason: reason}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	run = start("msg-uretry")
-	result(run, flow.EventHandedOver)
-	waitRejected(recordOf("RB-UPD-RETRY"))
-	update(recordOf("RB-UPD-RETRY"), flow.UpdateRetry, "customer code added", "retrying revision 1")
-	save("record-rejected-retried-by-update", waitRecord("RB-UPD-RETRY"))
-
-	run = start("msg-uskip")
-	result(run, flow.EventHandedOver)
-	waitRejected(recordOf("RB-UPD-SKIP"))
-	update(recordOf("RB-UPD-SKIP"), flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1")
-	save("record-rejected-skipped-by-update", waitRecord("RB-UPD-SKIP"))
+	update := func(name, reason, want string) func(id string) {
+		return func(id string) {
+			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+				Args: []any{flow.OperatorRequest{Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, id, err)
+			}
+			var answer string
+			if err := h.Get(ctx, &answer); err != nil || answer != want {
+				t.Fatalf("%s %s answered %q, %v; want %q", name, id, answer, err, want)
+			}
+		}
+	}
+	// rejectedThen runs message msgID until the ERP rejects its record, has
+	// the operator act on the record, and saves the record's history as name.
+	rejectedThen := func(msgID, record, name string, act func(id string)) {
+		result(start(msgID), flow.EventHandedOver)
+		waitRejected(recordOf(record))
+		act(recordOf(record))
+		save(name, waitRecord(record))
+	}
+	rejectedThen("msg-reject", "RB-REJECT", "record-rejected-retried", signal(flow.UpdateRetry, "customer code added"))
+	rejectedThen("msg-skip", "RB-SKIP", "record-rejected-skipped", signal(flow.UpdateSkip, "entered in the ERP by hand"))
+	rejectedThen("msg-uretry", "RB-UPD-RETRY", "record-rejected-retried-by-update",
+		update(flow.UpdateRetry, "customer code added", "retrying revision 1"))
+	rejectedThen("msg-uskip", "RB-UPD-SKIP", "record-rejected-skipped-by-update",
+		update(flow.UpdateSkip, "entered in the ERP by hand", "skipped revision 1"))
 
 	run = start("msg-invalid")
 	if err := run.Get(ctx, nil); err == nil {

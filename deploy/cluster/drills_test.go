@@ -46,21 +46,23 @@ func TestDrills(t *testing.T) {
 			}
 		})
 	}
-	keep := func(b *burst) {
+	// burstOf is a mixed burst of about size(n) deliveries tagged tag, whose
+	// records are kept for the resend.
+	burstOf := func(c *cluster, tag string, n int) *burst {
+		b := c.mixedBurst(tag+randHex(3), size(n))
 		for r, v := range b.newest {
 			newest[r] = v
 		}
+		return b
 	}
 
 	sub("burst", func(c *cluster) drill {
-		b := c.mixedBurst("d1b"+randHex(3), size(1000))
-		keep(b)
+		b := burstOf(c, "d1b", 1000)
 		return c.run(fmt.Sprintf("%d-callback mixed burst, both replicas", len(b.deliveries)), b, 0, 0, nil)
 	})
 
 	sub("rolling-worker-restart", func(c *cluster) drill {
-		b := c.mixedBurst("d2w"+randHex(3), size(300))
-		keep(b)
+		b := burstOf(c, "d2w", 300)
 		var took []string
 		// Paced, so the faults land while callbacks still arrive.
 		d := c.run("rolling restart of both workers (SIGTERM, restart, then the other)", b, 20, 0.15, func() {
@@ -76,8 +78,7 @@ func TestDrills(t *testing.T) {
 	})
 
 	sub("kill-history-then-matching", func(c *cluster) drill {
-		b := c.mixedBurst("d3k"+randHex(3), size(300))
-		keep(b)
+		b := burstOf(c, "d3k", 300)
 		var note []string
 		d := c.run("SIGKILL history, restart; then matching, restart", b, 15, 0.15, func() {
 			for _, svc := range []string{"history", "matching"} {
@@ -94,8 +95,7 @@ func TestDrills(t *testing.T) {
 	})
 
 	sub("kill-api-replica", func(c *cluster) drill {
-		b := c.mixedBurst("d4a"+randHex(3), size(300))
-		keep(b)
+		b := burstOf(c, "d4a", 300)
 		d := c.run("SIGKILL of api-1 mid-burst", b, 20, 0.3, func() { c.must("kill", "api-1") })
 		if d.afterFault[1] == 0 {
 			c.t.Errorf("api-2 acknowledged nothing after api-1 was killed")

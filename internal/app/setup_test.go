@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -39,15 +38,7 @@ func TestSetupCreatesNamespaceAndSearchAttributes(t *testing.T) {
 	if got := retention(); got != 72*time.Hour {
 		t.Errorf("retention %s, want 72h", got)
 	}
-	resp, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range flow.SearchAttributeNames {
-		if resp.GetCustomAttributes()[name] != enums.INDEXED_VALUE_TYPE_KEYWORD {
-			t.Errorf("%s is %v on %s, want Keyword", name, resp.GetCustomAttributes()[name], ns)
-		}
-	}
+	testenv.AssertSearchAttributes(t, c, ns, flow.SearchAttributeNames...)
 	if code, out := runMain(t, vars, "setup"); code != 0 || !strings.Contains(out, `"changed":""`) || !strings.Contains(out, `"added":null`) {
 		t.Fatalf("setup again: exit %d\n%s", code, out)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // fakeTemporal is a Temporal client whose health check always answers.
@@ -33,10 +34,7 @@ func (fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*c
 func TestShutdownReadinessFailsFirst(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.DrainWindow, cfg.HTTP.ShutdownTimeout, cfg.Temporal.WorkerStopTimeout = time.Second, 2*time.Second, time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testkit.Listen(t)
 	b, err := NewBridge(BridgeDeps{Config: cfg, DB: testenv.SQLite(t), Temporal: fakeTemporal{}, Listener: ln,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -89,15 +87,7 @@ func TestShutdownReadinessFailsFirst(t *testing.T) {
 // polls its task queue, and the addresses it did bind are free again.
 func TestRunThatCannotListenStartsNothing(t *testing.T) {
 	srv := testenv.Temporal(t)
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	web, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	taken, web := testkit.Listen(t), testkit.Listen(t)
 	cfg := config.Default()
 	cfg.Temporal.Address, cfg.Temporal.TaskQueue = srv.FrontendHostPort(), "never-"+fmt.Sprint(time.Now().UnixNano())
 	cfg.HTTP.AdminAddr = taken.Addr().String()

@@ -3,25 +3,20 @@ package reason_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/erpbridge/erpbridge/internal/reason"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // A call without an answer is told apart by why: the caller gave up, the
 // call's own bound ran out, or the network failed; the URL, which may hold
 // a password, is never quoted.
 func TestTransport(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now: connection refused
+	addr := testkit.FreeAddr(t) // nothing listens there: connection refused
 	call := func(ctx context.Context, timeout time.Duration, url string) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 		_, err := (&http.Client{Timeout: timeout}).Do(req)
@@ -35,19 +30,15 @@ func TestTransport(t *testing.T) {
 		t.Errorf("refused: %q", got)
 	}
 
-	hang, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hang.Close()
-	timedOut := call(t.Context(), 50*time.Millisecond, "http://"+hang.Addr().String()+"/")
+	silent := "http://" + testkit.SilentAddr(t) + "/"
+	timedOut := call(t.Context(), 50*time.Millisecond, silent)
 	if got := reason.Transport(t.Context(), timedOut, 50*time.Millisecond); got != "no answer within 50ms" {
 		t.Errorf("timed out: %q", got)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if got := reason.Transport(ctx, call(ctx, time.Second, "http://"+hang.Addr().String()+"/"), time.Second); got != "call abandoned: context canceled" {
+	if got := reason.Transport(ctx, call(ctx, time.Second, silent), time.Second); got != "call abandoned: context canceled" {
 		t.Errorf("abandoned: %q", got)
 	}
 	if !reason.IsTimeout(context.DeadlineExceeded) || reason.IsTimeout(errors.New("x")) {

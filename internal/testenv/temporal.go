@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -80,6 +85,25 @@ func NewTemporal(t testing.TB, searchAttributes ...string) *testsuite.DevServer 
 	}
 	t.Cleanup(func() { stopTemporal(srv) })
 	return srv
+}
+
+// AssertSearchAttributes fails the test unless namespace exists on c's
+// server with each of names registered as a Keyword search attribute.
+func AssertSearchAttributes(t testing.TB, c client.Client, namespace string, names ...string) {
+	t.Helper()
+	if _, err := c.WorkflowService().DescribeNamespace(t.Context(), &workflowservice.DescribeNamespaceRequest{Namespace: namespace}); err != nil {
+		t.Fatalf("namespace %s: %v", namespace, err)
+	}
+	resp, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		t.Fatalf("list search attributes of %s: %v", namespace, err)
+	}
+	custom := resp.GetCustomAttributes()
+	for _, name := range names {
+		if got, ok := custom[name]; !ok || got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+			t.Errorf("search attribute %s in %s: registered=%v type=%s; custom attributes: %v", name, namespace, ok, got, slices.Sorted(maps.Keys(custom)))
+		}
+	}
 }
 
 // TemporalCLI returns the pinned Temporal CLI, building it into

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -26,15 +25,7 @@ func TestSharedTemporal(t *testing.T) {
 		t.Fatal("testenv.Temporal started a second server")
 	}
 	c := srv.Client()
-	resp, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range flow.SearchAttributeNames {
-		if got := resp.GetCustomAttributes()[name]; got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
-			t.Errorf("search attribute %s is %v, want Keyword", name, got)
-		}
-	}
+	testenv.AssertSearchAttributes(t, c, "default", flow.SearchAttributeNames...)
 
 	orderID := "order-" + uuid.NewString()
 	if _, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{

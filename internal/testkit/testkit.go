@@ -1,9 +1,11 @@
 // Package testkit holds the small helpers tests across the module share that
 // need nothing but the standard library: a buffer safe for concurrent
-// writers, a settable clock, a free loopback address or port, reading a fixture, and
-// looking into JSON as a reader of it (an ERP) sees it. Any package's tests may
-// import it, its own internal tests included; helpers that start servers live
-// in internal/testenv.
+// writers, a settable clock, a free loopback address, port or listener, or one
+// that takes connections and never answers, reading a fixture, looking into JSON
+// as a reader of it (an ERP) sees it, and a client that stops part way
+// through a request, for the tests of a server's time limits. Any package's
+// tests may import it, its own internal tests included; helpers that start
+// servers live in internal/testenv.
 package testkit
 
 import (
@@ -91,12 +93,52 @@ func FreePort(t testing.TB) int {
 	return freeTCPAddr(t).Port
 }
 
-func freeTCPAddr(t testing.TB) *net.TCPAddr {
+// Listen is a listener on a free loopback port, closed when the test ends
+// unless it was closed before.
+func Listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("find a free port: %v", err)
+		t.Fatalf("listen on a free loopback port: %v", err)
 	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// SilentAddr is the address of a loopback listener that takes connections
+// and never answers: a frozen server, or a proxy in front of a dead one. The
+// listener and the connections it took close when the test ends, which ends
+// the calls still waiting on them.
+func SilentAddr(t testing.TB) string {
+	t.Helper()
+	ln := Listen(t)
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func freeTCPAddr(t testing.TB) *net.TCPAddr {
+	t.Helper()
+	ln := Listen(t)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr)
 }

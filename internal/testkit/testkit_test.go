@@ -1,6 +1,7 @@
 package testkit_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -36,28 +37,36 @@ func TestClockAdvances(t *testing.T) {
 	}
 }
 
-func TestFreeAddrCanBeListenedOn(t *testing.T) {
-	t.Parallel()
-	addr := testkit.FreeAddr(t)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("listen on %s: %v", addr, err)
-	}
-	ln.Close()
-}
-
-func TestFreePortCanBeListenedOn(t *testing.T) {
+func TestFreeAddrAndPortCanBeListenedOn(t *testing.T) {
 	t.Parallel()
 	port := testkit.FreePort(t)
 	if port <= 0 {
 		t.Fatalf("FreePort = %d", port)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("listen on %s: %v", addr, err)
+	for _, addr := range []string{testkit.FreeAddr(t), net.JoinHostPort("127.0.0.1", strconv.Itoa(port))} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("listen on %s: %v", addr, err)
+		}
+		ln.Close()
 	}
-	ln.Close()
+}
+
+func TestSilentAddrTakesConnectionsAndNeverAnswers(t *testing.T) {
+	t.Parallel()
+	conn, err := net.Dial("tcp", testkit.SilentAddr(t))
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var ne net.Error
+	if n, err := conn.Read(make([]byte, 1)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read %d bytes (%v), want a timeout", n, err)
+	}
 }
 
 func TestReadFile(t *testing.T) {

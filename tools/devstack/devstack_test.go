@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,8 +21,6 @@ import (
 	"github.com/google/uuid"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -139,7 +136,7 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	}
 
 	c := dial(t, srv, opts.Namespace)
-	assertSearchAttributes(t, c, opts.Namespace, "Vendor", "OrderID")
+	testenv.AssertSearchAttributes(t, c, opts.Namespace, "Vendor", "OrderID")
 
 	workflowID := "devstack-resume-" + uuid.NewString()
 	run, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
@@ -198,7 +195,7 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 	if got := decodeKeyword(t, info.GetSearchAttributes().GetIndexedFields()["Vendor"]); got != "autox3" {
 		t.Errorf("Vendor search attribute after restart = %q, want autox3", got)
 	}
-	assertSearchAttributes(t, c2, opts.Namespace, "Vendor", "OrderID")
+	testenv.AssertSearchAttributes(t, c2, opts.Namespace, "Vendor", "OrderID")
 
 	logText, err := os.ReadFile(opts.LogFile)
 	if err != nil {
@@ -213,11 +210,7 @@ func TestDevServerResumesFromDBFile(t *testing.T) {
 // prompt error quoting the server's own complaint.
 func TestDevServerReportsEarlyExit(t *testing.T) {
 	cli := testenv.TemporalCLI(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := testkit.Listen(t)
 	port := l.Addr().(*net.TCPAddr).Port
 	started := time.Now()
 	srv, err := devstack.StartDevServer(t.Context(), devstack.DevServerOptions{
@@ -261,28 +254,6 @@ func dial(t *testing.T, srv *devstack.DevServer, namespace string) client.Client
 	}
 	t.Cleanup(c.Close)
 	return c
-}
-
-func assertSearchAttributes(t *testing.T, c client.Client, namespace string, names ...string) {
-	t.Helper()
-	if _, err := c.WorkflowService().DescribeNamespace(t.Context(), &workflowservice.DescribeNamespaceRequest{Namespace: namespace}); err != nil {
-		t.Fatalf("namespace %s: %v", namespace, err)
-	}
-	resp, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-	if err != nil {
-		t.Fatalf("list search attributes of %s: %v", namespace, err)
-	}
-	custom := resp.GetCustomAttributes()
-	for _, name := range names {
-		if got, ok := custom[name]; !ok || got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
-			keys := make([]string, 0, len(custom))
-			for k := range custom {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			t.Errorf("search attribute %s in %s: registered=%v type=%s; custom attributes: %v", name, namespace, ok, got, keys)
-		}
-	}
 }
 
 func decodeKeyword(t *testing.T, p *commonpb.Payload) string {

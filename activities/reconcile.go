@@ -75,6 +75,7 @@ func (a *Activities) ReconcileFenbeitongPage(ctx context.Context, in flow.Reconc
 
 // lacksForRecord reports whether a listed order lacks what its record needs
 // (its prices, its price lines, its people), and its order id for the detail.
+// A part given as null is lacking as much as one left out.
 func lacksForRecord(item json.RawMessage) (orderID string, lacks bool) {
 	var o struct {
 		OrderInfo map[string]json.RawMessage `json:"order_info"`
@@ -85,8 +86,8 @@ func lacksForRecord(item json.RawMessage) (orderID string, lacks bool) {
 		return "", true
 	}
 	_ = json.Unmarshal(o.OrderInfo["order_id"], &orderID)
-	_, lines := o.OrderInfo["price_detail_info"]
-	return orderID, len(o.PriceInfo) == 0 || string(o.PriceInfo) == "null" || len(o.UserInfo) == 0 || !lines
+	absent := func(part json.RawMessage) bool { return len(part) == 0 || string(part) == "null" }
+	return orderID, absent(o.PriceInfo) || absent(o.UserInfo) || absent(o.OrderInfo["price_detail_info"])
 }
 
 // vendorAPIError turns a failed open API call into the activity's failure:

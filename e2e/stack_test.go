@@ -25,7 +25,6 @@ import (
 
 // Generous bounds: the test must also pass on a slow two-core machine.
 const (
-	buildTimeout    = 5 * time.Minute
 	cliTimeout      = 10 * time.Minute // a first run may build the pinned Temporal CLI
 	readyTimeout    = 3 * time.Minute
 	callbackTimeout = 30 * time.Second
@@ -65,11 +64,11 @@ type devStack struct {
 func startDevStack(t *testing.T) *devStack {
 	t.Helper()
 	testenv.RequireServers(t)
-	root := moduleRoot(t)
+	root := testenv.Root(t)
 	cli := testenv.TemporalCLI(t)
-	bin := buildErpbridge(t, root)
+	bin := testenv.Erpbridge(t)
 
-	ports := freePorts(t, 6)
+	ports := testkit.FreePorts(t, 6)
 	s := &devStack{
 		t:            t,
 		root:         root,
@@ -364,61 +363,6 @@ func processesUsing(dir string) []string {
 		found = append(found, fmt.Sprintf("%d: %s", pid, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '})))
 	}
 	return found
-}
-
-// moduleRoot is the directory of the erpbridge go.mod, the parent of this package.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil || !bytes.Contains(mod, []byte("module github.com/erpbridge/erpbridge\n")) {
-		t.Fatalf("%s is not the erpbridge module root (go.mod: %v)", root, err)
-	}
-	return root
-}
-
-// buildErpbridge builds the erpbridge command into a temporary directory.
-func buildErpbridge(t *testing.T, root string) string {
-	t.Helper()
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build erpbridge: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "erpbridge")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./cmd/erpbridge")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/erpbridge: %v\n%s", err, out)
-	}
-	t.Logf("built erpbridge in %s", time.Since(start).Round(time.Millisecond))
-	return bin
-}
-
-// freePorts returns n distinct free TCP ports of 127.0.0.1.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("find a free port: %v", err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }
 
 // withoutKeys returns env without the variables named in keys.

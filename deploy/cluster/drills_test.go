@@ -17,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/temporalclient"
 )
 
@@ -49,7 +50,7 @@ func TestDrills(t *testing.T) {
 	// burstOf is a mixed burst of about size(n) deliveries tagged tag, whose
 	// records are kept for the resend.
 	burstOf := func(c *cluster, tag string, n int) *burst {
-		b := c.mixedBurst(tag+randHex(3), size(n))
+		b := c.mixedBurst(tag+testkit.RandomHex(3), size(n))
 		for r, v := range b.newest {
 			newest[r] = v
 		}
@@ -204,7 +205,7 @@ func (c *cluster) resendDrill(newest map[recordKey]int64) drill {
 func (c *cluster) bulkRetryDrill() drill {
 	t := c.t
 	// A few orders of both vendors, every one of which the ERP rejects at first.
-	b := c.mixedBurst("d6r"+randHex(3), 16)
+	b := c.mixedBurst("d6r"+testkit.RandomHex(3), 16)
 	var rejected []string
 	for r := range b.newest {
 		rejected = append(rejected, r.externalID)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"github.com/erpbridge/erpbridge/config"
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -66,7 +66,7 @@ type cluster struct {
 // dies instead, the script's watchdog does that.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	root := moduleRoot(t)
+	root := testenv.Root(t)
 	for _, need := range []struct{ what, addr string }{{"PostgreSQL", pgAddr()}, {"MariaDB", mysqlAddr()}} {
 		conn, err := net.DialTimeout("tcp", need.addr, 3*time.Second)
 		if err != nil {
@@ -86,7 +86,7 @@ func startCluster(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	base := freePortBase(t, 20)
-	name := "erpbridge_drill_" + randHex(4)
+	name := "erpbridge_drill_" + testkit.RandomHex(4)
 	c := &cluster{t: t, root: root, dir: dir, base: base, erpURL: fmt.Sprintf("http://127.0.0.1:%d", base+9)}
 	c.env = append(os.Environ(),
 		"CLUSTER_DIR="+dir, "CLUSTER_NAME="+name, "CLUSTER_PORT_BASE="+strconv.Itoa(base), "CLUSTER_TLS=1",
@@ -297,16 +297,6 @@ func eventually(t *testing.T, what string, timeout time.Duration, f func() error
 	testenv.EventuallyEvery(t, what, timeout, 250*time.Millisecond, f)
 }
 
-// moduleRoot is the directory of the erpbridge go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 func pgAddr() string {
 	return net.JoinHostPort(envOr("PG_HOST", "127.0.0.1"), envOr("PG_PORT", "5432"))
 }
@@ -347,10 +337,4 @@ func freePortBase(t *testing.T, n int) int {
 	}
 	t.Fatal("no free range of ports")
 	return 0
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

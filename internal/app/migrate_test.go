@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,34 +126,11 @@ func TestConcurrentMigrateProcesses(t *testing.T) {
 	}
 }
 
-var built struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 const stampedVersion = "v0.0.0-test+deploy"
 
 // buildBinary builds cmd/erpbridge once per test binary, stamped the way the
 // Dockerfile and the Makefile stamp it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "erpbridge-bin-")
-		if err != nil {
-			built.err = err
-			return
-		}
-		built.path = filepath.Join(dir, "erpbridge")
-		cmd := exec.Command("go", "build",
-			"-ldflags", "-X github.com/erpbridge/erpbridge/internal/app.version="+stampedVersion,
-			"-o", built.path, "../../cmd/erpbridge")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return testenv.Erpbridge(t, "-ldflags", "-X github.com/erpbridge/erpbridge/internal/app.version="+stampedVersion)
 }

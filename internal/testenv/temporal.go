@@ -1,9 +1,12 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -38,7 +41,7 @@ var shared struct {
 }
 
 // Main runs a test binary's tests, then stops the dev server Temporal started
-// and the server Tryton started:
+// and the server Tryton started, and removes the binaries Erpbridge built:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
@@ -47,6 +50,7 @@ func Main(m *testing.M) {
 		stopTemporal(shared.srv)
 	}
 	stopSharedTryton()
+	removeBuilds()
 	os.Exit(code)
 }
 
@@ -172,15 +176,22 @@ func TemporalBinDir() string {
 
 // ModuleRoot is the directory of the nearest go.mod at or above the working
 // directory (a test runs in its package's directory, a `go run` where it is
-// started).
+// started); it is an error when that go.mod is not erpbridge's.
 func ModuleRoot() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the module root: %w", err)
 	}
 	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil {
+			if !bytes.Contains(mod, []byte("module github.com/erpbridge/erpbridge\n")) {
+				return "", fmt.Errorf("find the module root: %s is not the erpbridge module root", dir)
+			}
 			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("find the module root: %w", err)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -188,4 +199,14 @@ func ModuleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Root is ModuleRoot for a test, which fails when there is none.
+func Root(t testing.TB) string {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }

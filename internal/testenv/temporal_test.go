@@ -2,6 +2,8 @@ package testenv_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -80,5 +82,16 @@ func TestEventually(t *testing.T) {
 	})
 	if calls != 3 {
 		t.Fatalf("check called %d times, want 3", calls)
+	}
+}
+
+// Root is the erpbridge module root: two levels above this package.
+func TestRoot(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := testenv.Root(t), filepath.Dir(filepath.Dir(wd)); got != want {
+		t.Fatalf("Root = %s, want %s", got, want)
 	}
 }

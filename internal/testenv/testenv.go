@@ -1,16 +1,15 @@
 // Package testenv gives tests the real servers they need: a fresh database on
 // the MySQL-compatible server, an embedded SQLite file, a private MariaDB
 // server a test may kill (NewMariaDB), a Temporal dev server and a Tryton
-// server, and two rules: under -short no server is started
-// (RequireServers), and under CI=true a missing server fails the test
-// instead of skipping it (Unavailable). Eventually is the one way tests wait
-// for something to happen.
+// server, the erpbridge binary built from ./cmd/erpbridge (Erpbridge), and
+// two rules: under -short no server is started (RequireServers), and under
+// CI=true a missing server fails the test instead of skipping it
+// (Unavailable). Eventually is the one way tests wait for something to
+// happen.
 package testenv
 
 import (
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the MySQL driver for the admin connection
 	"gorm.io/gorm"
 
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/store"
 )
 
@@ -98,7 +98,7 @@ func NewMySQLDatabase(t testing.TB) string {
 		admin.Close()
 		Unavailable(t, "mysql at %s: %v", MySQLServerDSN(), err)
 	}
-	name := "erpbridge_t_" + randomHex(6)
+	name := "erpbridge_t_" + testkit.RandomHex(6)
 	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 		admin.Close()
 		t.Fatalf("create test database: %v", err)
@@ -155,10 +155,4 @@ func open(t testing.TB, dsn, path string) *gorm.DB {
 		t.Fatalf("migrate: %v", err)
 	}
 	return db
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -1,15 +1,18 @@
 // Package testkit holds the small helpers tests across the module share that
 // need nothing but the standard library: a buffer safe for concurrent
-// writers, a settable clock, a free loopback address, port or listener, or one
-// that takes connections and never answers, reading a fixture, looking into JSON
-// as a reader of it (an ERP) sees it, and a client that stops part way
-// through a request, for the tests of a server's time limits. Any package's
+// writers, a settable clock, a free loopback address, port or ports, or
+// listener, or one that takes connections and never answers, random hex for
+// names of a test's own, reading a fixture, looking into JSON as a reader of
+// it (an ERP) sees it, and a client that stops part way through a request,
+// for the tests of a server's time limits. Any package's
 // tests may import it, its own internal tests included; helpers that start
 // servers live in internal/testenv.
 package testkit
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"os"
@@ -83,14 +86,46 @@ func BenchBody(b *testing.B, body []byte, f func(body []byte) error) {
 // hands over, or for a connection that must be refused.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	return freeTCPAddr(t).String()
+	addr, err := FindFreeAddr()
+	if err != nil {
+		t.Fatalf("listen on a free loopback port: %v", err)
+	}
+	return addr
+}
+
+// FindFreeAddr is FreeAddr for a program, which has no test to fail: it
+// returns the error that kept it from listening.
+func FindFreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // FreePort is the port of a FreeAddr, for a server that takes its port
 // apart from its host.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	return freeTCPAddr(t).Port
+	return FreePorts(t, 1)[0]
+}
+
+// FreePorts is n distinct loopback ports that were free a moment ago, for a
+// process that is given several: each is held until all are found, so none
+// comes twice.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	lns := make([]net.Listener, n)
+	ports := make([]int, n)
+	for i := range lns {
+		lns[i] = Listen(t)
+		ports[i] = lns[i].Addr().(*net.TCPAddr).Port
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
 }
 
 // Listen is a listener on a free loopback port, closed when the test ends
@@ -136,11 +171,12 @@ func SilentAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-func freeTCPAddr(t testing.TB) *net.TCPAddr {
-	t.Helper()
-	ln := Listen(t)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr)
+// RandomHex is n random bytes in hex (2n digits): a suffix that keeps the
+// names a test gives its databases, task queues and workflows its own.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // ReadFile returns the contents of a fixture, failing the test when it

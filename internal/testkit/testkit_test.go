@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -49,6 +50,37 @@ func TestFreeAddrAndPortCanBeListenedOn(t *testing.T) {
 			t.Fatalf("listen on %s: %v", addr, err)
 		}
 		ln.Close()
+	}
+}
+
+func TestFreePortsAreDistinctAndCanBeListenedOn(t *testing.T) {
+	t.Parallel()
+	ports := testkit.FreePorts(t, 6)
+	if len(ports) != 6 {
+		t.Fatalf("FreePorts(6) = %v", ports)
+	}
+	seen := map[int]bool{}
+	for _, port := range ports {
+		if port <= 0 || seen[port] {
+			t.Fatalf("FreePorts(6) = %v: each must be a port of its own", ports)
+		}
+		seen[port] = true
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			t.Fatalf("listen on port %d: %v", port, err)
+		}
+		ln.Close()
+	}
+}
+
+func TestRandomHex(t *testing.T) {
+	t.Parallel()
+	a, b := testkit.RandomHex(6), testkit.RandomHex(6)
+	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(a) {
+		t.Fatalf("RandomHex(6) = %q, want 12 hex digits", a)
+	}
+	if a == b {
+		t.Fatalf("RandomHex(6) gave %q twice", a)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // bareWorkflow runs three no-op activities one after the other, as regular
@@ -50,7 +52,7 @@ func benchBare(ctx context.Context, o options, temporalAddr string, res *Result)
 		return err
 	}
 	defer c.Close()
-	queue := "bench-bare-" + randHex(4)
+	queue := "bench-bare-" + testkit.RandomHex(4)
 	w := sdkworker.New(c, queue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: "BareWorkflow"})
 	w.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: "Noop"})
@@ -85,7 +87,7 @@ func benchBare(ctx context.Context, o options, temporalAddr string, res *Result)
 // and each start's latency.
 func bareRun(ctx context.Context, c client.Client, queue string, n, conc int, local bool) (float64, []time.Duration, error) {
 	starts := make([]time.Duration, n)
-	runID := randHex(4)
+	runID := testkit.RandomHex(4)
 	var lastClose atomic.Int64
 	var firstErr error
 	var errOnce sync.Once

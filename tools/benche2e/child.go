@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,35 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
-
-// buildBridge builds ./cmd/erpbridge into dir, once per run, so the burst
-// measures the binary operators run, in a process of its own.
-func buildBridge(ctx context.Context, dir string) (string, error) {
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "erpbridge")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/erpbridge")
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/erpbridge: %w", err)
-	}
-	return bin, nil
-}
-
-// freeAddr is a loopback address with a port free at the time of the call.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
 
 // bridgeProc is `erpbridge all` running as a child of the bench.
 type bridgeProc struct {
@@ -59,11 +30,11 @@ type bridgeProc struct {
 // startBridge runs `erpbridge all` with env (and nothing of the bench's own
 // environment but PATH and HOME) and waits until it is ready.
 func startBridge(bin string, env []string) (*bridgeProc, error) {
-	httpAddr, err := freeAddr()
+	httpAddr, err := testkit.FindFreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	pprofAddr, err := freeAddr()
+	pprofAddr, err := testkit.FindFreeAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,6 +48,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -188,7 +188,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := buildBridge(ctx, tmp)
+	// Built once per run, so the burst measures the binary operators run, in
+	// a process of its own.
+	bin, err := testenv.BuildErpbridge(ctx, tmp)
 	if err != nil {
 		return err
 	}
@@ -297,7 +299,7 @@ func openStore(ctx context.Context, o options) (*gorm.DB, []string, func(), erro
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	name := "erpbridge_bench_" + randHex(6)
+	name := "erpbridge_bench_" + testkit.RandomHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 		admin.Close()
 		return nil, nil, nil, fmt.Errorf("create database on %s: %w", o.mysqlDSN, err)
@@ -364,7 +366,7 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	queue := "bench-" + randHex(4)
+	queue := "bench-" + testkit.RandomHex(4)
 	dataDir := filepath.Join(tmp, "data")
 	env := append([]string{
 		"ERPBRIDGE_PROFILE=dev", // the recording ERP is on loopback
@@ -388,7 +390,7 @@ func benchBridge(ctx context.Context, o options, bin, tmp, temporalAddr string, 
 	unique := o.n - int(float64(o.n)*o.dup+0.5)
 	res.Unique = unique
 	now := time.Now().UnixMilli()
-	runID := randHex(4)
+	runID := testkit.RandomHex(4)
 	baseID := int64(2_000_000_000) + mrand.Int64N(1_000_000_000)
 	bodies := make([][]byte, unique)
 	externalIDs := make(map[string]bool, unique)
@@ -621,12 +623,6 @@ func printTable(w io.Writer, r Result) {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benche2e: "+format+"\n", args...)
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // gitCommit names the commit measured, when git can tell.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 )
@@ -38,7 +39,7 @@ func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 	r := newReception()
 	body := r.body(time.Now().UnixMilli())
 	s.mustAccept("/webhooks/autox3", body)
-	orderID := randHex(12)
+	orderID := testkit.RandomHex(12)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: []string{orderID}}); err != nil {
 		t.Fatal(err)
 	}

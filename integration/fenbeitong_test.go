@@ -15,6 +15,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
 	"github.com/erpbridge/erpbridge/vendors/fenbeitong"
@@ -39,7 +40,7 @@ func fbtWorkflowID(t *testing.T, body []byte) string {
 func TestFenbeitongPushLandsExactly(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, s *stack) {
-		orderID := "fbt" + randHex(8)
+		orderID := "fbt" + testkit.RandomHex(8)
 		at := time.Date(2020, 4, 30, 19, 32, 1, 0, lenient.China)
 		body := fbtBody(orderID, 700, at)
 		s.mustAccept(fbtPath(), body)
@@ -86,7 +87,7 @@ func TestFenbeitongOtherCategoriesSyncGenerically(t *testing.T) {
 		code int
 		kind string
 	}{{7, "flight_order"}, {11, "hotel_order"}, {912, "fee_waiver_order"}, {4242, "order"}} {
-		orderID := fmt.Sprintf("cat%d-%s", cat.code, randHex(4))
+		orderID := fmt.Sprintf("cat%d-%s", cat.code, testkit.RandomHex(4))
 		body := strings.Replace(string(fbtBody(orderID, 700, time.Now())), `"order_category_type": 3`, fmt.Sprintf(`"order_category_type": %d`, cat.code), 1)
 		s.mustAccept(fbtPath(), []byte(body))
 		s.mustResult(fbtWorkflowID(t, []byte(body)), string(models.EventSynced))
@@ -105,7 +106,7 @@ func TestFenbeitongOtherCategoriesSyncGenerically(t *testing.T) {
 func TestFenbeitongTokenRequired(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "mysql")
-	body := fbtBody("tok"+randHex(6), 700, time.Now())
+	body := fbtBody("tok"+testkit.RandomHex(6), 700, time.Now())
 	for _, path := range []string{"/webhooks/fenbeitong", "/webhooks/fenbeitong?token=wrong", "/webhooks/fenbeitong?token="} {
 		code, ans := s.post(path, body)
 		if code != http.StatusUnauthorized || ans["code"] == float64(0) || !strings.Contains(ans["msg"].(string), "token") {
@@ -120,7 +121,7 @@ func TestFenbeitongTokenRequired(t *testing.T) {
 // Five concurrent redeliveries of one push: one workflow, one ERP record.
 func TestFenbeitongConcurrentRedeliveries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
-		orderID := "dup" + randHex(6)
+		orderID := "dup" + testkit.RandomHex(6)
 		body := fbtBody(orderID, 700, time.Now())
 		parallel(5, func(int) { s.mustAccept(fbtPath(), body) })
 		wfID := fbtWorkflowID(t, body)
@@ -140,7 +141,7 @@ func TestFenbeitongConcurrentRedeliveries(t *testing.T) {
 // and the stale 350 never reaches it.
 func TestFenbeitongLatePushNeverOverwrites(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *stack) {
-		orderID := "late" + randHex(6)
+		orderID := "late" + testkit.RandomHex(6)
 		at := time.Now().Add(-time.Hour)
 		done := fbtBody(orderID, 700, at)
 		s.mustAccept(fbtPath(), done)
@@ -176,7 +177,7 @@ func TestFenbeitongShuffledPushesEndOnNewest(t *testing.T) {
 			var ids []string
 			base := time.Now().Add(-2 * time.Hour)
 			for o := range orders {
-				id := fmt.Sprintf("shuf%d-%d-%s", round, o, randHex(4))
+				id := fmt.Sprintf("shuf%d-%d-%s", round, o, testkit.RandomHex(4))
 				ids = append(ids, id)
 				for i, st := range statuses {
 					all = append(all, push{id, fbtBody(id, st, base.Add(time.Duration(i)*time.Minute))})

@@ -170,7 +170,7 @@ func newStack(t *testing.T, storeName string, opts ...stackOptions) *stack {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	cfg.Temporal.Address, cfg.Temporal.TaskQueue = temporalAddress, "it-"+storeName+"-"+randHex(4)
+	cfg.Temporal.Address, cfg.Temporal.TaskQueue = temporalAddress, "it-"+storeName+"-"+testkit.RandomHex(4)
 	cfg.Temporal.WorkerStopTimeout = 10 * time.Second
 	cfg.ERP = config.ERP{Kind: erp.KindHTTP, URL: simSrv.URL, Token: erpToken, Timeout: 5 * time.Second, AttemptTimeout: 20 * time.Second,
 		RetryBudget: time.Hour,
@@ -526,9 +526,6 @@ func (s *stack) queryStatus(workflowID string) flow.Status {
 	}
 	return st
 }
-
-// randHex is a random suffix for the names of a test's own.
-func randHex(n int) string { return testkit.RandomHex(n) }
 
 // uniqueID is a fresh numeric id for receiveBaseIds and order ids.
 func uniqueID() int64 {

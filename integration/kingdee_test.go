@@ -96,7 +96,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 		records = append(records, s.postReception(fmt.Sprintf("常规保养 %d", i)))
 	}
 	for i, total := range []string{exact, "14.16"} {
-		records = append(records, s.postCar(fmt.Sprintf("kd%d%s", i, randHex(8)), 600, total, "14"))
+		records = append(records, s.postCar(fmt.Sprintf("kd%d%s", i, testkit.RandomHex(8)), 600, total, "14"))
 	}
 	s.synced(records...)
 	s.mustAccept(fbtPath(), carBody(t, records[2].externalID, 600, time.Now().Add(-time.Hour), exact, "14")) // an older push, late
@@ -130,7 +130,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 	if err := sim.SetFaults(kdsim.Faults{LatencyMS: 30_000, LatencyOps: []string{kdsim.OpSave}}); err != nil {
 		t.Fatal(err)
 	}
-	crashed := s.postCar("kdcrash"+randHex(6), 700, "88.8", "14")
+	crashed := s.postCar("kdcrash"+testkit.RandomHex(6), 700, "88.8", "14")
 	testenv.Eventually(t, "the Save landed, its answer held", 30*time.Second, func() error {
 		if _, ok := sim.Bill("AP_Payable", crashed.number()); !ok {
 			return fmt.Errorf("no bill yet")
@@ -146,7 +146,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 	oneBill(crashed, 2)
 
 	// A validation failure: parked after one Save.
-	rejected := sent{kind: "car_order", externalID: "kdreject" + randHex(6)}
+	rejected := sent{kind: "car_order", externalID: "kdreject" + testkit.RandomHex(6)}
 	if err := sim.SetFaults(kdsim.Faults{RejectNumbers: []string{rejected.number()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 	if err := sim.SetFaults(kdsim.Faults{FailNext: 6, RejectNumbers: []string{rejected.number()}}); err != nil {
 		t.Fatal(err)
 	}
-	during := []sent{s.postReception("故障期间到店"), s.postCar("kdoutage"+randHex(6), 700, "33.33", "14")}
+	during := []sent{s.postReception("故障期间到店"), s.postCar("kdoutage"+testkit.RandomHex(6), 700, "33.33", "14")}
 	s.synced(during...)
 	if f, st := sim.Faults(), sim.Stats(); f.FailNext != 0 || st.Injected5xx != 6 {
 		t.Errorf("the outage: %d failures left, %d answered", f.FailNext, st.Injected5xx)

@@ -18,6 +18,7 @@ import (
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/app"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/ops"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
@@ -212,7 +213,7 @@ func TestOpsShow(t *testing.T) {
 	mustContain(t, "show of a split message", text, "Split into 2 parts: 1 rejected 1 synced", "autox3:"+splitID+"#plan:")
 
 	// A Fenbeitong order, pushed three times.
-	order := "fbt" + randHex(8)
+	order := "fbt" + testkit.RandomHex(8)
 	at := time.Now().Add(-time.Hour)
 	var keys []string
 	for i, status := range []int{300, 400, 700} {
@@ -385,7 +386,7 @@ func TestOpsBulkRetryParked(t *testing.T) {
 		parked = append(parked, k)
 	}
 	// A parked record of another vendor, which --vendor autox3 leaves alone.
-	order := "fbt" + randHex(8)
+	order := "fbt" + testkit.RandomHex(8)
 	reject = append(reject, order)
 	if err := s.sim.SetFaults(erpsim.Faults{RejectExternalIDs: reject}); err != nil {
 		t.Fatal(err)

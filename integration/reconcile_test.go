@@ -48,7 +48,7 @@ func TestFenbeitongReconciliation(t *testing.T) {
 		c.Reconcile.EmployeeID, c.Reconcile.PageSize = "emp-1", 2
 	}})
 	created := time.Now().Add(-2 * time.Hour)
-	id := func(name string) string { return "RC" + name + randHex(6) }
+	id := func(name string) string { return "RC" + name + testkit.RandomHex(6) }
 	booked, neverPushed, current := id("A"), id("B"), id("C")
 	others := []string{id("D"), id("E")}
 	final := fbtsim.Fare{Total: "98765432101234.56", Lines: []fbtsim.FareLine{

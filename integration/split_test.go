@@ -33,8 +33,8 @@ func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 		}
 		return n, err
 	})
-	msgID := "split-" + randHex(6)
-	prefix := "P" + randHex(4)
+	msgID := "split-" + testkit.RandomHex(6)
+	prefix := "P" + testkit.RandomHex(4)
 	body := autox3.SampleLargeMaintenanceV2Body(msgID, prefix, uniqueID(), n, time.Now().UnixMilli(), appSecret)
 	t.Logf("message of %d plans, %d bytes", n, len(body))
 	start := time.Now()
@@ -55,7 +55,7 @@ func TestLargeSplitDoesNotStallTheRest(t *testing.T) {
 	sem := make(chan struct{}, 10)
 	var wg sync.WaitGroup
 	for i := range orders {
-		orders[i] = "SPLIT-" + randHex(10)
+		orders[i] = "SPLIT-" + testkit.RandomHex(10)
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {

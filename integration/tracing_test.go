@@ -14,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/internal/testenv"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/models"
 	"github.com/erpbridge/erpbridge/tracing"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
@@ -42,7 +43,7 @@ func TestOneTracePerCallback(t *testing.T) {
 	if n := len(s.records("reception_order", ext)); n != 2 {
 		t.Fatalf("the ERP has %d records of order %s, want 2", n, ext)
 	}
-	fbtBody := fenbeitong.SampleBody("TR"+randHex(8), 700, time.Now().Format(time.DateTime))
+	fbtBody := fenbeitong.SampleBody("TR"+testkit.RandomHex(8), 700, time.Now().Format(time.DateTime))
 	s.mustAccept(fbtPath(), fbtBody)
 
 	// The root of each callback's trace is its request's span.

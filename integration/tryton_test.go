@@ -312,7 +312,7 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	for i := range 2 {
 		records = append(records, s.postReception(fmt.Sprintf("常规保养 %d", i)))
 	}
-	records = append(records, s.postCar("tr0"+randHex(8), 600, exact, exact), s.postCar("tr1"+randHex(8), 600, "24.5", "14.5"))
+	records = append(records, s.postCar("tr0"+testkit.RandomHex(8), 600, exact, exact), s.postCar("tr1"+testkit.RandomHex(8), 600, "24.5", "14.5"))
 	s.synced(records...)
 	for _, r := range records {
 		oneDocument(r)
@@ -345,7 +345,7 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	// reached it. The next worker finds the invoice by reference and writes it.
 	_, callsBefore := gate.stats()
 	held, release := gate.holdNext("model.account.invoice.create")
-	crashed := s.postCar("trcrash"+randHex(6), 700, "88.8", "78.8")
+	crashed := s.postCar("trcrash"+testkit.RandomHex(6), 700, "88.8", "78.8")
 	select {
 	case <-held:
 	case <-time.After(time.Minute):
@@ -373,7 +373,7 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	admin.write("product.category", []int64{catID}, map[string]any{"account_expense": nil})
 	t.Cleanup(func() { admin.write("product.category", []int64{catID}, map[string]any{"account_expense": expense}) })
 	_, callsBefore = gate.stats()
-	rejected := s.postCar("trreject"+randHex(6), 700, "20.5", "10.5")
+	rejected := s.postCar("trreject"+testkit.RandomHex(6), 700, "20.5", "10.5")
 	s.waitParked(rejected.recordWorkflow())
 	if _, calls := gate.stats(); calls["model.account.invoice.create"] != callsBefore["model.account.invoice.create"]+1 {
 		t.Errorf("the refused record made %d creates, want 1", calls["model.account.invoice.create"]-callsBefore["model.account.invoice.create"])
@@ -390,7 +390,7 @@ func TestTrytonOneDocumentPerRecord(t *testing.T) {
 	// Tryton answers 503 for a while: what is sent meanwhile is retried
 	// until it is back, one document each.
 	gate.setDown(true)
-	during := []sent{s.postReception("故障期间到店"), s.postCar("troutage"+randHex(6), 700, "33.33", "23.33")}
+	during := []sent{s.postReception("故障期间到店"), s.postCar("troutage"+testkit.RandomHex(6), 700, "33.33", "23.33")}
 	testenv.Eventually(t, "sends meet the outage", time.Minute, func() error {
 		for _, r := range during {
 			if !strings.Contains(outcomes(s.attempts(r)), "retry") {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -23,53 +24,12 @@ const decimalMarker = "\U000FDEC0"
 // outgrow it (a multiplication in a loop) fails instead of eating memory.
 const MaxDecimalDigits = 1000
 
-// maxExponentDigits bounds the exponent written in a number's text ("1e3"),
-// checked before the text is parsed.
-const maxExponentDigits = 6
+// numberGrammar is a number in JSON's grammar, with an exponent of at most
+// six digits, so that the text is checked before a huge exponent is parsed.
+var numberGrammar = regexp.MustCompile(`^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,6})?$`)
 
-// validNumber reports whether s is a number in JSON's grammar:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, with an exponent of at
-// most maxExponentDigits digits.
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-		if i == start {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		start := i
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-		if i == start || i-start > maxExponentDigits {
-			return false
-		}
-	}
-	return i == len(s)
-}
+// validNumber reports whether s is a number in JSON's grammar (numberGrammar).
+func validNumber(s string) bool { return numberGrammar.MatchString(s) }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 

@@ -207,10 +207,10 @@ func TestTruncate(t *testing.T) {
 
 func TestValidNumber(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"0", "-0", "1", "-5", "14.1", "0.000000000000000001", "1e3", "1E+3", "1.5e-3", "98765432101234.5678"} {
+	for _, s := range []string{"0", "-0", "1", "-5", "14.1", "0.000000000000000001", "1e3", "1E+3", "1.5e-3", "1e-123456", "98765432101234.5678"} {
 		assert.True(t, validNumber(s), s)
 	}
-	for _, s := range []string{"", "-", "+1", "01", "1.", ".5", "1e", "1e+", "0x10", "1_000", " 1", "1 ", "NaN", "Infinity", "1e1234567", "１"} {
+	for _, s := range []string{"", "-", "+1", "01", "1.", ".5", "1e", "1e+", "0x10", "1_000", " 1", "1 ", "NaN", "Infinity", "1e1234567", "1\n", "１"} {
 		assert.False(t, validNumber(s), s)
 	}
 }

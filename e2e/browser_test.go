@@ -27,6 +27,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/erpbridge/erpbridge/flow"
+	"github.com/erpbridge/erpbridge/internal/reason"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/internal/testkit"
 	"github.com/erpbridge/erpbridge/vendors"
@@ -140,7 +141,7 @@ func checkDevReconcile(t *testing.T, s *devStack) {
 	banner := s.out.String()
 	i := strings.Index(banner, "Fenbeitong reconciliation:")
 	if i < 0 {
-		t.Fatalf("the banner has no reconciliation steps:\n%s", tail([]byte(s.out.String()), 3000))
+		t.Fatalf("the banner has no reconciliation steps:\n%s", reason.Tail([]byte(s.out.String()), 3000))
 	}
 	var pushBody, trigger, orderID string
 	for _, line := range strings.Split(banner[i:], "\n") {
@@ -259,7 +260,7 @@ func historyPayloads(t *testing.T, history []byte) []payload {
 	t.Helper()
 	var doc any
 	if err := json.Unmarshal(history, &doc); err != nil {
-		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, tail(history, 2000))
+		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, reason.Tail(history, 2000))
 	}
 	var out []payload
 	var walk func(path string, v any)
@@ -319,10 +320,10 @@ func startedInput(t *testing.T, history []byte) payload {
 		} `json:"events"`
 	}
 	if err := json.Unmarshal(history, &doc); err != nil {
-		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, tail(history, 2000))
+		t.Fatalf("temporal workflow show printed no JSON: %v\n%s", err, reason.Tail(history, 2000))
 	}
 	if len(doc.Events) == 0 || doc.Events[0].EventType != "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED" || len(doc.Events[0].Attributes.Input.Payloads) != 1 {
-		t.Fatalf("the history does not start with a WorkflowExecutionStarted event with one input payload:\n%s", tail(history, 2000))
+		t.Fatalf("the history does not start with a WorkflowExecutionStarted event with one input payload:\n%s", reason.Tail(history, 2000))
 	}
 	p, ok := asPayload(doc.Events[0].Attributes.Input.Payloads[0])
 	if !ok {
@@ -446,7 +447,7 @@ func newBrowser(t *testing.T) context.Context {
 	// must not run under a timeout of its own.
 	start := time.Now()
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v\n%s", path, err, tail([]byte(output.String()), 4000))
+		t.Fatalf("start %s: %v\n%s", path, err, reason.Tail([]byte(output.String()), 4000))
 	}
 	t.Logf("started %s in %s", path, time.Since(start).Round(time.Millisecond))
 	return ctx
@@ -513,7 +514,7 @@ func waitPage(t *testing.T, ctx context.Context, what, pageURL string, reload ti
 				t.Fatalf("%s: %v; the page lacks %q and still shows %q", what, err, missing, present)
 			}
 		}
-		return fmt.Errorf("the page lacks %q and still shows %q; its text:\n%s", missing, present, tail([]byte(text), 1500))
+		return fmt.Errorf("the page lacks %q and still shows %q; its text:\n%s", missing, present, reason.Tail([]byte(text), 1500))
 	})
 }
 

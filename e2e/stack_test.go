@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/config"
+	"github.com/erpbridge/erpbridge/internal/reason"
 	"github.com/erpbridge/erpbridge/internal/testenv"
 	"github.com/erpbridge/erpbridge/internal/testkit"
 )
@@ -313,9 +314,9 @@ func (s *devStack) stop() {
 	}
 	t.Logf("erpbridge dev stopped in %s", time.Since(start).Round(time.Millisecond))
 	if t.Failed() {
-		t.Logf("erpbridge dev output (tail):\n%s", tail([]byte(s.out.String()), 6000))
+		t.Logf("erpbridge dev output (tail):\n%s", reason.Tail([]byte(s.out.String()), 6000))
 		if b, err := os.ReadFile(filepath.Join(s.dataDir, "temporal.log")); err == nil {
-			t.Logf("temporal.log (tail):\n%s", tail(b, 4000))
+			t.Logf("temporal.log (tail):\n%s", reason.Tail(b, 4000))
 		}
 	}
 
@@ -378,18 +379,4 @@ func withoutKeys(env, keys []string) []string {
 		}
 	}
 	return out
-}
-
-// tail returns the last n bytes of b, from a line start.
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return "(no output)"
-	}
-	return string(b)
 }

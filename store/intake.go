@@ -157,19 +157,9 @@ func txOptions(db *gorm.DB) *sql.TxOptions {
 // Backlog counts the stored callbacks waiting for a workflow and returns
 // when the oldest of them arrived (zero when there are none).
 func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
-	db := s.db.WithContext(ctx).Model(&models.InboundEvent{}).Where("started_at IS NULL")
-	var n int64
-	if err := db.Count(&n).Error; err != nil {
-		return 0, time.Time{}, fmt.Errorf("count callbacks waiting for a workflow: %w", err)
-	}
-	if n == 0 {
-		return 0, time.Time{}, nil
-	}
-	var oldest models.InboundEvent
-	if err := s.db.WithContext(ctx).Select("received_at").Where("started_at IS NULL").Order("id").Limit(1).Find(&oldest).Error; err != nil {
-		return 0, time.Time{}, fmt.Errorf("find the oldest callback waiting for a workflow: %w", err)
-	}
-	return n, oldest.ReceivedAt, nil
+	waiting := func(db *gorm.DB) *gorm.DB { return db.Where("started_at IS NULL") }
+	return countOldest(s.db.WithContext(ctx), waiting, "received_at", "id",
+		func(e *models.InboundEvent) time.Time { return e.ReceivedAt }, "callbacks waiting for a workflow")
 }
 
 // Parked counts the records whose newest state waits for an operator's
@@ -177,20 +167,26 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 // returns when the longest-waiting of them was parked (zero when none):
 // indexed reads.
 func (s *Store) Parked(ctx context.Context) (int64, time.Time, error) {
-	db := s.db.WithContext(ctx).Model(&models.RecordState{}).Scopes(parkedRows)
+	return countOldest(s.db.WithContext(ctx), parkedRows, "updated_at", "updated_at",
+		func(r *models.RecordState) time.Time { return r.UpdatedAt }, "parked records")
+}
+
+// countOldest counts the rows of T that scope selects and returns the time
+// that at reads from the first of them in order, reading only column (zero
+// when there are none); what names the rows in errors.
+func countOldest[T any](db *gorm.DB, scope func(*gorm.DB) *gorm.DB, column, order string, at func(*T) time.Time, what string) (int64, time.Time, error) {
 	var n int64
-	if err := db.Count(&n).Error; err != nil {
-		return 0, time.Time{}, fmt.Errorf("count parked records: %w", err)
+	if err := db.Model(new(T)).Scopes(scope).Count(&n).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("count %s: %w", what, err)
 	}
 	if n == 0 {
 		return 0, time.Time{}, nil
 	}
-	var oldest models.RecordState
-	if err := s.db.WithContext(ctx).Select("updated_at").Scopes(parkedRows).
-		Order("updated_at").Limit(1).Find(&oldest).Error; err != nil {
-		return 0, time.Time{}, fmt.Errorf("find the longest-parked record: %w", err)
+	var oldest T
+	if err := db.Select(column).Scopes(scope).Order(order).Limit(1).Find(&oldest).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("find the oldest of the %s: %w", what, err)
 	}
-	return n, oldest.UpdatedAt, nil
+	return n, at(&oldest), nil
 }
 
 // Callback returns the raw body of a stored callback; ok is false when there is none.

@@ -187,3 +187,32 @@ func TestStartPendingNamesWhatItLeftClaimed(t *testing.T) {
 		}
 	})
 }
+
+// Backlog counts the callbacks no workflow was started for yet, and dates
+// the oldest of them by its arrival; an empty backlog has no date.
+func TestBacklogCountsAndDatesTheWaiting(t *testing.T) {
+	t.Parallel()
+	testenv.EachStore(t, func(t *testing.T, db *gorm.DB) {
+		st := store.New(db)
+		if n, oldest, err := st.Backlog(t.Context()); err != nil || n != 0 || !oldest.IsZero() {
+			t.Fatalf("empty backlog: %d, %v, %v", n, oldest, err)
+		}
+		first := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+		for i, key := range []string{"b-1", "b-2", "b-3"} {
+			in := store.Inbound{Vendor: "v", EventKey: key, EventType: "t", Body: []byte(`{}`),
+				WorkflowID: "v:" + key, ReceivedAt: first.Add(time.Duration(i) * time.Minute)}
+			if _, err := st.Receive(t.Context(), in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, oldest, err := st.Backlog(t.Context()); err != nil || n != 3 || !oldest.Equal(first) {
+			t.Fatalf("backlog %d, oldest %v, %v; want 3 from %v", n, oldest, err, first)
+		}
+		if _, err := st.StartPending(t.Context(), 1, time.Minute, func(b []store.Pending) []bool { return []bool{true} }); err != nil {
+			t.Fatal(err)
+		}
+		if n, oldest, err := st.Backlog(t.Context()); err != nil || n != 2 || !oldest.Equal(first.Add(time.Minute)) {
+			t.Fatalf("after one start: backlog %d, oldest %v, %v; want 2 from %v", n, oldest, err, first.Add(time.Minute))
+		}
+	})
+}

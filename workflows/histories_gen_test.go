@@ -307,25 +307,29 @@ func TestWriteHistories(t *testing.T) {
 	result(run, flow.EventSplit)
 	save("event-split", run.GetID())
 
-	sweep, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.SweepScheduleID + "-histories", TaskQueue: historiesQueue},
-		flow.SweepWorkflowName, flow.SweepInput{StaleAfter: time.Hour})
-	if err != nil {
-		t.Fatal(err)
+	// runToEnd runs a scheduled workflow to its end, decodes its result into
+	// out and returns its id.
+	runToEnd := func(id, name string, in, out any) string {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id + "-histories", TaskQueue: historiesQueue}, name, in)
+		if err != nil {
+			t.Fatalf("start %s: %v", name, err)
+		}
+		if err := run.Get(ctx, out); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return run.GetID()
 	}
 	var swept flow.SweepResult
-	if err := sweep.Get(ctx, &swept); err != nil || swept.Told != 2 {
-		t.Fatalf("sweep: %+v, %v", swept, err)
+	id := runToEnd(flow.SweepScheduleID, flow.SweepWorkflowName, flow.SweepInput{StaleAfter: time.Hour}, &swept)
+	if swept.Told != 2 {
+		t.Fatalf("sweep told %d record workflows, want 2", swept.Told)
 	}
-	save("sweep", sweep.GetID())
+	save("sweep", id)
 
-	reconcile, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.ReconcileScheduleID + "-histories", TaskQueue: historiesQueue},
-		flow.ReconcileWorkflowName, flow.ReconcileInput{Lookback: 72 * time.Hour, PageSize: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var reconciled flow.ReconcileResult
-	if err := reconcile.Get(ctx, &reconciled); err != nil || reconciled.Pages != 2 {
-		t.Fatalf("reconcile: %+v, %v", reconciled, err)
+	id = runToEnd(flow.ReconcileScheduleID, flow.ReconcileWorkflowName, flow.ReconcileInput{Lookback: 72 * time.Hour, PageSize: 2}, &reconciled)
+	if reconciled.Pages != 2 {
+		t.Fatalf("reconcile read %d pages, want 2", reconciled.Pages)
 	}
-	save("fenbeitong-reconcile", reconcile.GetID())
+	save("fenbeitong-reconcile", id)
 }

@@ -1,10 +1,11 @@
 // Package reason makes text quoted from another system's answer (an ERP's
 // message, a vendor API's error) safe to put in a reason, an error or a log
 // line: on one line, and bounded. RedactURL does the same for a configured
-// URL, which may carry a password.
+// URL, which may carry a password; Tail for the end of a process's output.
 package reason
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"strings"
@@ -32,6 +33,22 @@ func Clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// Tail is the end of a process's output fit to quote in an error or a log:
+// at most its last n bytes, from a line start, without the final newlines;
+// "(no output)" when it holds nothing but white space.
+func Tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "(no output)"
+	}
+	return strings.TrimRight(string(b), "\n")
 }
 
 // RedactURL is raw fit to show: a URL that parses as url.URL.Redacted

@@ -59,3 +59,19 @@ func TestURLError(t *testing.T) {
 		t.Errorf("URLError of another error = %q", got)
 	}
 }
+
+// Tail keeps whole lines of the last 12 bytes here.
+func TestTail(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"one\ntwo\n":                  "one\ntwo",
+		"first line\nsecond\nthird\n": "third",
+		"abcdefghijklmnop":            "efghijklmnop",
+		"":                            "(no output)",
+		" \n\t\n":                     "(no output)",
+	} {
+		if got := Tail([]byte(in), 12); got != want {
+			t.Errorf("Tail(%q, 12) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // temporalCLIMainModule is the module whose build information marks a CLI
@@ -199,7 +201,7 @@ func installTemporalCLI(ctx context.Context, goCmd, binDir, target string, log i
 		if ctx.Err() != nil {
 			return fmt.Errorf("go install %s: %w", pkg, ctx.Err())
 		}
-		return fmt.Errorf("go install %s: %w\n%s", pkg, err, tail(out.Bytes(), 4000))
+		return fmt.Errorf("go install %s: %w\n%s", pkg, err, reason.Tail(out.Bytes(), 4000))
 	}
 	built := filepath.Join(tmp, exeName("temporal"))
 	if err := os.Rename(built, target); err != nil {
@@ -238,15 +240,4 @@ func exeName(name string) string {
 		return name + ".exe"
 	}
 	return name
-}
-
-// tail returns at most the last n bytes of b, starting at a line boundary.
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return strings.TrimRight(string(b), "\n")
 }

@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/erpbridge/erpbridge/internal/reason"
 )
 
 // startTimeout bounds how long StartDevServer waits for the frontend.
@@ -268,8 +269,5 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(bytes.TrimSpace(b.buf)) == 0 {
-		return "(no output)"
-	}
-	return tail(b.buf, 4000)
+	return reason.Tail(b.buf, 4000)
 }

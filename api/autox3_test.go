@@ -311,12 +311,7 @@ func TestAutoX3Refusals(t *testing.T) {
 			reason: "field content must be a JSON object, array or string"},
 
 		// Any media type is taken when the body is JSON (see TestAutoX3MediaTypes);
-		// labelled other than JSON and not JSON either, it is 415.
-		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte("msgId=m-1&msgType=x"),
-			status: 415, outcome: "unsupported_media_type",
-			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
-		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(`<msg id="1"/>`), status: 415, outcome: "unsupported_media_type",
-			reason: `Content-Type "text/xml" is not JSON and neither is the body`},
+		// labelled other than JSON and not JSON either, it is 415 (and sharedRefusals).
 		{name: "unparsable media type, truncated body", contentType: "application/json; charset", body: sample[:len(sample)-1],
 			status: 415, outcome: "unsupported_media_type", reason: "is not JSON and neither is the body"},
 		{name: "form media type, signed with another secret", contentType: "application/x-www-form-urlencoded", body: otherSecret,
@@ -324,10 +319,8 @@ func TestAutoX3Refusals(t *testing.T) {
 		// Labelled JSON, a body that is not JSON is the vendor's own 400, as before.
 		{name: "JSON media type, form body", body: []byte("msgId=m-1&msgType=x"), status: 400, outcome: "malformed",
 			reason: "body is not valid JSON"},
-
-		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "1024"}, body: sample, status: 413, outcome: "too_large",
-			reason: fmt.Sprintf("body of %d bytes is over the limit of 1024 bytes", len(sample))},
 	}
+	tests = append(tests, sharedRefusals(sample, "msgId=m-1&msgType=x", `<msg id="1"/>`)...)
 	checkRefusals(t, "autox3", autoX3Path, tests)
 }
 

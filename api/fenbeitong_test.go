@@ -170,18 +170,11 @@ func TestFenbeitongRefusals(t *testing.T) {
 			reason: "order_info.order_category_type is missing"},
 
 		// Any media type is taken when the body is JSON (see TestFenbeitongMediaTypesAccepted);
-		// labelled other than JSON and not JSON either, it is 415.
-		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte("order_id=1&status=700"),
-			status: 415, outcome: "unsupported_media_type",
-			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
-		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(`<order id="1"/>`), status: 415, outcome: "unsupported_media_type",
-			reason: `Content-Type "text/xml" is not JSON and neither is the body`},
+		// labelled other than JSON and not JSON either, it is 415 (sharedRefusals).
 		{name: "form media type, wrong token", target: "/webhooks/fenbeitong?token=guessed-token", contentType: "application/x-www-form-urlencoded",
 			body: sample, status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
-
-		{name: "body over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": "2048"}, body: sample, status: 413, outcome: "too_large",
-			reason: fmt.Sprintf("body of %d bytes is over the limit of 2048 bytes", len(sample))},
 	}
+	tests = append(tests, sharedRefusals(sample, "order_id=1&status=700", `<order id="1"/>`)...)
 	checkRefusals(t, "fenbeitong", fenbeitongPath, tests)
 }
 

@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -255,6 +257,22 @@ type refusalCase struct {
 	status      int
 	outcome     string
 	reason      string // substring of the answer's reason (AutoX3's errorInfo, Fenbeitong's msg)
+}
+
+// sharedRefusals are the refusals every webhook gives: 413 to a valid
+// sample one byte over MAX_BODY_BYTES, and 415, saying what to send, to a
+// body labelled other than JSON that is not JSON either (formBody, xmlBody).
+func sharedRefusals(sample []byte, formBody, xmlBody string) []refusalCase {
+	limit := len(sample) - 1
+	return []refusalCase{
+		{name: "body one byte over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": strconv.Itoa(limit)}, body: sample,
+			status: 413, outcome: "too_large", reason: fmt.Sprintf("body of %d bytes is over the limit of %d bytes", len(sample), limit)},
+		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte(formBody),
+			status: 415, outcome: "unsupported_media_type",
+			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
+		{name: "XML media type, XML body", contentType: "text/xml", body: []byte(xmlBody),
+			status: 415, outcome: "unsupported_media_type", reason: `Content-Type "text/xml" is not JSON and neither is the body`},
+	}
 }
 
 // checkRefusals posts each case to the vendor's webhook at path, on a

@@ -12,6 +12,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 const testToken = "codec-test-token"
@@ -22,8 +24,7 @@ func startServer(t *testing.T, token string, origins []string) (*httptest.Server
 	t.Helper()
 	_, key := newRawKey(t)
 	k := mustKeyring(t, key, "")
-	srv := httptest.NewServer(NewServer(NewCodec(k), token, origins, nil))
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, NewServer(NewCodec(k), token, origins, nil))
 	return srv, k
 }
 

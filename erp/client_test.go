@@ -191,8 +191,7 @@ func TestSendCancelledContextIsRetryable(t *testing.T) {
 
 func TestSendInvalidRecordIsNotSent(t *testing.T) {
 	calls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
 	c := NewClient(srv.URL, "tok", time.Second)
 	for _, tc := range []struct {
 		mutate func(*Record)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,8 +43,7 @@ func TestKingdeeOneBillPerRecord(t *testing.T) {
 
 func kingdeeScenario(t *testing.T, storeName string, passwordLogin bool) {
 	sim := kdsim.New(kdsim.Options{AcctID: kdAcct, Username: kdUser, AppID: kdAppID, AppSecret: kdSecret, Password: kdPassword})
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, sim.Handler())
 	kd := config.Kingdee{URL: srv.URL + "/K3Cloud/", AcctID: kdAcct, Username: kdUser, LCID: 2052, MaxSessions: 3, Timeout: 5 * time.Second}
 	secret := kdSecret
 	if passwordLogin {

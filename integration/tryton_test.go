@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,8 +57,7 @@ type trytonGate struct {
 
 func newTrytonGate(t *testing.T, target string) (*trytonGate, string) {
 	g := &trytonGate{target: strings.TrimRight(target, "/"), client: &http.Client{}, calls: map[string]int{}}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, g)
 	return g, srv.URL + "/"
 }
 

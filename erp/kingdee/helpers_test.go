@@ -52,8 +52,7 @@ func newEnv(t *testing.T, m erp.Mapper, opts ...envOption) *env {
 		o(&so, &cfg)
 	}
 	sim := kdsim.New(so)
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, sim.Handler())
 	if cfg.URL == "" {
 		cfg.URL = srv.URL + "/K3Cloud/"
 	}

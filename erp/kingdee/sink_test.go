@@ -14,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/kingdee/kdsim"
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // formOf is the form the default mapping writes for a kind ("" when skipped).
@@ -497,8 +498,7 @@ func TestUnexpectedAnswersAndTransportErrors(t *testing.T) {
 		t.Errorf("two bills: %v", err)
 	}
 
-	noCookie := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, okLogin) }))
-	t.Cleanup(noCookie.Close)
+	noCookie := testkit.HTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, okLogin) }))
 	if err := sendTo(t, sinkFor(t, noCookie.URL, nil), r); !err.Retryable || !strings.Contains(err.Error(), "set no kdservice-sessionid cookie") {
 		t.Errorf("login without a cookie: %v", err)
 	}

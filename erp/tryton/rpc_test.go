@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 // fakeTryton answers JSON-RPC like Tryton for the protocol's corner cases
@@ -64,8 +66,7 @@ func (f *fakeTryton) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func fakeClient(t *testing.T, f *fakeTryton, edit func(*Config)) *rpc {
 	t.Helper()
 	f.t = t
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, f)
 	cfg := Config{URL: srv.URL, Database: "db", User: "erpbridge", Password: "pw-123456"}
 	if edit != nil {
 		edit(&cfg)

@@ -15,6 +15,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -79,6 +81,15 @@ func BenchBody(b *testing.B, body []byte, f func(body []byte) error) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// HTTPServer serves h on a loopback httptest server that is closed when
+// the test ends.
+func HTTPServer(t testing.TB, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // FreeAddr is a loopback address (host:port) whose port was free a moment

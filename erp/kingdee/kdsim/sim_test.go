@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/internal/testkit"
 )
 
 const (
@@ -46,8 +48,7 @@ func options(clk *clock) Options {
 func start(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	t.Helper()
 	s := New(opts)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
+	srv := testkit.HTTPServer(t, s.Handler())
 	return s, srv
 }
 

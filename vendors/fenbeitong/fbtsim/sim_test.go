@@ -29,12 +29,9 @@ const (
 )
 
 func start(t *testing.T, o fbtsim.Options) (*fbtsim.Sim, *httptest.Server) {
-	t.Helper()
 	o.AppID, o.AppKey, o.SignKey = appID, appKey, signKey
 	sim := fbtsim.New(o)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return sim, testkit.HTTPServer(t, sim)
 }
 
 func client(t *testing.T, srv *httptest.Server) *openapi.Client {

@@ -42,12 +42,9 @@ func newClient(t *testing.T, cfg Config, clk *testkit.Clock) *Client {
 
 // startSim serves a simulator with the test credentials.
 func startSim(t *testing.T, o fbtsim.Options) (*fbtsim.Sim, *httptest.Server) {
-	t.Helper()
 	o.AppID, o.AppKey, o.SignKey = testAppID, testAppKey, testSignKey
 	sim := fbtsim.New(o)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return sim, testkit.HTTPServer(t, sim)
 }
 
 // addOrders adds n booked orders created on 2024-05-01, one a minute, with

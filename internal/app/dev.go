@@ -26,7 +26,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp/erpsim"
 	"github.com/erpbridge/erpbridge/flow"
 	"github.com/erpbridge/erpbridge/metrics"
-	"github.com/erpbridge/erpbridge/store"
 	"github.com/erpbridge/erpbridge/temporalclient"
 	"github.com/erpbridge/erpbridge/tools/devstack"
 	"github.com/erpbridge/erpbridge/vendors/autox3"
@@ -100,12 +99,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 
 	// Codec server first: the Web UI is pointed at it to show decoded payloads
 	// and the stored callbacks their claim checks name.
-	keyring, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
+	codecSrv, keyring, err := codecServer(cfg, db, log)
 	if err != nil {
 		return err
 	}
 	codecURL := localURL(cfg.Codec.Addr)
-	codecSrv := codec.NewHTTPServer(cfg.Codec.Addr, codec.NewCodec(keyring), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 	codecHTTP, err := startHTTP(codecSrv)
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)

@@ -86,11 +86,13 @@ func decodeExact(t *testing.T, doc []byte, v any) {
 	require.NoError(t, dec.Decode(v))
 }
 
-func TestKingdeeDefaultCarOrderAmountsAreExact(t *testing.T) {
+// A car order's amounts reach both default documents exactly as written.
+func TestDefaultCarOrderAmountsAreExact(t *testing.T) {
 	t.Parallel()
 	r, amounts := carOrder(t)
+
 	doc := renderDefault(t, erp.KindKingdee, r)
-	var got struct {
+	var kd struct {
 		FormID string `json:"formid"`
 		Submit bool   `json:"submit"`
 		Audit  bool   `json:"audit"`
@@ -101,24 +103,20 @@ func TestKingdeeDefaultCarOrderAmountsAreExact(t *testing.T) {
 			} `json:"FEntityDetail"`
 		} `json:"model"`
 	}
-	decodeExact(t, doc, &got)
-	assert.Equal(t, "AP_Payable", got.FormID)
-	assert.False(t, got.Submit)
-	assert.False(t, got.Audit)
-	assert.NotEmpty(t, got.Model.Supplier.FNumber)
+	decodeExact(t, doc, &kd)
+	assert.Equal(t, "AP_Payable", kd.FormID)
+	assert.False(t, kd.Submit)
+	assert.False(t, kd.Audit)
+	assert.NotEmpty(t, kd.Model.Supplier.FNumber)
 	// One line for what the company owes (total_price less what the
 	// traveller paid): the price details need not add up to the total.
-	require.Len(t, got.Model.Lines, 1)
-	assert.Equal(t, json.Number("98765432101234.5678"), got.Model.Lines[0].Price)
+	require.Len(t, kd.Model.Lines, 1)
+	assert.Equal(t, json.Number("98765432101234.5678"), kd.Model.Lines[0].Price)
 	assert.NotEmpty(t, amounts)
 	assert.Contains(t, string(doc), `"FTaxPrice":98765432101234.5678`)
-}
 
-func TestTrytonDefaultCarOrderAmountsAreExact(t *testing.T) {
-	t.Parallel()
-	r, amounts := carOrder(t)
-	doc := renderDefault(t, erp.KindTryton, r)
-	var got struct {
+	doc = renderDefault(t, erp.KindTryton, r)
+	var td struct {
 		Model  string `json:"model"`
 		Values struct {
 			Type      string `json:"type"`
@@ -139,15 +137,15 @@ func TestTrytonDefaultCarOrderAmountsAreExact(t *testing.T) {
 			} `json:"items"`
 		} `json:"lines"`
 	}
-	decodeExact(t, doc, &got)
-	assert.Equal(t, "account.invoice", got.Model)
-	assert.Equal(t, "in", got.Values.Type)
-	assert.Equal(t, erp.DocumentNumber(r), got.Values.Reference)
-	assert.Equal(t, "party.party", got.Refs.Party.Model)
-	assert.Equal(t, "lines", got.Lines.Field)
-	assert.Equal(t, "account.invoice.line", got.Lines.Model)
-	require.Len(t, got.Lines.Items, len(amounts))
-	for i, it := range got.Lines.Items {
+	decodeExact(t, doc, &td)
+	assert.Equal(t, "account.invoice", td.Model)
+	assert.Equal(t, "in", td.Values.Type)
+	assert.Equal(t, erp.DocumentNumber(r), td.Values.Reference)
+	assert.Equal(t, "party.party", td.Refs.Party.Model)
+	assert.Equal(t, "lines", td.Lines.Field)
+	assert.Equal(t, "account.invoice.line", td.Lines.Model)
+	require.Len(t, td.Lines.Items, len(amounts))
+	for i, it := range td.Lines.Items {
 		assert.Equal(t, json.Number(amounts[i]), it.Values.UnitPrice)
 	}
 }

@@ -134,15 +134,9 @@ func TestStringContentCountsAsItsDecodedValue(t *testing.T) {
 		"escaped": `"\u7ef4\u4fee \u0022ok\u0022"`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			e, err := ParseEnvelope(body(with(vectorMembers(), "content", content)...))
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := verified(t, body(with(vectorMembers(), "content", content)...), "k", name)
 			if !e.contentIsString || e.contentText != `维修 "ok"` {
 				t.Fatalf("content = %q (string %v)", []byte(e.contentText), e.contentIsString)
-			}
-			if _, err := e.Verify("k"); err != nil {
-				t.Fatalf("verify: %v", err)
 			}
 		})
 	}
@@ -166,29 +160,16 @@ func TestNullStaffInfoStringCreateTimeLowercaseSignature(t *testing.T) {
 		kv{"msgType", jsonString(MsgTypeReceptionCreate)},
 		kv{"msgId", jsonString(seedMsgID)},
 	)
-	e, err := ParseEnvelope(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := verified(t, b, seedSecret, "null staffInfo, string createTime, lower-case signature")
 	if e.CreateTime != 1616502610117 || string(e.StaffInfo) != "null" {
 		t.Fatalf("envelope = %d %s", e.CreateTime, e.StaffInfo)
-	}
-	if _, err := e.Verify(seedSecret); err != nil {
-		t.Fatalf("verify: %v", err)
 	}
 }
 
 func TestSignatureCaseInsensitive(t *testing.T) {
 	raw := readSeed(t)
 	for _, sig := range []string{seedSignature, strings.ToLower(seedSignature), "4614829d6ba454cc04e530eafa116b31CD5EEF1A"} {
-		b := bytes.Replace(raw, []byte(seedSignature), []byte(sig), 1)
-		e, err := ParseEnvelope(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Verify(seedSecret); err != nil {
-			t.Errorf("signature %s: %v", sig, err)
-		}
+		verified(t, bytes.Replace(raw, []byte(seedSignature), []byte(sig), 1), seedSecret, "signature "+sig)
 	}
 }
 
@@ -199,13 +180,7 @@ func TestKeyOrderAndSpacing(t *testing.T) {
 	signed := "  {\n\t\"staffInfo\" :  " + staff + " ,\r\n \"content\":" + content +
 		",\"msgSignature\":\"" + sig + "\", \"createTime\" : 1616502610117,\"msgType\":\"" + MsgTypeReceptionCreate +
 		"\",\"msgId\":\"m-2\"\n}\n"
-	e, err := ParseEnvelope([]byte(signed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Verify("s"); err != nil {
-		t.Fatalf("own text, other layout: %v", err)
-	}
+	verified(t, []byte(signed), "s", "own text, other layout")
 
 	// Same logical body, its text changed: the signature must fail.
 	for name, changed := range map[string]string{
@@ -213,25 +188,19 @@ func TestKeyOrderAndSpacing(t *testing.T) {
 		"staff key order": strings.Replace(signed, "\"staffId\" : 380,\n  \"storeId\": 84", "\"storeId\": 84, \"staffId\" : 380", 1),
 		"content order":   strings.Replace(signed, content, `{"carInfo":{"carNum" :"JING"},"receiveBaseId":  6482 }`, 1),
 	} {
-		e, err := ParseEnvelope([]byte(changed))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		_, err = e.Verify("s")
-		if !errors.Is(err, vendors.ErrUnauthorized) || !strings.Contains(err.Error(), "msgSignature does not match") {
-			t.Errorf("%s: Verify = %v, want a mismatch", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			e, err := ParseEnvelope([]byte(changed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.Verify("s")
+			refused(t, err, vendors.ErrUnauthorized, vendors.ErrMalformed, "msgSignature does not match")
+		})
 	}
 
 	// The whitespace around a value is not part of it.
 	b := BuildBody("m-3", "t.x", 5, json.RawMessage(" {\"a\": 1}\n"), json.RawMessage("\t[ 1 ]"), false, "s")
-	e, err = ParseEnvelope(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Verify("s"); err != nil {
-		t.Fatalf("BuildBody with padded values: %v", err)
-	}
+	verified(t, b, "s", "BuildBody with padded values")
 }
 
 func TestParseEnvelopeRefusals(t *testing.T) {
@@ -295,27 +264,41 @@ func TestParseEnvelopeRefusals(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", e)
 			}
-			if !errors.Is(err, vendors.ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
-			if errors.Is(err, vendors.ErrUnauthorized) {
-				t.Fatalf("error %v wraps ErrUnauthorized", err)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %q, want it to say %q", err, c.want)
-			}
+			refused(t, err, vendors.ErrMalformed, vendors.ErrUnauthorized, c.want)
 		})
 	}
 }
 
-func TestParseEnvelopeKeepsUnknownKeysOut(t *testing.T) {
-	e, err := ParseEnvelope(body(append(vectorMembers(), kv{"extra", `{"x":[1]}`}, kv{"MsgId", `"other"`})...))
+// verified parses body and verifies it with secret; what names the body
+// when either fails.
+func verified(t *testing.T, body []byte, secret, what string) *Envelope {
+	t.Helper()
+	e, err := ParseEnvelope(body)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: parse: %v", what, err)
 	}
-	if _, err := e.Verify("k"); err != nil {
-		t.Fatalf("unknown keys changed the signed text: %v", err)
+	if _, err := e.Verify(secret); err != nil {
+		t.Fatalf("%s: verify: %v", what, err)
 	}
+	return e
+}
+
+// refused checks that err is a refusal of the kind want, not of the kind
+// other, and says says.
+func refused(t *testing.T, err, want, other error, says string) {
+	t.Helper()
+	switch {
+	case !errors.Is(err, want):
+		t.Fatalf("error %v, want %v", err, want)
+	case errors.Is(err, other):
+		t.Fatalf("error %v also wraps %v", err, other)
+	case !strings.Contains(err.Error(), says):
+		t.Fatalf("error %q, want it to say %q", err, says)
+	}
+}
+
+func TestParseEnvelopeKeepsUnknownKeysOut(t *testing.T) {
+	verified(t, body(append(vectorMembers(), kv{"extra", `{"x":[1]}`}, kv{"MsgId", `"other"`})...), "k", "unknown keys")
 }
 
 func TestVerifyRefusals(t *testing.T) {
@@ -348,25 +331,11 @@ func TestVerifyRefusals(t *testing.T) {
 				t.Fatalf("parse: %v", err)
 			}
 			_, err = e.Verify(c.secret)
-			if !errors.Is(err, vendors.ErrUnauthorized) {
-				t.Fatalf("Verify = %v, want ErrUnauthorized", err)
-			}
-			if errors.Is(err, vendors.ErrMalformed) {
-				t.Fatalf("Verify = %v wraps ErrMalformed", err)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Verify = %q, want it to say %q", err, c.want)
-			}
+			refused(t, err, vendors.ErrUnauthorized, vendors.ErrMalformed, c.want)
 		})
 	}
 	// The base itself verifies, so every refusal above comes from its one change.
-	e, err := ParseEnvelope(body(base...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Verify("k"); err != nil {
-		t.Fatalf("base: %v", err)
-	}
+	verified(t, body(base...), "k", "base")
 }
 
 // sampleBodies are the four sample callbacks, signed with "sec", under
@@ -382,13 +351,7 @@ func sampleBodies(prefix string) map[string][]byte {
 
 func TestSampleBodiesVerify(t *testing.T) {
 	for name, b := range sampleBodies("s") {
-		e, err := ParseEnvelope(b)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if _, err := e.Verify("sec"); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		e := verified(t, b, "sec", name)
 		if _, err := e.Verify("other"); !errors.Is(err, vendors.ErrUnauthorized) {
 			t.Fatalf("%s verified with another secret: %v", name, err)
 		}

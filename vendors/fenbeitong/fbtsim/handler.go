@@ -193,11 +193,8 @@ func (s *Sim) list(data map[string]json.RawMessage) answer {
 		return failure(msg)
 	}
 	end, msg := dateField(data, "create_time_end")
-	switch {
-	case msg != "":
+	if msg := required("create_time_end", end, msg); msg != "" {
 		return failure(msg)
-	case end == "":
-		return failure("create_time_end不能为空")
 	}
 	orderID, msg := stringField(data, "order_id")
 	if msg != "" {
@@ -251,11 +248,8 @@ func summary(order json.RawMessage) json.RawMessage {
 // detail answers one car order by its id.
 func (s *Sim) detail(data map[string]json.RawMessage) answer {
 	orderID, msg := stringField(data, "order_id")
-	switch {
-	case msg != "":
+	if msg := required("order_id", orderID, msg); msg != "" {
 		return failure(msg)
-	case orderID == "":
-		return failure("order_id不能为空")
 	}
 	s.mu.Lock()
 	o, ok := s.orders[orderID]
@@ -301,6 +295,15 @@ func stringField(data map[string]json.RawMessage, key string) (string, string) {
 		return "", key + "格式错误"
 	}
 	return strings.TrimSpace(v), ""
+}
+
+// required is the message for a field key read as v with message msg:
+// msg, or "不能为空" (must not be empty) when the field is empty.
+func required(key, v, msg string) string {
+	if msg == "" && v == "" {
+		return key + "不能为空"
+	}
+	return msg
 }
 
 // dateField reads a date field "2006-01-02", "" when absent.

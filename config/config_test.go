@@ -15,6 +15,17 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// fromEnv is the configuration an environment of vars gives, failing the
+// test when it is refused.
+func fromEnv(t *testing.T, vars map[string]string) config.Config {
+	t.Helper()
+	c, err := config.FromEnv(env(vars))
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	return c
+}
+
 // An environment that gives nothing, or only blanks, gives Default(), whose
 // every value TestDocsGiveEveryDefault checks against docs/configuration.md.
 func TestDefaults(t *testing.T) {
@@ -43,7 +54,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestEverySetting(t *testing.T) {
-	got, err := config.FromEnv(env(map[string]string{
+	got := fromEnv(t, map[string]string{
 		"HTTP_ADDR":                     " :9000 ",
 		"SCHEDULES":                     "false",
 		"SPLIT_BATCH_SIZE":              "50",
@@ -131,10 +142,7 @@ func TestEverySetting(t *testing.T) {
 		"TRYTON_PASSWORD":               "tryton-password",
 		"TRYTON_TIMEOUT":                "10s",
 		"TRYTON_MAX_CONCURRENT":         "2",
-	}))
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
+	})
 	want := config.Config{
 		Profile: config.ProfileDev,
 		HTTP: config.HTTP{
@@ -244,10 +252,7 @@ func TestValidValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			c, err := config.FromEnv(env(map[string]string{tt.key: tt.value}))
-			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
-			}
+			c := fromEnv(t, map[string]string{tt.key: tt.value})
 			if !tt.check(c) {
 				t.Errorf("%s=%q not read as expected: %+v", tt.key, tt.value, c)
 			}
@@ -397,10 +402,7 @@ func TestFenbeitongAllowedIPs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			c, err := config.FromEnv(env(map[string]string{"FENBEITONG_ALLOWED_IPS": tt.value}))
-			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
-			}
+			c := fromEnv(t, map[string]string{"FENBEITONG_ALLOWED_IPS": tt.value})
 			var got []string
 			for _, p := range c.Vendors.FenbeitongAllowedIPs {
 				got = append(got, p.String())
@@ -432,10 +434,7 @@ func TestFenbeitongAllowedIPs(t *testing.T) {
 }
 
 func TestTrustedProxiesKeptAsWritten(t *testing.T) {
-	c, err := config.FromEnv(env(map[string]string{"TRUSTED_PROXIES": " 10.0.0.1 , 172.16.0.0/12,,fd00::/8 "}))
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
+	c := fromEnv(t, map[string]string{"TRUSTED_PROXIES": " 10.0.0.1 , 172.16.0.0/12,,fd00::/8 "})
 	if want := []string{"10.0.0.1", "172.16.0.0/12", "fd00::/8"}; !reflect.DeepEqual(c.HTTP.TrustedProxies, want) {
 		t.Errorf("TrustedProxies = %q, want %q", c.HTTP.TrustedProxies, want)
 	}

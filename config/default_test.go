@@ -95,10 +95,7 @@ func TestDerivedDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.FromEnv(env(tt.vars))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := fromEnv(t, tt.vars)
 			if !tt.check(c) {
 				t.Errorf("%+v", c)
 			}

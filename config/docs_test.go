@@ -261,10 +261,7 @@ func TestDocsGiveEveryDefault(t *testing.T) {
 		}
 		settings = append(settings, s)
 	}
-	got, err := config.FromEnv(env(nil))
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
+	got := fromEnv(t, nil)
 	checked := map[string]bool{}
 	for _, s := range settings {
 		want, err := documentedDefault(s, byVariable)

@@ -28,10 +28,7 @@ func TestERPKindAndItsTimeouts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.FromEnv(env(tt.vars))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := fromEnv(t, tt.vars)
 			if c.ERP.Kind != tt.kind || c.ERP.Timeout != tt.send || c.ERP.AttemptTimeout != tt.attempt || c.Temporal.WorkerStopTimeout != tt.stop ||
 				c.Kingdee.Timeout != tt.kingdeeCall || c.Tryton.Timeout != tt.trytCall {
 				t.Errorf("kind %q, send %s, attempt %s, stop %s, calls %s/%s; want %q, %s, %s, %s, %s/%s", c.ERP.Kind, c.ERP.Timeout,
@@ -80,18 +77,15 @@ func TestERPKindRefusals(t *testing.T) {
 
 // The connectors' secrets come from files too, and never show in an error.
 func TestConnectorSecretsFromFiles(t *testing.T) {
-	c, err := config.FromEnv(env(map[string]string{
+	c := fromEnv(t, map[string]string{
 		"KINGDEE_APP_SECRET_FILE": secretFile(t, "kd-secret\n"),
 		"KINGDEE_PASSWORD_FILE":   secretFile(t, "kd-password\n"),
 		"TRYTON_PASSWORD_FILE":    secretFile(t, "tryton-password\r\n"),
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if c.Kingdee.AppSecret != "kd-secret" || c.Kingdee.Password != "kd-password" || c.Tryton.Password != "tryton-password" {
 		t.Errorf("secrets from files: %q %q %q", c.Kingdee.AppSecret, c.Kingdee.Password, c.Tryton.Password)
 	}
-	_, err = config.FromEnv(env(map[string]string{"TRYTON_PASSWORD": "hunter2", "TRYTON_PASSWORD_FILE": secretFile(t, "hunter3")}))
+	_, err := config.FromEnv(env(map[string]string{"TRYTON_PASSWORD": "hunter2", "TRYTON_PASSWORD_FILE": secretFile(t, "hunter3")}))
 	if err == nil || !strings.Contains(err.Error(), "both TRYTON_PASSWORD and TRYTON_PASSWORD_FILE are set") || strings.Contains(err.Error(), "hunter") {
 		t.Errorf("both set: %v", err)
 	}
@@ -138,11 +132,8 @@ func TestRequireConnectorSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.FromEnv(env(tt.vars))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = c.Require(tt.needs)
+			c := fromEnv(t, tt.vars)
+			err := c.Require(tt.needs)
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("Require: %v", err)

@@ -33,10 +33,7 @@ func TestSecretsFromFiles(t *testing.T) {
 		"MYSQL_DSN":               "erpbridge@tcp(mysql:3306)/erpbridge",
 		"MYSQL_PASSWORD_FILE":     secretFile(t, "p@ss:w/rd\n"),
 	}
-	c, err := config.FromEnv(env(vars))
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
+	c := fromEnv(t, vars)
 	got := []string{c.Codec.PayloadKey, c.Codec.PayloadOldKeys, c.Vendors.AutoX3AppSecret, c.Vendors.FenbeitongToken, c.ERP.Token, c.Codec.ServerToken}
 	want := []string{"a2V5", "b2xk,b2xkMg==", "app-secret", "url-token", "erp-token", "codec-token"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -47,9 +44,9 @@ func TestSecretsFromFiles(t *testing.T) {
 	}
 
 	// The whole DSN may be a secret too.
-	c, err = config.FromEnv(env(map[string]string{"MYSQL_DSN_FILE": secretFile(t, "u:pw@tcp(db:3306)/x\n")}))
-	if err != nil || c.Store.MySQLDSN != "u:pw@tcp(db:3306)/x" || c.Store.Kind != config.StoreMySQL {
-		t.Fatalf("MYSQL_DSN_FILE: %q %q %v", c.Store.MySQLDSN, c.Store.Kind, err)
+	c = fromEnv(t, map[string]string{"MYSQL_DSN_FILE": secretFile(t, "u:pw@tcp(db:3306)/x\n")})
+	if c.Store.MySQLDSN != "u:pw@tcp(db:3306)/x" || c.Store.Kind != config.StoreMySQL {
+		t.Fatalf("MYSQL_DSN_FILE: %q %q", c.Store.MySQLDSN, c.Store.Kind)
 	}
 }
 
@@ -147,10 +144,7 @@ func TestERPURLMustBeHTTPWithHost(t *testing.T) {
 func TestRequire(t *testing.T) {
 	load := func(vars map[string]string) config.Config {
 		t.Helper()
-		c, err := config.FromEnv(env(vars))
-		if err != nil {
-			t.Fatalf("FromEnv(%v): %v", vars, err)
-		}
+		c := fromEnv(t, vars)
 		return c
 	}
 	const dsn = "u@tcp(db:3306)/x"
@@ -193,10 +187,7 @@ func TestRequire(t *testing.T) {
 // bound and the worker's stop bound; the worker's default covers an ERP call
 // that has started.
 func TestShutdownBudget(t *testing.T) {
-	c, err := config.FromEnv(env(map[string]string{"ERP_TIMEOUT": "20s"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := fromEnv(t, map[string]string{"ERP_TIMEOUT": "20s"})
 	if c.Temporal.WorkerStopTimeout != 25*time.Second {
 		t.Errorf("WorkerStopTimeout = %s, want ERP_TIMEOUT + 5s", c.Temporal.WorkerStopTimeout)
 	}

@@ -29,10 +29,7 @@ func TestSecretLists(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := config.FromEnv(env(c.env))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := fromEnv(t, c.env)
 			if got := cfg.Vendors.AutoX3AppSecrets(); !reflect.DeepEqual(got, c.autox3) {
 				t.Errorf("AutoX3AppSecrets = %q, want %q", got, c.autox3)
 			}

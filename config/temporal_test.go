@@ -9,16 +9,13 @@ import (
 
 // The Temporal Cloud settings are read as the Temporal samples name them.
 func TestTemporalCloudSettings(t *testing.T) {
-	got, err := config.FromEnv(env(map[string]string{
+	got := fromEnv(t, map[string]string{
 		"TEMPORAL_TLS_CERT":        "/etc/erpbridge/client.pem",
 		"TEMPORAL_TLS_KEY":         "/etc/erpbridge/client.key",
 		"TEMPORAL_TLS_CA":          "/etc/erpbridge/ca.pem",
 		"TEMPORAL_TLS_SERVER_NAME": " ns.acct.tmprl.cloud ",
 		"TEMPORAL_API_KEY":         "api-key",
-	}))
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
+	})
 	if got.Temporal.TLSCert != "/etc/erpbridge/client.pem" || got.Temporal.TLSKey != "/etc/erpbridge/client.key" ||
 		got.Temporal.TLSCA != "/etc/erpbridge/ca.pem" || got.Temporal.TLSServerName != "ns.acct.tmprl.cloud" || got.Temporal.APIKey != "api-key" {
 		t.Errorf("FromEnv = %+v", got)

@@ -18,7 +18,7 @@ TEMPORAL_SERVER_PKG     := go.temporal.io/server/cmd/server
 TEMPORAL_SQL_TOOL_PKG   := go.temporal.io/server/cmd/tools/sql
 
 .DEFAULT_GOAL := help
-.PHONY: help dev dev-tryton build image test test-unit test-cluster bench bench-e2e lint compose-config alerts temporal-cli temporal-server cluster-up cluster-down clean
+.PHONY: help dev dev-tryton build image test test-unit test-cluster fuzz bench bench-e2e lint compose-config alerts temporal-cli temporal-server cluster-up cluster-down clean
 
 help: ## List the targets
 	@echo "erpbridge make targets:"
@@ -65,6 +65,15 @@ cluster-down: ## Stop it and drop its databases
 
 test-unit: ## Quick tests only (-short: no Temporal dev server, CLI build, Chromium, MariaDB or Tryton)
 	$(GO) test -short ./...
+
+# How long `make fuzz` runs each fuzz test.
+FUZZTIME ?= 30s
+
+fuzz: ## Fuzz the vendors' parsers and the default ERP mappings, FUZZTIME each (their seeds run in make test)
+	$(GO) test ./vendors/autox3/ -run '^$$' -fuzz '^FuzzParseEnvelope$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./vendors/fenbeitong/ -run '^$$' -fuzz '^FuzzParsePush$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./vendors/fenbeitong/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./erp/mapping/ -run '^$$' -fuzz '^FuzzDefaultMappings$$' -fuzztime $(FUZZTIME)
 
 bench: ## Micro-benchmarks (go test -bench): the edge, the parsers, the codec, Persist
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -174,6 +174,10 @@ func TemporalBinDir() string {
 	return filepath.Join(os.TempDir(), "erpbridge-bin")
 }
 
+// moduleLine is the erpbridge module's line in its go.mod, whatever the
+// line endings.
+var moduleLine = regexp.MustCompile(`(?m)^module\s+github\.com/erpbridge/erpbridge\s*$`)
+
 // ModuleRoot is the directory of the nearest go.mod at or above the working
 // directory (a test runs in its package's directory, a `go run` where it is
 // started); it is an error when that go.mod is not erpbridge's.
@@ -185,7 +189,7 @@ func ModuleRoot() (string, error) {
 	for dir := wd; ; {
 		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 		if err == nil {
-			if !bytes.Contains(mod, []byte("module github.com/erpbridge/erpbridge\n")) {
+			if !moduleLine.Match(mod) {
 				return "", fmt.Errorf("find the module root: %s is not the erpbridge module root", dir)
 			}
 			return dir, nil

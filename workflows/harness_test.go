@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -37,6 +39,17 @@ type harness struct {
 	nUpserts   int
 	started    []string
 	locals     []string
+}
+
+// continuedAsNew checks that the workflow under test ended by continuing
+// as new as the workflow name, and decodes the input of its next run into
+// next.
+func (h *harness) continuedAsNew(name string, next any) {
+	h.t.Helper()
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(h.t, h.env.GetWorkflowError(), &can)
+	assert.Equal(h.t, name, can.WorkflowType.Name)
+	require.NoError(h.t, converter.GetDefaultDataConverter().FromPayloads(can.Input, next))
 }
 
 func newHarness(t *testing.T) *harness {

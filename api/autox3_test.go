@@ -320,7 +320,7 @@ func TestAutoX3Refusals(t *testing.T) {
 		{name: "JSON media type, form body", body: []byte("msgId=m-1&msgType=x"), status: 400, outcome: "malformed",
 			reason: "body is not valid JSON"},
 	}
-	tests = append(tests, sharedRefusals(sample, "msgId=m-1&msgType=x", `<msg id="1"/>`)...)
+	tests = append(tests, sharedRefusals(t, sample, "msgId=m-1&msgType=x", `<msg id="1"/>`)...)
 	checkRefusals(t, "autox3", autoX3Path, tests)
 }
 

@@ -174,7 +174,7 @@ func TestFenbeitongRefusals(t *testing.T) {
 		{name: "form media type, wrong token", target: "/webhooks/fenbeitong?token=guessed-token", contentType: "application/x-www-form-urlencoded",
 			body: sample, status: 401, outcome: "unauthorized", reason: "token query parameter does not match"},
 	}
-	tests = append(tests, sharedRefusals(sample, "order_id=1&status=700", `<order id="1"/>`)...)
+	tests = append(tests, sharedRefusals(t, sample, "order_id=1&status=700", `<order id="1"/>`)...)
 	checkRefusals(t, "fenbeitong", fenbeitongPath, tests)
 }
 

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -155,12 +156,35 @@ func newFixture(t testing.TB, cfg config.Config, mutate ...func(*api.Deps)) *fix
 // post sends body to target with the given Content-Type ("" sends none).
 func (f *fixture) post(t testing.TB, target, contentType string, body []byte) *httptest.ResponseRecorder {
 	t.Helper()
+	return f.postEncoded(t, target, contentType, "", body)
+}
+
+// postEncoded is post with a Content-Encoding ("" sends none).
+func (f *fixture) postEncoded(t testing.TB, target, contentType, encoding string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	req.RemoteAddr = clientAddr
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
 	return f.serve(req)
+}
+
+// gzipped is b compressed with gzip.
+func gzipped(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // serve answers req, then lets the relay start what the request stored, as
@@ -253,6 +277,7 @@ type refusalCase struct {
 	env         map[string]string // config overrides
 	target      string            // the vendor's webhook path unless set
 	contentType string            // application/json unless set
+	encoding    string            // the Content-Encoding, none unless set
 	body        []byte
 	status      int
 	outcome     string
@@ -260,13 +285,27 @@ type refusalCase struct {
 }
 
 // sharedRefusals are the refusals every webhook gives: 413 to a valid
-// sample one byte over MAX_BODY_BYTES, and 415, saying what to send, to a
-// body labelled other than JSON that is not JSON either (formBody, xmlBody).
-func sharedRefusals(sample []byte, formBody, xmlBody string) []refusalCase {
+// sample one byte over MAX_BODY_BYTES, as sent or once decompressed; 415,
+// saying what to send, to a body labelled other than JSON that is not JSON
+// either (formBody, xmlBody) and to a Content-Encoding other than gzip; 400
+// to a body that is not the gzip it says it is.
+func sharedRefusals(t *testing.T, sample []byte, formBody, xmlBody string) []refusalCase {
 	limit := len(sample) - 1
+	over := map[string]string{"MAX_BODY_BYTES": strconv.Itoa(limit)}
+	zipped := gzipped(t, sample)
 	return []refusalCase{
-		{name: "body one byte over MAX_BODY_BYTES", env: map[string]string{"MAX_BODY_BYTES": strconv.Itoa(limit)}, body: sample,
+		{name: "body one byte over MAX_BODY_BYTES", env: over, body: sample,
 			status: 413, outcome: "too_large", reason: fmt.Sprintf("body of %d bytes is over the limit of %d bytes", len(sample), limit)},
+		{name: "gzip body one byte over MAX_BODY_BYTES once decompressed", env: over, encoding: "gzip", body: zipped,
+			status: 413, outcome: "too_large", reason: fmt.Sprintf("body is over the limit of %d bytes once decompressed", limit)},
+		{name: "brotli body", encoding: "br", body: sample, status: 415, outcome: "unsupported_media_type",
+			reason: `Content-Encoding "br" is not supported; send the body uncompressed or with gzip`},
+		{name: "two codings", encoding: "gzip, gzip", body: gzipped(t, zipped), status: 415, outcome: "unsupported_media_type",
+			reason: `Content-Encoding "gzip, gzip" is not supported`},
+		{name: "gzip label, plain body", encoding: "gzip", body: sample, status: 400, outcome: "malformed",
+			reason: "Content-Encoding is gzip but the body is not gzip data"},
+		{name: "gzip body cut short", encoding: "gzip", body: zipped[:len(zipped)/2], status: 400, outcome: "malformed",
+			reason: "Content-Encoding is gzip but the gzip data is damaged or cut short"},
 		{name: "form media type, form body", contentType: "application/x-www-form-urlencoded", body: []byte(formBody),
 			status: 415, outcome: "unsupported_media_type",
 			reason: `Content-Type "application/x-www-form-urlencoded" is not JSON and neither is the body; send a JSON body (application/json)`},
@@ -282,8 +321,16 @@ func checkRefusals(t *testing.T, vendor, path string, cases []refusalCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, testConfig(t, c.env))
-			rec := f.post(t, cmp.Or(c.target, path), cmp.Or(c.contentType, "application/json"), c.body)
+			rec := f.postEncoded(t, cmp.Or(c.target, path), cmp.Or(c.contentType, "application/json"), c.encoding, c.body)
 			checkRefusal(t, f, rec, vendor, c.status, c.outcome, "unknown", c.reason)
+			// A coding refused says which one is taken (RFC 7694).
+			want := ""
+			if c.status == http.StatusUnsupportedMediaType && c.encoding != "" {
+				want = "gzip"
+			}
+			if got := rec.Header().Get("Accept-Encoding"); got != want {
+				t.Errorf("Accept-Encoding = %q, want %q", got, want)
+			}
 		})
 	}
 }

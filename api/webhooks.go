@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,6 +104,9 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 		}
 		return nil, h.unreadBody(c, err)
 	}
+	if body, err = decodeContent(c, body, limit); err != nil {
+		return nil, err
+	}
 	if len(body) == 0 {
 		return nil, refuse(http.StatusBadRequest, "malformed", "empty body")
 	}
@@ -119,6 +124,36 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 		}
 	}
 	return body, nil
+}
+
+// decodeContent undoes the body's Content-Encoding: none or identity
+// leaves it as it is, gzip is decompressed to at most limit bytes (the
+// limit applies to the JSON, so a small compressed body cannot grow past
+// it), and any other coding is refused with 415 and Accept-Encoding naming
+// the one taken (RFC 7694).
+func decodeContent(c *gin.Context, body []byte, limit int64) ([]byte, error) {
+	coding := strings.ToLower(strings.TrimSpace(c.GetHeader("Content-Encoding")))
+	switch coding {
+	case "", "identity":
+		return body, nil
+	case "gzip", "x-gzip":
+	default:
+		c.Header("Accept-Encoding", "gzip")
+		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Content-Encoding %q is not supported; send the body uncompressed or with gzip", c.GetHeader("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, refuse(http.StatusBadRequest, "malformed", "Content-Encoding is gzip but the body is not gzip data")
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	switch {
+	case err != nil:
+		return nil, refuse(http.StatusBadRequest, "malformed", "Content-Encoding is gzip but the gzip data is damaged or cut short")
+	case int64(len(plain)) > limit:
+		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body is over the limit of %d bytes once decompressed", limit)
+	}
+	return plain, nil
 }
 
 // jsonLike accepts JSON media types, and text/plain which some senders use for JSON bodies.

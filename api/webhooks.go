@@ -107,6 +107,9 @@ func (h *handlers) readBody(c *gin.Context) ([]byte, error) {
 	if body, err = decodeContent(c, body, limit); err != nil {
 		return nil, err
 	}
+	// JSON has no byte order mark, but a reader may ignore one (RFC 8259,
+	// section 8.1): one written before the JSON is dropped, not refused.
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	if len(body) == 0 {
 		return nil, refuse(http.StatusBadRequest, "malformed", "empty body")
 	}

@@ -2,15 +2,14 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
-	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -47,9 +46,15 @@ type harness struct {
 func (h *harness) continuedAsNew(name string, next any) {
 	h.t.Helper()
 	var can *workflow.ContinueAsNewError
-	require.ErrorAs(h.t, h.env.GetWorkflowError(), &can)
-	assert.Equal(h.t, name, can.WorkflowType.Name)
-	require.NoError(h.t, converter.GetDefaultDataConverter().FromPayloads(can.Input, next))
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		h.t.Fatalf("workflow ended with %v, want it to continue as new", err)
+	}
+	if can.WorkflowType.Name != name {
+		h.t.Errorf("continued as new as %s, want %s", can.WorkflowType.Name, name)
+	}
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, next); err != nil {
+		h.t.Fatalf("input of the next run: %v", err)
+	}
 }
 
 func newHarness(t *testing.T) *harness {

@@ -609,28 +609,25 @@ func serveCodec(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	if cfg.Codec.PayloadKey == "" {
 		return errors.New("PAYLOAD_KEY is not set: the codec server needs the key the workers encrypt with")
 	}
+	k, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
+	if err != nil {
+		return err
+	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db)
-	srv, k, err := codecServer(cfg, db, log)
-	if err != nil {
-		return err
-	}
+	srv := codecServer(cfg, k, db, log)
 	log.Info("codec server listening", "addr", cfg.Codec.Addr, "key_id", k.ActiveKeyID(), "token_required", cfg.Codec.ServerToken != "")
 	return serveUntil(ctx, srv, cfg.HTTP.ShutdownTimeout)
 }
 
-// codecServer is the codec server as configured, with the keyring the
-// workers encrypt with; it shows operators the stored callbacks in db that
+// codecServer is the codec server as configured, decoding with the
+// workers' keyring k; it shows operators the stored callbacks in db that
 // workflow inputs name by their claim checks.
-func codecServer(cfg config.Config, db *gorm.DB, log *slog.Logger) (*http.Server, *codec.Keyring, error) {
-	k, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
-	if err != nil {
-		return nil, nil, err
-	}
-	return codec.NewHTTPServer(cfg.Codec.Addr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log)), k, nil
+func codecServer(cfg config.Config, k *codec.Keyring, db *gorm.DB, log *slog.Logger) *http.Server {
+	return codec.NewHTTPServer(cfg.Codec.Addr, codec.NewCodec(k), codecOptions(cfg, store.New(db).ResolveClaimCheck, log))
 }
 
 // codecOptions are the codec server's settings from the configuration.

@@ -99,12 +99,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) er
 
 	// Codec server first: the Web UI is pointed at it to show decoded payloads
 	// and the stored callbacks their claim checks name.
-	codecSrv, keyring, err := codecServer(cfg, db, log)
+	keyring, err := codec.ParseKeyring(cfg.Codec.PayloadKey, cfg.Codec.PayloadOldKeys)
 	if err != nil {
 		return err
 	}
 	codecURL := localURL(cfg.Codec.Addr)
-	codecHTTP, err := startHTTP(codecSrv)
+	codecHTTP, err := startHTTP(codecServer(cfg, keyring, db, log))
 	if err != nil {
 		return fmt.Errorf("codec server: %w", err)
 	}

@@ -158,8 +158,7 @@ func txOptions(db *gorm.DB) *sql.TxOptions {
 // when the oldest of them arrived (zero when there are none).
 func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 	waiting := func(db *gorm.DB) *gorm.DB { return db.Where("started_at IS NULL") }
-	return countOldest(s.db.WithContext(ctx), waiting, "received_at", "id",
-		func(e *models.InboundEvent) time.Time { return e.ReceivedAt }, "callbacks waiting for a workflow")
+	return countOldest[models.InboundEvent](s.db.WithContext(ctx), waiting, "received_at", "id", "callbacks waiting for a workflow")
 }
 
 // Parked counts the records whose newest state waits for an operator's
@@ -167,14 +166,13 @@ func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
 // returns when the longest-waiting of them was parked (zero when none):
 // indexed reads.
 func (s *Store) Parked(ctx context.Context) (int64, time.Time, error) {
-	return countOldest(s.db.WithContext(ctx), parkedRows, "updated_at", "updated_at",
-		func(r *models.RecordState) time.Time { return r.UpdatedAt }, "parked records")
+	return countOldest[models.RecordState](s.db.WithContext(ctx), parkedRows, "updated_at", "updated_at", "parked records")
 }
 
 // countOldest counts the rows of T that scope selects and returns the time
-// that at reads from the first of them in order, reading only column (zero
-// when there are none); what names the rows in errors.
-func countOldest[T any](db *gorm.DB, scope func(*gorm.DB) *gorm.DB, column, order string, at func(*T) time.Time, what string) (int64, time.Time, error) {
+// in column of the first of them in order (zero when there are none); what
+// names the rows in errors.
+func countOldest[T any](db *gorm.DB, scope func(*gorm.DB) *gorm.DB, column, order, what string) (int64, time.Time, error) {
 	var n int64
 	if err := db.Model(new(T)).Scopes(scope).Count(&n).Error; err != nil {
 		return 0, time.Time{}, fmt.Errorf("count %s: %w", what, err)
@@ -182,11 +180,14 @@ func countOldest[T any](db *gorm.DB, scope func(*gorm.DB) *gorm.DB, column, orde
 	if n == 0 {
 		return 0, time.Time{}, nil
 	}
-	var oldest T
-	if err := db.Select(column).Scopes(scope).Order(order).Limit(1).Find(&oldest).Error; err != nil {
+	var oldest []time.Time
+	if err := db.Model(new(T)).Scopes(scope).Order(order).Limit(1).Pluck(column, &oldest).Error; err != nil {
 		return 0, time.Time{}, fmt.Errorf("find the oldest of the %s: %w", what, err)
 	}
-	return n, at(&oldest), nil
+	if len(oldest) == 0 { // gone since the count
+		return n, time.Time{}, nil
+	}
+	return n, oldest[0], nil
 }
 
 // Callback returns the raw body of a stored callback; ok is false when there is none.
